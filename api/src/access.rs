@@ -1,0 +1,169 @@
+//! Who may see and write what: the caller's `Principal` and the one translation of its org-unit
+//! scopes into SQL conditions. Every read and write of the store goes through here; resolvers never
+//! filter by scope themselves.
+
+use entity::{
+    enrolment, growth_measurement, household, immunisation, org_unit, person, pregnancy,
+    service_record,
+};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
+use sea_orm::{ColumnTrait, Condition, EntityTrait};
+use uuid::Uuid;
+
+/// A set of org-unit subtrees, each named by its root's materialised path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scope {
+    Everywhere,
+    Subtrees(Vec<String>),
+}
+
+impl Scope {
+    /// `column IN (units of the scope)`, or None when the scope is everywhere.
+    pub fn units_condition(&self, column: impl ColumnTrait) -> Option<Condition> {
+        match self {
+            Scope::Everywhere => None,
+            Scope::Subtrees(paths) => {
+                let mut any = Condition::any();
+                for path in paths {
+                    any = any.add(Expr::col(column).in_subquery(units_under(path)));
+                }
+                // An empty scope sees nothing.
+                Some(if paths.is_empty() {
+                    Condition::all().add(Expr::val(1).eq(0))
+                } else {
+                    any
+                })
+            }
+        }
+    }
+
+    pub fn covers_path(&self, unit_path: &str) -> bool {
+        match self {
+            Scope::Everywhere => true,
+            Scope::Subtrees(paths) => paths.iter().any(|p| unit_path.starts_with(p.as_str())),
+        }
+    }
+}
+
+/// Ids of the units in the subtree rooted at `path`: one indexed range over the bytewise-ordered
+/// path (every descendant path starts with `path`, which ends in '/', and '0' follows '/').
+pub fn units_under(path: &str) -> SelectStatement {
+    let end = format!("{}0", &path[..path.len().saturating_sub(1)]);
+    Query::select()
+        .column(org_unit::Column::Id)
+        .from(org_unit::Entity)
+        .and_where(Expr::col(org_unit::Column::Path).gte(path))
+        .and_where(Expr::col(org_unit::Column::Path).lt(end))
+        .to_owned()
+}
+
+/// The caller of one request.
+#[derive(Clone, Debug)]
+pub struct Principal {
+    pub user_id: Option<Uuid>,
+    /// Where the caller may read.
+    pub view: Scope,
+    /// Where the caller may write.
+    pub capture: Scope,
+}
+
+impl Principal {
+    /// The service itself (CLI, demo seeding) and, until access control lands, every caller.
+    pub fn system() -> Self {
+        Self {
+            user_id: None,
+            view: Scope::Everywhere,
+            capture: Scope::Everywhere,
+        }
+    }
+}
+
+/// Entities whose rows are personal data and are visible only inside the caller's view scope.
+pub trait Scoped: EntityTrait {
+    /// The condition that keeps only rows inside `scope` (None: no restriction).
+    fn in_scope(scope: &Scope) -> Option<Condition>;
+}
+
+/// Ids of the people inside `scope` (None: everyone).
+fn person_ids_in(scope: &Scope) -> Option<SelectStatement> {
+    let cond = scope.units_condition(person::Column::OrgUnitId)?;
+    Some(
+        Query::select()
+            .column(person::Column::Id)
+            .from(person::Entity)
+            .cond_where(cond)
+            .to_owned(),
+    )
+}
+
+fn person_column_in(scope: &Scope, column: impl ColumnTrait) -> Option<Condition> {
+    Some(Condition::all().add(Expr::col(column).in_subquery(person_ids_in(scope)?)))
+}
+
+impl Scoped for person::Entity {
+    fn in_scope(scope: &Scope) -> Option<Condition> {
+        scope.units_condition(person::Column::OrgUnitId)
+    }
+}
+
+impl Scoped for household::Entity {
+    fn in_scope(scope: &Scope) -> Option<Condition> {
+        scope.units_condition(household::Column::OrgUnitId)
+    }
+}
+
+impl Scoped for pregnancy::Entity {
+    fn in_scope(scope: &Scope) -> Option<Condition> {
+        person_column_in(scope, pregnancy::Column::MotherId)
+    }
+}
+
+impl Scoped for service_record::Entity {
+    /// A record is visible when its subject (person or household) is.
+    fn in_scope(scope: &Scope) -> Option<Condition> {
+        let people = person_ids_in(scope)?;
+        let households = scope.units_condition(household::Column::OrgUnitId)?;
+        let hh = Query::select()
+            .column(household::Column::Id)
+            .from(household::Entity)
+            .cond_where(households)
+            .to_owned();
+        Some(
+            Condition::any()
+                .add(Expr::col(service_record::Column::PersonId).in_subquery(people))
+                .add(Expr::col(service_record::Column::HouseholdId).in_subquery(hh)),
+        )
+    }
+}
+
+impl Scoped for growth_measurement::Entity {
+    fn in_scope(scope: &Scope) -> Option<Condition> {
+        person_column_in(scope, growth_measurement::Column::PersonId)
+    }
+}
+
+impl Scoped for immunisation::Entity {
+    fn in_scope(scope: &Scope) -> Option<Condition> {
+        person_column_in(scope, immunisation::Column::PersonId)
+    }
+}
+
+impl Scoped for enrolment::Entity {
+    fn in_scope(scope: &Scope) -> Option<Condition> {
+        person_column_in(scope, enrolment::Column::PersonId)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_subtree_covers_its_descendants_only() {
+        let s = Scope::Subtrees(vec!["/a/b/".into()]);
+        assert!(s.covers_path("/a/b/"));
+        assert!(s.covers_path("/a/b/c/"));
+        assert!(!s.covers_path("/a/bc/"));
+        assert!(!s.covers_path("/a/"));
+    }
+}

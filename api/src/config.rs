@@ -1,0 +1,72 @@
+//! Configuration, all from the environment (or the same-named flags), in one struct.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// The embedded database a newcomer gets with no configuration at all.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/cbss.db?mode=rwc";
+
+#[derive(clap::Args, Clone, Debug)]
+pub struct Config {
+    /// sqlite://PATH?mode=rwc or postgres://USER@HOST/DB. The default SQLite file is created,
+    /// with its folder, when missing, and filled with demo data when empty.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    pub database_url: String,
+    /// Address the HTTP server listens on.
+    #[arg(
+        long,
+        env = "CBSS_BIND",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    pub bind: SocketAddr,
+    /// Log filter (tracing's EnvFilter syntax).
+    #[arg(
+        long,
+        env = "CBSS_LOG",
+        default_value = "info,sqlx=warn,sea_orm=warn",
+        global = true
+    )]
+    pub log: String,
+    /// Size of the database connection pool.
+    #[arg(
+        long,
+        env = "CBSS_DB_MAX_CONNECTIONS",
+        default_value_t = 10,
+        global = true
+    )]
+    pub db_max_connections: u32,
+    /// Seconds a request may take before it is answered 408; also PostgreSQL's statement timeout.
+    #[arg(
+        long,
+        env = "CBSS_REQUEST_TIMEOUT_SECS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub request_timeout_secs: u64,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "CBSS_MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024, global = true)]
+    pub max_body_bytes: usize,
+}
+
+impl Config {
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs)
+    }
+
+    pub fn is_default_database(&self) -> bool {
+        self.database_url == DEFAULT_DATABASE_URL
+    }
+
+    /// A configuration for tests and tools: defaults, with this database.
+    pub fn for_database(database_url: impl Into<String>) -> Self {
+        Self {
+            database_url: database_url.into(),
+            bind: ([127, 0, 0, 1], 0).into(),
+            log: "warn".into(),
+            db_max_connections: 5,
+            request_timeout_secs: 30,
+            max_body_bytes: 4 * 1024 * 1024,
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! Connecting to SQLite or PostgreSQL with the settings each needs, and migrating.
+
+use crate::config::Config;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// Counts the SQL statements a connection runs (exposed for tests and benchmarks).
+#[derive(Clone, Default)]
+pub struct StatementCounter(Arc<AtomicU64>);
+
+impl StatementCounter {
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+pub async fn connect(config: &Config) -> anyhow::Result<(DatabaseConnection, StatementCounter)> {
+    let url = &config.database_url;
+    if let Some(dir) = sqlite_file(url)
+        .and_then(|p| std::path::Path::new(p).parent())
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut opts = ConnectOptions::new(url.clone());
+    opts.max_connections(config.db_max_connections)
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false)
+        // WAL lets readers run while one writer writes; foreign keys are off in SQLite unless asked.
+        .map_sqlx_sqlite_opts(|o: SqliteConnectOptions| {
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10))
+        });
+    if url.starts_with("postgres") {
+        opts.statement_timeout(config.request_timeout());
+    }
+    let mut db = Database::connect(opts).await?;
+    let counter = StatementCounter::default();
+    let c = counter.0.clone();
+    db.set_metric_callback(move |_| {
+        c.fetch_add(1, Ordering::Relaxed);
+    });
+    Ok((db, counter))
+}
+
+/// The file path of a sqlite:// URL (None for PostgreSQL and in-memory databases).
+fn sqlite_file(url: &str) -> Option<&str> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next()?;
+    (!path.is_empty() && path != ":memory:").then_some(path)
+}
+
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    Migrator::up(db, None).await?;
+    Ok(())
+}

@@ -1,0 +1,139 @@
+//! The one error type of the service and its one mapping to GraphQL errors with a stable
+//! `extensions.code`. Database text never leaves this module: it is logged, the client gets INTERNAL.
+
+use async_graphql::ErrorExtensions;
+
+/// A problem with one input field, named by its path in the GraphQL input (e.g. `input.birthDate`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct FieldError {
+    pub path: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{entity} not found")]
+    NotFound { entity: &'static str },
+    #[error("invalid input: {}", summary(.0))]
+    Validation(Vec<FieldError>),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("authentication required")]
+    Unauthenticated,
+    #[error("not allowed")]
+    Forbidden,
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+fn summary(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| format!("{}: {}", e.path, e.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl ApiError {
+    pub fn not_found(entity: &'static str) -> Self {
+        Self::NotFound { entity }
+    }
+
+    pub fn invalid(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError::new(path, message)])
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound { .. } => "NOT_FOUND",
+            Self::Validation(_) => "VALIDATION",
+            Self::Conflict(_) => "CONFLICT",
+            Self::Unauthenticated => "UNAUTHENTICATED",
+            Self::Forbidden => "FORBIDDEN",
+            Self::Internal(_) => "INTERNAL",
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for ApiError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Self::Internal(e.into())
+    }
+}
+
+impl From<sea_orm::TransactionError<ApiError>> for ApiError {
+    fn from(e: sea_orm::TransactionError<ApiError>) -> Self {
+        match e {
+            sea_orm::TransactionError::Connection(db) => db.into(),
+            sea_orm::TransactionError::Transaction(api) => api,
+        }
+    }
+}
+
+impl From<ApiError> for async_graphql::Error {
+    fn from(e: ApiError) -> Self {
+        if let ApiError::Internal(cause) = &e {
+            tracing::error!(error = ?cause, "internal error");
+        }
+        let fields = match &e {
+            ApiError::Validation(f) => Some(f.clone()),
+            _ => None,
+        };
+        async_graphql::Error::new(e.to_string()).extend_with(|_, ext| {
+            ext.set("code", e.code());
+            if let Some(fields) = &fields {
+                let list: Vec<async_graphql::Value> = fields
+                    .iter()
+                    .map(|f| {
+                        let mut m = async_graphql::indexmap::IndexMap::new();
+                        m.insert(
+                            async_graphql::Name::new("path"),
+                            async_graphql::Value::from(f.path.clone()),
+                        );
+                        m.insert(
+                            async_graphql::Name::new("message"),
+                            async_graphql::Value::from(f.message.clone()),
+                        );
+                        async_graphql::Value::Object(m)
+                    })
+                    .collect();
+                ext.set("fields", list);
+            }
+        })
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Collects field errors so a write reports every problem at once, not only the first.
+#[derive(Default)]
+pub struct Problems(Vec<FieldError>);
+
+impl Problems {
+    pub fn add(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.0.push(FieldError::new(path, message));
+    }
+
+    pub fn check(&mut self, ok: bool, path: &str, message: &str) {
+        if !ok {
+            self.add(path, message);
+        }
+    }
+
+    pub fn into_result(self) -> ApiResult<()> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::Validation(self.0))
+        }
+    }
+}

@@ -1,0 +1,224 @@
+//! DataLoaders for every nested relation, made per request (they batch and cache within one
+//! request, under that caller's scope). Each batches keys into one scoped store query.
+
+use crate::error::ApiResult;
+use crate::store::Store;
+use async_graphql::dataloader::{DataLoader, Loader};
+use entity::{
+    antigen, growth_measurement, household, immunisation, org_unit, person, pregnancy,
+    service_record, service_type,
+};
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use uuid::Uuid;
+
+type Fetch<V> = Arc<
+    dyn Fn(Store, Vec<Uuid>) -> Pin<Box<dyn Future<Output = ApiResult<Vec<(Uuid, V)>>> + Send>>
+        + Send
+        + Sync,
+>;
+
+/// Loads the values of many keys in one store call, grouped by key.
+pub struct Batch<V> {
+    store: Store,
+    fetch: Fetch<V>,
+}
+
+impl<V: Clone + Send + Sync + 'static> Loader<Uuid> for Batch<V> {
+    type Value = Vec<V>;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<V>>, Self::Error> {
+        let rows = (self.fetch)(self.store.clone(), keys.to_vec()).await?;
+        let mut grouped: HashMap<Uuid, Vec<V>> = HashMap::new();
+        for (k, v) in rows {
+            grouped.entry(k).or_default().push(v);
+        }
+        Ok(grouped)
+    }
+}
+
+fn loader<V, F, Fut>(store: &Store, f: F) -> DataLoader<Batch<V>>
+where
+    V: Clone + Send + Sync + 'static,
+    F: Fn(Store, Vec<Uuid>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ApiResult<Vec<(Uuid, V)>>> + Send + 'static,
+{
+    let fetch: Fetch<V> = Arc::new(move |s, k| Box::pin(f(s, k)));
+    DataLoader::new(
+        Batch {
+            store: store.clone(),
+            fetch,
+        },
+        tokio::spawn,
+    )
+}
+
+/// Keys rows by one of their columns.
+fn by<M>(rows: Vec<M>, key: impl Fn(&M) -> Uuid) -> Vec<(Uuid, M)> {
+    rows.into_iter().map(|m| (key(&m), m)).collect()
+}
+
+pub struct Loaders {
+    pub org_unit: DataLoader<Batch<org_unit::Model>>,
+    pub org_unit_children: DataLoader<Batch<org_unit::Model>>,
+    pub household: DataLoader<Batch<household::Model>>,
+    pub person: DataLoader<Batch<person::Model>>,
+    pub members: DataLoader<Batch<person::Model>>,
+    pub pregnancy: DataLoader<Batch<pregnancy::Model>>,
+    pub pregnancies_of_mother: DataLoader<Batch<pregnancy::Model>>,
+    pub children_of_pregnancy: DataLoader<Batch<Uuid>>,
+    pub records_of_person: DataLoader<Batch<service_record::Model>>,
+    pub records_of_household: DataLoader<Batch<service_record::Model>>,
+    pub record: DataLoader<Batch<service_record::Model>>,
+    pub growth_of_person: DataLoader<Batch<growth_measurement::Model>>,
+    pub growth_of_record: DataLoader<Batch<growth_measurement::Model>>,
+    pub immunisations_of_person: DataLoader<Batch<immunisation::Model>>,
+    pub immunisation_of_record: DataLoader<Batch<immunisation::Model>>,
+    pub service_type: DataLoader<Batch<service_type::Model>>,
+    pub antigen: DataLoader<Batch<antigen::Model>>,
+}
+
+impl Loaders {
+    pub fn new(store: &Store) -> Self {
+        Self {
+            org_unit: loader(store, |s, k| async move {
+                Ok(by(s.org_units_by_ids(&k).await?, |m| m.id))
+            }),
+            org_unit_children: loader(store, |s, k| async move {
+                Ok(s.org_unit_children(&k)
+                    .await?
+                    .into_iter()
+                    .filter_map(|m| Some((m.parent_id?, m)))
+                    .collect())
+            }),
+            household: loader(store, |s, k| async move {
+                Ok(by(
+                    s.visible_where_in::<household::Entity>(household::Column::Id, &k)
+                        .await?,
+                    |m| m.id,
+                ))
+            }),
+            person: loader(store, |s, k| async move {
+                Ok(by(
+                    s.visible_where_in::<person::Entity>(person::Column::Id, &k)
+                        .await?,
+                    |m| m.id,
+                ))
+            }),
+            members: loader(store, |s, k| async move {
+                let rows = s
+                    .visible_where_in::<person::Entity>(person::Column::HouseholdId, &k)
+                    .await?;
+                Ok(rows
+                    .into_iter()
+                    .filter_map(|m| Some((m.household_id?, m)))
+                    .collect())
+            }),
+            pregnancy: loader(store, |s, k| async move {
+                Ok(by(
+                    s.visible_where_in::<pregnancy::Entity>(pregnancy::Column::Id, &k)
+                        .await?,
+                    |m| m.id,
+                ))
+            }),
+            pregnancies_of_mother: loader(store, |s, k| async move {
+                Ok(by(
+                    s.visible_where_in::<pregnancy::Entity>(pregnancy::Column::MotherId, &k)
+                        .await?,
+                    |m| m.mother_id,
+                ))
+            }),
+            children_of_pregnancy: loader(store, |s, k| async move {
+                Ok(s.children_of_pregnancies(&k)
+                    .await?
+                    .into_iter()
+                    .map(|l| (l.pregnancy_id, l.child_id))
+                    .collect())
+            }),
+            records_of_person: loader(store, |s, k| async move {
+                Ok(s.service_records_of(&k)
+                    .await?
+                    .into_iter()
+                    .filter_map(|m| Some((m.person_id?, m)))
+                    .collect())
+            }),
+            records_of_household: loader(store, |s, k| async move {
+                let rows = s
+                    .visible_where_in::<service_record::Entity>(
+                        service_record::Column::HouseholdId,
+                        &k,
+                    )
+                    .await?;
+                Ok(rows
+                    .into_iter()
+                    .filter_map(|m| Some((m.household_id?, m)))
+                    .collect())
+            }),
+            record: loader(store, |s, k| async move {
+                Ok(by(
+                    s.visible_where_in::<service_record::Entity>(service_record::Column::Id, &k)
+                        .await?,
+                    |m| m.id,
+                ))
+            }),
+            growth_of_person: loader(store, |s, k| async move {
+                let rows = s
+                    .visible_where_in::<growth_measurement::Entity>(
+                        growth_measurement::Column::PersonId,
+                        &k,
+                    )
+                    .await?;
+                Ok(by(rows, |m| m.person_id))
+            }),
+            growth_of_record: loader(store, |s, k| async move {
+                let rows = s
+                    .visible_where_in::<growth_measurement::Entity>(
+                        growth_measurement::Column::ServiceRecordId,
+                        &k,
+                    )
+                    .await?;
+                Ok(by(rows, |m| m.service_record_id))
+            }),
+            immunisations_of_person: loader(store, |s, k| async move {
+                let rows = s
+                    .visible_where_in::<immunisation::Entity>(immunisation::Column::PersonId, &k)
+                    .await?;
+                Ok(by(rows, |m| m.person_id))
+            }),
+            immunisation_of_record: loader(store, |s, k| async move {
+                let rows = s
+                    .visible_where_in::<immunisation::Entity>(
+                        immunisation::Column::ServiceRecordId,
+                        &k,
+                    )
+                    .await?;
+                Ok(by(rows, |m| m.service_record_id))
+            }),
+            service_type: loader(store, |s, k| async move {
+                Ok(by(s.service_types_by_ids(&k).await?, |m| m.id))
+            }),
+            antigen: loader(store, |s, k| async move {
+                Ok(by(s.antigens_by_ids(&k).await?, |m| m.id))
+            }),
+        }
+    }
+}
+
+/// The one value of `key`, if the loader found it.
+pub async fn one<V: Clone + Send + Sync + 'static>(
+    l: &DataLoader<Batch<V>>,
+    key: Uuid,
+) -> async_graphql::Result<Option<V>> {
+    Ok(l.load_one(key).await?.and_then(|mut v| v.pop()))
+}
+
+/// All values of `key` (empty when none).
+pub async fn many<V: Clone + Send + Sync + 'static>(
+    l: &DataLoader<Batch<V>>,
+    key: Uuid,
+) -> async_graphql::Result<Vec<V>> {
+    Ok(l.load_one(key).await?.unwrap_or_default())
+}

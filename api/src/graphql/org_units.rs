@@ -1,0 +1,115 @@
+//! GraphQL types of the org-unit tree.
+
+use super::data;
+use super::loaders::{many, one};
+use crate::domain::vocab::OrgUnitLevel;
+use async_graphql::{Context, Object, Result};
+use chrono::NaiveDate;
+use entity::{org_unit, org_unit_group};
+use uuid::Uuid;
+
+pub struct OrgUnit(pub org_unit::Model);
+
+#[Object]
+impl OrgUnit {
+    async fn id(&self) -> Uuid {
+        self.0.id
+    }
+    /// Statistics-office code for aimags (e.g. 85 Uvs), our own codes below.
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    async fn name_en(&self) -> &str {
+        &self.0.name_en
+    }
+    async fn name_mn(&self) -> &str {
+        &self.0.name_mn
+    }
+    async fn level(&self) -> Result<OrgUnitLevel> {
+        Ok(OrgUnitLevel::from_db(&self.0.level)?)
+    }
+    /// 0 for the country, 1 for regions, and so on down.
+    async fn depth(&self) -> i32 {
+        self.0.depth
+    }
+    async fn valid_from(&self) -> Option<NaiveDate> {
+        self.0.valid_from
+    }
+    async fn valid_to(&self) -> Option<NaiveDate> {
+        self.0.valid_to
+    }
+    /// Demo units carry plausible, not official, names.
+    async fn is_demo(&self) -> bool {
+        self.0.is_demo
+    }
+    async fn parent(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
+        let Some(parent) = self.0.parent_id else {
+            return Ok(None);
+        };
+        Ok(one(&data(ctx).loaders.org_unit, parent).await?.map(OrgUnit))
+    }
+    async fn children(&self, ctx: &Context<'_>) -> Result<Vec<OrgUnit>> {
+        Ok(many(&data(ctx).loaders.org_unit_children, self.0.id)
+            .await?
+            .into_iter()
+            .map(OrgUnit)
+            .collect())
+    }
+    /// From the country down to this unit's parent.
+    async fn ancestors(&self, ctx: &Context<'_>) -> Result<Vec<OrgUnit>> {
+        let ids: Vec<Uuid> = self
+            .0
+            .path
+            .split('/')
+            .filter_map(|s| s.parse().ok())
+            .filter(|id| *id != self.0.id)
+            .collect();
+        let found = data(ctx)
+            .loaders
+            .org_unit
+            .load_many(ids.iter().copied())
+            .await?;
+        Ok(ids
+            .iter()
+            .filter_map(|id| found.get(id).and_then(|v| v.first().cloned()))
+            .map(OrgUnit)
+            .collect())
+    }
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+}
+
+pub struct OrgUnitGroup {
+    pub group: org_unit_group::Model,
+    pub members: Vec<Uuid>,
+}
+
+#[Object]
+impl OrgUnitGroup {
+    async fn id(&self) -> Uuid {
+        self.group.id
+    }
+    async fn code(&self) -> &str {
+        &self.group.code
+    }
+    async fn name_en(&self) -> &str {
+        &self.group.name_en
+    }
+    async fn name_mn(&self) -> &str {
+        &self.group.name_mn
+    }
+    async fn members(&self, ctx: &Context<'_>) -> Result<Vec<OrgUnit>> {
+        let found = data(ctx)
+            .loaders
+            .org_unit
+            .load_many(self.members.iter().copied())
+            .await?;
+        Ok(self
+            .members
+            .iter()
+            .filter_map(|id| found.get(id).and_then(|v| v.first().cloned()))
+            .map(OrgUnit)
+            .collect())
+    }
+}

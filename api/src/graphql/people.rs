@@ -1,0 +1,285 @@
+//! GraphQL types of households, people and pregnancies.
+
+use super::data;
+use super::loaders::{many, one};
+use super::org_units::OrgUnit;
+use super::services::{GrowthMeasurement, Immunisation, LifeStage, ServiceRecord};
+use crate::domain::vocab::{
+    BirthAttendant, DeliveryPlace, Disability, Dwelling, MigrantStatus, PregnancyOutcome,
+    RelationToHead, Sex,
+};
+use crate::domain::{age, life_stage};
+use crate::store::today;
+use async_graphql::{Context, Object, Result};
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{household, person, pregnancy};
+use uuid::Uuid;
+
+pub struct Household(pub household::Model);
+
+#[Object]
+impl Household {
+    async fn id(&self) -> Uuid {
+        self.0.id
+    }
+    async fn org_unit(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
+        Ok(one(&data(ctx).loaders.org_unit, self.0.org_unit_id)
+            .await?
+            .map(OrgUnit))
+    }
+    async fn address(&self) -> Option<&str> {
+        self.0.address.as_deref()
+    }
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+    async fn dwelling(&self) -> Result<Dwelling> {
+        Ok(Dwelling::from_db(&self.0.dwelling)?)
+    }
+    async fn is_herder(&self) -> bool {
+        self.0.is_herder
+    }
+    async fn migrant_status(&self) -> Result<MigrantStatus> {
+        Ok(MigrantStatus::from_db(&self.0.migrant_status)?)
+    }
+    async fn registered_on(&self) -> NaiveDate {
+        self.0.registered_on
+    }
+    /// The people living in the household.
+    async fn members(&self, ctx: &Context<'_>) -> Result<Vec<Person>> {
+        Ok(many(&data(ctx).loaders.members, self.0.id)
+            .await?
+            .into_iter()
+            .map(Person)
+            .collect())
+    }
+    /// Household-level services (water, sanitation, garden), newest first.
+    async fn service_records(&self, ctx: &Context<'_>) -> Result<Vec<ServiceRecord>> {
+        Ok(many(&data(ctx).loaders.records_of_household, self.0.id)
+            .await?
+            .into_iter()
+            .map(ServiceRecord)
+            .collect())
+    }
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+pub struct Person(pub person::Model);
+
+#[Object]
+impl Person {
+    async fn id(&self) -> Uuid {
+        self.0.id
+    }
+    async fn household(&self, ctx: &Context<'_>) -> Result<Option<Household>> {
+        let Some(h) = self.0.household_id else {
+            return Ok(None);
+        };
+        Ok(one(&data(ctx).loaders.household, h).await?.map(Household))
+    }
+    /// Where the person lives (the household's unit).
+    async fn org_unit(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
+        Ok(one(&data(ctx).loaders.org_unit, self.0.org_unit_id)
+            .await?
+            .map(OrgUnit))
+    }
+    async fn given_name(&self) -> &str {
+        &self.0.given_name
+    }
+    async fn family_name(&self) -> &str {
+        &self.0.family_name
+    }
+    async fn sex(&self) -> Result<Sex> {
+        Ok(Sex::from_db(&self.0.sex)?)
+    }
+    async fn birth_date(&self) -> NaiveDate {
+        self.0.birth_date
+    }
+    async fn birth_date_estimated(&self) -> bool {
+        self.0.birth_date_estimated
+    }
+    /// Completed months of age on `asOf` (default today).
+    async fn age_months(&self, as_of: Option<NaiveDate>) -> i32 {
+        age::months(self.0.birth_date, as_of.unwrap_or_else(today))
+    }
+    /// The life stage on `asOf` (default today), derived from the birth date and an open
+    /// pregnancy; null for adults.
+    async fn life_stage(
+        &self,
+        ctx: &Context<'_>,
+        as_of: Option<NaiveDate>,
+    ) -> Result<Option<LifeStage>> {
+        let on = as_of.unwrap_or_else(today);
+        let d = data(ctx);
+        let pregnancies = many(&d.loaders.pregnancies_of_mother, self.0.id).await?;
+        let open = pregnancies
+            .iter()
+            .any(|p| p.registered_on <= on && p.outcome_date.is_none_or(|o| o > on));
+        let stages = d.life_stages().await?;
+        let rules: Vec<life_stage::StageRule> = stages.iter().map(|(r, _)| r.clone()).collect();
+        let code =
+            life_stage::stage_on(&rules, self.0.birth_date, on, open).map(|r| r.code.clone());
+        Ok(code
+            .and_then(|c| stages.iter().find(|(r, _)| r.code == c))
+            .map(|(_, m)| LifeStage(m.clone())))
+    }
+    async fn relation_to_head(&self) -> Result<Option<RelationToHead>> {
+        Ok(self
+            .0
+            .relation_to_head
+            .as_deref()
+            .map(RelationToHead::from_db)
+            .transpose()?)
+    }
+    async fn registry_number(&self) -> Option<&str> {
+        self.0.registry_number.as_deref()
+    }
+    async fn phone(&self) -> Option<&str> {
+        self.0.phone.as_deref()
+    }
+    async fn disability(&self) -> Result<Option<Disability>> {
+        Ok(self
+            .0
+            .disability
+            .as_deref()
+            .map(Disability::from_db)
+            .transpose()?)
+    }
+    async fn date_of_death(&self) -> Option<NaiveDate> {
+        self.0.date_of_death
+    }
+    /// Her pregnancies, newest first.
+    async fn pregnancies(&self, ctx: &Context<'_>) -> Result<Vec<Pregnancy>> {
+        let mut list = many(&data(ctx).loaders.pregnancies_of_mother, self.0.id).await?;
+        list.sort_by_key(|p| std::cmp::Reverse(p.registered_on));
+        Ok(list.into_iter().map(Pregnancy).collect())
+    }
+    /// Every service the person received, newest first.
+    async fn service_records(&self, ctx: &Context<'_>) -> Result<Vec<ServiceRecord>> {
+        Ok(many(&data(ctx).loaders.records_of_person, self.0.id)
+            .await?
+            .into_iter()
+            .map(ServiceRecord)
+            .collect())
+    }
+    async fn growth_measurements(&self, ctx: &Context<'_>) -> Result<Vec<GrowthMeasurement>> {
+        Ok(many(&data(ctx).loaders.growth_of_person, self.0.id)
+            .await?
+            .into_iter()
+            .map(GrowthMeasurement)
+            .collect())
+    }
+    async fn immunisations(&self, ctx: &Context<'_>) -> Result<Vec<Immunisation>> {
+        Ok(many(&data(ctx).loaders.immunisations_of_person, self.0.id)
+            .await?
+            .into_iter()
+            .map(Immunisation)
+            .collect())
+    }
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+pub struct Pregnancy(pub pregnancy::Model);
+
+#[Object]
+impl Pregnancy {
+    async fn id(&self) -> Uuid {
+        self.0.id
+    }
+    async fn mother(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
+        Ok(one(&data(ctx).loaders.person, self.0.mother_id)
+            .await?
+            .map(Person))
+    }
+    async fn last_menstrual_period(&self) -> Option<NaiveDate> {
+        self.0.last_menstrual_period
+    }
+    async fn expected_delivery_date(&self) -> NaiveDate {
+        self.0.expected_delivery_date
+    }
+    async fn registered_on(&self) -> NaiveDate {
+        self.0.registered_on
+    }
+    /// Completed weeks of gestation on `asOf` (default today), while the pregnancy is open.
+    async fn gestation_weeks(&self, as_of: Option<NaiveDate>) -> Option<i64> {
+        let on = as_of.unwrap_or_else(today);
+        if self.0.outcome_date.is_some_and(|d| d <= on) {
+            return None;
+        }
+        let lmp = self.0.expected_delivery_date - chrono::Days::new(280);
+        Some((on - lmp).num_days().div_euclid(7))
+    }
+    async fn outcome(&self) -> Result<Option<PregnancyOutcome>> {
+        Ok(self
+            .0
+            .outcome
+            .as_deref()
+            .map(PregnancyOutcome::from_db)
+            .transpose()?)
+    }
+    async fn outcome_date(&self) -> Option<NaiveDate> {
+        self.0.outcome_date
+    }
+    async fn delivery_place(&self) -> Result<Option<DeliveryPlace>> {
+        Ok(self
+            .0
+            .delivery_place
+            .as_deref()
+            .map(DeliveryPlace::from_db)
+            .transpose()?)
+    }
+    async fn attendant(&self) -> Result<Option<BirthAttendant>> {
+        Ok(self
+            .0
+            .attendant
+            .as_deref()
+            .map(BirthAttendant::from_db)
+            .transpose()?)
+    }
+    /// Whether a doctor, nurse or midwife attended the birth.
+    async fn skilled_attendance(&self) -> Option<bool> {
+        self.0
+            .attendant
+            .as_deref()
+            .map(|a| a == "DOCTOR" || a == "NURSE_MIDWIFE")
+    }
+    /// Children born of this pregnancy.
+    async fn children(&self, ctx: &Context<'_>) -> Result<Vec<Person>> {
+        let d = data(ctx);
+        let ids = many(&d.loaders.children_of_pregnancy, self.0.id).await?;
+        let found = d.loaders.person.load_many(ids.iter().copied()).await?;
+        Ok(ids
+            .iter()
+            .filter_map(|id| found.get(id).and_then(|v| v.first().cloned()))
+            .map(Person)
+            .collect())
+    }
+    /// Services given during this pregnancy (antenatal contacts, Td, iron–folic acid).
+    async fn service_records(&self, ctx: &Context<'_>) -> Result<Vec<ServiceRecord>> {
+        let all = many(&data(ctx).loaders.records_of_person, self.0.mother_id).await?;
+        Ok(all
+            .into_iter()
+            .filter(|r| r.pregnancy_id == Some(self.0.id))
+            .map(ServiceRecord)
+            .collect())
+    }
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+}

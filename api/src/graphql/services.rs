@@ -1,0 +1,245 @@
+//! GraphQL types of the service catalogue and of service records with their typed details.
+
+use super::data;
+use super::loaders::one;
+use super::org_units::OrgUnit;
+use super::people::{Household, Person, Pregnancy};
+use crate::domain::vocab::{DetailKind, MeasurementPosition, Sector, TargetGroup};
+use async_graphql::{Context, Object, Result};
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{antigen, growth_measurement, immunisation, life_stage, service_record, service_type};
+use uuid::Uuid;
+
+pub struct LifeStage(pub life_stage::Model);
+
+#[Object]
+impl LifeStage {
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    async fn name_en(&self) -> &str {
+        &self.0.name_en
+    }
+    async fn name_mn(&self) -> &str {
+        &self.0.name_mn
+    }
+    /// AGE, or OPEN_PREGNANCY for the maternal stage.
+    async fn criterion(&self) -> &str {
+        &self.0.criterion
+    }
+    async fn min_age_value(&self) -> Option<i32> {
+        self.0.min_age_value
+    }
+    /// DAY, MONTH or YEAR (completed units).
+    async fn min_age_unit(&self) -> Option<&str> {
+        self.0.min_age_unit.as_deref()
+    }
+    async fn max_age_value(&self) -> Option<i32> {
+        self.0.max_age_value
+    }
+    async fn max_age_unit(&self) -> Option<&str> {
+        self.0.max_age_unit.as_deref()
+    }
+}
+
+pub struct ServiceType(pub service_type::Model);
+
+#[Object]
+impl ServiceType {
+    async fn id(&self) -> Uuid {
+        self.0.id
+    }
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    async fn sector(&self) -> Result<Sector> {
+        Ok(Sector::from_db(&self.0.sector)?)
+    }
+    async fn life_stage_code(&self) -> Option<&str> {
+        self.0.life_stage_code.as_deref()
+    }
+    async fn name_en(&self) -> &str {
+        &self.0.name_en
+    }
+    async fn name_mn(&self) -> &str {
+        &self.0.name_mn
+    }
+    /// Youngest eligible age, in completed months.
+    async fn min_age_months(&self) -> Option<i32> {
+        self.0.min_age_months
+    }
+    /// Oldest eligible age, in completed months.
+    async fn max_age_months(&self) -> Option<i32> {
+        self.0.max_age_months
+    }
+    async fn target_group(&self) -> Result<TargetGroup> {
+        Ok(TargetGroup::from_db(&self.0.target_group)?)
+    }
+    /// What one record counts: a visit, a dose, a session, an enrolment...
+    async fn unit(&self) -> &str {
+        &self.0.unit
+    }
+    /// The typed detail recorded with it, and so which mutation records it.
+    async fn detail_kind(&self) -> Result<DetailKind> {
+        Ok(DetailKind::from_db(&self.0.detail_kind)?)
+    }
+}
+
+pub struct Antigen(pub antigen::Model);
+
+#[Object]
+impl Antigen {
+    async fn id(&self) -> Uuid {
+        self.0.id
+    }
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    async fn name_en(&self) -> &str {
+        &self.0.name_en
+    }
+    async fn name_mn(&self) -> &str {
+        &self.0.name_mn
+    }
+    async fn doses(&self) -> i32 {
+        self.0.doses
+    }
+}
+
+pub struct ServiceRecord(pub service_record::Model);
+
+#[Object]
+impl ServiceRecord {
+    async fn id(&self) -> Uuid {
+        self.0.id
+    }
+    async fn service_type(&self, ctx: &Context<'_>) -> Result<Option<ServiceType>> {
+        Ok(one(&data(ctx).loaders.service_type, self.0.service_type_id)
+            .await?
+            .map(ServiceType))
+    }
+    async fn person(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
+        let Some(p) = self.0.person_id else {
+            return Ok(None);
+        };
+        Ok(one(&data(ctx).loaders.person, p).await?.map(Person))
+    }
+    async fn household(&self, ctx: &Context<'_>) -> Result<Option<Household>> {
+        let Some(h) = self.0.household_id else {
+            return Ok(None);
+        };
+        Ok(one(&data(ctx).loaders.household, h).await?.map(Household))
+    }
+    async fn pregnancy(&self, ctx: &Context<'_>) -> Result<Option<Pregnancy>> {
+        let Some(p) = self.0.pregnancy_id else {
+            return Ok(None);
+        };
+        Ok(one(&data(ctx).loaders.pregnancy, p).await?.map(Pregnancy))
+    }
+    async fn date(&self) -> NaiveDate {
+        self.0.service_date
+    }
+    /// Where the service was delivered.
+    async fn org_unit(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
+        Ok(one(&data(ctx).loaders.org_unit, self.0.org_unit_id)
+            .await?
+            .map(OrgUnit))
+    }
+    async fn provider(&self) -> Option<&str> {
+        self.0.provider.as_deref()
+    }
+    /// The user who recorded it.
+    async fn recorded_by(&self) -> Option<Uuid> {
+        self.0.recorded_by
+    }
+    async fn note(&self) -> Option<&str> {
+        self.0.note.as_deref()
+    }
+    /// The growth measurement, for GROWTH_MONITORING records.
+    async fn growth_measurement(&self, ctx: &Context<'_>) -> Result<Option<GrowthMeasurement>> {
+        Ok(one(&data(ctx).loaders.growth_of_record, self.0.id)
+            .await?
+            .map(GrowthMeasurement))
+    }
+    /// The antigen and dose, for immunisation records.
+    async fn immunisation(&self, ctx: &Context<'_>) -> Result<Option<Immunisation>> {
+        Ok(one(&data(ctx).loaders.immunisation_of_record, self.0.id)
+            .await?
+            .map(Immunisation))
+    }
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+/// The service record a detail belongs to.
+async fn record_of(ctx: &Context<'_>, id: Uuid) -> Result<Option<ServiceRecord>> {
+    Ok(one(&data(ctx).loaders.record, id).await?.map(ServiceRecord))
+}
+
+pub struct GrowthMeasurement(pub growth_measurement::Model);
+
+#[Object]
+impl GrowthMeasurement {
+    /// The id of its service record.
+    async fn id(&self) -> Uuid {
+        self.0.service_record_id
+    }
+    async fn record(&self, ctx: &Context<'_>) -> Result<Option<ServiceRecord>> {
+        record_of(ctx, self.0.service_record_id).await
+    }
+    async fn date(&self, ctx: &Context<'_>) -> Result<Option<NaiveDate>> {
+        Ok(one(&data(ctx).loaders.record, self.0.service_record_id)
+            .await?
+            .map(|r| r.service_date))
+    }
+    async fn weight_kg(&self) -> Option<f64> {
+        self.0.weight_kg
+    }
+    async fn length_height_cm(&self) -> Option<f64> {
+        self.0.length_height_cm
+    }
+    async fn position(&self) -> Result<Option<MeasurementPosition>> {
+        Ok(self
+            .0
+            .position
+            .as_deref()
+            .map(MeasurementPosition::from_db)
+            .transpose()?)
+    }
+    async fn muac_mm(&self) -> Option<f64> {
+        self.0.muac_mm
+    }
+    async fn oedema(&self) -> bool {
+        self.0.oedema
+    }
+}
+
+pub struct Immunisation(pub immunisation::Model);
+
+#[Object]
+impl Immunisation {
+    /// The id of its service record.
+    async fn id(&self) -> Uuid {
+        self.0.service_record_id
+    }
+    async fn record(&self, ctx: &Context<'_>) -> Result<Option<ServiceRecord>> {
+        record_of(ctx, self.0.service_record_id).await
+    }
+    async fn date(&self, ctx: &Context<'_>) -> Result<Option<NaiveDate>> {
+        Ok(one(&data(ctx).loaders.record, self.0.service_record_id)
+            .await?
+            .map(|r| r.service_date))
+    }
+    async fn antigen(&self, ctx: &Context<'_>) -> Result<Option<Antigen>> {
+        Ok(one(&data(ctx).loaders.antigen, self.0.antigen_id)
+            .await?
+            .map(Antigen))
+    }
+    async fn dose_number(&self) -> i32 {
+        self.0.dose_number
+    }
+}

@@ -1,0 +1,14 @@
+//! CBSS: the information backbone of a Convergent Basic Social Services programme for children.
+//! `main.rs` only calls `cli::run`; everything else is reachable from here for the tests.
+
+pub mod access;
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod graphiql;
+pub mod graphql;
+pub mod seed;
+pub mod store;

@@ -1,0 +1,727 @@
+//! Deterministic demo data (seeded RNG): the programme's focus soums and khoroos with bags,
+//! households with mothers and children of every life stage, pregnancies and services along the
+//! chain. Batched inserts, so `--people 1000000` takes minutes, not hours.
+
+use crate::domain::names;
+use chrono::{Days, Months, NaiveDate, Utc};
+use entity::{
+    enrolment, growth_measurement, household, immunisation, org_unit, org_unit_group,
+    org_unit_group_member, person, pregnancy, pregnancy_child, service_record,
+};
+use migration::reference::reference_id;
+use sea_orm::{
+    ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
+    TransactionTrait,
+};
+use uuid::Uuid;
+
+pub const DEFAULT_PEOPLE: usize = 2_000;
+const SEED: u64 = 20_261_127;
+/// Rows per INSERT: under SQLite's and PostgreSQL's bound-parameter limits for our widest table.
+const BATCH: usize = 1_000;
+
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub org_units: usize,
+    pub households: usize,
+    pub people: usize,
+    pub pregnancies: usize,
+    pub service_records: usize,
+}
+
+/// Whether the database holds no personal data yet.
+pub async fn is_empty(db: &DatabaseConnection) -> anyhow::Result<bool> {
+    Ok(household::Entity::find().count(db).await? == 0)
+}
+
+/// A demo unit: code, English and Mongolian name, parent code, level.
+struct DemoUnit {
+    code: String,
+    name_en: String,
+    name_mn: String,
+    parent: String,
+    level: &'static str,
+}
+
+/// Focus soums (8 in 7 aimags; real soum names, demo focus) plus one soum outside the focus,
+/// and 12 focus khoroos in 4 Ulaanbaatar districts plus one outside.
+fn demo_units() -> Vec<(DemoUnit, bool)> {
+    let soums: [(&str, &str, &str, &str, bool); 9] = [
+        ("85", "ZAVKHAN", "Zavkhan", "Завхан", true),
+        ("85", "TARIALAN", "Tarialan", "Тариалан", true),
+        ("81", "TOSONTSENGEL", "Tosontsengel", "Тосонцэнгэл", true),
+        ("84", "ERDENEBUREN", "Erdenebüren", "Эрдэнэбүрэн", true),
+        ("83", "TSENGEL", "Tsengel", "Цэнгэл", true),
+        ("82", "TAISHIR", "Taishir", "Тайшир", true),
+        ("67", "TSETSERLEG", "Tsetserleg", "Цэцэрлэг", true),
+        ("65", "TARIAT", "Tariat", "Тариат", true),
+        ("85", "NAURAN", "Naranbulag", "Наранбулаг", false),
+    ];
+    let mut units = Vec::new();
+    for (aimag, code, en, mn, focus) in soums {
+        let soum = format!("{aimag}-{code}");
+        units.push((
+            DemoUnit {
+                code: soum.clone(),
+                name_en: en.into(),
+                name_mn: mn.into(),
+                parent: aimag.into(),
+                level: "SOUM",
+            },
+            focus,
+        ));
+        for b in 1..=2 {
+            units.push((
+                DemoUnit {
+                    code: format!("{soum}-B{b}"),
+                    name_en: format!("{en} bag {b} (demo)"),
+                    name_mn: format!("{mn} {b}-р баг"),
+                    parent: soum.clone(),
+                    level: "BAG",
+                },
+                false,
+            ));
+        }
+    }
+    for (district, count) in [("11-BZD", 4), ("11-SKHD", 3), ("11-CHD", 3), ("11-SBD", 3)] {
+        for k in 1..=count {
+            // The first 12 are the focus khoroos; Bayanzürkh's 4th lies outside the focus.
+            let focus = !(district == "11-BZD" && k == 4);
+            units.push((
+                DemoUnit {
+                    code: format!("{district}-{k:02}"),
+                    name_en: format!("Khoroo {k} (demo)"),
+                    name_mn: format!("{k}-р хороо"),
+                    parent: district.into(),
+                    level: "KHOROO",
+                },
+                focus,
+            ));
+        }
+    }
+    units
+}
+
+const MALE: &[&str] = &[
+    "Батболд",
+    "Ганбаатар",
+    "Төмөрбаатар",
+    "Эрдэнэбат",
+    "Мөнхбат",
+    "Баярсайхан",
+    "Болд",
+    "Сүхбат",
+    "Энхтөр",
+    "Ганзориг",
+    "Тэмүүлэн",
+    "Билгүүн",
+    "Хүслэн",
+    "Нямдорж",
+    "Амарсанаа",
+    "Ерлан",
+    "Серик",
+];
+const FEMALE: &[&str] = &[
+    "Оюунчимэг",
+    "Сарангэрэл",
+    "Наранцэцэг",
+    "Энхжаргал",
+    "Болормаа",
+    "Номин",
+    "Анужин",
+    "Мөнхзул",
+    "Солонго",
+    "Хулан",
+    "Уянга",
+    "Цэцэгмаа",
+    "Гэрэлмаа",
+    "Алтанцэцэг",
+    "Айгерим",
+    "Марал",
+    "Дэлгэрмаа",
+];
+
+struct Rows {
+    households: Vec<household::ActiveModel>,
+    people: Vec<person::ActiveModel>,
+    pregnancies: Vec<pregnancy::ActiveModel>,
+    births: Vec<pregnancy_child::ActiveModel>,
+    records: Vec<service_record::ActiveModel>,
+    growth: Vec<growth_measurement::ActiveModel>,
+    immunisations: Vec<immunisation::ActiveModel>,
+    enrolments: Vec<enrolment::ActiveModel>,
+}
+
+struct Gen {
+    rng: fastrand::Rng,
+    today: NaiveDate,
+    now: chrono::DateTime<Utc>,
+    registry_serial: u32,
+}
+
+impl Gen {
+    fn id(&mut self) -> Uuid {
+        let mut bytes = [0u8; 16];
+        self.rng.fill(&mut bytes);
+        uuid::Builder::from_random_bytes(bytes).into_uuid()
+    }
+
+    fn days_ago(&mut self, lo: u64, hi: u64) -> NaiveDate {
+        self.today - Days::new(self.rng.u64(lo..=hi))
+    }
+
+    fn record(
+        &mut self,
+        rows: &mut Rows,
+        st: &str,
+        person: Option<Uuid>,
+        household: Option<Uuid>,
+        unit: Uuid,
+        date: NaiveDate,
+    ) -> Uuid {
+        let id = self.id();
+        rows.records.push(service_record::ActiveModel {
+            id: Set(id),
+            service_type_id: Set(reference_id("service_type", st)),
+            person_id: Set(person),
+            household_id: Set(household),
+            pregnancy_id: Set(None),
+            service_date: Set(date.min(self.today)),
+            org_unit_id: Set(unit),
+            provider: Set(Some("Demo health centre".into())),
+            recorded_by: Set(None),
+            note: Set(None),
+            created_at: Set(self.now),
+            updated_at: Set(self.now),
+            version: Set(1),
+        });
+        id
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn person(
+        &mut self,
+        rows: &mut Rows,
+        household: Uuid,
+        unit: Uuid,
+        given: &str,
+        family: &str,
+        sex: &str,
+        birth: NaiveDate,
+        relation: &str,
+    ) -> Uuid {
+        let id = self.id();
+        let adult = (self.today - birth).num_days() > 18 * 365;
+        let registry = (adult && self.rng.bool()).then(|| {
+            self.registry_serial += 1;
+            format!("ДМ{:08}", self.registry_serial)
+        });
+        rows.people.push(person::ActiveModel {
+            id: Set(id),
+            household_id: Set(Some(household)),
+            org_unit_id: Set(unit),
+            given_name: Set(given.into()),
+            family_name: Set(family.into()),
+            search_name: Set(names::search_key(given, family)),
+            sex: Set(sex.into()),
+            birth_date: Set(birth),
+            birth_date_estimated: Set(adult && self.rng.u8(0..10) == 0),
+            relation_to_head: Set(Some(relation.into())),
+            registry_number: Set(registry),
+            phone: Set(adult.then(|| format!("99{:06}", self.rng.u32(0..1_000_000)))),
+            disability: Set((self.rng.u8(0..40) == 0).then(|| "MOBILITY".into())),
+            date_of_death: Set(None),
+            created_at: Set(self.now),
+            updated_at: Set(self.now),
+            version: Set(1),
+        });
+        id
+    }
+
+    /// The services a child of this age would plausibly have had, most but not all of them.
+    fn child_services(
+        &mut self,
+        rows: &mut Rows,
+        child: Uuid,
+        unit: Uuid,
+        birth: NaiveDate,
+        sex_male: bool,
+    ) {
+        let age_days = (self.today - birth).num_days();
+        let schedule: &[(&str, &[i64])] = &[
+            ("BCG", &[0]),
+            ("HEPB_BIRTH", &[0]),
+            ("PENTA", &[61, 91, 122]),
+            ("OPV", &[61, 91, 122]),
+            ("IPV", &[122]),
+            ("PCV", &[61, 91, 274]),
+            ("ROTA", &[61, 91]),
+            ("MMR", &[274, 730]),
+            ("HEPA", &[548]),
+        ];
+        for (antigen, ages) in schedule {
+            for (i, age) in ages.iter().enumerate() {
+                // About one child in eight misses a given dose, so due lists have defaulters.
+                if *age > age_days || self.rng.u8(0..8) == 0 {
+                    continue;
+                }
+                let date = birth + Days::new((*age + self.rng.i64(0..20)) as u64);
+                let id = self.record(rows, "IMMUNISATION", Some(child), None, unit, date);
+                rows.immunisations.push(immunisation::ActiveModel {
+                    service_record_id: Set(id),
+                    person_id: Set(child),
+                    antigen_id: Set(reference_id("antigen", antigen)),
+                    dose_number: Set(i as i32 + 1),
+                });
+            }
+        }
+        let months = age_days / 30;
+        if months < 60 {
+            for _ in 0..self.rng.u8(1..=3) {
+                let at = self.rng.i64(0..=age_days.max(0));
+                let date = birth + Days::new(at as u64);
+                let m = at as f64 / 30.4375;
+                // Median-ish growth with spread; a few children stunted or wasted.
+                let z = self.rng.f64() * 3.0 - 1.8;
+                let height = if m < 1.0 {
+                    50.0
+                } else {
+                    50.0 + 20.0 * m.ln().max(0.0) + m * 0.35
+                } + z * 2.5;
+                let weight = (3.3 + m * 0.35 - (m * m) * 0.0018 + z * 0.6).max(2.0);
+                let id = self.record(rows, "GROWTH_MONITORING", Some(child), None, unit, date);
+                rows.growth.push(growth_measurement::ActiveModel {
+                    service_record_id: Set(id),
+                    person_id: Set(child),
+                    weight_kg: Set(Some((weight * 10.0).round() / 10.0)),
+                    length_height_cm: Set(Some((height * 10.0).round() / 10.0)),
+                    position: Set(Some(if at < 731 { "LYING" } else { "STANDING" }.into())),
+                    muac_mm: Set((months >= 6).then(|| 120.0 + self.rng.f64() * 40.0)),
+                    oedema: Set(false),
+                });
+            }
+        }
+        if (6..60).contains(&months) && self.rng.u8(0..10) < 7 {
+            let date = self.days_ago(0, 170);
+            self.record(
+                rows,
+                "VITAMIN_A",
+                Some(child),
+                None,
+                unit,
+                date.max(birth + Months::new(6)),
+            );
+        }
+        if months < 24 && self.rng.bool() {
+            self.record(
+                rows,
+                "VITAMIN_D",
+                Some(child),
+                None,
+                unit,
+                self.today.min(birth + Days::new(30)),
+            );
+        }
+        if months < 1 || self.rng.u8(0..10) < 9 {
+            self.record(
+                rows,
+                "BIRTH_REGISTRATION",
+                Some(child),
+                None,
+                unit,
+                birth + Days::new(7),
+            );
+        }
+        let enrol = |g: &mut Self, rows: &mut Rows, st: &str, at_months: u32, institution: &str| {
+            let date = (birth + Months::new(at_months)).min(g.today);
+            let id = g.record(rows, st, Some(child), None, unit, date);
+            rows.enrolments.push(enrolment::ActiveModel {
+                service_record_id: Set(id),
+                person_id: Set(child),
+                institution: Set(institution.into()),
+                grade: Set(None),
+                ended_on: Set(None),
+                end_reason: Set(None),
+            });
+        };
+        if (36..72).contains(&months) && self.rng.u8(0..10) < 7 {
+            let st = if self.rng.bool() {
+                "KINDERGARTEN_ENROLMENT"
+            } else {
+                "GER_KINDERGARTEN_ENROLMENT"
+            };
+            enrol(self, rows, st, 36, "Demo kindergarten");
+        } else if (24..72).contains(&months) && self.rng.u8(0..10) < 3 {
+            enrol(self, rows, "OUTREACH_ECD", 24, "Demo outreach ECD");
+        }
+        if (72..216).contains(&months) && self.rng.u8(0..20) < 19 {
+            enrol(self, rows, "SCHOOL_ENROLMENT", 72, "Demo school");
+        }
+        if (144..216).contains(&months) && self.rng.bool() {
+            let date = self.days_ago(0, 300);
+            self.record(
+                rows,
+                if sex_male {
+                    "LIFE_SKILLS"
+                } else {
+                    "HIV_STI_PREVENTION"
+                },
+                Some(child),
+                None,
+                unit,
+                date,
+            );
+        }
+    }
+}
+
+/// Inserts rows in batches inside one transaction.
+async fn insert_all<A, C>(db: &C, rows: Vec<A>) -> Result<(), sea_orm::DbErr>
+where
+    A: sea_orm::ActiveModelTrait + Send,
+    C: ConnectionTrait,
+{
+    let mut rows = rows;
+    while !rows.is_empty() {
+        let rest = rows.split_off(rows.len().min(BATCH));
+        let batch = std::mem::replace(&mut rows, rest);
+        <A::Entity as EntityTrait>::insert_many(batch)
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Loads the demo data set with about `people` people. Refuses a database that holds data.
+pub async fn demo(db: &DatabaseConnection, people: usize) -> anyhow::Result<Summary> {
+    anyhow::ensure!(
+        is_empty(db).await?,
+        "the database already holds households; seed only an empty database"
+    );
+    let now = Utc::now();
+    let today = crate::store::today();
+    let mut summary = Summary::default();
+
+    // Units and groups.
+    let mut paths: std::collections::HashMap<String, (Uuid, String, i32)> =
+        org_unit::Entity::find()
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|u| (u.code.clone(), (u.id, u.path.clone(), u.depth)))
+            .collect();
+    let mut unit_rows = Vec::new();
+    let mut homes = Vec::new(); // (unit id, urban)
+    let mut focus_soums = Vec::new();
+    let mut focus_khoroos = Vec::new();
+    for (u, focus) in demo_units() {
+        let (parent_id, parent_path, depth) = paths
+            .get(&u.parent)
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("no unit {}", u.parent))?;
+        let id = reference_id("org_unit", &u.code);
+        let path = format!("{parent_path}{id}/");
+        paths.insert(u.code.clone(), (id, path.clone(), depth + 1));
+        match u.level {
+            "BAG" => homes.push((id, false)),
+            "KHOROO" => homes.push((id, true)),
+            _ => {}
+        }
+        if focus {
+            if u.level == "SOUM" {
+                focus_soums.push(id)
+            } else {
+                focus_khoroos.push(id)
+            }
+        }
+        unit_rows.push(org_unit::ActiveModel {
+            id: Set(id),
+            code: Set(u.code),
+            name_en: Set(u.name_en),
+            name_mn: Set(u.name_mn),
+            level: Set(u.level.into()),
+            parent_id: Set(Some(parent_id)),
+            path: Set(path),
+            depth: Set(depth + 1),
+            valid_from: Set(None),
+            valid_to: Set(None),
+            is_demo: Set(true),
+            created_at: Set(now),
+            updated_at: Set(now),
+            version: Set(1),
+        });
+    }
+    summary.org_units = unit_rows.len();
+    let txn = db.begin().await?;
+    insert_all(&txn, unit_rows).await?;
+    let mut group_rows = Vec::new();
+    let mut member_rows = Vec::new();
+    for (code, en, mn, members) in [
+        (
+            "FOCUS_SOUMS",
+            "CBSS focus soums",
+            "ХҮНҮ-ийн зорилтот сумд",
+            &focus_soums,
+        ),
+        (
+            "FOCUS_KHOROOS",
+            "CBSS focus khoroos (ger areas)",
+            "ХҮНҮ-ийн зорилтот хороод",
+            &focus_khoroos,
+        ),
+    ] {
+        let gid = reference_id("org_unit_group", code);
+        group_rows.push(org_unit_group::ActiveModel {
+            id: Set(gid),
+            code: Set(code.into()),
+            name_en: Set(en.into()),
+            name_mn: Set(mn.into()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            version: Set(1),
+        });
+        for m in members {
+            member_rows.push(org_unit_group_member::ActiveModel {
+                group_id: Set(gid),
+                org_unit_id: Set(*m),
+            });
+        }
+    }
+    insert_all(&txn, group_rows).await?;
+    insert_all(&txn, member_rows).await?;
+    txn.commit().await?;
+
+    // Households and people, flushed every few thousand people.
+    let mut g = Gen {
+        rng: fastrand::Rng::with_seed(SEED),
+        today,
+        now,
+        registry_serial: 0,
+    };
+    let mut made = 0usize;
+    let mut rows = empty_rows();
+    while made < people {
+        let (unit, urban) = homes[g.rng.usize(0..homes.len())];
+        let hid = g.id();
+        rows.households.push(household::ActiveModel {
+            id: Set(hid),
+            org_unit_id: Set(unit),
+            address: Set(Some(if urban {
+                format!("{}-р гудамж, {} тоот", g.rng.u8(1..40), g.rng.u16(1..300))
+            } else {
+                "Демо баг, малчин айл".into()
+            })),
+            description: Set(None),
+            dwelling: Set(if urban {
+                ["GER", "GER", "HOUSE", "APARTMENT"][g.rng.usize(0..4)]
+            } else {
+                ["GER", "GER", "GER", "HOUSE"][g.rng.usize(0..4)]
+            }
+            .into()),
+            is_herder: Set(!urban && g.rng.u8(0..10) < 7),
+            migrant_status: Set(if urban && g.rng.u8(0..5) == 0 {
+                "IN_MIGRANT"
+            } else {
+                "RESIDENT"
+            }
+            .into()),
+            registered_on: Set(g.days_ago(30, 2000)),
+            created_at: Set(now),
+            updated_at: Set(now),
+            version: Set(1),
+        });
+        summary.households += 1;
+        let father_name = MALE[g.rng.usize(0..MALE.len())];
+        let family = MALE[g.rng.usize(0..MALE.len())];
+        let mother_birth = g.days_ago(19 * 365, 42 * 365);
+        let mother_given = FEMALE[g.rng.usize(0..FEMALE.len())];
+        let mother = g.person(
+            &mut rows,
+            hid,
+            unit,
+            mother_given,
+            family,
+            "FEMALE",
+            mother_birth,
+            "HEAD",
+        );
+        made += 1;
+        if g.rng.u8(0..10) < 8 {
+            let birth = g.days_ago(21 * 365, 50 * 365);
+            let paternal = MALE[g.rng.usize(0..MALE.len())];
+            g.person(
+                &mut rows,
+                hid,
+                unit,
+                father_name,
+                paternal,
+                "MALE",
+                birth,
+                "SPOUSE",
+            );
+            made += 1;
+        }
+        let children = g.rng.usize(1..=4);
+        let mut youngest: Option<(Uuid, NaiveDate)> = None;
+        for _ in 0..children {
+            let birth = g.days_ago(0, 18 * 365);
+            let male = g.rng.bool();
+            let given = if male {
+                MALE[g.rng.usize(0..MALE.len())]
+            } else {
+                FEMALE[g.rng.usize(0..FEMALE.len())]
+            };
+            let child = g.person(
+                &mut rows,
+                hid,
+                unit,
+                given,
+                father_name,
+                if male { "MALE" } else { "FEMALE" },
+                birth,
+                "CHILD",
+            );
+            g.child_services(&mut rows, child, unit, birth, male);
+            if youngest.is_none_or(|(_, b)| birth > b) {
+                youngest = Some((child, birth));
+            }
+            made += 1;
+        }
+        // The youngest child's birth, when recent, closes a recorded pregnancy.
+        if let Some((child, birth)) = youngest.filter(|(_, b)| (today - *b).num_days() < 3 * 365) {
+            let pid = g.id();
+            let edd = birth + Days::new(g.rng.u64(0..14));
+            let registered = edd - Days::new(g.rng.u64(150..240));
+            let skilled = g.rng.u8(0..20) < 19;
+            rows.pregnancies.push(pregnancy_row(
+                pid,
+                mother,
+                unit,
+                edd,
+                registered,
+                Some((birth, skilled)),
+                now,
+            ));
+            rows.births.push(pregnancy_child::ActiveModel {
+                pregnancy_id: Set(pid),
+                child_id: Set(child),
+            });
+            for k in 0..g.rng.u64(2..=6) {
+                let date = registered + Days::new(k * 35);
+                if date < birth {
+                    let rid = g.record(&mut rows, "ANC_CONTACT", Some(mother), None, unit, date);
+                    link_pregnancy(&mut rows, rid, pid);
+                }
+            }
+            if g.rng.u8(0..10) < 8 {
+                let checked_on = birth + Days::new(g.rng.u64(0..3));
+                g.record(
+                    &mut rows,
+                    "PNC_NEWBORN",
+                    Some(child),
+                    None,
+                    unit,
+                    checked_on,
+                );
+            }
+            summary.pregnancies += 1;
+        } else if g.rng.u8(0..10) < 2 && (today - mother_birth).num_days() < 45 * 365 {
+            // An open pregnancy: the PREGNANCY stage and antenatal care in progress.
+            let pid = g.id();
+            let registered = g.days_ago(10, 200);
+            let edd = registered + Days::new(g.rng.u64(60..250));
+            rows.pregnancies
+                .push(pregnancy_row(pid, mother, unit, edd, registered, None, now));
+            for k in 0..g.rng.u64(1..=4) {
+                let date = registered + Days::new(k * 30);
+                if date <= today {
+                    let rid = g.record(&mut rows, "ANC_CONTACT", Some(mother), None, unit, date);
+                    link_pregnancy(&mut rows, rid, pid);
+                }
+            }
+            summary.pregnancies += 1;
+        }
+        if g.rng.u8(0..4) == 0 {
+            let date = g.days_ago(0, 365);
+            g.record(&mut rows, "HOUSEHOLD_WATER", None, Some(hid), unit, date);
+        }
+        if rows.people.len() >= 5_000 {
+            summary.people += rows.people.len();
+            summary.service_records += rows.records.len();
+            flush(db, std::mem::replace(&mut rows, empty_rows())).await?;
+        }
+    }
+    summary.people += rows.people.len();
+    summary.service_records += rows.records.len();
+    flush(db, rows).await?;
+    Ok(summary)
+}
+
+fn link_pregnancy(rows: &mut Rows, record: Uuid, pregnancy: Uuid) {
+    if let Some(r) = rows
+        .records
+        .iter_mut()
+        .rev()
+        .find(|r| r.id.as_ref() == &record)
+    {
+        r.pregnancy_id = Set(Some(pregnancy));
+    }
+}
+
+fn pregnancy_row(
+    id: Uuid,
+    mother: Uuid,
+    unit: Uuid,
+    edd: NaiveDate,
+    registered: NaiveDate,
+    birth: Option<(NaiveDate, bool)>,
+    now: chrono::DateTime<Utc>,
+) -> pregnancy::ActiveModel {
+    pregnancy::ActiveModel {
+        id: Set(id),
+        mother_id: Set(mother),
+        org_unit_id: Set(unit),
+        last_menstrual_period: Set(Some(edd - Days::new(280))),
+        expected_delivery_date: Set(edd),
+        registered_on: Set(registered),
+        outcome: Set(birth.map(|_| "LIVE_BIRTH".into())),
+        outcome_date: Set(birth.map(|(d, _)| d)),
+        delivery_place: Set(
+            birth.map(|(_, skilled)| if skilled { "FACILITY" } else { "HOME" }.into())
+        ),
+        attendant: Set(
+            birth.map(|(_, skilled)| if skilled { "NURSE_MIDWIFE" } else { "OTHER" }.into())
+        ),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    }
+}
+
+fn empty_rows() -> Rows {
+    Rows {
+        households: Vec::new(),
+        people: Vec::new(),
+        pregnancies: Vec::new(),
+        births: Vec::new(),
+        records: Vec::new(),
+        growth: Vec::new(),
+        immunisations: Vec::new(),
+        enrolments: Vec::new(),
+    }
+}
+
+/// Writes one chunk in foreign-key order, in one transaction.
+async fn flush(db: &DatabaseConnection, rows: Rows) -> anyhow::Result<()> {
+    let txn = db.begin().await?;
+    insert_all(&txn, rows.households).await?;
+    insert_all(&txn, rows.people).await?;
+    insert_all(&txn, rows.pregnancies).await?;
+    insert_all(&txn, rows.births).await?;
+    insert_all(&txn, rows.records).await?;
+    insert_all(&txn, rows.growth).await?;
+    insert_all(&txn, rows.immunisations).await?;
+    insert_all(&txn, rows.enrolments).await?;
+    txn.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,250 @@
+//! Households: reads in the caller's view scope, validated writes in its capture scope.
+
+use super::org_units::holds_households;
+use super::page::{self, Page, PageRequest};
+use super::{Store, today};
+use crate::access::units_under;
+use crate::domain::validate;
+use crate::domain::vocab::{Dwelling, MigrantStatus};
+use crate::error::{ApiError, ApiResult, Problems};
+use async_graphql::{InputObject, MaybeUndefined};
+use chrono::NaiveDate;
+use entity::household;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use uuid::Uuid;
+
+#[derive(InputObject, Default)]
+pub struct HouseholdFilter {
+    /// Households anywhere in this unit's subtree.
+    pub org_unit_id: Option<Uuid>,
+    pub dwelling: Option<Dwelling>,
+    pub is_herder: Option<bool>,
+    pub migrant_status: Option<MigrantStatus>,
+}
+
+#[derive(InputObject)]
+#[graphql(name = "CreateHouseholdInput")]
+pub struct NewHousehold {
+    /// A client-generated id (offline clients); the server makes one when absent.
+    pub id: Option<Uuid>,
+    /// A soum, district, bag or khoroo.
+    pub org_unit_id: Uuid,
+    pub address: Option<String>,
+    pub description: Option<String>,
+    pub dwelling: Dwelling,
+    #[graphql(default)]
+    pub is_herder: bool,
+    #[graphql(default_with = "MigrantStatus::Resident")]
+    pub migrant_status: MigrantStatus,
+    /// Defaults to today.
+    pub registered_on: Option<NaiveDate>,
+}
+
+#[derive(InputObject)]
+#[graphql(name = "UpdateHouseholdInput")]
+pub struct HouseholdChanges {
+    pub id: Uuid,
+    /// The version the client last saw; a different stored version is a CONFLICT.
+    pub expected_version: Option<i32>,
+    pub org_unit_id: Option<Uuid>,
+    #[graphql(default)]
+    pub address: MaybeUndefined<String>,
+    #[graphql(default)]
+    pub description: MaybeUndefined<String>,
+    pub dwelling: Option<Dwelling>,
+    pub is_herder: Option<bool>,
+    pub migrant_status: Option<MigrantStatus>,
+    pub registered_on: Option<NaiveDate>,
+}
+
+fn optional_text(p: &mut Problems, path: &str, v: Option<String>) -> Option<String> {
+    v.map(|t| validate::text(p, path, &t, 500))
+}
+
+impl Store {
+    pub async fn households(
+        &self,
+        filter: HouseholdFilter,
+        req: &PageRequest,
+    ) -> ApiResult<Page<household::Model>> {
+        let mut q = self.visible(household::Entity::find());
+        if let Some(unit) = filter.org_unit_id {
+            let unit = self.known_unit(unit, "filter.orgUnitId").await?;
+            q = q.filter(
+                Expr::col(household::Column::OrgUnitId).in_subquery(units_under(&unit.path)),
+            );
+        }
+        if let Some(d) = filter.dwelling {
+            q = q.filter(household::Column::Dwelling.eq(d.as_str()));
+        }
+        if let Some(h) = filter.is_herder {
+            q = q.filter(household::Column::IsHerder.eq(h));
+        }
+        if let Some(m) = filter.migrant_status {
+            q = q.filter(household::Column::MigrantStatus.eq(m.as_str()));
+        }
+        page::fetch(self.db(), q, household::Column::Id, req).await
+    }
+
+    pub async fn household(&self, id: Uuid) -> ApiResult<household::Model> {
+        self.visible_by_id::<household::Entity>(id, "household")
+            .await
+    }
+
+    /// The unit a household may be placed in by this caller.
+    async fn household_unit(&self, id: Uuid, path: &str) -> ApiResult<entity::org_unit::Model> {
+        let unit = self.known_unit(id, path).await?;
+        if !holds_households(&unit) {
+            return Err(ApiError::invalid(
+                path,
+                "households are placed in a soum, district, bag or khoroo",
+            ));
+        }
+        self.check_capture(&unit)?;
+        Ok(unit)
+    }
+
+    pub async fn create_household(&self, input: NewHousehold) -> ApiResult<household::Model> {
+        let mut p = Problems::default();
+        let registered_on = input.registered_on.unwrap_or_else(today);
+        validate::past_date(&mut p, "input.registeredOn", registered_on, today());
+        let address = optional_text(&mut p, "input.address", input.address);
+        let description = optional_text(&mut p, "input.description", input.description);
+        p.into_result()?;
+        self.household_unit(input.org_unit_id, "input.orgUnitId")
+            .await?;
+        let id = input.id.unwrap_or_else(Uuid::now_v7);
+        if household::Entity::find_by_id(id)
+            .one(self.db())
+            .await?
+            .is_some()
+        {
+            return Err(ApiError::Conflict("a household with this id exists".into()));
+        }
+        let now = chrono::Utc::now();
+        let row = household::ActiveModel {
+            id: Set(id),
+            org_unit_id: Set(input.org_unit_id),
+            address: Set(address),
+            description: Set(description),
+            dwelling: Set(input.dwelling.as_str().into()),
+            is_herder: Set(input.is_herder),
+            migrant_status: Set(input.migrant_status.as_str().into()),
+            registered_on: Set(registered_on),
+            created_at: Set(now),
+            updated_at: Set(now),
+            version: Set(1),
+        };
+        Ok(row.insert(self.db()).await?)
+    }
+
+    pub async fn update_household(&self, input: HouseholdChanges) -> ApiResult<household::Model> {
+        let current = self.household(input.id).await?;
+        let current_unit = self.known_unit(current.org_unit_id, "input.id").await?;
+        self.check_capture(&current_unit)?;
+        check_version(input.expected_version, current.version)?;
+        let mut p = Problems::default();
+        let mut row: household::ActiveModel = current.clone().into();
+        if let Some(d) = input.registered_on {
+            validate::past_date(&mut p, "input.registeredOn", d, today());
+            row.registered_on = Set(d);
+        }
+        match input.address {
+            MaybeUndefined::Value(a) => {
+                row.address = Set(Some(validate::text(&mut p, "input.address", &a, 500)))
+            }
+            MaybeUndefined::Null => row.address = Set(None),
+            MaybeUndefined::Undefined => {}
+        }
+        match input.description {
+            MaybeUndefined::Value(a) => {
+                row.description = Set(Some(validate::text(&mut p, "input.description", &a, 500)))
+            }
+            MaybeUndefined::Null => row.description = Set(None),
+            MaybeUndefined::Undefined => {}
+        }
+        p.into_result()?;
+        if let Some(d) = input.dwelling {
+            row.dwelling = Set(d.as_str().into());
+        }
+        if let Some(h) = input.is_herder {
+            row.is_herder = Set(h);
+        }
+        if let Some(m) = input.migrant_status {
+            row.migrant_status = Set(m.as_str().into());
+        }
+        let moved_to = match input.org_unit_id {
+            Some(unit) if unit != current.org_unit_id => {
+                self.household_unit(unit, "input.orgUnitId").await?;
+                row.org_unit_id = Set(unit);
+                Some(unit)
+            }
+            _ => None,
+        };
+        self.save_versioned(current.id, row, current.version, moved_to)
+            .await
+    }
+
+    /// Writes a household change only if nobody changed it since it was read, moving its
+    /// members with it when its unit changed; all in one transaction.
+    async fn save_versioned(
+        &self,
+        id: Uuid,
+        mut row: household::ActiveModel,
+        read_version: i32,
+        moved_to: Option<Uuid>,
+    ) -> ApiResult<household::Model> {
+        use sea_orm::TransactionTrait;
+        row.version = Set(read_version + 1);
+        row.updated_at = Set(chrono::Utc::now());
+        let saved = self
+            .db()
+            .transaction::<_, household::Model, ApiError>(|txn| {
+                Box::pin(async move {
+                    let res = household::Entity::update_many()
+                        .set(row)
+                        .filter(household::Column::Id.eq(id))
+                        .filter(household::Column::Version.eq(read_version))
+                        .exec(txn)
+                        .await?;
+                    if res.rows_affected == 0 {
+                        return Err(ApiError::Conflict(
+                            "the household was changed by someone else; reload it".into(),
+                        ));
+                    }
+                    if let Some(unit) = moved_to {
+                        entity::person::Entity::update_many()
+                            .col_expr(entity::person::Column::OrgUnitId, Expr::value(unit))
+                            .col_expr(
+                                entity::person::Column::Version,
+                                Expr::col(entity::person::Column::Version).add(1),
+                            )
+                            .col_expr(
+                                entity::person::Column::UpdatedAt,
+                                Expr::value(chrono::Utc::now()),
+                            )
+                            .filter(entity::person::Column::HouseholdId.eq(id))
+                            .exec(txn)
+                            .await?;
+                    }
+                    household::Entity::find_by_id(id)
+                        .one(txn)
+                        .await?
+                        .ok_or(ApiError::not_found("household"))
+                })
+            })
+            .await?;
+        Ok(saved)
+    }
+}
+
+/// Optimistic concurrency: a client that says which version it edited must have edited the latest.
+pub(crate) fn check_version(expected: Option<i32>, stored: i32) -> ApiResult<()> {
+    match expected {
+        Some(v) if v != stored => Err(ApiError::Conflict(format!(
+            "expected version {v}, but the stored version is {stored}"
+        ))),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,102 @@
+//! The data-access layer: the only code that reads or writes the database on behalf of a caller.
+//! Every read is filtered by the caller's view scope (`access::Scoped`), every write is validated
+//! and checked against the capture scope here, inside one transaction. Resolvers call this, never
+//! sea-orm directly.
+
+mod catalogue;
+mod households;
+mod org_units;
+mod page;
+mod people;
+mod pregnancies;
+mod services;
+
+pub use catalogue::LifeStageRules;
+pub use households::{HouseholdChanges, HouseholdFilter, NewHousehold};
+pub use org_units::OrgUnitFilter;
+pub use page::{MAX_PAGE_SIZE, Page, PageRequest, TotalCount, encode_cursor as page_cursor};
+pub use people::{NewPerson, PersonChanges, PersonFilter};
+pub use pregnancies::{NewPregnancy, PregnancyOutcomeInput};
+pub use services::{NewGrowthMeasurement, NewImmunisation, NewServiceRecord};
+
+use crate::access::{Principal, Scoped};
+use crate::error::{ApiError, ApiResult};
+use sea_orm::{ColumnTrait, DatabaseConnection, ModelTrait, PrimaryKeyTrait, QueryFilter, Select};
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// The database as one caller may use it.
+#[derive(Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+    principal: Arc<Principal>,
+}
+
+impl Store {
+    pub fn new(db: DatabaseConnection, principal: Principal) -> Self {
+        Self {
+            db,
+            principal: Arc::new(principal),
+        }
+    }
+
+    pub fn principal(&self) -> &Principal {
+        &self.principal
+    }
+
+    pub(crate) fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// `select` restricted to the caller's view scope.
+    pub(crate) fn visible<E: Scoped>(&self, select: Select<E>) -> Select<E> {
+        match E::in_scope(&self.principal.view) {
+            Some(cond) => select.filter(cond),
+            None => select,
+        }
+    }
+
+    /// Rows of `E` whose `column` is one of `keys`, in the caller's view scope: what the
+    /// GraphQL DataLoaders batch nested relations into.
+    pub async fn visible_where_in<E: Scoped>(
+        &self,
+        column: E::Column,
+        keys: &[Uuid],
+    ) -> ApiResult<Vec<E::Model>>
+    where
+        E::Model: Send + Sync,
+    {
+        Ok(self
+            .visible(E::find().filter(column.is_in(keys.iter().copied())))
+            .all(&self.db)
+            .await?)
+    }
+
+    /// One visible row by id; out-of-scope rows answer NOT_FOUND, as if they did not exist.
+    pub(crate) async fn visible_by_id<E>(
+        &self,
+        id: Uuid,
+        entity: &'static str,
+    ) -> ApiResult<E::Model>
+    where
+        E: Scoped,
+        E::Model: ModelTrait<Entity = E> + Send + Sync,
+        <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<Uuid>,
+    {
+        self.visible(E::find_by_id(id))
+            .one(&self.db)
+            .await?
+            .ok_or(ApiError::not_found(entity))
+    }
+
+    /// Whether the database answers (readiness).
+    pub async fn ping(db: &DatabaseConnection) -> bool {
+        db.ping().await.is_ok()
+    }
+}
+
+/// The one clock of the service: today's date in Mongolia (UTC+8), where the programme's
+/// calendar days are counted.
+pub fn today() -> chrono::NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
+}

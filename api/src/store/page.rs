@@ -1,0 +1,115 @@
+//! The one pagination helper: keyset pages ordered by id, with opaque cursors.
+
+use crate::error::{ApiError, ApiResult};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select,
+};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use uuid::Uuid;
+
+pub const DEFAULT_PAGE_SIZE: usize = 20;
+pub const MAX_PAGE_SIZE: usize = 100;
+
+#[derive(Clone, Debug)]
+pub struct PageRequest {
+    pub first: usize,
+    pub after: Option<Uuid>,
+}
+
+impl PageRequest {
+    /// Validates `first` (0..=MAX_PAGE_SIZE) and decodes the `after` cursor.
+    pub fn new(first: Option<i32>, after: Option<String>) -> ApiResult<Self> {
+        let first = match first {
+            None => DEFAULT_PAGE_SIZE,
+            Some(n) if (0..=MAX_PAGE_SIZE as i32).contains(&n) => n as usize,
+            Some(_) => {
+                return Err(ApiError::invalid(
+                    "first",
+                    format!("must be between 0 and {MAX_PAGE_SIZE}"),
+                ));
+            }
+        };
+        let after = after.map(|c| decode_cursor(&c)).transpose()?;
+        Ok(Self { first, after })
+    }
+}
+
+pub fn encode_cursor(id: Uuid) -> String {
+    URL_SAFE_NO_PAD.encode(id.as_bytes())
+}
+
+pub fn decode_cursor(cursor: &str) -> ApiResult<Uuid> {
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|b| Uuid::from_slice(&b).ok())
+        .ok_or_else(|| ApiError::invalid("after", "is not a cursor this service gave out"))
+}
+
+type CountFuture = Pin<Box<dyn Future<Output = ApiResult<u64>> + Send>>;
+
+/// Counts every row matching the page's filter; run only when a client asks for totalCount.
+#[derive(Clone)]
+pub struct TotalCount(Arc<dyn Fn() -> CountFuture + Send + Sync>);
+
+impl TotalCount {
+    pub async fn get(&self) -> ApiResult<u64> {
+        (self.0)().await
+    }
+}
+
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub has_previous: bool,
+    pub has_next: bool,
+    pub total: TotalCount,
+}
+
+impl<T> Page<T> {
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            has_previous: self.has_previous,
+            has_next: self.has_next,
+            total: self.total,
+        }
+    }
+}
+
+/// One page of `select` (already filtered and scoped), ordered by `id`.
+pub async fn fetch<E>(
+    db: &DatabaseConnection,
+    select: Select<E>,
+    id: E::Column,
+    req: &PageRequest,
+) -> ApiResult<Page<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: Send + Sync,
+{
+    let count_select = select.clone();
+    let count_db = db.clone();
+    let total = TotalCount(Arc::new(move || {
+        let s = count_select.clone();
+        let db = count_db.clone();
+        Box::pin(async move { Ok(s.count(&db).await?) })
+    }));
+    let mut q = select.order_by_asc(id);
+    if let Some(after) = req.after {
+        q = q.filter(id.gt(after));
+    }
+    let mut items = q.limit(req.first as u64 + 1).all(db).await?;
+    let has_next = items.len() > req.first;
+    items.truncate(req.first);
+    Ok(Page {
+        items,
+        has_previous: req.after.is_some(),
+        has_next,
+        total,
+    })
+}

@@ -1,0 +1,391 @@
+//! People: search and lists in the caller's view scope, registration and updates in its capture scope.
+
+use super::households::check_version;
+use super::org_units::holds_households;
+use super::page::{self, Page, PageRequest};
+use super::{Store, today};
+use crate::access::units_under;
+use crate::domain::vocab::{Disability, RelationToHead, Sex};
+use crate::domain::{names, validate};
+use crate::error::{ApiError, ApiResult, Problems};
+use async_graphql::{InputObject, MaybeUndefined};
+use chrono::NaiveDate;
+use entity::{person, pregnancy};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query};
+use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, Set};
+use uuid::Uuid;
+
+#[derive(InputObject, Default)]
+pub struct PersonFilter {
+    /// People living anywhere in this unit's subtree.
+    pub org_unit_id: Option<Uuid>,
+    pub household_id: Option<Uuid>,
+    pub sex: Option<Sex>,
+    /// A life-stage code (see `lifeStages`), evaluated on `asOf`.
+    pub life_stage: Option<String>,
+    /// The date life stages are evaluated on; defaults to today.
+    pub as_of: Option<NaiveDate>,
+    /// Born on or after this date.
+    pub born_from: Option<NaiveDate>,
+    /// Born on or before this date.
+    pub born_to: Option<NaiveDate>,
+    /// Part of a given or family name, in Cyrillic or Latin letters, any case.
+    pub name: Option<String>,
+    /// Only people not recorded as dead.
+    pub alive: Option<bool>,
+}
+
+#[derive(InputObject)]
+#[graphql(name = "RegisterPersonInput")]
+pub struct NewPerson {
+    /// A client-generated id (offline clients); the server makes one when absent.
+    pub id: Option<Uuid>,
+    /// The household the person lives in; their unit is the household's.
+    pub household_id: Option<Uuid>,
+    /// Required when there is no household.
+    pub org_unit_id: Option<Uuid>,
+    pub given_name: String,
+    pub family_name: String,
+    pub sex: Sex,
+    pub birth_date: NaiveDate,
+    #[graphql(default)]
+    pub birth_date_estimated: bool,
+    pub relation_to_head: Option<RelationToHead>,
+    /// Civil registry number: two Cyrillic letters and eight digits.
+    pub registry_number: Option<String>,
+    pub phone: Option<String>,
+    pub disability: Option<Disability>,
+    pub date_of_death: Option<NaiveDate>,
+}
+
+#[derive(InputObject)]
+#[graphql(name = "UpdatePersonInput")]
+pub struct PersonChanges {
+    pub id: Uuid,
+    /// The version the client last saw; a different stored version is a CONFLICT.
+    pub expected_version: Option<i32>,
+    pub household_id: Option<Uuid>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub sex: Option<Sex>,
+    pub birth_date: Option<NaiveDate>,
+    pub birth_date_estimated: Option<bool>,
+    #[graphql(default)]
+    pub relation_to_head: MaybeUndefined<RelationToHead>,
+    #[graphql(default)]
+    pub registry_number: MaybeUndefined<String>,
+    #[graphql(default)]
+    pub phone: MaybeUndefined<String>,
+    #[graphql(default)]
+    pub disability: MaybeUndefined<Disability>,
+    #[graphql(default)]
+    pub date_of_death: MaybeUndefined<NaiveDate>,
+}
+
+/// Escapes LIKE wildcards so a name search matches the letters typed, nothing more.
+fn like_contains(term: &str) -> LikeExpr {
+    let escaped = term
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    LikeExpr::new(format!("%{escaped}%")).escape('\\')
+}
+
+impl Store {
+    pub async fn people(
+        &self,
+        filter: PersonFilter,
+        req: &PageRequest,
+    ) -> ApiResult<Page<person::Model>> {
+        let mut q = self.visible(person::Entity::find());
+        if let Some(unit) = filter.org_unit_id {
+            let unit = self.known_unit(unit, "filter.orgUnitId").await?;
+            q = q.filter(Expr::col(person::Column::OrgUnitId).in_subquery(units_under(&unit.path)));
+        }
+        if let Some(h) = filter.household_id {
+            q = q.filter(person::Column::HouseholdId.eq(h));
+        }
+        if let Some(s) = filter.sex {
+            q = q.filter(person::Column::Sex.eq(s.as_str()));
+        }
+        if let Some(from) = filter.born_from {
+            q = q.filter(person::Column::BirthDate.gte(from));
+        }
+        if let Some(to) = filter.born_to {
+            q = q.filter(person::Column::BirthDate.lte(to));
+        }
+        if let Some(alive) = filter.alive {
+            q = q.filter(if alive {
+                person::Column::DateOfDeath.is_null()
+            } else {
+                person::Column::DateOfDeath.is_not_null()
+            });
+        }
+        if let Some(name) = filter.name {
+            let term = names::normalise(&name);
+            if term.is_empty() {
+                return Err(ApiError::invalid("filter.name", "must not be blank"));
+            }
+            q = q.filter(Expr::col(person::Column::SearchName).like(like_contains(&term)));
+        }
+        if let Some(code) = filter.life_stage {
+            let as_of = filter.as_of.unwrap_or_else(today);
+            q = q.filter(self.life_stage_condition(&code, as_of).await?);
+        }
+        page::fetch(self.db(), q, person::Column::Id, req).await
+    }
+
+    /// People in a life stage on `as_of`, as SQL: a birth-date range, or an open pregnancy.
+    async fn life_stage_condition(&self, code: &str, as_of: NaiveDate) -> ApiResult<Condition> {
+        let stages = self.life_stages().await?;
+        let (rule, _) = stages.iter().find(|(r, _)| r.code == code).ok_or_else(|| {
+            ApiError::invalid("filter.lifeStage", format!("unknown life stage {code:?}"))
+        })?;
+        if let Some((earliest, latest)) = rule.birth_date_range(as_of) {
+            // An open pregnancy comes first, so a pregnant adolescent is in PREGNANCY, not ADOLESCENCE.
+            return Ok(Condition::all()
+                .add(person::Column::BirthDate.between(earliest, latest))
+                .add(
+                    Expr::col(person::Column::Id).not_in_subquery(open_pregnancy_mothers(as_of)),
+                ));
+        }
+        Ok(Condition::all()
+            .add(Expr::col(person::Column::Id).in_subquery(open_pregnancy_mothers(as_of))))
+    }
+
+    pub async fn person(&self, id: Uuid) -> ApiResult<person::Model> {
+        self.visible_by_id::<person::Entity>(id, "person").await
+    }
+
+    /// The unit a person without a household is registered in, checked for capture scope.
+    async fn person_unit(
+        &self,
+        household_id: Option<Uuid>,
+        org_unit_id: Option<Uuid>,
+    ) -> ApiResult<Uuid> {
+        let unit_id = match (household_id, org_unit_id) {
+            (Some(h), given) => {
+                let household = self
+                    .household(h)
+                    .await
+                    .map_err(|_| ApiError::invalid("input.householdId", "unknown household"))?;
+                if given.is_some_and(|u| u != household.org_unit_id) {
+                    return Err(ApiError::invalid(
+                        "input.orgUnitId",
+                        "differs from the household's unit; leave it out",
+                    ));
+                }
+                household.org_unit_id
+            }
+            (None, Some(u)) => u,
+            (None, None) => {
+                return Err(ApiError::invalid(
+                    "input.householdId",
+                    "a household or an org unit is required",
+                ));
+            }
+        };
+        let unit = self.known_unit(unit_id, "input.orgUnitId").await?;
+        if !holds_households(&unit) {
+            return Err(ApiError::invalid(
+                "input.orgUnitId",
+                "people are placed in a soum, district, bag or khoroo",
+            ));
+        }
+        self.check_capture(&unit)?;
+        Ok(unit_id)
+    }
+
+    async fn check_registry_number_free(
+        &self,
+        number: &str,
+        except: Option<Uuid>,
+    ) -> ApiResult<()> {
+        let mut q = person::Entity::find().filter(person::Column::RegistryNumber.eq(number));
+        if let Some(id) = except {
+            q = q.filter(person::Column::Id.ne(id));
+        }
+        if q.one(self.db()).await?.is_some() {
+            return Err(ApiError::Conflict(
+                "another person has this registry number".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    pub async fn register_person(&self, input: NewPerson) -> ApiResult<person::Model> {
+        let today = today();
+        let mut p = Problems::default();
+        let given = validate::text(&mut p, "input.givenName", &input.given_name, 100);
+        let family = validate::text(&mut p, "input.familyName", &input.family_name, 100);
+        validate::past_date(&mut p, "input.birthDate", input.birth_date, today);
+        let registry = input
+            .registry_number
+            .as_deref()
+            .map(|r| validate::registry_number(&mut p, "input.registryNumber", r));
+        let phone = input
+            .phone
+            .as_deref()
+            .map(|t| validate::phone(&mut p, "input.phone", t));
+        if let Some(death) = input.date_of_death {
+            validate::past_date(&mut p, "input.dateOfDeath", death, today);
+            p.check(
+                death >= input.birth_date,
+                "input.dateOfDeath",
+                "must not be before the birth date",
+            );
+        }
+        p.into_result()?;
+        let unit = self
+            .person_unit(input.household_id, input.org_unit_id)
+            .await?;
+        if let Some(r) = &registry {
+            self.check_registry_number_free(r, None).await?;
+        }
+        let id = input.id.unwrap_or_else(Uuid::now_v7);
+        if person::Entity::find_by_id(id)
+            .one(self.db())
+            .await?
+            .is_some()
+        {
+            return Err(ApiError::Conflict("a person with this id exists".into()));
+        }
+        let now = chrono::Utc::now();
+        let row = person::ActiveModel {
+            id: Set(id),
+            household_id: Set(input.household_id),
+            org_unit_id: Set(unit),
+            search_name: Set(names::search_key(&given, &family)),
+            given_name: Set(given),
+            family_name: Set(family),
+            sex: Set(input.sex.as_str().into()),
+            birth_date: Set(input.birth_date),
+            birth_date_estimated: Set(input.birth_date_estimated),
+            relation_to_head: Set(input.relation_to_head.map(|r| r.as_str().into())),
+            registry_number: Set(registry),
+            phone: Set(phone),
+            disability: Set(input.disability.map(|d| d.as_str().into())),
+            date_of_death: Set(input.date_of_death),
+            created_at: Set(now),
+            updated_at: Set(now),
+            version: Set(1),
+        };
+        Ok(row.insert(self.db()).await?)
+    }
+
+    pub async fn update_person(&self, input: PersonChanges) -> ApiResult<person::Model> {
+        let current = self.person(input.id).await?;
+        let unit = self.known_unit(current.org_unit_id, "input.id").await?;
+        self.check_capture(&unit)?;
+        check_version(input.expected_version, current.version)?;
+        let today = today();
+        let mut p = Problems::default();
+        let mut row: person::ActiveModel = current.clone().into();
+        let given = input
+            .given_name
+            .map(|g| validate::text(&mut p, "input.givenName", &g, 100));
+        let family = input
+            .family_name
+            .map(|f| validate::text(&mut p, "input.familyName", &f, 100));
+        if given.is_some() || family.is_some() {
+            let g = given.unwrap_or(current.given_name.clone());
+            let f = family.unwrap_or(current.family_name.clone());
+            row.search_name = Set(names::search_key(&g, &f));
+            row.given_name = Set(g);
+            row.family_name = Set(f);
+        }
+        let birth = input.birth_date.unwrap_or(current.birth_date);
+        if let Some(b) = input.birth_date {
+            validate::past_date(&mut p, "input.birthDate", b, today);
+            row.birth_date = Set(b);
+        }
+        if let Some(e) = input.birth_date_estimated {
+            row.birth_date_estimated = Set(e);
+        }
+        if let Some(s) = input.sex {
+            row.sex = Set(s.as_str().into());
+        }
+        match input.relation_to_head {
+            MaybeUndefined::Value(r) => row.relation_to_head = Set(Some(r.as_str().into())),
+            MaybeUndefined::Null => row.relation_to_head = Set(None),
+            MaybeUndefined::Undefined => {}
+        }
+        let mut new_registry = None;
+        match input.registry_number {
+            MaybeUndefined::Value(r) => {
+                let r = validate::registry_number(&mut p, "input.registryNumber", &r);
+                new_registry = Some(r.clone());
+                row.registry_number = Set(Some(r));
+            }
+            MaybeUndefined::Null => row.registry_number = Set(None),
+            MaybeUndefined::Undefined => {}
+        }
+        match input.phone {
+            MaybeUndefined::Value(t) => {
+                row.phone = Set(Some(validate::phone(&mut p, "input.phone", &t)))
+            }
+            MaybeUndefined::Null => row.phone = Set(None),
+            MaybeUndefined::Undefined => {}
+        }
+        match input.disability {
+            MaybeUndefined::Value(d) => row.disability = Set(Some(d.as_str().into())),
+            MaybeUndefined::Null => row.disability = Set(None),
+            MaybeUndefined::Undefined => {}
+        }
+        let death = match input.date_of_death {
+            MaybeUndefined::Value(d) => {
+                validate::past_date(&mut p, "input.dateOfDeath", d, today);
+                row.date_of_death = Set(Some(d));
+                Some(d)
+            }
+            MaybeUndefined::Null => {
+                row.date_of_death = Set(None);
+                None
+            }
+            MaybeUndefined::Undefined => current.date_of_death,
+        };
+        if death.is_some_and(|d| d < birth) {
+            p.add("input.dateOfDeath", "must not be before the birth date");
+        }
+        p.into_result()?;
+        if let Some(h) = input
+            .household_id
+            .filter(|h| Some(*h) != current.household_id)
+        {
+            let unit = self.person_unit(Some(h), None).await?;
+            row.household_id = Set(Some(h));
+            row.org_unit_id = Set(unit);
+        }
+        if let Some(r) = &new_registry {
+            self.check_registry_number_free(r, Some(current.id)).await?;
+        }
+        row.version = Set(current.version + 1);
+        row.updated_at = Set(chrono::Utc::now());
+        let res = person::Entity::update_many()
+            .set(row)
+            .filter(person::Column::Id.eq(current.id))
+            .filter(person::Column::Version.eq(current.version))
+            .exec(self.db())
+            .await?;
+        if res.rows_affected == 0 {
+            return Err(ApiError::Conflict(
+                "the person was changed by someone else; reload them".into(),
+            ));
+        }
+        self.person(current.id).await
+    }
+}
+
+/// Ids of women with a pregnancy open on `on`: registered by then, without an outcome before it.
+pub(crate) fn open_pregnancy_mothers(on: NaiveDate) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column(pregnancy::Column::MotherId)
+        .from(pregnancy::Entity)
+        .and_where(Expr::col(pregnancy::Column::RegisteredOn).lte(on))
+        .cond_where(
+            Condition::any()
+                .add(pregnancy::Column::OutcomeDate.is_null())
+                .add(pregnancy::Column::OutcomeDate.gt(on)),
+        )
+        .to_owned()
+}

@@ -1,0 +1,308 @@
+//! Pregnancies (maternal health and safe motherhood): registration, outcome and the children born.
+
+use super::households::check_version;
+use super::{Store, today};
+use crate::domain::vocab::{BirthAttendant, DeliveryPlace, PregnancyOutcome, Sex};
+use crate::domain::{age, validate};
+use crate::error::{ApiError, ApiResult, Problems};
+use async_graphql::InputObject;
+use chrono::{Days, NaiveDate};
+use entity::{person, pregnancy, pregnancy_child};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
+};
+use uuid::Uuid;
+
+/// Naegele's rule: delivery is expected 280 days after the last menstrual period.
+const GESTATION_DAYS: u64 = 280;
+/// A pregnancy is not registered later than 44 weeks after the last period.
+const MAX_GESTATION_DAYS: i64 = 44 * 7;
+
+#[derive(InputObject)]
+#[graphql(name = "RegisterPregnancyInput")]
+pub struct NewPregnancy {
+    pub id: Option<Uuid>,
+    pub mother_id: Uuid,
+    /// Give the last menstrual period, the expected delivery date, or both.
+    pub last_menstrual_period: Option<NaiveDate>,
+    pub expected_delivery_date: Option<NaiveDate>,
+    /// Defaults to today.
+    pub registered_on: Option<NaiveDate>,
+}
+
+#[derive(InputObject)]
+#[graphql(name = "RecordPregnancyOutcomeInput")]
+pub struct PregnancyOutcomeInput {
+    pub pregnancy_id: Uuid,
+    pub expected_version: Option<i32>,
+    pub outcome: PregnancyOutcome,
+    /// The delivery (or end of pregnancy) date.
+    pub outcome_date: NaiveDate,
+    pub delivery_place: Option<DeliveryPlace>,
+    pub attendant: Option<BirthAttendant>,
+    /// Children born of a live birth, already registered as people (twins: two ids).
+    #[graphql(default)]
+    pub child_ids: Vec<Uuid>,
+}
+
+impl Store {
+    pub async fn pregnancy(&self, id: Uuid) -> ApiResult<pregnancy::Model> {
+        self.visible_by_id::<pregnancy::Entity>(id, "pregnancy")
+            .await
+    }
+
+    /// The mother's pregnancies, newest first.
+    pub async fn pregnancies_of(&self, mother: Uuid) -> ApiResult<Vec<pregnancy::Model>> {
+        Ok(self
+            .visible(pregnancy::Entity::find().filter(pregnancy::Column::MotherId.eq(mother)))
+            .order_by_desc(pregnancy::Column::RegisteredOn)
+            .all(self.db())
+            .await?)
+    }
+
+    pub async fn register_pregnancy(&self, input: NewPregnancy) -> ApiResult<pregnancy::Model> {
+        let today = today();
+        let registered_on = input.registered_on.unwrap_or(today);
+        let mut p = Problems::default();
+        validate::past_date(&mut p, "input.registeredOn", registered_on, today);
+        let edd = match (input.last_menstrual_period, input.expected_delivery_date) {
+            (None, None) => {
+                p.add(
+                    "input.lastMenstrualPeriod",
+                    "give the last menstrual period or the expected delivery date",
+                );
+                registered_on
+            }
+            (lmp, Some(edd)) => {
+                if let Some(lmp) = lmp {
+                    p.check(
+                        (edd - lmp).num_days() == GESTATION_DAYS as i64,
+                        "input.expectedDeliveryDate",
+                        "must be 280 days after the last menstrual period",
+                    );
+                }
+                edd
+            }
+            (Some(lmp), None) => lmp + Days::new(GESTATION_DAYS),
+        };
+        let lmp = edd - Days::new(GESTATION_DAYS);
+        p.check(
+            lmp <= registered_on,
+            "input.lastMenstrualPeriod",
+            "must be on or before the registration date",
+        );
+        p.check(
+            (registered_on - lmp).num_days() <= MAX_GESTATION_DAYS,
+            "input.lastMenstrualPeriod",
+            "is more than 44 weeks before registration",
+        );
+        p.into_result()?;
+
+        let mother = self
+            .person(input.mother_id)
+            .await
+            .map_err(|_| ApiError::invalid("input.motherId", "unknown person"))?;
+        let mut p = Problems::default();
+        p.check(
+            mother.sex == Sex::Female.as_str(),
+            "input.motherId",
+            "must be a woman",
+        );
+        let years = age::years(mother.birth_date, registered_on);
+        p.check(
+            (10..=55).contains(&years),
+            "input.motherId",
+            "must be 10 to 55 years old at registration",
+        );
+        p.check(
+            mother.date_of_death.is_none_or(|d| d >= registered_on),
+            "input.motherId",
+            "is recorded as dead before registration",
+        );
+        p.into_result()?;
+        let unit = self
+            .known_unit(mother.org_unit_id, "input.motherId")
+            .await?;
+        self.check_capture(&unit)?;
+        let open = pregnancy::Entity::find()
+            .filter(pregnancy::Column::MotherId.eq(mother.id))
+            .filter(pregnancy::Column::Outcome.is_null())
+            .one(self.db())
+            .await?;
+        if open.is_some() {
+            return Err(ApiError::Conflict(
+                "the woman already has an open pregnancy; record its outcome first".into(),
+            ));
+        }
+        let id = input.id.unwrap_or_else(Uuid::now_v7);
+        let now = chrono::Utc::now();
+        let row = pregnancy::ActiveModel {
+            id: Set(id),
+            mother_id: Set(mother.id),
+            org_unit_id: Set(mother.org_unit_id),
+            last_menstrual_period: Set(input.last_menstrual_period),
+            expected_delivery_date: Set(edd),
+            registered_on: Set(registered_on),
+            outcome: Set(None),
+            outcome_date: Set(None),
+            delivery_place: Set(None),
+            attendant: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            version: Set(1),
+        };
+        Ok(row.insert(self.db()).await?)
+    }
+
+    pub async fn record_pregnancy_outcome(
+        &self,
+        input: PregnancyOutcomeInput,
+    ) -> ApiResult<pregnancy::Model> {
+        let current = self.pregnancy(input.pregnancy_id).await?;
+        let unit = self
+            .known_unit(current.org_unit_id, "input.pregnancyId")
+            .await?;
+        self.check_capture(&unit)?;
+        check_version(input.expected_version, current.version)?;
+        if current.outcome.is_some() {
+            return Err(ApiError::Conflict(
+                "the outcome of this pregnancy is already recorded".into(),
+            ));
+        }
+        let mut p = Problems::default();
+        validate::past_date(&mut p, "input.outcomeDate", input.outcome_date, today());
+        let lmp = current.expected_delivery_date - Days::new(GESTATION_DAYS);
+        p.check(
+            input.outcome_date >= lmp,
+            "input.outcomeDate",
+            "must be after the last menstrual period",
+        );
+        let birth = matches!(
+            input.outcome,
+            PregnancyOutcome::LiveBirth | PregnancyOutcome::Stillbirth
+        );
+        if birth {
+            p.check(
+                input.delivery_place.is_some(),
+                "input.deliveryPlace",
+                "is required for a birth",
+            );
+            p.check(
+                input.attendant.is_some(),
+                "input.attendant",
+                "is required for a birth",
+            );
+        }
+        if input.outcome != PregnancyOutcome::LiveBirth && !input.child_ids.is_empty() {
+            p.add("input.childIds", "only a live birth has children");
+        }
+        for (i, child_id) in input.child_ids.iter().enumerate() {
+            let path = format!("input.childIds.{i}");
+            match self.person(*child_id).await {
+                Ok(child) => p.check(
+                    child.birth_date == input.outcome_date,
+                    &path,
+                    "the child's birth date must be the outcome date",
+                ),
+                Err(_) => p.add(path, "unknown person"),
+            }
+        }
+        p.into_result()?;
+        let linked = pregnancy_child::Entity::find()
+            .filter(pregnancy_child::Column::ChildId.is_in(input.child_ids.iter().copied()))
+            .one(self.db())
+            .await?;
+        if linked.is_some() {
+            return Err(ApiError::Conflict(
+                "a child is already linked to another pregnancy".into(),
+            ));
+        }
+        let id = current.id;
+        let version = current.version;
+        let mut row: pregnancy::ActiveModel = current.into();
+        row.outcome = Set(Some(input.outcome.as_str().into()));
+        row.outcome_date = Set(Some(input.outcome_date));
+        row.delivery_place = Set(input.delivery_place.map(|d| d.as_str().into()));
+        row.attendant = Set(input.attendant.map(|a| a.as_str().into()));
+        row.version = Set(version + 1);
+        row.updated_at = Set(chrono::Utc::now());
+        let children = input.child_ids;
+        Ok(self
+            .db()
+            .transaction::<_, pregnancy::Model, ApiError>(|txn| {
+                Box::pin(async move {
+                    let res = pregnancy::Entity::update_many()
+                        .set(row)
+                        .filter(pregnancy::Column::Id.eq(id))
+                        .filter(pregnancy::Column::Version.eq(version))
+                        .exec(txn)
+                        .await?;
+                    if res.rows_affected == 0 {
+                        return Err(ApiError::Conflict(
+                            "the pregnancy was changed by someone else; reload it".into(),
+                        ));
+                    }
+                    for child in children {
+                        pregnancy_child::ActiveModel {
+                            pregnancy_id: Set(id),
+                            child_id: Set(child),
+                        }
+                        .insert(txn)
+                        .await?;
+                    }
+                    pregnancy::Entity::find_by_id(id)
+                        .one(txn)
+                        .await?
+                        .ok_or(ApiError::not_found("pregnancy"))
+                })
+            })
+            .await?)
+    }
+
+    /// (pregnancy, child) links of the given pregnancies.
+    pub async fn children_of_pregnancies(
+        &self,
+        ids: &[Uuid],
+    ) -> ApiResult<Vec<pregnancy_child::Model>> {
+        Ok(pregnancy_child::Entity::find()
+            .filter(pregnancy_child::Column::PregnancyId.is_in(ids.iter().copied()))
+            .all(self.db())
+            .await?)
+    }
+
+    /// Facts eligibility rules need about a woman on a date: an open pregnancy, and days since
+    /// her most recent delivery.
+    pub(crate) async fn maternal_state(
+        &self,
+        mother: &person::Model,
+        on: NaiveDate,
+    ) -> ApiResult<(Option<pregnancy::Model>, Option<i64>)> {
+        if mother.sex != Sex::Female.as_str() {
+            return Ok((None, None));
+        }
+        // For eligibility a pregnancy starts at the last menstrual period, not at registration:
+        // the contact at which it is registered may be entered before the registration itself.
+        let all = pregnancy::Entity::find()
+            .filter(pregnancy::Column::MotherId.eq(mother.id))
+            .filter(pregnancy::Column::ExpectedDeliveryDate.lte(on + Days::new(GESTATION_DAYS)))
+            .filter(
+                Condition::any()
+                    .add(pregnancy::Column::OutcomeDate.is_null())
+                    .add(pregnancy::Column::OutcomeDate.lte(on + Days::new(365))),
+            )
+            .all(self.db())
+            .await?;
+        let open = all
+            .iter()
+            .find(|p| p.outcome_date.is_none_or(|d| d > on))
+            .cloned();
+        let since = all
+            .iter()
+            .filter_map(|p| p.outcome_date)
+            .filter(|d| *d <= on)
+            .map(|d| (on - d).num_days())
+            .min();
+        Ok((open, since))
+    }
+}

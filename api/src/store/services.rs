@@ -1,0 +1,427 @@
+//! Service records along the life-cycle chain, with their typed details (growth measurements,
+//! immunisations). Every record is checked against its service type's target group and ages.
+
+use super::{Store, today};
+use crate::domain::eligibility::{self, Eligibility, Recipient};
+use crate::domain::validate;
+use crate::domain::vocab::{DetailKind, MeasurementPosition, Sex, TargetGroup};
+use crate::error::{ApiError, ApiResult, Problems};
+use async_graphql::InputObject;
+use chrono::NaiveDate;
+use entity::{antigen, growth_measurement, immunisation, person, service_record, service_type};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
+};
+use uuid::Uuid;
+
+#[derive(InputObject)]
+#[graphql(name = "RecordServiceInput")]
+pub struct NewServiceRecord {
+    pub id: Option<Uuid>,
+    /// A service type code from `serviceTypes`, e.g. VITAMIN_A or ANC_CONTACT.
+    pub service_type_code: String,
+    /// The person served; leave out for a household service.
+    pub person_id: Option<Uuid>,
+    /// The household served, for household services (water, sanitation, garden).
+    pub household_id: Option<Uuid>,
+    /// For maternal services: the pregnancy they belong to (defaults to the open one).
+    pub pregnancy_id: Option<Uuid>,
+    pub date: NaiveDate,
+    /// Where it was delivered; defaults to the person's or household's unit.
+    pub org_unit_id: Option<Uuid>,
+    pub provider: Option<String>,
+    pub note: Option<String>,
+}
+
+#[derive(InputObject)]
+#[graphql(name = "RecordGrowthMeasurementInput")]
+pub struct NewGrowthMeasurement {
+    pub id: Option<Uuid>,
+    pub person_id: Uuid,
+    pub date: NaiveDate,
+    pub org_unit_id: Option<Uuid>,
+    pub provider: Option<String>,
+    pub note: Option<String>,
+    pub weight_kg: Option<f64>,
+    pub length_height_cm: Option<f64>,
+    /// How length/height was measured; WHO assumes LYING under 2 years, STANDING from 2.
+    pub position: Option<MeasurementPosition>,
+    /// Mid-upper arm circumference.
+    pub muac_mm: Option<f64>,
+    /// Bilateral pitting oedema.
+    #[graphql(default)]
+    pub oedema: bool,
+}
+
+#[derive(InputObject)]
+#[graphql(name = "RecordImmunisationInput")]
+pub struct NewImmunisation {
+    pub id: Option<Uuid>,
+    pub person_id: Uuid,
+    pub date: NaiveDate,
+    pub org_unit_id: Option<Uuid>,
+    pub provider: Option<String>,
+    pub note: Option<String>,
+    /// An antigen code from `antigens`, e.g. PENTA.
+    pub antigen_code: String,
+    pub dose_number: i32,
+    /// IMMUNISATION (children, the default) or TD_MATERNAL (pregnant women).
+    #[graphql(default_with = "\"IMMUNISATION\".to_string()")]
+    pub service_type_code: String,
+}
+
+/// A checked service record, ready to insert.
+struct Checked {
+    record: service_record::ActiveModel,
+    person_id: Option<Uuid>,
+}
+
+impl Store {
+    pub async fn service_record(&self, id: Uuid) -> ApiResult<service_record::Model> {
+        self.visible_by_id::<service_record::Entity>(id, "service record")
+            .await
+    }
+
+    pub async fn service_types_by_ids(&self, ids: &[Uuid]) -> ApiResult<Vec<service_type::Model>> {
+        Ok(service_type::Entity::find()
+            .filter(service_type::Column::Id.is_in(ids.iter().copied()))
+            .all(self.db())
+            .await?)
+    }
+
+    pub async fn antigens_by_ids(&self, ids: &[Uuid]) -> ApiResult<Vec<antigen::Model>> {
+        Ok(antigen::Entity::find()
+            .filter(antigen::Column::Id.is_in(ids.iter().copied()))
+            .all(self.db())
+            .await?)
+    }
+
+    /// Records of the given people, newest first.
+    pub async fn service_records_of(
+        &self,
+        people: &[Uuid],
+    ) -> ApiResult<Vec<service_record::Model>> {
+        Ok(self
+            .visible(
+                service_record::Entity::find()
+                    .filter(service_record::Column::PersonId.is_in(people.iter().copied())),
+            )
+            .order_by_desc(service_record::Column::ServiceDate)
+            .all(self.db())
+            .await?)
+    }
+
+    /// Validates a record of `kind` for its subject and builds the row; nothing is written.
+    async fn check_record(&self, input: NewServiceRecord, kind: DetailKind) -> ApiResult<Checked> {
+        let st = self
+            .service_type_by_code(&input.service_type_code, "input.serviceTypeCode")
+            .await?;
+        let st_kind = DetailKind::from_db(&st.detail_kind)?;
+        if st_kind != kind {
+            let hint = match st_kind {
+                DetailKind::Growth => "recordGrowthMeasurement",
+                DetailKind::Immunisation => "recordImmunisation",
+                DetailKind::None => "recordService",
+                DetailKind::Enrolment | DetailKind::Attendance => {
+                    "a typed mutation of its own (not yet available)"
+                }
+            };
+            return Err(ApiError::invalid(
+                "input.serviceTypeCode",
+                format!("{} is recorded with {hint}", st.code),
+            ));
+        }
+        let mut p = Problems::default();
+        validate::past_date(&mut p, "input.date", input.date, today());
+        let provider = input
+            .provider
+            .as_deref()
+            .map(|t| validate::text(&mut p, "input.provider", t, 200));
+        let note = input
+            .note
+            .as_deref()
+            .map(|t| validate::text(&mut p, "input.note", t, 2000));
+        p.into_result()?;
+        let target = TargetGroup::from_db(&st.target_group)?;
+        let (subject_unit, pregnancy_id) = match (input.person_id, input.household_id) {
+            (Some(_), Some(_)) => {
+                return Err(ApiError::invalid(
+                    "input.householdId",
+                    "give a person or a household, not both",
+                ));
+            }
+            (None, None) => {
+                return Err(ApiError::invalid(
+                    "input.personId",
+                    "a person or a household is required",
+                ));
+            }
+            (None, Some(h)) => {
+                if target != TargetGroup::Household {
+                    return Err(ApiError::invalid(
+                        "input.householdId",
+                        format!("{} is given to a person", st.code),
+                    ));
+                }
+                let household = self
+                    .household(h)
+                    .await
+                    .map_err(|_| ApiError::invalid("input.householdId", "unknown household"))?;
+                (household.org_unit_id, None)
+            }
+            (Some(pid), None) => {
+                let who = self
+                    .person(pid)
+                    .await
+                    .map_err(|_| ApiError::invalid("input.personId", "unknown person"))?;
+                let pregnancy = self.check_eligible(&st, target, &who, input.date).await?;
+                let pregnancy_id = match (input.pregnancy_id, pregnancy) {
+                    (Some(given), _) => {
+                        let preg = self.pregnancy(given).await.map_err(|_| {
+                            ApiError::invalid("input.pregnancyId", "unknown pregnancy")
+                        })?;
+                        if preg.mother_id != who.id {
+                            return Err(ApiError::invalid(
+                                "input.pregnancyId",
+                                "is not this woman's pregnancy",
+                            ));
+                        }
+                        Some(given)
+                    }
+                    (None, open) => open,
+                };
+                (who.org_unit_id, pregnancy_id)
+            }
+        };
+        let delivered_at = match input.org_unit_id {
+            Some(u) => self.known_unit(u, "input.orgUnitId").await?,
+            None => self.known_unit(subject_unit, "input.personId").await?,
+        };
+        // Capture scope is about whose data is written: the subject's unit must be in it.
+        let subject = self.known_unit(subject_unit, "input.personId").await?;
+        self.check_capture(&subject)?;
+        let id = input.id.unwrap_or_else(Uuid::now_v7);
+        if service_record::Entity::find_by_id(id)
+            .one(self.db())
+            .await?
+            .is_some()
+        {
+            return Err(ApiError::Conflict(
+                "a service record with this id exists".into(),
+            ));
+        }
+        let now = chrono::Utc::now();
+        Ok(Checked {
+            person_id: input.person_id,
+            record: service_record::ActiveModel {
+                id: Set(id),
+                service_type_id: Set(st.id),
+                person_id: Set(input.person_id),
+                household_id: Set(input.household_id),
+                pregnancy_id: Set(pregnancy_id),
+                service_date: Set(input.date),
+                org_unit_id: Set(delivered_at.id),
+                provider: Set(provider),
+                recorded_by: Set(self.principal().user_id),
+                note: Set(note),
+                created_at: Set(now),
+                updated_at: Set(now),
+                version: Set(1),
+            },
+        })
+    }
+
+    /// Refuses a service the person cannot receive on `date`; returns her open pregnancy, if any.
+    async fn check_eligible(
+        &self,
+        st: &service_type::Model,
+        target: TargetGroup,
+        who: &person::Model,
+        date: NaiveDate,
+    ) -> ApiResult<Option<Uuid>> {
+        let (open, since_delivery) = self.maternal_state(who, date).await?;
+        let recipient = Recipient {
+            sex: Sex::from_db(&who.sex)?,
+            birth_date: who.birth_date,
+            date_of_death: who.date_of_death,
+            pregnant: open.is_some(),
+            days_since_delivery: since_delivery,
+        };
+        let rule = Eligibility {
+            target_group: target,
+            min_age_months: st.min_age_months,
+            max_age_months: st.max_age_months,
+        };
+        if let Some(why) = eligibility::refusal(&rule, &recipient, date) {
+            return Err(ApiError::invalid(
+                "input.date",
+                format!("{} cannot be given: {why}", st.code),
+            ));
+        }
+        Ok(open.map(|p| p.id))
+    }
+
+    /// Inserts a checked record and its detail in one transaction.
+    async fn insert_record<F>(
+        &self,
+        checked: Checked,
+        detail: F,
+    ) -> ApiResult<service_record::Model>
+    where
+        F: for<'t> FnOnce(
+                &'t DatabaseTransaction,
+                Uuid,
+            ) -> std::pin::Pin<
+                Box<dyn std::future::Future<Output = ApiResult<()>> + Send + 't>,
+            > + Send
+            + 'static,
+    {
+        let record = checked.record;
+        Ok(self
+            .db()
+            .transaction::<_, service_record::Model, ApiError>(|txn| {
+                Box::pin(async move {
+                    let saved = record.insert(txn).await?;
+                    detail(txn, saved.id).await?;
+                    Ok(saved)
+                })
+            })
+            .await?)
+    }
+
+    pub async fn record_service(
+        &self,
+        input: NewServiceRecord,
+    ) -> ApiResult<service_record::Model> {
+        let checked = self.check_record(input, DetailKind::None).await?;
+        self.insert_record(checked, |_, _| Box::pin(async { Ok(()) }))
+            .await
+    }
+
+    pub async fn record_growth_measurement(
+        &self,
+        input: NewGrowthMeasurement,
+    ) -> ApiResult<service_record::Model> {
+        let mut p = Problems::default();
+        validate::in_range(
+            &mut p,
+            "input.weightKg",
+            input.weight_kg,
+            validate::WEIGHT_KG,
+            "kg",
+        );
+        validate::in_range(
+            &mut p,
+            "input.lengthHeightCm",
+            input.length_height_cm,
+            validate::LENGTH_HEIGHT_CM,
+            "cm",
+        );
+        validate::in_range(
+            &mut p,
+            "input.muacMm",
+            input.muac_mm,
+            validate::MUAC_MM,
+            "mm",
+        );
+        if input.weight_kg.is_none()
+            && input.length_height_cm.is_none()
+            && input.muac_mm.is_none()
+            && !input.oedema
+        {
+            p.add("input.weightKg", "give at least one measurement");
+        }
+        p.into_result()?;
+        let record = NewServiceRecord {
+            id: input.id,
+            service_type_code: "GROWTH_MONITORING".into(),
+            person_id: Some(input.person_id),
+            household_id: None,
+            pregnancy_id: None,
+            date: input.date,
+            org_unit_id: input.org_unit_id,
+            provider: input.provider,
+            note: input.note,
+        };
+        let checked = self.check_record(record, DetailKind::Growth).await?;
+        let person_id = checked.person_id.unwrap_or(input.person_id);
+        let row = move |record_id| growth_measurement::ActiveModel {
+            service_record_id: Set(record_id),
+            person_id: Set(person_id),
+            weight_kg: Set(input.weight_kg),
+            length_height_cm: Set(input.length_height_cm),
+            position: Set(input.position.map(|p| p.as_str().into())),
+            muac_mm: Set(input.muac_mm),
+            oedema: Set(input.oedema),
+        };
+        self.insert_record(checked, move |txn, id| {
+            Box::pin(async move {
+                row(id).insert(txn).await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    pub async fn record_immunisation(
+        &self,
+        input: NewImmunisation,
+    ) -> ApiResult<service_record::Model> {
+        let antigen = antigen::Entity::find()
+            .filter(antigen::Column::Code.eq(&input.antigen_code))
+            .one(self.db())
+            .await?
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    "input.antigenCode",
+                    format!("unknown antigen {:?}", input.antigen_code),
+                )
+            })?;
+        if !(1..=antigen.doses).contains(&input.dose_number) {
+            return Err(ApiError::invalid(
+                "input.doseNumber",
+                format!("{} has doses 1 to {}", antigen.code, antigen.doses),
+            ));
+        }
+        let record = NewServiceRecord {
+            id: input.id,
+            service_type_code: input.service_type_code,
+            person_id: Some(input.person_id),
+            household_id: None,
+            pregnancy_id: None,
+            date: input.date,
+            org_unit_id: input.org_unit_id,
+            provider: input.provider,
+            note: input.note,
+        };
+        let checked = self.check_record(record, DetailKind::Immunisation).await?;
+        let given = immunisation::Entity::find()
+            .filter(immunisation::Column::PersonId.eq(input.person_id))
+            .filter(immunisation::Column::AntigenId.eq(antigen.id))
+            .filter(immunisation::Column::DoseNumber.eq(input.dose_number))
+            .one(self.db())
+            .await?;
+        if given.is_some() {
+            return Err(ApiError::Conflict(format!(
+                "dose {} of {} is already recorded for this person",
+                input.dose_number, antigen.code
+            )));
+        }
+        let (person_id, antigen_id, dose) = (input.person_id, antigen.id, input.dose_number);
+        self.insert_record(checked, move |txn, id| {
+            Box::pin(async move {
+                immunisation::ActiveModel {
+                    service_record_id: Set(id),
+                    person_id: Set(person_id),
+                    antigen_id: Set(antigen_id),
+                    dose_number: Set(dose),
+                }
+                .insert(txn)
+                .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+}

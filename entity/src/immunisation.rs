@@ -1,0 +1,18 @@
+//! Table `immunisation`.
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "immunisation")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub service_record_id: Uuid,
+    pub person_id: Uuid,
+    pub antigen_id: Uuid,
+    pub dose_number: i32,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

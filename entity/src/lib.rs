@@ -1,0 +1,20 @@
+//! sea-orm entities of the CBSS data model: one module a table, no behaviour and no GraphQL.
+//! Vocabulary columns (sex, level, dwelling, ...) are plain strings here; their allowed values
+//! are defined once, in `cbss::domain::vocab`, and checked there before anything is written.
+
+pub mod antigen;
+pub mod antigen_dose;
+pub mod attendance;
+pub mod enrolment;
+pub mod growth_measurement;
+pub mod household;
+pub mod immunisation;
+pub mod life_stage;
+pub mod org_unit;
+pub mod org_unit_group;
+pub mod org_unit_group_member;
+pub mod person;
+pub mod pregnancy;
+pub mod pregnancy_child;
+pub mod service_record;
+pub mod service_type;

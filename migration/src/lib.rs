@@ -1,0 +1,20 @@
+//! CBSS schema and reference-data migrations. Each migration is frozen once released: it never
+//! imports the `entity` crate, so later entity changes cannot rewrite history.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261127_000001_core_schema;
+mod m20261127_000002_reference_data;
+pub mod reference;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261127_000001_core_schema::Migration),
+            Box::new(m20261127_000002_reference_data::Migration),
+        ]
+    }
+}

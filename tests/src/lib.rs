@@ -1,0 +1,167 @@
+//! Test support: `TestApp::spawn()` serves the real router on 127.0.0.1:0 against a fresh database
+//! of its own — a temporary SQLite file, or a new PostgreSQL database on the server named by
+//! `TEST_DATABASE_URL` (created here, dropped when the test ends).
+
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub statements: cbss::db::StatementCounter,
+    pub db: sea_orm::DatabaseConnection,
+    _guard: DbGuard,
+}
+
+enum DbGuard {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { server: String, name: String },
+}
+
+impl Drop for DbGuard {
+    fn drop(&mut self) {
+        if let DbGuard::Postgres { server, name } = self {
+            let (server, name) = (server.clone(), name.clone());
+            // Drop runs inside the test's runtime: do the async work on a thread of its own.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                rt.block_on(async {
+                    if let Ok(db) = Database::connect(format!("{server}/postgres")).await {
+                        let _ = db
+                            .execute_unprepared(&format!(
+                                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                            ))
+                            .await;
+                        let _ = db.close().await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// Which database the suite runs against, for messages.
+pub fn backend() -> &'static str {
+    if std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty()) {
+        "postgres"
+    } else {
+        "sqlite"
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        let (url, guard) = match std::env::var("TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        {
+            Some(server) => {
+                let server = server.trim_end_matches('/').to_string();
+                let name = format!("cbss_t_{}", uuid::Uuid::new_v4().simple());
+                let admin = Database::connect(format!("{server}/postgres"))
+                    .await
+                    .expect("connect to PostgreSQL");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .expect("create test database");
+                admin.close().await.expect("close");
+                (
+                    format!("{server}/{name}"),
+                    DbGuard::Postgres { server, name },
+                )
+            }
+            None => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("cbss.db").display());
+                (url, DbGuard::Sqlite(dir))
+            }
+        };
+        let config = cbss::config::Config::for_database(url);
+        let app = cbss::app::build(&config).await.expect("build app");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let router = app.router.clone();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        TestApp {
+            base: format!("http://{addr}"),
+            client: reqwest::Client::new(),
+            statements: app.statements,
+            db: app.db,
+            _guard: guard,
+        }
+    }
+
+    /// Loads the demo data set (small) into this app's database.
+    pub async fn seed_demo(&self, people: usize) {
+        cbss::seed::demo(&self.db, people)
+            .await
+            .expect("seed demo data");
+    }
+
+    /// POSTs a GraphQL request and returns the whole JSON response.
+    pub async fn gql(&self, query: &str, variables: Value) -> Value {
+        let res = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request");
+        res.json().await.expect("json body")
+    }
+
+    /// A request that must succeed: returns `data`, panicking with the errors otherwise.
+    pub async fn ok(&self, query: &str, variables: Value) -> Value {
+        let body = self.gql(query, variables).await;
+        assert!(
+            body.get("errors").is_none_or(|e| e.is_null()),
+            "unexpected errors: {body:#}"
+        );
+        body["data"].clone()
+    }
+
+    /// A request that must fail: returns the first error's `extensions.code` and the whole error.
+    pub async fn err(&self, query: &str, variables: Value) -> (String, Value) {
+        let body = self.gql(query, variables).await;
+        let error = body["errors"][0].clone();
+        assert!(!error.is_null(), "expected an error, got {body:#}");
+        (
+            error["extensions"]["code"]
+                .as_str()
+                .unwrap_or("")
+                .to_string(),
+            error,
+        )
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Rows in a table, counted straight from the database (to prove a rejected write changed nothing).
+    pub async fn count(&self, table: &str) -> i64 {
+        let row = self
+            .db
+            .query_one_raw(sea_orm::Statement::from_string(
+                self.db.get_database_backend(),
+                format!("SELECT COUNT(*) AS n FROM {table}"),
+            ))
+            .await
+            .expect("count")
+            .expect("row");
+        row.try_get::<i64>("", "n").expect("n")
+    }
+}

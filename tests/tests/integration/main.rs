@@ -1,0 +1,9 @@
+//! The integration suite: HTTP to the real router against a real database (SQLite by default,
+//! PostgreSQL when TEST_DATABASE_URL names a server). One binary, one module per area.
+
+mod fixtures;
+mod nested_queries;
+mod org_units;
+mod people;
+mod platform;
+mod services;

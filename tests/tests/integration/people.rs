@@ -1,0 +1,248 @@
+//! Households and people: registration, validation, updates, search, life stages, pagination.
+
+use crate::fixtures::{days_ago, household, ids, months_ago, person, unit};
+use cbss_tests::TestApp;
+use serde_json::json;
+
+const REGISTER: &str = "mutation($i: RegisterPersonInput!) { registerPerson(input: $i) { id version lifeStage { code } household { id } orgUnit { code } } }";
+
+#[tokio::test]
+async fn a_household_with_a_mother_and_child_reads_back_nested() {
+    let app = TestApp::spawn().await;
+    let bzd = unit(&app, "11-BZD").await;
+    let h = household(&app, &bzd).await;
+    let mother = person(&app, &h, "Оюунчимэг", "FEMALE", "1994-03-02").await;
+    let child = person(&app, &h, "Тэмүүлэн", "MALE", &months_ago(14)).await;
+    let d = app
+        .ok(
+            "query($id: UUID!) { household(id: $id) { dwelling isHerder orgUnit { code } members { id lifeStage { code } ageMonths } } }",
+            json!({ "id": h }),
+        )
+        .await;
+    let members = d["household"]["members"].as_array().unwrap();
+    assert_eq!(d["household"]["orgUnit"]["code"], "11-BZD");
+    assert_eq!(members.len(), 2);
+    let stage = |id: &str| members.iter().find(|m| m["id"] == id).unwrap()["lifeStage"].clone();
+    assert_eq!(stage(&child)["code"], "EARLY_CHILDHOOD");
+    assert!(
+        stage(&mother).is_null(),
+        "an adult without an open pregnancy has no stage"
+    );
+}
+
+#[tokio::test]
+async fn a_birth_date_in_the_future_is_refused_with_its_field_path_and_nothing_is_written() {
+    let app = TestApp::spawn().await;
+    let h = household(&app, &unit(&app, "11-BZD").await).await;
+    let before = app.count("person").await;
+    let (code, err) = app
+        .err(REGISTER, json!({ "i": { "householdId": h, "givenName": "Бат", "familyName": "Дорж", "sex": "MALE", "birthDate": "2999-01-01", "phone": "123" } }))
+        .await;
+    assert_eq!(code, "VALIDATION");
+    let paths: Vec<&str> = err["extensions"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        ["input.birthDate", "input.phone"],
+        "every problem is reported at once"
+    );
+    assert_eq!(app.count("person").await, before);
+}
+
+#[tokio::test]
+async fn an_unknown_household_or_an_aimag_as_home_is_refused() {
+    let app = TestApp::spawn().await;
+    let (code, err) = app
+        .err(REGISTER, json!({ "i": { "householdId": uuid::Uuid::new_v4(), "givenName": "Бат", "familyName": "Дорж", "sex": "MALE", "birthDate": "2020-01-01" } }))
+        .await;
+    assert_eq!(
+        (
+            code.as_str(),
+            err["extensions"]["fields"][0]["path"].as_str()
+        ),
+        ("VALIDATION", Some("input.householdId"))
+    );
+    let uvs = unit(&app, "85").await;
+    let (code, err) = app
+        .err("mutation($u: UUID!) { createHousehold(input: { orgUnitId: $u, dwelling: GER }) { id } }", json!({ "u": uvs }))
+        .await;
+    assert_eq!(
+        (
+            code.as_str(),
+            err["extensions"]["fields"][0]["path"].as_str()
+        ),
+        ("VALIDATION", Some("input.orgUnitId"))
+    );
+    assert_eq!(app.count("household").await, 0);
+}
+
+#[tokio::test]
+async fn a_registry_number_belongs_to_one_person() {
+    let app = TestApp::spawn().await;
+    let h = household(&app, &unit(&app, "11-SKHD").await).await;
+    let input = |name: &str| json!({ "i": { "householdId": h, "givenName": name, "familyName": "Бат", "sex": "FEMALE", "birthDate": "1990-05-05", "registryNumber": "уб90050512" } });
+    let first = app.ok(REGISTER, input("Номин")).await;
+    assert!(first["registerPerson"]["id"].is_string());
+    let (code, _) = app.err(REGISTER, input("Хулан")).await;
+    assert_eq!(code, "CONFLICT");
+    let (code, _) = app
+        .err(REGISTER, json!({ "i": { "householdId": h, "givenName": "A", "familyName": "B", "sex": "FEMALE", "birthDate": "1990-05-05", "registryNumber": "XX12" } }))
+        .await;
+    assert_eq!(code, "VALIDATION");
+}
+
+#[tokio::test]
+async fn an_update_from_a_stale_version_is_a_conflict_and_the_first_edit_survives() {
+    let app = TestApp::spawn().await;
+    let h = household(&app, &unit(&app, "11-BZD").await).await;
+    let p = person(&app, &h, "Болд", "MALE", "2010-02-02").await;
+    let update =
+        "mutation($i: UpdatePersonInput!) { updatePerson(input: $i) { givenName version } }";
+    let d = app
+        .ok(
+            update,
+            json!({ "i": { "id": p, "expectedVersion": 1, "givenName": "Болдбаатар" } }),
+        )
+        .await;
+    assert_eq!(d["updatePerson"]["version"], 2);
+    let (code, _) = app
+        .err(
+            update,
+            json!({ "i": { "id": p, "expectedVersion": 1, "givenName": "Other" } }),
+        )
+        .await;
+    assert_eq!(code, "CONFLICT");
+    let d = app
+        .ok(
+            "query($id: UUID!) { person(id: $id) { givenName version } }",
+            json!({ "id": p }),
+        )
+        .await;
+    assert_eq!(
+        d["person"],
+        json!({ "givenName": "Болдбаатар", "version": 2 })
+    );
+}
+
+#[tokio::test]
+async fn moving_a_household_moves_its_members() {
+    let app = TestApp::spawn().await;
+    let h = household(&app, &unit(&app, "11-BZD").await).await;
+    person(&app, &h, "Болд", "MALE", "2012-02-02").await;
+    let skhd = unit(&app, "11-SKHD").await;
+    app.ok(
+        "mutation($i: UpdateHouseholdInput!) { updateHousehold(input: $i) { version } }",
+        json!({ "i": { "id": h, "orgUnitId": skhd, "address": "5-р гудамж" } }),
+    )
+    .await;
+    let d = app
+        .ok(
+            "query($u: UUID) { people(filter: { orgUnitId: $u }) { totalCount } }",
+            json!({ "u": skhd }),
+        )
+        .await;
+    assert_eq!(d["people"]["totalCount"], 1);
+}
+
+#[tokio::test]
+async fn names_are_found_in_cyrillic_and_latin_in_any_case() {
+    let app = TestApp::spawn().await;
+    let h = household(&app, &unit(&app, "11-CHD").await).await;
+    let bat = person(&app, &h, "Батболд", "MALE", "2015-01-01").await;
+    person(&app, &h, "Сарангэрэл", "FEMALE", "2016-01-01").await;
+    for term in ["Батбол", "БАТ", "batbold", "Bat"] {
+        let d = app
+            .ok(
+                "query($n: String) { people(filter: { name: $n }) { edges { node { id } } } }",
+                json!({ "n": term }),
+            )
+            .await;
+        assert_eq!(ids(&d["people"]["edges"]), vec![bat.clone()], "{term}");
+    }
+    let d = app
+        .ok(
+            "{ people(filter: { name: \"100%\" }) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        d["people"]["totalCount"], 0,
+        "LIKE wildcards in a term are literal"
+    );
+}
+
+#[tokio::test]
+async fn life_stage_filters_agree_with_the_computed_stage_at_the_boundaries() {
+    let app = TestApp::spawn().await;
+    let h = household(&app, &unit(&app, "11-SBD").await).await;
+    let newborn = person(&app, &h, "Нярай", "FEMALE", &days_ago(27)).await;
+    let infant = person(&app, &h, "Хөхүүл", "FEMALE", &days_ago(28)).await;
+    let infant_11m = person(
+        &app,
+        &h,
+        "Арван",
+        "MALE",
+        &(chrono::NaiveDate::parse_from_str(&months_ago(12), "%Y-%m-%d").unwrap()
+            + chrono::Duration::days(1))
+        .to_string(),
+    )
+    .await;
+    let toddler = person(&app, &h, "Нэг", "MALE", &months_ago(12)).await;
+    let q = "query($s: String) { people(filter: { lifeStage: $s }, first: 100) { edges { node { id lifeStage { code } } } } }";
+    for (stage, expected) in [
+        ("NEWBORN", vec![&newborn]),
+        ("INFANT", vec![&infant, &infant_11m]),
+        ("EARLY_CHILDHOOD", vec![&toddler]),
+    ] {
+        let d = app.ok(q, json!({ "s": stage })).await;
+        let mut got = ids(&d["people"]["edges"]);
+        got.sort();
+        let mut want: Vec<String> = expected.into_iter().cloned().collect();
+        want.sort();
+        assert_eq!(got, want, "{stage}");
+        for e in d["people"]["edges"].as_array().unwrap() {
+            assert_eq!(e["node"]["lifeStage"]["code"], stage);
+        }
+    }
+    let (code, _) = app.err(q, json!({ "s": "TEENAGER" })).await;
+    assert_eq!(code, "VALIDATION");
+}
+
+#[tokio::test]
+async fn pages_walk_every_person_exactly_once() {
+    let app = TestApp::spawn().await;
+    app.seed_demo(120).await;
+    let q = "query($a: String) { people(first: 25, after: $a) { totalCount pageInfo { hasNextPage endCursor } edges { node { id } } } }";
+    let mut seen = std::collections::BTreeSet::new();
+    let mut after = serde_json::Value::Null;
+    let mut total;
+    loop {
+        let d = app.ok(q, json!({ "a": after })).await;
+        total = d["people"]["totalCount"].as_i64().unwrap();
+        for id in ids(&d["people"]["edges"]) {
+            assert!(seen.insert(id), "a person came twice");
+        }
+        if !d["people"]["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+            break;
+        }
+        after = d["people"]["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(seen.len() as i64, total);
+    assert_eq!(total, app.count("person").await);
+}
+
+#[tokio::test]
+async fn an_unknown_id_reads_as_null() {
+    let app = TestApp::spawn().await;
+    let d = app
+        .ok(
+            "query($id: UUID!) { person(id: $id) { id } household(id: $id) { id } }",
+            json!({ "id": uuid::Uuid::new_v4() }),
+        )
+        .await;
+    assert!(d["person"].is_null() && d["household"].is_null());
+}
