@@ -2,10 +2,8 @@
 //! scopes into SQL conditions. Every read and write of the store goes through here; resolvers never
 //! filter by scope themselves.
 
-use entity::{
-    enrolment, growth_measurement, household, immunisation, org_unit, person, pregnancy,
-    service_record,
-};
+use crate::domain::vocab::Role;
+use entity::{enrolment, growth_measurement, household, immunisation, org_unit, person, pregnancy, service_record};
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, EntityTrait};
 use uuid::Uuid;
@@ -28,11 +26,7 @@ impl Scope {
                     any = any.add(Expr::col(column).in_subquery(units_under(path)));
                 }
                 // An empty scope sees nothing.
-                Some(if paths.is_empty() {
-                    Condition::all().add(Expr::val(1).eq(0))
-                } else {
-                    any
-                })
+                Some(if paths.is_empty() { Condition::all().add(Expr::val(1).eq(0)) } else { any })
             }
         }
     }
@@ -61,21 +55,107 @@ pub fn units_under(path: &str) -> SelectStatement {
 #[derive(Clone, Debug)]
 pub struct Principal {
     pub user_id: Option<Uuid>,
+    pub roles: Vec<Role>,
     /// Where the caller may read.
     pub view: Scope,
     /// Where the caller may write.
     pub capture: Scope,
+    /// Sees no names, registry numbers, phones or exact birth dates, and pseudonyms for ids.
+    pub deidentified: bool,
+}
+
+/// What a caller may do, apart from where: the role matrix of README.md, in one place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Households, people, pregnancies and consent.
+    RegisterPeople,
+    /// Service records and their details.
+    RecordServices,
+    /// Users, the audit log, erasure.
+    Administer,
 }
 
 impl Principal {
-    /// The service itself (CLI, demo seeding) and, until access control lands, every caller.
+    /// The service itself: the CLI and demo seeding.
     pub fn system() -> Self {
         Self {
             user_id: None,
+            roles: vec![Role::Admin],
             view: Scope::Everywhere,
             capture: Scope::Everywhere,
+            deidentified: false,
         }
     }
+
+    /// A caller without a valid token: sees and writes nothing.
+    pub fn anonymous() -> Self {
+        Self {
+            user_id: None,
+            roles: vec![],
+            view: Scope::Subtrees(vec![]),
+            capture: Scope::Subtrees(vec![]),
+            deidentified: true,
+        }
+    }
+
+    /// The principal of a user with these roles; `capture` and `view` are the unit paths of the
+    /// user's own scopes, `partner_units` those its partner organisation is assigned to.
+    pub fn for_user(
+        user_id: Uuid,
+        roles: Vec<Role>,
+        capture: Vec<String>,
+        view: Vec<String>,
+        partner_units: Vec<String>,
+    ) -> Self {
+        let has = |r: Role| roles.contains(&r);
+        let writes = has(Role::FieldWorker) || has(Role::Partner) || has(Role::Provider);
+        let (view, capture) = if has(Role::Admin) {
+            (Scope::Everywhere, Scope::Everywhere)
+        } else {
+            let mut seen: Vec<String> = Vec::new();
+            if has(Role::FieldWorker) || has(Role::Provider) {
+                // Capture implies view: a worker reads what they write.
+                seen.extend(capture.iter().cloned());
+                seen.extend(view);
+            }
+            if has(Role::Partner) {
+                seen.extend(partner_units);
+            }
+            let view = if has(Role::Analyst) { Scope::Everywhere } else { Scope::Subtrees(dedup(seen)) };
+            (view, Scope::Subtrees(if writes { dedup(capture) } else { vec![] }))
+        };
+        // An analyst who holds no role that reads identifiable data sees it de-identified.
+        let deidentified = has(Role::Analyst) && !roles.iter().any(|r| *r != Role::Analyst);
+        Self { user_id: Some(user_id), roles, view, capture, deidentified }
+    }
+
+    pub fn is_authenticated(&self) -> bool {
+        !self.roles.is_empty()
+    }
+
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    pub fn may(&self, action: Action) -> bool {
+        let any = |rs: &[Role]| self.roles.iter().any(|r| rs.contains(r));
+        match action {
+            Action::RegisterPeople => any(&[Role::Admin, Role::FieldWorker, Role::Partner]),
+            Action::RecordServices => any(&[Role::Admin, Role::FieldWorker, Role::Partner, Role::Provider]),
+            Action::Administer => any(&[Role::Admin]),
+        }
+    }
+
+    /// The roles as stored in the audit log.
+    pub fn role_names(&self) -> String {
+        self.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
+    }
+}
+
+fn dedup(mut paths: Vec<String>) -> Vec<String> {
+    paths.sort();
+    paths.dedup();
+    paths
 }
 
 /// Entities whose rows are personal data and are visible only inside the caller's view scope.
@@ -87,13 +167,7 @@ pub trait Scoped: EntityTrait {
 /// Ids of the people inside `scope` (None: everyone).
 fn person_ids_in(scope: &Scope) -> Option<SelectStatement> {
     let cond = scope.units_condition(person::Column::OrgUnitId)?;
-    Some(
-        Query::select()
-            .column(person::Column::Id)
-            .from(person::Entity)
-            .cond_where(cond)
-            .to_owned(),
-    )
+    Some(Query::select().column(person::Column::Id).from(person::Entity).cond_where(cond).to_owned())
 }
 
 fn person_column_in(scope: &Scope, column: impl ColumnTrait) -> Option<Condition> {
@@ -123,11 +197,8 @@ impl Scoped for service_record::Entity {
     fn in_scope(scope: &Scope) -> Option<Condition> {
         let people = person_ids_in(scope)?;
         let households = scope.units_condition(household::Column::OrgUnitId)?;
-        let hh = Query::select()
-            .column(household::Column::Id)
-            .from(household::Entity)
-            .cond_where(households)
-            .to_owned();
+        let hh =
+            Query::select().column(household::Column::Id).from(household::Entity).cond_where(households).to_owned();
         Some(
             Condition::any()
                 .add(Expr::col(service_record::Column::PersonId).in_subquery(people))
@@ -157,6 +228,26 @@ impl Scoped for enrolment::Entity {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn roles_give_their_scopes() {
+        let id = Uuid::nil();
+        let analyst = Principal::for_user(id, vec![Role::Analyst], vec![], vec![], vec![]);
+        assert!(
+            analyst.deidentified && analyst.view == Scope::Everywhere && analyst.capture == Scope::Subtrees(vec![])
+        );
+        assert!(!analyst.may(Action::RecordServices));
+        let partner = Principal::for_user(id, vec![Role::Partner], vec![], vec![], vec!["/uvs/".into()]);
+        assert_eq!(partner.view, Scope::Subtrees(vec!["/uvs/".into()]));
+        assert!(!partner.deidentified);
+        let worker = Principal::for_user(id, vec![Role::FieldWorker], vec!["/z/".into()], vec![], vec![]);
+        assert_eq!(worker.view, Scope::Subtrees(vec!["/z/".into()]));
+        assert_eq!(worker.capture, Scope::Subtrees(vec!["/z/".into()]));
+        let provider = Principal::for_user(id, vec![Role::Provider], vec!["/f/".into()], vec![], vec![]);
+        assert!(provider.may(Action::RecordServices) && !provider.may(Action::RegisterPeople));
+        let both = Principal::for_user(id, vec![Role::Analyst, Role::Admin], vec![], vec![], vec![]);
+        assert!(!both.deidentified);
+    }
 
     #[test]
     fn a_subtree_covers_its_descendants_only() {

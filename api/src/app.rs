@@ -1,21 +1,27 @@
 //! The HTTP application: routes, limits and the request's way into GraphQL.
-//! Request path: axum router → limits (body size, timeout) → `graphql_handler` (caller →
-//! `Principal` → scoped `Store` + loaders) → async-graphql resolvers → store → database.
+//! Request path: axum router → limits (body size, timeout, CORS) → `graphql_handler` (bearer
+//! token → `Principal` → scoped `Store` + loaders) → async-graphql resolvers → store → database.
 
 use crate::access::Principal;
+use crate::auth::Keys;
+use crate::auth::throttle::LoginThrottle;
 use crate::config::Config;
 use crate::db::{self, StatementCounter};
-use crate::graphql::{self, CbssSchema, RequestData};
-use crate::store::Store;
+use crate::graphql::{self, CbssSchema, MAX_ALIASES, RequestData};
+use crate::store::{Store, users};
+use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql_axum::rejection::GraphQLRejection;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
-use axum::extract::{FromRequest, Request, State};
-use axum::http::{StatusCode, header};
+use axum::extract::{ConnectInfo, FromRequest, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use sea_orm::DatabaseConnection;
+use std::net::SocketAddr;
+use std::sync::Arc;
 use tower_http::compression::CompressionLayer;
+use tower_http::cors::CorsLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -24,35 +30,42 @@ use tower_http::trace::TraceLayer;
 pub struct AppState {
     pub db: DatabaseConnection,
     pub schema: CbssSchema,
+    pub keys: Arc<Keys>,
+    pub throttle: Arc<LoginThrottle>,
+    pub production: bool,
 }
 
 /// A running application's parts: the router to serve, and the database behind it.
 pub struct App {
     pub router: Router,
     pub db: DatabaseConnection,
+    pub keys: Arc<Keys>,
     /// SQL statements run so far on this app's connection.
     pub statements: StatementCounter,
 }
 
 /// Connects, migrates and builds the router (no demo data: that is `seed`'s business).
 pub async fn build(config: &Config) -> anyhow::Result<App> {
+    let keys = Arc::new(config.keys()?);
     let (db, statements) = db::connect(config).await?;
     db::migrate(&db).await?;
-    let router = router(
-        AppState {
-            db: db.clone(),
-            schema: graphql::schema(),
-        },
-        config,
-    );
-    Ok(App {
-        router,
-        db,
-        statements,
-    })
+    crate::auth::password::warm_up();
+    let state = AppState {
+        db: db.clone(),
+        schema: graphql::schema_for(config.is_production()),
+        keys: keys.clone(),
+        throttle: Arc::new(LoginThrottle::default()),
+        production: config.is_production(),
+    };
+    Ok(App { router: router(state, config), db, keys, statements })
 }
 
 pub fn router(state: AppState, config: &Config) -> Router {
+    let origins: Vec<HeaderValue> = config.cors_origins.iter().filter_map(|o| o.trim().parse().ok()).collect();
+    let cors = CorsLayer::new()
+        .allow_origin(origins)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]);
     Router::new()
         .route("/graphql", post(graphql_handler))
         .merge(crate::graphiql::routes())
@@ -60,12 +73,32 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .route("/readyz", get(readyz))
         .with_state(state)
         .layer(CompressionLayer::new())
+        .layer(cors)
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            config.request_timeout(),
-        ))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, config.request_timeout()))
         .layer(TraceLayer::new_for_http())
+}
+
+/// Fields under an alias in a whole document: many aliases of one costly field are a cheap way
+/// to multiply work inside the complexity budget.
+fn aliases(doc: &ExecutableDocument) -> usize {
+    fn count(set: &SelectionSet) -> usize {
+        set.items
+            .iter()
+            .map(|s| match &s.node {
+                Selection::Field(f) => usize::from(f.node.alias.is_some()) + count(&f.node.selection_set.node),
+                Selection::InlineFragment(f) => count(&f.node.selection_set.node),
+                Selection::FragmentSpread(_) => 0,
+            })
+            .sum()
+    }
+    let ops: usize = doc.operations.iter().map(|(_, op)| count(&op.node.selection_set.node)).sum();
+    ops + doc.fragments.values().map(|f| count(&f.node.selection_set.node)).sum::<usize>()
+}
+
+fn graphql_error(code: &str, message: &str) -> Response {
+    Json(serde_json::json!({ "data": null, "errors": [{ "message": message, "extensions": { "code": code } }] }))
+        .into_response()
 }
 
 async fn graphql_handler(State(state): State<AppState>, request: Request) -> Response {
@@ -74,45 +107,54 @@ async fn graphql_handler(State(state): State<AppState>, request: Request) -> Res
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.starts_with("application/json") || v.starts_with("application/graphql-response+json")
-        });
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("application/graphql-response+json"));
     if !json {
-        return (
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "send GraphQL requests as application/json",
-        )
-            .into_response();
+        return (StatusCode::UNSUPPORTED_MEDIA_TYPE, "send GraphQL requests as application/json").into_response();
     }
+    let client_ip = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let bearer = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_string());
     let req = match GraphQLRequest::<GraphQLRejection>::from_request(request, &state).await {
-        Ok(req) => req,
+        Ok(req) => req.into_inner(),
         Err(rejection) => return rejection.into_response(),
     };
-    let store = Store::new(state.db.clone(), Principal::system());
-    let request = req.into_inner().data(RequestData::new(store));
-    GraphQLResponse::from(state.schema.execute(request).await).into_response()
+    if async_graphql::parser::parse_query(&req.query).is_ok_and(|doc| aliases(&doc) > MAX_ALIASES) {
+        return graphql_error("VALIDATION", &format!("too many aliases (at most {MAX_ALIASES})"));
+    }
+    // A presented token must be valid; without one, only login and refreshToken answer.
+    let principal = match bearer {
+        Some(token) => match users::principal_for_token(&state.db, &state.keys, &token).await {
+            Ok(p) => p,
+            Err(e) => return graphql_error(e.code(), "invalid or expired access token"),
+        },
+        None => Principal::anonymous(),
+    };
+    let mut req = req;
+    if state.production || !principal.is_authenticated() {
+        req = req.disable_introspection();
+    }
+    let store = Store::new(state.db.clone(), principal, state.keys.clone());
+    let req = req.data(RequestData::new(store, client_ip, state.throttle.clone()));
+    GraphQLResponse::from(state.schema.execute(req).await).into_response()
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {
     if Store::ping(&state.db).await {
         Json(serde_json::json!({ "status": "ready" })).into_response()
     } else {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(serde_json::json!({ "status": "database unavailable" })),
-        )
-            .into_response()
+        (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "database unavailable" }))).into_response()
     }
 }
 
 /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
 pub async fn serve(config: &Config, app: App) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
-    tracing::info!(
-        "CBSS listening on http://{}/graphql",
-        listener.local_addr()?
-    );
-    axum::serve(listener, app.router)
+    tracing::info!("CBSS listening on http://{}/graphql", listener.local_addr()?);
+    axum::serve(listener, app.router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     Ok(())
@@ -124,8 +166,7 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             s.recv().await;
         }
     };

@@ -1,8 +1,12 @@
 //! The command line: `cbss [serve]`, `cbss migrate`, `cbss seed --demo [--people N]`, `cbss schema`.
 
+use crate::access::Principal;
 use crate::config::Config;
+use crate::domain::vocab::Role;
+use crate::store::{NewUser, Store};
 use crate::{app, db, seed};
 use clap::{Parser, Subcommand};
+use std::sync::Arc;
 
 #[derive(Parser)]
 #[command(name = "cbss", version, about = "CBSS GraphQL service")]
@@ -30,6 +34,99 @@ enum Command {
     },
     /// Print the GraphQL schema (SDL); `cbss schema > schema.graphql` regenerates the checked-in copy.
     Schema,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user; prints a generated password when none is given.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_enum)]
+        role: Vec<RoleArg>,
+        /// Org-unit codes (e.g. 85 for Uvs, 11-BZD for Bayanzürkh) the user may write in.
+        #[arg(long = "scope", num_args = 1..)]
+        scope: Vec<String>,
+        /// Org-unit codes the user may read in besides the capture scope.
+        #[arg(long = "view-scope", num_args = 1..)]
+        view_scope: Vec<String>,
+        #[arg(long)]
+        name: Option<String>,
+        /// The password; better given through the environment than on a command line.
+        #[arg(long, env = "CBSS_NEW_USER_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum RoleArg {
+    Admin,
+    Analyst,
+    Partner,
+    FieldWorker,
+    Provider,
+}
+
+impl From<RoleArg> for Role {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::Admin => Role::Admin,
+            RoleArg::Analyst => Role::Analyst,
+            RoleArg::Partner => Role::Partner,
+            RoleArg::FieldWorker => Role::FieldWorker,
+            RoleArg::Provider => Role::Provider,
+        }
+    }
+}
+
+async fn create_user(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
+    let UserCommand::Create { email, role, scope, view_scope, name, password } = cmd;
+    let (conn, _) = db::connect(config).await?;
+    db::migrate(&conn).await?;
+    let store = Store::new(conn, Principal::system(), Arc::new(config.keys()?));
+    let ids = |codes: &[String]| {
+        let store = store.clone();
+        let codes = codes.to_vec();
+        async move {
+            let mut out = Vec::new();
+            for c in codes {
+                out.push(
+                    store.org_unit_by_code(&c).await?.ok_or_else(|| anyhow::anyhow!("no org unit with code {c}"))?.id,
+                );
+            }
+            anyhow::Ok(out)
+        }
+    };
+    let capture = ids(&scope).await?;
+    let view = ids(&view_scope).await?;
+    let (password, generated) = match password {
+        Some(p) => (p, false),
+        None => {
+            let mut bytes = [0u8; 18];
+            getrandom::fill(&mut bytes)?;
+            (base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, bytes), true)
+        }
+    };
+    let user = store
+        .create_user(NewUser {
+            email: email.clone(),
+            display_name: name.unwrap_or_else(|| email.clone()),
+            password: password.clone(),
+            roles: role.into_iter().map(Role::from).collect(),
+            capture_unit_ids: capture,
+            view_unit_ids: view,
+            partner_id: None,
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("created user {} ({})", user.email, user.id);
+    if generated {
+        println!("password: {password}");
+    }
+    Ok(())
 }
 
 pub fn run() -> anyhow::Result<()> {
@@ -38,21 +135,17 @@ pub fn run() -> anyhow::Result<()> {
         print!("{}", crate::graphql::schema().sdl());
         return Ok(());
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&cli.config.log)?)
-        .init();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_new(&cli.config.log)?).init();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let config = cli.config;
         match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => {
                 let app = app::build(&config).await?;
                 // A newcomer's first run: the embedded database, empty, gets the demo data.
-                if config.is_default_database() && seed::is_empty(&app.db).await? {
-                    tracing::info!("empty default database: loading demo data");
-                    seed::demo(&app.db, seed::DEFAULT_PEOPLE).await?;
+                if config.is_default_database() && !config.is_production() && seed::is_empty(&app.db).await? {
+                    tracing::info!("empty default database: loading demo data and demo users");
+                    seed::demo(&app.db, seed::DEFAULT_PEOPLE, &config.demo_password).await?;
                 }
                 app::serve(&config, app).await
             }
@@ -63,18 +156,17 @@ pub fn run() -> anyhow::Result<()> {
                 Ok(())
             }
             Command::Seed { demo, people } => {
-                anyhow::ensure!(
-                    demo,
-                    "only --demo data can be seeded; say `cbss seed --demo`"
-                );
+                anyhow::ensure!(demo, "only --demo data can be seeded; say `cbss seed --demo`");
+                anyhow::ensure!(!config.is_production(), "demo data and demo users are never loaded in production");
                 let (conn, _) = db::connect(&config).await?;
                 db::migrate(&conn).await?;
                 let started = std::time::Instant::now();
-                let summary = seed::demo(&conn, people).await?;
+                let summary = seed::demo(&conn, people, &config.demo_password).await?;
                 tracing::info!(?summary, elapsed = ?started.elapsed(), "demo data loaded");
                 Ok(())
             }
             Command::Schema => Ok(()),
+            Command::User(cmd) => create_user(&config, cmd).await,
         }
     })
 }

@@ -13,45 +13,59 @@ pub struct Config {
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
     pub database_url: String,
     /// Address the HTTP server listens on.
-    #[arg(
-        long,
-        env = "CBSS_BIND",
-        default_value = "127.0.0.1:8080",
-        global = true
-    )]
+    #[arg(long, env = "CBSS_BIND", default_value = "127.0.0.1:8080", global = true)]
     pub bind: SocketAddr,
     /// Log filter (tracing's EnvFilter syntax).
-    #[arg(
-        long,
-        env = "CBSS_LOG",
-        default_value = "info,sqlx=warn,sea_orm=warn",
-        global = true
-    )]
+    #[arg(long, env = "CBSS_LOG", default_value = "info,sqlx=warn,sea_orm=warn", global = true)]
     pub log: String,
     /// Size of the database connection pool.
-    #[arg(
-        long,
-        env = "CBSS_DB_MAX_CONNECTIONS",
-        default_value_t = 10,
-        global = true
-    )]
+    #[arg(long, env = "CBSS_DB_MAX_CONNECTIONS", default_value_t = 10, global = true)]
     pub db_max_connections: u32,
     /// Seconds a request may take before it is answered 408; also PostgreSQL's statement timeout.
-    #[arg(
-        long,
-        env = "CBSS_REQUEST_TIMEOUT_SECS",
-        default_value_t = 30,
-        global = true
-    )]
+    #[arg(long, env = "CBSS_REQUEST_TIMEOUT_SECS", default_value_t = 30, global = true)]
     pub request_timeout_secs: u64,
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "CBSS_MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024, global = true)]
     pub max_body_bytes: usize,
+    /// `production` refuses to start without CBSS_JWT_SECRET, and turns off introspection and
+    /// field suggestions; anything else is development.
+    #[arg(long, env = "CBSS_ENV", default_value = "development", global = true)]
+    pub env: String,
+    /// The secret every key is derived from (at least 32 bytes). Without it, development runs
+    /// make a random one at start, so tokens do not survive a restart.
+    #[arg(long, env = "CBSS_JWT_SECRET", hide_env_values = true, global = true)]
+    pub jwt_secret: Option<String>,
+    /// Origins allowed to call the API from a browser, comma-separated (none by default).
+    #[arg(long, env = "CBSS_CORS_ORIGINS", value_delimiter = ',', global = true)]
+    pub cors_origins: Vec<String>,
+    /// Password of the demo users created with the demo data.
+    #[arg(long, env = "CBSS_DEMO_PASSWORD", default_value = "demo-password", hide_env_values = true, global = true)]
+    pub demo_password: String,
 }
 
 impl Config {
     pub fn request_timeout(&self) -> Duration {
         Duration::from_secs(self.request_timeout_secs)
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.env.eq_ignore_ascii_case("production")
+    }
+
+    /// The keys, from CBSS_JWT_SECRET; in production a missing or short secret is an error.
+    pub fn keys(&self) -> anyhow::Result<crate::auth::Keys> {
+        use crate::auth::keys::{Keys, MIN_SECRET_BYTES};
+        match &self.jwt_secret {
+            Some(s) if s.len() >= MIN_SECRET_BYTES => Ok(Keys::from_secret(s.as_bytes())),
+            Some(_) => anyhow::bail!("CBSS_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes"),
+            None if self.is_production() => {
+                anyhow::bail!("CBSS_ENV=production needs CBSS_JWT_SECRET (at least {MIN_SECRET_BYTES} bytes)")
+            }
+            None => {
+                tracing::warn!("no CBSS_JWT_SECRET: using a random key; tokens end with this process");
+                Ok(Keys::ephemeral())
+            }
+        }
     }
 
     pub fn is_default_database(&self) -> bool {
@@ -67,6 +81,10 @@ impl Config {
             db_max_connections: 5,
             request_timeout_secs: 30,
             max_body_bytes: 4 * 1024 * 1024,
+            env: "development".into(),
+            jwt_secret: Some("test secret, not for production use!!".into()),
+            cors_origins: vec![],
+            demo_password: "demo-password".into(),
         }
     }
 }

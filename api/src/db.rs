@@ -20,9 +20,8 @@ impl StatementCounter {
 
 pub async fn connect(config: &Config) -> anyhow::Result<(DatabaseConnection, StatementCounter)> {
     let url = &config.database_url;
-    if let Some(dir) = sqlite_file(url)
-        .and_then(|p| std::path::Path::new(p).parent())
-        .filter(|d| !d.as_os_str().is_empty())
+    if let Some(dir) =
+        sqlite_file(url).and_then(|p| std::path::Path::new(p).parent()).filter(|d| !d.as_os_str().is_empty())
     {
         std::fs::create_dir_all(dir)?;
     }
@@ -52,9 +51,7 @@ pub async fn connect(config: &Config) -> anyhow::Result<(DatabaseConnection, Sta
 
 /// The file path of a sqlite:// URL (None for PostgreSQL and in-memory databases).
 fn sqlite_file(url: &str) -> Option<&str> {
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next()?;
     (!path.is_empty() && path != ":memory:").then_some(path)
 }

@@ -12,10 +12,7 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            path: path.into(),
-            message: message.into(),
-        }
+        Self { path: path.into(), message: message.into() }
     }
 }
 
@@ -31,16 +28,16 @@ pub enum ApiError {
     Unauthenticated,
     #[error("not allowed")]
     Forbidden,
+    #[error("no valid consent or other legal basis is recorded for this household")]
+    ConsentRequired,
+    #[error("too many failed attempts; try again in {retry_after_secs} s")]
+    TooManyAttempts { retry_after_secs: u64 },
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
 
 fn summary(errors: &[FieldError]) -> String {
-    errors
-        .iter()
-        .map(|e| format!("{}: {}", e.path, e.message))
-        .collect::<Vec<_>>()
-        .join("; ")
+    errors.iter().map(|e| format!("{}: {}", e.path, e.message)).collect::<Vec<_>>().join("; ")
 }
 
 impl ApiError {
@@ -59,6 +56,8 @@ impl ApiError {
             Self::Conflict(_) => "CONFLICT",
             Self::Unauthenticated => "UNAUTHENTICATED",
             Self::Forbidden => "FORBIDDEN",
+            Self::ConsentRequired => "CONSENT_REQUIRED",
+            Self::TooManyAttempts { .. } => "TOO_MANY_ATTEMPTS",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -88,21 +87,22 @@ impl From<ApiError> for async_graphql::Error {
             ApiError::Validation(f) => Some(f.clone()),
             _ => None,
         };
+        let retry_after = match &e {
+            ApiError::TooManyAttempts { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        };
         async_graphql::Error::new(e.to_string()).extend_with(|_, ext| {
             ext.set("code", e.code());
+            if let Some(secs) = retry_after {
+                ext.set("retryAfter", secs);
+            }
             if let Some(fields) = &fields {
                 let list: Vec<async_graphql::Value> = fields
                     .iter()
                     .map(|f| {
                         let mut m = async_graphql::indexmap::IndexMap::new();
-                        m.insert(
-                            async_graphql::Name::new("path"),
-                            async_graphql::Value::from(f.path.clone()),
-                        );
-                        m.insert(
-                            async_graphql::Name::new("message"),
-                            async_graphql::Value::from(f.message.clone()),
-                        );
+                        m.insert(async_graphql::Name::new("path"), async_graphql::Value::from(f.path.clone()));
+                        m.insert(async_graphql::Name::new("message"), async_graphql::Value::from(f.message.clone()));
                         async_graphql::Value::Object(m)
                     })
                     .collect();
@@ -130,10 +130,6 @@ impl Problems {
     }
 
     pub fn into_result(self) -> ApiResult<()> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(ApiError::Validation(self.0))
-        }
+        if self.0.is_empty() { Ok(()) } else { Err(ApiError::Validation(self.0)) }
     }
 }

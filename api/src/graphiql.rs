@@ -23,14 +23,8 @@ fn asset(name: &str) -> Option<(&'static str, &'static [u8])> {
     Some(match name {
         "graphiql.min.js" => (JS, include_bytes!("../assets/graphiql/graphiql.min.js")),
         "graphiql.min.css" => (CSS, include_bytes!("../assets/graphiql/graphiql.min.css")),
-        "react.production.min.js" => (
-            JS,
-            include_bytes!("../assets/graphiql/react.production.min.js"),
-        ),
-        "react-dom.production.min.js" => (
-            JS,
-            include_bytes!("../assets/graphiql/react-dom.production.min.js"),
-        ),
+        "react.production.min.js" => (JS, include_bytes!("../assets/graphiql/react.production.min.js")),
+        "react-dom.production.min.js" => (JS, include_bytes!("../assets/graphiql/react-dom.production.min.js")),
         _ => return None,
     })
 }
@@ -43,9 +37,7 @@ pub fn routes<S>() -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
-    Router::new()
-        .route("/graphql", get(page))
-        .route("/graphiql/{file}", get(serve_asset))
+    Router::new().route("/graphql", get(page)).route("/graphiql/{file}", get(serve_asset))
 }
 
 async fn page() -> Html<&'static str> {
@@ -54,14 +46,9 @@ async fn page() -> Html<&'static str> {
 
 async fn serve_asset(Path(file): Path<String>) -> Response {
     match asset(&file) {
-        Some((content_type, body)) => (
-            [
-                (header::CONTENT_TYPE, content_type),
-                (header::CACHE_CONTROL, CACHE_CONTROL),
-            ],
-            body,
-        )
-            .into_response(),
+        Some((content_type, body)) => {
+            ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, CACHE_CONTROL)], body).into_response()
+        }
         None => StatusCode::NOT_FOUND.into_response(),
     }
 }
@@ -82,24 +69,16 @@ mod tests {
     #[test]
     fn html_loads_nothing_from_outside() {
         for outside in ["http://", "https://", "src=\"//", "href=\"//"] {
-            assert!(
-                !INDEX_HTML.contains(outside),
-                "index.html contains {outside:?}"
-            );
+            assert!(!INDEX_HTML.contains(outside), "index.html contains {outside:?}");
         }
     }
 
     #[test]
     fn every_referenced_asset_is_served() {
         let refs = referenced_assets();
-        assert_eq!(
-            refs.len(),
-            4,
-            "expected 3 scripts and 1 stylesheet, got {refs:?}"
-        );
+        assert_eq!(refs.len(), 4, "expected 3 scripts and 1 stylesheet, got {refs:?}");
         for name in refs {
-            let (content_type, body) =
-                asset(name).unwrap_or_else(|| panic!("/graphiql/{name} is not served"));
+            let (content_type, body) = asset(name).unwrap_or_else(|| panic!("/graphiql/{name} is not served"));
             assert!(!body.is_empty(), "{name} is empty");
             let expected = if name.ends_with(".css") { CSS } else { JS };
             assert_eq!(content_type, expected, "{name}");

@@ -3,16 +3,14 @@
 //! chain. Batched inserts, so `--people 1000000` takes minutes, not hours.
 
 use crate::domain::names;
+use crate::domain::vocab::{PartnerKind, Role};
 use chrono::{Days, Months, NaiveDate, Utc};
 use entity::{
-    enrolment, growth_measurement, household, immunisation, org_unit, org_unit_group,
-    org_unit_group_member, person, pregnancy, pregnancy_child, service_record,
+    consent, enrolment, growth_measurement, household, immunisation, org_unit, org_unit_group, org_unit_group_member,
+    person, pregnancy, pregnancy_child, service_record,
 };
 use migration::reference::reference_id;
-use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
-    TransactionTrait,
-};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, TransactionTrait};
 use uuid::Uuid;
 
 pub const DEFAULT_PEOPLE: usize = 2_000;
@@ -143,6 +141,7 @@ const FEMALE: &[&str] = &[
 
 struct Rows {
     households: Vec<household::ActiveModel>,
+    consents: Vec<consent::ActiveModel>,
     people: Vec<person::ActiveModel>,
     pregnancies: Vec<pregnancy::ActiveModel>,
     births: Vec<pregnancy_child::ActiveModel>,
@@ -239,14 +238,7 @@ impl Gen {
     }
 
     /// The services a child of this age would plausibly have had, most but not all of them.
-    fn child_services(
-        &mut self,
-        rows: &mut Rows,
-        child: Uuid,
-        unit: Uuid,
-        birth: NaiveDate,
-        sex_male: bool,
-    ) {
+    fn child_services(&mut self, rows: &mut Rows, child: Uuid, unit: Uuid, birth: NaiveDate, sex_male: bool) {
         let age_days = (self.today - birth).num_days();
         let schedule: &[(&str, &[i64])] = &[
             ("BCG", &[0]),
@@ -283,11 +275,7 @@ impl Gen {
                 let m = at as f64 / 30.4375;
                 // Median-ish growth with spread; a few children stunted or wasted.
                 let z = self.rng.f64() * 3.0 - 1.8;
-                let height = if m < 1.0 {
-                    50.0
-                } else {
-                    50.0 + 20.0 * m.ln().max(0.0) + m * 0.35
-                } + z * 2.5;
+                let height = if m < 1.0 { 50.0 } else { 50.0 + 20.0 * m.ln().max(0.0) + m * 0.35 } + z * 2.5;
                 let weight = (3.3 + m * 0.35 - (m * m) * 0.0018 + z * 0.6).max(2.0);
                 let id = self.record(rows, "GROWTH_MONITORING", Some(child), None, unit, date);
                 rows.growth.push(growth_measurement::ActiveModel {
@@ -303,34 +291,13 @@ impl Gen {
         }
         if (6..60).contains(&months) && self.rng.u8(0..10) < 7 {
             let date = self.days_ago(0, 170);
-            self.record(
-                rows,
-                "VITAMIN_A",
-                Some(child),
-                None,
-                unit,
-                date.max(birth + Months::new(6)),
-            );
+            self.record(rows, "VITAMIN_A", Some(child), None, unit, date.max(birth + Months::new(6)));
         }
         if months < 24 && self.rng.bool() {
-            self.record(
-                rows,
-                "VITAMIN_D",
-                Some(child),
-                None,
-                unit,
-                self.today.min(birth + Days::new(30)),
-            );
+            self.record(rows, "VITAMIN_D", Some(child), None, unit, self.today.min(birth + Days::new(30)));
         }
         if months < 1 || self.rng.u8(0..10) < 9 {
-            self.record(
-                rows,
-                "BIRTH_REGISTRATION",
-                Some(child),
-                None,
-                unit,
-                birth + Days::new(7),
-            );
+            self.record(rows, "BIRTH_REGISTRATION", Some(child), None, unit, birth + Days::new(7));
         }
         let enrol = |g: &mut Self, rows: &mut Rows, st: &str, at_months: u32, institution: &str| {
             let date = (birth + Months::new(at_months)).min(g.today);
@@ -345,11 +312,7 @@ impl Gen {
             });
         };
         if (36..72).contains(&months) && self.rng.u8(0..10) < 7 {
-            let st = if self.rng.bool() {
-                "KINDERGARTEN_ENROLMENT"
-            } else {
-                "GER_KINDERGARTEN_ENROLMENT"
-            };
+            let st = if self.rng.bool() { "KINDERGARTEN_ENROLMENT" } else { "GER_KINDERGARTEN_ENROLMENT" };
             enrol(self, rows, st, 36, "Demo kindergarten");
         } else if (24..72).contains(&months) && self.rng.u8(0..10) < 3 {
             enrol(self, rows, "OUTREACH_ECD", 24, "Demo outreach ECD");
@@ -361,11 +324,7 @@ impl Gen {
             let date = self.days_ago(0, 300);
             self.record(
                 rows,
-                if sex_male {
-                    "LIFE_SKILLS"
-                } else {
-                    "HIV_STI_PREVENTION"
-                },
+                if sex_male { "LIFE_SKILLS" } else { "HIV_STI_PREVENTION" },
                 Some(child),
                 None,
                 unit,
@@ -385,40 +344,68 @@ where
     while !rows.is_empty() {
         let rest = rows.split_off(rows.len().min(BATCH));
         let batch = std::mem::replace(&mut rows, rest);
-        <A::Entity as EntityTrait>::insert_many(batch)
-            .exec_without_returning(db)
+        <A::Entity as EntityTrait>::insert_many(batch).exec_without_returning(db).await?;
+    }
+    Ok(())
+}
+
+/// The demo users (never created in production): email, role, capture unit code, display name.
+pub const DEMO_USERS: &[(&str, Role, Option<&str>, &str)] = &[
+    ("admin@demo.mn", Role::Admin, None, "Demo administrator"),
+    ("analyst@demo.mn", Role::Analyst, None, "Demo ministry analyst"),
+    ("ngo.uvs@demo.mn", Role::Partner, None, "Demo NGO staff, Uvs"),
+    ("field.zavkhan@demo.mn", Role::FieldWorker, Some("85-ZAVKHAN"), "Demo social worker, Zavkhan soum"),
+    ("field.bayanzurkh@demo.mn", Role::FieldWorker, Some("11-BZD-01"), "Demo social worker, Bayanzürkh khoroo 1"),
+];
+
+/// Creates the demo partner (assigned to Uvs aimag) and the demo users, through the store so
+/// they get the same validation and audit as any other user.
+async fn demo_users(db: &DatabaseConnection, password: &str) -> anyhow::Result<()> {
+    let store = crate::store::Store::new(
+        db.clone(),
+        crate::access::Principal::system(),
+        std::sync::Arc::new(crate::auth::Keys::ephemeral()),
+    );
+    let unit = |code: &str| reference_id("org_unit", code);
+    let ngo = store.create_partner("Demo NGO (Uvs)".into(), PartnerKind::Ngo, vec![unit("85")]).await?;
+    for (email, role, capture, name) in DEMO_USERS {
+        store
+            .create_user(crate::store::NewUser {
+                email: (*email).into(),
+                display_name: (*name).into(),
+                password: password.into(),
+                roles: vec![*role],
+                capture_unit_ids: capture.iter().map(|c| unit(c)).collect(),
+                view_unit_ids: vec![],
+                partner_id: (*role == Role::Partner).then_some(ngo.id),
+            })
             .await?;
     }
     Ok(())
 }
 
-/// Loads the demo data set with about `people` people. Refuses a database that holds data.
-pub async fn demo(db: &DatabaseConnection, people: usize) -> anyhow::Result<Summary> {
-    anyhow::ensure!(
-        is_empty(db).await?,
-        "the database already holds households; seed only an empty database"
-    );
+/// Loads the demo data set with about `people` people, and the demo users with `password`.
+/// Refuses a database that holds data.
+pub async fn demo(db: &DatabaseConnection, people: usize, password: &str) -> anyhow::Result<Summary> {
+    anyhow::ensure!(is_empty(db).await?, "the database already holds households; seed only an empty database");
     let now = Utc::now();
     let today = crate::store::today();
     let mut summary = Summary::default();
 
     // Units and groups.
-    let mut paths: std::collections::HashMap<String, (Uuid, String, i32)> =
-        org_unit::Entity::find()
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|u| (u.code.clone(), (u.id, u.path.clone(), u.depth)))
-            .collect();
+    let mut paths: std::collections::HashMap<String, (Uuid, String, i32)> = org_unit::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.code.clone(), (u.id, u.path.clone(), u.depth)))
+        .collect();
     let mut unit_rows = Vec::new();
     let mut homes = Vec::new(); // (unit id, urban)
     let mut focus_soums = Vec::new();
     let mut focus_khoroos = Vec::new();
     for (u, focus) in demo_units() {
-        let (parent_id, parent_path, depth) = paths
-            .get(&u.parent)
-            .cloned()
-            .ok_or_else(|| anyhow::anyhow!("no unit {}", u.parent))?;
+        let (parent_id, parent_path, depth) =
+            paths.get(&u.parent).cloned().ok_or_else(|| anyhow::anyhow!("no unit {}", u.parent))?;
         let id = reference_id("org_unit", &u.code);
         let path = format!("{parent_path}{id}/");
         paths.insert(u.code.clone(), (id, path.clone(), depth + 1));
@@ -428,11 +415,7 @@ pub async fn demo(db: &DatabaseConnection, people: usize) -> anyhow::Result<Summ
             _ => {}
         }
         if focus {
-            if u.level == "SOUM" {
-                focus_soums.push(id)
-            } else {
-                focus_khoroos.push(id)
-            }
+            if u.level == "SOUM" { focus_soums.push(id) } else { focus_khoroos.push(id) }
         }
         unit_rows.push(org_unit::ActiveModel {
             id: Set(id),
@@ -457,18 +440,8 @@ pub async fn demo(db: &DatabaseConnection, people: usize) -> anyhow::Result<Summ
     let mut group_rows = Vec::new();
     let mut member_rows = Vec::new();
     for (code, en, mn, members) in [
-        (
-            "FOCUS_SOUMS",
-            "CBSS focus soums",
-            "ХҮНҮ-ийн зорилтот сумд",
-            &focus_soums,
-        ),
-        (
-            "FOCUS_KHOROOS",
-            "CBSS focus khoroos (ger areas)",
-            "ХҮНҮ-ийн зорилтот хороод",
-            &focus_khoroos,
-        ),
+        ("FOCUS_SOUMS", "CBSS focus soums", "ХҮНҮ-ийн зорилтот сумд", &focus_soums),
+        ("FOCUS_KHOROOS", "CBSS focus khoroos (ger areas)", "ХҮНҮ-ийн зорилтот хороод", &focus_khoroos),
     ] {
         let gid = reference_id("org_unit_group", code);
         group_rows.push(org_unit_group::ActiveModel {
@@ -481,28 +454,22 @@ pub async fn demo(db: &DatabaseConnection, people: usize) -> anyhow::Result<Summ
             version: Set(1),
         });
         for m in members {
-            member_rows.push(org_unit_group_member::ActiveModel {
-                group_id: Set(gid),
-                org_unit_id: Set(*m),
-            });
+            member_rows.push(org_unit_group_member::ActiveModel { group_id: Set(gid), org_unit_id: Set(*m) });
         }
     }
     insert_all(&txn, group_rows).await?;
     insert_all(&txn, member_rows).await?;
     txn.commit().await?;
+    demo_users(db, password).await?;
 
     // Households and people, flushed every few thousand people.
-    let mut g = Gen {
-        rng: fastrand::Rng::with_seed(SEED),
-        today,
-        now,
-        registry_serial: 0,
-    };
+    let mut g = Gen { rng: fastrand::Rng::with_seed(SEED), today, now, registry_serial: 0 };
     let mut made = 0usize;
     let mut rows = empty_rows();
     while made < people {
         let (unit, urban) = homes[g.rng.usize(0..homes.len())];
         let hid = g.id();
+        let registered = g.days_ago(30, 2000);
         rows.households.push(household::ActiveModel {
             id: Set(hid),
             org_unit_id: Set(unit),
@@ -519,46 +486,37 @@ pub async fn demo(db: &DatabaseConnection, people: usize) -> anyhow::Result<Summ
             }
             .into()),
             is_herder: Set(!urban && g.rng.u8(0..10) < 7),
-            migrant_status: Set(if urban && g.rng.u8(0..5) == 0 {
-                "IN_MIGRANT"
-            } else {
-                "RESIDENT"
-            }
-            .into()),
-            registered_on: Set(g.days_ago(30, 2000)),
+            migrant_status: Set(if urban && g.rng.u8(0..5) == 0 { "IN_MIGRANT" } else { "RESIDENT" }.into()),
+            registered_on: Set(registered),
             created_at: Set(now),
             updated_at: Set(now),
             version: Set(1),
         });
         summary.households += 1;
+        rows.consents.push(consent::ActiveModel {
+            id: Set(g.id()),
+            household_id: Set(hid),
+            given_by: Set("Demo household head".into()),
+            representative_for: Set(None),
+            purpose: Set("CBSS family services, follow-up and programme monitoring".into()),
+            legal_basis: Set("CONSENT".into()),
+            given_on: Set(registered),
+            withdrawn_on: Set(None),
+            recorded_by: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            version: Set(1),
+        });
         let father_name = MALE[g.rng.usize(0..MALE.len())];
         let family = MALE[g.rng.usize(0..MALE.len())];
         let mother_birth = g.days_ago(19 * 365, 42 * 365);
         let mother_given = FEMALE[g.rng.usize(0..FEMALE.len())];
-        let mother = g.person(
-            &mut rows,
-            hid,
-            unit,
-            mother_given,
-            family,
-            "FEMALE",
-            mother_birth,
-            "HEAD",
-        );
+        let mother = g.person(&mut rows, hid, unit, mother_given, family, "FEMALE", mother_birth, "HEAD");
         made += 1;
         if g.rng.u8(0..10) < 8 {
             let birth = g.days_ago(21 * 365, 50 * 365);
             let paternal = MALE[g.rng.usize(0..MALE.len())];
-            g.person(
-                &mut rows,
-                hid,
-                unit,
-                father_name,
-                paternal,
-                "MALE",
-                birth,
-                "SPOUSE",
-            );
+            g.person(&mut rows, hid, unit, father_name, paternal, "MALE", birth, "SPOUSE");
             made += 1;
         }
         let children = g.rng.usize(1..=4);
@@ -566,11 +524,7 @@ pub async fn demo(db: &DatabaseConnection, people: usize) -> anyhow::Result<Summ
         for _ in 0..children {
             let birth = g.days_ago(0, 18 * 365);
             let male = g.rng.bool();
-            let given = if male {
-                MALE[g.rng.usize(0..MALE.len())]
-            } else {
-                FEMALE[g.rng.usize(0..FEMALE.len())]
-            };
+            let given = if male { MALE[g.rng.usize(0..MALE.len())] } else { FEMALE[g.rng.usize(0..FEMALE.len())] };
             let child = g.person(
                 &mut rows,
                 hid,
@@ -593,19 +547,8 @@ pub async fn demo(db: &DatabaseConnection, people: usize) -> anyhow::Result<Summ
             let edd = birth + Days::new(g.rng.u64(0..14));
             let registered = edd - Days::new(g.rng.u64(150..240));
             let skilled = g.rng.u8(0..20) < 19;
-            rows.pregnancies.push(pregnancy_row(
-                pid,
-                mother,
-                unit,
-                edd,
-                registered,
-                Some((birth, skilled)),
-                now,
-            ));
-            rows.births.push(pregnancy_child::ActiveModel {
-                pregnancy_id: Set(pid),
-                child_id: Set(child),
-            });
+            rows.pregnancies.push(pregnancy_row(pid, mother, unit, edd, registered, Some((birth, skilled)), now));
+            rows.births.push(pregnancy_child::ActiveModel { pregnancy_id: Set(pid), child_id: Set(child) });
             for k in 0..g.rng.u64(2..=6) {
                 let date = registered + Days::new(k * 35);
                 if date < birth {
@@ -615,14 +558,7 @@ pub async fn demo(db: &DatabaseConnection, people: usize) -> anyhow::Result<Summ
             }
             if g.rng.u8(0..10) < 8 {
                 let checked_on = birth + Days::new(g.rng.u64(0..3));
-                g.record(
-                    &mut rows,
-                    "PNC_NEWBORN",
-                    Some(child),
-                    None,
-                    unit,
-                    checked_on,
-                );
+                g.record(&mut rows, "PNC_NEWBORN", Some(child), None, unit, checked_on);
             }
             summary.pregnancies += 1;
         } else if g.rng.u8(0..10) < 2 && (today - mother_birth).num_days() < 45 * 365 {
@@ -630,8 +566,7 @@ pub async fn demo(db: &DatabaseConnection, people: usize) -> anyhow::Result<Summ
             let pid = g.id();
             let registered = g.days_ago(10, 200);
             let edd = registered + Days::new(g.rng.u64(60..250));
-            rows.pregnancies
-                .push(pregnancy_row(pid, mother, unit, edd, registered, None, now));
+            rows.pregnancies.push(pregnancy_row(pid, mother, unit, edd, registered, None, now));
             for k in 0..g.rng.u64(1..=4) {
                 let date = registered + Days::new(k * 30);
                 if date <= today {
@@ -658,12 +593,7 @@ pub async fn demo(db: &DatabaseConnection, people: usize) -> anyhow::Result<Summ
 }
 
 fn link_pregnancy(rows: &mut Rows, record: Uuid, pregnancy: Uuid) {
-    if let Some(r) = rows
-        .records
-        .iter_mut()
-        .rev()
-        .find(|r| r.id.as_ref() == &record)
-    {
+    if let Some(r) = rows.records.iter_mut().rev().find(|r| r.id.as_ref() == &record) {
         r.pregnancy_id = Set(Some(pregnancy));
     }
 }
@@ -686,12 +616,8 @@ fn pregnancy_row(
         registered_on: Set(registered),
         outcome: Set(birth.map(|_| "LIVE_BIRTH".into())),
         outcome_date: Set(birth.map(|(d, _)| d)),
-        delivery_place: Set(
-            birth.map(|(_, skilled)| if skilled { "FACILITY" } else { "HOME" }.into())
-        ),
-        attendant: Set(
-            birth.map(|(_, skilled)| if skilled { "NURSE_MIDWIFE" } else { "OTHER" }.into())
-        ),
+        delivery_place: Set(birth.map(|(_, skilled)| if skilled { "FACILITY" } else { "HOME" }.into())),
+        attendant: Set(birth.map(|(_, skilled)| if skilled { "NURSE_MIDWIFE" } else { "OTHER" }.into())),
         created_at: Set(now),
         updated_at: Set(now),
         version: Set(1),
@@ -701,6 +627,7 @@ fn pregnancy_row(
 fn empty_rows() -> Rows {
     Rows {
         households: Vec::new(),
+        consents: Vec::new(),
         people: Vec::new(),
         pregnancies: Vec::new(),
         births: Vec::new(),
@@ -715,6 +642,7 @@ fn empty_rows() -> Rows {
 async fn flush(db: &DatabaseConnection, rows: Rows) -> anyhow::Result<()> {
     let txn = db.begin().await?;
     insert_all(&txn, rows.households).await?;
+    insert_all(&txn, rows.consents).await?;
     insert_all(&txn, rows.people).await?;
     insert_all(&txn, rows.pregnancies).await?;
     insert_all(&txn, rows.births).await?;

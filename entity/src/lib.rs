@@ -4,7 +4,10 @@
 
 pub mod antigen;
 pub mod antigen_dose;
+pub mod app_user;
 pub mod attendance;
+pub mod audit_log;
+pub mod consent;
 pub mod enrolment;
 pub mod growth_measurement;
 pub mod household;
@@ -13,8 +16,13 @@ pub mod life_stage;
 pub mod org_unit;
 pub mod org_unit_group;
 pub mod org_unit_group_member;
+pub mod partner;
+pub mod partner_assignment;
 pub mod person;
 pub mod pregnancy;
 pub mod pregnancy_child;
+pub mod refresh_token;
 pub mod service_record;
 pub mod service_type;
+pub mod user_role;
+pub mod user_scope;

@@ -3,8 +3,10 @@
 
 pub use sea_orm_migration::prelude::*;
 
+mod helpers;
 mod m20261127_000001_core_schema;
 mod m20261127_000002_reference_data;
+mod m20261127_000003_access_control;
 pub mod reference;
 
 pub struct Migrator;
@@ -15,6 +17,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261127_000001_core_schema::Migration),
             Box::new(m20261127_000002_reference_data::Migration),
+            Box::new(m20261127_000003_access_control::Migration),
         ]
     }
 }

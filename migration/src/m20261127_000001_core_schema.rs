@@ -1,6 +1,7 @@
 //! The life-cycle data model: org units, households, people, pregnancies, the service catalogue
 //! and service records with their typed details. Identical in meaning on SQLite and PostgreSQL.
 
+use crate::helpers::{fk, index, mutable};
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 use sea_orm_migration::sea_orm::DatabaseBackend;
@@ -11,42 +12,6 @@ impl MigrationName for Migration {
     fn name(&self) -> &str {
         "m20261127_000001_core_schema"
     }
-}
-
-/// id, created_at, updated_at and version: the columns every mutable record carries
-/// (offline sync and conflict detection build on `version`).
-fn mutable(table: &'static str) -> TableCreateStatement {
-    Table::create()
-        .table(table)
-        .col(pk_uuid("id"))
-        .col(timestamp_with_time_zone("created_at"))
-        .col(timestamp_with_time_zone("updated_at"))
-        .col(integer("version").default(1))
-        .to_owned()
-}
-
-fn fk(
-    table: &'static str,
-    col: &'static str,
-    to: &'static str,
-    to_col: &'static str,
-) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .name(format!("fk_{table}_{col}"))
-        .from(table, col)
-        .to(to, to_col)
-        .on_delete(ForeignKeyAction::Restrict)
-        .to_owned()
-}
-
-fn index(table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
-    let mut stmt = Index::create();
-    stmt.name(format!("idx_{table}_{}", cols.join("_")))
-        .table(table);
-    for c in cols {
-        stmt.col(*c);
-    }
-    stmt.to_owned()
 }
 
 #[async_trait::async_trait]
@@ -73,28 +38,14 @@ impl MigrationTrait for Migration {
                 .col(boolean("is_demo").default(false))
                 .foreign_key(&mut fk("org_unit", "parent_id", "org_unit", "id"))
                 .to_owned(),
-            mutable("org_unit_group")
-                .col(string_uniq("code"))
-                .col(string("name_en"))
-                .col(string("name_mn"))
-                .to_owned(),
+            mutable("org_unit_group").col(string_uniq("code")).col(string("name_en")).col(string("name_mn")).to_owned(),
             Table::create()
                 .table("org_unit_group_member")
                 .col(uuid("group_id"))
                 .col(uuid("org_unit_id"))
                 .primary_key(Index::create().col("group_id").col("org_unit_id"))
-                .foreign_key(&mut fk(
-                    "org_unit_group_member",
-                    "group_id",
-                    "org_unit_group",
-                    "id",
-                ))
-                .foreign_key(&mut fk(
-                    "org_unit_group_member",
-                    "org_unit_id",
-                    "org_unit",
-                    "id",
-                ))
+                .foreign_key(&mut fk("org_unit_group_member", "group_id", "org_unit_group", "id"))
+                .foreign_key(&mut fk("org_unit_group_member", "org_unit_id", "org_unit", "id"))
                 .to_owned(),
             mutable("life_stage")
                 .col(string_uniq("code"))
@@ -152,12 +103,7 @@ impl MigrationTrait for Migration {
                 .col(uuid("pregnancy_id"))
                 .col(uuid_uniq("child_id"))
                 .primary_key(Index::create().col("pregnancy_id").col("child_id"))
-                .foreign_key(&mut fk(
-                    "pregnancy_child",
-                    "pregnancy_id",
-                    "pregnancy",
-                    "id",
-                ))
+                .foreign_key(&mut fk("pregnancy_child", "pregnancy_id", "pregnancy", "id"))
                 .foreign_key(&mut fk("pregnancy_child", "child_id", "person", "id"))
                 .to_owned(),
             mutable("service_type")
@@ -172,12 +118,7 @@ impl MigrationTrait for Migration {
                 .col(string_len("unit", 24))
                 .col(string_len("detail_kind", 16))
                 .col(boolean("active").default(true))
-                .foreign_key(&mut fk(
-                    "service_type",
-                    "life_stage_code",
-                    "life_stage",
-                    "code",
-                ))
+                .foreign_key(&mut fk("service_type", "life_stage_code", "life_stage", "code"))
                 .to_owned(),
             mutable("antigen")
                 .col(string_uniq("code"))
@@ -202,17 +143,8 @@ impl MigrationTrait for Migration {
                 .col(string_null("provider"))
                 .col(uuid_null("recorded_by"))
                 .col(text_null("note"))
-                .check(
-                    Expr::col("person_id")
-                        .is_not_null()
-                        .or(Expr::col("household_id").is_not_null()),
-                )
-                .foreign_key(&mut fk(
-                    "service_record",
-                    "service_type_id",
-                    "service_type",
-                    "id",
-                ))
+                .check(Expr::col("person_id").is_not_null().or(Expr::col("household_id").is_not_null()))
+                .foreign_key(&mut fk("service_record", "service_type_id", "service_type", "id"))
                 .foreign_key(&mut fk("service_record", "person_id", "person", "id"))
                 .foreign_key(&mut fk("service_record", "household_id", "household", "id"))
                 .foreign_key(&mut fk("service_record", "pregnancy_id", "pregnancy", "id"))
@@ -227,12 +159,7 @@ impl MigrationTrait for Migration {
                 .col(string_len_null("position", 8))
                 .col(double_null("muac_mm"))
                 .col(boolean("oedema").default(false))
-                .foreign_key(&mut fk(
-                    "growth_measurement",
-                    "service_record_id",
-                    "service_record",
-                    "id",
-                ))
+                .foreign_key(&mut fk("growth_measurement", "service_record_id", "service_record", "id"))
                 .foreign_key(&mut fk("growth_measurement", "person_id", "person", "id"))
                 .to_owned(),
             Table::create()
@@ -241,12 +168,7 @@ impl MigrationTrait for Migration {
                 .col(uuid("person_id"))
                 .col(uuid("antigen_id"))
                 .col(integer("dose_number"))
-                .foreign_key(&mut fk(
-                    "immunisation",
-                    "service_record_id",
-                    "service_record",
-                    "id",
-                ))
+                .foreign_key(&mut fk("immunisation", "service_record_id", "service_record", "id"))
                 .foreign_key(&mut fk("immunisation", "person_id", "person", "id"))
                 .foreign_key(&mut fk("immunisation", "antigen_id", "antigen", "id"))
                 .to_owned(),
@@ -258,12 +180,7 @@ impl MigrationTrait for Migration {
                 .col(string_null("grade"))
                 .col(date_null("ended_on"))
                 .col(string_len_null("end_reason", 24))
-                .foreign_key(&mut fk(
-                    "enrolment",
-                    "service_record_id",
-                    "service_record",
-                    "id",
-                ))
+                .foreign_key(&mut fk("enrolment", "service_record_id", "service_record", "id"))
                 .foreign_key(&mut fk("enrolment", "person_id", "person", "id"))
                 .to_owned(),
             Table::create()
@@ -274,18 +191,8 @@ impl MigrationTrait for Migration {
                 .col(date("period_end"))
                 .col(integer("days_present"))
                 .col(integer("days_expected"))
-                .foreign_key(&mut fk(
-                    "attendance",
-                    "service_record_id",
-                    "service_record",
-                    "id",
-                ))
-                .foreign_key(&mut fk(
-                    "attendance",
-                    "enrolment_id",
-                    "enrolment",
-                    "service_record_id",
-                ))
+                .foreign_key(&mut fk("attendance", "service_record_id", "service_record", "id"))
+                .foreign_key(&mut fk("attendance", "enrolment_id", "enrolment", "service_record_id"))
                 .to_owned(),
         ];
         for t in tables {
@@ -337,9 +244,7 @@ impl MigrationTrait for Migration {
             "org_unit_group",
             "org_unit",
         ] {
-            manager
-                .drop_table(Table::drop().table(t).to_owned())
-                .await?;
+            manager.drop_table(Table::drop().table(t).to_owned()).await?;
         }
         Ok(())
     }

@@ -69,21 +69,8 @@ impl MigrationTrait for Migration {
                 depth.into(),
             ]);
         }
-        insert(
-            manager,
-            "org_unit",
-            &[
-                "code",
-                "name_en",
-                "name_mn",
-                "level",
-                "parent_id",
-                "path",
-                "depth",
-            ],
-            rows,
-        )
-        .await?;
+        insert(manager, "org_unit", &["code", "name_en", "name_mn", "level", "parent_id", "path", "depth"], rows)
+            .await?;
 
         let rows = reference::life_stages()
             .into_iter()
@@ -170,13 +157,7 @@ impl MigrationTrait for Migration {
                 ]
             })
             .collect();
-        insert(
-            manager,
-            "antigen",
-            &["code", "name_en", "name_mn", "doses"],
-            rows,
-        )
-        .await?;
+        insert(manager, "antigen", &["code", "name_en", "name_mn", "doses"], rows).await?;
         let mut rows = Vec::new();
         for a in &antigens {
             let mut previous: Option<i32> = None;
@@ -197,12 +178,7 @@ impl MigrationTrait for Migration {
         insert(
             manager,
             "antigen_dose",
-            &[
-                "antigen_id",
-                "dose_number",
-                "recommended_age_days",
-                "min_interval_days",
-            ],
+            &["antigen_id", "dose_number", "recommended_age_days", "min_interval_days"],
             rows,
         )
         .await?;
@@ -210,16 +186,8 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for t in [
-            "antigen_dose",
-            "antigen",
-            "service_type",
-            "life_stage",
-            "org_unit",
-        ] {
-            manager
-                .exec_stmt(Query::delete().from_table(t).to_owned())
-                .await?;
+        for t in ["antigen_dose", "antigen", "service_type", "life_stage", "org_unit"] {
+            manager.exec_stmt(Query::delete().from_table(t).to_owned()).await?;
         }
         Ok(())
     }

@@ -13,10 +13,7 @@ pub fn reference_id(kind: &str, code: &str) -> Uuid {
 
 /// Rows of an embedded CSV without quoting (our files never quote), header skipped.
 fn rows(csv: &'static str) -> impl Iterator<Item = Vec<&'static str>> {
-    csv.lines()
-        .skip(1)
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| l.split(',').collect())
+    csv.lines().skip(1).filter(|l| !l.trim().is_empty()).map(|l| l.split(',').collect())
 }
 
 fn opt_i32(s: &str) -> Option<i32> {
@@ -142,11 +139,7 @@ mod tests {
         assert_eq!(count("DISTRICT"), 9);
         for u in &units {
             if let Some(p) = u.parent_code {
-                assert!(
-                    units.iter().any(|x| x.code == p),
-                    "{} has unknown parent {p}",
-                    u.code
-                );
+                assert!(units.iter().any(|x| x.code == p), "{} has unknown parent {p}", u.code);
             }
         }
     }
@@ -158,11 +151,7 @@ mod tests {
         for s in service_types() {
             assert!(!s.name_mn.is_empty() && !s.name_en.is_empty(), "{}", s.code);
             if let Some(ls) = s.life_stage {
-                assert!(
-                    stages.iter().any(|x| x.code == ls),
-                    "{} names stage {ls}",
-                    s.code
-                );
+                assert!(stages.iter().any(|x| x.code == ls), "{} names stage {ls}", s.code);
             }
         }
         for a in antigens() {

@@ -5,8 +5,15 @@
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 
+/// Password of the users tests create, and of the demo users the demo data brings.
+pub const PASSWORD: &str = "demo-password";
+
 pub struct TestApp {
     pub base: String,
+    /// An administrator's access token, sent by `gql`, `ok` and `err`.
+    pub admin_token: String,
+    /// The service's keys, to forge tokens that differ from real ones in one respect.
+    pub keys: std::sync::Arc<cbss::auth::Keys>,
     pub client: reqwest::Client,
     pub statements: cbss::db::StatementCounter,
     pub db: sea_orm::DatabaseConnection,
@@ -24,17 +31,11 @@ impl Drop for DbGuard {
             let (server, name) = (server.clone(), name.clone());
             // Drop runs inside the test's runtime: do the async work on a thread of its own.
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("runtime");
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
                 rt.block_on(async {
                     if let Ok(db) = Database::connect(format!("{server}/postgres")).await {
-                        let _ = db
-                            .execute_unprepared(&format!(
-                                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                            ))
-                            .await;
+                        let _ =
+                            db.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
                         let _ = db.close().await;
                     }
                 });
@@ -46,34 +47,19 @@ impl Drop for DbGuard {
 
 /// Which database the suite runs against, for messages.
 pub fn backend() -> &'static str {
-    if std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty()) {
-        "postgres"
-    } else {
-        "sqlite"
-    }
+    if std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty()) { "postgres" } else { "sqlite" }
 }
 
 impl TestApp {
     pub async fn spawn() -> Self {
-        let (url, guard) = match std::env::var("TEST_DATABASE_URL")
-            .ok()
-            .filter(|u| !u.is_empty())
-        {
+        let (url, guard) = match std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
             Some(server) => {
                 let server = server.trim_end_matches('/').to_string();
                 let name = format!("cbss_t_{}", uuid::Uuid::new_v4().simple());
-                let admin = Database::connect(format!("{server}/postgres"))
-                    .await
-                    .expect("connect to PostgreSQL");
-                admin
-                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-                    .await
-                    .expect("create test database");
+                let admin = Database::connect(format!("{server}/postgres")).await.expect("connect to PostgreSQL");
+                admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.expect("create test database");
                 admin.close().await.expect("close");
-                (
-                    format!("{server}/{name}"),
-                    DbGuard::Postgres { server, name },
-                )
+                (format!("{server}/{name}"), DbGuard::Postgres { server, name })
             }
             None => {
                 let dir = tempfile::tempdir().expect("temp dir");
@@ -83,49 +69,92 @@ impl TestApp {
         };
         let config = cbss::config::Config::for_database(url);
         let app = cbss::app::build(&config).await.expect("build app");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let router = app.router.clone();
+        let service = app.router.clone().into_make_service_with_connect_info::<std::net::SocketAddr>();
         tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
+            let _ = axum::serve(listener, service).await;
         });
-        TestApp {
+        let store = cbss::store::Store::new(app.db.clone(), cbss::access::Principal::system(), app.keys.clone());
+        store
+            .create_user(cbss::store::NewUser {
+                email: "admin@test.mn".into(),
+                display_name: "Test administrator".into(),
+                password: PASSWORD.into(),
+                roles: vec![cbss::domain::vocab::Role::Admin],
+                capture_unit_ids: vec![],
+                view_unit_ids: vec![],
+                partner_id: None,
+            })
+            .await
+            .expect("create the test administrator");
+        let mut app = TestApp {
             base: format!("http://{addr}"),
+            admin_token: String::new(),
+            keys: app.keys.clone(),
             client: reqwest::Client::new(),
             statements: app.statements,
             db: app.db,
             _guard: guard,
-        }
+        };
+        app.admin_token = app.login("admin@test.mn").await;
+        app
     }
 
     /// Loads the demo data set (small) into this app's database.
     pub async fn seed_demo(&self, people: usize) {
-        cbss::seed::demo(&self.db, people)
-            .await
-            .expect("seed demo data");
+        cbss::seed::demo(&self.db, people, PASSWORD).await.expect("seed demo data");
     }
 
-    /// POSTs a GraphQL request and returns the whole JSON response.
+    /// Logs in with the test password and returns the access token.
+    pub async fn login(&self, email: &str) -> String {
+        let body = self
+            .gql_as(
+                None,
+                "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }",
+                json!({ "e": email, "p": PASSWORD }),
+            )
+            .await;
+        body["data"]["login"]["accessToken"]
+            .as_str()
+            .unwrap_or_else(|| panic!("login of {email} failed: {body:#}"))
+            .to_string()
+    }
+
+    /// POSTs a GraphQL request with the given bearer token (None: anonymous).
+    pub async fn gql_as(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let mut req =
+            self.client.post(format!("{}/graphql", self.base)).json(&json!({ "query": query, "variables": variables }));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request").json().await.expect("json body")
+    }
+
+    /// `ok` as another user.
+    pub async fn ok_as(&self, token: &str, query: &str, variables: Value) -> Value {
+        let body = self.gql_as(Some(token), query, variables).await;
+        assert!(body.get("errors").is_none_or(|e| e.is_null()), "unexpected errors: {body:#}");
+        body["data"].clone()
+    }
+
+    /// `err` as another user (None: anonymous).
+    pub async fn err_as(&self, token: Option<&str>, query: &str, variables: Value) -> (String, Value) {
+        let body = self.gql_as(token, query, variables).await;
+        let error = body["errors"][0].clone();
+        assert!(!error.is_null(), "expected an error, got {body:#}");
+        (error["extensions"]["code"].as_str().unwrap_or("").to_string(), error)
+    }
+
+    /// POSTs a GraphQL request as the administrator and returns the whole JSON response.
     pub async fn gql(&self, query: &str, variables: Value) -> Value {
-        let res = self
-            .client
-            .post(format!("{}/graphql", self.base))
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .expect("request");
-        res.json().await.expect("json body")
+        self.gql_as(Some(&self.admin_token), query, variables).await
     }
 
     /// A request that must succeed: returns `data`, panicking with the errors otherwise.
     pub async fn ok(&self, query: &str, variables: Value) -> Value {
         let body = self.gql(query, variables).await;
-        assert!(
-            body.get("errors").is_none_or(|e| e.is_null()),
-            "unexpected errors: {body:#}"
-        );
+        assert!(body.get("errors").is_none_or(|e| e.is_null()), "unexpected errors: {body:#}");
         body["data"].clone()
     }
 
@@ -134,21 +163,11 @@ impl TestApp {
         let body = self.gql(query, variables).await;
         let error = body["errors"][0].clone();
         assert!(!error.is_null(), "expected an error, got {body:#}");
-        (
-            error["extensions"]["code"]
-                .as_str()
-                .unwrap_or("")
-                .to_string(),
-            error,
-        )
+        (error["extensions"]["code"].as_str().unwrap_or("").to_string(), error)
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .expect("request")
+        self.client.get(format!("{}{path}", self.base)).send().await.expect("request")
     }
 
     /// Rows in a table, counted straight from the database (to prove a rejected write changed nothing).

@@ -26,14 +26,8 @@ fn is_last_day_of_month(d: NaiveDate) -> bool {
 
 /// The latest birth date at which a person is at least `m` completed months old on `on`.
 pub fn born_on_or_before_for_months(on: NaiveDate, m: i32) -> NaiveDate {
-    let b = on
-        .checked_sub_months(chrono::Months::new(m.max(0) as u32))
-        .unwrap_or(NaiveDate::MIN);
-    if is_last_day_of_month(on) {
-        last_day_of_month(b)
-    } else {
-        b
-    }
+    let b = on.checked_sub_months(chrono::Months::new(m.max(0) as u32)).unwrap_or(NaiveDate::MIN);
+    if is_last_day_of_month(on) { last_day_of_month(b) } else { b }
 }
 
 fn last_day_of_month(d: NaiveDate) -> NaiveDate {
@@ -56,11 +50,7 @@ mod tests {
     fn months_are_completed_months() {
         assert_eq!(months(d("2025-03-15"), d("2026-03-14")), 11);
         assert_eq!(months(d("2025-03-15"), d("2026-03-15")), 12);
-        assert_eq!(
-            months(d("2026-01-31"), d("2026-02-28")),
-            1,
-            "end of a short month completes it"
-        );
+        assert_eq!(months(d("2026-01-31"), d("2026-02-28")), 1, "end of a short month completes it");
         assert_eq!(months(d("2026-01-31"), d("2026-02-27")), 0);
         assert_eq!(years(d("2020-06-01"), d("2026-05-31")), 5);
         assert_eq!(years(d("2020-06-01"), d("2026-06-01")), 6);

@@ -44,10 +44,7 @@ pub fn refusal(rule: &Eligibility, who: &Recipient, date: NaiveDate) -> Option<S
         TargetGroup::YoungPerson => months <= YOUNG_PERSON_MAX_MONTHS,
         TargetGroup::PregnantWoman => who.sex == Sex::Female && who.pregnant,
         TargetGroup::Mother => {
-            who.sex == Sex::Female
-                && who
-                    .days_since_delivery
-                    .is_some_and(|d| (0..=POSTNATAL_DAYS).contains(&d))
+            who.sex == Sex::Female && who.days_since_delivery.is_some_and(|d| (0..=POSTNATAL_DAYS).contains(&d))
         }
         TargetGroup::Caregiver => months >= CAREGIVER_MIN_MONTHS,
         TargetGroup::AnyPerson => true,
@@ -70,9 +67,7 @@ pub fn refusal(rule: &Eligibility, who: &Recipient, date: NaiveDate) -> Option<S
             (None, Some(hi)) => format!("up to {hi} months"),
             (None, None) => String::new(),
         };
-        return Some(format!(
-            "the person is {months} months old on that date; the service is for {range}"
-        ));
+        return Some(format!("the person is {months} months old on that date; the service is for {range}"));
     }
     None
 }
@@ -97,45 +92,18 @@ mod tests {
 
     #[test]
     fn vitamin_a_is_for_6_to_59_months() {
-        let rule = Eligibility {
-            target_group: TargetGroup::Child,
-            min_age_months: Some(6),
-            max_age_months: Some(59),
-        };
-        assert!(
-            refusal(&rule, &child("2026-05-27"), d("2026-11-26")).is_some(),
-            "5 months"
-        );
-        assert!(
-            refusal(&rule, &child("2026-05-27"), d("2026-11-27")).is_none(),
-            "6 months"
-        );
-        assert!(
-            refusal(&rule, &child("2021-11-28"), d("2026-11-27")).is_none(),
-            "59 months"
-        );
-        assert!(
-            refusal(&rule, &child("2021-11-27"), d("2026-11-27")).is_some(),
-            "60 months"
-        );
-        assert!(
-            refusal(&rule, &child("2026-12-01"), d("2026-11-27")).is_some(),
-            "before birth"
-        );
+        let rule = Eligibility { target_group: TargetGroup::Child, min_age_months: Some(6), max_age_months: Some(59) };
+        assert!(refusal(&rule, &child("2026-05-27"), d("2026-11-26")).is_some(), "5 months");
+        assert!(refusal(&rule, &child("2026-05-27"), d("2026-11-27")).is_none(), "6 months");
+        assert!(refusal(&rule, &child("2021-11-28"), d("2026-11-27")).is_none(), "59 months");
+        assert!(refusal(&rule, &child("2021-11-27"), d("2026-11-27")).is_some(), "60 months");
+        assert!(refusal(&rule, &child("2026-12-01"), d("2026-11-27")).is_some(), "before birth");
     }
 
     #[test]
     fn maternal_services_need_a_pregnancy_or_a_recent_delivery() {
-        let anc = Eligibility {
-            target_group: TargetGroup::PregnantWoman,
-            min_age_months: None,
-            max_age_months: None,
-        };
-        let pnc = Eligibility {
-            target_group: TargetGroup::Mother,
-            min_age_months: None,
-            max_age_months: None,
-        };
+        let anc = Eligibility { target_group: TargetGroup::PregnantWoman, min_age_months: None, max_age_months: None };
+        let pnc = Eligibility { target_group: TargetGroup::Mother, min_age_months: None, max_age_months: None };
         let mut woman = child("1995-01-01");
         woman.sex = Sex::Female;
         assert!(refusal(&anc, &woman, d("2026-11-27")).is_some());

@@ -32,9 +32,7 @@ impl AgeUnit {
     /// The latest birth date at which the age on `on` is at least `value` of this unit.
     fn latest_birth_for(self, value: i32, on: NaiveDate) -> NaiveDate {
         match self {
-            Self::Day => on
-                .checked_sub_days(Days::new(value.max(0) as u64))
-                .unwrap_or(NaiveDate::MIN),
+            Self::Day => on.checked_sub_days(Days::new(value.max(0) as u64)).unwrap_or(NaiveDate::MIN),
             Self::Month => age::born_on_or_before_for_months(on, value),
             Self::Year => age::born_on_or_before_for_months(on, value * 12),
         }
@@ -50,10 +48,7 @@ pub struct AgeBound {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Criterion {
-    Age {
-        min: Option<AgeBound>,
-        max: Option<AgeBound>,
-    },
+    Age { min: Option<AgeBound>, max: Option<AgeBound> },
     OpenPregnancy,
 }
 
@@ -82,28 +77,16 @@ impl StageRule {
             return None;
         };
         let latest = min.map_or(on, |b| b.unit.latest_birth_for(b.value, on));
-        let earliest = max.map_or(NaiveDate::MIN, |b| {
-            b.unit
-                .latest_birth_for(b.value + 1, on)
-                .succ_opt()
-                .unwrap_or(NaiveDate::MAX)
-        });
+        let earliest = max
+            .map_or(NaiveDate::MIN, |b| b.unit.latest_birth_for(b.value + 1, on).succ_opt().unwrap_or(NaiveDate::MAX));
         Some((earliest, latest))
     }
 }
 
 /// The stage of a person on `on`: an open pregnancy comes first (maternal health follows the
 /// woman, whatever her age), then the age stages in their order. None for adults, and before birth.
-pub fn stage_on(
-    rules: &[StageRule],
-    birth: NaiveDate,
-    on: NaiveDate,
-    open_pregnancy: bool,
-) -> Option<&StageRule> {
-    if let Some(r) = rules
-        .iter()
-        .find(|r| open_pregnancy && r.criterion == Criterion::OpenPregnancy)
-    {
+pub fn stage_on(rules: &[StageRule], birth: NaiveDate, on: NaiveDate, open_pregnancy: bool) -> Option<&StageRule> {
+    if let Some(r) = rules.iter().find(|r| open_pregnancy && r.criterion == Criterion::OpenPregnancy) {
         return Some(r);
     }
     if on < birth {
@@ -131,11 +114,7 @@ mod tests {
             criterion: Criterion::Age { min, max },
         };
         vec![
-            StageRule {
-                code: "PREGNANCY".into(),
-                sort_order: 1,
-                criterion: Criterion::OpenPregnancy,
-            },
+            StageRule { code: "PREGNANCY".into(), sort_order: 1, criterion: Criterion::OpenPregnancy },
             age("NEWBORN", 2, bound(0, Day), bound(27, Day)),
             age("INFANT", 3, bound(28, Day), bound(11, Month)),
             age("EARLY_CHILDHOOD", 4, bound(12, Month), bound(35, Month)),
@@ -155,57 +134,24 @@ mod tests {
 
     #[test]
     fn stages_change_on_the_boundary_days() {
-        assert_eq!(
-            stage("2026-11-01", "2026-11-28").as_deref(),
-            Some("NEWBORN")
-        ); // 27 days
+        assert_eq!(stage("2026-11-01", "2026-11-28").as_deref(), Some("NEWBORN")); // 27 days
         assert_eq!(stage("2026-11-01", "2026-11-29").as_deref(), Some("INFANT")); // 28 days
         assert_eq!(stage("2025-11-28", "2026-11-27").as_deref(), Some("INFANT")); // 11 months
-        assert_eq!(
-            stage("2025-11-27", "2026-11-27").as_deref(),
-            Some("EARLY_CHILDHOOD")
-        );
-        assert_eq!(
-            stage("2023-11-28", "2026-11-27").as_deref(),
-            Some("EARLY_CHILDHOOD")
-        ); // 35 months
-        assert_eq!(
-            stage("2023-11-27", "2026-11-27").as_deref(),
-            Some("PRE_SCHOOL")
-        );
-        assert_eq!(
-            stage("2020-11-28", "2026-11-27").as_deref(),
-            Some("PRE_SCHOOL")
-        ); // 71 months
-        assert_eq!(
-            stage("2020-11-27", "2026-11-27").as_deref(),
-            Some("LEARNING_YEARS")
-        );
-        assert_eq!(
-            stage("2008-11-28", "2026-11-27").as_deref(),
-            Some("ADOLESCENCE")
-        ); // 17
-        assert_eq!(
-            stage("2007-11-28", "2026-11-27").as_deref(),
-            Some("ADOLESCENCE")
-        ); // 18
-        assert_eq!(
-            stage("2007-11-27", "2026-11-27"),
-            None,
-            "19-year-olds are adults"
-        );
+        assert_eq!(stage("2025-11-27", "2026-11-27").as_deref(), Some("EARLY_CHILDHOOD"));
+        assert_eq!(stage("2023-11-28", "2026-11-27").as_deref(), Some("EARLY_CHILDHOOD")); // 35 months
+        assert_eq!(stage("2023-11-27", "2026-11-27").as_deref(), Some("PRE_SCHOOL"));
+        assert_eq!(stage("2020-11-28", "2026-11-27").as_deref(), Some("PRE_SCHOOL")); // 71 months
+        assert_eq!(stage("2020-11-27", "2026-11-27").as_deref(), Some("LEARNING_YEARS"));
+        assert_eq!(stage("2008-11-28", "2026-11-27").as_deref(), Some("ADOLESCENCE")); // 17
+        assert_eq!(stage("2007-11-28", "2026-11-27").as_deref(), Some("ADOLESCENCE")); // 18
+        assert_eq!(stage("2007-11-27", "2026-11-27"), None, "19-year-olds are adults");
         assert_eq!(stage("2026-12-01", "2026-11-27"), None, "not born yet");
     }
 
     #[test]
     fn an_open_pregnancy_comes_first() {
         let r = rules();
-        assert_eq!(
-            stage_on(&r, d("2008-01-01"), d("2026-11-27"), true)
-                .unwrap()
-                .code,
-            "PREGNANCY"
-        );
+        assert_eq!(stage_on(&r, d("2008-01-01"), d("2026-11-27"), true).unwrap().code, "PREGNANCY");
     }
 
     #[test]
@@ -227,14 +173,8 @@ mod tests {
                     "{} earliest on {on}",
                     rule.code
                 );
-                assert_ne!(
-                    stage_on(&r, latest.succ_opt().unwrap(), on, false).map(|x| &x.code),
-                    Some(&rule.code)
-                );
-                assert_ne!(
-                    stage_on(&r, earliest.pred_opt().unwrap(), on, false).map(|x| &x.code),
-                    Some(&rule.code)
-                );
+                assert_ne!(stage_on(&r, latest.succ_opt().unwrap(), on, false).map(|x| &x.code), Some(&rule.code));
+                assert_ne!(stage_on(&r, earliest.pred_opt().unwrap(), on, false).map(|x| &x.code), Some(&rule.code));
             }
         }
     }

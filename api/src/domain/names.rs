@@ -1,6 +1,9 @@
 //! Name search that works in Cyrillic and Latin: a stored search key of lower-cased names plus
 //! their Latin transliteration, so "Бат", "бат" and "bat" all find Батболд.
 
+/// What an erased person's names read as.
+pub const ERASED: &str = "[erased]";
+
 /// Mongolian Cyrillic to Latin, as field workers type it on Latin keyboards (ө → o, ү → u).
 fn latin(c: char) -> Option<&'static str> {
     Some(match c {
@@ -44,33 +47,19 @@ fn latin(c: char) -> Option<&'static str> {
 }
 
 pub fn transliterate(lower: &str) -> String {
-    lower
-        .chars()
-        .map(|c| {
-            latin(c)
-                .map(str::to_string)
-                .unwrap_or_else(|| c.to_string())
-        })
-        .collect()
+    lower.chars().map(|c| latin(c).map(str::to_string).unwrap_or_else(|| c.to_string())).collect()
 }
 
 /// Normalises a search term or a name: Unicode lower case, single spaces, trimmed.
 pub fn normalise(s: &str) -> String {
-    s.to_lowercase()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+    s.to_lowercase().split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The stored search key of a person.
 pub fn search_key(given: &str, family: &str) -> String {
     let names = normalise(&format!("{given} {family}"));
     let latin = transliterate(&names);
-    if latin == names {
-        names
-    } else {
-        format!("{names} | {latin}")
-    }
+    if latin == names { names } else { format!("{names} | {latin}") }
 }
 
 #[cfg(test)]

@@ -25,15 +25,10 @@ pub fn registry_number(p: &mut Problems, path: &str, raw: &str) -> String {
     let value: String = raw.trim().to_uppercase();
     let chars: Vec<char> = value.chars().collect();
     let ok = chars.len() == 10
-        && chars[..2]
-            .iter()
-            .all(|c| ('А'..='Я').contains(c) || matches!(c, 'Ё' | 'Ө' | 'Ү'))
+        && chars[..2].iter().all(|c| ('А'..='Я').contains(c) || matches!(c, 'Ё' | 'Ө' | 'Ү'))
         && chars[2..].iter().all(|c| c.is_ascii_digit());
     if !ok {
-        p.add(
-            path,
-            "must be two Cyrillic letters followed by eight digits",
-        );
+        p.add(path, "must be two Cyrillic letters followed by eight digits");
     }
     value
 }
@@ -54,13 +49,7 @@ pub const WEIGHT_KG: (f64, f64) = (0.2, 250.0);
 pub const LENGTH_HEIGHT_CM: (f64, f64) = (20.0, 250.0);
 pub const MUAC_MM: (f64, f64) = (50.0, 500.0);
 
-pub fn in_range(
-    p: &mut Problems,
-    path: &str,
-    value: Option<f64>,
-    (lo, hi): (f64, f64),
-    unit: &str,
-) {
+pub fn in_range(p: &mut Problems, path: &str, value: Option<f64>, (lo, hi): (f64, f64), unit: &str) {
     if value.is_some_and(|v| !v.is_finite() || v < lo || v > hi) {
         p.add(path, format!("must be between {lo} and {hi} {unit}"));
     }
@@ -93,12 +82,7 @@ mod tests {
         in_range(&mut p, "w", Some(0.0), WEIGHT_KG, "kg");
         in_range(&mut p, "h", Some(400.0), LENGTH_HEIGHT_CM, "cm");
         in_range(&mut p, "m", Some(f64::NAN), MUAC_MM, "mm");
-        let Err(crate::error::ApiError::Validation(errors)) = p.into_result() else {
-            panic!()
-        };
-        assert_eq!(
-            errors.iter().map(|e| e.path.as_str()).collect::<Vec<_>>(),
-            ["r", "t", "w", "h", "m"]
-        );
+        let Err(crate::error::ApiError::Validation(errors)) = p.into_result() else { panic!() };
+        assert_eq!(errors.iter().map(|e| e.path.as_str()).collect::<Vec<_>>(), ["r", "t", "w", "h", "m"]);
     }
 }

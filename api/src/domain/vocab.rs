@@ -99,6 +99,26 @@ vocabulary!(EnrolmentEndReason {
     Died => "DIED",
 });
 
+vocabulary!(
+    /// What a user may do; see the role matrix in README.md.
+    Role { Admin => "ADMIN", Analyst => "ANALYST", Partner => "PARTNER", FieldWorker => "FIELD_WORKER", Provider => "PROVIDER" }
+);
+
+vocabulary!(PartnerKind { Ngo => "NGO", Government => "GOVERNMENT", Agency => "AGENCY" });
+
+vocabulary!(
+    /// The two org-unit scopes of a user: where they may write and where they may read.
+    ScopeKind { Capture => "CAPTURE", View => "VIEW" }
+);
+
+vocabulary!(
+    /// The ground on which personal data of a household is processed.
+    LegalBasis {
+        Consent => "CONSENT", LegalObligation => "LEGAL_OBLIGATION", PublicTask => "PUBLIC_TASK",
+        VitalInterest => "VITAL_INTEREST",
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -248,9 +248,7 @@ fn parse_table(name: &str, csv: &str, key_scale: f64, first_key: i64, last_key: 
             fail(name, line_no, line, "expected 5 fields");
         }
         let number = |i: usize| -> f64 {
-            fields[i]
-                .parse::<f64>()
-                .unwrap_or_else(|_| fail(name, line_no, line, "not a number"))
+            fields[i].parse::<f64>().unwrap_or_else(|_| fail(name, line_no, line, "not a number"))
         };
         let sex = match fields[0] {
             "1" => 0,
@@ -261,17 +259,10 @@ fn parse_table(name: &str, csv: &str, key_scale: f64, first_key: i64, last_key: 
         if key != first_key + rows[sex].len() as i64 {
             fail(name, line_no, line, "rows are not consecutive");
         }
-        rows[sex].push(Lms {
-            l: number(2),
-            m: number(3),
-            s: number(4),
-        });
+        rows[sex].push(Lms { l: number(2), m: number(3), s: number(4) });
     }
     let expected = (last_key - first_key + 1) as usize;
-    assert!(
-        rows.iter().all(|r| r.len() == expected),
-        "{name}: expected {expected} rows per sex"
-    );
+    assert!(rows.iter().all(|r| r.len() == expected), "{name}: expected {expected} rows per sex");
     Table { first_key, rows }
 }
 
@@ -340,11 +331,7 @@ fn lms_by_month(table: &Table, sex: Sex, months: f64) -> Option<Lms> {
     let upper = (months + 1.0).trunc();
     let diff = months - low;
     let lms = table.get(sex, low as i64)?;
-    if diff > 0.0 {
-        Some(lms.lerp(table.get(sex, upper as i64)?, diff))
-    } else {
-        Some(lms)
-    }
+    if diff > 0.0 { Some(lms.lerp(table.get(sex, upper as i64)?, diff)) } else { Some(lms) }
 }
 
 /// WHO 2006 WFL/WFH: interpolation between 0.1 cm rows, with the same
@@ -354,11 +341,7 @@ fn lms_by_length(table: &Table, sex: Sex, cm: f64) -> Option<Lms> {
     let upper_mm = (cm * 10.0 + 1.0).trunc();
     let diff = (cm - low_mm / 10.0) / 0.1;
     let lms = table.get(sex, low_mm as i64)?;
-    if diff > 0.0 {
-        Some(lms.lerp(table.get(sex, upper_mm as i64)?, diff))
-    } else {
-        Some(lms)
-    }
+    if diff > 0.0 { Some(lms.lerp(table.get(sex, upper_mm as i64)?, diff)) } else { Some(lms) }
 }
 
 // ---------------------------------------------------------------------------
@@ -367,20 +350,12 @@ fn lms_by_length(table: &Table, sex: Sex, cm: f64) -> Option<Lms> {
 
 /// Unrestricted LMS z-score.
 fn lms_z(y: f64, p: Lms) -> f64 {
-    if p.l == 0.0 {
-        (y / p.m).ln() / p.s
-    } else {
-        ((y / p.m).powf(p.l) - 1.0) / (p.s * p.l)
-    }
+    if p.l == 0.0 { (y / p.m).ln() / p.s } else { ((y / p.m).powf(p.l) - 1.0) / (p.s * p.l) }
 }
 
 /// Measurement at `k` SD: `M (1 + L S k)^(1/L)`, or `M exp(S k)` when L = 0.
 fn lms_value(p: Lms, k: f64) -> f64 {
-    if p.l == 0.0 {
-        p.m * (p.s * k).exp()
-    } else {
-        p.m * (1.0 + p.l * p.s * k).powf(1.0 / p.l)
-    }
+    if p.l == 0.0 { p.m * (p.s * k).exp() } else { p.m * (1.0 + p.l * p.s * k).powf(1.0 / p.l) }
 }
 
 /// Restricted application of the LMS method (weight-based indicators): beyond
@@ -410,11 +385,7 @@ fn round2(x: f64) -> f64 {
     let down = down100 / 100.0;
     let up = x100.ceil() / 100.0;
     let (du, dd) = (up - ax, ax - down);
-    let rounded = if du < dd || (du == dd && down100 % 2.0 == 1.0) {
-        up
-    } else {
-        down
-    };
+    let rounded = if du < dd || (du == dd && down100 % 2.0 == 1.0) { up } else { down };
     sign * rounded
 }
 
@@ -437,9 +408,7 @@ pub fn compute(input: &GrowthInput) -> GrowthResult {
     let reference = match age {
         None => Reference::Who2006,
         Some(d) if (0..=MAX_AGE_DAYS_WHO2006).contains(&d) => Reference::Who2006,
-        Some(d) if (MAX_AGE_DAYS_WHO2006 + 1..=MAX_AGE_DAYS_WHO2007).contains(&d) => {
-            Reference::Who2007
-        }
+        Some(d) if (MAX_AGE_DAYS_WHO2006 + 1..=MAX_AGE_DAYS_WHO2007).contains(&d) => Reference::Who2007,
         Some(_) => return GrowthResult::default(),
     };
     let tables = &*TABLES;
@@ -447,24 +416,15 @@ pub fn compute(input: &GrowthInput) -> GrowthResult {
     let months = age.map(|d| d as f64 / DAYS_PER_MONTH);
 
     // Standing under 9 months: position unknown, no correction (anthro >= 1.1.0).
-    let standing_under_9_months =
-        input.position == Some(Position::Standing) && months.is_some_and(|m| m < 9.0);
-    let position = if standing_under_9_months {
-        None
-    } else {
-        input.position
-    };
+    let standing_under_9_months = input.position == Some(Position::Standing) && months.is_some_and(|m| m < 9.0);
+    let position = if standing_under_9_months { None } else { input.position };
 
     let weight = positive(input.weight_kg);
-    let clenhei = positive(
-        positive(input.length_height_cm).map(|h| match (age, position) {
-            (Some(d), Some(Position::Standing)) if d < FIRST_HEIGHT_DAY => {
-                h + POSITION_CORRECTION_CM
-            }
-            (Some(d), Some(Position::Lying)) if d >= FIRST_HEIGHT_DAY => h - POSITION_CORRECTION_CM,
-            _ => h,
-        }),
-    );
+    let clenhei = positive(positive(input.length_height_cm).map(|h| match (age, position) {
+        (Some(d), Some(Position::Standing)) if d < FIRST_HEIGHT_DAY => h + POSITION_CORRECTION_CM,
+        (Some(d), Some(Position::Lying)) if d >= FIRST_HEIGHT_DAY => h - POSITION_CORRECTION_CM,
+        _ => h,
+    }));
     let bmi = match (weight, clenhei) {
         (Some(w), Some(h)) => {
             let metres = h / 100.0;
@@ -485,20 +445,13 @@ pub fn compute(input: &GrowthInput) -> GrowthResult {
 
     match (reference, age) {
         (Reference::Who2006, Some(day)) => {
-            result.weight_for_age = weight_z
-                .zip(tables.wfa_2006.get(sex, day))
-                .and_then(|(w, p)| finish(lms_z_restricted(w, p)));
-            result.length_height_for_age = clenhei
-                .zip(tables.lhfa_2006.get(sex, day))
-                .and_then(|(h, p)| finish(lms_z(h, p)));
-            result.bmi_for_age = bmi_z
-                .zip(tables.bmi_2006.get(sex, day))
-                .and_then(|(b, p)| finish(lms_z_restricted(b, p)));
-            result.wflh_table = Some(if day < FIRST_HEIGHT_DAY {
-                WflhTable::Wfl
-            } else {
-                WflhTable::Wfh
-            });
+            result.weight_for_age =
+                weight_z.zip(tables.wfa_2006.get(sex, day)).and_then(|(w, p)| finish(lms_z_restricted(w, p)));
+            result.length_height_for_age =
+                clenhei.zip(tables.lhfa_2006.get(sex, day)).and_then(|(h, p)| finish(lms_z(h, p)));
+            result.bmi_for_age =
+                bmi_z.zip(tables.bmi_2006.get(sex, day)).and_then(|(b, p)| finish(lms_z_restricted(b, p)));
+            result.wflh_table = Some(if day < FIRST_HEIGHT_DAY { WflhTable::Wfl } else { WflhTable::Wfh });
         }
         (Reference::Who2006, None) => {
             // Only weight-for-length/height can be computed without an age.
@@ -518,12 +471,10 @@ pub fn compute(input: &GrowthInput) -> GrowthResult {
                     .and_then(|(w, p)| finish(lms_z_restricted(w, p)));
             }
             if (WHO2007_MIN_MONTHS..=HFA_BMI_2007_MAX_MONTHS).contains(&m) {
-                result.length_height_for_age = clenhei
-                    .zip(lms_by_month(&tables.hfa_2007, sex, m))
-                    .and_then(|(h, p)| finish(lms_z(h, p)));
-                result.bmi_for_age = bmi_z
-                    .zip(lms_by_month(&tables.bmi_2007, sex, m))
-                    .and_then(|(b, p)| finish(lms_z_restricted(b, p)));
+                result.length_height_for_age =
+                    clenhei.zip(lms_by_month(&tables.hfa_2007, sex, m)).and_then(|(h, p)| finish(lms_z(h, p)));
+                result.bmi_for_age =
+                    bmi_z.zip(lms_by_month(&tables.bmi_2007, sex, m)).and_then(|(b, p)| finish(lms_z_restricted(b, p)));
             }
         }
     }
@@ -540,13 +491,9 @@ pub fn compute(input: &GrowthInput) -> GrowthResult {
     }
 
     result.flags = Flags {
-        weight_for_age: result
-            .weight_for_age
-            .is_some_and(|z| !(-6.0..=5.0).contains(&z)),
+        weight_for_age: result.weight_for_age.is_some_and(|z| !(-6.0..=5.0).contains(&z)),
         length_height_for_age: result.length_height_for_age.is_some_and(|z| z.abs() > 6.0),
-        weight_for_length_height: result
-            .weight_for_length_height
-            .is_some_and(|z| z.abs() > 5.0),
+        weight_for_length_height: result.weight_for_length_height.is_some_and(|z| z.abs() > 5.0),
         bmi_for_age: result.bmi_for_age.is_some_and(|z| z.abs() > 5.0),
         standing_under_9_months,
     };
@@ -652,47 +599,19 @@ fn classify(r: &GrowthResult, oedema: bool) -> Classification {
         None => Classification::default(),
         Some(Reference::Who2006) => Classification {
             stunting,
-            wasting: if oedema {
-                Some(Severity::Severe)
-            } else {
-                wflh.map(below)
-            },
-            underweight: if oedema {
-                Some(Severity::Severe)
-            } else {
-                wfa.map(below)
-            },
+            wasting: if oedema { Some(Severity::Severe) } else { wflh.map(below) },
+            underweight: if oedema { Some(Severity::Severe) } else { wfa.map(below) },
             thinness: None,
-            overweight: if oedema {
-                Some(false)
-            } else {
-                wflh.map(|z| z > 2.0)
-            },
-            obesity: if oedema {
-                Some(false)
-            } else {
-                wflh.map(|z| z > 3.0)
-            },
+            overweight: if oedema { Some(false) } else { wflh.map(|z| z > 2.0) },
+            obesity: if oedema { Some(false) } else { wflh.map(|z| z > 3.0) },
         },
         Some(Reference::Who2007) => Classification {
             stunting,
             wasting: None,
             underweight: None,
-            thinness: if oedema {
-                Some(Severity::Severe)
-            } else {
-                bfa.map(below)
-            },
-            overweight: if oedema {
-                Some(false)
-            } else {
-                bfa.map(|z| z > 1.0)
-            },
-            obesity: if oedema {
-                Some(false)
-            } else {
-                bfa.map(|z| z > 2.0)
-            },
+            thinness: if oedema { Some(Severity::Severe) } else { bfa.map(below) },
+            overweight: if oedema { Some(false) } else { bfa.map(|z| z > 1.0) },
+            obesity: if oedema { Some(false) } else { bfa.map(|z| z > 2.0) },
         },
     }
 }
@@ -738,14 +657,7 @@ mod tests {
         assert_eq!(t.wfh_2006.rows[1].len(), 551);
         assert_eq!(t.hfa_2007.rows[0].len(), 170);
         assert_eq!(t.wfa_2007.rows[1].len(), 62);
-        assert_eq!(
-            t.wfa_2006.get(Sex::Male, 0),
-            Some(Lms {
-                l: 0.3487,
-                m: 3.3464,
-                s: 0.14602
-            })
-        );
+        assert_eq!(t.wfa_2006.get(Sex::Male, 0), Some(Lms { l: 0.3487, m: 3.3464, s: 0.14602 }));
         assert_eq!(t.wfl_2006.get(Sex::Male, 451).map(|p| p.m), Some(2.4577));
         assert_eq!(t.wfl_2006.get(Sex::Male, 449), None);
         assert_eq!(t.wfh_2006.get(Sex::Female, 1201), None);
@@ -784,12 +696,7 @@ mod tests {
                 other => panic!("reference {other}"),
             };
             assert_eq!(r.reference, reference, "id {id} reference");
-            assert_close(
-                &format!("id {id} clenhei"),
-                r.corrected_length_height_cm,
-                opt(f[7]),
-                1e-9,
-            );
+            assert_close(&format!("id {id} clenhei"), r.corrected_length_height_cm, opt(f[7]), 1e-9);
             let table = match f[11] {
                 "wfl" => Some(WflhTable::Wfl),
                 "wfh" => Some(WflhTable::Wfh),
@@ -804,12 +711,7 @@ mod tests {
                 ("zbmi", r.bmi_for_age, opt(f[12])),
             ];
             for (name, got, want) in checks {
-                max_diff = max_diff.max(assert_close(
-                    &format!("id {id} {name}"),
-                    got,
-                    want,
-                    0.01 + 1e-9,
-                ));
+                max_diff = max_diff.max(assert_close(&format!("id {id} {name}"), got, want, 0.01 + 1e-9));
             }
             count += 1;
         }
@@ -852,11 +754,7 @@ mod tests {
 
     #[test]
     fn l_zero_uses_exponential_form() {
-        let p = Lms {
-            l: 0.0,
-            m: 10.0,
-            s: 0.1,
-        };
+        let p = Lms { l: 0.0, m: 10.0, s: 0.1 };
         assert!((lms_value(p, 2.0) - 10.0 * 0.2f64.exp()).abs() < 1e-12);
         assert!((lms_z(10.0 * 0.2f64.exp(), p) - 2.0).abs() < 1e-12);
     }
@@ -926,10 +824,7 @@ mod tests {
             oedema: false,
         });
         assert_eq!(r.reference, Some(Reference::Who2006));
-        assert_eq!(
-            (r.weight_for_age, r.length_height_for_age, r.bmi_for_age),
-            (None, None, None)
-        );
+        assert_eq!((r.weight_for_age, r.length_height_for_age, r.bmi_for_age), (None, None, None));
         assert_eq!(r.classification.stunting, None);
     }
 
@@ -978,18 +873,14 @@ mod tests {
 
     #[test]
     fn wfl_wfh_ranges_on_corrected_length() {
-        let wflh = |age, lenhei, position| {
-            compute(&input(Sex::Male, age, 8.0, lenhei, position)).weight_for_length_height
-        };
+        let wflh =
+            |age, lenhei, position| compute(&input(Sex::Male, age, 8.0, lenhei, position)).weight_for_length_height;
         assert_eq!(wflh(10, 44.9, Position::Lying), None);
         assert!(wflh(10, 45.0, Position::Lying).is_some());
         assert!(wflh(700, 110.0, Position::Lying).is_some());
         assert_eq!(wflh(700, 110.1, Position::Lying), None);
         // 44.3 standing at 300 days becomes 45.0 (or just under, like R).
-        assert_eq!(
-            wflh(300, 44.3, Position::Standing).is_some(),
-            44.3 + 0.7 >= 45.0
-        );
+        assert_eq!(wflh(300, 44.3, Position::Standing).is_some(), 44.3 + 0.7 >= 45.0);
         assert_eq!(wflh(800, 64.9, Position::Standing), None);
         assert!(wflh(800, 65.0, Position::Standing).is_some());
         assert!(wflh(800, 120.0, Position::Standing).is_some());
@@ -1005,18 +896,12 @@ mod tests {
     #[test]
     fn wfl_interpolates_between_rows() {
         let t = &TABLES.wfl_2006;
-        let (lo, hi) = (
-            t.get(Sex::Female, 700).expect("row"),
-            t.get(Sex::Female, 701).expect("row"),
-        );
+        let (lo, hi) = (t.get(Sex::Female, 700).expect("row"), t.get(Sex::Female, 701).expect("row"));
         let p = lms_by_length(t, Sex::Female, 70.05).expect("lms");
         assert!((p.m - (lo.m + hi.m) / 2.0).abs() < 1e-9);
         assert!((p.s - (lo.s + hi.s) / 2.0).abs() < 1e-9);
         assert_eq!(lms_by_length(t, Sex::Female, 70.0), Some(lo));
-        assert_eq!(
-            lms_by_length(t, Sex::Female, 110.0),
-            t.get(Sex::Female, 1100)
-        );
+        assert_eq!(lms_by_length(t, Sex::Female, 110.0), t.get(Sex::Female, 1100));
     }
 
     #[test]
@@ -1059,10 +944,7 @@ mod tests {
         assert_eq!(r.reference, Some(Reference::Who2006));
         assert_eq!(r.wflh_table, Some(WflhTable::Wfl));
         assert!(r.weight_for_length_height.is_some());
-        assert_eq!(
-            (r.weight_for_age, r.length_height_for_age, r.bmi_for_age),
-            (None, None, None)
-        );
+        assert_eq!((r.weight_for_age, r.length_height_for_age, r.bmi_for_age), (None, None, None));
         assert_eq!(r.corrected_length_height_cm, Some(80.0));
         i.length_height_cm = Some(90.0);
         assert_eq!(compute(&i).wflh_table, Some(WflhTable::Wfh));
@@ -1076,23 +958,11 @@ mod tests {
     #[test]
     fn plausibility_flags_exclude_classification() {
         let p = TABLES.lhfa_2006.get(Sex::Male, 400).expect("row");
-        let r = compute(&input(
-            Sex::Male,
-            400,
-            9.0,
-            p.m * (1.0 - 6.5 * p.s),
-            Position::Lying,
-        ));
+        let r = compute(&input(Sex::Male, 400, 9.0, p.m * (1.0 - 6.5 * p.s), Position::Lying));
         assert_eq!(r.length_height_for_age, Some(-6.5));
         assert!(r.flags.length_height_for_age);
         assert_eq!(r.classification.stunting, None);
-        let r = compute(&input(
-            Sex::Male,
-            400,
-            9.0,
-            p.m * (1.0 - 6.0 * p.s),
-            Position::Lying,
-        ));
+        let r = compute(&input(Sex::Male, 400, 9.0, p.m * (1.0 - 6.0 * p.s), Position::Lying));
         assert_eq!(r.length_height_for_age, Some(-6.0));
         assert!(!r.flags.length_height_for_age);
         assert_eq!(r.classification.stunting, Some(Severity::Severe));
@@ -1147,16 +1017,10 @@ mod tests {
         assert_eq!(c.thinness, None);
 
         let c = classified(Who2007, -2.00, 0.0, 0.0, -2.00);
-        assert_eq!(
-            (c.stunting, c.thinness),
-            (Some(Severity::None), Some(Severity::None))
-        );
+        assert_eq!((c.stunting, c.thinness), (Some(Severity::None), Some(Severity::None)));
         assert_eq!((c.wasting, c.underweight), (None, None));
         let c = classified(Who2007, -2.01, 0.0, 0.0, -3.01);
-        assert_eq!(
-            (c.stunting, c.thinness),
-            (Some(Severity::Moderate), Some(Severity::Severe))
-        );
+        assert_eq!((c.stunting, c.thinness), (Some(Severity::Moderate), Some(Severity::Severe)));
         let c = classified(Who2007, 0.0, 0.0, 0.0, 1.00);
         assert_eq!((c.overweight, c.obesity), (Some(false), Some(false)));
         let c = classified(Who2007, 0.0, 0.0, 0.0, 1.01);
@@ -1200,11 +1064,7 @@ mod tests {
         assert_eq!(wfa.len(), 3653);
         assert_eq!(wfa[0].sd[3], 3.3464);
         for p in &wfa {
-            assert!(
-                p.sd.windows(2).all(|w| w[0] < w[1]),
-                "monotone at {}",
-                p.age_days
-            );
+            assert!(p.sd.windows(2).all(|w| w[0] < w[1]), "monotone at {}", p.age_days);
         }
         // Each SD line has the z-score of its index.
         let p = TABLES.wfa_2006.get(Sex::Male, 0).expect("row");
@@ -1219,8 +1079,6 @@ mod tests {
         assert_eq!(h.last().map(|p| p.age_days), Some(6939));
         assert!(reference_curves(Sex::Male, Indicator::BmiForAge, 0, 100, 0).is_empty());
         assert!(reference_curves(Sex::Male, Indicator::BmiForAge, 100, 0, 1).is_empty());
-        assert!(
-            reference_curves(Sex::Male, Indicator::BmiForAge, i64::MIN, i64::MIN + 5, 3).is_empty()
-        );
+        assert!(reference_curves(Sex::Male, Indicator::BmiForAge, i64::MIN, i64::MIN + 5, 3).is_empty());
     }
 }

@@ -1,7 +1,6 @@
 //! Relay connections built from store pages, with a totalCount counted only when asked for.
 
-use crate::store::Page;
-use crate::store::page_cursor;
+use crate::store::{Page, Store};
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Object, OutputType};
 use uuid::Uuid;
@@ -19,16 +18,12 @@ impl Total {
 pub type Conn<T> = Connection<String, T, Total>;
 
 pub fn connection<M, T: OutputType>(
+    store: &Store,
     page: Page<M>,
     id: impl Fn(&M) -> Uuid,
     wrap: impl Fn(M) -> T,
 ) -> Conn<T> {
-    let mut c =
-        Connection::with_additional_fields(page.has_previous, page.has_next, Total(page.total));
-    c.edges.extend(
-        page.items
-            .into_iter()
-            .map(|m| Edge::new(page_cursor(id(&m)), wrap(m))),
-    );
+    let mut c = Connection::with_additional_fields(page.has_previous, page.has_next, Total(page.total));
+    c.edges.extend(page.items.into_iter().map(|m| Edge::new(store.cursor(id(&m)), wrap(m))));
     c
 }

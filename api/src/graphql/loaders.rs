@@ -5,8 +5,8 @@ use crate::error::ApiResult;
 use crate::store::Store;
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{
-    antigen, growth_measurement, household, immunisation, org_unit, person, pregnancy,
-    service_record, service_type,
+    antigen, consent, growth_measurement, household, immunisation, org_unit, person, pregnancy, service_record,
+    service_type,
 };
 use std::collections::HashMap;
 use std::future::Future;
@@ -14,11 +14,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use uuid::Uuid;
 
-type Fetch<V> = Arc<
-    dyn Fn(Store, Vec<Uuid>) -> Pin<Box<dyn Future<Output = ApiResult<Vec<(Uuid, V)>>> + Send>>
-        + Send
-        + Sync,
->;
+type Fetch<V> =
+    Arc<dyn Fn(Store, Vec<Uuid>) -> Pin<Box<dyn Future<Output = ApiResult<Vec<(Uuid, V)>>> + Send>> + Send + Sync>;
 
 /// Loads the values of many keys in one store call, grouped by key.
 pub struct Batch<V> {
@@ -47,13 +44,7 @@ where
     Fut: Future<Output = ApiResult<Vec<(Uuid, V)>>> + Send + 'static,
 {
     let fetch: Fetch<V> = Arc::new(move |s, k| Box::pin(f(s, k)));
-    DataLoader::new(
-        Batch {
-            store: store.clone(),
-            fetch,
-        },
-        tokio::spawn,
-    )
+    DataLoader::new(Batch { store: store.clone(), fetch }, tokio::spawn)
 }
 
 /// Keys rows by one of their columns.
@@ -79,130 +70,72 @@ pub struct Loaders {
     pub immunisation_of_record: DataLoader<Batch<immunisation::Model>>,
     pub service_type: DataLoader<Batch<service_type::Model>>,
     pub antigen: DataLoader<Batch<antigen::Model>>,
+    pub consents_of_household: DataLoader<Batch<consent::Model>>,
 }
 
 impl Loaders {
     pub fn new(store: &Store) -> Self {
         Self {
-            org_unit: loader(store, |s, k| async move {
-                Ok(by(s.org_units_by_ids(&k).await?, |m| m.id))
-            }),
+            org_unit: loader(store, |s, k| async move { Ok(by(s.org_units_by_ids(&k).await?, |m| m.id)) }),
             org_unit_children: loader(store, |s, k| async move {
-                Ok(s.org_unit_children(&k)
-                    .await?
-                    .into_iter()
-                    .filter_map(|m| Some((m.parent_id?, m)))
-                    .collect())
+                Ok(s.org_unit_children(&k).await?.into_iter().filter_map(|m| Some((m.parent_id?, m))).collect())
             }),
             household: loader(store, |s, k| async move {
-                Ok(by(
-                    s.visible_where_in::<household::Entity>(household::Column::Id, &k)
-                        .await?,
-                    |m| m.id,
-                ))
+                Ok(by(s.visible_where_in::<household::Entity>(household::Column::Id, &k).await?, |m| m.id))
             }),
             person: loader(store, |s, k| async move {
-                Ok(by(
-                    s.visible_where_in::<person::Entity>(person::Column::Id, &k)
-                        .await?,
-                    |m| m.id,
-                ))
+                Ok(by(s.visible_where_in::<person::Entity>(person::Column::Id, &k).await?, |m| m.id))
             }),
             members: loader(store, |s, k| async move {
-                let rows = s
-                    .visible_where_in::<person::Entity>(person::Column::HouseholdId, &k)
-                    .await?;
-                Ok(rows
-                    .into_iter()
-                    .filter_map(|m| Some((m.household_id?, m)))
-                    .collect())
+                let rows = s.visible_where_in::<person::Entity>(person::Column::HouseholdId, &k).await?;
+                Ok(rows.into_iter().filter_map(|m| Some((m.household_id?, m))).collect())
             }),
             pregnancy: loader(store, |s, k| async move {
-                Ok(by(
-                    s.visible_where_in::<pregnancy::Entity>(pregnancy::Column::Id, &k)
-                        .await?,
-                    |m| m.id,
-                ))
+                Ok(by(s.visible_where_in::<pregnancy::Entity>(pregnancy::Column::Id, &k).await?, |m| m.id))
             }),
             pregnancies_of_mother: loader(store, |s, k| async move {
-                Ok(by(
-                    s.visible_where_in::<pregnancy::Entity>(pregnancy::Column::MotherId, &k)
-                        .await?,
-                    |m| m.mother_id,
-                ))
+                Ok(by(s.visible_where_in::<pregnancy::Entity>(pregnancy::Column::MotherId, &k).await?, |m| m.mother_id))
             }),
             children_of_pregnancy: loader(store, |s, k| async move {
-                Ok(s.children_of_pregnancies(&k)
-                    .await?
-                    .into_iter()
-                    .map(|l| (l.pregnancy_id, l.child_id))
-                    .collect())
+                Ok(s.children_of_pregnancies(&k).await?.into_iter().map(|l| (l.pregnancy_id, l.child_id)).collect())
             }),
             records_of_person: loader(store, |s, k| async move {
-                Ok(s.service_records_of(&k)
-                    .await?
-                    .into_iter()
-                    .filter_map(|m| Some((m.person_id?, m)))
-                    .collect())
+                Ok(s.service_records_of(&k).await?.into_iter().filter_map(|m| Some((m.person_id?, m))).collect())
             }),
             records_of_household: loader(store, |s, k| async move {
-                let rows = s
-                    .visible_where_in::<service_record::Entity>(
-                        service_record::Column::HouseholdId,
-                        &k,
-                    )
-                    .await?;
-                Ok(rows
-                    .into_iter()
-                    .filter_map(|m| Some((m.household_id?, m)))
-                    .collect())
+                let rows =
+                    s.visible_where_in::<service_record::Entity>(service_record::Column::HouseholdId, &k).await?;
+                Ok(rows.into_iter().filter_map(|m| Some((m.household_id?, m))).collect())
             }),
             record: loader(store, |s, k| async move {
-                Ok(by(
-                    s.visible_where_in::<service_record::Entity>(service_record::Column::Id, &k)
-                        .await?,
-                    |m| m.id,
-                ))
+                Ok(by(s.visible_where_in::<service_record::Entity>(service_record::Column::Id, &k).await?, |m| m.id))
             }),
             growth_of_person: loader(store, |s, k| async move {
-                let rows = s
-                    .visible_where_in::<growth_measurement::Entity>(
-                        growth_measurement::Column::PersonId,
-                        &k,
-                    )
-                    .await?;
+                let rows =
+                    s.visible_where_in::<growth_measurement::Entity>(growth_measurement::Column::PersonId, &k).await?;
                 Ok(by(rows, |m| m.person_id))
             }),
             growth_of_record: loader(store, |s, k| async move {
                 let rows = s
-                    .visible_where_in::<growth_measurement::Entity>(
-                        growth_measurement::Column::ServiceRecordId,
-                        &k,
-                    )
+                    .visible_where_in::<growth_measurement::Entity>(growth_measurement::Column::ServiceRecordId, &k)
                     .await?;
                 Ok(by(rows, |m| m.service_record_id))
             }),
             immunisations_of_person: loader(store, |s, k| async move {
-                let rows = s
-                    .visible_where_in::<immunisation::Entity>(immunisation::Column::PersonId, &k)
-                    .await?;
+                let rows = s.visible_where_in::<immunisation::Entity>(immunisation::Column::PersonId, &k).await?;
                 Ok(by(rows, |m| m.person_id))
             }),
             immunisation_of_record: loader(store, |s, k| async move {
-                let rows = s
-                    .visible_where_in::<immunisation::Entity>(
-                        immunisation::Column::ServiceRecordId,
-                        &k,
-                    )
-                    .await?;
+                let rows =
+                    s.visible_where_in::<immunisation::Entity>(immunisation::Column::ServiceRecordId, &k).await?;
                 Ok(by(rows, |m| m.service_record_id))
             }),
-            service_type: loader(store, |s, k| async move {
-                Ok(by(s.service_types_by_ids(&k).await?, |m| m.id))
-            }),
-            antigen: loader(store, |s, k| async move {
-                Ok(by(s.antigens_by_ids(&k).await?, |m| m.id))
-            }),
+            service_type: loader(store, |s, k| async move { Ok(by(s.service_types_by_ids(&k).await?, |m| m.id)) }),
+            antigen: loader(store, |s, k| async move { Ok(by(s.antigens_by_ids(&k).await?, |m| m.id)) }),
+            consents_of_household: loader(
+                store,
+                |s, k| async move { Ok(by(s.consents_of(&k).await?, |m| m.household_id)) },
+            ),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The GraphQL API: schema, resolvers (thin: parse, call the store, map), per-request loaders.
 
+mod access;
 mod connection;
 pub mod loaders;
 mod mutation;
@@ -11,49 +12,77 @@ mod services;
 pub use mutation::Mutation;
 pub use query::Query;
 
-use crate::error::ApiResult;
+use crate::auth::throttle::LoginThrottle;
+use crate::error::{ApiError, ApiResult};
 use crate::store::{LifeStageRules, Store};
 use async_graphql::{Context, EmptySubscription, Schema};
 use loaders::Loaders;
+use std::net::IpAddr;
+use std::sync::Arc;
 use tokio::sync::OnceCell;
 
 pub type CbssSchema = Schema<Query, Mutation, EmptySubscription>;
 
-/// Limits that keep one request from exhausting the server.
+/// Limits that keep one request from exhausting the server (see README, "Limits").
 pub const MAX_DEPTH: usize = 12;
-pub const MAX_COMPLEXITY: usize = 20_000;
+pub const MAX_COMPLEXITY: usize = 50_000;
+/// How many items a nested list is assumed to hold when a query's complexity is computed.
+pub const NESTED_LIST_WEIGHT: usize = 10;
+pub const MAX_ALIASES: usize = 30;
+pub const MAX_DIRECTIVES: usize = 10;
 
-pub fn schema() -> CbssSchema {
-    Schema::build(Query, Mutation, EmptySubscription)
+/// The schema; in production field suggestions are off (they help probing a schema).
+pub fn schema_for(production: bool) -> CbssSchema {
+    let builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
-        .finish()
+        .limit_directives(MAX_DIRECTIVES);
+    if production { builder.disable_suggestions().finish() } else { builder.finish() }
 }
 
-/// What one request carries into its resolvers: the scoped store, its loaders, and reference
+/// The schema as `cbss schema` prints it.
+pub fn schema() -> CbssSchema {
+    schema_for(false)
+}
+
+/// What one request carries into its resolvers: the caller's store, its loaders, and reference
 /// data read at most once per request.
 pub struct RequestData {
     pub store: Store,
     pub loaders: Loaders,
+    pub client_ip: Option<IpAddr>,
+    pub throttle: Arc<LoginThrottle>,
     life_stages: OnceCell<LifeStageRules>,
 }
 
 impl RequestData {
-    pub fn new(store: Store) -> Self {
-        Self {
-            loaders: Loaders::new(&store),
-            store,
-            life_stages: OnceCell::new(),
-        }
+    pub fn new(store: Store, client_ip: Option<IpAddr>, throttle: Arc<LoginThrottle>) -> Self {
+        Self { loaders: Loaders::new(&store), store, client_ip, throttle, life_stages: OnceCell::new() }
     }
 
     pub async fn life_stages(&self) -> ApiResult<&LifeStageRules> {
-        self.life_stages
-            .get_or_try_init(|| self.store.life_stages())
-            .await
+        self.life_stages.get_or_try_init(|| self.store.life_stages()).await
     }
 }
 
-pub(crate) fn data<'a>(ctx: &Context<'a>) -> &'a RequestData {
+/// The request's data for an authenticated caller; everything but login and token refresh
+/// goes through here, so an anonymous request reaches nothing.
+pub(crate) fn data<'a>(ctx: &Context<'a>) -> ApiResult<&'a RequestData> {
+    let d = public(ctx);
+    if d.store.principal().is_authenticated() { Ok(d) } else { Err(ApiError::Unauthenticated) }
+}
+
+/// The request's data without the authentication check: for `login` and `refreshToken` only.
+pub(crate) fn public<'a>(ctx: &Context<'a>) -> &'a RequestData {
     ctx.data_unchecked::<RequestData>()
+}
+
+/// The id a caller is shown (a pseudonym for de-identified callers).
+pub(crate) fn shown_id(ctx: &Context<'_>, id: uuid::Uuid) -> async_graphql::Result<uuid::Uuid> {
+    Ok(data(ctx)?.store.public_id(id))
+}
+
+/// Whether the caller sees who people are.
+pub(crate) fn identified(ctx: &Context<'_>) -> async_graphql::Result<bool> {
+    Ok(data(ctx)?.store.identified())
 }

@@ -4,80 +4,55 @@ use super::data;
 use super::people::{Household, Person, Pregnancy};
 use super::services::ServiceRecord;
 use crate::store::{
-    HouseholdChanges, NewGrowthMeasurement, NewHousehold, NewImmunisation, NewPerson, NewPregnancy,
-    NewServiceRecord, PersonChanges, PregnancyOutcomeInput,
+    HouseholdChanges, NewGrowthMeasurement, NewHousehold, NewImmunisation, NewPerson, NewPregnancy, NewServiceRecord,
+    PersonChanges, PregnancyOutcomeInput,
 };
 use async_graphql::{Context, Object, Result};
 
 #[derive(Default)]
-pub struct Mutation;
+pub struct CoreMutation;
 
 #[Object]
-impl Mutation {
+impl CoreMutation {
     async fn create_household(&self, ctx: &Context<'_>, input: NewHousehold) -> Result<Household> {
-        Ok(Household(data(ctx).store.create_household(input).await?))
+        Ok(Household(data(ctx)?.store.create_household(input).await?))
     }
 
-    async fn update_household(
-        &self,
-        ctx: &Context<'_>,
-        input: HouseholdChanges,
-    ) -> Result<Household> {
-        Ok(Household(data(ctx).store.update_household(input).await?))
+    async fn update_household(&self, ctx: &Context<'_>, input: HouseholdChanges) -> Result<Household> {
+        Ok(Household(data(ctx)?.store.update_household(input).await?))
     }
 
     async fn register_person(&self, ctx: &Context<'_>, input: NewPerson) -> Result<Person> {
-        Ok(Person(data(ctx).store.register_person(input).await?))
+        Ok(Person(data(ctx)?.store.register_person(input).await?))
     }
 
     async fn update_person(&self, ctx: &Context<'_>, input: PersonChanges) -> Result<Person> {
-        Ok(Person(data(ctx).store.update_person(input).await?))
+        Ok(Person(data(ctx)?.store.update_person(input).await?))
     }
 
-    async fn register_pregnancy(
-        &self,
-        ctx: &Context<'_>,
-        input: NewPregnancy,
-    ) -> Result<Pregnancy> {
-        Ok(Pregnancy(data(ctx).store.register_pregnancy(input).await?))
+    async fn register_pregnancy(&self, ctx: &Context<'_>, input: NewPregnancy) -> Result<Pregnancy> {
+        Ok(Pregnancy(data(ctx)?.store.register_pregnancy(input).await?))
     }
 
-    async fn record_pregnancy_outcome(
-        &self,
-        ctx: &Context<'_>,
-        input: PregnancyOutcomeInput,
-    ) -> Result<Pregnancy> {
-        Ok(Pregnancy(
-            data(ctx).store.record_pregnancy_outcome(input).await?,
-        ))
+    async fn record_pregnancy_outcome(&self, ctx: &Context<'_>, input: PregnancyOutcomeInput) -> Result<Pregnancy> {
+        Ok(Pregnancy(data(ctx)?.store.record_pregnancy_outcome(input).await?))
     }
 
     /// Records a service without a typed detail (vitamin A, antenatal contact, household water...).
-    async fn record_service(
-        &self,
-        ctx: &Context<'_>,
-        input: NewServiceRecord,
-    ) -> Result<ServiceRecord> {
-        Ok(ServiceRecord(data(ctx).store.record_service(input).await?))
+    async fn record_service(&self, ctx: &Context<'_>, input: NewServiceRecord) -> Result<ServiceRecord> {
+        Ok(ServiceRecord(data(ctx)?.store.record_service(input).await?))
     }
 
-    async fn record_growth_measurement(
-        &self,
-        ctx: &Context<'_>,
-        input: NewGrowthMeasurement,
-    ) -> Result<ServiceRecord> {
-        Ok(ServiceRecord(
-            data(ctx).store.record_growth_measurement(input).await?,
-        ))
+    async fn record_growth_measurement(&self, ctx: &Context<'_>, input: NewGrowthMeasurement) -> Result<ServiceRecord> {
+        Ok(ServiceRecord(data(ctx)?.store.record_growth_measurement(input).await?))
     }
 
-    async fn record_immunisation(
-        &self,
-        ctx: &Context<'_>,
-        input: NewImmunisation,
-    ) -> Result<ServiceRecord> {
-        Ok(ServiceRecord(
-            data(ctx).store.record_immunisation(input).await?,
-        ))
+    async fn record_immunisation(&self, ctx: &Context<'_>, input: NewImmunisation) -> Result<ServiceRecord> {
+        Ok(ServiceRecord(data(ctx)?.store.record_immunisation(input).await?))
     }
 }
+
+/// The root mutation: the core API and the access-control API, merged.
+#[derive(async_graphql::MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct Mutation(CoreMutation, super::access::AccessMutation);

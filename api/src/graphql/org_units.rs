@@ -46,34 +46,19 @@ impl OrgUnit {
         let Some(parent) = self.0.parent_id else {
             return Ok(None);
         };
-        Ok(one(&data(ctx).loaders.org_unit, parent).await?.map(OrgUnit))
+        Ok(one(&data(ctx)?.loaders.org_unit, parent).await?.map(OrgUnit))
     }
+    #[graphql(complexity = "super::NESTED_LIST_WEIGHT * child_complexity")]
     async fn children(&self, ctx: &Context<'_>) -> Result<Vec<OrgUnit>> {
-        Ok(many(&data(ctx).loaders.org_unit_children, self.0.id)
-            .await?
-            .into_iter()
-            .map(OrgUnit)
-            .collect())
+        Ok(many(&data(ctx)?.loaders.org_unit_children, self.0.id).await?.into_iter().map(OrgUnit).collect())
     }
     /// From the country down to this unit's parent.
+    #[graphql(complexity = "super::NESTED_LIST_WEIGHT * child_complexity")]
     async fn ancestors(&self, ctx: &Context<'_>) -> Result<Vec<OrgUnit>> {
-        let ids: Vec<Uuid> = self
-            .0
-            .path
-            .split('/')
-            .filter_map(|s| s.parse().ok())
-            .filter(|id| *id != self.0.id)
-            .collect();
-        let found = data(ctx)
-            .loaders
-            .org_unit
-            .load_many(ids.iter().copied())
-            .await?;
-        Ok(ids
-            .iter()
-            .filter_map(|id| found.get(id).and_then(|v| v.first().cloned()))
-            .map(OrgUnit)
-            .collect())
+        let ids: Vec<Uuid> =
+            self.0.path.split('/').filter_map(|s| s.parse().ok()).filter(|id| *id != self.0.id).collect();
+        let found = data(ctx)?.loaders.org_unit.load_many(ids.iter().copied()).await?;
+        Ok(ids.iter().filter_map(|id| found.get(id).and_then(|v| v.first().cloned())).map(OrgUnit).collect())
     }
     async fn version(&self) -> i32 {
         self.0.version
@@ -99,17 +84,9 @@ impl OrgUnitGroup {
     async fn name_mn(&self) -> &str {
         &self.group.name_mn
     }
+    #[graphql(complexity = "super::NESTED_LIST_WEIGHT * child_complexity")]
     async fn members(&self, ctx: &Context<'_>) -> Result<Vec<OrgUnit>> {
-        let found = data(ctx)
-            .loaders
-            .org_unit
-            .load_many(self.members.iter().copied())
-            .await?;
-        Ok(self
-            .members
-            .iter()
-            .filter_map(|id| found.get(id).and_then(|v| v.first().cloned()))
-            .map(OrgUnit)
-            .collect())
+        let found = data(ctx)?.loaders.org_unit.load_many(self.members.iter().copied()).await?;
+        Ok(self.members.iter().filter_map(|id| found.get(id).and_then(|v| v.first().cloned())).map(OrgUnit).collect())
     }
 }

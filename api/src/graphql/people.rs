@@ -1,12 +1,11 @@
 //! GraphQL types of households, people and pregnancies.
 
-use super::data;
 use super::loaders::{many, one};
 use super::org_units::OrgUnit;
 use super::services::{GrowthMeasurement, Immunisation, LifeStage, ServiceRecord};
+use super::{data, identified, shown_id};
 use crate::domain::vocab::{
-    BirthAttendant, DeliveryPlace, Disability, Dwelling, MigrantStatus, PregnancyOutcome,
-    RelationToHead, Sex,
+    BirthAttendant, DeliveryPlace, Disability, Dwelling, MigrantStatus, PregnancyOutcome, RelationToHead, Sex,
 };
 use crate::domain::{age, life_stage};
 use crate::store::today;
@@ -19,19 +18,29 @@ pub struct Household(pub household::Model);
 
 #[Object]
 impl Household {
-    async fn id(&self) -> Uuid {
-        self.0.id
+    /// A stable pseudonym for callers who see data de-identified.
+    async fn id(&self, ctx: &Context<'_>) -> Result<Uuid> {
+        shown_id(ctx, self.0.id)
     }
     async fn org_unit(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
-        Ok(one(&data(ctx).loaders.org_unit, self.0.org_unit_id)
+        Ok(one(&data(ctx)?.loaders.org_unit, self.0.org_unit_id).await?.map(OrgUnit))
+    }
+    /// Null for callers who see data de-identified.
+    async fn address(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        Ok(identified(ctx)?.then_some(self.0.address.as_deref()).flatten())
+    }
+    /// Null for callers who see data de-identified.
+    async fn description(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        Ok(identified(ctx)?.then_some(self.0.description.as_deref()).flatten())
+    }
+    /// Consents and other legal bases recorded for the household.
+    #[graphql(complexity = "super::NESTED_LIST_WEIGHT * child_complexity")]
+    async fn consents(&self, ctx: &Context<'_>) -> Result<Vec<super::access::Consent>> {
+        Ok(many(&data(ctx)?.loaders.consents_of_household, self.0.id)
             .await?
-            .map(OrgUnit))
-    }
-    async fn address(&self) -> Option<&str> {
-        self.0.address.as_deref()
-    }
-    async fn description(&self) -> Option<&str> {
-        self.0.description.as_deref()
+            .into_iter()
+            .map(super::access::Consent)
+            .collect())
     }
     async fn dwelling(&self) -> Result<Dwelling> {
         Ok(Dwelling::from_db(&self.0.dwelling)?)
@@ -46,20 +55,14 @@ impl Household {
         self.0.registered_on
     }
     /// The people living in the household.
+    #[graphql(complexity = "super::NESTED_LIST_WEIGHT * child_complexity")]
     async fn members(&self, ctx: &Context<'_>) -> Result<Vec<Person>> {
-        Ok(many(&data(ctx).loaders.members, self.0.id)
-            .await?
-            .into_iter()
-            .map(Person)
-            .collect())
+        Ok(many(&data(ctx)?.loaders.members, self.0.id).await?.into_iter().map(Person).collect())
     }
     /// Household-level services (water, sanitation, garden), newest first.
+    #[graphql(complexity = "super::NESTED_LIST_WEIGHT * child_complexity")]
     async fn service_records(&self, ctx: &Context<'_>) -> Result<Vec<ServiceRecord>> {
-        Ok(many(&data(ctx).loaders.records_of_household, self.0.id)
-            .await?
-            .into_iter()
-            .map(ServiceRecord)
-            .collect())
+        Ok(many(&data(ctx)?.loaders.records_of_household, self.0.id).await?.into_iter().map(ServiceRecord).collect())
     }
     async fn version(&self) -> i32 {
         self.0.version
@@ -76,32 +79,38 @@ pub struct Person(pub person::Model);
 
 #[Object]
 impl Person {
-    async fn id(&self) -> Uuid {
-        self.0.id
+    /// A stable pseudonym for callers who see data de-identified.
+    async fn id(&self, ctx: &Context<'_>) -> Result<Uuid> {
+        shown_id(ctx, self.0.id)
     }
     async fn household(&self, ctx: &Context<'_>) -> Result<Option<Household>> {
         let Some(h) = self.0.household_id else {
             return Ok(None);
         };
-        Ok(one(&data(ctx).loaders.household, h).await?.map(Household))
+        Ok(one(&data(ctx)?.loaders.household, h).await?.map(Household))
     }
     /// Where the person lives (the household's unit).
     async fn org_unit(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
-        Ok(one(&data(ctx).loaders.org_unit, self.0.org_unit_id)
-            .await?
-            .map(OrgUnit))
+        Ok(one(&data(ctx)?.loaders.org_unit, self.0.org_unit_id).await?.map(OrgUnit))
     }
-    async fn given_name(&self) -> &str {
-        &self.0.given_name
+    /// Null for callers who see data de-identified.
+    async fn given_name(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        Ok(identified(ctx)?.then_some(self.0.given_name.as_str()))
     }
-    async fn family_name(&self) -> &str {
-        &self.0.family_name
+    /// The family (patronymic) name; null for callers who see data de-identified.
+    async fn family_name(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        Ok(identified(ctx)?.then_some(self.0.family_name.as_str()))
     }
     async fn sex(&self) -> Result<Sex> {
         Ok(Sex::from_db(&self.0.sex)?)
     }
-    async fn birth_date(&self) -> NaiveDate {
-        self.0.birth_date
+    /// Null for callers who see data de-identified (they get `birthMonth` and `ageMonths`).
+    async fn birth_date(&self, ctx: &Context<'_>) -> Result<Option<NaiveDate>> {
+        Ok(identified(ctx)?.then_some(self.0.birth_date))
+    }
+    /// Year and month of birth, `YYYY-MM`: shown to every caller.
+    async fn birth_month(&self) -> String {
+        self.0.birth_date.format("%Y-%m").to_string()
     }
     async fn birth_date_estimated(&self) -> bool {
         self.0.birth_date_estimated
@@ -112,77 +121,52 @@ impl Person {
     }
     /// The life stage on `asOf` (default today), derived from the birth date and an open
     /// pregnancy; null for adults.
-    async fn life_stage(
-        &self,
-        ctx: &Context<'_>,
-        as_of: Option<NaiveDate>,
-    ) -> Result<Option<LifeStage>> {
+    async fn life_stage(&self, ctx: &Context<'_>, as_of: Option<NaiveDate>) -> Result<Option<LifeStage>> {
         let on = as_of.unwrap_or_else(today);
-        let d = data(ctx);
+        let d = data(ctx)?;
         let pregnancies = many(&d.loaders.pregnancies_of_mother, self.0.id).await?;
-        let open = pregnancies
-            .iter()
-            .any(|p| p.registered_on <= on && p.outcome_date.is_none_or(|o| o > on));
+        let open = pregnancies.iter().any(|p| p.registered_on <= on && p.outcome_date.is_none_or(|o| o > on));
         let stages = d.life_stages().await?;
         let rules: Vec<life_stage::StageRule> = stages.iter().map(|(r, _)| r.clone()).collect();
-        let code =
-            life_stage::stage_on(&rules, self.0.birth_date, on, open).map(|r| r.code.clone());
-        Ok(code
-            .and_then(|c| stages.iter().find(|(r, _)| r.code == c))
-            .map(|(_, m)| LifeStage(m.clone())))
+        let code = life_stage::stage_on(&rules, self.0.birth_date, on, open).map(|r| r.code.clone());
+        Ok(code.and_then(|c| stages.iter().find(|(r, _)| r.code == c)).map(|(_, m)| LifeStage(m.clone())))
     }
     async fn relation_to_head(&self) -> Result<Option<RelationToHead>> {
-        Ok(self
-            .0
-            .relation_to_head
-            .as_deref()
-            .map(RelationToHead::from_db)
-            .transpose()?)
+        Ok(self.0.relation_to_head.as_deref().map(RelationToHead::from_db).transpose()?)
     }
-    async fn registry_number(&self) -> Option<&str> {
-        self.0.registry_number.as_deref()
+    /// Null for callers who see data de-identified.
+    async fn registry_number(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        Ok(identified(ctx)?.then_some(self.0.registry_number.as_deref()).flatten())
     }
-    async fn phone(&self) -> Option<&str> {
-        self.0.phone.as_deref()
+    /// Null for callers who see data de-identified.
+    async fn phone(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        Ok(identified(ctx)?.then_some(self.0.phone.as_deref()).flatten())
     }
     async fn disability(&self) -> Result<Option<Disability>> {
-        Ok(self
-            .0
-            .disability
-            .as_deref()
-            .map(Disability::from_db)
-            .transpose()?)
+        Ok(self.0.disability.as_deref().map(Disability::from_db).transpose()?)
     }
     async fn date_of_death(&self) -> Option<NaiveDate> {
         self.0.date_of_death
     }
     /// Her pregnancies, newest first.
+    #[graphql(complexity = "super::NESTED_LIST_WEIGHT * child_complexity")]
     async fn pregnancies(&self, ctx: &Context<'_>) -> Result<Vec<Pregnancy>> {
-        let mut list = many(&data(ctx).loaders.pregnancies_of_mother, self.0.id).await?;
+        let mut list = many(&data(ctx)?.loaders.pregnancies_of_mother, self.0.id).await?;
         list.sort_by_key(|p| std::cmp::Reverse(p.registered_on));
         Ok(list.into_iter().map(Pregnancy).collect())
     }
     /// Every service the person received, newest first.
+    #[graphql(complexity = "super::NESTED_LIST_WEIGHT * child_complexity")]
     async fn service_records(&self, ctx: &Context<'_>) -> Result<Vec<ServiceRecord>> {
-        Ok(many(&data(ctx).loaders.records_of_person, self.0.id)
-            .await?
-            .into_iter()
-            .map(ServiceRecord)
-            .collect())
+        Ok(many(&data(ctx)?.loaders.records_of_person, self.0.id).await?.into_iter().map(ServiceRecord).collect())
     }
+    #[graphql(complexity = "super::NESTED_LIST_WEIGHT * child_complexity")]
     async fn growth_measurements(&self, ctx: &Context<'_>) -> Result<Vec<GrowthMeasurement>> {
-        Ok(many(&data(ctx).loaders.growth_of_person, self.0.id)
-            .await?
-            .into_iter()
-            .map(GrowthMeasurement)
-            .collect())
+        Ok(many(&data(ctx)?.loaders.growth_of_person, self.0.id).await?.into_iter().map(GrowthMeasurement).collect())
     }
+    #[graphql(complexity = "super::NESTED_LIST_WEIGHT * child_complexity")]
     async fn immunisations(&self, ctx: &Context<'_>) -> Result<Vec<Immunisation>> {
-        Ok(many(&data(ctx).loaders.immunisations_of_person, self.0.id)
-            .await?
-            .into_iter()
-            .map(Immunisation)
-            .collect())
+        Ok(many(&data(ctx)?.loaders.immunisations_of_person, self.0.id).await?.into_iter().map(Immunisation).collect())
     }
     async fn version(&self) -> i32 {
         self.0.version
@@ -199,13 +183,12 @@ pub struct Pregnancy(pub pregnancy::Model);
 
 #[Object]
 impl Pregnancy {
-    async fn id(&self) -> Uuid {
-        self.0.id
+    /// A stable pseudonym for callers who see data de-identified.
+    async fn id(&self, ctx: &Context<'_>) -> Result<Uuid> {
+        shown_id(ctx, self.0.id)
     }
     async fn mother(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
-        Ok(one(&data(ctx).loaders.person, self.0.mother_id)
-            .await?
-            .map(Person))
+        Ok(one(&data(ctx)?.loaders.person, self.0.mother_id).await?.map(Person))
     }
     async fn last_menstrual_period(&self) -> Option<NaiveDate> {
         self.0.last_menstrual_period
@@ -226,58 +209,34 @@ impl Pregnancy {
         Some((on - lmp).num_days().div_euclid(7))
     }
     async fn outcome(&self) -> Result<Option<PregnancyOutcome>> {
-        Ok(self
-            .0
-            .outcome
-            .as_deref()
-            .map(PregnancyOutcome::from_db)
-            .transpose()?)
+        Ok(self.0.outcome.as_deref().map(PregnancyOutcome::from_db).transpose()?)
     }
     async fn outcome_date(&self) -> Option<NaiveDate> {
         self.0.outcome_date
     }
     async fn delivery_place(&self) -> Result<Option<DeliveryPlace>> {
-        Ok(self
-            .0
-            .delivery_place
-            .as_deref()
-            .map(DeliveryPlace::from_db)
-            .transpose()?)
+        Ok(self.0.delivery_place.as_deref().map(DeliveryPlace::from_db).transpose()?)
     }
     async fn attendant(&self) -> Result<Option<BirthAttendant>> {
-        Ok(self
-            .0
-            .attendant
-            .as_deref()
-            .map(BirthAttendant::from_db)
-            .transpose()?)
+        Ok(self.0.attendant.as_deref().map(BirthAttendant::from_db).transpose()?)
     }
     /// Whether a doctor, nurse or midwife attended the birth.
     async fn skilled_attendance(&self) -> Option<bool> {
-        self.0
-            .attendant
-            .as_deref()
-            .map(|a| a == "DOCTOR" || a == "NURSE_MIDWIFE")
+        self.0.attendant.as_deref().map(|a| a == "DOCTOR" || a == "NURSE_MIDWIFE")
     }
     /// Children born of this pregnancy.
+    #[graphql(complexity = "super::NESTED_LIST_WEIGHT * child_complexity")]
     async fn children(&self, ctx: &Context<'_>) -> Result<Vec<Person>> {
-        let d = data(ctx);
+        let d = data(ctx)?;
         let ids = many(&d.loaders.children_of_pregnancy, self.0.id).await?;
         let found = d.loaders.person.load_many(ids.iter().copied()).await?;
-        Ok(ids
-            .iter()
-            .filter_map(|id| found.get(id).and_then(|v| v.first().cloned()))
-            .map(Person)
-            .collect())
+        Ok(ids.iter().filter_map(|id| found.get(id).and_then(|v| v.first().cloned())).map(Person).collect())
     }
     /// Services given during this pregnancy (antenatal contacts, Td, iron–folic acid).
+    #[graphql(complexity = "super::NESTED_LIST_WEIGHT * child_complexity")]
     async fn service_records(&self, ctx: &Context<'_>) -> Result<Vec<ServiceRecord>> {
-        let all = many(&data(ctx).loaders.records_of_person, self.0.mother_id).await?;
-        Ok(all
-            .into_iter()
-            .filter(|r| r.pregnancy_id == Some(self.0.id))
-            .map(ServiceRecord)
-            .collect())
+        let all = many(&data(ctx)?.loaders.records_of_person, self.0.mother_id).await?;
+        Ok(all.into_iter().filter(|r| r.pregnancy_id == Some(self.0.id)).map(ServiceRecord).collect())
     }
     async fn version(&self) -> i32 {
         self.0.version

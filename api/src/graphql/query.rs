@@ -6,23 +6,23 @@ use super::org_units::{OrgUnit, OrgUnitGroup};
 use super::people::{Household, Person};
 use super::services::{Antigen, LifeStage, ServiceType};
 use crate::domain::vocab::{OrgUnitLevel, Sector};
+use crate::store::OrgUnitFilter;
 use crate::store::{HouseholdFilter, PersonFilter};
-use crate::store::{OrgUnitFilter, PageRequest};
 use async_graphql::{Context, Object, Result};
 use uuid::Uuid;
 
 #[derive(Default)]
-pub struct Query;
+pub struct CoreQuery;
 
 #[Object]
-impl Query {
+impl CoreQuery {
     async fn org_unit(&self, ctx: &Context<'_>, id: Uuid) -> Result<Option<OrgUnit>> {
-        Ok(data(ctx).store.org_unit(id).await?.map(OrgUnit))
+        Ok(data(ctx)?.store.org_unit(id).await?.map(OrgUnit))
     }
 
     /// By statistics-office code (e.g. "85" for Uvs) or our own code below aimag level.
     async fn org_unit_by_code(&self, ctx: &Context<'_>, code: String) -> Result<Option<OrgUnit>> {
-        Ok(data(ctx).store.org_unit_by_code(&code).await?.map(OrgUnit))
+        Ok(data(ctx)?.store.org_unit_by_code(&code).await?.map(OrgUnit))
     }
 
     /// Org units, optionally the children of one unit and/or of one level.
@@ -35,28 +35,22 @@ impl Query {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Conn<OrgUnit>> {
-        let req = PageRequest::new(first, after)?;
-        let page = data(ctx)
-            .store
-            .org_units(OrgUnitFilter { parent_id, level }, &req)
-            .await?;
-        Ok(connection(page, |m| m.id, OrgUnit))
+        let store = &data(ctx)?.store;
+        let req = store.page_request(first, after)?;
+        let page = store.org_units(OrgUnitFilter { parent_id, level }, &req).await?;
+        Ok(connection(store, page, |m| m.id, OrgUnit))
     }
 
     /// Cross-cutting sets of units, such as the programme's focus soums and khoroos.
     async fn org_unit_groups(&self, ctx: &Context<'_>) -> Result<Vec<OrgUnitGroup>> {
-        let store = &data(ctx).store;
+        let store = &data(ctx)?.store;
         let groups = store.org_unit_groups().await?;
         let ids: Vec<Uuid> = groups.iter().map(|g| g.id).collect();
         let members = store.org_unit_group_members(&ids).await?;
         Ok(groups
             .into_iter()
             .map(|group| {
-                let members = members
-                    .iter()
-                    .filter(|(g, _)| *g == group.id)
-                    .map(|(_, u)| *u)
-                    .collect();
+                let members = members.iter().filter(|(g, _)| *g == group.id).map(|(_, u)| *u).collect();
                 OrgUnitGroup { group, members }
             })
             .collect())
@@ -70,16 +64,14 @@ impl Query {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Conn<Household>> {
-        let req = PageRequest::new(first, after)?;
-        let page = data(ctx)
-            .store
-            .households(filter.unwrap_or_default(), &req)
-            .await?;
-        Ok(connection(page, |m| m.id, Household))
+        let store = &data(ctx)?.store;
+        let req = store.page_request(first, after)?;
+        let page = store.households(filter.unwrap_or_default(), &req).await?;
+        Ok(connection(store, page, |m| m.id, Household))
     }
 
     async fn household(&self, ctx: &Context<'_>, id: Uuid) -> Result<Option<Household>> {
-        Ok(found(data(ctx).store.household(id).await)?.map(Household))
+        Ok(found(data(ctx)?.store.read_household(id).await)?.map(Household))
     }
 
     #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
@@ -90,16 +82,14 @@ impl Query {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Conn<Person>> {
-        let req = PageRequest::new(first, after)?;
-        let page = data(ctx)
-            .store
-            .people(filter.unwrap_or_default(), &req)
-            .await?;
-        Ok(connection(page, |m| m.id, Person))
+        let store = &data(ctx)?.store;
+        let req = store.page_request(first, after)?;
+        let page = store.people(filter.unwrap_or_default(), &req).await?;
+        Ok(connection(store, page, |m| m.id, Person))
     }
 
     async fn person(&self, ctx: &Context<'_>, id: Uuid) -> Result<Option<Person>> {
-        Ok(found(data(ctx).store.person(id).await)?.map(Person))
+        Ok(found(data(ctx)?.store.read_person(id).await)?.map(Person))
     }
 
     /// The service catalogue, optionally for one life stage or sector.
@@ -109,36 +99,24 @@ impl Query {
         life_stage: Option<String>,
         sector: Option<Sector>,
     ) -> Result<Vec<ServiceType>> {
-        Ok(data(ctx)
-            .store
-            .service_types(life_stage, sector)
-            .await?
-            .into_iter()
-            .map(ServiceType)
-            .collect())
+        Ok(data(ctx)?.store.service_types(life_stage, sector).await?.into_iter().map(ServiceType).collect())
     }
 
     /// The stages of the life-cycle chain with their age bounds.
     async fn life_stages(&self, ctx: &Context<'_>) -> Result<Vec<LifeStage>> {
-        Ok(data(ctx)
-            .life_stages()
-            .await?
-            .iter()
-            .map(|(_, m)| LifeStage(m.clone()))
-            .collect())
+        Ok(data(ctx)?.life_stages().await?.iter().map(|(_, m)| LifeStage(m.clone())).collect())
     }
 
     /// Immunisation antigens and their number of doses.
     async fn antigens(&self, ctx: &Context<'_>) -> Result<Vec<Antigen>> {
-        Ok(data(ctx)
-            .store
-            .antigens()
-            .await?
-            .into_iter()
-            .map(Antigen)
-            .collect())
+        Ok(data(ctx)?.store.antigens().await?.into_iter().map(Antigen).collect())
     }
 }
+
+/// The root query: the core API and the access-control API, merged.
+#[derive(async_graphql::MergedObject, Default)]
+#[graphql(name = "Query")]
+pub struct Query(CoreQuery, super::access::AccessQuery);
 
 /// By-id lookups answer null for a missing (or out-of-scope) row, as GraphQL clients expect.
 fn found<T>(r: crate::error::ApiResult<T>) -> crate::error::ApiResult<Option<T>> {

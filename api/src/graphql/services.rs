@@ -1,9 +1,9 @@
 //! GraphQL types of the service catalogue and of service records with their typed details.
 
-use super::data;
 use super::loaders::one;
 use super::org_units::OrgUnit;
 use super::people::{Household, Person, Pregnancy};
+use super::{data, shown_id};
 use crate::domain::vocab::{DetailKind, MeasurementPosition, Sector, TargetGroup};
 use async_graphql::{Context, Object, Result};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -110,40 +110,37 @@ pub struct ServiceRecord(pub service_record::Model);
 
 #[Object]
 impl ServiceRecord {
-    async fn id(&self) -> Uuid {
-        self.0.id
+    /// A stable pseudonym for callers who see data de-identified.
+    async fn id(&self, ctx: &Context<'_>) -> Result<Uuid> {
+        shown_id(ctx, self.0.id)
     }
     async fn service_type(&self, ctx: &Context<'_>) -> Result<Option<ServiceType>> {
-        Ok(one(&data(ctx).loaders.service_type, self.0.service_type_id)
-            .await?
-            .map(ServiceType))
+        Ok(one(&data(ctx)?.loaders.service_type, self.0.service_type_id).await?.map(ServiceType))
     }
     async fn person(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
         let Some(p) = self.0.person_id else {
             return Ok(None);
         };
-        Ok(one(&data(ctx).loaders.person, p).await?.map(Person))
+        Ok(one(&data(ctx)?.loaders.person, p).await?.map(Person))
     }
     async fn household(&self, ctx: &Context<'_>) -> Result<Option<Household>> {
         let Some(h) = self.0.household_id else {
             return Ok(None);
         };
-        Ok(one(&data(ctx).loaders.household, h).await?.map(Household))
+        Ok(one(&data(ctx)?.loaders.household, h).await?.map(Household))
     }
     async fn pregnancy(&self, ctx: &Context<'_>) -> Result<Option<Pregnancy>> {
         let Some(p) = self.0.pregnancy_id else {
             return Ok(None);
         };
-        Ok(one(&data(ctx).loaders.pregnancy, p).await?.map(Pregnancy))
+        Ok(one(&data(ctx)?.loaders.pregnancy, p).await?.map(Pregnancy))
     }
     async fn date(&self) -> NaiveDate {
         self.0.service_date
     }
     /// Where the service was delivered.
     async fn org_unit(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
-        Ok(one(&data(ctx).loaders.org_unit, self.0.org_unit_id)
-            .await?
-            .map(OrgUnit))
+        Ok(one(&data(ctx)?.loaders.org_unit, self.0.org_unit_id).await?.map(OrgUnit))
     }
     async fn provider(&self) -> Option<&str> {
         self.0.provider.as_deref()
@@ -157,15 +154,11 @@ impl ServiceRecord {
     }
     /// The growth measurement, for GROWTH_MONITORING records.
     async fn growth_measurement(&self, ctx: &Context<'_>) -> Result<Option<GrowthMeasurement>> {
-        Ok(one(&data(ctx).loaders.growth_of_record, self.0.id)
-            .await?
-            .map(GrowthMeasurement))
+        Ok(one(&data(ctx)?.loaders.growth_of_record, self.0.id).await?.map(GrowthMeasurement))
     }
     /// The antigen and dose, for immunisation records.
     async fn immunisation(&self, ctx: &Context<'_>) -> Result<Option<Immunisation>> {
-        Ok(one(&data(ctx).loaders.immunisation_of_record, self.0.id)
-            .await?
-            .map(Immunisation))
+        Ok(one(&data(ctx)?.loaders.immunisation_of_record, self.0.id).await?.map(Immunisation))
     }
     async fn version(&self) -> i32 {
         self.0.version
@@ -177,7 +170,7 @@ impl ServiceRecord {
 
 /// The service record a detail belongs to.
 async fn record_of(ctx: &Context<'_>, id: Uuid) -> Result<Option<ServiceRecord>> {
-    Ok(one(&data(ctx).loaders.record, id).await?.map(ServiceRecord))
+    Ok(one(&data(ctx)?.loaders.record, id).await?.map(ServiceRecord))
 }
 
 pub struct GrowthMeasurement(pub growth_measurement::Model);
@@ -185,16 +178,15 @@ pub struct GrowthMeasurement(pub growth_measurement::Model);
 #[Object]
 impl GrowthMeasurement {
     /// The id of its service record.
-    async fn id(&self) -> Uuid {
-        self.0.service_record_id
+    /// The id of its service record (a pseudonym for de-identified callers).
+    async fn id(&self, ctx: &Context<'_>) -> Result<Uuid> {
+        shown_id(ctx, self.0.service_record_id)
     }
     async fn record(&self, ctx: &Context<'_>) -> Result<Option<ServiceRecord>> {
         record_of(ctx, self.0.service_record_id).await
     }
     async fn date(&self, ctx: &Context<'_>) -> Result<Option<NaiveDate>> {
-        Ok(one(&data(ctx).loaders.record, self.0.service_record_id)
-            .await?
-            .map(|r| r.service_date))
+        Ok(one(&data(ctx)?.loaders.record, self.0.service_record_id).await?.map(|r| r.service_date))
     }
     async fn weight_kg(&self) -> Option<f64> {
         self.0.weight_kg
@@ -203,12 +195,7 @@ impl GrowthMeasurement {
         self.0.length_height_cm
     }
     async fn position(&self) -> Result<Option<MeasurementPosition>> {
-        Ok(self
-            .0
-            .position
-            .as_deref()
-            .map(MeasurementPosition::from_db)
-            .transpose()?)
+        Ok(self.0.position.as_deref().map(MeasurementPosition::from_db).transpose()?)
     }
     async fn muac_mm(&self) -> Option<f64> {
         self.0.muac_mm
@@ -223,21 +210,18 @@ pub struct Immunisation(pub immunisation::Model);
 #[Object]
 impl Immunisation {
     /// The id of its service record.
-    async fn id(&self) -> Uuid {
-        self.0.service_record_id
+    /// The id of its service record (a pseudonym for de-identified callers).
+    async fn id(&self, ctx: &Context<'_>) -> Result<Uuid> {
+        shown_id(ctx, self.0.service_record_id)
     }
     async fn record(&self, ctx: &Context<'_>) -> Result<Option<ServiceRecord>> {
         record_of(ctx, self.0.service_record_id).await
     }
     async fn date(&self, ctx: &Context<'_>) -> Result<Option<NaiveDate>> {
-        Ok(one(&data(ctx).loaders.record, self.0.service_record_id)
-            .await?
-            .map(|r| r.service_date))
+        Ok(one(&data(ctx)?.loaders.record, self.0.service_record_id).await?.map(|r| r.service_date))
     }
     async fn antigen(&self, ctx: &Context<'_>) -> Result<Option<Antigen>> {
-        Ok(one(&data(ctx).loaders.antigen, self.0.antigen_id)
-            .await?
-            .map(Antigen))
+        Ok(one(&data(ctx)?.loaders.antigen, self.0.antigen_id).await?.map(Antigen))
     }
     async fn dose_number(&self) -> i32 {
         self.0.dose_number

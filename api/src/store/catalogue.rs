@@ -14,9 +14,7 @@ fn bound(value: Option<i32>, unit: &Option<String>) -> ApiResult<Option<AgeBound
     match (value, unit) {
         (Some(value), Some(unit)) => AgeUnit::parse(unit)
             .map(|unit| Some(AgeBound { value, unit }))
-            .ok_or_else(|| {
-                ApiError::Internal(anyhow::anyhow!("life_stage has unknown unit {unit}"))
-            }),
+            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("life_stage has unknown unit {unit}"))),
         _ => Ok(None),
     }
 }
@@ -29,19 +27,12 @@ pub fn stage_rule(m: &life_stage::Model) -> ApiResult<StageRule> {
             max: bound(m.max_age_value, &m.max_age_unit)?,
         },
     };
-    Ok(StageRule {
-        code: m.code.clone(),
-        sort_order: m.sort_order,
-        criterion,
-    })
+    Ok(StageRule { code: m.code.clone(), sort_order: m.sort_order, criterion })
 }
 
 impl Store {
     pub async fn life_stages(&self) -> ApiResult<LifeStageRules> {
-        let rows = life_stage::Entity::find()
-            .order_by_asc(life_stage::Column::SortOrder)
-            .all(self.db())
-            .await?;
+        let rows = life_stage::Entity::find().order_by_asc(life_stage::Column::SortOrder).all(self.db()).await?;
         rows.into_iter().map(|m| Ok((stage_rule(&m)?, m))).collect()
     }
 
@@ -62,11 +53,7 @@ impl Store {
         Ok(q.all(self.db()).await?)
     }
 
-    pub async fn service_type_by_code(
-        &self,
-        code: &str,
-        path: &str,
-    ) -> ApiResult<service_type::Model> {
+    pub async fn service_type_by_code(&self, code: &str, path: &str) -> ApiResult<service_type::Model> {
         service_type::Entity::find()
             .filter(service_type::Column::Code.eq(code))
             .filter(service_type::Column::Active.eq(true))
@@ -76,9 +63,6 @@ impl Store {
     }
 
     pub async fn antigens(&self) -> ApiResult<Vec<antigen::Model>> {
-        Ok(antigen::Entity::find()
-            .order_by_asc(antigen::Column::Code)
-            .all(self.db())
-            .await?)
+        Ok(antigen::Entity::find().order_by_asc(antigen::Column::Code).all(self.db()).await?)
     }
 }

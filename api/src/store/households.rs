@@ -1,8 +1,10 @@
 //! Households: reads in the caller's view scope, validated writes in its capture scope.
 
+use super::consent::NewConsent;
 use super::org_units::holds_households;
 use super::page::{self, Page, PageRequest};
 use super::{Store, today};
+use crate::access::Action;
 use crate::access::units_under;
 use crate::domain::validate;
 use crate::domain::vocab::{Dwelling, MigrantStatus};
@@ -11,7 +13,7 @@ use async_graphql::{InputObject, MaybeUndefined};
 use chrono::NaiveDate;
 use entity::household;
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
 use uuid::Uuid;
 
 #[derive(InputObject, Default)]
@@ -39,6 +41,8 @@ pub struct NewHousehold {
     pub migrant_status: MigrantStatus,
     /// Defaults to today.
     pub registered_on: Option<NaiveDate>,
+    /// The consent (or other legal basis) under which the household's data is recorded.
+    pub consent: NewConsent,
 }
 
 #[derive(InputObject)]
@@ -63,17 +67,11 @@ fn optional_text(p: &mut Problems, path: &str, v: Option<String>) -> Option<Stri
 }
 
 impl Store {
-    pub async fn households(
-        &self,
-        filter: HouseholdFilter,
-        req: &PageRequest,
-    ) -> ApiResult<Page<household::Model>> {
+    pub async fn households(&self, filter: HouseholdFilter, req: &PageRequest) -> ApiResult<Page<household::Model>> {
         let mut q = self.visible(household::Entity::find());
         if let Some(unit) = filter.org_unit_id {
             let unit = self.known_unit(unit, "filter.orgUnitId").await?;
-            q = q.filter(
-                Expr::col(household::Column::OrgUnitId).in_subquery(units_under(&unit.path)),
-            );
+            q = q.filter(Expr::col(household::Column::OrgUnitId).in_subquery(units_under(&unit.path)));
         }
         if let Some(d) = filter.dwelling {
             q = q.filter(household::Column::Dwelling.eq(d.as_str()));
@@ -88,38 +86,39 @@ impl Store {
     }
 
     pub async fn household(&self, id: Uuid) -> ApiResult<household::Model> {
-        self.visible_by_id::<household::Entity>(id, "household")
-            .await
+        self.visible_by_id::<household::Entity>(id, "household").await
+    }
+
+    /// A household looked up by id for a caller; never for de-identified callers.
+    pub async fn read_household(&self, id: Uuid) -> ApiResult<household::Model> {
+        if !self.identified() {
+            return Err(ApiError::not_found("household"));
+        }
+        self.household(id).await
     }
 
     /// The unit a household may be placed in by this caller.
     async fn household_unit(&self, id: Uuid, path: &str) -> ApiResult<entity::org_unit::Model> {
         let unit = self.known_unit(id, path).await?;
         if !holds_households(&unit) {
-            return Err(ApiError::invalid(
-                path,
-                "households are placed in a soum, district, bag or khoroo",
-            ));
+            return Err(ApiError::invalid(path, "households are placed in a soum, district, bag or khoroo"));
         }
         self.check_capture(&unit)?;
         Ok(unit)
     }
 
     pub async fn create_household(&self, input: NewHousehold) -> ApiResult<household::Model> {
+        self.authorize(Action::RegisterPeople)?;
         let mut p = Problems::default();
         let registered_on = input.registered_on.unwrap_or_else(today);
         validate::past_date(&mut p, "input.registeredOn", registered_on, today());
         let address = optional_text(&mut p, "input.address", input.address);
         let description = optional_text(&mut p, "input.description", input.description);
         p.into_result()?;
-        self.household_unit(input.org_unit_id, "input.orgUnitId")
-            .await?;
+        self.household_unit(input.org_unit_id, "input.orgUnitId").await?;
         let id = input.id.unwrap_or_else(Uuid::now_v7);
-        if household::Entity::find_by_id(id)
-            .one(self.db())
-            .await?
-            .is_some()
-        {
+        let consent = input.consent.row(id, self.principal().user_id, "input.consent")?;
+        if household::Entity::find_by_id(id).one(self.db()).await?.is_some() {
             return Err(ApiError::Conflict("a household with this id exists".into()));
         }
         let now = chrono::Utc::now();
@@ -136,10 +135,23 @@ impl Store {
             updated_at: Set(now),
             version: Set(1),
         };
-        Ok(row.insert(self.db()).await?)
+        let audit = self.auditor();
+        Ok(self
+            .db()
+            .transaction::<_, household::Model, ApiError>(|txn| {
+                Box::pin(async move {
+                    let saved = row.insert(txn).await?;
+                    let consent = consent.insert(txn).await?;
+                    audit.record(txn, "CREATE", "household", Some(saved.id), None, Some(&saved)).await?;
+                    audit.record(txn, "CREATE", "consent", Some(consent.id), None, Some(&consent)).await?;
+                    Ok(saved)
+                })
+            })
+            .await?)
     }
 
     pub async fn update_household(&self, input: HouseholdChanges) -> ApiResult<household::Model> {
+        self.authorize(Action::RegisterPeople)?;
         let current = self.household(input.id).await?;
         let current_unit = self.known_unit(current.org_unit_id, "input.id").await?;
         self.check_capture(&current_unit)?;
@@ -151,9 +163,7 @@ impl Store {
             row.registered_on = Set(d);
         }
         match input.address {
-            MaybeUndefined::Value(a) => {
-                row.address = Set(Some(validate::text(&mut p, "input.address", &a, 500)))
-            }
+            MaybeUndefined::Value(a) => row.address = Set(Some(validate::text(&mut p, "input.address", &a, 500))),
             MaybeUndefined::Null => row.address = Set(None),
             MaybeUndefined::Undefined => {}
         }
@@ -182,20 +192,20 @@ impl Store {
             }
             _ => None,
         };
-        self.save_versioned(current.id, row, current.version, moved_to)
-            .await
+        self.require_consent(self.db(), current.id).await?;
+        self.save_versioned(current, row, moved_to).await
     }
 
     /// Writes a household change only if nobody changed it since it was read, moving its
     /// members with it when its unit changed; all in one transaction.
     async fn save_versioned(
         &self,
-        id: Uuid,
+        before: household::Model,
         mut row: household::ActiveModel,
-        read_version: i32,
         moved_to: Option<Uuid>,
     ) -> ApiResult<household::Model> {
-        use sea_orm::TransactionTrait;
+        let (id, read_version) = (before.id, before.version);
+        let audit = self.auditor();
         row.version = Set(read_version + 1);
         row.updated_at = Set(chrono::Utc::now());
         let saved = self
@@ -209,9 +219,7 @@ impl Store {
                         .exec(txn)
                         .await?;
                     if res.rows_affected == 0 {
-                        return Err(ApiError::Conflict(
-                            "the household was changed by someone else; reload it".into(),
-                        ));
+                        return Err(ApiError::Conflict("the household was changed by someone else; reload it".into()));
                     }
                     if let Some(unit) = moved_to {
                         entity::person::Entity::update_many()
@@ -220,18 +228,15 @@ impl Store {
                                 entity::person::Column::Version,
                                 Expr::col(entity::person::Column::Version).add(1),
                             )
-                            .col_expr(
-                                entity::person::Column::UpdatedAt,
-                                Expr::value(chrono::Utc::now()),
-                            )
+                            .col_expr(entity::person::Column::UpdatedAt, Expr::value(chrono::Utc::now()))
                             .filter(entity::person::Column::HouseholdId.eq(id))
                             .exec(txn)
                             .await?;
                     }
-                    household::Entity::find_by_id(id)
-                        .one(txn)
-                        .await?
-                        .ok_or(ApiError::not_found("household"))
+                    let saved =
+                        household::Entity::find_by_id(id).one(txn).await?.ok_or(ApiError::not_found("household"))?;
+                    audit.record(txn, "UPDATE", "household", Some(id), Some(&before), Some(&saved)).await?;
+                    Ok(saved)
                 })
             })
             .await?;
@@ -242,9 +247,9 @@ impl Store {
 /// Optimistic concurrency: a client that says which version it edited must have edited the latest.
 pub(crate) fn check_version(expected: Option<i32>, stored: i32) -> ApiResult<()> {
     match expected {
-        Some(v) if v != stored => Err(ApiError::Conflict(format!(
-            "expected version {v}, but the stored version is {stored}"
-        ))),
+        Some(v) if v != stored => {
+            Err(ApiError::Conflict(format!("expected version {v}, but the stored version is {stored}")))
+        }
         _ => Ok(()),
     }
 }

@@ -1,25 +1,32 @@
 //! The data-access layer: the only code that reads or writes the database on behalf of a caller.
-//! Every read is filtered by the caller's view scope (`access::Scoped`), every write is validated
-//! and checked against the capture scope here, inside one transaction. Resolvers call this, never
-//! sea-orm directly.
+//! Every read is filtered by the caller's view scope (`access::Scoped`), every write is authorised
+//! (`access::Action`), validated, checked against the capture scope and consent, and audited in
+//! the same transaction. Resolvers call this, never sea-orm directly.
 
+mod audit;
 mod catalogue;
+mod consent;
 mod households;
 mod org_units;
 mod page;
 mod people;
 mod pregnancies;
 mod services;
+pub mod users;
 
+pub use audit::{AuditFilter, Auditor};
 pub use catalogue::LifeStageRules;
+pub use consent::NewConsent;
 pub use households::{HouseholdChanges, HouseholdFilter, NewHousehold};
 pub use org_units::OrgUnitFilter;
-pub use page::{MAX_PAGE_SIZE, Page, PageRequest, TotalCount, encode_cursor as page_cursor};
+pub use page::{MAX_PAGE_SIZE, Page, PageRequest, TotalCount};
 pub use people::{NewPerson, PersonChanges, PersonFilter};
 pub use pregnancies::{NewPregnancy, PregnancyOutcomeInput};
 pub use services::{NewGrowthMeasurement, NewImmunisation, NewServiceRecord};
+pub use users::{NewUser, Session, UserChanges};
 
-use crate::access::{Principal, Scoped};
+use crate::access::{Action, Principal, Scoped};
+use crate::auth::Keys;
 use crate::error::{ApiError, ApiResult};
 use sea_orm::{ColumnTrait, DatabaseConnection, ModelTrait, PrimaryKeyTrait, QueryFilter, Select};
 use std::sync::Arc;
@@ -30,14 +37,12 @@ use uuid::Uuid;
 pub struct Store {
     db: DatabaseConnection,
     principal: Arc<Principal>,
+    keys: Arc<Keys>,
 }
 
 impl Store {
-    pub fn new(db: DatabaseConnection, principal: Principal) -> Self {
-        Self {
-            db,
-            principal: Arc::new(principal),
-        }
+    pub fn new(db: DatabaseConnection, principal: Principal, keys: Arc<Keys>) -> Self {
+        Self { db, principal: Arc::new(principal), keys }
     }
 
     pub fn principal(&self) -> &Principal {
@@ -46,6 +51,45 @@ impl Store {
 
     pub(crate) fn db(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    pub(crate) fn keys(&self) -> &Keys {
+        &self.keys
+    }
+
+    /// Refuses an action the caller's roles do not allow.
+    pub(crate) fn authorize(&self, action: Action) -> ApiResult<()> {
+        if !self.principal.is_authenticated() {
+            Err(ApiError::Unauthenticated)
+        } else if self.principal.may(action) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden)
+        }
+    }
+
+    /// The audit writer for this caller.
+    pub(crate) fn auditor(&self) -> Auditor {
+        Auditor::new(&self.principal)
+    }
+
+    /// Whether the caller sees who people are (everyone but analysts).
+    pub fn identified(&self) -> bool {
+        !self.principal.deidentified
+    }
+
+    /// The id a caller is shown: the id itself, or its stable pseudonym for de-identified callers.
+    pub fn public_id(&self, id: Uuid) -> Uuid {
+        if self.principal.deidentified { self.keys.pseudonym(id) } else { id }
+    }
+
+    /// A page request with its cursor opened with this service's key.
+    pub fn page_request(&self, first: Option<i32>, after: Option<String>) -> ApiResult<PageRequest> {
+        PageRequest::new(first, after, &self.keys)
+    }
+
+    pub fn cursor(&self, id: Uuid) -> String {
+        page::encode_cursor(&self.keys, id)
     }
 
     /// `select` restricted to the caller's view scope.
@@ -58,35 +102,21 @@ impl Store {
 
     /// Rows of `E` whose `column` is one of `keys`, in the caller's view scope: what the
     /// GraphQL DataLoaders batch nested relations into.
-    pub async fn visible_where_in<E: Scoped>(
-        &self,
-        column: E::Column,
-        keys: &[Uuid],
-    ) -> ApiResult<Vec<E::Model>>
+    pub async fn visible_where_in<E: Scoped>(&self, column: E::Column, keys: &[Uuid]) -> ApiResult<Vec<E::Model>>
     where
         E::Model: Send + Sync,
     {
-        Ok(self
-            .visible(E::find().filter(column.is_in(keys.iter().copied())))
-            .all(&self.db)
-            .await?)
+        Ok(self.visible(E::find().filter(column.is_in(keys.iter().copied()))).all(&self.db).await?)
     }
 
     /// One visible row by id; out-of-scope rows answer NOT_FOUND, as if they did not exist.
-    pub(crate) async fn visible_by_id<E>(
-        &self,
-        id: Uuid,
-        entity: &'static str,
-    ) -> ApiResult<E::Model>
+    pub(crate) async fn visible_by_id<E>(&self, id: Uuid, entity: &'static str) -> ApiResult<E::Model>
     where
         E: Scoped,
         E::Model: ModelTrait<Entity = E> + Send + Sync,
         <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<Uuid>,
     {
-        self.visible(E::find_by_id(id))
-            .one(&self.db)
-            .await?
-            .ok_or(ApiError::not_found(entity))
+        self.visible(E::find_by_id(id)).one(&self.db).await?.ok_or(ApiError::not_found(entity))
     }
 
     /// Whether the database answers (readiness).

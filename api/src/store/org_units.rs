@@ -21,17 +21,10 @@ impl Store {
     }
 
     pub async fn org_unit_by_code(&self, code: &str) -> ApiResult<Option<org_unit::Model>> {
-        Ok(org_unit::Entity::find()
-            .filter(org_unit::Column::Code.eq(code))
-            .one(self.db())
-            .await?)
+        Ok(org_unit::Entity::find().filter(org_unit::Column::Code.eq(code)).one(self.db()).await?)
     }
 
-    pub async fn org_units(
-        &self,
-        filter: OrgUnitFilter,
-        req: &PageRequest,
-    ) -> ApiResult<Page<org_unit::Model>> {
+    pub async fn org_units(&self, filter: OrgUnitFilter, req: &PageRequest) -> ApiResult<Page<org_unit::Model>> {
         let mut q = org_unit::Entity::find();
         if let Some(p) = filter.parent_id {
             q = q.filter(org_unit::Column::ParentId.eq(p));
@@ -43,10 +36,7 @@ impl Store {
     }
 
     pub async fn org_units_by_ids(&self, ids: &[Uuid]) -> ApiResult<Vec<org_unit::Model>> {
-        Ok(org_unit::Entity::find()
-            .filter(org_unit::Column::Id.is_in(ids.iter().copied()))
-            .all(self.db())
-            .await?)
+        Ok(org_unit::Entity::find().filter(org_unit::Column::Id.is_in(ids.iter().copied())).all(self.db()).await?)
     }
 
     pub async fn org_unit_children(&self, parents: &[Uuid]) -> ApiResult<Vec<org_unit::Model>> {
@@ -59,16 +49,11 @@ impl Store {
 
     /// The unit named by a filter or an input field; unknown ids are a VALIDATION error at `path`.
     pub(crate) async fn known_unit(&self, id: Uuid, path: &str) -> ApiResult<org_unit::Model> {
-        self.org_unit(id)
-            .await?
-            .ok_or_else(|| ApiError::invalid(path, "unknown org unit"))
+        self.org_unit(id).await?.ok_or_else(|| ApiError::invalid(path, "unknown org unit"))
     }
 
     pub async fn org_unit_groups(&self) -> ApiResult<Vec<org_unit_group::Model>> {
-        Ok(org_unit_group::Entity::find()
-            .order_by_asc(org_unit_group::Column::Code)
-            .all(self.db())
-            .await?)
+        Ok(org_unit_group::Entity::find().order_by_asc(org_unit_group::Column::Code).all(self.db()).await?)
     }
 
     /// Member unit ids of the given groups, as (group, unit) pairs.
@@ -85,20 +70,13 @@ impl Store {
 
     /// Refuses a write placed outside the caller's capture scope.
     pub(crate) fn check_capture(&self, unit: &org_unit::Model) -> ApiResult<()> {
-        if self.principal().capture.covers_path(&unit.path) {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden)
-        }
+        if self.principal().capture.covers_path(&unit.path) { Ok(()) } else { Err(ApiError::Forbidden) }
     }
 }
 
 /// Households and people live in the lower levels of the tree.
 pub fn holds_households(unit: &org_unit::Model) -> bool {
     OrgUnitLevel::parse(&unit.level).is_some_and(|l| {
-        matches!(
-            l,
-            OrgUnitLevel::Soum | OrgUnitLevel::District | OrgUnitLevel::Bag | OrgUnitLevel::Khoroo
-        )
+        matches!(l, OrgUnitLevel::Soum | OrgUnitLevel::District | OrgUnitLevel::Bag | OrgUnitLevel::Khoroo)
     })
 }

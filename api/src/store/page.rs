@@ -1,11 +1,11 @@
 //! The one pagination helper: keyset pages ordered by id, with opaque cursors.
 
+use crate::auth::Keys;
 use crate::error::{ApiError, ApiResult};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select,
+    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
 };
 use std::future::Future;
 use std::pin::Pin;
@@ -22,32 +22,29 @@ pub struct PageRequest {
 }
 
 impl PageRequest {
-    /// Validates `first` (0..=MAX_PAGE_SIZE) and decodes the `after` cursor.
-    pub fn new(first: Option<i32>, after: Option<String>) -> ApiResult<Self> {
+    /// Validates `first` (0..=MAX_PAGE_SIZE) and opens the `after` cursor.
+    pub fn new(first: Option<i32>, after: Option<String>, keys: &Keys) -> ApiResult<Self> {
         let first = match first {
             None => DEFAULT_PAGE_SIZE,
             Some(n) if (0..=MAX_PAGE_SIZE as i32).contains(&n) => n as usize,
-            Some(_) => {
-                return Err(ApiError::invalid(
-                    "first",
-                    format!("must be between 0 and {MAX_PAGE_SIZE}"),
-                ));
-            }
+            Some(_) => return Err(ApiError::invalid("first", format!("must be between 0 and {MAX_PAGE_SIZE}"))),
         };
-        let after = after.map(|c| decode_cursor(&c)).transpose()?;
+        let after = after.map(|c| decode_cursor(keys, &c)).transpose()?;
         Ok(Self { first, after })
     }
 }
 
-pub fn encode_cursor(id: Uuid) -> String {
-    URL_SAFE_NO_PAD.encode(id.as_bytes())
+/// Cursors are the row id encrypted with the service's key: opaque, and no id leaks through them.
+pub fn encode_cursor(keys: &Keys, id: Uuid) -> String {
+    URL_SAFE_NO_PAD.encode(keys.seal(id))
 }
 
-pub fn decode_cursor(cursor: &str) -> ApiResult<Uuid> {
+pub fn decode_cursor(keys: &Keys, cursor: &str) -> ApiResult<Uuid> {
     URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()
-        .and_then(|b| Uuid::from_slice(&b).ok())
+        .and_then(|b| <[u8; 16]>::try_from(b.as_slice()).ok())
+        .map(|b| keys.open(b))
         .ok_or_else(|| ApiError::invalid("after", "is not a cursor this service gave out"))
 }
 
@@ -106,10 +103,5 @@ where
     let mut items = q.limit(req.first as u64 + 1).all(db).await?;
     let has_next = items.len() > req.first;
     items.truncate(req.first);
-    Ok(Page {
-        items,
-        has_previous: req.after.is_some(),
-        has_next,
-        total,
-    })
+    Ok(Page { items, has_previous: req.after.is_some(), has_next, total })
 }

@@ -4,15 +4,16 @@ use super::households::check_version;
 use super::org_units::holds_households;
 use super::page::{self, Page, PageRequest};
 use super::{Store, today};
+use crate::access::Action;
 use crate::access::units_under;
 use crate::domain::vocab::{Disability, RelationToHead, Sex};
 use crate::domain::{names, validate};
 use crate::error::{ApiError, ApiResult, Problems};
 use async_graphql::{InputObject, MaybeUndefined};
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use entity::{person, pregnancy};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query};
-use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, Set, TransactionTrait};
 use uuid::Uuid;
 
 #[derive(InputObject, Default)]
@@ -84,19 +85,16 @@ pub struct PersonChanges {
 
 /// Escapes LIKE wildcards so a name search matches the letters typed, nothing more.
 fn like_contains(term: &str) -> LikeExpr {
-    let escaped = term
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
+    let escaped = term.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
     LikeExpr::new(format!("%{escaped}%")).escape('\\')
 }
 
 impl Store {
-    pub async fn people(
-        &self,
-        filter: PersonFilter,
-        req: &PageRequest,
-    ) -> ApiResult<Page<person::Model>> {
+    pub async fn people(&self, filter: PersonFilter, req: &PageRequest) -> ApiResult<Page<person::Model>> {
+        if !self.identified() && (filter.name.is_some() || filter.household_id.is_some()) {
+            // Searching by name or household would single people out of de-identified data.
+            return Err(ApiError::Forbidden);
+        }
         let mut q = self.visible(person::Entity::find());
         if let Some(unit) = filter.org_unit_id {
             let unit = self.known_unit(unit, "filter.orgUnitId").await?;
@@ -138,19 +136,17 @@ impl Store {
     /// People in a life stage on `as_of`, as SQL: a birth-date range, or an open pregnancy.
     async fn life_stage_condition(&self, code: &str, as_of: NaiveDate) -> ApiResult<Condition> {
         let stages = self.life_stages().await?;
-        let (rule, _) = stages.iter().find(|(r, _)| r.code == code).ok_or_else(|| {
-            ApiError::invalid("filter.lifeStage", format!("unknown life stage {code:?}"))
-        })?;
+        let (rule, _) = stages
+            .iter()
+            .find(|(r, _)| r.code == code)
+            .ok_or_else(|| ApiError::invalid("filter.lifeStage", format!("unknown life stage {code:?}")))?;
         if let Some((earliest, latest)) = rule.birth_date_range(as_of) {
             // An open pregnancy comes first, so a pregnant adolescent is in PREGNANCY, not ADOLESCENCE.
             return Ok(Condition::all()
                 .add(person::Column::BirthDate.between(earliest, latest))
-                .add(
-                    Expr::col(person::Column::Id).not_in_subquery(open_pregnancy_mothers(as_of)),
-                ));
+                .add(Expr::col(person::Column::Id).not_in_subquery(open_pregnancy_mothers(as_of))));
         }
-        Ok(Condition::all()
-            .add(Expr::col(person::Column::Id).in_subquery(open_pregnancy_mothers(as_of))))
+        Ok(Condition::all().add(Expr::col(person::Column::Id).in_subquery(open_pregnancy_mothers(as_of))))
     }
 
     pub async fn person(&self, id: Uuid) -> ApiResult<person::Model> {
@@ -158,17 +154,11 @@ impl Store {
     }
 
     /// The unit a person without a household is registered in, checked for capture scope.
-    async fn person_unit(
-        &self,
-        household_id: Option<Uuid>,
-        org_unit_id: Option<Uuid>,
-    ) -> ApiResult<Uuid> {
+    async fn person_unit(&self, household_id: Option<Uuid>, org_unit_id: Option<Uuid>) -> ApiResult<Uuid> {
         let unit_id = match (household_id, org_unit_id) {
             (Some(h), given) => {
-                let household = self
-                    .household(h)
-                    .await
-                    .map_err(|_| ApiError::invalid("input.householdId", "unknown household"))?;
+                let household =
+                    self.household(h).await.map_err(|_| ApiError::invalid("input.householdId", "unknown household"))?;
                 if given.is_some_and(|u| u != household.org_unit_id) {
                     return Err(ApiError::invalid(
                         "input.orgUnitId",
@@ -179,75 +169,63 @@ impl Store {
             }
             (None, Some(u)) => u,
             (None, None) => {
-                return Err(ApiError::invalid(
-                    "input.householdId",
-                    "a household or an org unit is required",
-                ));
+                return Err(ApiError::invalid("input.householdId", "a household or an org unit is required"));
             }
         };
         let unit = self.known_unit(unit_id, "input.orgUnitId").await?;
         if !holds_households(&unit) {
-            return Err(ApiError::invalid(
-                "input.orgUnitId",
-                "people are placed in a soum, district, bag or khoroo",
-            ));
+            return Err(ApiError::invalid("input.orgUnitId", "people are placed in a soum, district, bag or khoroo"));
         }
         self.check_capture(&unit)?;
         Ok(unit_id)
     }
 
-    async fn check_registry_number_free(
-        &self,
-        number: &str,
-        except: Option<Uuid>,
-    ) -> ApiResult<()> {
+    async fn check_registry_number_free(&self, number: &str, except: Option<Uuid>) -> ApiResult<()> {
         let mut q = person::Entity::find().filter(person::Column::RegistryNumber.eq(number));
         if let Some(id) = except {
             q = q.filter(person::Column::Id.ne(id));
         }
         if q.one(self.db()).await?.is_some() {
-            return Err(ApiError::Conflict(
-                "another person has this registry number".into(),
-            ));
+            return Err(ApiError::Conflict("another person has this registry number".into()));
         }
         Ok(())
     }
 
+    /// A person looked up by id for a caller: audited, and never for de-identified callers (an id
+    /// from elsewhere must not lead to a record).
+    pub async fn read_person(&self, id: Uuid) -> ApiResult<person::Model> {
+        if !self.identified() {
+            return Err(ApiError::not_found("person"));
+        }
+        let found = self.person(id).await?;
+        self.auditor().note(self.db(), "READ", "person", Some(id), None, None).await?;
+        Ok(found)
+    }
+
     pub async fn register_person(&self, input: NewPerson) -> ApiResult<person::Model> {
+        self.authorize(Action::RegisterPeople)?;
         let today = today();
         let mut p = Problems::default();
         let given = validate::text(&mut p, "input.givenName", &input.given_name, 100);
         let family = validate::text(&mut p, "input.familyName", &input.family_name, 100);
         validate::past_date(&mut p, "input.birthDate", input.birth_date, today);
-        let registry = input
-            .registry_number
-            .as_deref()
-            .map(|r| validate::registry_number(&mut p, "input.registryNumber", r));
-        let phone = input
-            .phone
-            .as_deref()
-            .map(|t| validate::phone(&mut p, "input.phone", t));
+        let registry =
+            input.registry_number.as_deref().map(|r| validate::registry_number(&mut p, "input.registryNumber", r));
+        let phone = input.phone.as_deref().map(|t| validate::phone(&mut p, "input.phone", t));
         if let Some(death) = input.date_of_death {
             validate::past_date(&mut p, "input.dateOfDeath", death, today);
-            p.check(
-                death >= input.birth_date,
-                "input.dateOfDeath",
-                "must not be before the birth date",
-            );
+            p.check(death >= input.birth_date, "input.dateOfDeath", "must not be before the birth date");
         }
         p.into_result()?;
-        let unit = self
-            .person_unit(input.household_id, input.org_unit_id)
-            .await?;
+        let unit = self.person_unit(input.household_id, input.org_unit_id).await?;
+        if let Some(h) = input.household_id {
+            self.require_consent(self.db(), h).await?;
+        }
         if let Some(r) = &registry {
             self.check_registry_number_free(r, None).await?;
         }
         let id = input.id.unwrap_or_else(Uuid::now_v7);
-        if person::Entity::find_by_id(id)
-            .one(self.db())
-            .await?
-            .is_some()
-        {
+        if person::Entity::find_by_id(id).one(self.db()).await?.is_some() {
             return Err(ApiError::Conflict("a person with this id exists".into()));
         }
         let now = chrono::Utc::now();
@@ -270,10 +248,21 @@ impl Store {
             updated_at: Set(now),
             version: Set(1),
         };
-        Ok(row.insert(self.db()).await?)
+        let audit = self.auditor();
+        Ok(self
+            .db()
+            .transaction::<_, person::Model, ApiError>(|txn| {
+                Box::pin(async move {
+                    let saved = row.insert(txn).await?;
+                    audit.record(txn, "CREATE", "person", Some(saved.id), None, Some(&saved)).await?;
+                    Ok(saved)
+                })
+            })
+            .await?)
     }
 
     pub async fn update_person(&self, input: PersonChanges) -> ApiResult<person::Model> {
+        self.authorize(Action::RegisterPeople)?;
         let current = self.person(input.id).await?;
         let unit = self.known_unit(current.org_unit_id, "input.id").await?;
         self.check_capture(&unit)?;
@@ -281,12 +270,8 @@ impl Store {
         let today = today();
         let mut p = Problems::default();
         let mut row: person::ActiveModel = current.clone().into();
-        let given = input
-            .given_name
-            .map(|g| validate::text(&mut p, "input.givenName", &g, 100));
-        let family = input
-            .family_name
-            .map(|f| validate::text(&mut p, "input.familyName", &f, 100));
+        let given = input.given_name.map(|g| validate::text(&mut p, "input.givenName", &g, 100));
+        let family = input.family_name.map(|f| validate::text(&mut p, "input.familyName", &f, 100));
         if given.is_some() || family.is_some() {
             let g = given.unwrap_or(current.given_name.clone());
             let f = family.unwrap_or(current.family_name.clone());
@@ -321,9 +306,7 @@ impl Store {
             MaybeUndefined::Undefined => {}
         }
         match input.phone {
-            MaybeUndefined::Value(t) => {
-                row.phone = Set(Some(validate::phone(&mut p, "input.phone", &t)))
-            }
+            MaybeUndefined::Value(t) => row.phone = Set(Some(validate::phone(&mut p, "input.phone", &t))),
             MaybeUndefined::Null => row.phone = Set(None),
             MaybeUndefined::Undefined => {}
         }
@@ -348,10 +331,7 @@ impl Store {
             p.add("input.dateOfDeath", "must not be before the birth date");
         }
         p.into_result()?;
-        if let Some(h) = input
-            .household_id
-            .filter(|h| Some(*h) != current.household_id)
-        {
+        if let Some(h) = input.household_id.filter(|h| Some(*h) != current.household_id) {
             let unit = self.person_unit(Some(h), None).await?;
             row.household_id = Set(Some(h));
             row.org_unit_id = Set(unit);
@@ -359,20 +339,68 @@ impl Store {
         if let Some(r) = &new_registry {
             self.check_registry_number_free(r, Some(current.id)).await?;
         }
+        for h in [current.household_id, input.household_id].into_iter().flatten() {
+            self.require_consent(self.db(), h).await?;
+        }
+        self.save_person(current, row, "UPDATE", None).await
+    }
+
+    /// Writes a change only if nobody changed the person since it was read; audited.
+    async fn save_person(
+        &self,
+        current: person::Model,
+        mut row: person::ActiveModel,
+        action: &'static str,
+        detail: Option<String>,
+    ) -> ApiResult<person::Model> {
         row.version = Set(current.version + 1);
         row.updated_at = Set(chrono::Utc::now());
-        let res = person::Entity::update_many()
-            .set(row)
-            .filter(person::Column::Id.eq(current.id))
-            .filter(person::Column::Version.eq(current.version))
-            .exec(self.db())
-            .await?;
-        if res.rows_affected == 0 {
-            return Err(ApiError::Conflict(
-                "the person was changed by someone else; reload them".into(),
-            ));
-        }
-        self.person(current.id).await
+        let audit = self.auditor();
+        Ok(self
+            .db()
+            .transaction::<_, person::Model, ApiError>(|txn| {
+                Box::pin(async move {
+                    let res = person::Entity::update_many()
+                        .set(row)
+                        .filter(person::Column::Id.eq(current.id))
+                        .filter(person::Column::Version.eq(current.version))
+                        .exec(txn)
+                        .await?;
+                    if res.rows_affected == 0 {
+                        return Err(ApiError::Conflict("the person was changed by someone else; reload them".into()));
+                    }
+                    let saved =
+                        person::Entity::find_by_id(current.id).one(txn).await?.ok_or(ApiError::not_found("person"))?;
+                    audit.record(txn, action, "person", Some(saved.id), Some(&current), Some(&saved)).await?;
+                    if detail.is_some() {
+                        audit.note(txn, action, "person", Some(saved.id), None, detail).await?;
+                    }
+                    Ok(saved)
+                })
+            })
+            .await?)
+    }
+
+    /// Pseudonymises a person irreversibly: names, registry number, phone and disability are
+    /// removed and the birth date coarsened to the month, while their service records stay, so
+    /// every count and indicator still adds up. For administrators, with a reason.
+    pub async fn erase_person(&self, id: Uuid, reason: String) -> ApiResult<person::Model> {
+        self.authorize(Action::Administer)?;
+        let mut p = Problems::default();
+        let reason = validate::text(&mut p, "reason", &reason, 500);
+        p.into_result()?;
+        let current = self.person(id).await?;
+        let mut row: person::ActiveModel = current.clone().into();
+        row.given_name = Set(names::ERASED.into());
+        row.family_name = Set(names::ERASED.into());
+        row.search_name = Set(String::new());
+        row.registry_number = Set(None);
+        row.phone = Set(None);
+        row.disability = Set(None);
+        row.relation_to_head = Set(None);
+        row.birth_date = Set(current.birth_date.with_day(1).unwrap_or(current.birth_date));
+        row.birth_date_estimated = Set(true);
+        self.save_person(current, row, "ERASE", Some(reason)).await
     }
 }
 
@@ -383,9 +411,7 @@ pub(crate) fn open_pregnancy_mothers(on: NaiveDate) -> sea_orm::sea_query::Selec
         .from(pregnancy::Entity)
         .and_where(Expr::col(pregnancy::Column::RegisteredOn).lte(on))
         .cond_where(
-            Condition::any()
-                .add(pregnancy::Column::OutcomeDate.is_null())
-                .add(pregnancy::Column::OutcomeDate.gt(on)),
+            Condition::any().add(pregnancy::Column::OutcomeDate.is_null()).add(pregnancy::Column::OutcomeDate.gt(on)),
         )
         .to_owned()
 }

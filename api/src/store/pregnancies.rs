@@ -2,16 +2,14 @@
 
 use super::households::check_version;
 use super::{Store, today};
+use crate::access::Action;
 use crate::domain::vocab::{BirthAttendant, DeliveryPlace, PregnancyOutcome, Sex};
 use crate::domain::{age, validate};
 use crate::error::{ApiError, ApiResult, Problems};
 use async_graphql::InputObject;
 use chrono::{Days, NaiveDate};
 use entity::{person, pregnancy, pregnancy_child};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
 use uuid::Uuid;
 
 /// Naegele's rule: delivery is expected 280 days after the last menstrual period.
@@ -48,8 +46,7 @@ pub struct PregnancyOutcomeInput {
 
 impl Store {
     pub async fn pregnancy(&self, id: Uuid) -> ApiResult<pregnancy::Model> {
-        self.visible_by_id::<pregnancy::Entity>(id, "pregnancy")
-            .await
+        self.visible_by_id::<pregnancy::Entity>(id, "pregnancy").await
     }
 
     /// The mother's pregnancies, newest first.
@@ -62,16 +59,14 @@ impl Store {
     }
 
     pub async fn register_pregnancy(&self, input: NewPregnancy) -> ApiResult<pregnancy::Model> {
+        self.authorize(Action::RegisterPeople)?;
         let today = today();
         let registered_on = input.registered_on.unwrap_or(today);
         let mut p = Problems::default();
         validate::past_date(&mut p, "input.registeredOn", registered_on, today);
         let edd = match (input.last_menstrual_period, input.expected_delivery_date) {
             (None, None) => {
-                p.add(
-                    "input.lastMenstrualPeriod",
-                    "give the last menstrual period or the expected delivery date",
-                );
+                p.add("input.lastMenstrualPeriod", "give the last menstrual period or the expected delivery date");
                 registered_on
             }
             (lmp, Some(edd)) => {
@@ -87,11 +82,7 @@ impl Store {
             (Some(lmp), None) => lmp + Days::new(GESTATION_DAYS),
         };
         let lmp = edd - Days::new(GESTATION_DAYS);
-        p.check(
-            lmp <= registered_on,
-            "input.lastMenstrualPeriod",
-            "must be on or before the registration date",
-        );
+        p.check(lmp <= registered_on, "input.lastMenstrualPeriod", "must be on or before the registration date");
         p.check(
             (registered_on - lmp).num_days() <= MAX_GESTATION_DAYS,
             "input.lastMenstrualPeriod",
@@ -99,31 +90,22 @@ impl Store {
         );
         p.into_result()?;
 
-        let mother = self
-            .person(input.mother_id)
-            .await
-            .map_err(|_| ApiError::invalid("input.motherId", "unknown person"))?;
+        let mother =
+            self.person(input.mother_id).await.map_err(|_| ApiError::invalid("input.motherId", "unknown person"))?;
         let mut p = Problems::default();
-        p.check(
-            mother.sex == Sex::Female.as_str(),
-            "input.motherId",
-            "must be a woman",
-        );
+        p.check(mother.sex == Sex::Female.as_str(), "input.motherId", "must be a woman");
         let years = age::years(mother.birth_date, registered_on);
-        p.check(
-            (10..=55).contains(&years),
-            "input.motherId",
-            "must be 10 to 55 years old at registration",
-        );
+        p.check((10..=55).contains(&years), "input.motherId", "must be 10 to 55 years old at registration");
         p.check(
             mother.date_of_death.is_none_or(|d| d >= registered_on),
             "input.motherId",
             "is recorded as dead before registration",
         );
         p.into_result()?;
-        let unit = self
-            .known_unit(mother.org_unit_id, "input.motherId")
-            .await?;
+        let unit = self.known_unit(mother.org_unit_id, "input.motherId").await?;
+        if let Some(h) = mother.household_id {
+            self.require_consent(self.db(), h).await?;
+        }
         self.check_capture(&unit)?;
         let open = pregnancy::Entity::find()
             .filter(pregnancy::Column::MotherId.eq(mother.id))
@@ -131,9 +113,7 @@ impl Store {
             .one(self.db())
             .await?;
         if open.is_some() {
-            return Err(ApiError::Conflict(
-                "the woman already has an open pregnancy; record its outcome first".into(),
-            ));
+            return Err(ApiError::Conflict("the woman already has an open pregnancy; record its outcome first".into()));
         }
         let id = input.id.unwrap_or_else(Uuid::now_v7);
         let now = chrono::Utc::now();
@@ -152,47 +132,40 @@ impl Store {
             updated_at: Set(now),
             version: Set(1),
         };
-        Ok(row.insert(self.db()).await?)
+        let audit = self.auditor();
+        Ok(self
+            .db()
+            .transaction::<_, pregnancy::Model, ApiError>(|txn| {
+                Box::pin(async move {
+                    let saved = row.insert(txn).await?;
+                    audit.record(txn, "CREATE", "pregnancy", Some(saved.id), None, Some(&saved)).await?;
+                    Ok(saved)
+                })
+            })
+            .await?)
     }
 
-    pub async fn record_pregnancy_outcome(
-        &self,
-        input: PregnancyOutcomeInput,
-    ) -> ApiResult<pregnancy::Model> {
+    pub async fn record_pregnancy_outcome(&self, input: PregnancyOutcomeInput) -> ApiResult<pregnancy::Model> {
+        self.authorize(Action::RegisterPeople)?;
         let current = self.pregnancy(input.pregnancy_id).await?;
-        let unit = self
-            .known_unit(current.org_unit_id, "input.pregnancyId")
-            .await?;
+        let mother = self.person(current.mother_id).await?;
+        if let Some(h) = mother.household_id {
+            self.require_consent(self.db(), h).await?;
+        }
+        let unit = self.known_unit(current.org_unit_id, "input.pregnancyId").await?;
         self.check_capture(&unit)?;
         check_version(input.expected_version, current.version)?;
         if current.outcome.is_some() {
-            return Err(ApiError::Conflict(
-                "the outcome of this pregnancy is already recorded".into(),
-            ));
+            return Err(ApiError::Conflict("the outcome of this pregnancy is already recorded".into()));
         }
         let mut p = Problems::default();
         validate::past_date(&mut p, "input.outcomeDate", input.outcome_date, today());
         let lmp = current.expected_delivery_date - Days::new(GESTATION_DAYS);
-        p.check(
-            input.outcome_date >= lmp,
-            "input.outcomeDate",
-            "must be after the last menstrual period",
-        );
-        let birth = matches!(
-            input.outcome,
-            PregnancyOutcome::LiveBirth | PregnancyOutcome::Stillbirth
-        );
+        p.check(input.outcome_date >= lmp, "input.outcomeDate", "must be after the last menstrual period");
+        let birth = matches!(input.outcome, PregnancyOutcome::LiveBirth | PregnancyOutcome::Stillbirth);
         if birth {
-            p.check(
-                input.delivery_place.is_some(),
-                "input.deliveryPlace",
-                "is required for a birth",
-            );
-            p.check(
-                input.attendant.is_some(),
-                "input.attendant",
-                "is required for a birth",
-            );
+            p.check(input.delivery_place.is_some(), "input.deliveryPlace", "is required for a birth");
+            p.check(input.attendant.is_some(), "input.attendant", "is required for a birth");
         }
         if input.outcome != PregnancyOutcome::LiveBirth && !input.child_ids.is_empty() {
             p.add("input.childIds", "only a live birth has children");
@@ -214,12 +187,12 @@ impl Store {
             .one(self.db())
             .await?;
         if linked.is_some() {
-            return Err(ApiError::Conflict(
-                "a child is already linked to another pregnancy".into(),
-            ));
+            return Err(ApiError::Conflict("a child is already linked to another pregnancy".into()));
         }
         let id = current.id;
         let version = current.version;
+        let before = current.clone();
+        let audit = self.auditor();
         let mut row: pregnancy::ActiveModel = current.into();
         row.outcome = Set(Some(input.outcome.as_str().into()));
         row.outcome_date = Set(Some(input.outcome_date));
@@ -239,32 +212,24 @@ impl Store {
                         .exec(txn)
                         .await?;
                     if res.rows_affected == 0 {
-                        return Err(ApiError::Conflict(
-                            "the pregnancy was changed by someone else; reload it".into(),
-                        ));
+                        return Err(ApiError::Conflict("the pregnancy was changed by someone else; reload it".into()));
                     }
                     for child in children {
-                        pregnancy_child::ActiveModel {
-                            pregnancy_id: Set(id),
-                            child_id: Set(child),
-                        }
-                        .insert(txn)
-                        .await?;
+                        pregnancy_child::ActiveModel { pregnancy_id: Set(id), child_id: Set(child) }
+                            .insert(txn)
+                            .await?;
                     }
-                    pregnancy::Entity::find_by_id(id)
-                        .one(txn)
-                        .await?
-                        .ok_or(ApiError::not_found("pregnancy"))
+                    let saved =
+                        pregnancy::Entity::find_by_id(id).one(txn).await?.ok_or(ApiError::not_found("pregnancy"))?;
+                    audit.record(txn, "UPDATE", "pregnancy", Some(id), Some(&before), Some(&saved)).await?;
+                    Ok(saved)
                 })
             })
             .await?)
     }
 
     /// (pregnancy, child) links of the given pregnancies.
-    pub async fn children_of_pregnancies(
-        &self,
-        ids: &[Uuid],
-    ) -> ApiResult<Vec<pregnancy_child::Model>> {
+    pub async fn children_of_pregnancies(&self, ids: &[Uuid]) -> ApiResult<Vec<pregnancy_child::Model>> {
         Ok(pregnancy_child::Entity::find()
             .filter(pregnancy_child::Column::PregnancyId.is_in(ids.iter().copied()))
             .all(self.db())
@@ -293,16 +258,8 @@ impl Store {
             )
             .all(self.db())
             .await?;
-        let open = all
-            .iter()
-            .find(|p| p.outcome_date.is_none_or(|d| d > on))
-            .cloned();
-        let since = all
-            .iter()
-            .filter_map(|p| p.outcome_date)
-            .filter(|d| *d <= on)
-            .map(|d| (on - d).num_days())
-            .min();
+        let open = all.iter().find(|p| p.outcome_date.is_none_or(|d| d > on)).cloned();
+        let since = all.iter().filter_map(|p| p.outcome_date).filter(|d| *d <= on).map(|d| (on - d).num_days()).min();
         Ok((open, since))
     }
 }

@@ -1,7 +1,9 @@
 //! Service records along the life-cycle chain, with their typed details (growth measurements,
 //! immunisations). Every record is checked against its service type's target group and ages.
 
+use super::audit::diff;
 use super::{Store, today};
+use crate::access::Action;
 use crate::domain::eligibility::{self, Eligibility, Recipient};
 use crate::domain::validate;
 use crate::domain::vocab::{DetailKind, MeasurementPosition, Sex, TargetGroup};
@@ -10,8 +12,7 @@ use async_graphql::InputObject;
 use chrono::NaiveDate;
 use entity::{antigen, growth_measurement, immunisation, person, service_record, service_type};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -79,8 +80,7 @@ struct Checked {
 
 impl Store {
     pub async fn service_record(&self, id: Uuid) -> ApiResult<service_record::Model> {
-        self.visible_by_id::<service_record::Entity>(id, "service record")
-            .await
+        self.visible_by_id::<service_record::Entity>(id, "service record").await
     }
 
     pub async fn service_types_by_ids(&self, ids: &[Uuid]) -> ApiResult<Vec<service_type::Model>> {
@@ -91,21 +91,14 @@ impl Store {
     }
 
     pub async fn antigens_by_ids(&self, ids: &[Uuid]) -> ApiResult<Vec<antigen::Model>> {
-        Ok(antigen::Entity::find()
-            .filter(antigen::Column::Id.is_in(ids.iter().copied()))
-            .all(self.db())
-            .await?)
+        Ok(antigen::Entity::find().filter(antigen::Column::Id.is_in(ids.iter().copied())).all(self.db()).await?)
     }
 
     /// Records of the given people, newest first.
-    pub async fn service_records_of(
-        &self,
-        people: &[Uuid],
-    ) -> ApiResult<Vec<service_record::Model>> {
+    pub async fn service_records_of(&self, people: &[Uuid]) -> ApiResult<Vec<service_record::Model>> {
         Ok(self
             .visible(
-                service_record::Entity::find()
-                    .filter(service_record::Column::PersonId.is_in(people.iter().copied())),
+                service_record::Entity::find().filter(service_record::Column::PersonId.is_in(people.iter().copied())),
             )
             .order_by_desc(service_record::Column::ServiceDate)
             .all(self.db())
@@ -114,84 +107,56 @@ impl Store {
 
     /// Validates a record of `kind` for its subject and builds the row; nothing is written.
     async fn check_record(&self, input: NewServiceRecord, kind: DetailKind) -> ApiResult<Checked> {
-        let st = self
-            .service_type_by_code(&input.service_type_code, "input.serviceTypeCode")
-            .await?;
+        self.authorize(Action::RecordServices)?;
+        let st = self.service_type_by_code(&input.service_type_code, "input.serviceTypeCode").await?;
         let st_kind = DetailKind::from_db(&st.detail_kind)?;
         if st_kind != kind {
             let hint = match st_kind {
                 DetailKind::Growth => "recordGrowthMeasurement",
                 DetailKind::Immunisation => "recordImmunisation",
                 DetailKind::None => "recordService",
-                DetailKind::Enrolment | DetailKind::Attendance => {
-                    "a typed mutation of its own (not yet available)"
-                }
+                DetailKind::Enrolment | DetailKind::Attendance => "a typed mutation of its own (not yet available)",
             };
-            return Err(ApiError::invalid(
-                "input.serviceTypeCode",
-                format!("{} is recorded with {hint}", st.code),
-            ));
+            return Err(ApiError::invalid("input.serviceTypeCode", format!("{} is recorded with {hint}", st.code)));
         }
         let mut p = Problems::default();
         validate::past_date(&mut p, "input.date", input.date, today());
-        let provider = input
-            .provider
-            .as_deref()
-            .map(|t| validate::text(&mut p, "input.provider", t, 200));
-        let note = input
-            .note
-            .as_deref()
-            .map(|t| validate::text(&mut p, "input.note", t, 2000));
+        let provider = input.provider.as_deref().map(|t| validate::text(&mut p, "input.provider", t, 200));
+        let note = input.note.as_deref().map(|t| validate::text(&mut p, "input.note", t, 2000));
         p.into_result()?;
         let target = TargetGroup::from_db(&st.target_group)?;
-        let (subject_unit, pregnancy_id) = match (input.person_id, input.household_id) {
+        let (subject_unit, pregnancy_id, subject_household) = match (input.person_id, input.household_id) {
             (Some(_), Some(_)) => {
-                return Err(ApiError::invalid(
-                    "input.householdId",
-                    "give a person or a household, not both",
-                ));
+                return Err(ApiError::invalid("input.householdId", "give a person or a household, not both"));
             }
             (None, None) => {
-                return Err(ApiError::invalid(
-                    "input.personId",
-                    "a person or a household is required",
-                ));
+                return Err(ApiError::invalid("input.personId", "a person or a household is required"));
             }
             (None, Some(h)) => {
                 if target != TargetGroup::Household {
-                    return Err(ApiError::invalid(
-                        "input.householdId",
-                        format!("{} is given to a person", st.code),
-                    ));
+                    return Err(ApiError::invalid("input.householdId", format!("{} is given to a person", st.code)));
                 }
-                let household = self
-                    .household(h)
-                    .await
-                    .map_err(|_| ApiError::invalid("input.householdId", "unknown household"))?;
-                (household.org_unit_id, None)
+                let household =
+                    self.household(h).await.map_err(|_| ApiError::invalid("input.householdId", "unknown household"))?;
+                (household.org_unit_id, None, Some(h))
             }
             (Some(pid), None) => {
-                let who = self
-                    .person(pid)
-                    .await
-                    .map_err(|_| ApiError::invalid("input.personId", "unknown person"))?;
+                let who = self.person(pid).await.map_err(|_| ApiError::invalid("input.personId", "unknown person"))?;
                 let pregnancy = self.check_eligible(&st, target, &who, input.date).await?;
                 let pregnancy_id = match (input.pregnancy_id, pregnancy) {
                     (Some(given), _) => {
-                        let preg = self.pregnancy(given).await.map_err(|_| {
-                            ApiError::invalid("input.pregnancyId", "unknown pregnancy")
-                        })?;
+                        let preg = self
+                            .pregnancy(given)
+                            .await
+                            .map_err(|_| ApiError::invalid("input.pregnancyId", "unknown pregnancy"))?;
                         if preg.mother_id != who.id {
-                            return Err(ApiError::invalid(
-                                "input.pregnancyId",
-                                "is not this woman's pregnancy",
-                            ));
+                            return Err(ApiError::invalid("input.pregnancyId", "is not this woman's pregnancy"));
                         }
                         Some(given)
                     }
                     (None, open) => open,
                 };
-                (who.org_unit_id, pregnancy_id)
+                (who.org_unit_id, pregnancy_id, who.household_id)
             }
         };
         let delivered_at = match input.org_unit_id {
@@ -201,15 +166,12 @@ impl Store {
         // Capture scope is about whose data is written: the subject's unit must be in it.
         let subject = self.known_unit(subject_unit, "input.personId").await?;
         self.check_capture(&subject)?;
+        if let Some(h) = subject_household {
+            self.require_consent(self.db(), h).await?;
+        }
         let id = input.id.unwrap_or_else(Uuid::now_v7);
-        if service_record::Entity::find_by_id(id)
-            .one(self.db())
-            .await?
-            .is_some()
-        {
-            return Err(ApiError::Conflict(
-                "a service record with this id exists".into(),
-            ));
+        if service_record::Entity::find_by_id(id).one(self.db()).await?.is_some() {
+            return Err(ApiError::Conflict("a service record with this id exists".into()));
         }
         let now = chrono::Utc::now();
         Ok(Checked {
@@ -248,88 +210,53 @@ impl Store {
             pregnant: open.is_some(),
             days_since_delivery: since_delivery,
         };
-        let rule = Eligibility {
-            target_group: target,
-            min_age_months: st.min_age_months,
-            max_age_months: st.max_age_months,
-        };
+        let rule =
+            Eligibility { target_group: target, min_age_months: st.min_age_months, max_age_months: st.max_age_months };
         if let Some(why) = eligibility::refusal(&rule, &recipient, date) {
-            return Err(ApiError::invalid(
-                "input.date",
-                format!("{} cannot be given: {why}", st.code),
-            ));
+            return Err(ApiError::invalid("input.date", format!("{} cannot be given: {why}", st.code)));
         }
         Ok(open.map(|p| p.id))
     }
 
     /// Inserts a checked record and its detail in one transaction.
-    async fn insert_record<F>(
-        &self,
-        checked: Checked,
-        detail: F,
-    ) -> ApiResult<service_record::Model>
+    async fn insert_record<F>(&self, checked: Checked, detail: F) -> ApiResult<service_record::Model>
     where
         F: for<'t> FnOnce(
                 &'t DatabaseTransaction,
                 Uuid,
             ) -> std::pin::Pin<
-                Box<dyn std::future::Future<Output = ApiResult<()>> + Send + 't>,
+                Box<dyn std::future::Future<Output = ApiResult<Option<String>>> + Send + 't>,
             > + Send
             + 'static,
     {
         let record = checked.record;
+        let audit = self.auditor();
         Ok(self
             .db()
             .transaction::<_, service_record::Model, ApiError>(|txn| {
                 Box::pin(async move {
                     let saved = record.insert(txn).await?;
-                    detail(txn, saved.id).await?;
+                    let detail = detail(txn, saved.id).await?;
+                    audit
+                        .note(txn, "CREATE", "service_record", Some(saved.id), diff(None, Some(&saved)), detail)
+                        .await?;
                     Ok(saved)
                 })
             })
             .await?)
     }
 
-    pub async fn record_service(
-        &self,
-        input: NewServiceRecord,
-    ) -> ApiResult<service_record::Model> {
+    pub async fn record_service(&self, input: NewServiceRecord) -> ApiResult<service_record::Model> {
         let checked = self.check_record(input, DetailKind::None).await?;
-        self.insert_record(checked, |_, _| Box::pin(async { Ok(()) }))
-            .await
+        self.insert_record(checked, |_, _| Box::pin(async { Ok(None) })).await
     }
 
-    pub async fn record_growth_measurement(
-        &self,
-        input: NewGrowthMeasurement,
-    ) -> ApiResult<service_record::Model> {
+    pub async fn record_growth_measurement(&self, input: NewGrowthMeasurement) -> ApiResult<service_record::Model> {
         let mut p = Problems::default();
-        validate::in_range(
-            &mut p,
-            "input.weightKg",
-            input.weight_kg,
-            validate::WEIGHT_KG,
-            "kg",
-        );
-        validate::in_range(
-            &mut p,
-            "input.lengthHeightCm",
-            input.length_height_cm,
-            validate::LENGTH_HEIGHT_CM,
-            "cm",
-        );
-        validate::in_range(
-            &mut p,
-            "input.muacMm",
-            input.muac_mm,
-            validate::MUAC_MM,
-            "mm",
-        );
-        if input.weight_kg.is_none()
-            && input.length_height_cm.is_none()
-            && input.muac_mm.is_none()
-            && !input.oedema
-        {
+        validate::in_range(&mut p, "input.weightKg", input.weight_kg, validate::WEIGHT_KG, "kg");
+        validate::in_range(&mut p, "input.lengthHeightCm", input.length_height_cm, validate::LENGTH_HEIGHT_CM, "cm");
+        validate::in_range(&mut p, "input.muacMm", input.muac_mm, validate::MUAC_MM, "mm");
+        if input.weight_kg.is_none() && input.length_height_cm.is_none() && input.muac_mm.is_none() && !input.oedema {
             p.add("input.weightKg", "give at least one measurement");
         }
         p.into_result()?;
@@ -357,26 +284,20 @@ impl Store {
         };
         self.insert_record(checked, move |txn, id| {
             Box::pin(async move {
-                row(id).insert(txn).await?;
-                Ok(())
+                let saved = row(id).insert(txn).await?;
+                Ok(serde_json::to_string(&saved).ok())
             })
         })
         .await
     }
 
-    pub async fn record_immunisation(
-        &self,
-        input: NewImmunisation,
-    ) -> ApiResult<service_record::Model> {
+    pub async fn record_immunisation(&self, input: NewImmunisation) -> ApiResult<service_record::Model> {
         let antigen = antigen::Entity::find()
             .filter(antigen::Column::Code.eq(&input.antigen_code))
             .one(self.db())
             .await?
             .ok_or_else(|| {
-                ApiError::invalid(
-                    "input.antigenCode",
-                    format!("unknown antigen {:?}", input.antigen_code),
-                )
+                ApiError::invalid("input.antigenCode", format!("unknown antigen {:?}", input.antigen_code))
             })?;
         if !(1..=antigen.doses).contains(&input.dose_number) {
             return Err(ApiError::invalid(
@@ -411,7 +332,7 @@ impl Store {
         let (person_id, antigen_id, dose) = (input.person_id, antigen.id, input.dose_number);
         self.insert_record(checked, move |txn, id| {
             Box::pin(async move {
-                immunisation::ActiveModel {
+                let saved = immunisation::ActiveModel {
                     service_record_id: Set(id),
                     person_id: Set(person_id),
                     antigen_id: Set(antigen_id),
@@ -419,7 +340,7 @@ impl Store {
                 }
                 .insert(txn)
                 .await?;
-                Ok(())
+                Ok(serde_json::to_string(&saved).ok())
             })
         })
         .await

@@ -5,22 +5,14 @@ use serde_json::{Value, json};
 
 /// The id of a reference org unit by code (e.g. "85" for Uvs).
 pub async fn unit(app: &TestApp, code: &str) -> String {
-    let d = app
-        .ok(
-            "query($c: String!) { orgUnitByCode(code: $c) { id } }",
-            json!({ "c": code }),
-        )
-        .await;
-    d["orgUnitByCode"]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no unit {code}"))
-        .to_string()
+    let d = app.ok("query($c: String!) { orgUnitByCode(code: $c) { id } }", json!({ "c": code })).await;
+    d["orgUnitByCode"]["id"].as_str().unwrap_or_else(|| panic!("no unit {code}")).to_string()
 }
 
 pub async fn household(app: &TestApp, unit_id: &str) -> String {
     let d = app
         .ok(
-            "mutation($u: UUID!) { createHousehold(input: { orgUnitId: $u, dwelling: GER, isHerder: true }) { id } }",
+            "mutation($u: UUID!) { createHousehold(input: { orgUnitId: $u, dwelling: GER, isHerder: true, consent: { givenBy: \"Household head\", purpose: \"CBSS services\" } }) { id } }",
             json!({ "u": unit_id }),
         )
         .await;
@@ -47,9 +39,5 @@ pub fn months_ago(months: u32) -> String {
 }
 
 pub fn ids(list: &Value) -> Vec<String> {
-    list.as_array()
-        .expect("list")
-        .iter()
-        .map(|e| e["node"]["id"].as_str().expect("id").to_string())
-        .collect()
+    list.as_array().expect("list").iter().map(|e| e["node"]["id"].as_str().expect("id").to_string()).collect()
 }

@@ -1,6 +1,7 @@
 //! The integration suite: HTTP to the real router against a real database (SQLite by default,
 //! PostgreSQL when TEST_DATABASE_URL names a server). One binary, one module per area.
 
+mod access;
 mod fixtures;
 mod nested_queries;
 mod org_units;

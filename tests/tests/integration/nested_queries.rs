@@ -3,8 +3,7 @@
 use cbss_tests::TestApp;
 use serde_json::json;
 
-const NESTED: &str =
-    "query($n: Int) { people(first: $n) { edges { node { id givenName lifeStage { code }
+const NESTED: &str = "query($n: Int) { people(first: $n) { edges { node { id givenName lifeStage { code }
     household { id dwelling orgUnit { code parent { code } } members { id } }
     pregnancies { id outcome children { id } }
     serviceRecords { date serviceType { code } orgUnit { code } }
@@ -22,14 +21,12 @@ async fn a_nested_page_of_50_people_takes_a_small_fixed_number_of_statements() {
         assert_eq!(d["people"]["edges"].as_array().unwrap().len(), n as usize);
         counts.push(app.statements.get() - before);
     }
-    println!(
-        "statements for a nested page of 5 / 50 / 100 people on {}: {counts:?}",
-        cbss_tests::backend()
-    );
-    // One page query plus at most one batch per loader and nesting point (and a split batch when
-    // keys arrive across the loader's 1 ms window): bounded by the query's shape, not its size.
-    // Without loaders a page of 50 would take well over 300.
+    println!("statements for a nested page of 5 / 50 / 100 people on {}: {counts:?}", cbss_tests::backend());
+    // Four to find the caller (user, roles, scopes, units), one page query, then at most one
+    // batch per loader and nesting point — a few more when keys straddle a loader's 1 ms window
+    // on a busy machine: bounded by the query's shape, not its size. Without loaders a page of
+    // 50 would take well over 300.
     for c in &counts {
-        assert!(*c <= 24, "{counts:?} statements");
+        assert!(*c <= 32, "{counts:?} statements");
     }
 }

@@ -24,10 +24,7 @@ async fn a_household_with_a_mother_and_child_reads_back_nested() {
     assert_eq!(members.len(), 2);
     let stage = |id: &str| members.iter().find(|m| m["id"] == id).unwrap()["lifeStage"].clone();
     assert_eq!(stage(&child)["code"], "EARLY_CHILDHOOD");
-    assert!(
-        stage(&mother).is_null(),
-        "an adult without an open pregnancy has no stage"
-    );
+    assert!(stage(&mother).is_null(), "an adult without an open pregnancy has no stage");
 }
 
 #[tokio::test]
@@ -39,17 +36,9 @@ async fn a_birth_date_in_the_future_is_refused_with_its_field_path_and_nothing_i
         .err(REGISTER, json!({ "i": { "householdId": h, "givenName": "Бат", "familyName": "Дорж", "sex": "MALE", "birthDate": "2999-01-01", "phone": "123" } }))
         .await;
     assert_eq!(code, "VALIDATION");
-    let paths: Vec<&str> = err["extensions"]["fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["path"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        paths,
-        ["input.birthDate", "input.phone"],
-        "every problem is reported at once"
-    );
+    let paths: Vec<&str> =
+        err["extensions"]["fields"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
+    assert_eq!(paths, ["input.birthDate", "input.phone"], "every problem is reported at once");
     assert_eq!(app.count("person").await, before);
 }
 
@@ -60,21 +49,18 @@ async fn an_unknown_household_or_an_aimag_as_home_is_refused() {
         .err(REGISTER, json!({ "i": { "householdId": uuid::Uuid::new_v4(), "givenName": "Бат", "familyName": "Дорж", "sex": "MALE", "birthDate": "2020-01-01" } }))
         .await;
     assert_eq!(
-        (
-            code.as_str(),
-            err["extensions"]["fields"][0]["path"].as_str()
-        ),
+        (code.as_str(), err["extensions"]["fields"][0]["path"].as_str()),
         ("VALIDATION", Some("input.householdId"))
     );
     let uvs = unit(&app, "85").await;
     let (code, err) = app
-        .err("mutation($u: UUID!) { createHousehold(input: { orgUnitId: $u, dwelling: GER }) { id } }", json!({ "u": uvs }))
+        .err(
+            "mutation($u: UUID!) { createHousehold(input: { orgUnitId: $u, dwelling: GER, consent: { givenBy: \"A\", purpose: \"B\" } }) { id } }",
+            json!({ "u": uvs }),
+        )
         .await;
     assert_eq!(
-        (
-            code.as_str(),
-            err["extensions"]["fields"][0]["path"].as_str()
-        ),
+        (code.as_str(), err["extensions"]["fields"][0]["path"].as_str()),
         ("VALIDATION", Some("input.orgUnitId"))
     );
     assert_eq!(app.count("household").await, 0);
@@ -100,32 +86,13 @@ async fn an_update_from_a_stale_version_is_a_conflict_and_the_first_edit_survive
     let app = TestApp::spawn().await;
     let h = household(&app, &unit(&app, "11-BZD").await).await;
     let p = person(&app, &h, "Болд", "MALE", "2010-02-02").await;
-    let update =
-        "mutation($i: UpdatePersonInput!) { updatePerson(input: $i) { givenName version } }";
-    let d = app
-        .ok(
-            update,
-            json!({ "i": { "id": p, "expectedVersion": 1, "givenName": "Болдбаатар" } }),
-        )
-        .await;
+    let update = "mutation($i: UpdatePersonInput!) { updatePerson(input: $i) { givenName version } }";
+    let d = app.ok(update, json!({ "i": { "id": p, "expectedVersion": 1, "givenName": "Болдбаатар" } })).await;
     assert_eq!(d["updatePerson"]["version"], 2);
-    let (code, _) = app
-        .err(
-            update,
-            json!({ "i": { "id": p, "expectedVersion": 1, "givenName": "Other" } }),
-        )
-        .await;
+    let (code, _) = app.err(update, json!({ "i": { "id": p, "expectedVersion": 1, "givenName": "Other" } })).await;
     assert_eq!(code, "CONFLICT");
-    let d = app
-        .ok(
-            "query($id: UUID!) { person(id: $id) { givenName version } }",
-            json!({ "id": p }),
-        )
-        .await;
-    assert_eq!(
-        d["person"],
-        json!({ "givenName": "Болдбаатар", "version": 2 })
-    );
+    let d = app.ok("query($id: UUID!) { person(id: $id) { givenName version } }", json!({ "id": p })).await;
+    assert_eq!(d["person"], json!({ "givenName": "Болдбаатар", "version": 2 }));
 }
 
 #[tokio::test]
@@ -139,12 +106,7 @@ async fn moving_a_household_moves_its_members() {
         json!({ "i": { "id": h, "orgUnitId": skhd, "address": "5-р гудамж" } }),
     )
     .await;
-    let d = app
-        .ok(
-            "query($u: UUID) { people(filter: { orgUnitId: $u }) { totalCount } }",
-            json!({ "u": skhd }),
-        )
-        .await;
+    let d = app.ok("query($u: UUID) { people(filter: { orgUnitId: $u }) { totalCount } }", json!({ "u": skhd })).await;
     assert_eq!(d["people"]["totalCount"], 1);
 }
 
@@ -156,23 +118,12 @@ async fn names_are_found_in_cyrillic_and_latin_in_any_case() {
     person(&app, &h, "Сарангэрэл", "FEMALE", "2016-01-01").await;
     for term in ["Батбол", "БАТ", "batbold", "Bat"] {
         let d = app
-            .ok(
-                "query($n: String) { people(filter: { name: $n }) { edges { node { id } } } }",
-                json!({ "n": term }),
-            )
+            .ok("query($n: String) { people(filter: { name: $n }) { edges { node { id } } } }", json!({ "n": term }))
             .await;
         assert_eq!(ids(&d["people"]["edges"]), vec![bat.clone()], "{term}");
     }
-    let d = app
-        .ok(
-            "{ people(filter: { name: \"100%\" }) { totalCount } }",
-            json!({}),
-        )
-        .await;
-    assert_eq!(
-        d["people"]["totalCount"], 0,
-        "LIKE wildcards in a term are literal"
-    );
+    let d = app.ok("{ people(filter: { name: \"100%\" }) { totalCount } }", json!({})).await;
+    assert_eq!(d["people"]["totalCount"], 0, "LIKE wildcards in a term are literal");
 }
 
 #[tokio::test]
@@ -186,18 +137,15 @@ async fn life_stage_filters_agree_with_the_computed_stage_at_the_boundaries() {
         &h,
         "Арван",
         "MALE",
-        &(chrono::NaiveDate::parse_from_str(&months_ago(12), "%Y-%m-%d").unwrap()
-            + chrono::Duration::days(1))
-        .to_string(),
+        &(chrono::NaiveDate::parse_from_str(&months_ago(12), "%Y-%m-%d").unwrap() + chrono::Duration::days(1))
+            .to_string(),
     )
     .await;
     let toddler = person(&app, &h, "Нэг", "MALE", &months_ago(12)).await;
     let q = "query($s: String) { people(filter: { lifeStage: $s }, first: 100) { edges { node { id lifeStage { code } } } } }";
-    for (stage, expected) in [
-        ("NEWBORN", vec![&newborn]),
-        ("INFANT", vec![&infant, &infant_11m]),
-        ("EARLY_CHILDHOOD", vec![&toddler]),
-    ] {
+    for (stage, expected) in
+        [("NEWBORN", vec![&newborn]), ("INFANT", vec![&infant, &infant_11m]), ("EARLY_CHILDHOOD", vec![&toddler])]
+    {
         let d = app.ok(q, json!({ "s": stage })).await;
         let mut got = ids(&d["people"]["edges"]);
         got.sort();

@@ -9,10 +9,7 @@ async fn health_and_readiness_answer() {
     assert_eq!(app.get("/healthz").await.status(), 200);
     let ready = app.get("/readyz").await;
     assert_eq!(ready.status(), 200);
-    assert_eq!(
-        ready.json::<serde_json::Value>().await.unwrap()["status"],
-        "ready"
-    );
+    assert_eq!(ready.json::<serde_json::Value>().await.unwrap()["status"], "ready");
 }
 
 #[tokio::test]
@@ -22,21 +19,9 @@ async fn graphiql_is_served_from_the_binary_without_a_cdn() {
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(html.contains("/graphiql/graphiql.min.js"));
-    assert!(
-        !html.contains("https://") && !html.contains("http://"),
-        "the page must not load anything from elsewhere"
-    );
-    for asset in [
-        "graphiql.min.js",
-        "graphiql.min.css",
-        "react.production.min.js",
-        "react-dom.production.min.js",
-    ] {
-        assert_eq!(
-            app.get(&format!("/graphiql/{asset}")).await.status(),
-            200,
-            "{asset}"
-        );
+    assert!(!html.contains("https://") && !html.contains("http://"), "the page must not load anything from elsewhere");
+    for asset in ["graphiql.min.js", "graphiql.min.css", "react.production.min.js", "react-dom.production.min.js"] {
+        assert_eq!(app.get(&format!("/graphiql/{asset}")).await.status(), 200, "{asset}");
     }
 }
 
@@ -50,33 +35,20 @@ async fn responses_are_compressed_when_the_client_accepts_it() {
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        res.headers()
-            .get("content-encoding")
-            .map(|v| v.to_str().unwrap()),
-        Some("gzip")
-    );
+    assert_eq!(res.headers().get("content-encoding").map(|v| v.to_str().unwrap()), Some("gzip"));
 }
 
 #[test]
 fn schema_graphql_equals_the_served_schema() {
     let checked_in = include_str!("../../../schema.graphql");
     let served = cbss::graphql::schema().sdl();
-    assert!(
-        checked_in == served,
-        "schema.graphql is stale: run `cargo run -q -- schema > schema.graphql`"
-    );
+    assert!(checked_in == served, "schema.graphql is stale: run `cargo run -q -- schema > schema.graphql`");
 }
 
 #[tokio::test]
 async fn the_served_schema_is_the_one_introspection_shows() {
     let app = TestApp::spawn().await;
-    let d = app
-        .ok(
-            "{ __schema { queryType { name } mutationType { name } } }",
-            json!({}),
-        )
-        .await;
+    let d = app.ok("{ __schema { queryType { name } mutationType { name } } }", json!({})).await;
     assert_eq!(d["__schema"]["queryType"]["name"], "Query");
     assert_eq!(d["__schema"]["mutationType"]["name"], "Mutation");
 }
@@ -98,9 +70,7 @@ async fn a_non_json_post_is_refused() {
 #[tokio::test]
 async fn a_page_larger_than_the_maximum_is_a_validation_error() {
     let app = TestApp::spawn().await;
-    let (code, err) = app
-        .err("{ people(first: 101) { totalCount } }", json!({}))
-        .await;
+    let (code, err) = app.err("{ people(first: 101) { totalCount } }", json!({})).await;
     assert_eq!(code, "VALIDATION");
     assert_eq!(err["extensions"]["fields"][0]["path"], "first");
 }
@@ -108,12 +78,7 @@ async fn a_page_larger_than_the_maximum_is_a_validation_error() {
 #[tokio::test]
 async fn a_cursor_the_service_did_not_give_is_a_validation_error() {
     let app = TestApp::spawn().await;
-    let (code, _) = app
-        .err(
-            "{ households(after: \"not-a-cursor\") { totalCount } }",
-            json!({}),
-        )
-        .await;
+    let (code, _) = app.err("{ households(after: \"not-a-cursor\") { totalCount } }", json!({})).await;
     assert_eq!(code, "VALIDATION");
 }
 
@@ -122,12 +87,6 @@ async fn a_deeply_nested_query_is_refused() {
     let app = TestApp::spawn().await;
     let deep = "{ orgUnits { edges { node { parent { parent { parent { parent { parent { parent { parent { parent { parent { parent { code } } } } } } } } } } } } } }";
     let body = app.gql(deep, json!({})).await;
-    let message = body["errors"][0]["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_lowercase();
-    assert!(
-        message.contains("depth") || message.contains("nested"),
-        "{body:#}"
-    );
+    let message = body["errors"][0]["message"].as_str().unwrap_or_default().to_lowercase();
+    assert!(message.contains("depth") || message.contains("nested"), "{body:#}");
 }

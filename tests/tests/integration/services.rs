@@ -4,7 +4,8 @@ use crate::fixtures::{days_ago, household, months_ago, person, unit};
 use cbss_tests::TestApp;
 use serde_json::json;
 
-const SERVICE: &str = "mutation($i: RecordServiceInput!) { recordService(input: $i) { id serviceType { code } pregnancy { id } } }";
+const SERVICE: &str =
+    "mutation($i: RecordServiceInput!) { recordService(input: $i) { id serviceType { code } pregnancy { id } } }";
 const GROWTH: &str = "mutation($i: RecordGrowthMeasurementInput!) { recordGrowthMeasurement(input: $i) { id growthMeasurement { weightKg lengthHeightCm position } } }";
 const IMMUNISE: &str = "mutation($i: RecordImmunisationInput!) { recordImmunisation(input: $i) { id immunisation { antigen { code } doseNumber } } }";
 
@@ -19,50 +20,52 @@ async fn family(app: &TestApp) -> (String, String, String) {
 async fn vitamin_a_is_recorded_for_a_child_of_6_to_59_months_only() {
     let app = TestApp::spawn().await;
     let (h, mother, child) = family(&app).await;
-    let d = app.ok(SERVICE, json!({ "i": { "serviceTypeCode": "VITAMIN_A", "personId": child, "date": days_ago(1) } })).await;
+    let d = app
+        .ok(SERVICE, json!({ "i": { "serviceTypeCode": "VITAMIN_A", "personId": child, "date": days_ago(1) } }))
+        .await;
     assert_eq!(d["recordService"]["serviceType"]["code"], "VITAMIN_A");
     let records = app.count("service_record").await;
-    let (code, err) = app.err(SERVICE, json!({ "i": { "serviceTypeCode": "VITAMIN_A", "personId": mother, "date": days_ago(1) } })).await;
-    assert_eq!(
-        (
-            code.as_str(),
-            err["extensions"]["fields"][0]["path"].as_str()
-        ),
-        ("VALIDATION", Some("input.date"))
-    );
+    let (code, err) = app
+        .err(SERVICE, json!({ "i": { "serviceTypeCode": "VITAMIN_A", "personId": mother, "date": days_ago(1) } }))
+        .await;
+    assert_eq!((code.as_str(), err["extensions"]["fields"][0]["path"].as_str()), ("VALIDATION", Some("input.date")));
     let young = person(&app, &h, "Бага", "MALE", &months_ago(3)).await;
-    let (code, _) = app.err(SERVICE, json!({ "i": { "serviceTypeCode": "VITAMIN_A", "personId": young, "date": days_ago(0) } })).await;
+    let (code, _) = app
+        .err(SERVICE, json!({ "i": { "serviceTypeCode": "VITAMIN_A", "personId": young, "date": days_ago(0) } }))
+        .await;
     assert_eq!(code, "VALIDATION");
-    let (code, _) = app.err(SERVICE, json!({ "i": { "serviceTypeCode": "NO_SUCH", "personId": child, "date": days_ago(0) } })).await;
+    let (code, _) = app
+        .err(SERVICE, json!({ "i": { "serviceTypeCode": "NO_SUCH", "personId": child, "date": days_ago(0) } }))
+        .await;
     assert_eq!(code, "VALIDATION");
-    assert_eq!(
-        app.count("service_record").await,
-        records,
-        "refused services change nothing"
-    );
+    assert_eq!(app.count("service_record").await, records, "refused services change nothing");
 }
 
 #[tokio::test]
 async fn household_services_go_to_households_and_person_services_to_people() {
     let app = TestApp::spawn().await;
     let (h, _, child) = family(&app).await;
-    app.ok(SERVICE, json!({ "i": { "serviceTypeCode": "HOUSEHOLD_WATER", "householdId": h, "date": days_ago(2) } })).await;
-    let (code, _) = app.err(SERVICE, json!({ "i": { "serviceTypeCode": "HOUSEHOLD_WATER", "personId": child, "date": days_ago(2) } })).await;
+    app.ok(SERVICE, json!({ "i": { "serviceTypeCode": "HOUSEHOLD_WATER", "householdId": h, "date": days_ago(2) } }))
+        .await;
+    let (code, _) = app
+        .err(SERVICE, json!({ "i": { "serviceTypeCode": "HOUSEHOLD_WATER", "personId": child, "date": days_ago(2) } }))
+        .await;
     assert_eq!(code, "VALIDATION");
-    let (code, _) = app.err(SERVICE, json!({ "i": { "serviceTypeCode": "VITAMIN_A", "householdId": h, "date": days_ago(2) } })).await;
+    let (code, _) = app
+        .err(SERVICE, json!({ "i": { "serviceTypeCode": "VITAMIN_A", "householdId": h, "date": days_ago(2) } }))
+        .await;
     assert_eq!(code, "VALIDATION");
-    let (code, _) = app.err(SERVICE, json!({ "i": { "serviceTypeCode": "GROWTH_MONITORING", "personId": child, "date": days_ago(2) } })).await;
-    assert_eq!(code, "VALIDATION", "typed services use their own mutation");
-    let d = app
-        .ok(
-            "query($id: UUID!) { household(id: $id) { serviceRecords { serviceType { code } } } }",
-            json!({ "id": h }),
+    let (code, _) = app
+        .err(
+            SERVICE,
+            json!({ "i": { "serviceTypeCode": "GROWTH_MONITORING", "personId": child, "date": days_ago(2) } }),
         )
         .await;
-    assert_eq!(
-        d["household"]["serviceRecords"],
-        json!([{ "serviceType": { "code": "HOUSEHOLD_WATER" } }])
-    );
+    assert_eq!(code, "VALIDATION", "typed services use their own mutation");
+    let d = app
+        .ok("query($id: UUID!) { household(id: $id) { serviceRecords { serviceType { code } } } }", json!({ "id": h }))
+        .await;
+    assert_eq!(d["household"]["serviceRecords"], json!([{ "serviceType": { "code": "HOUSEHOLD_WATER" } }]));
 }
 
 #[tokio::test]
@@ -75,33 +78,17 @@ async fn growth_measurements_are_stored_and_impossible_values_refused() {
         json!({ "weightKg": 10.4, "lengthHeightCm": 80.2, "position": "LYING" })
     );
     let before = app.count("growth_measurement").await;
-    for (weight, height, path) in [
-        (0.0, 80.0, "input.weightKg"),
-        (-3.0, 80.0, "input.weightKg"),
-        (10.0, 400.0, "input.lengthHeightCm"),
-    ] {
+    for (weight, height, path) in
+        [(0.0, 80.0, "input.weightKg"), (-3.0, 80.0, "input.weightKg"), (10.0, 400.0, "input.lengthHeightCm")]
+    {
         let (code, err) = app.err(GROWTH, json!({ "i": { "personId": child, "date": days_ago(0), "weightKg": weight, "lengthHeightCm": height } })).await;
-        assert_eq!(
-            (
-                code.as_str(),
-                err["extensions"]["fields"][0]["path"].as_str()
-            ),
-            ("VALIDATION", Some(path))
-        );
+        assert_eq!((code.as_str(), err["extensions"]["fields"][0]["path"].as_str()), ("VALIDATION", Some(path)));
     }
-    let (code, _) = app
-        .err(
-            GROWTH,
-            json!({ "i": { "personId": child, "date": "2999-01-01", "weightKg": 10.0 } }),
-        )
-        .await;
+    let (code, _) =
+        app.err(GROWTH, json!({ "i": { "personId": child, "date": "2999-01-01", "weightKg": 10.0 } })).await;
     assert_eq!(code, "VALIDATION");
     assert_eq!(app.count("growth_measurement").await, before);
-    assert_eq!(
-        app.count("service_record").await,
-        before,
-        "no orphan service record either"
-    );
+    assert_eq!(app.count("service_record").await, before, "no orphan service record either");
 }
 
 #[tokio::test]
@@ -110,21 +97,20 @@ async fn an_immunisation_dose_is_recorded_once_and_only_within_the_series() {
     let (_, _, child) = family(&app).await;
     let input = |dose: i32| json!({ "i": { "personId": child, "date": days_ago(3), "antigenCode": "PENTA", "doseNumber": dose } });
     let d = app.ok(IMMUNISE, input(1)).await;
-    assert_eq!(
-        d["recordImmunisation"]["immunisation"],
-        json!({ "antigen": { "code": "PENTA" }, "doseNumber": 1 })
-    );
+    assert_eq!(d["recordImmunisation"]["immunisation"], json!({ "antigen": { "code": "PENTA" }, "doseNumber": 1 }));
     let (code, _) = app.err(IMMUNISE, input(1)).await;
     assert_eq!(code, "CONFLICT");
     let (code, err) = app.err(IMMUNISE, input(4)).await;
     assert_eq!(
-        (
-            code.as_str(),
-            err["extensions"]["fields"][0]["path"].as_str()
-        ),
+        (code.as_str(), err["extensions"]["fields"][0]["path"].as_str()),
         ("VALIDATION", Some("input.doseNumber"))
     );
-    let d = app.ok("query($id: UUID!) { person(id: $id) { immunisations { doseNumber antigen { code } } } }", json!({ "id": child })).await;
+    let d = app
+        .ok(
+            "query($id: UUID!) { person(id: $id) { immunisations { doseNumber antigen { code } } } }",
+            json!({ "id": child }),
+        )
+        .await;
     assert_eq!(d["person"]["immunisations"].as_array().unwrap().len(), 1);
 }
 
@@ -141,18 +127,12 @@ async fn a_pregnancy_runs_from_registration_through_antenatal_care_to_a_birth() 
         .await;
     let preg = d["registerPregnancy"]["id"].as_str().unwrap().to_string();
     assert_eq!(d["registerPregnancy"]["gestationWeeks"], 30);
-    let d = app
-        .ok(
-            "query($id: UUID!) { person(id: $id) { lifeStage { code } } }",
-            json!({ "id": mother }),
-        )
-        .await;
+    let d = app.ok("query($id: UUID!) { person(id: $id) { lifeStage { code } } }", json!({ "id": mother })).await;
     assert_eq!(d["person"]["lifeStage"]["code"], "PREGNANCY");
-    let d = app.ok(SERVICE, json!({ "i": { "serviceTypeCode": "ANC_CONTACT", "personId": mother, "date": days_ago(1) } })).await;
-    assert_eq!(
-        d["recordService"]["pregnancy"]["id"], preg,
-        "an antenatal contact joins the open pregnancy"
-    );
+    let d = app
+        .ok(SERVICE, json!({ "i": { "serviceTypeCode": "ANC_CONTACT", "personId": mother, "date": days_ago(1) } }))
+        .await;
+    assert_eq!(d["recordService"]["pregnancy"]["id"], preg, "an antenatal contact joins the open pregnancy");
     let (code, _) = app
         .err("mutation($m: UUID!) { registerPregnancy(input: { motherId: $m, expectedDeliveryDate: \"2027-01-01\" }) { id } }", json!({ "m": mother }))
         .await;
@@ -162,30 +142,21 @@ async fn a_pregnancy_runs_from_registration_through_antenatal_care_to_a_birth() 
     let outcome = "mutation($i: RecordPregnancyOutcomeInput!) { recordPregnancyOutcome(input: $i) { outcome skilledAttendance children { id } version } }";
     let (code, err) = app.err(outcome, json!({ "i": { "pregnancyId": preg, "outcome": "LIVE_BIRTH", "outcomeDate": days_ago(0), "childIds": [baby] } })).await;
     assert_eq!(code, "VALIDATION");
-    assert_eq!(
-        err["extensions"]["fields"][0]["path"],
-        "input.deliveryPlace"
-    );
+    assert_eq!(err["extensions"]["fields"][0]["path"], "input.deliveryPlace");
     let d = app
         .ok(outcome, json!({ "i": { "pregnancyId": preg, "outcome": "LIVE_BIRTH", "outcomeDate": days_ago(0), "deliveryPlace": "FACILITY", "attendant": "NURSE_MIDWIFE", "childIds": [baby] } }))
         .await;
-    assert_eq!(
-        d["recordPregnancyOutcome"]["children"],
-        json!([{ "id": baby }])
-    );
+    assert_eq!(d["recordPregnancyOutcome"]["children"], json!([{ "id": baby }]));
     assert_eq!(d["recordPregnancyOutcome"]["skilledAttendance"], true);
     let (code, _) = app
         .err(outcome, json!({ "i": { "pregnancyId": preg, "outcome": "STILLBIRTH", "outcomeDate": days_ago(0), "deliveryPlace": "HOME", "attendant": "NONE" } }))
         .await;
     assert_eq!(code, "CONFLICT");
-    let d = app
-        .ok(
-            "query($id: UUID!) { person(id: $id) { lifeStage { code } } }",
-            json!({ "id": mother }),
-        )
-        .await;
+    let d = app.ok("query($id: UUID!) { person(id: $id) { lifeStage { code } } }", json!({ "id": mother })).await;
     assert!(d["person"]["lifeStage"].is_null());
-    let d = app.ok(SERVICE, json!({ "i": { "serviceTypeCode": "PNC_MOTHER", "personId": mother, "date": days_ago(0) } })).await;
+    let d = app
+        .ok(SERVICE, json!({ "i": { "serviceTypeCode": "PNC_MOTHER", "personId": mother, "date": days_ago(0) } }))
+        .await;
     assert_eq!(d["recordService"]["serviceType"]["code"], "PNC_MOTHER");
 }
 
@@ -198,10 +169,7 @@ async fn a_man_cannot_be_registered_as_pregnant() {
         .err("mutation($m: UUID!, $l: NaiveDate!) { registerPregnancy(input: { motherId: $m, lastMenstrualPeriod: $l }) { id } }", json!({ "m": man, "l": days_ago(60) }))
         .await;
     assert_eq!(
-        (
-            code.as_str(),
-            err["extensions"]["fields"][0]["path"].as_str()
-        ),
+        (code.as_str(), err["extensions"]["fields"][0]["path"].as_str()),
         ("VALIDATION", Some("input.motherId"))
     );
     assert_eq!(app.count("pregnancy").await, 0);

@@ -1,0 +1,9 @@
+//! Identity: keys derived from the configured secret, access tokens (JWT per RFC 8725), refresh
+//! tokens, password hashing and login throttling. Who may do what is `access.rs`'s business.
+
+pub mod keys;
+pub mod password;
+pub mod throttle;
+pub mod tokens;
+
+pub use keys::Keys;

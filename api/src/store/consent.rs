@@ -1,0 +1,146 @@
+//! Consent and other legal bases for processing a household's personal data. Writing personal
+//! data of a household without one in force is refused with CONSENT_REQUIRED.
+
+use super::{Store, today};
+use crate::access::Action;
+use crate::domain::validate;
+use crate::domain::vocab::LegalBasis;
+use crate::error::{ApiError, ApiResult, Problems};
+use async_graphql::InputObject;
+use chrono::NaiveDate;
+use entity::consent;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
+};
+use uuid::Uuid;
+
+#[derive(InputObject, Clone)]
+#[graphql(name = "ConsentInput")]
+pub struct NewConsent {
+    /// The household it covers; left out when given with `createHousehold`.
+    pub household_id: Option<Uuid>,
+    /// Who gave it, as they stated their name.
+    pub given_by: String,
+    /// When a representative consents for one child: that child.
+    pub representative_for: Option<Uuid>,
+    pub purpose: String,
+    #[graphql(default_with = "LegalBasis::Consent")]
+    pub legal_basis: LegalBasis,
+    /// Defaults to today.
+    pub given_on: Option<NaiveDate>,
+}
+
+impl NewConsent {
+    /// The row for `household`, after validation.
+    pub(crate) fn row(
+        &self,
+        household: Uuid,
+        recorded_by: Option<Uuid>,
+        path: &str,
+    ) -> ApiResult<consent::ActiveModel> {
+        let mut p = Problems::default();
+        let given_by = validate::text(&mut p, &format!("{path}.givenBy"), &self.given_by, 200);
+        let purpose = validate::text(&mut p, &format!("{path}.purpose"), &self.purpose, 500);
+        let given_on = self.given_on.unwrap_or_else(today);
+        validate::past_date(&mut p, &format!("{path}.givenOn"), given_on, today());
+        p.into_result()?;
+        let now = chrono::Utc::now();
+        Ok(consent::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            household_id: Set(household),
+            given_by: Set(given_by),
+            representative_for: Set(self.representative_for),
+            purpose: Set(purpose),
+            legal_basis: Set(self.legal_basis.as_str().into()),
+            given_on: Set(given_on),
+            withdrawn_on: Set(None),
+            recorded_by: Set(recorded_by),
+            created_at: Set(now),
+            updated_at: Set(now),
+            version: Set(1),
+        })
+    }
+}
+
+impl Store {
+    /// Refuses a write of a household's personal data when no consent or other basis is in force.
+    pub(crate) async fn require_consent<C: ConnectionTrait>(&self, conn: &C, household: Uuid) -> ApiResult<()> {
+        let on = today();
+        let valid = consent::Entity::find()
+            .filter(consent::Column::HouseholdId.eq(household))
+            .filter(consent::Column::GivenOn.lte(on))
+            .filter(
+                Condition::any().add(consent::Column::WithdrawnOn.is_null()).add(consent::Column::WithdrawnOn.gt(on)),
+            )
+            .one(conn)
+            .await?;
+        if valid.is_some() { Ok(()) } else { Err(ApiError::ConsentRequired) }
+    }
+
+    pub async fn consents_of(&self, households: &[Uuid]) -> ApiResult<Vec<consent::Model>> {
+        Ok(consent::Entity::find()
+            .filter(consent::Column::HouseholdId.is_in(households.iter().copied()))
+            .order_by_asc(consent::Column::GivenOn)
+            .all(self.db())
+            .await?)
+    }
+
+    pub async fn record_consent(&self, input: NewConsent) -> ApiResult<consent::Model> {
+        self.authorize(Action::RegisterPeople)?;
+        let household_id = input.household_id.ok_or_else(|| ApiError::invalid("input.householdId", "is required"))?;
+        let household = self
+            .household(household_id)
+            .await
+            .map_err(|_| ApiError::invalid("input.householdId", "unknown household"))?;
+        self.check_capture(&self.known_unit(household.org_unit_id, "input.householdId").await?)?;
+        if let Some(child) = input.representative_for {
+            let member = self.person(child).await.ok().filter(|p| p.household_id == Some(household_id));
+            if member.is_none() {
+                return Err(ApiError::invalid("input.representativeFor", "is not a member of the household"));
+            }
+        }
+        let row = input.row(household_id, self.principal().user_id, "input")?;
+        let audit = self.auditor();
+        Ok(self
+            .db()
+            .transaction::<_, consent::Model, ApiError>(|txn| {
+                Box::pin(async move {
+                    let saved = row.insert(txn).await?;
+                    audit.record(txn, "CREATE", "consent", Some(saved.id), None, Some(&saved)).await?;
+                    Ok(saved)
+                })
+            })
+            .await?)
+    }
+
+    pub async fn withdraw_consent(&self, id: Uuid, on: Option<NaiveDate>) -> ApiResult<consent::Model> {
+        self.authorize(Action::RegisterPeople)?;
+        let current = consent::Entity::find_by_id(id).one(self.db()).await?.ok_or(ApiError::not_found("consent"))?;
+        let household = self.household(current.household_id).await.map_err(|_| ApiError::not_found("consent"))?;
+        self.check_capture(&self.known_unit(household.org_unit_id, "id").await?)?;
+        if current.withdrawn_on.is_some() {
+            return Err(ApiError::Conflict("the consent is already withdrawn".into()));
+        }
+        let on = on.unwrap_or_else(today);
+        let mut p = Problems::default();
+        validate::past_date(&mut p, "withdrawnOn", on, today());
+        p.check(on >= current.given_on, "withdrawnOn", "must not be before the consent was given");
+        p.into_result()?;
+        let mut row: consent::ActiveModel = current.clone().into();
+        row.withdrawn_on = Set(Some(on));
+        row.version = Set(current.version + 1);
+        row.updated_at = Set(chrono::Utc::now());
+        let audit = self.auditor();
+        Ok(self
+            .db()
+            .transaction::<_, consent::Model, ApiError>(|txn| {
+                Box::pin(async move {
+                    let saved = row.update(txn).await?;
+                    audit.record(txn, "UPDATE", "consent", Some(saved.id), Some(&current), Some(&saved)).await?;
+                    Ok(saved)
+                })
+            })
+            .await?)
+    }
+}

@@ -1,0 +1,518 @@
+//! Users, partners and sessions: login with throttling, refresh-token rotation with reuse
+//! detection, logout, password changes, and the administration of users' roles and scopes.
+
+use super::Store;
+use crate::access::{Action, Principal};
+use crate::auth::throttle::LoginThrottle;
+use crate::auth::{Keys, password, tokens};
+use crate::domain::validate;
+use crate::domain::vocab::{PartnerKind, Role, ScopeKind};
+use crate::error::{ApiError, ApiResult, Problems};
+use async_graphql::InputObject;
+use chrono::{Duration, Utc};
+use entity::{app_user, org_unit, partner, partner_assignment, refresh_token, user_role, user_scope};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
+};
+use std::net::IpAddr;
+use uuid::Uuid;
+
+pub struct Session {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_in: i64,
+    pub user: app_user::Model,
+}
+
+#[derive(InputObject)]
+#[graphql(name = "CreateUserInput")]
+pub struct NewUser {
+    pub email: String,
+    pub display_name: String,
+    pub password: String,
+    pub roles: Vec<Role>,
+    /// Units (with their subtrees) where the user may write.
+    #[graphql(default)]
+    pub capture_unit_ids: Vec<Uuid>,
+    /// Units (with their subtrees) where the user may read, besides the capture units.
+    #[graphql(default)]
+    pub view_unit_ids: Vec<Uuid>,
+    /// The partner organisation a PARTNER user works for.
+    pub partner_id: Option<Uuid>,
+}
+
+#[derive(InputObject)]
+#[graphql(name = "UpdateUserInput")]
+pub struct UserChanges {
+    pub id: Uuid,
+    pub display_name: Option<String>,
+    pub roles: Option<Vec<Role>>,
+    pub capture_unit_ids: Option<Vec<Uuid>>,
+    pub view_unit_ids: Option<Vec<Uuid>>,
+    pub active: Option<bool>,
+}
+
+pub fn normalise_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// Builds the principal of a verified access token, or refuses a stale one (deactivated user,
+/// raised token version).
+pub async fn principal_for_token(db: &DatabaseConnection, keys: &Keys, token: &str) -> ApiResult<Principal> {
+    let claims = tokens::verify_access(keys, token)?;
+    let user = app_user::Entity::find_by_id(claims.sub).one(db).await?.ok_or(ApiError::Unauthenticated)?;
+    if !user.active || user.token_version != claims.ver {
+        return Err(ApiError::Unauthenticated);
+    }
+    principal_of(db, &user).await
+}
+
+async fn principal_of<C: ConnectionTrait>(db: &C, user: &app_user::Model) -> ApiResult<Principal> {
+    let roles = user_role::Entity::find()
+        .filter(user_role::Column::UserId.eq(user.id))
+        .all(db)
+        .await?
+        .iter()
+        .map(|r| Role::from_db(&r.role))
+        .collect::<ApiResult<Vec<_>>>()?;
+    let scopes = user_scope::Entity::find().filter(user_scope::Column::UserId.eq(user.id)).all(db).await?;
+    let mut unit_ids: Vec<Uuid> = scopes.iter().map(|s| s.org_unit_id).collect();
+    let assigned: Vec<Uuid> = match user.partner_id {
+        Some(p) => partner_assignment::Entity::find()
+            .filter(partner_assignment::Column::PartnerId.eq(p))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|a| a.org_unit_id)
+            .collect(),
+        None => vec![],
+    };
+    unit_ids.extend(assigned.iter().copied());
+    let units = org_unit::Entity::find().filter(org_unit::Column::Id.is_in(unit_ids)).all(db).await?;
+    let path = |id: &Uuid| units.iter().find(|u| u.id == *id).map(|u| u.path.clone());
+    let of_kind =
+        |k: ScopeKind| scopes.iter().filter(|s| s.kind == k.as_str()).filter_map(|s| path(&s.org_unit_id)).collect();
+    Ok(Principal::for_user(
+        user.id,
+        roles,
+        of_kind(ScopeKind::Capture),
+        of_kind(ScopeKind::View),
+        assigned.iter().filter_map(path).collect(),
+    ))
+}
+
+impl Store {
+    /// Opens a session. Unknown email and wrong password answer alike and take as long.
+    pub async fn login(
+        &self,
+        email: &str,
+        pw: String,
+        ip: Option<IpAddr>,
+        throttle: &LoginThrottle,
+    ) -> ApiResult<Session> {
+        let email = normalise_email(email);
+        if let Some(wait) = throttle.retry_after(&email, ip) {
+            tracing::warn!(%email, ?ip, "login throttled");
+            return Err(ApiError::TooManyAttempts { retry_after_secs: Ord::max(wait.as_secs(), 1) });
+        }
+        let user = app_user::Entity::find().filter(app_user::Column::Email.eq(&email)).one(self.db()).await?;
+        let ok = password::verify(pw, user.as_ref().map(|u| u.password_hash.clone())).await;
+        let audit = self.auditor();
+        match user.filter(|u| ok && u.active) {
+            Some(user) => {
+                throttle.succeeded(&email, ip);
+                tracing::info!(%email, ?ip, "login");
+                audit.note(self.db(), "LOGIN", "user", Some(user.id), None, ip.map(|i| i.to_string())).await?;
+                self.open_session(user, Uuid::now_v7()).await
+            }
+            None => {
+                throttle.failed(&email, ip);
+                tracing::warn!(%email, ?ip, "login failed");
+                audit.note(self.db(), "LOGIN_FAILED", "user", None, None, Some(format!("{email} from {ip:?}"))).await?;
+                Err(ApiError::Unauthenticated)
+            }
+        }
+    }
+
+    async fn open_session(&self, user: app_user::Model, family: Uuid) -> ApiResult<Session> {
+        let now = Utc::now();
+        let access_token = tokens::issue_access(self.keys(), user.id, user.token_version, now.timestamp())?;
+        let (refresh, hash) = tokens::new_refresh_token();
+        refresh_token::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            user_id: Set(user.id),
+            family_id: Set(family),
+            token_hash: Set(hash),
+            issued_at: Set(now),
+            expires_at: Set(now + Duration::days(tokens::REFRESH_TTL_DAYS)),
+            used_at: Set(None),
+            revoked_at: Set(None),
+        }
+        .insert(self.db())
+        .await?;
+        Ok(Session { access_token, refresh_token: refresh, expires_in: tokens::ACCESS_TTL_SECS, user })
+    }
+
+    /// Rotates a refresh token: the presented one dies; presenting a spent one again revokes its
+    /// whole family (it was stolen, or the client is confused: either way, log in again).
+    pub async fn refresh(&self, token: &str) -> ApiResult<Session> {
+        let hash = tokens::hash_refresh_token(token);
+        let now = Utc::now();
+        let found =
+            refresh_token::Entity::find().filter(refresh_token::Column::TokenHash.eq(hash)).one(self.db()).await?;
+        let Some(row) = found else { return Err(ApiError::Unauthenticated) };
+        if row.used_at.is_some() || row.revoked_at.is_some() {
+            tracing::warn!(user = %row.user_id, family = %row.family_id, "refresh token reused: revoking its family");
+            self.revoke_family(row.family_id).await?;
+            self.auditor().note(self.db(), "REFRESH_REUSED", "user", Some(row.user_id), None, None).await?;
+            return Err(ApiError::Unauthenticated);
+        }
+        if row.expires_at <= now {
+            return Err(ApiError::Unauthenticated);
+        }
+        // Spend it only if nobody spent it in between (two concurrent refreshes: one wins).
+        let spent = refresh_token::Entity::update_many()
+            .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
+            .filter(refresh_token::Column::Id.eq(row.id))
+            .filter(refresh_token::Column::UsedAt.is_null())
+            .exec(self.db())
+            .await?;
+        if spent.rows_affected == 0 {
+            self.revoke_family(row.family_id).await?;
+            return Err(ApiError::Unauthenticated);
+        }
+        let user = app_user::Entity::find_by_id(row.user_id).one(self.db()).await?.filter(|u| u.active);
+        let Some(user) = user else { return Err(ApiError::Unauthenticated) };
+        self.open_session(user, row.family_id).await
+    }
+
+    async fn revoke_family(&self, family: Uuid) -> ApiResult<()> {
+        refresh_token::Entity::update_many()
+            .col_expr(refresh_token::Column::RevokedAt, Expr::value(Utc::now()))
+            .filter(refresh_token::Column::FamilyId.eq(family))
+            .filter(refresh_token::Column::RevokedAt.is_null())
+            .exec(self.db())
+            .await?;
+        Ok(())
+    }
+
+    async fn revoke_all_of<C: ConnectionTrait>(conn: &C, user: Uuid) -> ApiResult<()> {
+        refresh_token::Entity::update_many()
+            .col_expr(refresh_token::Column::RevokedAt, Expr::value(Utc::now()))
+            .filter(refresh_token::Column::UserId.eq(user))
+            .filter(refresh_token::Column::RevokedAt.is_null())
+            .exec(conn)
+            .await?;
+        Ok(())
+    }
+
+    /// Ends the session of `refresh_token`, or every session of the caller when none is given.
+    pub async fn logout(&self, refresh: Option<String>) -> ApiResult<bool> {
+        let me = self.principal().user_id.ok_or(ApiError::Unauthenticated)?;
+        match refresh {
+            Some(t) => {
+                let hash = tokens::hash_refresh_token(&t);
+                let row = refresh_token::Entity::find()
+                    .filter(refresh_token::Column::TokenHash.eq(hash))
+                    .one(self.db())
+                    .await?;
+                match row.filter(|r| r.user_id == me) {
+                    Some(r) => self.revoke_family(r.family_id).await?,
+                    None => return Err(ApiError::invalid("refreshToken", "is not one of your sessions")),
+                }
+            }
+            None => Self::revoke_all_of(self.db(), me).await?,
+        }
+        self.auditor().note(self.db(), "LOGOUT", "user", Some(me), None, None).await?;
+        Ok(true)
+    }
+
+    pub async fn me(&self) -> ApiResult<app_user::Model> {
+        let me = self.principal().user_id.ok_or(ApiError::Unauthenticated)?;
+        app_user::Entity::find_by_id(me).one(self.db()).await?.ok_or(ApiError::Unauthenticated)
+    }
+
+    /// Changes the caller's own password; every other session ends.
+    pub async fn change_password(&self, current: String, new: String) -> ApiResult<bool> {
+        let user = self.me().await?;
+        let mut p = Problems::default();
+        password::check_strength(&mut p, "newPassword", &new);
+        p.into_result()?;
+        if !password::verify(current, Some(user.password_hash.clone())).await {
+            return Err(ApiError::invalid("currentPassword", "is not your current password"));
+        }
+        self.set_password(user, new, "PASSWORD_CHANGED").await
+    }
+
+    /// An administrator sets a new password for a user; the user's sessions end.
+    pub async fn reset_password(&self, user_id: Uuid, new: String) -> ApiResult<bool> {
+        self.authorize(Action::Administer)?;
+        let mut p = Problems::default();
+        password::check_strength(&mut p, "newPassword", &new);
+        p.into_result()?;
+        let user = app_user::Entity::find_by_id(user_id).one(self.db()).await?.ok_or(ApiError::not_found("user"))?;
+        self.set_password(user, new, "PASSWORD_RESET").await
+    }
+
+    async fn set_password(&self, user: app_user::Model, new: String, action: &'static str) -> ApiResult<bool> {
+        let hash = password::hash(new).await?;
+        let mut row: app_user::ActiveModel = user.clone().into();
+        row.password_hash = Set(hash);
+        row.token_version = Set(user.token_version + 1);
+        row.version = Set(user.version + 1);
+        row.updated_at = Set(Utc::now());
+        let audit = self.auditor();
+        self.db()
+            .transaction::<_, (), ApiError>(|txn| {
+                Box::pin(async move {
+                    row.update(txn).await?;
+                    Self::revoke_all_of(txn, user.id).await?;
+                    audit.note(txn, action, "user", Some(user.id), None, None).await
+                })
+            })
+            .await?;
+        Ok(true)
+    }
+
+    pub async fn users(&self) -> ApiResult<Vec<app_user::Model>> {
+        self.authorize(Action::Administer)?;
+        Ok(app_user::Entity::find().order_by_asc(app_user::Column::Email).all(self.db()).await?)
+    }
+
+    /// Roles and scopes of users, for display: (user, roles), (user, unit, kind).
+    pub async fn roles_of(&self, users: &[Uuid]) -> ApiResult<Vec<user_role::Model>> {
+        Ok(user_role::Entity::find()
+            .filter(user_role::Column::UserId.is_in(users.iter().copied()))
+            .all(self.db())
+            .await?)
+    }
+
+    pub async fn scopes_of(&self, users: &[Uuid]) -> ApiResult<Vec<user_scope::Model>> {
+        Ok(user_scope::Entity::find()
+            .filter(user_scope::Column::UserId.is_in(users.iter().copied()))
+            .all(self.db())
+            .await?)
+    }
+
+    async fn check_units(&self, ids: &[Uuid], path: &str) -> ApiResult<()> {
+        let found = self.org_units_by_ids(ids).await?;
+        match ids.iter().position(|id| !found.iter().any(|u| u.id == *id)) {
+            Some(i) => Err(ApiError::invalid(format!("{path}.{i}"), "unknown org unit")),
+            None => Ok(()),
+        }
+    }
+
+    pub async fn create_user(&self, input: NewUser) -> ApiResult<app_user::Model> {
+        self.authorize(Action::Administer)?;
+        let email = normalise_email(&input.email);
+        let mut p = Problems::default();
+        p.check(
+            email.contains('@') && email.len() <= 254 && !email.contains(' '),
+            "input.email",
+            "is not an email address",
+        );
+        let display = validate::text(&mut p, "input.displayName", &input.display_name, 200);
+        password::check_strength(&mut p, "input.password", &input.password);
+        p.check(!input.roles.is_empty(), "input.roles", "give at least one role");
+        p.check(
+            !input.roles.contains(&Role::Partner) || input.partner_id.is_some(),
+            "input.partnerId",
+            "a PARTNER user needs a partner",
+        );
+        p.into_result()?;
+        self.check_units(&input.capture_unit_ids, "input.captureUnitIds").await?;
+        self.check_units(&input.view_unit_ids, "input.viewUnitIds").await?;
+        if let Some(pid) = input.partner_id {
+            partner::Entity::find_by_id(pid)
+                .one(self.db())
+                .await?
+                .ok_or_else(|| ApiError::invalid("input.partnerId", "unknown partner"))?;
+        }
+        if app_user::Entity::find().filter(app_user::Column::Email.eq(&email)).one(self.db()).await?.is_some() {
+            return Err(ApiError::Conflict("a user with this email exists".into()));
+        }
+        let hash = password::hash(input.password).await?;
+        let now = Utc::now();
+        let row = app_user::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            email: Set(email),
+            display_name: Set(display),
+            password_hash: Set(hash),
+            active: Set(true),
+            token_version: Set(1),
+            partner_id: Set(input.partner_id),
+            created_at: Set(now),
+            updated_at: Set(now),
+            version: Set(1),
+        };
+        let (roles, capture, view) = (input.roles, input.capture_unit_ids, input.view_unit_ids);
+        let audit = self.auditor();
+        Ok(self
+            .db()
+            .transaction::<_, app_user::Model, ApiError>(|txn| {
+                Box::pin(async move {
+                    let user = row.insert(txn).await?;
+                    write_roles_and_scopes(txn, user.id, Some(&roles), Some(&capture), Some(&view)).await?;
+                    let detail = format!("roles {roles:?}, capture {capture:?}, view {view:?}");
+                    audit.note(txn, "CREATE", "user", Some(user.id), None, Some(detail)).await?;
+                    Ok(user)
+                })
+            })
+            .await?)
+    }
+
+    /// Changes roles, scopes or the active flag; the user's tokens are invalidated so the new
+    /// rights apply from the next login.
+    pub async fn update_user(&self, input: UserChanges) -> ApiResult<app_user::Model> {
+        self.authorize(Action::Administer)?;
+        let user = app_user::Entity::find_by_id(input.id).one(self.db()).await?.ok_or(ApiError::not_found("user"))?;
+        let mut p = Problems::default();
+        let display = input.display_name.as_deref().map(|d| validate::text(&mut p, "input.displayName", d, 200));
+        if let Some(r) = &input.roles {
+            p.check(!r.is_empty(), "input.roles", "give at least one role");
+        }
+        p.into_result()?;
+        if let Some(ids) = &input.capture_unit_ids {
+            self.check_units(ids, "input.captureUnitIds").await?;
+        }
+        if let Some(ids) = &input.view_unit_ids {
+            self.check_units(ids, "input.viewUnitIds").await?;
+        }
+        let rights_changed = input.roles.is_some()
+            || input.capture_unit_ids.is_some()
+            || input.view_unit_ids.is_some()
+            || input.active == Some(false);
+        let mut row: app_user::ActiveModel = user.clone().into();
+        if let Some(d) = display {
+            row.display_name = Set(d);
+        }
+        if let Some(a) = input.active {
+            row.active = Set(a);
+        }
+        if rights_changed {
+            row.token_version = Set(user.token_version + 1);
+        }
+        row.version = Set(user.version + 1);
+        row.updated_at = Set(Utc::now());
+        let audit = self.auditor();
+        Ok(self
+            .db()
+            .transaction::<_, app_user::Model, ApiError>(|txn| {
+                Box::pin(async move {
+                    let saved = row.update(txn).await?;
+                    write_roles_and_scopes(
+                        txn,
+                        saved.id,
+                        input.roles.as_deref(),
+                        input.capture_unit_ids.as_deref(),
+                        input.view_unit_ids.as_deref(),
+                    )
+                    .await?;
+                    if rights_changed {
+                        Self::revoke_all_of(txn, saved.id).await?;
+                    }
+                    let detail = format!(
+                        "roles {:?}, capture {:?}, view {:?}",
+                        input.roles, input.capture_unit_ids, input.view_unit_ids
+                    );
+                    audit.record(txn, "UPDATE", "user", Some(saved.id), Some(&user), Some(&saved)).await?;
+                    audit.note(txn, "RIGHTS", "user", Some(saved.id), None, Some(detail)).await?;
+                    Ok(saved)
+                })
+            })
+            .await?)
+    }
+
+    pub async fn partners(&self) -> ApiResult<Vec<partner::Model>> {
+        if !self.principal().is_authenticated() {
+            return Err(ApiError::Unauthenticated);
+        }
+        Ok(partner::Entity::find().order_by_asc(partner::Column::Name).all(self.db()).await?)
+    }
+
+    pub async fn partner_units(&self, partners: &[Uuid]) -> ApiResult<Vec<partner_assignment::Model>> {
+        Ok(partner_assignment::Entity::find()
+            .filter(partner_assignment::Column::PartnerId.is_in(partners.iter().copied()))
+            .all(self.db())
+            .await?)
+    }
+
+    pub async fn create_partner(
+        &self,
+        name: String,
+        kind: PartnerKind,
+        unit_ids: Vec<Uuid>,
+    ) -> ApiResult<partner::Model> {
+        self.authorize(Action::Administer)?;
+        let mut p = Problems::default();
+        let name = validate::text(&mut p, "name", &name, 200);
+        p.into_result()?;
+        self.check_units(&unit_ids, "unitIds").await?;
+        if partner::Entity::find().filter(partner::Column::Name.eq(&name)).one(self.db()).await?.is_some() {
+            return Err(ApiError::Conflict("a partner with this name exists".into()));
+        }
+        let now = Utc::now();
+        let row = partner::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            name: Set(name),
+            kind: Set(kind.as_str().into()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            version: Set(1),
+        };
+        let audit = self.auditor();
+        Ok(self
+            .db()
+            .transaction::<_, partner::Model, ApiError>(|txn| {
+                Box::pin(async move {
+                    let saved = row.insert(txn).await?;
+                    for u in unit_ids {
+                        partner_assignment::ActiveModel { partner_id: Set(saved.id), org_unit_id: Set(u) }
+                            .insert(txn)
+                            .await?;
+                    }
+                    audit.record(txn, "CREATE", "partner", Some(saved.id), None, Some(&saved)).await?;
+                    Ok(saved)
+                })
+            })
+            .await?)
+    }
+}
+
+/// Replaces the given sets (None leaves a set as it is).
+async fn write_roles_and_scopes<C: ConnectionTrait>(
+    txn: &C,
+    user: Uuid,
+    roles: Option<&[Role]>,
+    capture: Option<&[Uuid]>,
+    view: Option<&[Uuid]>,
+) -> ApiResult<()> {
+    if let Some(roles) = roles {
+        user_role::Entity::delete_many().filter(user_role::Column::UserId.eq(user)).exec(txn).await?;
+        let mut roles = roles.to_vec();
+        roles.sort_by_key(|r| r.as_str());
+        roles.dedup();
+        for r in roles {
+            user_role::ActiveModel { user_id: Set(user), role: Set(r.as_str().into()) }.insert(txn).await?;
+        }
+    }
+    for (kind, units) in [(ScopeKind::Capture, capture), (ScopeKind::View, view)] {
+        let Some(units) = units else { continue };
+        user_scope::Entity::delete_many()
+            .filter(user_scope::Column::UserId.eq(user))
+            .filter(user_scope::Column::Kind.eq(kind.as_str()))
+            .exec(txn)
+            .await?;
+        let mut units = units.to_vec();
+        units.sort();
+        units.dedup();
+        for u in units {
+            user_scope::ActiveModel { user_id: Set(user), org_unit_id: Set(u), kind: Set(kind.as_str().into()) }
+                .insert(txn)
+                .await?;
+        }
+    }
+    Ok(())
+}
