@@ -17,6 +17,11 @@ pub const DEFAULT_PEOPLE: usize = 2_000;
 const SEED: u64 = 20_261_127;
 /// Rows per INSERT: under SQLite's and PostgreSQL's bound-parameter limits for our widest table.
 const BATCH: usize = 1_000;
+/// The registry holds services of the last five years (older doses of older children were given
+/// before it began), which keeps the record count near five per person, as in the field.
+const RECORDED_SINCE_DAYS: i64 = 5 * 365;
+/// People generated per chunk; one chunk is written while the next is generated.
+const CHUNK_PEOPLE: usize = 5_000;
 
 #[derive(Debug, Default)]
 pub struct Summary {
@@ -258,6 +263,10 @@ impl Gen {
                     continue;
                 }
                 let date = birth + Days::new((*age + self.rng.i64(0..20)) as u64);
+                if (self.today - date).num_days() > RECORDED_SINCE_DAYS {
+                    // Given before the registry began: not in it.
+                    continue;
+                }
                 let id = self.record(rows, "IMMUNISATION", Some(child), None, unit, date);
                 rows.immunisations.push(immunisation::ActiveModel {
                     service_record_id: Set(id),
@@ -466,6 +475,7 @@ pub async fn demo(db: &DatabaseConnection, people: usize, password: &str) -> any
     let mut g = Gen { rng: fastrand::Rng::with_seed(SEED), today, now, registry_serial: 0 };
     let mut made = 0usize;
     let mut rows = empty_rows();
+    let mut writing: Option<tokio::task::JoinHandle<anyhow::Result<()>>> = None;
     while made < people {
         let (unit, urban) = homes[g.rng.usize(0..homes.len())];
         let hid = g.id();
@@ -580,11 +590,20 @@ pub async fn demo(db: &DatabaseConnection, people: usize, password: &str) -> any
             let date = g.days_ago(0, 365);
             g.record(&mut rows, "HOUSEHOLD_WATER", None, Some(hid), unit, date);
         }
-        if rows.people.len() >= 5_000 {
+        if rows.people.len() >= CHUNK_PEOPLE {
             summary.people += rows.people.len();
             summary.service_records += rows.records.len();
-            flush(db, std::mem::replace(&mut rows, empty_rows())).await?;
+            // Write this chunk on another pool connection while the next one is generated.
+            if let Some(previous) = writing.take() {
+                previous.await??;
+            }
+            let chunk = std::mem::replace(&mut rows, empty_rows());
+            let db = db.clone();
+            writing = Some(tokio::spawn(async move { flush(&db, chunk).await }));
         }
+    }
+    if let Some(previous) = writing.take() {
+        previous.await??;
     }
     summary.people += rows.people.len();
     summary.service_records += rows.records.len();

@@ -52,6 +52,11 @@ pub fn backend() -> &'static str {
 
 impl TestApp {
     pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Like `spawn`, with the configuration adjusted first (production mode, CORS origins...).
+    pub async fn spawn_with(adjust: impl FnOnce(&mut cbss::config::Config)) -> Self {
         let (url, guard) = match std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
             Some(server) => {
                 let server = server.trim_end_matches('/').to_string();
@@ -67,7 +72,8 @@ impl TestApp {
                 (url, DbGuard::Sqlite(dir))
             }
         };
-        let config = cbss::config::Config::for_database(url);
+        let mut config = cbss::config::Config::for_database(url);
+        adjust(&mut config);
         let app = cbss::app::build(&config).await.expect("build app");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");

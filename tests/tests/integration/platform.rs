@@ -90,3 +90,40 @@ async fn a_deeply_nested_query_is_refused() {
     let message = body["errors"][0]["message"].as_str().unwrap_or_default().to_lowercase();
     assert!(message.contains("depth") || message.contains("nested"), "{body:#}");
 }
+
+#[tokio::test]
+async fn production_hides_the_schema_and_refuses_to_start_without_a_key() {
+    let mut config = cbss::config::Config::for_database("sqlite::memory:");
+    config.env = "production".into();
+    config.jwt_secret = None;
+    assert!(cbss::app::build(&config).await.is_err(), "no key, no start");
+    config.jwt_secret = Some("too short".into());
+    assert!(cbss::app::build(&config).await.is_err(), "a short key is no key");
+
+    let app = TestApp::spawn_with(|c| c.env = "production".into()).await;
+    let body = app.gql("{ __schema { queryType { name } } }", json!({})).await;
+    assert!(body["data"]["__schema"].is_null(), "no introspection in production: {body:#}");
+    let body = app.gql("{ peple { totalCount } }", json!({})).await;
+    let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(!message.contains("Did you mean"), "no field suggestions in production: {message}");
+    let dev = TestApp::spawn().await;
+    let body = dev.gql("{ peple { totalCount } }", json!({})).await;
+    assert!(body["errors"][0]["message"].as_str().unwrap_or_default().contains("Did you mean"), "{body:#}");
+}
+
+#[tokio::test]
+async fn browsers_may_call_only_from_the_configured_origins() {
+    let app = TestApp::spawn_with(|c| c.cors_origins = vec!["https://ngo.example.mn".into()]).await;
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, format!("{}/graphql", app.base))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "authorization,content-type")
+            .send()
+    };
+    let allowed = preflight("https://ngo.example.mn").await.unwrap();
+    assert_eq!(allowed.headers().get("access-control-allow-origin").unwrap(), "https://ngo.example.mn");
+    let other = preflight("https://evil.example.com").await.unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+}
