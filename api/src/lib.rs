@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod app;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -5,7 +5,11 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261127_000001_core_schema;
 mod m20261127_000002_reference_data;
+mod m20261128_000001_growth_zscores;
+mod m20261128_000002_health_schedules;
+mod m20261128_000003_milestones;
 pub mod reference;
+mod rows;
 
 pub struct Migrator;
 
@@ -15,6 +19,9 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261127_000001_core_schema::Migration),
             Box::new(m20261127_000002_reference_data::Migration),
+            Box::new(m20261128_000001_growth_zscores::Migration),
+            Box::new(m20261128_000002_health_schedules::Migration),
+            Box::new(m20261128_000003_milestones::Migration),
         ]
     }
 }

@@ -1,18 +1,21 @@
 //! The GraphQL API: schema, resolvers (thin: parse, call the store, map), per-request loaders.
 
 mod connection;
+mod growth;
 pub mod loaders;
+mod milestones;
 mod mutation;
 mod org_units;
 mod people;
 mod query;
+mod schedule;
 mod services;
 
 pub use mutation::Mutation;
 pub use query::Query;
 
 use crate::error::ApiResult;
-use crate::store::{LifeStageRules, Store};
+use crate::store::{LifeStageRules, ScheduleReference, Store};
 use async_graphql::{Context, EmptySubscription, Schema};
 use loaders::Loaders;
 use tokio::sync::OnceCell;
@@ -36,6 +39,8 @@ pub struct RequestData {
     pub store: Store,
     pub loaders: Loaders,
     life_stages: OnceCell<LifeStageRules>,
+    schedule: OnceCell<ScheduleReference>,
+    milestones: OnceCell<Vec<entity::milestone::Model>>,
 }
 
 impl RequestData {
@@ -44,7 +49,24 @@ impl RequestData {
             loaders: Loaders::new(&store),
             store,
             life_stages: OnceCell::new(),
+            schedule: OnceCell::new(),
+            milestones: OnceCell::new(),
         }
+    }
+
+    /// The immunisation schedule and schedule rules, read once per request.
+    pub async fn schedule(&self) -> ApiResult<&ScheduleReference> {
+        self.schedule
+            .get_or_try_init(|| self.store.schedule_reference())
+            .await
+    }
+
+    /// The reference milestones, read once per request.
+    pub async fn milestones(&self) -> ApiResult<&[entity::milestone::Model]> {
+        Ok(self
+            .milestones
+            .get_or_try_init(|| self.store.milestones())
+            .await?)
     }
 
     pub async fn life_stages(&self) -> ApiResult<&LifeStageRules> {

@@ -4,19 +4,27 @@
 //! sea-orm directly.
 
 mod catalogue;
+pub mod growth;
 mod households;
+mod milestones;
 mod org_units;
 mod page;
 mod people;
 mod pregnancies;
+pub mod schedule;
 mod services;
 
 pub use catalogue::LifeStageRules;
+pub use growth::GrowthCorrection;
 pub use households::{HouseholdChanges, HouseholdFilter, NewHousehold};
+pub use milestones::{MilestoneCheckItem, NewMilestoneCheck, milestone_progress};
 pub use org_units::OrgUnitFilter;
-pub use page::{MAX_PAGE_SIZE, Page, PageRequest, TotalCount, encode_cursor as page_cursor};
+pub use page::{
+    MAX_PAGE_SIZE, Page, PageRequest, SortedPageRequest, TotalCount, encode_cursor as page_cursor,
+};
 pub use people::{NewPerson, PersonChanges, PersonFilter};
 pub use pregnancies::{NewPregnancy, PregnancyOutcomeInput};
+pub use schedule::{DueEntry, DueListFilter, ScheduleReference};
 pub use services::{NewGrowthMeasurement, NewImmunisation, NewServiceRecord};
 
 use crate::access::{Principal, Scoped};

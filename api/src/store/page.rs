@@ -1,4 +1,4 @@
-//! The one pagination helper: keyset pages ordered by id, with opaque cursors.
+//! The one pagination helper: keyset pages ordered by id (or by a computed key, then id), with opaque cursors.
 
 use crate::error::{ApiError, ApiResult};
 use base64::Engine;
@@ -24,18 +24,74 @@ pub struct PageRequest {
 impl PageRequest {
     /// Validates `first` (0..=MAX_PAGE_SIZE) and decodes the `after` cursor.
     pub fn new(first: Option<i32>, after: Option<String>) -> ApiResult<Self> {
-        let first = match first {
-            None => DEFAULT_PAGE_SIZE,
-            Some(n) if (0..=MAX_PAGE_SIZE as i32).contains(&n) => n as usize,
-            Some(_) => {
-                return Err(ApiError::invalid(
-                    "first",
-                    format!("must be between 0 and {MAX_PAGE_SIZE}"),
-                ));
-            }
-        };
+        let first = page_size(first)?;
         let after = after.map(|c| decode_cursor(&c)).transpose()?;
         Ok(Self { first, after })
+    }
+}
+
+/// Validates `first`: 0..=MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE when absent.
+fn page_size(first: Option<i32>) -> ApiResult<usize> {
+    match first {
+        None => Ok(DEFAULT_PAGE_SIZE),
+        Some(n) if (0..=MAX_PAGE_SIZE as i32).contains(&n) => Ok(n as usize),
+        Some(_) => Err(ApiError::invalid(
+            "first",
+            format!("must be between 0 and {MAX_PAGE_SIZE}"),
+        )),
+    }
+}
+
+/// A page of a list sorted by a computed key (such as urgency) and then id, computed in full
+/// before it is paged; the cursor carries the key and the id.
+#[derive(Clone, Debug)]
+pub struct SortedPageRequest {
+    pub first: usize,
+    pub after: Option<(String, Uuid)>,
+}
+
+impl SortedPageRequest {
+    pub fn new(first: Option<i32>, after: Option<String>) -> ApiResult<Self> {
+        let first = page_size(first)?;
+        let after = after.map(|c| decode_sorted_cursor(&c)).transpose()?;
+        Ok(Self { first, after })
+    }
+}
+
+pub fn encode_sorted_cursor(key: &str, id: Uuid) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{key}|{id}"))
+}
+
+fn decode_sorted_cursor(cursor: &str) -> ApiResult<(String, Uuid)> {
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| {
+            let (key, id) = s.rsplit_once('|')?;
+            Some((key.to_string(), Uuid::parse_str(id).ok()?))
+        })
+        .ok_or_else(|| ApiError::invalid("after", "is not a cursor this service gave out"))
+}
+
+/// One page of `items`, which are sorted by `key` (a (key, id) pair, ascending).
+pub fn slice<T>(
+    items: Vec<T>,
+    key: impl Fn(&T) -> (String, Uuid),
+    req: &SortedPageRequest,
+) -> Page<T> {
+    let total = items.len() as u64;
+    let mut rest: Vec<T> = match &req.after {
+        Some(after) => items.into_iter().filter(|t| key(t) > *after).collect(),
+        None => items,
+    };
+    let has_next = rest.len() > req.first;
+    rest.truncate(req.first);
+    Page {
+        items: rest,
+        has_previous: req.after.is_some(),
+        has_next,
+        total: TotalCount::known(total),
     }
 }
 
@@ -60,6 +116,11 @@ pub struct TotalCount(Arc<dyn Fn() -> CountFuture + Send + Sync>);
 impl TotalCount {
     pub async fn get(&self) -> ApiResult<u64> {
         (self.0)().await
+    }
+
+    /// A count already known (a list computed in full).
+    pub fn known(n: u64) -> Self {
+        TotalCount(Arc::new(move || Box::pin(async move { Ok(n) })))
     }
 }
 

@@ -12,7 +12,9 @@ use async_graphql::{InputObject, MaybeUndefined};
 use chrono::NaiveDate;
 use entity::{person, pregnancy};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query};
-use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, Set, TransactionTrait,
+};
 use uuid::Uuid;
 
 #[derive(InputObject, Default)]
@@ -361,18 +363,36 @@ impl Store {
         }
         row.version = Set(current.version + 1);
         row.updated_at = Set(chrono::Utc::now());
-        let res = person::Entity::update_many()
-            .set(row)
-            .filter(person::Column::Id.eq(current.id))
-            .filter(person::Column::Version.eq(current.version))
-            .exec(self.db())
+        // A corrected birth date or sex changes every stored z-score of the person.
+        let regrow = input.birth_date.is_some_and(|b| b != current.birth_date)
+            || input.sex.is_some_and(|s| s.as_str() != current.sex);
+        let (id, version) = (current.id, current.version);
+        self.db()
+            .transaction::<_, (), ApiError>(|txn| {
+                Box::pin(async move {
+                    let res = person::Entity::update_many()
+                        .set(row)
+                        .filter(person::Column::Id.eq(id))
+                        .filter(person::Column::Version.eq(version))
+                        .exec(txn)
+                        .await?;
+                    if res.rows_affected == 0 {
+                        return Err(ApiError::Conflict(
+                            "the person was changed by someone else; reload them".into(),
+                        ));
+                    }
+                    if regrow {
+                        let updated = person::Entity::find_by_id(id)
+                            .one(txn)
+                            .await?
+                            .ok_or(ApiError::not_found("person"))?;
+                        super::growth::recompute_person(txn, &updated).await?;
+                    }
+                    Ok(())
+                })
+            })
             .await?;
-        if res.rows_affected == 0 {
-            return Err(ApiError::Conflict(
-                "the person was changed by someone else; reload them".into(),
-            ));
-        }
-        self.person(current.id).await
+        self.person(id).await
     }
 }
 

@@ -1,7 +1,7 @@
 //! Service records along the life-cycle chain, with their typed details (growth measurements,
 //! immunisations). Every record is checked against its service type's target group and ages.
 
-use super::{Store, today};
+use super::{Store, growth, today};
 use crate::domain::eligibility::{self, Eligibility, Recipient};
 use crate::domain::validate;
 use crate::domain::vocab::{DetailKind, MeasurementPosition, Sex, TargetGroup};
@@ -72,9 +72,10 @@ pub struct NewImmunisation {
 }
 
 /// A checked service record, ready to insert.
-struct Checked {
-    record: service_record::ActiveModel,
-    person_id: Option<Uuid>,
+pub(super) struct Checked {
+    pub(super) record: service_record::ActiveModel,
+    /// The person served, as read for the checks.
+    pub(super) person: Option<person::Model>,
 }
 
 impl Store {
@@ -113,7 +114,11 @@ impl Store {
     }
 
     /// Validates a record of `kind` for its subject and builds the row; nothing is written.
-    async fn check_record(&self, input: NewServiceRecord, kind: DetailKind) -> ApiResult<Checked> {
+    pub(super) async fn check_record(
+        &self,
+        input: NewServiceRecord,
+        kind: DetailKind,
+    ) -> ApiResult<Checked> {
         let st = self
             .service_type_by_code(&input.service_type_code, "input.serviceTypeCode")
             .await?;
@@ -122,6 +127,7 @@ impl Store {
             let hint = match st_kind {
                 DetailKind::Growth => "recordGrowthMeasurement",
                 DetailKind::Immunisation => "recordImmunisation",
+                DetailKind::Milestones => "recordMilestoneCheck",
                 DetailKind::None => "recordService",
                 DetailKind::Enrolment | DetailKind::Attendance => {
                     "a typed mutation of its own (not yet available)"
@@ -144,6 +150,7 @@ impl Store {
             .map(|t| validate::text(&mut p, "input.note", t, 2000));
         p.into_result()?;
         let target = TargetGroup::from_db(&st.target_group)?;
+        let mut served = None;
         let (subject_unit, pregnancy_id) = match (input.person_id, input.household_id) {
             (Some(_), Some(_)) => {
                 return Err(ApiError::invalid(
@@ -191,7 +198,9 @@ impl Store {
                     }
                     (None, open) => open,
                 };
-                (who.org_unit_id, pregnancy_id)
+                let unit = who.org_unit_id;
+                served = Some(who);
+                (unit, pregnancy_id)
             }
         };
         let delivered_at = match input.org_unit_id {
@@ -213,7 +222,7 @@ impl Store {
         }
         let now = chrono::Utc::now();
         Ok(Checked {
-            person_id: input.person_id,
+            person: served,
             record: service_record::ActiveModel {
                 id: Set(id),
                 service_type_id: Set(st.id),
@@ -263,7 +272,7 @@ impl Store {
     }
 
     /// Inserts a checked record and its detail in one transaction.
-    async fn insert_record<F>(
+    pub(super) async fn insert_record<F>(
         &self,
         checked: Checked,
         detail: F,
@@ -304,34 +313,13 @@ impl Store {
         input: NewGrowthMeasurement,
     ) -> ApiResult<service_record::Model> {
         let mut p = Problems::default();
-        validate::in_range(
+        growth::check_measurement(
             &mut p,
-            "input.weightKg",
             input.weight_kg,
-            validate::WEIGHT_KG,
-            "kg",
-        );
-        validate::in_range(
-            &mut p,
-            "input.lengthHeightCm",
             input.length_height_cm,
-            validate::LENGTH_HEIGHT_CM,
-            "cm",
-        );
-        validate::in_range(
-            &mut p,
-            "input.muacMm",
             input.muac_mm,
-            validate::MUAC_MM,
-            "mm",
+            input.oedema,
         );
-        if input.weight_kg.is_none()
-            && input.length_height_cm.is_none()
-            && input.muac_mm.is_none()
-            && !input.oedema
-        {
-            p.add("input.weightKg", "give at least one measurement");
-        }
         p.into_result()?;
         let record = NewServiceRecord {
             id: input.id,
@@ -345,19 +333,35 @@ impl Store {
             note: input.note,
         };
         let checked = self.check_record(record, DetailKind::Growth).await?;
-        let person_id = checked.person_id.unwrap_or(input.person_id);
-        let row = move |record_id| growth_measurement::ActiveModel {
-            service_record_id: Set(record_id),
-            person_id: Set(person_id),
+        let person = checked
+            .person
+            .clone()
+            .ok_or(ApiError::not_found("person"))?;
+        // WHO z-scores are computed on write and stored with the measurement; values outside
+        // WHO's tables are stored with null z-scores and `outside_who_range`.
+        let z = growth::compute(
+            &person,
+            input.date,
+            input.weight_kg,
+            input.length_height_cm,
+            input.position,
+            input.oedema,
+        )?;
+        let mut row = growth_measurement::ActiveModel {
+            service_record_id: Set(Uuid::nil()),
+            person_id: Set(person.id),
             weight_kg: Set(input.weight_kg),
             length_height_cm: Set(input.length_height_cm),
             position: Set(input.position.map(|p| p.as_str().into())),
             muac_mm: Set(input.muac_mm),
             oedema: Set(input.oedema),
+            ..Default::default()
         };
+        growth::set_zscores(&mut row, &z);
         self.insert_record(checked, move |txn, id| {
             Box::pin(async move {
-                row(id).insert(txn).await?;
+                row.service_record_id = Set(id);
+                row.insert(txn).await?;
                 Ok(())
             })
         })
