@@ -3,7 +3,10 @@
 //! filter by scope themselves.
 
 use crate::domain::vocab::Role;
-use entity::{enrolment, growth_measurement, household, immunisation, org_unit, person, pregnancy, service_record};
+use entity::{
+    enrolment, growth_measurement, household, immunisation, milestone_check, org_unit, person, pregnancy,
+    service_record,
+};
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, EntityTrait};
 use uuid::Uuid;
@@ -216,6 +219,12 @@ impl Scoped for growth_measurement::Entity {
 impl Scoped for immunisation::Entity {
     fn in_scope(scope: &Scope) -> Option<Condition> {
         person_column_in(scope, immunisation::Column::PersonId)
+    }
+}
+
+impl Scoped for milestone_check::Entity {
+    fn in_scope(scope: &Scope) -> Option<Condition> {
+        person_column_in(scope, milestone_check::Column::PersonId)
     }
 }
 

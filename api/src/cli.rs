@@ -1,4 +1,4 @@
-//! The command line: `cbss [serve]`, `cbss migrate`, `cbss seed --demo [--people N]`, `cbss schema`.
+//! The command line: `cbss [serve]`, `cbss migrate`, `cbss seed --demo [--people N]`, `cbss schema` (and the hidden `cbss bench-zscores --n N`).
 
 use crate::access::Principal;
 use crate::config::Config;
@@ -37,6 +37,12 @@ enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Time the WHO z-score computation for N synthetic measurements (build with --release).
+    #[command(hide = true)]
+    BenchZscores {
+        #[arg(long, default_value_t = 100_000)]
+        n: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -131,9 +137,16 @@ async fn create_user(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
 
 pub fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    if let Some(Command::Schema) = cli.command {
-        print!("{}", crate::graphql::schema().sdl());
-        return Ok(());
+    match cli.command {
+        Some(Command::Schema) => {
+            print!("{}", crate::graphql::schema().sdl());
+            return Ok(());
+        }
+        Some(Command::BenchZscores { n }) => {
+            println!("{}", crate::bench::run(n));
+            return Ok(());
+        }
+        _ => {}
     }
     tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_new(&cli.config.log)?).init();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
@@ -165,7 +178,7 @@ pub fn run() -> anyhow::Result<()> {
                 tracing::info!(?summary, elapsed = ?started.elapsed(), "demo data loaded");
                 Ok(())
             }
-            Command::Schema => Ok(()),
+            Command::Schema | Command::BenchZscores { .. } => Ok(()),
             Command::User(cmd) => create_user(&config, cmd).await,
         }
     })

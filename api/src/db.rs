@@ -56,7 +56,14 @@ fn sqlite_file(url: &str) -> Option<&str> {
     (!path.is_empty() && path != ":memory:").then_some(path)
 }
 
+/// Applies pending migrations, then fills in what the migrations cannot compute themselves
+/// (WHO z-scores of growth measurements stored before they were computed on write).
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
     Migrator::up(db, None).await?;
+    let filled =
+        crate::store::growth::backfill(db).await.map_err(|e| anyhow::anyhow!("filling in growth z-scores: {e:?}"))?;
+    if filled > 0 {
+        tracing::info!(filled, "growth z-scores filled in");
+    }
     Ok(())
 }

@@ -2,8 +2,9 @@
 //! households with mothers and children of every life stage, pregnancies and services along the
 //! chain. Batched inserts, so `--people 1000000` takes minutes, not hours.
 
+use crate::domain::growth;
 use crate::domain::names;
-use crate::domain::vocab::{PartnerKind, Role};
+use crate::domain::vocab::{MeasurementPosition, PartnerKind, Role, Sex};
 use chrono::{Days, Months, NaiveDate, Utc};
 use entity::{
     consent, enrolment, growth_measurement, household, immunisation, org_unit, org_unit_group, org_unit_group_member,
@@ -158,6 +159,8 @@ struct Rows {
 
 struct Gen {
     rng: fastrand::Rng,
+    /// The national immunisation schedule (reference data): antigen and the ages of its doses.
+    schedule: Vec<(&'static str, Vec<i64>)>,
     today: NaiveDate,
     now: chrono::DateTime<Utc>,
     registry_serial: u32,
@@ -245,18 +248,8 @@ impl Gen {
     /// The services a child of this age would plausibly have had, most but not all of them.
     fn child_services(&mut self, rows: &mut Rows, child: Uuid, unit: Uuid, birth: NaiveDate, sex_male: bool) {
         let age_days = (self.today - birth).num_days();
-        let schedule: &[(&str, &[i64])] = &[
-            ("BCG", &[0]),
-            ("HEPB_BIRTH", &[0]),
-            ("PENTA", &[61, 91, 122]),
-            ("OPV", &[61, 91, 122]),
-            ("IPV", &[122]),
-            ("PCV", &[61, 91, 274]),
-            ("ROTA", &[61, 91]),
-            ("MMR", &[274, 730]),
-            ("HEPA", &[548]),
-        ];
-        for (antigen, ages) in schedule {
+        let schedule = std::mem::take(&mut self.schedule);
+        for (antigen, ages) in &schedule {
             for (i, age) in ages.iter().enumerate() {
                 // About one child in eight misses a given dose, so due lists have defaulters.
                 if *age > age_days || self.rng.u8(0..8) == 0 {
@@ -276,6 +269,7 @@ impl Gen {
                 });
             }
         }
+        self.schedule = schedule;
         let months = age_days / 30;
         if months < 60 {
             for _ in 0..self.rng.u8(1..=3) {
@@ -287,15 +281,24 @@ impl Gen {
                 let height = if m < 1.0 { 50.0 } else { 50.0 + 20.0 * m.ln().max(0.0) + m * 0.35 } + z * 2.5;
                 let weight = (3.3 + m * 0.35 - (m * m) * 0.0018 + z * 0.6).max(2.0);
                 let id = self.record(rows, "GROWTH_MONITORING", Some(child), None, unit, date);
-                rows.growth.push(growth_measurement::ActiveModel {
+                let (weight, height) = ((weight * 10.0).round() / 10.0, (height * 10.0).round() / 10.0);
+                let position = if at < 731 { MeasurementPosition::Lying } else { MeasurementPosition::Standing };
+                let mut row = growth_measurement::ActiveModel {
                     service_record_id: Set(id),
                     person_id: Set(child),
-                    weight_kg: Set(Some((weight * 10.0).round() / 10.0)),
-                    length_height_cm: Set(Some((height * 10.0).round() / 10.0)),
-                    position: Set(Some(if at < 731 { "LYING" } else { "STANDING" }.into())),
+                    weight_kg: Set(Some(weight)),
+                    length_height_cm: Set(Some(height)),
+                    position: Set(Some(position.as_str().into())),
                     muac_mm: Set((months >= 6).then(|| 120.0 + self.rng.f64() * 40.0)),
                     oedema: Set(false),
-                });
+                    ..Default::default()
+                };
+                // The same WHO computation as a recorded measurement.
+                let sex = if sex_male { Sex::Male } else { Sex::Female };
+                let z =
+                    growth::stored(&growth::input(sex, Some(at), Some(weight), Some(height), Some(position), false));
+                crate::store::growth::set_zscores(&mut row, &z);
+                rows.growth.push(row);
             }
         }
         if (6..60).contains(&months) && self.rng.u8(0..10) < 7 {
@@ -472,7 +475,14 @@ pub async fn demo(db: &DatabaseConnection, people: usize, password: &str) -> any
     demo_users(db, password).await?;
 
     // Households and people, flushed every few thousand people.
-    let mut g = Gen { rng: fastrand::Rng::with_seed(SEED), today, now, registry_serial: 0 };
+    let mut schedule: Vec<(&'static str, Vec<i64>)> = Vec::new();
+    for d in migration::reference::immunisation_schedule().into_iter().filter(|d| d.in_schedule) {
+        match schedule.iter_mut().find(|(a, _)| *a == d.antigen) {
+            Some((_, ages)) => ages.push(i64::from(d.recommended_age_days)),
+            None => schedule.push((d.antigen, vec![i64::from(d.recommended_age_days)])),
+        }
+    }
+    let mut g = Gen { rng: fastrand::Rng::with_seed(SEED), schedule, today, now, registry_serial: 0 };
     let mut made = 0usize;
     let mut rows = empty_rows();
     let mut writing: Option<tokio::task::JoinHandle<anyhow::Result<()>>> = None;

@@ -12,6 +12,8 @@ pub struct Model {
     pub name_en: String,
     pub name_mn: String,
     pub doses: i32,
+    /// Part of the national schedule (false: recordable, never due).
+    pub in_schedule: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub version: i32,

@@ -11,6 +11,10 @@ pub struct Model {
     pub dose_number: i32,
     pub recommended_age_days: i32,
     pub min_interval_days: Option<i32>,
+    /// Latest age (days) at which the dose is still given.
+    pub max_age_days: Option<i32>,
+    /// Days after the due date from which the dose is overdue.
+    pub grace_days: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub version: i32,

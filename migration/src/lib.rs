@@ -7,7 +7,11 @@ mod helpers;
 mod m20261127_000001_core_schema;
 mod m20261127_000002_reference_data;
 mod m20261127_000003_access_control;
+mod m20261128_000001_growth_zscores;
+mod m20261128_000002_health_schedules;
+mod m20261128_000003_milestones;
 pub mod reference;
+mod rows;
 
 pub struct Migrator;
 
@@ -18,6 +22,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000001_core_schema::Migration),
             Box::new(m20261127_000002_reference_data::Migration),
             Box::new(m20261127_000003_access_control::Migration),
+            Box::new(m20261128_000001_growth_zscores::Migration),
+            Box::new(m20261128_000002_health_schedules::Migration),
+            Box::new(m20261128_000003_milestones::Migration),
         ]
     }
 }

@@ -124,6 +124,103 @@ pub fn antigens() -> Vec<Antigen> {
         .collect()
 }
 
+/// Rows of an embedded CSV whose first lines may be `#` comments (source notes), header skipped.
+fn commented_rows(csv: &'static str) -> impl Iterator<Item = Vec<&'static str>> {
+    csv.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')).skip(1).map(|l| l.split(',').collect())
+}
+
+/// One dose of Mongolia's national immunisation schedule (`immunisation_schedule_mn.csv`).
+pub struct ScheduledDose {
+    pub antigen: &'static str,
+    pub dose: i32,
+    pub recommended_age_days: i32,
+    pub min_interval_days: Option<i32>,
+    pub max_age_days: Option<i32>,
+    pub grace_days: i32,
+    pub in_schedule: bool,
+}
+
+pub fn immunisation_schedule() -> Vec<ScheduledDose> {
+    commented_rows(include_str!("../data/immunisation_schedule_mn.csv"))
+        .map(|r| ScheduledDose {
+            antigen: r[0],
+            dose: r[1].parse().unwrap_or_default(),
+            recommended_age_days: r[2].parse().unwrap_or_default(),
+            min_interval_days: opt_i32(r[3]),
+            max_age_days: opt_i32(r[4]),
+            grace_days: r[5].parse().unwrap_or_default(),
+            in_schedule: r[6] == "true",
+        })
+        .collect()
+}
+
+/// A schedule held as data (`schedule_rules.csv`): vitamin A, growth monitoring, antenatal and
+/// postnatal contacts.
+pub struct ScheduleRule {
+    pub code: &'static str,
+    pub service_type: &'static str,
+    pub kind: &'static str,
+    pub pattern: &'static str,
+    pub anchor: &'static str,
+    pub unit: &'static str,
+    pub start: i32,
+    pub due: Option<i32>,
+    pub end: i32,
+    pub interval: Option<i32>,
+    pub grace_days: i32,
+    pub life_stage: Option<&'static str>,
+    pub sort_order: i32,
+    pub name_en: &'static str,
+    pub name_mn: &'static str,
+}
+
+pub fn schedule_rules() -> Vec<ScheduleRule> {
+    commented_rows(include_str!("../data/schedule_rules.csv"))
+        .map(|r| ScheduleRule {
+            code: r[0],
+            service_type: r[1],
+            kind: r[2],
+            pattern: r[3],
+            anchor: r[4],
+            unit: r[5],
+            start: r[6].parse().unwrap_or_default(),
+            due: opt_i32(r[7]),
+            end: r[8].parse().unwrap_or_default(),
+            interval: opt_i32(r[9]),
+            grace_days: r[10].parse().unwrap_or_default(),
+            life_stage: opt_str(r[11]),
+            sort_order: r[12].parse().unwrap_or_default(),
+            name_en: r[13],
+            name_mn: r[14],
+        })
+        .collect()
+}
+
+/// A development milestone with its expected window (`milestones.csv`).
+pub struct Milestone {
+    pub code: &'static str,
+    pub domain: &'static str,
+    pub expected_from_months: i32,
+    pub expected_by_months: i32,
+    pub sort_order: i32,
+    pub name_en: &'static str,
+    pub name_mn: &'static str,
+}
+
+pub fn milestones() -> Vec<Milestone> {
+    commented_rows(include_str!("../data/milestones.csv"))
+        .map(|r| Milestone {
+            code: r[0],
+            domain: r[1],
+            expected_from_months: r[2].parse().unwrap_or_default(),
+            expected_by_months: r[3].parse().unwrap_or_default(),
+            sort_order: r[4].parse().unwrap_or_default(),
+            name_en: r[5],
+            name_mn: r[6],
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,6 +253,43 @@ mod tests {
         }
         for a in antigens() {
             assert_eq!(a.doses as usize, a.dose_ages_days.len(), "{}", a.code);
+        }
+    }
+
+    #[test]
+    fn health_schedules_are_complete() {
+        let antigens = antigens();
+        let doses = immunisation_schedule();
+        for d in &doses {
+            assert!(antigens.iter().any(|a| a.code == d.antigen), "{} is not an antigen", d.antigen);
+            assert!(d.dose >= 1 && d.grace_days >= 1, "{}:{}", d.antigen, d.dose);
+            if d.in_schedule {
+                assert!(d.max_age_days.is_some(), "{}:{} needs a max age", d.antigen, d.dose);
+            }
+        }
+        for a in &antigens {
+            let mut numbers: Vec<i32> = doses.iter().filter(|d| d.antigen == a.code).map(|d| d.dose).collect();
+            numbers.sort();
+            assert_eq!(numbers, (1..=numbers.len() as i32).collect::<Vec<_>>(), "{}", a.code);
+            assert!(!numbers.is_empty(), "{} has no doses", a.code);
+        }
+        let stages = life_stages();
+        let types = service_types();
+        let rules = schedule_rules();
+        assert_eq!(rules.iter().filter(|r| r.service_type == "ANC_CONTACT").count(), 8);
+        for r in &rules {
+            assert!(types.iter().any(|t| t.code == r.service_type), "{}", r.code);
+            assert!(r.life_stage.is_none_or(|l| stages.iter().any(|s| s.code == l)));
+            assert!(r.start <= r.end && r.due.unwrap_or(r.start) <= r.end, "{}", r.code);
+            assert_eq!(r.pattern == "RECURRING", r.interval.is_some(), "{}", r.code);
+            assert!(!r.name_en.is_empty() && !r.name_mn.is_empty(), "{}", r.code);
+        }
+        let milestones = milestones();
+        for domain in ["MOTOR", "LANGUAGE", "SOCIO_EMOTIONAL", "COGNITIVE"] {
+            assert!(milestones.iter().filter(|m| m.domain == domain).count() >= 5, "{domain}");
+        }
+        for m in &milestones {
+            assert!(m.expected_from_months < m.expected_by_months && m.expected_by_months < 72);
         }
     }
 }

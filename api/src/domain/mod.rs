@@ -1,10 +1,14 @@
-//! Domain rules as pure functions over values: vocabularies, ages and life stages, names,
-//! input validation. Nothing here touches the database or the network.
+//! Domain rules as pure functions over values: vocabularies, ages and life stages, names, input
+//! validation, WHO growth z-scores, schedules of due services, development milestones. Nothing
+//! here touches the database or the network.
 
 pub mod age;
 pub mod eligibility;
+pub mod growth;
 pub mod life_stage;
+pub mod milestones;
 pub mod names;
+pub mod schedule;
 pub mod validate;
 pub mod vocab;
 pub mod zscore;

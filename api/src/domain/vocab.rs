@@ -90,7 +90,7 @@ vocabulary!(
     /// Which typed detail a service record of this type carries.
     DetailKind {
         None => "NONE", Growth => "GROWTH", Immunisation => "IMMUNISATION", Enrolment => "ENROLMENT",
-        Attendance => "ATTENDANCE",
+        Attendance => "ATTENDANCE", Milestones => "MILESTONES",
     }
 );
 
@@ -119,6 +119,72 @@ vocabulary!(
     }
 );
 
+vocabulary!(
+    /// The WHO growth reference a z-score comes from: the Child Growth Standards (0-5 years) or
+    /// the Growth Reference (5-19 years).
+    GrowthReference { Who2006 => "WHO_2006", Who2007 => "WHO_2007" }
+);
+
+vocabulary!(
+    /// Stunting, wasting, underweight or thinness: below -2 SD moderate, below -3 SD severe.
+    GrowthSeverity { None => "NONE", Moderate => "MODERATE", Severe => "SEVERE" }
+);
+
+vocabulary!(
+    /// Age-based growth indicators, charted against the WHO reference curves.
+    GrowthIndicator {
+        WeightForAge => "WEIGHT_FOR_AGE", LengthHeightForAge => "LENGTH_HEIGHT_FOR_AGE",
+        BmiForAge => "BMI_FOR_AGE",
+    }
+);
+
+vocabulary!(
+    /// What a due item is: the schedules the service evaluates.
+    DueKind {
+        Immunisation => "IMMUNISATION", VitaminA => "VITAMIN_A", GrowthMonitoring => "GROWTH_MONITORING",
+        AntenatalCare => "ANTENATAL_CARE", PostnatalCare => "POSTNATAL_CARE",
+    }
+);
+
+vocabulary!(
+    /// Where a scheduled service stands on a day: GIVEN; DUE (from its due date); OVERDUE (past
+    /// its grace period); UPCOMING (not yet due, or waiting for an earlier dose); MISSED (its
+    /// window closed without it).
+    DueStatus {
+        Given => "GIVEN", Due => "DUE", Overdue => "OVERDUE", Upcoming => "UPCOMING", Missed => "MISSED",
+    }
+);
+
+vocabulary!(
+    /// How a schedule rule repeats: every interval within an age band, or one contact in a window.
+    SchedulePattern { Recurring => "RECURRING", Contact => "CONTACT" }
+);
+
+vocabulary!(
+    /// What a schedule rule's ages count from: birth, the last menstrual period of the open
+    /// pregnancy, or the latest delivery.
+    ScheduleAnchor { Birth => "BIRTH", Lmp => "LMP", Delivery => "DELIVERY" }
+);
+
+vocabulary!(ScheduleUnit { Day => "DAY", Week => "WEEK", Month => "MONTH" });
+
+vocabulary!(
+    /// Domains of early childhood development checked with milestones.
+    DevelopmentDomain {
+        Motor => "MOTOR", Language => "LANGUAGE", SocioEmotional => "SOCIO_EMOTIONAL",
+        Cognitive => "COGNITIVE",
+    }
+);
+
+vocabulary!(
+    /// A milestone for one child: ACHIEVED (at some check); NOT_YET (not achieved at the last
+    /// check, still within its expected window then); DELAYED (not achieved at a check after the
+    /// window closed); NOT_CHECKED.
+    MilestoneStatus {
+        Achieved => "ACHIEVED", NotYet => "NOT_YET", Delayed => "DELAYED", NotChecked => "NOT_CHECKED",
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,5 +195,32 @@ mod tests {
             assert_eq!(OrgUnitLevel::parse(s.as_str()), Some(*s));
         }
         assert_eq!(Sex::parse("female"), None, "stored names are exact");
+    }
+
+    #[test]
+    fn health_vocabularies_name_their_values_the_same_everywhere() {
+        // async-graphql derives the GraphQL name from the variant: it must be the stored one.
+        macro_rules! same {
+            ($($t:ty),+) => {$(
+                let items = <$t as async_graphql::resolver_utils::EnumType>::items();
+                assert_eq!(items.len(), <$t>::ALL.len());
+                for item in items {
+                    assert_eq!(item.value.as_str(), item.name);
+                }
+            )+};
+        }
+        same!(
+            GrowthReference,
+            GrowthSeverity,
+            GrowthIndicator,
+            DueKind,
+            DueStatus,
+            SchedulePattern,
+            ScheduleAnchor,
+            ScheduleUnit,
+            DevelopmentDomain,
+            MilestoneStatus,
+            DetailKind
+        );
     }
 }

@@ -23,7 +23,12 @@ pub fn connection<M, T: OutputType>(
     id: impl Fn(&M) -> Uuid,
     wrap: impl Fn(M) -> T,
 ) -> Conn<T> {
+    connection_by(page, |m| store.cursor(id(m)), wrap)
+}
+
+/// A connection whose cursors the page's items make themselves (lists sorted by a computed key).
+pub fn connection_by<M, T: OutputType>(page: Page<M>, cursor: impl Fn(&M) -> String, wrap: impl Fn(M) -> T) -> Conn<T> {
     let mut c = Connection::with_additional_fields(page.has_previous, page.has_next, Total(page.total));
-    c.edges.extend(page.items.into_iter().map(|m| Edge::new(store.cursor(id(&m)), wrap(m))));
+    c.edges.extend(page.items.into_iter().map(|m| Edge::new(cursor(&m), wrap(m))));
     c
 }

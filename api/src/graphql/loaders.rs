@@ -5,8 +5,8 @@ use crate::error::ApiResult;
 use crate::store::Store;
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{
-    antigen, consent, growth_measurement, household, immunisation, org_unit, person, pregnancy, service_record,
-    service_type,
+    antigen, antigen_dose, consent, growth_measurement, household, immunisation, milestone, milestone_check, org_unit,
+    person, pregnancy, service_record, service_type,
 };
 use std::collections::HashMap;
 use std::future::Future;
@@ -71,6 +71,10 @@ pub struct Loaders {
     pub service_type: DataLoader<Batch<service_type::Model>>,
     pub antigen: DataLoader<Batch<antigen::Model>>,
     pub consents_of_household: DataLoader<Batch<consent::Model>>,
+    pub doses_of_antigen: DataLoader<Batch<antigen_dose::Model>>,
+    pub milestone: DataLoader<Batch<milestone::Model>>,
+    pub milestone_checks_of_person: DataLoader<Batch<milestone_check::Model>>,
+    pub milestone_checks_of_record: DataLoader<Batch<milestone_check::Model>>,
 }
 
 impl Loaders {
@@ -136,6 +140,20 @@ impl Loaders {
                 store,
                 |s, k| async move { Ok(by(s.consents_of(&k).await?, |m| m.household_id)) },
             ),
+            doses_of_antigen: loader(
+                store,
+                |s, k| async move { Ok(by(s.doses_of_antigens(&k).await?, |m| m.antigen_id)) },
+            ),
+            milestone: loader(store, |s, k| async move { Ok(by(s.milestones_by_ids(&k).await?, |m| m.id)) }),
+            milestone_checks_of_person: loader(store, |s, k| async move {
+                let rows = s.visible_where_in::<milestone_check::Entity>(milestone_check::Column::PersonId, &k).await?;
+                Ok(by(rows, |m| m.person_id))
+            }),
+            milestone_checks_of_record: loader(store, |s, k| async move {
+                let rows =
+                    s.visible_where_in::<milestone_check::Entity>(milestone_check::Column::ServiceRecordId, &k).await?;
+                Ok(by(rows, |m| m.service_record_id))
+            }),
         }
     }
 }

@@ -2,11 +2,14 @@
 
 mod access;
 mod connection;
+mod growth;
 pub mod loaders;
+mod milestones;
 mod mutation;
 mod org_units;
 mod people;
 mod query;
+mod schedule;
 mod services;
 
 pub use mutation::Mutation;
@@ -14,7 +17,7 @@ pub use query::Query;
 
 use crate::auth::throttle::LoginThrottle;
 use crate::error::{ApiError, ApiResult};
-use crate::store::{LifeStageRules, Store};
+use crate::store::{LifeStageRules, ScheduleReference, Store};
 use async_graphql::{Context, EmptySubscription, Schema};
 use loaders::Loaders;
 use std::net::IpAddr;
@@ -53,11 +56,31 @@ pub struct RequestData {
     pub client_ip: Option<IpAddr>,
     pub throttle: Arc<LoginThrottle>,
     life_stages: OnceCell<LifeStageRules>,
+    schedule: OnceCell<ScheduleReference>,
+    milestones: OnceCell<Vec<entity::milestone::Model>>,
 }
 
 impl RequestData {
     pub fn new(store: Store, client_ip: Option<IpAddr>, throttle: Arc<LoginThrottle>) -> Self {
-        Self { loaders: Loaders::new(&store), store, client_ip, throttle, life_stages: OnceCell::new() }
+        Self {
+            loaders: Loaders::new(&store),
+            store,
+            client_ip,
+            throttle,
+            life_stages: OnceCell::new(),
+            schedule: OnceCell::new(),
+            milestones: OnceCell::new(),
+        }
+    }
+
+    /// The immunisation schedule and schedule rules, read once per request.
+    pub async fn schedule(&self) -> ApiResult<&ScheduleReference> {
+        self.schedule.get_or_try_init(|| self.store.schedule_reference()).await
+    }
+
+    /// The reference milestones, read once per request.
+    pub async fn milestones(&self) -> ApiResult<&[entity::milestone::Model]> {
+        Ok(self.milestones.get_or_try_init(|| self.store.milestones()).await?)
     }
 
     pub async fn life_stages(&self) -> ApiResult<&LifeStageRules> {

@@ -4,8 +4,8 @@ use super::data;
 use super::people::{Household, Person, Pregnancy};
 use super::services::ServiceRecord;
 use crate::store::{
-    HouseholdChanges, NewGrowthMeasurement, NewHousehold, NewImmunisation, NewPerson, NewPregnancy, NewServiceRecord,
-    PersonChanges, PregnancyOutcomeInput,
+    GrowthCorrection, HouseholdChanges, NewGrowthMeasurement, NewHousehold, NewImmunisation, NewMilestoneCheck,
+    NewPerson, NewPregnancy, NewServiceRecord, PersonChanges, PregnancyOutcomeInput,
 };
 use async_graphql::{Context, Object, Result};
 
@@ -49,6 +49,19 @@ impl CoreMutation {
 
     async fn record_immunisation(&self, ctx: &Context<'_>, input: NewImmunisation) -> Result<ServiceRecord> {
         Ok(ServiceRecord(data(ctx)?.store.record_immunisation(input).await?))
+    }
+
+    /// Corrects a growth measurement's values (left out: kept; null: cleared): re-validated, its
+    /// z-scores recomputed and its service record's version bumped; a stale `expectedVersion` is
+    /// a CONFLICT and changes nothing.
+    async fn correct_growth_measurement(&self, ctx: &Context<'_>, input: GrowthCorrection) -> Result<ServiceRecord> {
+        Ok(ServiceRecord(data(ctx)?.store.correct_growth_measurement(input).await?))
+    }
+
+    /// Records a development check of a child under 6: the milestones checked and whether each
+    /// was achieved (a DEVELOPMENT_CHECK service record).
+    async fn record_milestone_check(&self, ctx: &Context<'_>, input: NewMilestoneCheck) -> Result<ServiceRecord> {
+        Ok(ServiceRecord(data(ctx)?.store.record_milestone_check(input).await?))
     }
 }
 

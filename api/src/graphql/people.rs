@@ -1,14 +1,18 @@
 //! GraphQL types of households, people and pregnancies.
 
+use super::growth::GrowthChart;
 use super::loaders::{many, one};
+use super::milestones::MilestoneProgress;
 use super::org_units::OrgUnit;
+use super::schedule::DueService;
 use super::services::{GrowthMeasurement, Immunisation, LifeStage, ServiceRecord};
 use super::{data, identified, shown_id};
 use crate::domain::vocab::{
-    BirthAttendant, DeliveryPlace, Disability, Dwelling, MigrantStatus, PregnancyOutcome, RelationToHead, Sex,
+    BirthAttendant, DeliveryPlace, Disability, Dwelling, GrowthIndicator, MigrantStatus, PregnancyOutcome,
+    RelationToHead, Sex,
 };
 use crate::domain::{age, life_stage};
-use crate::store::today;
+use crate::store::{growth, milestone_progress, today};
 use async_graphql::{Context, Object, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{household, person, pregnancy};
@@ -167,6 +171,52 @@ impl Person {
     #[graphql(complexity = "super::NESTED_LIST_WEIGHT * child_complexity")]
     async fn immunisations(&self, ctx: &Context<'_>) -> Result<Vec<Immunisation>> {
         Ok(many(&data(ctx)?.loaders.immunisations_of_person, self.0.id).await?.into_iter().map(Immunisation).collect())
+    }
+    /// What the schedules hold for the person on `asOf` (default today): immunisation doses,
+    /// vitamin A, growth monitoring, antenatal and postnatal contacts, each GIVEN, DUE, OVERDUE,
+    /// UPCOMING or MISSED with its dates.
+    async fn due_services(&self, ctx: &Context<'_>, as_of: Option<NaiveDate>) -> Result<Vec<DueService>> {
+        let on = as_of.unwrap_or_else(today);
+        let d = data(ctx)?;
+        let schedule = d.schedule().await?;
+        let records = many(&d.loaders.records_of_person, self.0.id).await?;
+        let doses = many(&d.loaders.immunisations_of_person, self.0.id).await?;
+        let pregnancies = many(&d.loaders.pregnancies_of_mother, self.0.id).await?;
+        Ok(schedule
+            .evaluate(&self.0, &pregnancies, &records, &doses, on)
+            .into_iter()
+            .map(|i| DueService::new(i, on))
+            .collect())
+    }
+    /// The child's measurements for one indicator with their z-scores, and the WHO reference
+    /// curves (-3 to +3 SD) for the child's sex from birth to their age on `asOf` (default
+    /// today) or their last measurement.
+    async fn growth_chart(
+        &self,
+        ctx: &Context<'_>,
+        indicator: GrowthIndicator,
+        as_of: Option<NaiveDate>,
+    ) -> Result<GrowthChart> {
+        let d = data(ctx)?;
+        let measurements = many(&d.loaders.growth_of_person, self.0.id).await?;
+        let records = many(&d.loaders.records_of_person, self.0.id).await?;
+        let chart = growth::chart(&self.0, indicator, &measurements, &records, as_of.unwrap_or_else(today))?;
+        Ok(GrowthChart::new(indicator, Sex::from_db(&self.0.sex)?, chart))
+    }
+    /// Development milestones checked so far and whether the child is on track in each domain
+    /// on `asOf` (default today).
+    async fn milestones(&self, ctx: &Context<'_>, as_of: Option<NaiveDate>) -> Result<MilestoneProgress> {
+        let on = as_of.unwrap_or_else(today);
+        let d = data(ctx)?;
+        let reference = d.milestones().await?;
+        let checks = many(&d.loaders.milestone_checks_of_person, self.0.id).await?;
+        let records = many(&d.loaders.records_of_person, self.0.id).await?;
+        Ok(MilestoneProgress {
+            as_of: on,
+            age_months: age::months(self.0.birth_date, on),
+            domains: milestone_progress(reference, &self.0, &checks, &records, on)?,
+            reference: reference.to_vec(),
+        })
     }
     async fn version(&self) -> i32 {
         self.0.version

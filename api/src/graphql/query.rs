@@ -1,15 +1,22 @@
 //! The root query: thin resolvers that parse arguments, call the store and wrap the rows.
 
-use super::connection::{Conn, connection};
+use super::connection::{Conn, connection, connection_by};
 use super::data;
+use super::growth::{GrowthQuestion, GrowthZScores};
+use super::milestones::Milestone;
 use super::org_units::{OrgUnit, OrgUnitGroup};
 use super::people::{Household, Person};
+use super::schedule::{DueListEntry, ScheduleRule};
 use super::services::{Antigen, LifeStage, ServiceType};
-use crate::domain::vocab::{OrgUnitLevel, Sector};
-use crate::store::OrgUnitFilter;
-use crate::store::{HouseholdFilter, PersonFilter};
+use crate::domain::vocab::{DueKind, OrgUnitLevel, Sector};
+use crate::error::ApiError;
+use crate::store::{DueListFilter, HouseholdFilter, OrgUnitFilter, PersonFilter, SortedPageRequest, today};
 use async_graphql::{Context, Object, Result};
+use chrono::NaiveDate;
 use uuid::Uuid;
+
+/// The longest round a due list looks ahead.
+const MAX_WITHIN_DAYS: i32 = 366;
 
 #[derive(Default)]
 pub struct CoreQuery;
@@ -105,6 +112,50 @@ impl CoreQuery {
     /// The stages of the life-cycle chain with their age bounds.
     async fn life_stages(&self, ctx: &Context<'_>) -> Result<Vec<LifeStage>> {
         Ok(data(ctx)?.life_stages().await?.iter().map(|(_, m)| LifeStage(m.clone())).collect())
+    }
+
+    /// WHO growth z-scores of one measurement (nothing is stored): weight-for-age,
+    /// length/height-for-age, weight-for-length/height and BMI-for-age, with the classification
+    /// and WHO's plausibility flags.
+    async fn growth_z_scores(&self, input: GrowthQuestion) -> Result<GrowthZScores> {
+        Ok(input.answer()?)
+    }
+
+    /// The defaulter-tracing list of a field round: people living in the unit's subtree (in the
+    /// caller's scope) who are due or overdue for a scheduled service on `asOf` (default today),
+    /// or fall due within `withinDays`; most overdue first. `kinds` narrows the schedules.
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[allow(clippy::too_many_arguments)]
+    async fn due_list(
+        &self,
+        ctx: &Context<'_>,
+        org_unit_id: Uuid,
+        as_of: Option<NaiveDate>,
+        #[graphql(default = 0)] within_days: i32,
+        kinds: Option<Vec<DueKind>>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Conn<DueListEntry>> {
+        let d = data(ctx)?;
+        let req = SortedPageRequest::new(first, after, d.store.keys())?;
+        if !(0..=MAX_WITHIN_DAYS).contains(&within_days) {
+            return Err(ApiError::invalid("withinDays", format!("must be between 0 and {MAX_WITHIN_DAYS}")).into());
+        }
+        let as_of = as_of.unwrap_or_else(today);
+        let filter = DueListFilter { org_unit_id, as_of, within_days: within_days as u32, kinds };
+        let page = d.store.due_list(filter, d.schedule().await?, &req).await?;
+        Ok(connection_by(page, |e| e.cursor(d.store.keys()), |entry| DueListEntry { entry, as_of }))
+    }
+
+    /// The schedules held as data: vitamin A, growth monitoring, antenatal and postnatal
+    /// contacts (immunisation doses: `antigens { doseSchedule }`).
+    async fn schedule_rules(&self, ctx: &Context<'_>) -> Result<Vec<ScheduleRule>> {
+        Ok(data(ctx)?.schedule().await?.rule_rows.iter().cloned().map(ScheduleRule).collect())
+    }
+
+    /// Development milestones checked for children under 6, by domain.
+    async fn milestones(&self, ctx: &Context<'_>) -> Result<Vec<Milestone>> {
+        Ok(data(ctx)?.milestones().await?.iter().cloned().map(Milestone).collect())
     }
 
     /// Immunisation antigens and their number of doses.

@@ -1,10 +1,14 @@
 //! GraphQL types of the service catalogue and of service records with their typed details.
 
-use super::loaders::one;
+use super::growth::{GrowthClassification, GrowthFlags};
+use super::loaders::{many, one};
+use super::milestones::MilestoneCheck;
 use super::org_units::OrgUnit;
 use super::people::{Household, Person, Pregnancy};
+use super::schedule::AntigenDose;
 use super::{data, shown_id};
-use crate::domain::vocab::{DetailKind, MeasurementPosition, Sector, TargetGroup};
+use crate::domain::vocab::{DetailKind, GrowthReference, MeasurementPosition, Sector, TargetGroup};
+use crate::store::growth::stored;
 use async_graphql::{Context, Object, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{antigen, growth_measurement, immunisation, life_stage, service_record, service_type};
@@ -104,6 +108,16 @@ impl Antigen {
     async fn doses(&self) -> i32 {
         self.0.doses
     }
+    /// Part of Mongolia's national schedule (false: recordable, never due).
+    async fn in_national_schedule(&self) -> bool {
+        self.0.in_schedule
+    }
+    /// The doses as scheduled: due ages, minimum intervals, catch-up limits.
+    async fn dose_schedule(&self, ctx: &Context<'_>) -> Result<Vec<AntigenDose>> {
+        let mut doses = many(&data(ctx)?.loaders.doses_of_antigen, self.0.id).await?;
+        doses.sort_by_key(|d| d.dose_number);
+        Ok(doses.into_iter().map(AntigenDose).collect())
+    }
 }
 
 pub struct ServiceRecord(pub service_record::Model);
@@ -160,6 +174,14 @@ impl ServiceRecord {
     async fn immunisation(&self, ctx: &Context<'_>) -> Result<Option<Immunisation>> {
         Ok(one(&data(ctx)?.loaders.immunisation_of_record, self.0.id).await?.map(Immunisation))
     }
+    /// The milestones checked, for DEVELOPMENT_CHECK records.
+    async fn milestone_checks(&self, ctx: &Context<'_>) -> Result<Vec<MilestoneCheck>> {
+        Ok(many(&data(ctx)?.loaders.milestone_checks_of_record, self.0.id)
+            .await?
+            .into_iter()
+            .map(MilestoneCheck)
+            .collect())
+    }
     async fn version(&self) -> i32 {
         self.0.version
     }
@@ -202,6 +224,33 @@ impl GrowthMeasurement {
     }
     async fn oedema(&self) -> bool {
         self.0.oedema
+    }
+    /// Age on the day of measurement, in whole days.
+    async fn age_days(&self) -> Option<i32> {
+        self.0.age_days
+    }
+    /// The WHO reference of the z-scores (null: the age is outside WHO's references).
+    async fn reference(&self) -> Result<Option<GrowthReference>> {
+        Ok(stored(&self.0)?.reference)
+    }
+    /// WHO z-scores computed when the measurement was recorded or corrected (2 decimals).
+    async fn weight_for_age(&self) -> Option<f64> {
+        self.0.waz
+    }
+    async fn length_height_for_age(&self) -> Option<f64> {
+        self.0.haz
+    }
+    async fn weight_for_length_height(&self) -> Option<f64> {
+        self.0.whz
+    }
+    async fn bmi_for_age(&self) -> Option<f64> {
+        self.0.baz
+    }
+    async fn classification(&self) -> Result<GrowthClassification> {
+        Ok(GrowthClassification::from(&stored(&self.0)?))
+    }
+    async fn flags(&self) -> Result<GrowthFlags> {
+        Ok(GrowthFlags::from(&stored(&self.0)?))
     }
 }
 

@@ -4,8 +4,9 @@
 use super::Store;
 use crate::domain::life_stage::{AgeBound, AgeUnit, Criterion, StageRule};
 use crate::error::{ApiError, ApiResult};
-use entity::{antigen, life_stage, service_type};
+use entity::{antigen, antigen_dose, life_stage, service_type};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use uuid::Uuid;
 
 /// The life-stage rules built from the `life_stage` table.
 pub type LifeStageRules = Vec<(StageRule, life_stage::Model)>;
@@ -64,5 +65,14 @@ impl Store {
 
     pub async fn antigens(&self) -> ApiResult<Vec<antigen::Model>> {
         Ok(antigen::Entity::find().order_by_asc(antigen::Column::Code).all(self.db()).await?)
+    }
+
+    /// The doses of the given antigens, in dose order.
+    pub async fn doses_of_antigens(&self, ids: &[Uuid]) -> ApiResult<Vec<antigen_dose::Model>> {
+        Ok(antigen_dose::Entity::find()
+            .filter(antigen_dose::Column::AntigenId.is_in(ids.iter().copied()))
+            .order_by_asc(antigen_dose::Column::DoseNumber)
+            .all(self.db())
+            .await?)
     }
 }

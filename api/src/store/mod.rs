@@ -6,22 +6,28 @@
 mod audit;
 mod catalogue;
 mod consent;
+pub mod growth;
 mod households;
+mod milestones;
 mod org_units;
 mod page;
 mod people;
 mod pregnancies;
+pub mod schedule;
 mod services;
 pub mod users;
 
 pub use audit::{AuditFilter, Auditor};
 pub use catalogue::LifeStageRules;
 pub use consent::NewConsent;
+pub use growth::GrowthCorrection;
 pub use households::{HouseholdChanges, HouseholdFilter, NewHousehold};
+pub use milestones::{MilestoneCheckItem, NewMilestoneCheck, milestone_progress};
 pub use org_units::OrgUnitFilter;
-pub use page::{MAX_PAGE_SIZE, Page, PageRequest, TotalCount};
+pub use page::{MAX_PAGE_SIZE, Page, PageRequest, SortedPageRequest, TotalCount};
 pub use people::{NewPerson, PersonChanges, PersonFilter};
 pub use pregnancies::{NewPregnancy, PregnancyOutcomeInput};
+pub use schedule::{DueEntry, DueListFilter, ScheduleReference};
 pub use services::{NewGrowthMeasurement, NewImmunisation, NewServiceRecord};
 pub use users::{NewUser, Session, UserChanges};
 
@@ -53,7 +59,7 @@ impl Store {
         &self.db
     }
 
-    pub(crate) fn keys(&self) -> &Keys {
+    pub fn keys(&self) -> &Keys {
         &self.keys
     }
 

@@ -1,4 +1,4 @@
-//! The one pagination helper: keyset pages ordered by id, with opaque cursors.
+//! The one pagination helper: keyset pages ordered by id (or by a computed key, then id), with opaque cursors.
 
 use crate::auth::Keys;
 use crate::error::{ApiError, ApiResult};
@@ -24,14 +24,60 @@ pub struct PageRequest {
 impl PageRequest {
     /// Validates `first` (0..=MAX_PAGE_SIZE) and opens the `after` cursor.
     pub fn new(first: Option<i32>, after: Option<String>, keys: &Keys) -> ApiResult<Self> {
-        let first = match first {
-            None => DEFAULT_PAGE_SIZE,
-            Some(n) if (0..=MAX_PAGE_SIZE as i32).contains(&n) => n as usize,
-            Some(_) => return Err(ApiError::invalid("first", format!("must be between 0 and {MAX_PAGE_SIZE}"))),
-        };
+        let first = page_size(first)?;
         let after = after.map(|c| decode_cursor(keys, &c)).transpose()?;
         Ok(Self { first, after })
     }
+}
+
+/// Validates `first`: 0..=MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE when absent.
+fn page_size(first: Option<i32>) -> ApiResult<usize> {
+    match first {
+        None => Ok(DEFAULT_PAGE_SIZE),
+        Some(n) if (0..=MAX_PAGE_SIZE as i32).contains(&n) => Ok(n as usize),
+        Some(_) => Err(ApiError::invalid("first", format!("must be between 0 and {MAX_PAGE_SIZE}"))),
+    }
+}
+
+/// A page of a list sorted by a computed key (such as urgency) and then id, computed in full
+/// before it is paged; the cursor carries the key and the id.
+#[derive(Clone, Debug)]
+pub struct SortedPageRequest {
+    pub first: usize,
+    pub after: Option<(String, Uuid)>,
+}
+
+impl SortedPageRequest {
+    pub fn new(first: Option<i32>, after: Option<String>, keys: &Keys) -> ApiResult<Self> {
+        let first = page_size(first)?;
+        let after = after.map(|c| decode_sorted_cursor(keys, &c)).transpose()?;
+        Ok(Self { first, after })
+    }
+}
+
+/// The sort key in clear (it is the caller's own data, e.g. an urgency) and the id sealed, as
+/// in every other cursor.
+pub fn encode_sorted_cursor(keys: &Keys, key: &str, id: Uuid) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{key}|{}", encode_cursor(keys, id)))
+}
+
+fn decode_sorted_cursor(keys: &Keys, cursor: &str) -> ApiResult<(String, Uuid)> {
+    let invalid = || ApiError::invalid("after", "is not a cursor this service gave out");
+    let text = URL_SAFE_NO_PAD.decode(cursor).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(invalid)?;
+    let (key, id) = text.rsplit_once('|').ok_or_else(invalid)?;
+    Ok((key.to_string(), decode_cursor(keys, id)?))
+}
+
+/// One page of `items`, which are sorted by `key` (a (key, id) pair, ascending).
+pub fn slice<T>(items: Vec<T>, key: impl Fn(&T) -> (String, Uuid), req: &SortedPageRequest) -> Page<T> {
+    let total = items.len() as u64;
+    let mut rest: Vec<T> = match &req.after {
+        Some(after) => items.into_iter().filter(|t| key(t) > *after).collect(),
+        None => items,
+    };
+    let has_next = rest.len() > req.first;
+    rest.truncate(req.first);
+    Page { items: rest, has_previous: req.after.is_some(), has_next, total: TotalCount::known(total) }
 }
 
 /// Cursors are the row id encrypted with the service's key: opaque, and no id leaks through them.
@@ -57,6 +103,11 @@ pub struct TotalCount(Arc<dyn Fn() -> CountFuture + Send + Sync>);
 impl TotalCount {
     pub async fn get(&self) -> ApiResult<u64> {
         (self.0)().await
+    }
+
+    /// A count already known (a list computed in full).
+    pub fn known(n: u64) -> Self {
+        TotalCount(Arc::new(move || Box::pin(async move { Ok(n) })))
     }
 }
 

@@ -375,6 +375,10 @@ impl Store {
                     if detail.is_some() {
                         audit.note(txn, action, "person", Some(saved.id), None, detail).await?;
                     }
+                    // A corrected birth date or sex changes every stored z-score of the person.
+                    if saved.birth_date != current.birth_date || saved.sex != current.sex {
+                        super::growth::recompute_person(txn, &saved).await?;
+                    }
                     Ok(saved)
                 })
             })

@@ -2,7 +2,7 @@
 //! immunisations). Every record is checked against its service type's target group and ages.
 
 use super::audit::diff;
-use super::{Store, today};
+use super::{Store, growth, today};
 use crate::access::Action;
 use crate::domain::eligibility::{self, Eligibility, Recipient};
 use crate::domain::validate;
@@ -73,9 +73,10 @@ pub struct NewImmunisation {
 }
 
 /// A checked service record, ready to insert.
-struct Checked {
-    record: service_record::ActiveModel,
-    person_id: Option<Uuid>,
+pub(super) struct Checked {
+    pub(super) record: service_record::ActiveModel,
+    /// The person served, as read for the checks.
+    pub(super) person: Option<person::Model>,
 }
 
 impl Store {
@@ -106,7 +107,7 @@ impl Store {
     }
 
     /// Validates a record of `kind` for its subject and builds the row; nothing is written.
-    async fn check_record(&self, input: NewServiceRecord, kind: DetailKind) -> ApiResult<Checked> {
+    pub(super) async fn check_record(&self, input: NewServiceRecord, kind: DetailKind) -> ApiResult<Checked> {
         self.authorize(Action::RecordServices)?;
         let st = self.service_type_by_code(&input.service_type_code, "input.serviceTypeCode").await?;
         let st_kind = DetailKind::from_db(&st.detail_kind)?;
@@ -114,6 +115,7 @@ impl Store {
             let hint = match st_kind {
                 DetailKind::Growth => "recordGrowthMeasurement",
                 DetailKind::Immunisation => "recordImmunisation",
+                DetailKind::Milestones => "recordMilestoneCheck",
                 DetailKind::None => "recordService",
                 DetailKind::Enrolment | DetailKind::Attendance => "a typed mutation of its own (not yet available)",
             };
@@ -125,6 +127,7 @@ impl Store {
         let note = input.note.as_deref().map(|t| validate::text(&mut p, "input.note", t, 2000));
         p.into_result()?;
         let target = TargetGroup::from_db(&st.target_group)?;
+        let mut served = None;
         let (subject_unit, pregnancy_id, subject_household) = match (input.person_id, input.household_id) {
             (Some(_), Some(_)) => {
                 return Err(ApiError::invalid("input.householdId", "give a person or a household, not both"));
@@ -156,7 +159,9 @@ impl Store {
                     }
                     (None, open) => open,
                 };
-                (who.org_unit_id, pregnancy_id, who.household_id)
+                let (unit, household) = (who.org_unit_id, who.household_id);
+                served = Some(who);
+                (unit, pregnancy_id, household)
             }
         };
         let delivered_at = match input.org_unit_id {
@@ -175,7 +180,7 @@ impl Store {
         }
         let now = chrono::Utc::now();
         Ok(Checked {
-            person_id: input.person_id,
+            person: served,
             record: service_record::ActiveModel {
                 id: Set(id),
                 service_type_id: Set(st.id),
@@ -219,7 +224,7 @@ impl Store {
     }
 
     /// Inserts a checked record and its detail in one transaction.
-    async fn insert_record<F>(&self, checked: Checked, detail: F) -> ApiResult<service_record::Model>
+    pub(super) async fn insert_record<F>(&self, checked: Checked, detail: F) -> ApiResult<service_record::Model>
     where
         F: for<'t> FnOnce(
                 &'t DatabaseTransaction,
@@ -253,12 +258,7 @@ impl Store {
 
     pub async fn record_growth_measurement(&self, input: NewGrowthMeasurement) -> ApiResult<service_record::Model> {
         let mut p = Problems::default();
-        validate::in_range(&mut p, "input.weightKg", input.weight_kg, validate::WEIGHT_KG, "kg");
-        validate::in_range(&mut p, "input.lengthHeightCm", input.length_height_cm, validate::LENGTH_HEIGHT_CM, "cm");
-        validate::in_range(&mut p, "input.muacMm", input.muac_mm, validate::MUAC_MM, "mm");
-        if input.weight_kg.is_none() && input.length_height_cm.is_none() && input.muac_mm.is_none() && !input.oedema {
-            p.add("input.weightKg", "give at least one measurement");
-        }
+        growth::check_measurement(&mut p, input.weight_kg, input.length_height_cm, input.muac_mm, input.oedema);
         p.into_result()?;
         let record = NewServiceRecord {
             id: input.id,
@@ -272,19 +272,32 @@ impl Store {
             note: input.note,
         };
         let checked = self.check_record(record, DetailKind::Growth).await?;
-        let person_id = checked.person_id.unwrap_or(input.person_id);
-        let row = move |record_id| growth_measurement::ActiveModel {
-            service_record_id: Set(record_id),
-            person_id: Set(person_id),
+        let person = checked.person.clone().ok_or(ApiError::not_found("person"))?;
+        // WHO z-scores are computed on write and stored with the measurement; values outside
+        // WHO's tables are stored with null z-scores and `outside_who_range`.
+        let z = growth::compute(
+            &person,
+            input.date,
+            input.weight_kg,
+            input.length_height_cm,
+            input.position,
+            input.oedema,
+        )?;
+        let mut row = growth_measurement::ActiveModel {
+            service_record_id: Set(Uuid::nil()),
+            person_id: Set(person.id),
             weight_kg: Set(input.weight_kg),
             length_height_cm: Set(input.length_height_cm),
             position: Set(input.position.map(|p| p.as_str().into())),
             muac_mm: Set(input.muac_mm),
             oedema: Set(input.oedema),
+            ..Default::default()
         };
+        growth::set_zscores(&mut row, &z);
         self.insert_record(checked, move |txn, id| {
             Box::pin(async move {
-                let saved = row(id).insert(txn).await?;
+                row.service_record_id = Set(id);
+                let saved = row.insert(txn).await?;
                 Ok(serde_json::to_string(&saved).ok())
             })
         })

@@ -3,6 +3,7 @@
 
 mod access;
 mod fixtures;
+mod health;
 mod nested_queries;
 mod org_units;
 mod people;
