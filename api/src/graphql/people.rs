@@ -175,6 +175,7 @@ impl Person {
     /// What the schedules hold for the person on `asOf` (default today): immunisation doses,
     /// vitamin A, growth monitoring, antenatal and postnatal contacts, each GIVEN, DUE, OVERDUE,
     /// UPCOMING or MISSED with its dates.
+    #[graphql(complexity = "super::NESTED_LIST_WEIGHT * child_complexity")]
     async fn due_services(&self, ctx: &Context<'_>, as_of: Option<NaiveDate>) -> Result<Vec<DueService>> {
         let on = as_of.unwrap_or_else(today);
         let d = data(ctx)?;

@@ -113,6 +113,7 @@ impl Antigen {
         self.0.in_schedule
     }
     /// The doses as scheduled: due ages, minimum intervals, catch-up limits.
+    #[graphql(complexity = "super::NESTED_LIST_WEIGHT * child_complexity")]
     async fn dose_schedule(&self, ctx: &Context<'_>) -> Result<Vec<AntigenDose>> {
         let mut doses = many(&data(ctx)?.loaders.doses_of_antigen, self.0.id).await?;
         doses.sort_by_key(|d| d.dose_number);
@@ -175,6 +176,7 @@ impl ServiceRecord {
         Ok(one(&data(ctx)?.loaders.immunisation_of_record, self.0.id).await?.map(Immunisation))
     }
     /// The milestones checked, for DEVELOPMENT_CHECK records.
+    #[graphql(complexity = "super::NESTED_LIST_WEIGHT * child_complexity")]
     async fn milestone_checks(&self, ctx: &Context<'_>) -> Result<Vec<MilestoneCheck>> {
         Ok(many(&data(ctx)?.loaders.milestone_checks_of_record, self.0.id)
             .await?
