@@ -12,6 +12,7 @@ use crate::domain::vocab::{
     RelationToHead, Sex,
 };
 use crate::domain::{age, life_stage};
+use crate::store::schedule::RecordFact;
 use crate::store::{growth, milestone_progress, today};
 use async_graphql::{Context, Object, Result};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -180,7 +181,8 @@ impl Person {
         let on = as_of.unwrap_or_else(today);
         let d = data(ctx)?;
         let schedule = d.schedule().await?;
-        let records = many(&d.loaders.records_of_person, self.0.id).await?;
+        let records: Vec<RecordFact> =
+            many(&d.loaders.records_of_person, self.0.id).await?.iter().map(RecordFact::of).collect();
         let doses = many(&d.loaders.immunisations_of_person, self.0.id).await?;
         let pregnancies = many(&d.loaders.pregnancies_of_mother, self.0.id).await?;
         Ok(schedule

@@ -744,3 +744,30 @@ async fn demo_data_carries_z_scores_and_gives_a_due_list() {
     let urgent: Vec<&str> = edges.iter().map(|e| e["node"]["urgentFrom"].as_str().expect("date")).collect();
     assert!(urgent.windows(2).all(|w| w[0] <= w[1]), "{urgent:?}");
 }
+
+#[tokio::test]
+async fn measurements_stored_before_z_scores_existed_are_filled_in_after_migrating() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::spawn().await;
+    let child = child_in(&app, "11-BZD", "Хулан", "FEMALE", &months_ago(20)).await;
+    app.ok(
+        GROWTH,
+        json!({ "i": { "personId": child, "date": days_ago(3), "weightKg": 10.1, "lengthHeightCm": 81.0 } }),
+    )
+    .await;
+    let q = "query($id: UUID!) { person(id: $id) { growthMeasurements { ageDays weightForAge weightForLengthHeight classification { stunting } } } }";
+    let fresh = app.ok(q, json!({ "id": child })).await;
+    // A row as written before the z-score columns existed.
+    app.db
+        .execute_unprepared(
+            "UPDATE growth_measurement SET age_days = NULL, who_reference = NULL, waz = NULL, haz = NULL,
+             whz = NULL, baz = NULL, stunting = NULL, wasting = NULL, underweight = NULL, thinness = NULL,
+             overweight = NULL, obesity = NULL",
+        )
+        .await
+        .expect("update");
+    let old = app.ok(q, json!({ "id": child })).await;
+    assert_eq!(old["person"]["growthMeasurements"][0]["weightForAge"], Value::Null);
+    cbss::db::migrate(&app.db).await.expect("migrate");
+    assert_eq!(app.ok(q, json!({ "id": child })).await, fresh);
+}
