@@ -45,3 +45,15 @@ pub async fn verify(password: String, stored: Option<String>) -> bool {
 pub fn warm_up() {
     LazyLock::force(&DUMMY_HASH);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dummy_hash_is_a_real_argon2id_hash() {
+        // If it were not, an unknown email would skip the hashing work and answer faster.
+        let parsed = PasswordHash::new(&DUMMY_HASH);
+        assert!(parsed.is_ok(), "dummy hash {:?} does not parse: {parsed:?}", &*DUMMY_HASH);
+    }
+}
