@@ -347,3 +347,26 @@ async fn hostile_queries_hit_the_complexity_and_alias_limits() {
     let (code, _) = app.err(&format!("{{ {aliases} }}"), json!({})).await;
     assert_eq!(code, "VALIDATION");
 }
+
+#[tokio::test]
+async fn a_field_workers_due_list_keeps_to_their_scope() {
+    let app = TestApp::spawn().await;
+    app.seed_demo(500).await;
+    let worker = app.login("field.zavkhan@demo.mn").await;
+    let uvs = unit(&app, "85").await;
+    let q = "query($u: UUID!) { dueList(orgUnitId: $u, withinDays: 30, first: 100) { totalCount edges { node { person { orgUnit { code } } } } } }";
+    let mine = app.ok_as(&worker, q, json!({ "u": uvs })).await;
+    let all = app.ok(q, json!({ "u": uvs })).await;
+    let codes = |d: &Value| -> Vec<String> {
+        d["dueList"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"]["person"]["orgUnit"]["code"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(!codes(&mine).is_empty(), "the worker has children due in Zavkhan");
+    assert!(codes(&mine).iter().all(|c| c.starts_with("85-ZAVKHAN")), "{:?}", codes(&mine));
+    assert!(codes(&all).iter().any(|c| !c.starts_with("85-ZAVKHAN")), "Uvs has due people outside Zavkhan too");
+    assert!(mine["dueList"]["totalCount"].as_i64() < all["dueList"]["totalCount"].as_i64());
+}
