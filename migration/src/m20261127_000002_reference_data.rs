@@ -1,6 +1,7 @@
 //! Loads the reference data of `crate::reference` into the tables of the core schema.
 
 use crate::reference::{self, reference_id};
+use crate::rows::insert;
 use sea_orm_migration::prelude::*;
 
 pub struct Migration;
@@ -9,32 +10,6 @@ impl MigrationName for Migration {
     fn name(&self) -> &str {
         "m20261127_000002_reference_data"
     }
-}
-
-/// The audit columns of a reference row inserted now.
-fn stamp() -> [SimpleExpr; 3] {
-    let now = chrono::Utc::now();
-    [now.into(), now.into(), 1.into()]
-}
-
-async fn insert(
-    manager: &SchemaManager<'_>,
-    table: &'static str,
-    cols: &[&'static str],
-    rows: Vec<Vec<SimpleExpr>>,
-) -> Result<(), DbErr> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let mut stmt = Query::insert();
-    let mut all: Vec<&'static str> = vec!["id"];
-    all.extend_from_slice(cols);
-    all.extend_from_slice(&["created_at", "updated_at", "version"]);
-    stmt.into_table(table).columns(all);
-    for row in rows {
-        stmt.values_panic(row.into_iter().chain(stamp()));
-    }
-    manager.exec_stmt(stmt.to_owned()).await
 }
 
 #[async_trait::async_trait]

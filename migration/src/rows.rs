@@ -1,4 +1,4 @@
-//! Helpers the reference-data migrations from m20261128 on share: inserting reference rows with
+//! Helpers the reference-data migrations share: inserting reference rows with
 //! their audit columns, and adding columns one statement at a time (SQLite alters one at a time).
 
 use sea_orm_migration::prelude::*;
