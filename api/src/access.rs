@@ -4,8 +4,8 @@
 
 use crate::domain::vocab::Role;
 use entity::{
-    enrolment, growth_measurement, household, immunisation, milestone_check, org_unit, person, pregnancy,
-    service_record,
+    consent, enrolment, growth_measurement, household, immunisation, milestone_check, org_unit, person, pregnancy,
+    service_record, tombstone,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, EntityTrait};
@@ -225,6 +225,21 @@ impl Scoped for immunisation::Entity {
 impl Scoped for milestone_check::Entity {
     fn in_scope(scope: &Scope) -> Option<Condition> {
         person_column_in(scope, milestone_check::Column::PersonId)
+    }
+}
+
+impl Scoped for consent::Entity {
+    fn in_scope(scope: &Scope) -> Option<Condition> {
+        let units = scope.units_condition(household::Column::OrgUnitId)?;
+        let households =
+            Query::select().column(household::Column::Id).from(household::Entity).cond_where(units).to_owned();
+        Some(Condition::all().add(Expr::col(consent::Column::HouseholdId).in_subquery(households)))
+    }
+}
+
+impl Scoped for tombstone::Entity {
+    fn in_scope(scope: &Scope) -> Option<Condition> {
+        scope.units_condition(tombstone::Column::OrgUnitId)
     }
 }
 

@@ -52,7 +52,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
     crate::auth::password::warm_up();
     let state = AppState {
         db: db.clone(),
-        schema: graphql::schema_for(config.is_production()),
+        schema: graphql::schema_for(config.is_production(), graphql::SyncSettings { max_items: config.sync_max_items }),
         keys: keys.clone(),
         throttle: Arc::new(LoginThrottle::default()),
         production: config.is_production(),

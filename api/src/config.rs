@@ -27,6 +27,9 @@ pub struct Config {
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "CBSS_MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024, global = true)]
     pub max_body_bytes: usize,
+    /// Most items one `syncPush` batch may carry.
+    #[arg(long, env = "CBSS_SYNC_MAX_ITEMS", default_value_t = 1000, global = true)]
+    pub sync_max_items: usize,
     /// `production` refuses to start without CBSS_JWT_SECRET, and turns off introspection and
     /// field suggestions; anything else is development.
     #[arg(long, env = "CBSS_ENV", default_value = "development", global = true)]
@@ -81,6 +84,7 @@ impl Config {
             db_max_connections: 5,
             request_timeout_secs: 30,
             max_body_bytes: 4 * 1024 * 1024,
+            sync_max_items: 1000,
             env: "development".into(),
             jwt_secret: Some("test secret, not for production use!!".into()),
             cors_origins: vec![],

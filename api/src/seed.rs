@@ -201,6 +201,7 @@ impl Gen {
             created_at: Set(self.now),
             updated_at: Set(self.now),
             version: Set(1),
+            change_seq: Set(0),
         });
         id
     }
@@ -241,6 +242,7 @@ impl Gen {
             created_at: Set(self.now),
             updated_at: Set(self.now),
             version: Set(1),
+            change_seq: Set(0),
         });
         id
     }
@@ -511,6 +513,7 @@ pub async fn demo(db: &DatabaseConnection, people: usize, password: &str) -> any
             created_at: Set(now),
             updated_at: Set(now),
             version: Set(1),
+            change_seq: Set(0),
         });
         summary.households += 1;
         rows.consents.push(consent::ActiveModel {
@@ -526,6 +529,7 @@ pub async fn demo(db: &DatabaseConnection, people: usize, password: &str) -> any
             created_at: Set(now),
             updated_at: Set(now),
             version: Set(1),
+            change_seq: Set(0),
         });
         let father_name = MALE[g.rng.usize(0..MALE.len())];
         let family = MALE[g.rng.usize(0..MALE.len())];
@@ -650,6 +654,7 @@ fn pregnancy_row(
         created_at: Set(now),
         updated_at: Set(now),
         version: Set(1),
+        change_seq: Set(0),
     }
 }
 

@@ -27,5 +27,6 @@ pub mod refresh_token;
 pub mod schedule_rule;
 pub mod service_record;
 pub mod service_type;
+pub mod tombstone;
 pub mod user_role;
 pub mod user_scope;

@@ -10,6 +10,7 @@ mod m20261127_000003_access_control;
 mod m20261128_000001_growth_zscores;
 mod m20261128_000002_health_schedules;
 mod m20261128_000003_milestones;
+mod m20261129_000001_sync;
 pub mod reference;
 mod rows;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_growth_zscores::Migration),
             Box::new(m20261128_000002_health_schedules::Migration),
             Box::new(m20261128_000003_milestones::Migration),
+            Box::new(m20261129_000001_sync::Migration),
         ]
     }
 }

@@ -106,6 +106,13 @@ impl Consent {
     async fn id(&self) -> Uuid {
         self.0.id
     }
+    /// The household it covers (a pseudonym for callers who see data de-identified).
+    async fn household_id(&self, ctx: &Context<'_>) -> Result<Uuid> {
+        super::shown_id(ctx, self.0.household_id)
+    }
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
     /// Null for callers who see data de-identified.
     async fn given_by(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
         Ok(data(ctx)?.store.identified().then_some(self.0.given_by.as_str()))

@@ -11,9 +11,11 @@ mod people;
 mod query;
 mod schedule;
 mod services;
+mod sync;
 
 pub use mutation::Mutation;
 pub use query::Query;
+pub use sync::SyncSettings;
 
 use crate::auth::throttle::LoginThrottle;
 use crate::error::{ApiError, ApiResult};
@@ -35,8 +37,9 @@ pub const MAX_ALIASES: usize = 30;
 pub const MAX_DIRECTIVES: usize = 10;
 
 /// The schema; in production field suggestions are off (they help probing a schema).
-pub fn schema_for(production: bool) -> CbssSchema {
+pub fn schema_for(production: bool, sync: SyncSettings) -> CbssSchema {
     let builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .data(sync)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .limit_directives(MAX_DIRECTIVES);
@@ -45,7 +48,7 @@ pub fn schema_for(production: bool) -> CbssSchema {
 
 /// The schema as `cbss schema` prints it.
 pub fn schema() -> CbssSchema {
-    schema_for(false)
+    schema_for(false, SyncSettings { max_items: 1000 })
 }
 
 /// What one request carries into its resolvers: the caller's store, its loaders, and reference

@@ -71,6 +71,19 @@ impl Auditor {
         changes: Option<String>,
         detail: Option<String>,
     ) -> ApiResult<()> {
+        self.entry(action, entity, id, changes, detail).insert(conn).await?;
+        Ok(())
+    }
+
+    /// An entry, not yet written.
+    pub fn entry(
+        &self,
+        action: &str,
+        entity: &str,
+        id: Option<Uuid>,
+        changes: Option<String>,
+        detail: Option<String>,
+    ) -> audit_log::ActiveModel {
         audit_log::ActiveModel {
             id: Set(Uuid::now_v7()),
             at: Set(Utc::now()),
@@ -82,9 +95,6 @@ impl Auditor {
             changes: Set(changes),
             detail: Set(detail),
         }
-        .insert(conn)
-        .await?;
-        Ok(())
     }
 }
 
@@ -121,7 +131,7 @@ impl Store {
         if let Some(t) = filter.to {
             q = q.filter(audit_log::Column::At.lte(t));
         }
-        page::fetch(self.db(), q, audit_log::Column::Id, req).await
+        page::fetch(self.pool(), q, audit_log::Column::Id, req).await
     }
 }
 

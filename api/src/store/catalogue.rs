@@ -55,12 +55,17 @@ impl Store {
     }
 
     pub async fn service_type_by_code(&self, code: &str, path: &str) -> ApiResult<service_type::Model> {
-        service_type::Entity::find()
+        if let Some(Some(st)) = self.cached(|c| c.service_types.get(code).cloned()) {
+            return Ok(st);
+        }
+        let st = service_type::Entity::find()
             .filter(service_type::Column::Code.eq(code))
             .filter(service_type::Column::Active.eq(true))
             .one(self.db())
             .await?
-            .ok_or_else(|| ApiError::invalid(path, format!("unknown service type {code:?}")))
+            .ok_or_else(|| ApiError::invalid(path, format!("unknown service type {code:?}")))?;
+        self.cached(|c| c.service_types.insert(code.to_string(), st.clone()));
+        Ok(st)
     }
 
     pub async fn antigens(&self) -> ApiResult<Vec<antigen::Model>> {

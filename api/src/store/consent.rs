@@ -9,10 +9,7 @@ use crate::error::{ApiError, ApiResult, Problems};
 use async_graphql::InputObject;
 use chrono::NaiveDate;
 use entity::consent;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use uuid::Uuid;
 
 #[derive(InputObject, Clone)]
@@ -45,7 +42,7 @@ impl NewConsent {
         let given_on = self.given_on.unwrap_or_else(today);
         validate::past_date(&mut p, &format!("{path}.givenOn"), given_on, today());
         p.into_result()?;
-        let now = chrono::Utc::now();
+        let now = super::now();
         Ok(consent::ActiveModel {
             id: Set(Uuid::now_v7()),
             household_id: Set(household),
@@ -59,6 +56,7 @@ impl NewConsent {
             created_at: Set(now),
             updated_at: Set(now),
             version: Set(1),
+            change_seq: Set(0),
         })
     }
 }
@@ -66,6 +64,9 @@ impl NewConsent {
 impl Store {
     /// Refuses a write of a household's personal data when no consent or other basis is in force.
     pub(crate) async fn require_consent<C: ConnectionTrait>(&self, conn: &C, household: Uuid) -> ApiResult<()> {
+        if self.cached(|c| c.consented.contains(&household)) == Some(true) {
+            return Ok(());
+        }
         let on = today();
         let valid = consent::Entity::find()
             .filter(consent::Column::HouseholdId.eq(household))
@@ -75,7 +76,11 @@ impl Store {
             )
             .one(conn)
             .await?;
-        if valid.is_some() { Ok(()) } else { Err(ApiError::ConsentRequired) }
+        if valid.is_none() {
+            return Err(ApiError::ConsentRequired);
+        }
+        self.cached(|c| c.consented.insert(household));
+        Ok(())
     }
 
     pub async fn consents_of(&self, households: &[Uuid]) -> ApiResult<Vec<consent::Model>> {
@@ -100,18 +105,16 @@ impl Store {
                 return Err(ApiError::invalid("input.representativeFor", "is not a member of the household"));
             }
         }
-        let row = input.row(household_id, self.principal().user_id, "input")?;
-        let audit = self.auditor();
-        Ok(self
-            .db()
-            .transaction::<_, consent::Model, ApiError>(|txn| {
-                Box::pin(async move {
-                    let saved = row.insert(txn).await?;
-                    audit.record(txn, "CREATE", "consent", Some(saved.id), None, Some(&saved)).await?;
-                    Ok(saved)
-                })
+        let mut row = input.row(household_id, self.principal().user_id, "input")?;
+        self.write(move |txn, w| {
+            Box::pin(async move {
+                row.change_seq = Set(w.seq);
+                let saved = row.insert(txn).await?;
+                w.record("CREATE", "consent", saved.id, None, Some(&saved));
+                Ok(saved)
             })
-            .await?)
+        })
+        .await
     }
 
     pub async fn withdraw_consent(&self, id: Uuid, on: Option<NaiveDate>) -> ApiResult<consent::Model> {
@@ -130,17 +133,18 @@ impl Store {
         let mut row: consent::ActiveModel = current.clone().into();
         row.withdrawn_on = Set(Some(on));
         row.version = Set(current.version + 1);
-        row.updated_at = Set(chrono::Utc::now());
-        let audit = self.auditor();
-        Ok(self
-            .db()
-            .transaction::<_, consent::Model, ApiError>(|txn| {
+        row.updated_at = Set(super::now());
+        let saved = self
+            .write(move |txn, w| {
                 Box::pin(async move {
+                    row.change_seq = Set(w.seq);
                     let saved = row.update(txn).await?;
-                    audit.record(txn, "UPDATE", "consent", Some(saved.id), Some(&current), Some(&saved)).await?;
+                    w.record("UPDATE", "consent", saved.id, Some(&current), Some(&saved));
                     Ok(saved)
                 })
             })
-            .await?)
+            .await?;
+        self.cached(|c| c.consented.remove(&saved.household_id));
+        Ok(saved)
     }
 }

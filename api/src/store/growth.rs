@@ -11,6 +11,7 @@ use crate::error::{ApiError, ApiResult, Problems};
 use async_graphql::{InputObject, MaybeUndefined};
 use chrono::NaiveDate;
 use entity::{growth_measurement, person, service_record};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set, TransactionTrait,
@@ -161,7 +162,6 @@ impl Store {
         p.into_result()?;
         let z = compute(&person, record.service_date, weight, length, position, oedema)?;
         let before = current.clone();
-        let audit = self.auditor();
         let mut row: growth_measurement::ActiveModel = current.into();
         row.weight_kg = Set(weight);
         row.length_height_cm = Set(length);
@@ -170,37 +170,41 @@ impl Store {
         row.oedema = Set(oedema);
         set_zscores(&mut row, &z);
         let (id, version) = (record.id, record.version);
-        Ok(self
-            .db()
-            .transaction::<_, service_record::Model, ApiError>(|txn| {
-                Box::pin(async move {
-                    let res = service_record::Entity::update_many()
-                        .col_expr(service_record::Column::Version, (version + 1).into())
-                        .col_expr(service_record::Column::UpdatedAt, chrono::Utc::now().into())
-                        .filter(service_record::Column::Id.eq(id))
-                        .filter(service_record::Column::Version.eq(version))
-                        .exec(txn)
-                        .await?;
-                    if res.rows_affected == 0 {
-                        return Err(ApiError::Conflict(
-                            "the measurement was changed by someone else; reload it".into(),
-                        ));
-                    }
-                    let after = row.update(txn).await?;
-                    audit.record(txn, "UPDATE", "growth_measurement", Some(id), Some(&before), Some(&after)).await?;
-                    service_record::Entity::find_by_id(id).one(txn).await?.ok_or(ApiError::not_found("service record"))
-                })
+        self.write(move |txn, w| {
+            Box::pin(async move {
+                let res = service_record::Entity::update_many()
+                    .col_expr(service_record::Column::Version, (version + 1).into())
+                    .col_expr(service_record::Column::UpdatedAt, super::now().into())
+                    .col_expr(service_record::Column::ChangeSeq, w.seq.into())
+                    .filter(service_record::Column::Id.eq(id))
+                    .filter(service_record::Column::Version.eq(version))
+                    .exec(txn)
+                    .await?;
+                if res.rows_affected == 0 {
+                    return Err(ApiError::Conflict("the measurement was changed by someone else; reload it".into()));
+                }
+                let after = row.update(txn).await?;
+                w.record("UPDATE", "growth_measurement", id, Some(&before), Some(&after));
+                service_record::Entity::find_by_id(id).one(txn).await?.ok_or(ApiError::not_found("service record"))
             })
-            .await?)
+        })
+        .await
     }
 }
 
 /// Recomputes the z-scores of every measurement of a person whose birth date or sex changed
 /// (inside the caller's transaction).
-pub(crate) async fn recompute_person<C: ConnectionTrait>(conn: &C, person: &person::Model) -> ApiResult<()> {
+pub(crate) async fn recompute_person<C: ConnectionTrait>(conn: &C, person: &person::Model, seq: i64) -> ApiResult<()> {
     let rows =
         growth_measurement::Entity::find().filter(growth_measurement::Column::PersonId.eq(person.id)).all(conn).await?;
     let dates = record_dates(conn, rows.iter().map(|r| r.service_record_id)).await?;
+    // The records' content changed: devices pull them again, with a new version.
+    service_record::Entity::update_many()
+        .col_expr(service_record::Column::Version, Expr::col(service_record::Column::Version).add(1))
+        .col_expr(service_record::Column::ChangeSeq, Expr::value(seq))
+        .filter(service_record::Column::Id.is_in(dates.keys().copied()))
+        .exec(conn)
+        .await?;
     for m in rows {
         let Some(date) = dates.get(&m.service_record_id).copied() else {
             continue;

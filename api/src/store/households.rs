@@ -3,6 +3,7 @@
 use super::consent::NewConsent;
 use super::org_units::holds_households;
 use super::page::{self, Page, PageRequest};
+use super::write::NewRow;
 use super::{Store, today};
 use crate::access::Action;
 use crate::access::units_under;
@@ -13,7 +14,7 @@ use async_graphql::{InputObject, MaybeUndefined};
 use chrono::NaiveDate;
 use entity::household;
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TryIntoModel};
 use uuid::Uuid;
 
 #[derive(InputObject, Default)]
@@ -25,7 +26,7 @@ pub struct HouseholdFilter {
     pub migrant_status: Option<MigrantStatus>,
 }
 
-#[derive(InputObject)]
+#[derive(InputObject, Clone)]
 #[graphql(name = "CreateHouseholdInput")]
 pub struct NewHousehold {
     /// A client-generated id (offline clients); the server makes one when absent.
@@ -82,11 +83,27 @@ impl Store {
         if let Some(m) = filter.migrant_status {
             q = q.filter(household::Column::MigrantStatus.eq(m.as_str()));
         }
-        page::fetch(self.db(), q, household::Column::Id, req).await
+        page::fetch(self.pool(), q, household::Column::Id, req).await
     }
 
     pub async fn household(&self, id: Uuid) -> ApiResult<household::Model> {
-        self.visible_by_id::<household::Entity>(id, "household").await
+        if let Some(Some(found)) = self.cached(|c| c.households.get(&id).cloned()) {
+            return Ok(found);
+        }
+        let found = self.visible_by_id::<household::Entity>(id, "household").await?;
+        self.cached(|c| c.households.insert(id, found.clone()));
+        Ok(found)
+    }
+
+    /// Keeps a household this batch wrote (or read in bulk) for the batch's later items.
+    pub(crate) fn remember_household(&self, h: &household::Model, consented: bool) {
+        self.cached(|c| {
+            c.free_ids.remove(&("household", h.id));
+            c.households.insert(h.id, h.clone());
+            if consented {
+                c.consented.insert(h.id);
+            }
+        });
     }
 
     /// A household looked up by id for a caller; never for de-identified callers.
@@ -118,10 +135,10 @@ impl Store {
         self.household_unit(input.org_unit_id, "input.orgUnitId").await?;
         let id = input.id.unwrap_or_else(Uuid::now_v7);
         let consent = input.consent.row(id, self.principal().user_id, "input.consent")?;
-        if household::Entity::find_by_id(id).one(self.db()).await?.is_some() {
+        if self.id_taken::<household::Entity>("household", id).await? {
             return Err(ApiError::Conflict("a household with this id exists".into()));
         }
-        let now = chrono::Utc::now();
+        let now = super::now();
         let row = household::ActiveModel {
             id: Set(id),
             org_unit_id: Set(input.org_unit_id),
@@ -134,20 +151,18 @@ impl Store {
             created_at: Set(now),
             updated_at: Set(now),
             version: Set(1),
+            change_seq: Set(0),
         };
-        let audit = self.auditor();
-        Ok(self
-            .db()
-            .transaction::<_, household::Model, ApiError>(|txn| {
-                Box::pin(async move {
-                    let saved = row.insert(txn).await?;
-                    let consent = consent.insert(txn).await?;
-                    audit.record(txn, "CREATE", "household", Some(saved.id), None, Some(&saved)).await?;
-                    audit.record(txn, "CREATE", "consent", Some(consent.id), None, Some(&consent)).await?;
-                    Ok(saved)
-                })
+        let mut saved = row.clone().try_into_model()?;
+        let given = consent.clone().try_into_model()?;
+        saved.change_seq = self
+            .insert_new(vec![NewRow::Household(row), NewRow::Consent(consent)], |w| {
+                w.record("CREATE", "household", saved.id, None, Some(&saved));
+                w.record("CREATE", "consent", given.id, None, Some(&given));
             })
-            .await?)
+            .await?;
+        self.remember_household(&saved, true);
+        Ok(saved)
     }
 
     pub async fn update_household(&self, input: HouseholdChanges) -> ApiResult<household::Model> {
@@ -155,7 +170,6 @@ impl Store {
         let current = self.household(input.id).await?;
         let current_unit = self.known_unit(current.org_unit_id, "input.id").await?;
         self.check_capture(&current_unit)?;
-        check_version(input.expected_version, current.version)?;
         let mut p = Problems::default();
         let mut row: household::ActiveModel = current.clone().into();
         if let Some(d) = input.registered_on {
@@ -192,6 +206,11 @@ impl Store {
             }
             _ => None,
         };
+        if unchanged(&row, &current)? {
+            // Nothing to write (a retried or repeated update): no new version, no conflict.
+            return Ok(current);
+        }
+        check_version(input.expected_version, current.version)?;
         self.require_consent(self.db(), current.id).await?;
         self.save_versioned(current, row, moved_to).await
     }
@@ -205,13 +224,12 @@ impl Store {
         moved_to: Option<Uuid>,
     ) -> ApiResult<household::Model> {
         let (id, read_version) = (before.id, before.version);
-        let audit = self.auditor();
         row.version = Set(read_version + 1);
-        row.updated_at = Set(chrono::Utc::now());
+        row.updated_at = Set(super::now());
         let saved = self
-            .db()
-            .transaction::<_, household::Model, ApiError>(|txn| {
+            .write(move |txn, w| {
                 Box::pin(async move {
+                    row.change_seq = Set(w.seq);
                     let res = household::Entity::update_many()
                         .set(row)
                         .filter(household::Column::Id.eq(id))
@@ -228,20 +246,34 @@ impl Store {
                                 entity::person::Column::Version,
                                 Expr::col(entity::person::Column::Version).add(1),
                             )
-                            .col_expr(entity::person::Column::UpdatedAt, Expr::value(chrono::Utc::now()))
+                            .col_expr(entity::person::Column::UpdatedAt, Expr::value(super::now()))
+                            .col_expr(entity::person::Column::ChangeSeq, Expr::value(w.seq))
                             .filter(entity::person::Column::HouseholdId.eq(id))
                             .exec(txn)
                             .await?;
                     }
                     let saved =
                         household::Entity::find_by_id(id).one(txn).await?.ok_or(ApiError::not_found("household"))?;
-                    audit.record(txn, "UPDATE", "household", Some(id), Some(&before), Some(&saved)).await?;
+                    w.record("UPDATE", "household", id, Some(&before), Some(&saved));
                     Ok(saved)
                 })
             })
             .await?;
+        self.remember_household(&saved, false);
+        if moved_to.is_some() {
+            self.cached(|c| c.people.retain(|_, p| p.household_id != Some(id)));
+        }
         Ok(saved)
     }
+}
+
+/// Whether applying `row` to `current` would change nothing.
+pub(crate) fn unchanged<A, M>(row: &A, current: &M) -> ApiResult<bool>
+where
+    A: ActiveModelTrait + sea_orm::TryIntoModel<M> + Clone,
+    M: sea_orm::ModelTrait + PartialEq,
+{
+    Ok(row.clone().try_into_model()? == *current)
 }
 
 /// Optimistic concurrency: a client that says which version it edited must have edited the latest.

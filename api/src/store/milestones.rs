@@ -2,20 +2,21 @@
 
 use super::Store;
 use super::services::NewServiceRecord;
+use super::write::NewRow;
 use crate::domain::milestones::{self, Check, DomainProgress, Milestone};
 use crate::domain::vocab::{DetailKind, DevelopmentDomain};
 use crate::error::{ApiResult, Problems};
 use async_graphql::InputObject;
 use chrono::NaiveDate;
 use entity::{milestone, milestone_check, person, service_record};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use std::collections::HashMap;
 use uuid::Uuid;
 
 /// The most items one check may record.
 const MAX_ITEMS: usize = 100;
 
-#[derive(InputObject)]
+#[derive(InputObject, Clone)]
 #[graphql(name = "RecordMilestoneCheckInput")]
 pub struct NewMilestoneCheck {
     pub id: Option<Uuid>,
@@ -29,7 +30,7 @@ pub struct NewMilestoneCheck {
     pub items: Vec<MilestoneCheckItem>,
 }
 
-#[derive(InputObject)]
+#[derive(InputObject, Clone)]
 #[graphql(name = "MilestoneCheckItemInput")]
 pub struct MilestoneCheckItem {
     /// A milestone code from `milestones`, e.g. MOTOR_WALKS_ALONE (its domain comes with it).
@@ -40,7 +41,12 @@ pub struct MilestoneCheckItem {
 impl Store {
     /// The reference milestones, by domain and order.
     pub async fn milestones(&self) -> ApiResult<Vec<milestone::Model>> {
-        Ok(milestone::Entity::find().order_by_asc(milestone::Column::SortOrder).all(self.db()).await?)
+        if let Some(Some(all)) = self.cached(|c| c.milestones.clone()) {
+            return Ok(all);
+        }
+        let all = milestone::Entity::find().order_by_asc(milestone::Column::SortOrder).all(self.db()).await?;
+        self.cached(|c| c.milestones = Some(all.clone()));
+        Ok(all)
     }
 
     pub async fn milestones_by_ids(&self, ids: &[Uuid]) -> ApiResult<Vec<milestone::Model>> {
@@ -89,22 +95,19 @@ impl Store {
             rows.iter().map(|(m, a)| serde_json::json!({ "milestone_id": m, "achieved": a })).collect::<Vec<_>>()
         )
         .to_string();
-        self.insert_record(checked, move |txn, id| {
-            Box::pin(async move {
-                for (milestone_id, achieved) in rows {
-                    milestone_check::ActiveModel {
-                        service_record_id: Set(id),
-                        milestone_id: Set(milestone_id),
-                        person_id: Set(person_id),
-                        achieved: Set(achieved),
-                    }
-                    .insert(txn)
-                    .await?;
-                }
-                Ok(Some(detail))
+        let id = checked.id;
+        let rows = rows
+            .into_iter()
+            .map(|(milestone_id, achieved)| {
+                NewRow::MilestoneCheck(milestone_check::ActiveModel {
+                    service_record_id: Set(id),
+                    milestone_id: Set(milestone_id),
+                    person_id: Set(person_id),
+                    achieved: Set(achieved),
+                })
             })
-        })
-        .await
+            .collect();
+        self.insert_record(checked, rows, Some(detail)).await
     }
 }
 

@@ -15,7 +15,9 @@ mod people;
 mod pregnancies;
 pub mod schedule;
 mod services;
+pub mod sync;
 pub mod users;
+mod write;
 
 pub use audit::{AuditFilter, Auditor};
 pub use catalogue::LifeStageRules;
@@ -41,22 +43,23 @@ use uuid::Uuid;
 /// The database as one caller may use it.
 #[derive(Clone)]
 pub struct Store {
-    db: DatabaseConnection,
+    exec: Arc<write::Exec>,
     principal: Arc<Principal>,
     keys: Arc<Keys>,
 }
 
 impl Store {
     pub fn new(db: DatabaseConnection, principal: Principal, keys: Arc<Keys>) -> Self {
-        Self { db, principal: Arc::new(principal), keys }
+        Self { exec: Arc::new(write::Exec::Pool(db)), principal: Arc::new(principal), keys }
     }
 
     pub fn principal(&self) -> &Principal {
         &self.principal
     }
 
-    pub(crate) fn db(&self) -> &DatabaseConnection {
-        &self.db
+    /// Where this caller's statements go: the pool, or the sync batch's transaction.
+    pub(crate) fn db(&self) -> &write::Exec {
+        &self.exec
     }
 
     pub fn keys(&self) -> &Keys {
@@ -112,7 +115,7 @@ impl Store {
     where
         E::Model: Send + Sync,
     {
-        Ok(self.visible(E::find().filter(column.is_in(keys.iter().copied()))).all(&self.db).await?)
+        Ok(self.visible(E::find().filter(column.is_in(keys.iter().copied()))).all(self.db()).await?)
     }
 
     /// One visible row by id; out-of-scope rows answer NOT_FOUND, as if they did not exist.
@@ -122,13 +125,21 @@ impl Store {
         E::Model: ModelTrait<Entity = E> + Send + Sync,
         <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<Uuid>,
     {
-        self.visible(E::find_by_id(id)).one(&self.db).await?.ok_or(ApiError::not_found(entity))
+        self.visible(E::find_by_id(id)).one(self.db()).await?.ok_or(ApiError::not_found(entity))
     }
 
     /// Whether the database answers (readiness).
     pub async fn ping(db: &DatabaseConnection) -> bool {
         db.ping().await.is_ok()
     }
+}
+
+/// The time stamped on rows, to the microsecond both databases keep (so a row read back equals
+/// the row written).
+pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::DurationRound;
+    let t = chrono::Utc::now();
+    t.duration_trunc(chrono::TimeDelta::microseconds(1)).unwrap_or(t)
 }
 
 /// The one clock of the service: today's date in Mongolia (UTC+8), where the programme's

@@ -17,7 +17,14 @@ pub struct OrgUnitFilter {
 
 impl Store {
     pub async fn org_unit(&self, id: Uuid) -> ApiResult<Option<org_unit::Model>> {
-        Ok(org_unit::Entity::find_by_id(id).one(self.db()).await?)
+        if let Some(Some(unit)) = self.cached(|c| c.units.get(&id).cloned()) {
+            return Ok(Some(unit));
+        }
+        let unit = org_unit::Entity::find_by_id(id).one(self.db()).await?;
+        if let Some(u) = &unit {
+            self.cached(|c| c.units.insert(id, u.clone()));
+        }
+        Ok(unit)
     }
 
     pub async fn org_unit_by_code(&self, code: &str) -> ApiResult<Option<org_unit::Model>> {
@@ -32,7 +39,7 @@ impl Store {
         if let Some(l) = filter.level {
             q = q.filter(org_unit::Column::Level.eq(l.as_str()));
         }
-        page::fetch(self.db(), q, org_unit::Column::Id, req).await
+        page::fetch(self.pool(), q, org_unit::Column::Id, req).await
     }
 
     pub async fn org_units_by_ids(&self, ids: &[Uuid]) -> ApiResult<Vec<org_unit::Model>> {

@@ -1,8 +1,9 @@
 //! People: search and lists in the caller's view scope, registration and updates in its capture scope.
 
-use super::households::check_version;
+use super::households::{check_version, unchanged};
 use super::org_units::holds_households;
 use super::page::{self, Page, PageRequest};
+use super::write::NewRow;
 use super::{Store, today};
 use crate::access::Action;
 use crate::access::units_under;
@@ -13,7 +14,7 @@ use async_graphql::{InputObject, MaybeUndefined};
 use chrono::{Datelike, NaiveDate};
 use entity::{person, pregnancy};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query};
-use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Set, TryIntoModel};
 use uuid::Uuid;
 
 #[derive(InputObject, Default)]
@@ -36,7 +37,7 @@ pub struct PersonFilter {
     pub alive: Option<bool>,
 }
 
-#[derive(InputObject)]
+#[derive(InputObject, Clone)]
 #[graphql(name = "RegisterPersonInput")]
 pub struct NewPerson {
     /// A client-generated id (offline clients); the server makes one when absent.
@@ -130,7 +131,7 @@ impl Store {
             let as_of = filter.as_of.unwrap_or_else(today);
             q = q.filter(self.life_stage_condition(&code, as_of).await?);
         }
-        page::fetch(self.db(), q, person::Column::Id, req).await
+        page::fetch(self.pool(), q, person::Column::Id, req).await
     }
 
     /// People in a life stage on `as_of`, as SQL: a birth-date range, or an open pregnancy.
@@ -150,7 +151,20 @@ impl Store {
     }
 
     pub async fn person(&self, id: Uuid) -> ApiResult<person::Model> {
-        self.visible_by_id::<person::Entity>(id, "person").await
+        if let Some(Some(found)) = self.cached(|c| c.people.get(&id).cloned()) {
+            return Ok(found);
+        }
+        let found = self.visible_by_id::<person::Entity>(id, "person").await?;
+        self.cached(|c| c.people.insert(id, found.clone()));
+        Ok(found)
+    }
+
+    /// Keeps a person this batch wrote (or read in bulk) for the batch's later items.
+    pub(crate) fn remember_person(&self, p: &person::Model) {
+        self.cached(|c| {
+            c.free_ids.remove(&("person", p.id));
+            c.people.insert(p.id, p.clone());
+        });
     }
 
     /// The unit a person without a household is registered in, checked for capture scope.
@@ -225,10 +239,10 @@ impl Store {
             self.check_registry_number_free(r, None).await?;
         }
         let id = input.id.unwrap_or_else(Uuid::now_v7);
-        if person::Entity::find_by_id(id).one(self.db()).await?.is_some() {
+        if self.id_taken::<person::Entity>("person", id).await? {
             return Err(ApiError::Conflict("a person with this id exists".into()));
         }
-        let now = chrono::Utc::now();
+        let now = super::now();
         let row = person::ActiveModel {
             id: Set(id),
             household_id: Set(input.household_id),
@@ -247,18 +261,14 @@ impl Store {
             created_at: Set(now),
             updated_at: Set(now),
             version: Set(1),
+            change_seq: Set(0),
         };
-        let audit = self.auditor();
-        Ok(self
-            .db()
-            .transaction::<_, person::Model, ApiError>(|txn| {
-                Box::pin(async move {
-                    let saved = row.insert(txn).await?;
-                    audit.record(txn, "CREATE", "person", Some(saved.id), None, Some(&saved)).await?;
-                    Ok(saved)
-                })
-            })
-            .await?)
+        let mut saved = row.clone().try_into_model()?;
+        saved.change_seq = self
+            .insert_new(vec![NewRow::Person(row)], |w| w.record("CREATE", "person", saved.id, None, Some(&saved)))
+            .await?;
+        self.remember_person(&saved);
+        Ok(saved)
     }
 
     pub async fn update_person(&self, input: PersonChanges) -> ApiResult<person::Model> {
@@ -266,7 +276,6 @@ impl Store {
         let current = self.person(input.id).await?;
         let unit = self.known_unit(current.org_unit_id, "input.id").await?;
         self.check_capture(&unit)?;
-        check_version(input.expected_version, current.version)?;
         let today = today();
         let mut p = Problems::default();
         let mut row: person::ActiveModel = current.clone().into();
@@ -339,6 +348,11 @@ impl Store {
         if let Some(r) = &new_registry {
             self.check_registry_number_free(r, Some(current.id)).await?;
         }
+        if unchanged(&row, &current)? {
+            // Nothing to write (a retried or repeated update): no new version, no conflict.
+            return Ok(current);
+        }
+        check_version(input.expected_version, current.version)?;
         for h in [current.household_id, input.household_id].into_iter().flatten() {
             self.require_consent(self.db(), h).await?;
         }
@@ -354,12 +368,11 @@ impl Store {
         detail: Option<String>,
     ) -> ApiResult<person::Model> {
         row.version = Set(current.version + 1);
-        row.updated_at = Set(chrono::Utc::now());
-        let audit = self.auditor();
-        Ok(self
-            .db()
-            .transaction::<_, person::Model, ApiError>(|txn| {
+        row.updated_at = Set(super::now());
+        let saved = self
+            .write(move |txn, w| {
                 Box::pin(async move {
+                    row.change_seq = Set(w.seq);
                     let res = person::Entity::update_many()
                         .set(row)
                         .filter(person::Column::Id.eq(current.id))
@@ -371,18 +384,24 @@ impl Store {
                     }
                     let saved =
                         person::Entity::find_by_id(current.id).one(txn).await?.ok_or(ApiError::not_found("person"))?;
-                    audit.record(txn, action, "person", Some(saved.id), Some(&current), Some(&saved)).await?;
+                    w.record(action, "person", saved.id, Some(&current), Some(&saved));
                     if detail.is_some() {
-                        audit.note(txn, action, "person", Some(saved.id), None, detail).await?;
+                        w.note(action, "person", saved.id, None, detail);
                     }
                     // A corrected birth date or sex changes every stored z-score of the person.
                     if saved.birth_date != current.birth_date || saved.sex != current.sex {
-                        super::growth::recompute_person(txn, &saved).await?;
+                        super::growth::recompute_person(txn, &saved, w.seq).await?;
+                    }
+                    if action == "ERASE" {
+                        // Devices holding the person must drop their identifiable copy.
+                        super::sync::tombstone(txn, "person", saved.id, saved.org_unit_id, w.seq, "ERASED").await?;
                     }
                     Ok(saved)
                 })
             })
-            .await?)
+            .await?;
+        self.remember_person(&saved);
+        Ok(saved)
     }
 
     /// Pseudonymises a person irreversibly: names, registry number, phone and disability are

@@ -1,6 +1,7 @@
 //! Pregnancies (maternal health and safe motherhood): registration, outcome and the children born.
 
 use super::households::check_version;
+use super::write::NewRow;
 use super::{Store, today};
 use crate::access::Action;
 use crate::domain::vocab::{BirthAttendant, DeliveryPlace, PregnancyOutcome, Sex};
@@ -9,7 +10,7 @@ use crate::error::{ApiError, ApiResult, Problems};
 use async_graphql::InputObject;
 use chrono::{Days, NaiveDate};
 use entity::{person, pregnancy, pregnancy_child};
-use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Set, TryIntoModel};
 use uuid::Uuid;
 
 /// Naegele's rule: delivery is expected 280 days after the last menstrual period.
@@ -17,7 +18,7 @@ const GESTATION_DAYS: u64 = 280;
 /// A pregnancy is not registered later than 44 weeks after the last period.
 const MAX_GESTATION_DAYS: i64 = 44 * 7;
 
-#[derive(InputObject)]
+#[derive(InputObject, Clone)]
 #[graphql(name = "RegisterPregnancyInput")]
 pub struct NewPregnancy {
     pub id: Option<Uuid>,
@@ -29,7 +30,7 @@ pub struct NewPregnancy {
     pub registered_on: Option<NaiveDate>,
 }
 
-#[derive(InputObject)]
+#[derive(InputObject, Clone)]
 #[graphql(name = "RecordPregnancyOutcomeInput")]
 pub struct PregnancyOutcomeInput {
     pub pregnancy_id: Uuid,
@@ -116,7 +117,7 @@ impl Store {
             return Err(ApiError::Conflict("the woman already has an open pregnancy; record its outcome first".into()));
         }
         let id = input.id.unwrap_or_else(Uuid::now_v7);
-        let now = chrono::Utc::now();
+        let now = super::now();
         let row = pregnancy::ActiveModel {
             id: Set(id),
             mother_id: Set(mother.id),
@@ -131,18 +132,14 @@ impl Store {
             created_at: Set(now),
             updated_at: Set(now),
             version: Set(1),
+            change_seq: Set(0),
         };
-        let audit = self.auditor();
-        Ok(self
-            .db()
-            .transaction::<_, pregnancy::Model, ApiError>(|txn| {
-                Box::pin(async move {
-                    let saved = row.insert(txn).await?;
-                    audit.record(txn, "CREATE", "pregnancy", Some(saved.id), None, Some(&saved)).await?;
-                    Ok(saved)
-                })
-            })
-            .await?)
+        let mut saved = row.clone().try_into_model()?;
+        saved.change_seq = self
+            .insert_new(vec![NewRow::Pregnancy(row)], |w| w.record("CREATE", "pregnancy", saved.id, None, Some(&saved)))
+            .await?;
+        self.cached(|c| c.free_ids.remove(&("pregnancy", saved.id)));
+        Ok(saved)
     }
 
     pub async fn record_pregnancy_outcome(&self, input: PregnancyOutcomeInput) -> ApiResult<pregnancy::Model> {
@@ -192,40 +189,39 @@ impl Store {
         let id = current.id;
         let version = current.version;
         let before = current.clone();
-        let audit = self.auditor();
         let mut row: pregnancy::ActiveModel = current.into();
         row.outcome = Set(Some(input.outcome.as_str().into()));
         row.outcome_date = Set(Some(input.outcome_date));
         row.delivery_place = Set(input.delivery_place.map(|d| d.as_str().into()));
         row.attendant = Set(input.attendant.map(|a| a.as_str().into()));
         row.version = Set(version + 1);
-        row.updated_at = Set(chrono::Utc::now());
+        row.updated_at = Set(super::now());
         let children = input.child_ids;
-        Ok(self
-            .db()
-            .transaction::<_, pregnancy::Model, ApiError>(|txn| {
-                Box::pin(async move {
-                    let res = pregnancy::Entity::update_many()
-                        .set(row)
-                        .filter(pregnancy::Column::Id.eq(id))
-                        .filter(pregnancy::Column::Version.eq(version))
-                        .exec(txn)
-                        .await?;
-                    if res.rows_affected == 0 {
-                        return Err(ApiError::Conflict("the pregnancy was changed by someone else; reload it".into()));
-                    }
-                    for child in children {
-                        pregnancy_child::ActiveModel { pregnancy_id: Set(id), child_id: Set(child) }
-                            .insert(txn)
-                            .await?;
-                    }
-                    let saved =
-                        pregnancy::Entity::find_by_id(id).one(txn).await?.ok_or(ApiError::not_found("pregnancy"))?;
-                    audit.record(txn, "UPDATE", "pregnancy", Some(id), Some(&before), Some(&saved)).await?;
-                    Ok(saved)
-                })
+        self.write(move |txn, w| {
+            Box::pin(async move {
+                row.change_seq = Set(w.seq);
+                let res = pregnancy::Entity::update_many()
+                    .set(row)
+                    .filter(pregnancy::Column::Id.eq(id))
+                    .filter(pregnancy::Column::Version.eq(version))
+                    .exec(txn)
+                    .await?;
+                if res.rows_affected == 0 {
+                    return Err(ApiError::Conflict("the pregnancy was changed by someone else; reload it".into()));
+                }
+                if !children.is_empty() {
+                    let links = children
+                        .into_iter()
+                        .map(|child| pregnancy_child::ActiveModel { pregnancy_id: Set(id), child_id: Set(child) });
+                    pregnancy_child::Entity::insert_many(links).exec_without_returning(txn).await?;
+                }
+                let saved =
+                    pregnancy::Entity::find_by_id(id).one(txn).await?.ok_or(ApiError::not_found("pregnancy"))?;
+                w.record("UPDATE", "pregnancy", id, Some(&before), Some(&saved));
+                Ok(saved)
             })
-            .await?)
+        })
+        .await
     }
 
     /// (pregnancy, child) links of the given pregnancies.
@@ -243,7 +239,9 @@ impl Store {
         mother: &person::Model,
         on: NaiveDate,
     ) -> ApiResult<(Option<pregnancy::Model>, Option<i64>)> {
-        if mother.sex != Sex::Female.as_str() {
+        // Registration takes women of 10 to 55 (and a delivery reaches a year back): nobody
+        // else can be or have recently been pregnant, so most children cost no query here.
+        if mother.sex != Sex::Female.as_str() || age::years(mother.birth_date, on) < 10 {
             return Ok((None, None));
         }
         // For eligibility a pregnancy starts at the last menstrual period, not at registration:

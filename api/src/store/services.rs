@@ -2,6 +2,7 @@
 //! immunisations). Every record is checked against its service type's target group and ages.
 
 use super::audit::diff;
+use super::write::NewRow;
 use super::{Store, growth, today};
 use crate::access::Action;
 use crate::domain::eligibility::{self, Eligibility, Recipient};
@@ -11,12 +12,10 @@ use crate::error::{ApiError, ApiResult, Problems};
 use async_graphql::InputObject;
 use chrono::NaiveDate;
 use entity::{antigen, growth_measurement, immunisation, person, service_record, service_type};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TryIntoModel};
 use uuid::Uuid;
 
-#[derive(InputObject)]
+#[derive(InputObject, Clone)]
 #[graphql(name = "RecordServiceInput")]
 pub struct NewServiceRecord {
     pub id: Option<Uuid>,
@@ -35,7 +34,7 @@ pub struct NewServiceRecord {
     pub note: Option<String>,
 }
 
-#[derive(InputObject)]
+#[derive(InputObject, Clone)]
 #[graphql(name = "RecordGrowthMeasurementInput")]
 pub struct NewGrowthMeasurement {
     pub id: Option<Uuid>,
@@ -55,7 +54,7 @@ pub struct NewGrowthMeasurement {
     pub oedema: bool,
 }
 
-#[derive(InputObject)]
+#[derive(InputObject, Clone)]
 #[graphql(name = "RecordImmunisationInput")]
 pub struct NewImmunisation {
     pub id: Option<Uuid>,
@@ -74,6 +73,7 @@ pub struct NewImmunisation {
 
 /// A checked service record, ready to insert.
 pub(super) struct Checked {
+    pub(super) id: Uuid,
     pub(super) record: service_record::ActiveModel,
     /// The person served, as read for the checks.
     pub(super) person: Option<person::Model>,
@@ -175,11 +175,12 @@ impl Store {
             self.require_consent(self.db(), h).await?;
         }
         let id = input.id.unwrap_or_else(Uuid::now_v7);
-        if service_record::Entity::find_by_id(id).one(self.db()).await?.is_some() {
+        if self.id_taken::<service_record::Entity>("service_record", id).await? {
             return Err(ApiError::Conflict("a service record with this id exists".into()));
         }
-        let now = chrono::Utc::now();
+        let now = super::now();
         Ok(Checked {
+            id,
             person: served,
             record: service_record::ActiveModel {
                 id: Set(id),
@@ -195,6 +196,7 @@ impl Store {
                 created_at: Set(now),
                 updated_at: Set(now),
                 version: Set(1),
+                change_seq: Set(0),
             },
         })
     }
@@ -223,37 +225,26 @@ impl Store {
         Ok(open.map(|p| p.id))
     }
 
-    /// Inserts a checked record and its detail in one transaction.
-    pub(super) async fn insert_record<F>(&self, checked: Checked, detail: F) -> ApiResult<service_record::Model>
-    where
-        F: for<'t> FnOnce(
-                &'t DatabaseTransaction,
-                Uuid,
-            ) -> std::pin::Pin<
-                Box<dyn std::future::Future<Output = ApiResult<Option<String>>> + Send + 't>,
-            > + Send
-            + 'static,
-    {
-        let record = checked.record;
-        let audit = self.auditor();
-        Ok(self
-            .db()
-            .transaction::<_, service_record::Model, ApiError>(|txn| {
-                Box::pin(async move {
-                    let saved = record.insert(txn).await?;
-                    let detail = detail(txn, saved.id).await?;
-                    audit
-                        .note(txn, "CREATE", "service_record", Some(saved.id), diff(None, Some(&saved)), detail)
-                        .await?;
-                    Ok(saved)
-                })
-            })
-            .await?)
+    /// Inserts a checked record and its detail rows as one write; `detail` goes to the audit log.
+    pub(super) async fn insert_record(
+        &self,
+        checked: Checked,
+        details: Vec<NewRow>,
+        detail: Option<String>,
+    ) -> ApiResult<service_record::Model> {
+        let mut rows = vec![NewRow::ServiceRecord(checked.record.clone())];
+        rows.extend(details);
+        let mut saved = checked.record.try_into_model()?;
+        saved.change_seq = self
+            .insert_new(rows, |w| w.note("CREATE", "service_record", saved.id, diff(None, Some(&saved)), detail))
+            .await?;
+        self.cached(|c| c.free_ids.remove(&("service_record", saved.id)));
+        Ok(saved)
     }
 
     pub async fn record_service(&self, input: NewServiceRecord) -> ApiResult<service_record::Model> {
         let checked = self.check_record(input, DetailKind::None).await?;
-        self.insert_record(checked, |_, _| Box::pin(async { Ok(None) })).await
+        self.insert_record(checked, vec![], None).await
     }
 
     pub async fn record_growth_measurement(&self, input: NewGrowthMeasurement) -> ApiResult<service_record::Model> {
@@ -283,8 +274,8 @@ impl Store {
             input.position,
             input.oedema,
         )?;
-        let mut row = growth_measurement::ActiveModel {
-            service_record_id: Set(Uuid::nil()),
+        let row = growth_measurement::ActiveModel {
+            service_record_id: Set(checked.id),
             person_id: Set(person.id),
             weight_kg: Set(input.weight_kg),
             length_height_cm: Set(input.length_height_cm),
@@ -293,25 +284,27 @@ impl Store {
             oedema: Set(input.oedema),
             ..Default::default()
         };
+        let mut row = row;
         growth::set_zscores(&mut row, &z);
-        self.insert_record(checked, move |txn, id| {
-            Box::pin(async move {
-                row.service_record_id = Set(id);
-                let saved = row.insert(txn).await?;
-                Ok(serde_json::to_string(&saved).ok())
-            })
-        })
-        .await
+        let detail = serde_json::to_string(&row.clone().try_into_model()?).ok();
+        self.insert_record(checked, vec![NewRow::Growth(row)], detail).await
+    }
+
+    async fn antigen_by_code(&self, code: &str) -> ApiResult<antigen::Model> {
+        if let Some(Some(a)) = self.cached(|c| c.antigens.get(code).cloned()) {
+            return Ok(a);
+        }
+        let found = antigen::Entity::find()
+            .filter(antigen::Column::Code.eq(code))
+            .one(self.db())
+            .await?
+            .ok_or_else(|| ApiError::invalid("input.antigenCode", format!("unknown antigen {code:?}")))?;
+        self.cached(|c| c.antigens.insert(code.to_string(), found.clone()));
+        Ok(found)
     }
 
     pub async fn record_immunisation(&self, input: NewImmunisation) -> ApiResult<service_record::Model> {
-        let antigen = antigen::Entity::find()
-            .filter(antigen::Column::Code.eq(&input.antigen_code))
-            .one(self.db())
-            .await?
-            .ok_or_else(|| {
-                ApiError::invalid("input.antigenCode", format!("unknown antigen {:?}", input.antigen_code))
-            })?;
+        let antigen = self.antigen_by_code(&input.antigen_code).await?;
         if !(1..=antigen.doses).contains(&input.dose_number) {
             return Err(ApiError::invalid(
                 "input.doseNumber",
@@ -330,32 +323,41 @@ impl Store {
             note: input.note,
         };
         let checked = self.check_record(record, DetailKind::Immunisation).await?;
-        let given = immunisation::Entity::find()
-            .filter(immunisation::Column::PersonId.eq(input.person_id))
-            .filter(immunisation::Column::AntigenId.eq(antigen.id))
-            .filter(immunisation::Column::DoseNumber.eq(input.dose_number))
-            .one(self.db())
-            .await?;
-        if given.is_some() {
+        if self.dose_given(input.person_id, antigen.id, input.dose_number).await? {
             return Err(ApiError::Conflict(format!(
                 "dose {} of {} is already recorded for this person",
                 input.dose_number, antigen.code
             )));
         }
-        let (person_id, antigen_id, dose) = (input.person_id, antigen.id, input.dose_number);
-        self.insert_record(checked, move |txn, id| {
-            Box::pin(async move {
-                let saved = immunisation::ActiveModel {
-                    service_record_id: Set(id),
-                    person_id: Set(person_id),
-                    antigen_id: Set(antigen_id),
-                    dose_number: Set(dose),
-                }
-                .insert(txn)
-                .await?;
-                Ok(serde_json::to_string(&saved).ok())
-            })
-        })
-        .await
+        let row = immunisation::ActiveModel {
+            service_record_id: Set(checked.id),
+            person_id: Set(input.person_id),
+            antigen_id: Set(antigen.id),
+            dose_number: Set(input.dose_number),
+        };
+        let detail = serde_json::to_string(&row.clone().try_into_model()?).ok();
+        let saved = self.insert_record(checked, vec![NewRow::Immunisation(row)], detail).await?;
+        self.cached(|c| {
+            if c.dose_people.contains(&input.person_id) {
+                c.doses.insert((input.person_id, antigen.id, input.dose_number));
+            }
+        });
+        Ok(saved)
+    }
+
+    /// Whether this dose is already recorded for the person (a batch knows its people's doses).
+    async fn dose_given(&self, person: Uuid, antigen: Uuid, dose: i32) -> ApiResult<bool> {
+        let known =
+            self.cached(|c| c.dose_people.contains(&person).then(|| c.doses.contains(&(person, antigen, dose))));
+        if let Some(Some(given)) = known {
+            return Ok(given);
+        }
+        Ok(immunisation::Entity::find()
+            .filter(immunisation::Column::PersonId.eq(person))
+            .filter(immunisation::Column::AntigenId.eq(antigen))
+            .filter(immunisation::Column::DoseNumber.eq(dose))
+            .one(self.db())
+            .await?
+            .is_some())
     }
 }

@@ -9,3 +9,4 @@ mod org_units;
 mod people;
 mod platform;
 mod services;
+mod sync;

@@ -1,0 +1,860 @@
+//! Offline sync: batch push (`Store::sync_push`) and delta pull (`Store::changes`).
+//!
+//! Push runs every item through the same store methods as the single-record mutations, inside
+//! one batch transaction (see `write.rs`), in dependency order (households, people,
+//! pregnancies, outcomes, services) so an item may refer to any other item of its batch.
+//! The client's ids make it idempotent: a known id with the stored content is UNCHANGED.
+
+use super::households::{HouseholdChanges, NewHousehold};
+use super::people::{NewPerson, PersonChanges};
+use super::pregnancies::{NewPregnancy, PregnancyOutcomeInput};
+use super::services::{NewGrowthMeasurement, NewImmunisation, NewServiceRecord};
+use super::{GrowthCorrection, NewMilestoneCheck, Store};
+use crate::access::Scoped;
+use crate::error::{ApiError, ApiResult};
+use async_graphql::{Enum, InputObject, MaybeUndefined, OneofObject};
+use chrono::{DateTime, Utc};
+use entity::{
+    antigen, consent, growth_measurement, household, immunisation, milestone, milestone_check, person, pregnancy,
+    pregnancy_child, service_record, tombstone,
+};
+use sea_orm::{
+    AccessMode, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IsolationLevel,
+    PrimaryKeyTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set, TransactionTrait,
+};
+use std::collections::{HashMap, HashSet};
+use uuid::Uuid;
+
+/// Leaves a tombstone for a record devices must drop (erased or deleted).
+pub(crate) async fn tombstone<C: ConnectionTrait>(
+    conn: &C,
+    entity: &str,
+    id: Uuid,
+    unit: Uuid,
+    seq: i64,
+    reason: &str,
+) -> ApiResult<()> {
+    tombstone::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        entity: Set(entity.into()),
+        entity_id: Set(id),
+        org_unit_id: Set(unit),
+        change_seq: Set(seq),
+        deleted_at: Set(chrono::Utc::now()),
+        reason: Set(reason.into()),
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+/// What an item carries: the input of the single-record mutation of its kind.
+#[derive(OneofObject, Clone)]
+#[graphql(name = "SyncPayloadInput")]
+pub enum SyncPayload {
+    Household(NewHousehold),
+    Person(NewPerson),
+    Pregnancy(NewPregnancy),
+    /// The item's id is the pregnancy's.
+    PregnancyOutcome(PregnancyOutcomeInput),
+    ServiceRecord(NewServiceRecord),
+    GrowthMeasurement(NewGrowthMeasurement),
+    Immunisation(NewImmunisation),
+    MilestoneCheck(NewMilestoneCheck),
+}
+
+#[derive(InputObject, Clone)]
+#[graphql(name = "SyncItemInput")]
+pub struct SyncItem {
+    /// The record's id, made by the client (for a pregnancy outcome: the pregnancy's id).
+    pub id: Uuid,
+    /// The version the client last saw; null for a record it created (for a pregnancy outcome:
+    /// the pregnancy's version, null meaning its first).
+    pub base_version: Option<i32>,
+    /// When the client recorded the change. Accepted for the client's bookkeeping; the server
+    /// orders changes by its own change sequence, never by clocks.
+    pub client_timestamp: Option<DateTime<Utc>>,
+    pub payload: SyncPayload,
+}
+
+/// ALL: the batch commits only if every item succeeds. ITEM: each item stands alone.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum SyncAtomicity {
+    All,
+    Item,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum SyncKind {
+    Household,
+    Person,
+    Pregnancy,
+    PregnancyOutcome,
+    ServiceRecord,
+    GrowthMeasurement,
+    Immunisation,
+    MilestoneCheck,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum SyncStatus {
+    /// A new record was written.
+    Created,
+    /// The record already holds this content (a retry): nothing written.
+    Unchanged,
+    /// The record was changed and its version raised.
+    Updated,
+    /// The record changed on the server since `baseVersion`: nothing written; see `record`.
+    Conflict,
+    /// Invalid, out of scope or without consent: nothing written; see `error`.
+    Rejected,
+    /// Valid, but not written: the batch was atomic (ALL) and another item failed.
+    NotApplied,
+}
+
+/// A record as sync returns it.
+#[derive(Clone)]
+pub enum SyncedRow {
+    Household(household::Model),
+    Person(person::Model),
+    Pregnancy(pregnancy::Model),
+    ServiceRecord(service_record::Model),
+    Consent(consent::Model),
+}
+
+impl SyncedRow {
+    pub fn version(&self) -> i32 {
+        match self {
+            Self::Household(r) => r.version,
+            Self::Person(r) => r.version,
+            Self::Pregnancy(r) => r.version,
+            Self::ServiceRecord(r) => r.version,
+            Self::Consent(r) => r.version,
+        }
+    }
+}
+
+pub struct ItemOutcome {
+    pub index: usize,
+    pub id: Uuid,
+    pub kind: SyncKind,
+    pub status: SyncStatus,
+    pub row: Option<SyncedRow>,
+    pub error: Option<ApiError>,
+}
+
+pub struct PushOutcome {
+    pub committed: bool,
+    pub dry_run: bool,
+    pub items: Vec<ItemOutcome>,
+}
+
+impl SyncPayload {
+    fn kind(&self) -> SyncKind {
+        match self {
+            Self::Household(_) => SyncKind::Household,
+            Self::Person(_) => SyncKind::Person,
+            Self::Pregnancy(_) => SyncKind::Pregnancy,
+            Self::PregnancyOutcome(_) => SyncKind::PregnancyOutcome,
+            Self::ServiceRecord(_) => SyncKind::ServiceRecord,
+            Self::GrowthMeasurement(_) => SyncKind::GrowthMeasurement,
+            Self::Immunisation(_) => SyncKind::Immunisation,
+            Self::MilestoneCheck(_) => SyncKind::MilestoneCheck,
+        }
+    }
+}
+
+impl SyncKind {
+    /// Items run in this order, so what an item refers to is written before it.
+    fn rank(self) -> u8 {
+        match self {
+            Self::Household => 0,
+            Self::Person => 1,
+            Self::Pregnancy => 2,
+            Self::PregnancyOutcome => 3,
+            _ => 4,
+        }
+    }
+
+    fn table(self) -> &'static str {
+        match self {
+            Self::Household => "household",
+            Self::Person => "person",
+            Self::Pregnancy | Self::PregnancyOutcome => "pregnancy",
+            _ => "service_record",
+        }
+    }
+}
+
+/// A payload's own id, when given, must be the item's.
+fn same_id(given: Option<Uuid>, id: Uuid, path: &str) -> ApiResult<()> {
+    match given {
+        Some(g) if g != id => Err(ApiError::invalid(path, "differs from the item's id; leave it out")),
+        _ => Ok(()),
+    }
+}
+
+/// A full payload's optional field as a change: absent means cleared.
+fn maybe<T>(v: Option<T>) -> MaybeUndefined<T> {
+    v.map_or(MaybeUndefined::Null, MaybeUndefined::Value)
+}
+
+/// A known record whose content differs from the payload and cannot be edited by sync.
+fn not_editable(stored: i32, base: Option<i32>, what: &str) -> ApiError {
+    if base != Some(stored) {
+        ApiError::Conflict(format!("the stored version is {stored}"))
+    } else {
+        ApiError::invalid("payload", format!("{what} cannot be changed once recorded"))
+    }
+}
+
+impl Store {
+    /// Pushes a batch of offline changes; see the module comment and `syncPush`.
+    pub async fn sync_push(
+        &self,
+        items: Vec<SyncItem>,
+        atomic: SyncAtomicity,
+        dry_run: bool,
+        max_items: usize,
+    ) -> ApiResult<PushOutcome> {
+        if !self.principal().is_authenticated() {
+            return Err(ApiError::Unauthenticated);
+        }
+        if items.len() > max_items {
+            return Err(ApiError::invalid("items", format!("at most {max_items} items a batch")));
+        }
+        let mut order: Vec<usize> = (0..items.len()).collect();
+        order.sort_by_key(|&i| items[i].payload.kind().rank());
+        // First without savepoints (fast); if a write failed part-way, again with them.
+        for savepoints in [false, true] {
+            let batch = self.begin_batch(savepoints).await?;
+            batch.prefetch(&items).await?;
+            let mut outcomes: Vec<Option<ItemOutcome>> = (0..items.len()).map(|_| None).collect();
+            for &i in &order {
+                let outcome = batch.sync_item(i, items[i].clone()).await?;
+                let internal = matches!(outcome.error, Some(ApiError::Internal(_)));
+                outcomes[i] = Some(outcome);
+                if internal && !savepoints {
+                    break;
+                }
+            }
+            let internal = outcomes.iter().flatten().any(|o| matches!(o.error, Some(ApiError::Internal(_))));
+            // Queued rows go out now, so a failure among them is known before anything is reported.
+            let flushed = batch.flush_batch().await.is_ok();
+            if !savepoints && (internal || !flushed || batch.batch_broken()) {
+                batch.finish_batch(false).await?;
+                tracing::warn!(items = items.len(), "a sync batch failed part-way; redoing it with savepoints");
+                continue;
+            }
+            let mut items: Vec<ItemOutcome> = outcomes.into_iter().flatten().collect();
+            let failed = items.iter().any(|o| matches!(o.status, SyncStatus::Conflict | SyncStatus::Rejected));
+            let all_or_nothing_failed = atomic == SyncAtomicity::All && failed;
+            let commit = !dry_run && !all_or_nothing_failed;
+            batch.finish_batch(commit).await?;
+            if all_or_nothing_failed {
+                for o in items.iter_mut().filter(|o| !matches!(o.status, SyncStatus::Conflict | SyncStatus::Rejected)) {
+                    o.status = SyncStatus::NotApplied;
+                    o.row = None;
+                }
+            }
+            return Ok(PushOutcome { committed: commit, dry_run, items });
+        }
+        Err(ApiError::Internal(anyhow::anyhow!("a sync batch failed even with savepoints")))
+    }
+
+    /// Reads in bulk what the batch's items will look up one by one.
+    async fn prefetch(&self, items: &[SyncItem]) -> ApiResult<()> {
+        let mut ids: HashMap<&'static str, Vec<Uuid>> = HashMap::new();
+        let (mut households, mut people) = (Vec::new(), Vec::new());
+        for item in items {
+            let kind = item.payload.kind();
+            ids.entry(kind.table()).or_default().push(item.id);
+            match &item.payload {
+                SyncPayload::Household(_) => households.push(item.id),
+                SyncPayload::Person(p) => {
+                    people.push(item.id);
+                    households.extend(p.household_id);
+                }
+                SyncPayload::Pregnancy(p) => people.push(p.mother_id),
+                SyncPayload::PregnancyOutcome(o) => people.extend(o.child_ids.iter().copied()),
+                SyncPayload::ServiceRecord(r) => {
+                    people.extend(r.person_id);
+                    households.extend(r.household_id);
+                }
+                SyncPayload::GrowthMeasurement(r) => people.push(r.person_id),
+                SyncPayload::Immunisation(r) => people.push(r.person_id),
+                SyncPayload::MilestoneCheck(r) => people.push(r.person_id),
+            }
+        }
+        let taken = |table: &'static str| {
+            let ids = ids.get(table).cloned().unwrap_or_default();
+            async move {
+                let found: HashSet<Uuid> = match table {
+                    "household" => taken_ids::<household::Entity>(self, household::Column::Id, &ids).await?,
+                    "person" => taken_ids::<person::Entity>(self, person::Column::Id, &ids).await?,
+                    "pregnancy" => taken_ids::<pregnancy::Entity>(self, pregnancy::Column::Id, &ids).await?,
+                    _ => taken_ids::<service_record::Entity>(self, service_record::Column::Id, &ids).await?,
+                };
+                ApiResult::Ok(
+                    ids.into_iter().filter(|id| !found.contains(id)).map(|id| (table, id)).collect::<Vec<_>>(),
+                )
+            }
+        };
+        let mut free = Vec::new();
+        for table in ["household", "person", "pregnancy", "service_record"] {
+            free.extend(taken(table).await?);
+        }
+        let people_rows = self.visible_where_in::<person::Entity>(person::Column::Id, &dedup(people.clone())).await?;
+        households.extend(people_rows.iter().filter_map(|p| p.household_id));
+        let household_rows =
+            self.visible_where_in::<household::Entity>(household::Column::Id, &dedup(households)).await?;
+        let consented = consented(self, household_rows.iter().map(|h| h.id).collect()).await?;
+        let people = dedup(people);
+        let mut doses = Vec::new();
+        for chunk in people.chunks(1000) {
+            let rows: Vec<(Uuid, Uuid, i32)> = immunisation::Entity::find()
+                .select_only()
+                .column(immunisation::Column::PersonId)
+                .column(immunisation::Column::AntigenId)
+                .column(immunisation::Column::DoseNumber)
+                .filter(immunisation::Column::PersonId.is_in(chunk.iter().copied()))
+                .into_tuple()
+                .all(self.db())
+                .await?;
+            doses.extend(rows);
+        }
+        self.cached(|c| {
+            c.dose_people.extend(people.iter().copied());
+            c.doses.extend(doses);
+            c.free_ids.extend(free);
+            c.people.extend(people_rows.into_iter().map(|p| (p.id, p)));
+            c.households.extend(household_rows.into_iter().map(|h| (h.id, h)));
+            c.consented.extend(consented);
+        });
+        Ok(())
+    }
+
+    /// Runs one item; its failure is its outcome, not the batch's.
+    async fn sync_item(&self, index: usize, item: SyncItem) -> ApiResult<ItemOutcome> {
+        let (id, base, kind) = (item.id, item.base_version, item.payload.kind());
+        let result = match item.payload {
+            SyncPayload::Household(input) => self.sync_household(id, base, input).await,
+            SyncPayload::Person(input) => self.sync_person(id, base, input).await,
+            SyncPayload::Pregnancy(input) => self.sync_pregnancy(id, base, input).await,
+            SyncPayload::PregnancyOutcome(input) => self.sync_outcome(id, base, input).await,
+            payload => self.sync_service(id, base, payload).await,
+        };
+        let (status, row, error) = match result {
+            Ok((status, row)) => (status, Some(row), None),
+            Err(ApiError::Conflict(msg)) => match self.synced_row(kind, id).await? {
+                Some(row) => (SyncStatus::Conflict, Some(row), Some(ApiError::Conflict(msg))),
+                None => (SyncStatus::Rejected, None, Some(ApiError::Conflict(msg))),
+            },
+            Err(e) => (SyncStatus::Rejected, None, Some(e)),
+        };
+        Ok(ItemOutcome { index, id, kind, status, row, error })
+    }
+
+    /// The record an item's id names, as the caller may see it.
+    async fn synced_row(&self, kind: SyncKind, id: Uuid) -> ApiResult<Option<SyncedRow>> {
+        let found = match kind {
+            SyncKind::Household => self.household(id).await.map(SyncedRow::Household),
+            SyncKind::Person => self.person(id).await.map(SyncedRow::Person),
+            SyncKind::Pregnancy | SyncKind::PregnancyOutcome => self.pregnancy(id).await.map(SyncedRow::Pregnancy),
+            _ => self.service_record(id).await.map(SyncedRow::ServiceRecord),
+        };
+        match found {
+            Ok(row) => Ok(Some(row)),
+            Err(ApiError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The stored record an item's id names: `Ok(None)` when the id is new; an id taken by a
+    /// record the caller may not see is refused without saying more.
+    async fn known<E, T, F>(&self, kind: SyncKind, id: Uuid, visible: F) -> ApiResult<Option<T>>
+    where
+        E: EntityTrait,
+        <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<Uuid>,
+        F: std::future::Future<Output = ApiResult<T>>,
+    {
+        if self.cached(|c| c.free_ids.contains(&(kind.table(), id))) == Some(true) {
+            return Ok(None);
+        }
+        match visible.await {
+            Ok(row) => Ok(Some(row)),
+            Err(ApiError::NotFound { .. }) if !self.id_taken::<E>(kind.table(), id).await? => Ok(None),
+            Err(ApiError::NotFound { .. }) => Err(ApiError::Forbidden),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn sync_household(
+        &self,
+        id: Uuid,
+        base: Option<i32>,
+        mut input: NewHousehold,
+    ) -> ApiResult<(SyncStatus, SyncedRow)> {
+        same_id(input.id, id, "input.id")?;
+        let Some(current) = self.known::<household::Entity, _, _>(SyncKind::Household, id, self.household(id)).await?
+        else {
+            input.id = Some(id);
+            return Ok((SyncStatus::Created, SyncedRow::Household(self.create_household(input).await?)));
+        };
+        // The consent travels with the household's first version only; later ones are records
+        // of their own (`recordConsent`).
+        let changes = HouseholdChanges {
+            id,
+            expected_version: Some(base.unwrap_or(0)),
+            org_unit_id: Some(input.org_unit_id),
+            address: maybe(input.address),
+            description: maybe(input.description),
+            dwelling: Some(input.dwelling),
+            is_herder: Some(input.is_herder),
+            migrant_status: Some(input.migrant_status),
+            registered_on: input.registered_on,
+        };
+        let saved = self.update_household(changes).await?;
+        let status = if saved.version == current.version { SyncStatus::Unchanged } else { SyncStatus::Updated };
+        Ok((status, SyncedRow::Household(saved)))
+    }
+
+    async fn sync_person(
+        &self,
+        id: Uuid,
+        base: Option<i32>,
+        mut input: NewPerson,
+    ) -> ApiResult<(SyncStatus, SyncedRow)> {
+        same_id(input.id, id, "input.id")?;
+        let Some(current) = self.known::<person::Entity, _, _>(SyncKind::Person, id, self.person(id)).await? else {
+            input.id = Some(id);
+            return Ok((SyncStatus::Created, SyncedRow::Person(self.register_person(input).await?)));
+        };
+        let changes = PersonChanges {
+            id,
+            expected_version: Some(base.unwrap_or(0)),
+            household_id: input.household_id,
+            given_name: Some(input.given_name),
+            family_name: Some(input.family_name),
+            sex: Some(input.sex),
+            birth_date: Some(input.birth_date),
+            birth_date_estimated: Some(input.birth_date_estimated),
+            relation_to_head: maybe(input.relation_to_head),
+            registry_number: maybe(input.registry_number),
+            phone: maybe(input.phone),
+            disability: maybe(input.disability),
+            date_of_death: maybe(input.date_of_death),
+        };
+        let saved = self.update_person(changes).await?;
+        let status = if saved.version == current.version { SyncStatus::Unchanged } else { SyncStatus::Updated };
+        Ok((status, SyncedRow::Person(saved)))
+    }
+
+    async fn sync_pregnancy(
+        &self,
+        id: Uuid,
+        base: Option<i32>,
+        mut input: NewPregnancy,
+    ) -> ApiResult<(SyncStatus, SyncedRow)> {
+        same_id(input.id, id, "input.id")?;
+        let Some(current) = self.known::<pregnancy::Entity, _, _>(SyncKind::Pregnancy, id, self.pregnancy(id)).await?
+        else {
+            input.id = Some(id);
+            return Ok((SyncStatus::Created, SyncedRow::Pregnancy(self.register_pregnancy(input).await?)));
+        };
+        let same = input.mother_id == current.mother_id
+            && input.last_menstrual_period == current.last_menstrual_period
+            && input.expected_delivery_date.is_none_or(|d| d == current.expected_delivery_date)
+            && input.registered_on.is_none_or(|d| d == current.registered_on);
+        if same {
+            return Ok((SyncStatus::Unchanged, SyncedRow::Pregnancy(current)));
+        }
+        Err(not_editable(current.version, base, "a pregnancy's registration (its outcome is an item of its own)"))
+    }
+
+    async fn sync_outcome(
+        &self,
+        id: Uuid,
+        base: Option<i32>,
+        mut input: PregnancyOutcomeInput,
+    ) -> ApiResult<(SyncStatus, SyncedRow)> {
+        if input.pregnancy_id != id {
+            return Err(ApiError::invalid("input.pregnancyId", "must be the item's id"));
+        }
+        let current =
+            self.pregnancy(id).await.map_err(|_| ApiError::invalid("input.pregnancyId", "unknown pregnancy"))?;
+        if current.outcome.is_some() {
+            let children: HashSet<Uuid> = pregnancy_child::Entity::find()
+                .filter(pregnancy_child::Column::PregnancyId.eq(id))
+                .all(self.db())
+                .await?
+                .into_iter()
+                .map(|l| l.child_id)
+                .collect();
+            let same = current.outcome.as_deref() == Some(input.outcome.as_str())
+                && current.outcome_date == Some(input.outcome_date)
+                && current.delivery_place.as_deref() == input.delivery_place.map(|d| d.as_str())
+                && current.attendant.as_deref() == input.attendant.map(|a| a.as_str())
+                && children == input.child_ids.iter().copied().collect::<HashSet<_>>();
+            if same {
+                return Ok((SyncStatus::Unchanged, SyncedRow::Pregnancy(current)));
+            }
+            return Err(ApiError::Conflict("the outcome of this pregnancy is already recorded".into()));
+        }
+        // An outcome always follows a registration: without a base version the client means the
+        // pregnancy as first registered (often by its own earlier item).
+        input.expected_version = Some(base.unwrap_or(1));
+        Ok((SyncStatus::Updated, SyncedRow::Pregnancy(self.record_pregnancy_outcome(input).await?)))
+    }
+
+    async fn sync_service(
+        &self,
+        id: Uuid,
+        base: Option<i32>,
+        payload: SyncPayload,
+    ) -> ApiResult<(SyncStatus, SyncedRow)> {
+        let kind = payload.kind();
+        let given = match &payload {
+            SyncPayload::ServiceRecord(r) => r.id,
+            SyncPayload::GrowthMeasurement(r) => r.id,
+            SyncPayload::Immunisation(r) => r.id,
+            SyncPayload::MilestoneCheck(r) => r.id,
+            _ => None,
+        };
+        same_id(given, id, "input.id")?;
+        let known = self.known::<service_record::Entity, _, _>(kind, id, self.service_record(id)).await?;
+        let Some(current) = known else {
+            let saved = match payload {
+                SyncPayload::ServiceRecord(mut r) => {
+                    r.id = Some(id);
+                    self.record_service(r).await?
+                }
+                SyncPayload::GrowthMeasurement(mut r) => {
+                    r.id = Some(id);
+                    self.record_growth_measurement(r).await?
+                }
+                SyncPayload::Immunisation(mut r) => {
+                    r.id = Some(id);
+                    self.record_immunisation(r).await?
+                }
+                SyncPayload::MilestoneCheck(mut r) => {
+                    r.id = Some(id);
+                    self.record_milestone_check(r).await?
+                }
+                _ => unreachable!("only service kinds reach here"),
+            };
+            return Ok((SyncStatus::Created, SyncedRow::ServiceRecord(saved)));
+        };
+        match self.same_service(&current, &payload).await? {
+            Sameness::Same => Ok((SyncStatus::Unchanged, SyncedRow::ServiceRecord(current))),
+            Sameness::Measurement(m) if base == Some(current.version) => {
+                let correction = GrowthCorrection {
+                    id,
+                    expected_version: current.version,
+                    weight_kg: maybe(m.weight_kg),
+                    length_height_cm: maybe(m.length_height_cm),
+                    position: maybe(m.position),
+                    muac_mm: maybe(m.muac_mm),
+                    oedema: Some(m.oedema),
+                };
+                Ok((SyncStatus::Updated, SyncedRow::ServiceRecord(self.correct_growth_measurement(correction).await?)))
+            }
+            _ => {
+                Err(not_editable(current.version, base, "a service record (other than a growth measurement's values)"))
+            }
+        }
+    }
+
+    /// How a stored service record differs from a payload.
+    async fn same_service(&self, current: &service_record::Model, payload: &SyncPayload) -> ApiResult<Sameness> {
+        let (code, person, household, pregnancy, date, unit, provider, note) = match payload {
+            SyncPayload::ServiceRecord(r) => (
+                r.service_type_code.as_str(),
+                r.person_id,
+                r.household_id,
+                r.pregnancy_id,
+                r.date,
+                r.org_unit_id,
+                &r.provider,
+                &r.note,
+            ),
+            SyncPayload::GrowthMeasurement(r) => {
+                ("GROWTH_MONITORING", Some(r.person_id), None, None, r.date, r.org_unit_id, &r.provider, &r.note)
+            }
+            SyncPayload::Immunisation(r) => (
+                r.service_type_code.as_str(),
+                Some(r.person_id),
+                None,
+                None,
+                r.date,
+                r.org_unit_id,
+                &r.provider,
+                &r.note,
+            ),
+            SyncPayload::MilestoneCheck(r) => {
+                ("DEVELOPMENT_CHECK", Some(r.person_id), None, None, r.date, r.org_unit_id, &r.provider, &r.note)
+            }
+            _ => return Ok(Sameness::Different),
+        };
+        let st = self.service_type_by_code(code, "input.serviceTypeCode").await?;
+        let record_same = st.id == current.service_type_id
+            && person == current.person_id
+            && household == current.household_id
+            && pregnancy.is_none_or(|p| Some(p) == current.pregnancy_id)
+            && date == current.service_date
+            && unit.is_none_or(|u| u == current.org_unit_id)
+            && *provider == current.provider
+            && *note == current.note;
+        if !record_same {
+            return Ok(Sameness::Different);
+        }
+        let id = current.id;
+        let detail_same = match payload {
+            SyncPayload::GrowthMeasurement(r) => {
+                let Some(m) = growth_measurement::Entity::find_by_id(id).one(self.db()).await? else {
+                    return Ok(Sameness::Different);
+                };
+                let same = r.weight_kg == m.weight_kg
+                    && r.length_height_cm == m.length_height_cm
+                    && r.position.is_none_or(|p| Some(p.as_str()) == m.position.as_deref())
+                    && r.muac_mm == m.muac_mm
+                    && r.oedema == m.oedema;
+                if !same {
+                    return Ok(Sameness::Measurement(r.clone()));
+                }
+                true
+            }
+            SyncPayload::Immunisation(r) => {
+                let stored = immunisation::Entity::find_by_id(id).one(self.db()).await?;
+                let antigen =
+                    antigen::Entity::find().filter(antigen::Column::Code.eq(&r.antigen_code)).one(self.db()).await?;
+                match (stored, antigen) {
+                    (Some(s), Some(a)) => s.antigen_id == a.id && s.dose_number == r.dose_number,
+                    _ => false,
+                }
+            }
+            SyncPayload::MilestoneCheck(r) => {
+                let stored: HashSet<(Uuid, bool)> = milestone_check::Entity::find()
+                    .filter(milestone_check::Column::ServiceRecordId.eq(id))
+                    .all(self.db())
+                    .await?
+                    .into_iter()
+                    .map(|c| (c.milestone_id, c.achieved))
+                    .collect();
+                let codes: Vec<&str> = r.items.iter().map(|i| i.milestone_code.as_str()).collect();
+                let ids: HashMap<String, Uuid> = milestone::Entity::find()
+                    .filter(milestone::Column::Code.is_in(codes))
+                    .all(self.db())
+                    .await?
+                    .into_iter()
+                    .map(|m| (m.code, m.id))
+                    .collect();
+                let given: Option<HashSet<(Uuid, bool)>> =
+                    r.items.iter().map(|i| ids.get(&i.milestone_code).map(|m| (*m, i.achieved))).collect();
+                given.is_some_and(|g| g == stored)
+            }
+            _ => true,
+        };
+        Ok(if detail_same { Sameness::Same } else { Sameness::Different })
+    }
+}
+
+enum Sameness {
+    Same,
+    /// Only a growth measurement's values differ (correctable).
+    Measurement(NewGrowthMeasurement),
+    Different,
+}
+
+fn dedup(mut ids: Vec<Uuid>) -> Vec<Uuid> {
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+/// Which of `ids` exist in `E` (in any scope).
+async fn taken_ids<E>(store: &Store, column: E::Column, ids: &[Uuid]) -> ApiResult<HashSet<Uuid>>
+where
+    E: EntityTrait,
+{
+    if ids.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let mut found = HashSet::new();
+    for chunk in ids.chunks(1000) {
+        let rows: Vec<Uuid> = E::find()
+            .select_only()
+            .column(column)
+            .filter(column.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(store.db())
+            .await?;
+        found.extend(rows);
+    }
+    Ok(found)
+}
+
+/// Which of `households` have a consent in force today.
+async fn consented(store: &Store, households: Vec<Uuid>) -> ApiResult<Vec<Uuid>> {
+    let on = super::today();
+    let mut out = Vec::new();
+    for chunk in households.chunks(1000) {
+        let rows: Vec<Uuid> = consent::Entity::find()
+            .select_only()
+            .column(consent::Column::HouseholdId)
+            .filter(consent::Column::HouseholdId.is_in(chunk.iter().copied()))
+            .filter(consent::Column::GivenOn.lte(on))
+            .filter(
+                Condition::any().add(consent::Column::WithdrawnOn.is_null()).add(consent::Column::WithdrawnOn.gt(on)),
+            )
+            .into_tuple()
+            .all(store.db())
+            .await?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
+/// The most changes one pull returns.
+pub const MAX_CHANGES: usize = 1000;
+
+/// A change a device pulls: the record as it is now, or a tombstone.
+#[derive(Clone)]
+pub struct Change {
+    pub seq: i64,
+    pub id: Uuid,
+    pub row: Option<SyncedRow>,
+    /// A tombstone: the entity of the record to drop, and why.
+    pub deleted: Option<tombstone::Model>,
+    pub cursor: String,
+}
+
+pub struct ChangesPage {
+    pub changes: Vec<Change>,
+    /// Where the next pull starts (the last change's cursor, or `since` when nothing changed).
+    pub end_cursor: String,
+    pub has_more: bool,
+}
+
+/// A position in the change stream: (change number, table rank, id) orders every change.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Position {
+    seq: i64,
+    rank: u8,
+    id: Uuid,
+}
+
+impl Position {
+    const START: Position = Position { seq: -1, rank: 0, id: Uuid::nil() };
+
+    fn encode(self) -> String {
+        format!("{}.{}.{}", self.seq, self.rank, self.id.simple())
+    }
+
+    fn decode(cursor: &str) -> ApiResult<Self> {
+        let bad = || ApiError::invalid("since", "is not a cursor returned by changes");
+        let mut parts = cursor.splitn(3, '.');
+        let seq = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+        let rank = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+        let id = parts.next().and_then(|p| Uuid::parse_str(p).ok()).ok_or_else(bad)?;
+        Ok(Self { seq, rank, id })
+    }
+
+    /// Rows of a table of `rank` that come after this position.
+    fn after<C: ColumnTrait>(self, rank: u8, seq: C, id: C) -> Condition {
+        match rank.cmp(&self.rank) {
+            std::cmp::Ordering::Less => Condition::all().add(seq.gt(self.seq)),
+            std::cmp::Ordering::Greater => Condition::all().add(seq.gte(self.seq)),
+            std::cmp::Ordering::Equal => {
+                Condition::any().add(seq.gt(self.seq)).add(Condition::all().add(seq.eq(self.seq)).add(id.gt(self.id)))
+            }
+        }
+    }
+}
+
+/// The next `limit` rows of one table after `from`, in the caller's view scope.
+async fn next_rows<E, C>(
+    store: &Store,
+    conn: &C,
+    from: Position,
+    rank: u8,
+    (seq_col, id_col): (E::Column, E::Column),
+    limit: u64,
+) -> ApiResult<Vec<E::Model>>
+where
+    E: Scoped,
+    E::Model: Send + Sync,
+    C: ConnectionTrait,
+{
+    let q: Select<E> = store.visible(E::find()).filter(from.after(rank, seq_col, id_col));
+    Ok(q.order_by_asc(seq_col).order_by_asc(id_col).limit(limit).all(conn).await?)
+}
+
+impl Store {
+    /// Everything in the caller's view scope that changed after `since`, oldest change first.
+    pub async fn changes(&self, since: Option<String>, first: Option<i32>) -> ApiResult<ChangesPage> {
+        if !self.principal().is_authenticated() {
+            return Err(ApiError::Unauthenticated);
+        }
+        if !self.identified() {
+            // Pulling is for the devices of people who work with identified records; analysts
+            // query the de-identified data instead (a cursor would also carry real ids).
+            return Err(ApiError::Forbidden);
+        }
+        let limit = match first {
+            None => 100,
+            Some(n) if n >= 1 && n as usize <= MAX_CHANGES => n as usize,
+            Some(_) => return Err(ApiError::invalid("first", format!("must be 1 to {MAX_CHANGES}"))),
+        };
+        let from = since.as_deref().map(Position::decode).transpose()?.unwrap_or(Position::START);
+        // One snapshot for every table: a change committed between two of the reads must not
+        // be half-seen (its other rows would then be skipped by the next pull).
+        let txn = if self.db().get_database_backend() == sea_orm::DbBackend::Postgres {
+            self.db().begin_with_config(Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly)).await?
+        } else {
+            self.db().begin().await?
+        };
+        let n = limit as u64 + 1;
+        let mut all: Vec<(Position, Option<SyncedRow>, Option<tombstone::Model>)> = Vec::new();
+        use household::Column as H;
+        for r in next_rows::<household::Entity, _>(self, &txn, from, 0, (H::ChangeSeq, H::Id), n).await? {
+            all.push((Position { seq: r.change_seq, rank: 0, id: r.id }, Some(SyncedRow::Household(r)), None));
+        }
+        use person::Column as P;
+        for r in next_rows::<person::Entity, _>(self, &txn, from, 1, (P::ChangeSeq, P::Id), n).await? {
+            all.push((Position { seq: r.change_seq, rank: 1, id: r.id }, Some(SyncedRow::Person(r)), None));
+        }
+        use pregnancy::Column as G;
+        for r in next_rows::<pregnancy::Entity, _>(self, &txn, from, 2, (G::ChangeSeq, G::Id), n).await? {
+            all.push((Position { seq: r.change_seq, rank: 2, id: r.id }, Some(SyncedRow::Pregnancy(r)), None));
+        }
+        use service_record::Column as S;
+        for r in next_rows::<service_record::Entity, _>(self, &txn, from, 3, (S::ChangeSeq, S::Id), n).await? {
+            all.push((Position { seq: r.change_seq, rank: 3, id: r.id }, Some(SyncedRow::ServiceRecord(r)), None));
+        }
+        use consent::Column as K;
+        for r in next_rows::<consent::Entity, _>(self, &txn, from, 4, (K::ChangeSeq, K::Id), n).await? {
+            all.push((Position { seq: r.change_seq, rank: 4, id: r.id }, Some(SyncedRow::Consent(r)), None));
+        }
+        use tombstone::Column as T;
+        for r in next_rows::<tombstone::Entity, _>(self, &txn, from, 5, (T::ChangeSeq, T::Id), n).await? {
+            all.push((Position { seq: r.change_seq, rank: 5, id: r.id }, None, Some(r)));
+        }
+        txn.commit().await?;
+        all.sort_by_key(|(p, _, _)| *p);
+        let has_more = all.len() > limit;
+        all.truncate(limit);
+        let end_cursor = all.last().map(|(p, _, _)| p.encode()).or(since).unwrap_or_else(|| Position::START.encode());
+        let changes = all
+            .into_iter()
+            .map(|(p, row, deleted)| Change {
+                seq: p.seq,
+                id: deleted.as_ref().map_or(p.id, |t| t.entity_id),
+                row,
+                deleted,
+                cursor: p.encode(),
+            })
+            .collect();
+        Ok(ChangesPage { changes, end_cursor, has_more })
+    }
+}

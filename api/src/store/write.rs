@@ -1,0 +1,533 @@
+//! How the store writes: every write of a syncable record runs through `Store::write`, which
+//! gives it a transaction, the transaction's change number and an audit buffer.
+//!
+//! A store is either on the connection pool (each write is its own transaction) or inside a
+//! sync batch (`Store::begin_batch`): then every read and write of the store runs in the
+//! batch's one transaction, so later items see earlier ones, and the batch commits or rolls
+//! back as a whole. Single-record mutations and sync items therefore run the very same code.
+//!
+//! New rows (`Store::insert_new`) in a batch without savepoints are not sent one by one: they
+//! wait in `Pending` and go out as multi-row INSERTs, before the batch's next read or
+//! statement of any kind, so every read still sees every earlier write. If a flush fails, the
+//! batch is redone with savepoints and immediate writes, which pins the failure to its item.
+
+use super::Store;
+use super::audit::Auditor;
+use crate::error::{ApiError, ApiResult};
+use entity::{
+    antigen, audit_log, consent, growth_measurement, household, immunisation, milestone, milestone_check, org_unit,
+    person, pregnancy, service_record, service_type,
+};
+use sea_orm::{
+    AccessMode, ActiveModelTrait, ActiveValue, ConnectionTrait, DatabaseConnection, DatabaseExecutor,
+    DatabaseTransaction, DbBackend, DbErr, EntityTrait, ExecResult, IsolationLevel, QueryResult, Statement,
+    TransactionError, TransactionOptions, TransactionTrait,
+};
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use uuid::Uuid;
+
+/// A future borrowing the write's transaction.
+pub(crate) type WriteFuture<'t, T> = Pin<Box<dyn Future<Output = ApiResult<T>> + Send + 't>>;
+
+/// Where a store's statements go.
+pub(crate) enum Exec {
+    Pool(DatabaseConnection),
+    Batch(Box<Batch>),
+}
+
+/// One sync batch's transaction and what its items share.
+pub(crate) struct Batch {
+    pool: DatabaseConnection,
+    txn: DatabaseTransaction,
+    seq: i64,
+    /// Each write in its own savepoint: slower, but a failing statement undoes only its item.
+    savepoints: bool,
+    /// Set when a write failed part-way without a savepoint: the batch must be redone with them.
+    broken: AtomicBool,
+    audits: Mutex<Vec<audit_log::ActiveModel>>,
+    pending: Mutex<Pending>,
+    pub(crate) cache: Mutex<Cache>,
+}
+
+impl Batch {
+    /// Sends the rows waiting to be inserted (see the module comment).
+    async fn flush(&self) -> Result<(), DbErr> {
+        let rows = std::mem::take(&mut *self.pending.lock().expect("pending rows"));
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let out = rows.insert(&self.txn).await;
+        if out.is_err() {
+            self.broken.store(true, Ordering::SeqCst);
+        }
+        out
+    }
+}
+
+/// A new row of a syncable table or of a record's detail, for `Store::insert_new`.
+pub(crate) enum NewRow {
+    Household(household::ActiveModel),
+    Person(person::ActiveModel),
+    Consent(consent::ActiveModel),
+    Pregnancy(pregnancy::ActiveModel),
+    ServiceRecord(service_record::ActiveModel),
+    Growth(growth_measurement::ActiveModel),
+    Immunisation(immunisation::ActiveModel),
+    MilestoneCheck(milestone_check::ActiveModel),
+}
+
+/// New rows by table, inserted in an order that satisfies every foreign key.
+#[derive(Default)]
+struct Pending {
+    households: Vec<household::ActiveModel>,
+    people: Vec<person::ActiveModel>,
+    consents: Vec<consent::ActiveModel>,
+    pregnancies: Vec<pregnancy::ActiveModel>,
+    records: Vec<service_record::ActiveModel>,
+    growth: Vec<growth_measurement::ActiveModel>,
+    immunisations: Vec<immunisation::ActiveModel>,
+    milestone_checks: Vec<milestone_check::ActiveModel>,
+}
+
+impl Pending {
+    fn push(&mut self, row: NewRow, seq: i64) {
+        match row {
+            NewRow::Household(mut r) => {
+                r.change_seq = ActiveValue::Set(seq);
+                self.households.push(r)
+            }
+            NewRow::Person(mut r) => {
+                r.change_seq = ActiveValue::Set(seq);
+                self.people.push(r)
+            }
+            NewRow::Consent(mut r) => {
+                r.change_seq = ActiveValue::Set(seq);
+                self.consents.push(r)
+            }
+            NewRow::Pregnancy(mut r) => {
+                r.change_seq = ActiveValue::Set(seq);
+                self.pregnancies.push(r)
+            }
+            NewRow::ServiceRecord(mut r) => {
+                r.change_seq = ActiveValue::Set(seq);
+                self.records.push(r)
+            }
+            NewRow::Growth(r) => self.growth.push(r),
+            NewRow::Immunisation(r) => self.immunisations.push(r),
+            NewRow::MilestoneCheck(r) => self.milestone_checks.push(r),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.households.is_empty()
+            && self.people.is_empty()
+            && self.consents.is_empty()
+            && self.pregnancies.is_empty()
+            && self.records.is_empty()
+            && self.growth.is_empty()
+            && self.immunisations.is_empty()
+            && self.milestone_checks.is_empty()
+    }
+
+    async fn insert<C: ConnectionTrait>(self, conn: &C) -> Result<(), DbErr> {
+        insert_all(conn, self.households).await?;
+        insert_all(conn, self.people).await?;
+        insert_all(conn, self.consents).await?;
+        insert_all(conn, self.pregnancies).await?;
+        insert_all(conn, self.records).await?;
+        insert_all(conn, self.growth).await?;
+        insert_all(conn, self.immunisations).await?;
+        insert_all(conn, self.milestone_checks).await
+    }
+}
+
+/// Multi-row INSERTs; 400 rows of at most ~30 columns stay below every backend's bind limit.
+async fn insert_all<C, A>(conn: &C, rows: Vec<A>) -> Result<(), DbErr>
+where
+    C: ConnectionTrait,
+    A: ActiveModelTrait + Send,
+{
+    for chunk in rows.chunks(400) {
+        A::Entity::insert_many(chunk.to_vec()).exec_without_returning(conn).await?;
+    }
+    Ok(())
+}
+
+/// Rows a batch has already read (or written), so a thousand items about the same few
+/// households and units do not read them a thousand times. Only rows the caller may see.
+#[derive(Default)]
+pub(crate) struct Cache {
+    pub(crate) units: HashMap<Uuid, org_unit::Model>,
+    pub(crate) households: HashMap<Uuid, household::Model>,
+    pub(crate) people: HashMap<Uuid, person::Model>,
+    /// Households with a consent in force today.
+    pub(crate) consented: HashSet<Uuid>,
+    pub(crate) service_types: HashMap<String, service_type::Model>,
+    pub(crate) antigens: HashMap<String, antigen::Model>,
+    pub(crate) milestones: Option<Vec<milestone::Model>>,
+    /// Ids known to be free in a table (checked in bulk before the items ran).
+    pub(crate) free_ids: HashSet<(&'static str, Uuid)>,
+    /// Every dose (person, antigen, dose number) recorded for the people in `dose_people`.
+    pub(crate) doses: HashSet<(Uuid, Uuid, i32)>,
+    pub(crate) dose_people: HashSet<Uuid>,
+}
+
+impl Exec {
+    fn executor(&self) -> DatabaseExecutor<'_> {
+        match self {
+            Exec::Pool(db) => DatabaseExecutor::Connection(db),
+            Exec::Batch(b) => DatabaseExecutor::Transaction(&b.txn),
+        }
+    }
+}
+
+impl Exec {
+    /// In a batch, rows waiting to be inserted go out before any other statement.
+    async fn flush(&self) -> Result<(), DbErr> {
+        match self {
+            Exec::Batch(b) => b.flush().await,
+            Exec::Pool(_) => Ok(()),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for Exec {
+    fn get_database_backend(&self) -> DbBackend {
+        self.executor().get_database_backend()
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.flush().await?;
+        self.executor().execute_raw(stmt).await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.flush().await?;
+        self.executor().execute_unprepared(sql).await
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.flush().await?;
+        self.executor().query_one_raw(stmt).await
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.flush().await?;
+        self.executor().query_all_raw(stmt).await
+    }
+}
+
+#[async_trait::async_trait]
+impl TransactionTrait for Exec {
+    type Transaction = DatabaseTransaction;
+
+    async fn begin(&self) -> Result<DatabaseTransaction, DbErr> {
+        self.executor().begin().await
+    }
+
+    async fn begin_with_config(
+        &self,
+        isolation_level: Option<IsolationLevel>,
+        access_mode: Option<AccessMode>,
+    ) -> Result<DatabaseTransaction, DbErr> {
+        self.executor().begin_with_config(isolation_level, access_mode).await
+    }
+
+    async fn begin_with_options(&self, options: TransactionOptions) -> Result<DatabaseTransaction, DbErr> {
+        self.executor().begin_with_options(options).await
+    }
+
+    async fn transaction<F, T, E>(&self, callback: F) -> Result<T, TransactionError<E>>
+    where
+        F: for<'c> FnOnce(&'c DatabaseTransaction) -> Pin<Box<dyn Future<Output = Result<T, E>> + Send + 'c>> + Send,
+        T: Send,
+        E: std::fmt::Display + std::fmt::Debug + Send,
+    {
+        self.executor().transaction(callback).await
+    }
+
+    async fn transaction_with_config<F, T, E>(
+        &self,
+        callback: F,
+        isolation_level: Option<IsolationLevel>,
+        access_mode: Option<AccessMode>,
+    ) -> Result<T, TransactionError<E>>
+    where
+        F: for<'c> FnOnce(&'c DatabaseTransaction) -> Pin<Box<dyn Future<Output = Result<T, E>> + Send + 'c>> + Send,
+        T: Send,
+        E: std::fmt::Display + std::fmt::Debug + Send,
+    {
+        self.executor().transaction_with_config(callback, isolation_level, access_mode).await
+    }
+}
+
+/// What a write gets besides its transaction: the change number to stamp on the rows it
+/// writes, and the audit entries it appends (inserted with it, or not at all).
+pub(crate) struct WriteCtx {
+    pub(crate) seq: i64,
+    auditor: Auditor,
+    entries: Mutex<Vec<audit_log::ActiveModel>>,
+}
+
+impl WriteCtx {
+    fn new(seq: i64, auditor: Auditor) -> Self {
+        Self { seq, auditor, entries: Mutex::new(Vec::new()) }
+    }
+
+    /// Audits a change from `before` to `after`.
+    pub(crate) fn record<T: serde::Serialize>(
+        &self,
+        action: &str,
+        entity: &str,
+        id: Uuid,
+        before: Option<&T>,
+        after: Option<&T>,
+    ) {
+        self.note(action, entity, id, super::audit::diff(before, after), None);
+    }
+
+    /// Audits a change described by `changes` and `detail`.
+    pub(crate) fn note(&self, action: &str, entity: &str, id: Uuid, changes: Option<String>, detail: Option<String>) {
+        let entry = self.auditor.entry(action, entity, Some(id), changes, detail);
+        self.entries.lock().expect("audit buffer").push(entry);
+    }
+
+    fn take(&self) -> Vec<audit_log::ActiveModel> {
+        std::mem::take(&mut *self.entries.lock().expect("audit buffer"))
+    }
+}
+
+/// Draws the next change number; the row lock it takes is held until the transaction ends,
+/// so change numbers commit in order (see the sync migration).
+async fn next_change_seq<C: ConnectionTrait>(conn: &C) -> ApiResult<i64> {
+    let backend = conn.get_database_backend();
+    let row = conn
+        .query_one_raw(Statement::from_string(
+            backend,
+            "UPDATE sync_state SET change_seq = change_seq + 1 WHERE id = 1 RETURNING change_seq",
+        ))
+        .await?
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("sync_state has no row")))?;
+    Ok(row.try_get_by_index::<i64>(0)?)
+}
+
+async fn insert_audits<C: ConnectionTrait>(conn: &C, entries: Vec<audit_log::ActiveModel>) -> ApiResult<()> {
+    // 9 columns a row: 500 rows stay far below every backend's bind-parameter limit.
+    for chunk in entries.chunks(500) {
+        audit_log::Entity::insert_many(chunk.to_vec()).exec_without_returning(conn).await?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Runs one write: in its own transaction on the pool, or inside the batch. On error nothing
+    /// of it stays.
+    pub(crate) async fn write<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        T: Send,
+        F: for<'t> FnOnce(&'t DatabaseTransaction, &'t WriteCtx) -> WriteFuture<'t, T> + Send,
+    {
+        match &*self.exec {
+            Exec::Pool(db) => {
+                let txn = db.begin().await?;
+                let w = WriteCtx::new(next_change_seq(&txn).await?, self.auditor());
+                match f(&txn, &w).await {
+                    Ok(out) => {
+                        insert_audits(&txn, w.take()).await?;
+                        txn.commit().await?;
+                        Ok(out)
+                    }
+                    Err(e) => {
+                        txn.rollback().await?;
+                        Err(e)
+                    }
+                }
+            }
+            Exec::Batch(b) if b.savepoints => {
+                b.flush().await?;
+                let sp = b.txn.begin().await?;
+                let w = WriteCtx::new(b.seq, self.auditor());
+                match f(&sp, &w).await {
+                    Ok(out) => {
+                        sp.commit().await?;
+                        b.audits.lock().expect("audit buffer").extend(w.take());
+                        Ok(out)
+                    }
+                    Err(e) => {
+                        sp.rollback().await?;
+                        Err(e)
+                    }
+                }
+            }
+            Exec::Batch(b) => {
+                b.flush().await?;
+                let w = WriteCtx::new(b.seq, self.auditor());
+                match f(&b.txn, &w).await {
+                    Ok(out) => {
+                        b.audits.lock().expect("audit buffer").extend(w.take());
+                        Ok(out)
+                    }
+                    Err(e) => {
+                        // Part of the write may have happened (and on PostgreSQL a failed
+                        // statement poisons the transaction): the caller redoes the batch.
+                        b.broken.store(true, Ordering::SeqCst);
+                        Err(e)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Inserts new rows (a record with its details) as one write: in its own transaction on the
+    /// pool, in a savepoint, or (a batch without savepoints) queued for a multi-row INSERT.
+    /// `audit` appends the write's audit entries. Returns the change number stamped on the rows.
+    pub(crate) async fn insert_new<F>(&self, rows: Vec<NewRow>, audit: F) -> ApiResult<i64>
+    where
+        F: FnOnce(&WriteCtx) + Send,
+    {
+        let stamp = |seq: i64| {
+            let mut p = Pending::default();
+            for row in rows {
+                p.push(row, seq);
+            }
+            p
+        };
+        match &*self.exec {
+            Exec::Pool(db) => {
+                let txn = db.begin().await?;
+                let w = WriteCtx::new(next_change_seq(&txn).await?, self.auditor());
+                stamp(w.seq).insert(&txn).await?;
+                audit(&w);
+                insert_audits(&txn, w.take()).await?;
+                txn.commit().await?;
+                Ok(w.seq)
+            }
+            Exec::Batch(b) if b.savepoints => {
+                let sp = b.txn.begin().await?;
+                match stamp(b.seq).insert(&sp).await {
+                    Ok(()) => sp.commit().await?,
+                    Err(e) => {
+                        sp.rollback().await?;
+                        return Err(e.into());
+                    }
+                }
+                let w = WriteCtx::new(b.seq, self.auditor());
+                audit(&w);
+                b.audits.lock().expect("audit buffer").extend(w.take());
+                Ok(b.seq)
+            }
+            Exec::Batch(b) => {
+                let rows = stamp(b.seq);
+                let mut pending = b.pending.lock().expect("pending rows");
+                let p = &mut *pending;
+                p.households.extend(rows.households);
+                p.people.extend(rows.people);
+                p.consents.extend(rows.consents);
+                p.pregnancies.extend(rows.pregnancies);
+                p.records.extend(rows.records);
+                p.growth.extend(rows.growth);
+                p.immunisations.extend(rows.immunisations);
+                p.milestone_checks.extend(rows.milestone_checks);
+                drop(pending);
+                let w = WriteCtx::new(b.seq, self.auditor());
+                audit(&w);
+                b.audits.lock().expect("audit buffer").extend(w.take());
+                Ok(b.seq)
+            }
+        }
+    }
+
+    /// Sends a batch's queued rows now; an error means the batch must be redone.
+    pub(crate) async fn flush_batch(&self) -> ApiResult<()> {
+        Ok(self.exec.flush().await?)
+    }
+
+    /// A store whose reads and writes all run in one new transaction (a sync batch). With
+    /// `savepoints`, each write also gets its own savepoint.
+    pub(crate) async fn begin_batch(&self, savepoints: bool) -> ApiResult<Store> {
+        let Exec::Pool(db) = &*self.exec else {
+            return Err(ApiError::Internal(anyhow::anyhow!("batches do not nest")));
+        };
+        let txn = db.begin().await?;
+        // Drawn first: on SQLite this takes the write lock before anything is read, so the
+        // batch never has to upgrade a stale read snapshot; on PostgreSQL it orders batches.
+        let seq = next_change_seq(&txn).await?;
+        let batch = Batch {
+            pool: db.clone(),
+            txn,
+            seq,
+            savepoints,
+            broken: AtomicBool::new(false),
+            audits: Mutex::new(Vec::new()),
+            pending: Mutex::new(Pending::default()),
+            cache: Mutex::new(Cache::default()),
+        };
+        Ok(Store {
+            exec: Arc::new(Exec::Batch(Box::new(batch))),
+            principal: self.principal.clone(),
+            keys: self.keys.clone(),
+        })
+    }
+
+    /// The connection pool, for reads that outlive a request's statements (lazy counts).
+    pub(crate) fn pool(&self) -> &DatabaseConnection {
+        match &*self.exec {
+            Exec::Pool(db) => db,
+            Exec::Batch(b) => &b.pool,
+        }
+    }
+
+    /// The batch this store runs in, if any.
+    pub(crate) fn batch(&self) -> Option<&Batch> {
+        match &*self.exec {
+            Exec::Batch(b) => Some(b),
+            Exec::Pool(_) => None,
+        }
+    }
+
+    /// Whether a write of this batch failed part-way (see `write`).
+    pub(crate) fn batch_broken(&self) -> bool {
+        self.batch().is_some_and(|b| b.broken.load(Ordering::SeqCst))
+    }
+
+    /// Ends a batch: commits it with its audit entries, or rolls it all back.
+    pub(crate) async fn finish_batch(self, commit: bool) -> ApiResult<()> {
+        let exec = Arc::try_unwrap(self.exec)
+            .map_err(|_| ApiError::Internal(anyhow::anyhow!("the batch store is still in use")))?;
+        let Exec::Batch(b) = exec else {
+            return Err(ApiError::Internal(anyhow::anyhow!("not a batch")));
+        };
+        if commit && !b.broken.load(Ordering::SeqCst) {
+            b.flush().await?;
+            let audits = std::mem::take(&mut *b.audits.lock().expect("audit buffer"));
+            insert_audits(&b.txn, audits).await?;
+            b.txn.commit().await?;
+        } else {
+            b.txn.rollback().await?;
+        }
+        Ok(())
+    }
+
+    /// Whether a row of `E` has this id (in any scope: ids are never reused). A batch knows the
+    /// ids it checked in bulk.
+    pub(crate) async fn id_taken<E>(&self, table: &'static str, id: Uuid) -> ApiResult<bool>
+    where
+        E: EntityTrait,
+        <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<Uuid>,
+    {
+        if self.cached(|c| c.free_ids.contains(&(table, id))) == Some(true) {
+            return Ok(false);
+        }
+        Ok(E::find_by_id(id).one(self.db()).await?.is_some())
+    }
+
+    /// Runs `f` on the batch cache; `None` outside a batch.
+    pub(crate) fn cached<R>(&self, f: impl FnOnce(&mut Cache) -> R) -> Option<R> {
+        self.batch().map(|b| f(&mut b.cache.lock().expect("batch cache")))
+    }
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# syncPush throughput: 1,000-item batches of mixed kinds through the HTTP API, on PostgreSQL and
+# SQLite, with the release binary. Usage: bench/sync.sh [BATCHES] [CLIENTS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BATCHES="${1:-20}"
+CLIENTS="${2:-1}"
+PG="${PG:-postgres://postgres@127.0.0.1:5432}"
+cargo build -q --release --bin cbss
+dir=$(mktemp -d)
+port=18081
+pid=
+trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$dir"' EXIT
+run() {
+  local label=$1 url=$2
+  DATABASE_URL="$url" CBSS_LOG=warn ./target/release/cbss seed --demo --people 10 >/dev/null
+  DATABASE_URL="$url" CBSS_BIND="127.0.0.1:$port" CBSS_LOG=warn ./target/release/cbss serve &
+  pid=$!
+  for _ in $(seq 1 100); do curl -s "127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+  echo "== $label"
+  python3 bench/sync.py "http://127.0.0.1:$port" "$BATCHES" "$CLIENTS"
+  kill $pid; wait $pid 2>/dev/null || true; pid=
+}
+psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS cbss_bench_sync WITH (FORCE)" -c "CREATE DATABASE cbss_bench_sync"
+run PostgreSQL "$PG/cbss_bench_sync"
+run SQLite "sqlite://$dir/cbss.db?mode=rwc"

@@ -1,0 +1,465 @@
+//! Offline sync through the API: `syncPush` batches (idempotent under retries and concurrent
+//! resends, conflicts detected, in-batch references in any order, ITEM and ALL modes, dry runs,
+//! scope) and the `changes` delta pull.
+
+use crate::fixtures::{days_ago, household, months_ago, person, unit};
+use cbss_tests::{PASSWORD, TestApp};
+use serde_json::{Value, json};
+use std::collections::HashSet;
+use uuid::Uuid;
+
+const PUSH: &str = "mutation($items: [SyncItemInput!]!, $atomic: SyncAtomicity! = ITEM, $dry: Boolean! = false) {
+  syncPush(items: $items, atomic: $atomic, dryRun: $dry) {
+    committed dryRun
+    summary { total created unchanged updated conflicts rejected notApplied }
+    items { index id kind status version
+      error { code message fields { path message } }
+      record { __typename ... on Person { id givenName phone version } ... on Household { id version } ... on ServiceRecord { id version } } }
+  }
+}";
+
+const PULL: &str = "query($since: String, $first: Int) {
+  changes(since: $since, first: $first) {
+    endCursor hasMore
+    changes { cursor entity id version deleted deletedReason
+      record { __typename ... on Person { givenName phone } } }
+  }
+}";
+
+fn new_id() -> String {
+    Uuid::now_v7().to_string()
+}
+
+fn household_item(id: &str, unit: &str) -> Value {
+    json!({ "id": id, "payload": { "household": {
+        "orgUnitId": unit, "dwelling": "GER", "isHerder": true,
+        "consent": { "givenBy": "Household head", "purpose": "CBSS services" } } } })
+}
+
+fn person_item(id: &str, household: &str, given: &str, sex: &str, birth: &str) -> Value {
+    json!({ "id": id, "payload": { "person": {
+        "householdId": household, "givenName": given, "familyName": "Дорж", "sex": sex, "birthDate": birth } } })
+}
+
+async fn push(app: &TestApp, token: &str, items: &[Value], atomic: &str, dry: bool) -> Value {
+    let d = app.ok_as(token, PUSH, json!({ "items": items, "atomic": atomic, "dry": dry })).await;
+    d["syncPush"].clone()
+}
+
+fn statuses(result: &Value) -> Vec<String> {
+    result["items"].as_array().unwrap().iter().map(|i| i["status"].as_str().unwrap().to_string()).collect()
+}
+
+/// A field worker whose capture scope is one unit.
+async fn worker(app: &TestApp, email: &str, unit_code: &str) -> String {
+    let u = unit(app, unit_code).await;
+    app.ok(
+        "mutation($i: CreateUserInput!) { createUser(input: $i) { id } }",
+        json!({ "i": { "email": email, "displayName": "Field worker", "password": PASSWORD,
+                       "roles": ["FIELD_WORKER"], "captureUnitIds": [u] } }),
+    )
+    .await;
+    app.login(email).await
+}
+
+/// A household with a mother and a child, the child listed first and its records before it:
+/// every item refers to another item of the batch.
+fn family_batch(unit: &str) -> Vec<Value> {
+    let (h, mother, child) = (new_id(), new_id(), new_id());
+    vec![
+        json!({ "id": new_id(), "payload": { "growthMeasurement": {
+            "personId": child, "date": days_ago(3), "weightKg": 11.2, "lengthHeightCm": 84.0 } } }),
+        json!({ "id": new_id(), "payload": { "serviceRecord": {
+            "serviceTypeCode": "VITAMIN_A", "personId": child, "date": days_ago(3) } } }),
+        person_item(&child, &h, "Тэмүүлэн", "MALE", &months_ago(20)),
+        json!({ "id": new_id(), "payload": { "immunisation": {
+            "personId": child, "date": days_ago(3), "antigenCode": "MMR", "doseNumber": 1 } } }),
+        person_item(&mother, &h, "Сарангэрэл", "FEMALE", "1994-05-02"),
+        household_item(&h, unit),
+    ]
+}
+
+#[tokio::test]
+async fn the_same_batch_sent_five_times_at_once_creates_each_record_once() {
+    let app = TestApp::spawn().await;
+    let soum = district(&app, 0).await;
+    let items = family_batch(&soum);
+    let before = (app.count("household").await, app.count("person").await, app.count("service_record").await);
+    let t = app.admin_token.clone();
+    let (a, b, c, d, e) = tokio::join!(
+        push(&app, &t, &items, "ITEM", false),
+        push(&app, &t, &items, "ITEM", false),
+        push(&app, &t, &items, "ITEM", false),
+        push(&app, &t, &items, "ITEM", false),
+        push(&app, &t, &items, "ITEM", false),
+    );
+    let results = [a, b, c, d, e];
+    let created: i64 = results.iter().map(|r| r["summary"]["created"].as_i64().unwrap()).sum();
+    assert_eq!(created, items.len() as i64, "each item is created by exactly one of the five: {results:#?}");
+    for r in &results {
+        assert_eq!(r["summary"]["created"].as_i64().unwrap() + r["summary"]["unchanged"].as_i64().unwrap(), 6, "{r:#}");
+        assert!(r["committed"].as_bool().unwrap());
+        // Results come back in input order, whatever order the items ran in.
+        let ids: Vec<&str> = r["items"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap()).collect();
+        let sent: Vec<&str> = items.iter().map(|i| i["id"].as_str().unwrap()).collect();
+        assert_eq!(ids, sent);
+        assert!(r["items"].as_array().unwrap().iter().all(|i| i["version"] == 1));
+    }
+    let after = (app.count("household").await, app.count("person").await, app.count("service_record").await);
+    assert_eq!(after, (before.0 + 1, before.1 + 2, before.2 + 3));
+    assert_eq!(app.count("growth_measurement").await, 1);
+    assert_eq!(app.count("immunisation").await, 1);
+}
+
+#[tokio::test]
+async fn two_devices_edit_one_person_and_the_second_gets_a_conflict_with_the_server_copy() {
+    let app = TestApp::spawn().await;
+    let h = household(&app, &district(&app, 0).await).await;
+    let id = new_id();
+    let t = app.admin_token.clone();
+    let created = push(&app, &t, &[person_item(&id, &h, "Болд", "MALE", "1990-01-01")], "ITEM", false).await;
+    assert_eq!(statuses(&created), ["CREATED"]);
+
+    let mut edit_a = person_item(&id, &h, "Болд", "MALE", "1990-01-01");
+    edit_a["baseVersion"] = json!(1);
+    edit_a["payload"]["person"]["phone"] = json!("99112233");
+    let a = push(&app, &t, std::slice::from_ref(&edit_a), "ITEM", false).await;
+    assert_eq!((statuses(&a), a["items"][0]["version"].clone()), (vec!["UPDATED".to_string()], json!(2)));
+
+    let mut edit_b = person_item(&id, &h, "Болдбаатар", "MALE", "1990-01-01");
+    edit_b["baseVersion"] = json!(1);
+    let b = push(&app, &t, &[edit_b], "ITEM", false).await;
+    let item = &b["items"][0];
+    assert_eq!(item["status"], "CONFLICT", "{b:#}");
+    assert_eq!(item["error"]["code"], "CONFLICT");
+    assert_eq!(item["record"]["givenName"], "Болд", "the server's copy comes back");
+    assert_eq!(item["record"]["phone"], "99112233");
+    assert_eq!(item["record"]["version"], 2);
+
+    // Device A's request timed out and it resends: a retry, not a conflict.
+    let again = push(&app, &t, &[edit_a], "ITEM", false).await;
+    assert_eq!((statuses(&again), again["items"][0]["version"].clone()), (vec!["UNCHANGED".to_string()], json!(2)));
+    let stored = app.ok("query($id: UUID!) { person(id: $id) { givenName phone version } }", json!({ "id": id })).await;
+    assert_eq!(stored["person"], json!({ "givenName": "Болд", "phone": "99112233", "version": 2 }));
+}
+
+/// The `n`th district of Ulaanbaatar (reference data: it holds households without demo data).
+async fn district(app: &TestApp, n: usize) -> String {
+    let ub = unit(app, "11").await;
+    let d = app.ok("query($id: UUID!) { orgUnit(id: $id) { children { id } } }", json!({ "id": ub })).await;
+    d["orgUnit"]["children"][n]["id"].as_str().expect("a district").to_string()
+}
+
+/// 1,000 items: 250 households of three people each, with one person born in the future.
+fn thousand_items(unit: &str, bad: usize) -> Vec<Value> {
+    let mut items = Vec::new();
+    for _ in 0..250 {
+        let h = new_id();
+        items.push(household_item(&h, unit));
+        for (given, sex, birth) in
+            [("Ганбат", "MALE", "1985-03-01"), ("Оюун", "FEMALE", "1988-07-12"), ("Анар", "FEMALE", "2019-02-20")]
+        {
+            items.push(person_item(&new_id(), &h, given, sex, birth));
+        }
+    }
+    items[bad]["payload"]["person"]["birthDate"] = json!(days_ago(-30));
+    items
+}
+
+#[tokio::test]
+async fn one_invalid_item_among_999_is_rejected_alone_in_item_mode_and_stops_all_in_all_mode() {
+    let app = TestApp::spawn().await;
+    let bag = district(&app, 0).await;
+    let t = app.admin_token.clone();
+    let people = app.count("person").await;
+
+    let items = thousand_items(&bag, 501);
+    let r = push(&app, &t, &items, "ITEM", false).await;
+    assert_eq!(
+        r["summary"],
+        json!({ "total": 1000, "created": 999, "unchanged": 0, "updated": 0, "conflicts": 0, "rejected": 1, "notApplied": 0 })
+    );
+    let bad = &r["items"][501];
+    assert_eq!((bad["status"].as_str(), bad["error"]["code"].as_str()), (Some("REJECTED"), Some("VALIDATION")));
+    assert_eq!(bad["error"]["fields"][0]["path"], "input.birthDate", "the same path as registerPerson gives");
+    assert!(bad["record"].is_null() && bad["version"].is_null());
+    assert_eq!(app.count("person").await, people + 749);
+    assert_eq!(app.count("household").await, 250);
+
+    let items = thousand_items(&bag, 998);
+    let audit = app.count("audit_log").await;
+    let r = push(&app, &t, &items, "ALL", false).await;
+    assert_eq!(r["committed"], false);
+    assert_eq!(r["summary"]["rejected"], 1);
+    assert_eq!(r["summary"]["notApplied"], 999);
+    assert_eq!(r["items"][998]["status"], "REJECTED");
+    assert_eq!(app.count("person").await, people + 749, "nothing of an ALL batch with a failure is written");
+    assert_eq!(app.count("household").await, 250);
+    assert_eq!(app.count("audit_log").await, audit, "nor audited");
+}
+
+#[tokio::test]
+async fn a_dry_run_reports_what_would_happen_and_writes_nothing() {
+    let app = TestApp::spawn_with(|c| c.sync_max_items = 6).await;
+    let bag = district(&app, 0).await;
+    let t = app.admin_token.clone();
+    let counts = (app.count("household").await, app.count("person").await, app.count("audit_log").await);
+    let items = family_batch(&bag);
+    let r = push(&app, &t, &items, "ALL", true).await;
+    assert_eq!((r["dryRun"].as_bool(), r["committed"].as_bool()), (Some(true), Some(false)));
+    assert_eq!(r["summary"]["created"], 6, "{r:#}");
+    assert_eq!((app.count("household").await, app.count("person").await, app.count("audit_log").await), counts);
+    // The same batch for real, after the dry run, is created as the dry run said.
+    let r = push(&app, &t, &items, "ALL", false).await;
+    assert_eq!(r["summary"]["created"], 6);
+    // A batch over the configured limit is refused whole.
+    let mut seven = family_batch(&bag);
+    seven.push(household_item(&new_id(), &bag));
+    let (code, _) = app.err_as(Some(&t), PUSH, json!({ "items": seven })).await;
+    assert_eq!(code, "VALIDATION");
+}
+
+#[tokio::test]
+async fn an_out_of_scope_item_is_rejected_and_reveals_nothing() {
+    let app = TestApp::spawn().await;
+    let soum = district(&app, 0).await;
+    let code = app.ok("query($id: UUID!) { orgUnit(id: $id) { code } }", json!({ "id": soum })).await;
+    let w = worker(&app, "field.sync@test.mn", code["orgUnit"]["code"].as_str().unwrap()).await;
+    let khoroo = district(&app, 1).await;
+    let outside_h = household(&app, &khoroo).await;
+    let outside_p = person(&app, &outside_h, "Нараа", "FEMALE", "1992-04-04").await;
+    let counts = (app.count("household").await, app.count("person").await);
+
+    let mine = new_id();
+    let items = vec![
+        household_item(&new_id(), &khoroo),
+        person_item(&outside_p, &outside_h, "Нараа", "FEMALE", "1992-04-04"),
+        person_item(&new_id(), &outside_h, "Бат", "MALE", "2020-01-01"),
+        household_item(&mine, &soum),
+    ];
+    let r = push(&app, &w, &items, "ITEM", false).await;
+    assert_eq!(statuses(&r), ["REJECTED", "REJECTED", "REJECTED", "CREATED"], "{r:#}");
+    assert_eq!(r["items"][0]["error"]["code"], "FORBIDDEN");
+    // An id that exists outside the caller's scope: refused without its record or version.
+    assert_eq!(r["items"][1]["error"]["code"], "FORBIDDEN");
+    assert!(r["items"][1]["record"].is_null() && r["items"][1]["version"].is_null());
+    // A household outside the scope is unknown, as for registerPerson.
+    assert_eq!(r["items"][2]["error"]["fields"][0]["path"], "input.householdId");
+    assert_eq!((app.count("household").await, app.count("person").await), (counts.0 + 1, counts.1));
+    // And the worker's pull holds only their own household (with its consent).
+    let pulled = app.ok_as(&w, PULL, json!({})).await;
+    let ids: Vec<&str> =
+        pulled["changes"]["changes"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert!(ids.contains(&mine.as_str()));
+    assert!(!ids.contains(&outside_p.as_str()) && !ids.contains(&outside_h.as_str()));
+}
+
+/// Pulls every page from `since`; returns (entity ids in order, last cursor).
+async fn pull_all(app: &TestApp, token: &str, since: Option<String>, first: i64) -> (Vec<(String, Value)>, String) {
+    let mut since = since;
+    let mut seen = Vec::new();
+    loop {
+        let d = app.ok_as(token, PULL, json!({ "since": since, "first": first })).await;
+        let page = &d["changes"];
+        let changes = page["changes"].as_array().unwrap();
+        assert!(changes.len() as i64 <= first);
+        for c in changes {
+            seen.push((c["id"].as_str().unwrap().to_string(), c.clone()));
+        }
+        since = Some(page["endCursor"].as_str().unwrap().to_string());
+        if !page["hasMore"].as_bool().unwrap() {
+            return (seen, since.unwrap());
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_device_pulls_each_record_once_across_pages_and_concurrent_writes_then_its_own_writes_back() {
+    let app = TestApp::spawn().await;
+    let bag = district(&app, 0).await;
+    let t = app.admin_token.clone();
+    // 3 households + consents + 9 people = 15 changes, all in one transaction (one change number).
+    let items: Vec<Value> = thousand_items(&bag, 1).into_iter().take(12).collect();
+    let mut items = items;
+    items[1]["payload"]["person"]["birthDate"] = json!("1985-03-01");
+    push(&app, &t, &items, "ITEM", false).await;
+
+    // Page by 4: boundaries fall inside one transaction's changes.
+    let first_page = app.ok_as(&t, PULL, json!({ "first": 4 })).await;
+    assert_eq!(first_page["changes"]["changes"].as_array().unwrap().len(), 4);
+    assert!(first_page["changes"]["hasMore"].as_bool().unwrap());
+    let cursor = first_page["changes"]["endCursor"].as_str().unwrap().to_string();
+    // Someone writes while the device is between pages.
+    let h = household(&app, &bag).await;
+    let (rest, end) = pull_all(&app, &t, Some(cursor), 4).await;
+    let mut all: Vec<String> = first_page["changes"]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect();
+    all.extend(rest.iter().map(|(id, _)| id.clone()));
+    let unique: HashSet<&String> = all.iter().collect();
+    assert_eq!(unique.len(), all.len(), "no record twice");
+    assert_eq!(all.len(), 3 + 3 + 9 + 2, "3 households, 3 consents, 9 people, and the new household with its consent");
+    assert!(all.contains(&h));
+
+    // Nothing new: the same cursor, nothing more.
+    let d = app.ok_as(&t, PULL, json!({ "since": end })).await;
+    assert_eq!(d["changes"]["changes"].as_array().unwrap().len(), 0);
+    assert_eq!(d["changes"]["endCursor"], json!(end));
+
+    // The device pushes an edit and gets it back with its new version, once.
+    let person_id = items[1]["id"].as_str().unwrap().to_string();
+    let mut edit = items[1].clone();
+    edit["baseVersion"] = json!(1);
+    edit["payload"]["person"]["phone"] = json!("88001122");
+    let r = push(&app, &t, &[edit], "ITEM", false).await;
+    assert_eq!(statuses(&r), ["UPDATED"]);
+    let (after, end2) = pull_all(&app, &t, Some(end.clone()), 100).await;
+    assert_eq!(after.len(), 1, "{after:#?}");
+    assert_eq!((after[0].0.as_str(), after[0].1["version"].clone()), (person_id.as_str(), json!(2)));
+    assert_eq!(after[0].1["record"]["phone"], "88001122");
+
+    // An erased person reaches devices as a tombstone.
+    app.ok(
+        "mutation($id: UUID!) { erasePerson(id: $id, reason: \"Request of the family\") { id } }",
+        json!({ "id": person_id }),
+    )
+    .await;
+    let (after, _) = pull_all(&app, &t, Some(end2), 100).await;
+    let last = &after.last().expect("a tombstone").1;
+    assert_eq!(
+        (last["id"].as_str(), last["entity"].as_str(), last["deleted"].as_bool(), last["deletedReason"].as_str()),
+        (Some(person_id.as_str()), Some("PERSON"), Some(true), Some("ERASED"))
+    );
+    let (code, _) = app.err(PULL, json!({ "since": "not-a-cursor" })).await;
+    assert_eq!(code, "VALIDATION");
+}
+
+#[tokio::test]
+async fn a_batch_cut_off_mid_flight_and_sent_again_leaves_each_record_exactly_once() {
+    let app = TestApp::spawn().await;
+    let bag = district(&app, 0).await;
+    let items = thousand_items(&bag, 2);
+    let mut items = items;
+    items[2]["payload"]["person"]["birthDate"] = json!("2019-02-20");
+    let t = app.admin_token.clone();
+    // The device gives up after a few milliseconds (its link dropped): the request is cut off
+    // while the server works on it. Whether or not that batch committed, resending converges.
+    let _ = tokio::time::timeout(std::time::Duration::from_millis(15), push(&app, &t, &items, "ITEM", false)).await;
+    let r = push(&app, &t, &items, "ITEM", false).await;
+    let done = r["summary"]["created"].as_i64().unwrap() + r["summary"]["unchanged"].as_i64().unwrap();
+    assert_eq!(done, 1000, "{:#}", r["summary"]);
+    assert_eq!((app.count("household").await, app.count("person").await), (250, 750));
+    let r = push(&app, &t, &items, "ITEM", false).await;
+    assert_eq!(r["summary"]["unchanged"], 1000);
+}
+
+#[tokio::test]
+async fn de_identified_callers_cannot_pull_changes() {
+    let app = TestApp::spawn().await;
+    app.ok(
+        "mutation($i: CreateUserInput!) { createUser(input: $i) { id } }",
+        json!({ "i": { "email": "analyst.sync@test.mn", "displayName": "Analyst", "password": PASSWORD, "roles": ["ANALYST"] } }),
+    )
+    .await;
+    let analyst = app.login("analyst.sync@test.mn").await;
+    let (code, _) = app.err_as(Some(&analyst), PULL, json!({})).await;
+    assert_eq!(code, "FORBIDDEN");
+}
+
+#[tokio::test]
+async fn a_pregnancy_its_contacts_outcome_and_newborn_sync_in_one_batch_in_reverse_order() {
+    let app = TestApp::spawn().await;
+    let d = district(&app, 2).await;
+    let t = app.admin_token.clone();
+    let (h, mother, pregnancy, baby) = (new_id(), new_id(), new_id(), new_id());
+    let lmp = days_ago(290);
+    let mut items = vec![
+        // The outcome names the newborn; the contact needs the pregnancy open on its date.
+        json!({ "id": pregnancy, "payload": { "pregnancyOutcome": { "pregnancyId": pregnancy, "outcome": "LIVE_BIRTH",
+            "outcomeDate": days_ago(10), "deliveryPlace": "FACILITY", "attendant": "DOCTOR", "childIds": [baby] } } }),
+        json!({ "id": new_id(), "payload": { "serviceRecord": { "serviceTypeCode": "ANC_CONTACT", "personId": mother, "date": days_ago(100) } } }),
+        json!({ "id": pregnancy, "payload": { "pregnancy": { "motherId": mother, "lastMenstrualPeriod": lmp, "registeredOn": days_ago(200) } } }),
+        person_item(&baby, &h, "Нямаа", "FEMALE", &days_ago(10)),
+        person_item(&mother, &h, "Солонго", "FEMALE", "1996-08-08"),
+        household_item(&h, &d),
+    ];
+    let r = push(&app, &t, &items, "ALL", false).await;
+    assert_eq!(statuses(&r), ["UPDATED", "CREATED", "CREATED", "CREATED", "CREATED", "CREATED"], "{r:#}");
+    assert_eq!(r["items"][0]["version"], 2, "the outcome is the pregnancy's second version");
+    let again = push(&app, &t, &items, "ALL", false).await;
+    assert_eq!(again["summary"]["unchanged"], 6, "{again:#}");
+    let q = "query($id: UUID!) { person(id: $id) { pregnancies { outcome children { id } } serviceRecords { serviceType { code } } } }";
+    let p = app.ok(q, json!({ "id": mother })).await;
+    assert_eq!(p["person"]["pregnancies"][0]["children"][0]["id"], json!(baby));
+    assert_eq!(p["person"]["serviceRecords"][0]["serviceType"]["code"], "ANC_CONTACT");
+
+    // A different outcome for a pregnancy whose outcome is recorded: a conflict, not an overwrite.
+    items[0]["payload"]["pregnancyOutcome"]["attendant"] = json!("NURSE_MIDWIFE");
+    items[0]["baseVersion"] = json!(1);
+    let r = push(&app, &t, &items[..1], "ITEM", false).await;
+    assert_eq!(r["items"][0]["status"], "CONFLICT");
+    assert_eq!(r["items"][0]["version"], 2);
+}
+
+#[tokio::test]
+async fn a_growth_measurement_is_corrected_by_sync_and_other_records_are_not_overwritten() {
+    let app = TestApp::spawn().await;
+    let d = district(&app, 0).await;
+    let t = app.admin_token.clone();
+    let items = family_batch(&d);
+    push(&app, &t, &items, "ITEM", false).await;
+    let (mut growth, mut vitamin) = (items[0].clone(), items[1].clone());
+    growth["baseVersion"] = json!(1);
+    growth["payload"]["growthMeasurement"]["weightKg"] = json!(11.6);
+    vitamin["baseVersion"] = json!(1);
+    vitamin["payload"]["serviceRecord"]["date"] = json!(days_ago(4));
+    let mut stale = vitamin.clone();
+    stale["baseVersion"] = json!(0);
+    let r = push(&app, &t, &[growth.clone(), vitamin, stale], "ITEM", false).await;
+    assert_eq!(statuses(&r), ["UPDATED", "REJECTED", "CONFLICT"], "{r:#}");
+    assert_eq!(r["items"][0]["version"], 2);
+    assert_eq!(r["items"][1]["error"]["code"], "VALIDATION");
+    let id = growth["id"].as_str().unwrap();
+    let m = app
+        .ok(
+            "query($id: UUID!) { person(id: $id) { growthMeasurements { weightKg } } }",
+            json!({ "id": growth["payload"]["growthMeasurement"]["personId"] }),
+        )
+        .await;
+    assert_eq!(m["person"]["growthMeasurements"][0]["weightKg"], 11.6, "{id}");
+    // The correction resent: a retry.
+    let r = push(&app, &t, &[growth], "ITEM", false).await;
+    assert_eq!(statuses(&r), ["UNCHANGED"]);
+}
+
+#[tokio::test]
+async fn a_row_the_database_refuses_while_a_batch_is_sent_fails_only_its_own_item() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::spawn().await;
+    // A database rule the service's checks know nothing of stands in for any failure of the
+    // queued multi-row INSERTs: the batch is redone with a savepoint per item.
+    let ddl: &[&str] = if cbss_tests::backend() == "postgres" {
+        &[
+            "CREATE FUNCTION refuse_sboi() RETURNS trigger AS $$ BEGIN IF NEW.given_name = 'Сбой' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER refuse_sboi BEFORE INSERT ON person FOR EACH ROW EXECUTE FUNCTION refuse_sboi()",
+        ]
+    } else {
+        &[
+            "CREATE TRIGGER refuse_sboi BEFORE INSERT ON person WHEN NEW.given_name = 'Сбой' BEGIN SELECT RAISE(ABORT, 'refused'); END",
+        ]
+    };
+    for sql in ddl {
+        app.db.execute_unprepared(sql).await.expect("trigger");
+    }
+    let d = district(&app, 0).await;
+    let mut items = family_batch(&d);
+    items[4]["payload"]["person"]["givenName"] = json!("Сбой");
+    let r = push(&app, &app.admin_token, &items, "ITEM", false).await;
+    assert_eq!(statuses(&r), ["CREATED", "CREATED", "CREATED", "CREATED", "REJECTED", "CREATED"], "{r:#}");
+    assert_eq!(r["items"][4]["error"]["code"], "INTERNAL");
+    assert!(!r["items"][4]["error"]["message"].as_str().unwrap().contains("refused"), "database text stays inside");
+    assert_eq!((app.count("household").await, app.count("person").await, app.count("service_record").await), (1, 1, 3));
+}
