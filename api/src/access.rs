@@ -4,8 +4,9 @@
 
 use crate::domain::vocab::Role;
 use entity::{
-    consent, enrolment, growth_measurement, household, immunisation, milestone_check, org_unit, person, pregnancy,
-    service_record, tombstone,
+    assessment_action, community_project, consent, enrolment, family_assessment, growth_measurement, household,
+    immunisation, milestone_check, org_unit, person, pregnancy, project_budget_line, project_partner, service_record,
+    tombstone,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, EntityTrait};
@@ -65,7 +66,12 @@ pub struct Principal {
     pub capture: Scope,
     /// Sees no names, registry numbers, phones or exact birth dates, and pseudonyms for ids.
     pub deidentified: bool,
+    /// The partner organisation the caller works for, if any.
+    pub partner_id: Option<Uuid>,
 }
+
+/// The smallest count shown to de-identified callers (see `Principal::suppresses`).
+pub const SMALL_CELL: i64 = 5;
 
 /// What a caller may do, apart from where: the role matrix of README.md, in one place.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,6 +82,13 @@ pub enum Action {
     RecordServices,
     /// Users, the audit log, erasure.
     Administer,
+    /// Family assessments (Triple-A visits) and the actions agreed at them.
+    AssessFamilies,
+    /// Proposing community projects, reporting on them, recording their reach.
+    ManageProjects,
+    /// Approving, starting, completing or cancelling community projects (local government's
+    /// decision; administrators here).
+    DecideProjects,
 }
 
 impl Principal {
@@ -87,6 +100,7 @@ impl Principal {
             view: Scope::Everywhere,
             capture: Scope::Everywhere,
             deidentified: false,
+            partner_id: None,
         }
     }
 
@@ -98,6 +112,7 @@ impl Principal {
             view: Scope::Subtrees(vec![]),
             capture: Scope::Subtrees(vec![]),
             deidentified: true,
+            partner_id: None,
         }
     }
 
@@ -129,7 +144,13 @@ impl Principal {
         };
         // An analyst who holds no role that reads identifiable data sees it de-identified.
         let deidentified = has(Role::Analyst) && !roles.iter().any(|r| *r != Role::Analyst);
-        Self { user_id: Some(user_id), roles, view, capture, deidentified }
+        Self { user_id: Some(user_id), roles, view, capture, deidentified, partner_id: None }
+    }
+
+    /// The same principal, working for a partner organisation.
+    pub fn with_partner(mut self, partner_id: Option<Uuid>) -> Self {
+        self.partner_id = partner_id;
+        self
     }
 
     pub fn is_authenticated(&self) -> bool {
@@ -146,7 +167,17 @@ impl Principal {
             Action::RegisterPeople => any(&[Role::Admin, Role::FieldWorker, Role::Partner]),
             Action::RecordServices => any(&[Role::Admin, Role::FieldWorker, Role::Partner, Role::Provider]),
             Action::Administer => any(&[Role::Admin]),
+            Action::AssessFamilies => any(&[Role::Admin, Role::FieldWorker, Role::Partner]),
+            Action::ManageProjects => any(&[Role::Admin, Role::FieldWorker, Role::Partner]),
+            Action::DecideProjects => any(&[Role::Admin]),
         }
+    }
+
+    /// Whether an aggregate count must be hidden from this caller: de-identified callers see
+    /// no count from 1 to `SMALL_CELL - 1`, so a small area's few households or people cannot be
+    /// singled out.
+    pub fn suppresses(&self, count: i64) -> bool {
+        self.deidentified && count > 0 && count < SMALL_CELL
     }
 
     /// The roles as stored in the audit log.
@@ -241,6 +272,52 @@ impl Scoped for tombstone::Entity {
     fn in_scope(scope: &Scope) -> Option<Condition> {
         scope.units_condition(tombstone::Column::OrgUnitId)
     }
+}
+
+impl Scoped for family_assessment::Entity {
+    fn in_scope(scope: &Scope) -> Option<Condition> {
+        scope.units_condition(family_assessment::Column::OrgUnitId)
+    }
+}
+
+impl Scoped for assessment_action::Entity {
+    fn in_scope(scope: &Scope) -> Option<Condition> {
+        let units = scope.units_condition(household::Column::OrgUnitId)?;
+        let households =
+            Query::select().column(household::Column::Id).from(household::Entity).cond_where(units).to_owned();
+        Some(Condition::all().add(Expr::col(assessment_action::Column::HouseholdId).in_subquery(households)))
+    }
+}
+
+/// Projects a partner organisation funds (a budget line) or implements.
+pub fn projects_of_partner(partner: Uuid) -> Condition {
+    let linked = Query::select()
+        .column(project_partner::Column::ProjectId)
+        .from(project_partner::Entity)
+        .and_where(project_partner::Column::PartnerId.eq(partner))
+        .to_owned();
+    let funds = Query::select()
+        .column(project_budget_line::Column::ProjectId)
+        .from(project_budget_line::Entity)
+        .and_where(project_budget_line::Column::PartnerId.eq(partner))
+        .to_owned();
+    Condition::any()
+        .add(Expr::col(community_project::Column::Id).in_subquery(linked))
+        .add(Expr::col(community_project::Column::Id).in_subquery(funds))
+}
+
+/// The community projects a caller sees (None: all). Staff of a partner organisation see the
+/// projects their organisation funds or implements, wherever they are, and no others; everyone
+/// else sees the projects in their view scope.
+pub fn projects_condition(p: &Principal) -> Option<Condition> {
+    let staff_only = p.has(Role::Partner) && !p.has(Role::Admin) && !p.has(Role::FieldWorker) && !p.has(Role::Analyst);
+    if staff_only {
+        let Some(partner) = p.partner_id else {
+            return Some(Condition::all().add(Expr::val(1).eq(0)));
+        };
+        return Some(projects_of_partner(partner));
+    }
+    p.view.units_condition(community_project::Column::OrgUnitId)
 }
 
 impl Scoped for enrolment::Entity {

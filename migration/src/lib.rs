@@ -11,6 +11,7 @@ mod m20261128_000001_growth_zscores;
 mod m20261128_000002_health_schedules;
 mod m20261128_000003_milestones;
 mod m20261129_000001_sync;
+mod m20261129_000002_family_empowerment;
 pub mod reference;
 mod rows;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000002_health_schedules::Migration),
             Box::new(m20261128_000003_milestones::Migration),
             Box::new(m20261129_000001_sync::Migration),
+            Box::new(m20261129_000002_family_empowerment::Migration),
         ]
     }
 }

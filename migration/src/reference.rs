@@ -221,6 +221,29 @@ pub fn milestones() -> Vec<Milestone> {
         .collect()
 }
 
+/// An indicator of the family assessment instrument (`assessment_indicators_v1.csv`).
+pub struct AssessmentIndicator {
+    pub code: &'static str,
+    pub sort_order: i32,
+    pub applies_when: &'static str,
+    pub area: &'static str,
+    pub question_en: &'static str,
+    pub question_mn: &'static str,
+}
+
+pub fn assessment_indicators_v1() -> Vec<AssessmentIndicator> {
+    commented_rows(include_str!("../data/assessment_indicators_v1.csv"))
+        .map(|r| AssessmentIndicator {
+            code: r[0],
+            sort_order: r[1].parse().unwrap_or_default(),
+            applies_when: r[2],
+            area: r[3],
+            question_en: r[4],
+            question_mn: r[5],
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

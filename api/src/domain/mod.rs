@@ -4,10 +4,12 @@
 
 pub mod age;
 pub mod eligibility;
+pub mod family;
 pub mod growth;
 pub mod life_stage;
 pub mod milestones;
 pub mod names;
+pub mod period;
 pub mod schedule;
 pub mod validate;
 pub mod vocab;

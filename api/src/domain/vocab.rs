@@ -224,3 +224,62 @@ mod tests {
         );
     }
 }
+
+vocabulary!(
+    /// A family assessment's answer to one indicator.
+    AssessmentAnswer { Yes => "YES", No => "NO", NotApplicable => "NOT_APPLICABLE" }
+);
+
+vocabulary!(
+    /// What in a household's composition on the day makes an assessment indicator apply.
+    AppliesWhen {
+        Always => "ALWAYS",
+        ChildUnder5 => "CHILD_UNDER_5",
+        Child12To23Months => "CHILD_12_23_MONTHS",
+        Child3To5 => "CHILD_3_TO_5",
+        SchoolAgeChild => "SCHOOL_AGE_CHILD",
+        ChildUnder18 => "CHILD_UNDER_18",
+        Adolescent => "ADOLESCENT",
+        PregnantWoman => "PREGNANT_WOMAN",
+    }
+);
+
+vocabulary!(
+    /// The areas community-identified projects work in (the programme's list).
+    CipArea {
+        ServiceCapacity => "SERVICE_CAPACITY",
+        ParentTraining => "PARENT_TRAINING",
+        EarlyChildhoodDevelopment => "EARLY_CHILDHOOD_DEVELOPMENT",
+        GrowthMonitoring => "GROWTH_MONITORING",
+        CommunityInformation => "COMMUNITY_INFORMATION",
+        Micronutrients => "MICRONUTRIENTS",
+        WaterSanitation => "WATER_SANITATION",
+        NonFormalEducation => "NON_FORMAL_EDUCATION",
+        Gardening => "GARDENING",
+        ChildFriendlyEnvironment => "CHILD_FRIENDLY_ENVIRONMENT",
+        HivPrevention => "HIV_PREVENTION",
+        ChildProtection => "CHILD_PROTECTION",
+        ChildParticipation => "CHILD_PARTICIPATION",
+    }
+);
+
+vocabulary!(
+    /// An action agreed with a family at an assessment, followed up on later visits.
+    ActionStatus { Open => "OPEN", Done => "DONE", Dropped => "DROPPED" }
+);
+
+vocabulary!(
+    /// A community-identified project's workflow.
+    ProjectStatus {
+        Proposed => "PROPOSED", Approved => "APPROVED", InProgress => "IN_PROGRESS",
+        Completed => "COMPLETED", Cancelled => "CANCELLED",
+    }
+);
+
+vocabulary!(
+    /// Who pays a budget line of a project.
+    FunderKind {
+        LocalGovernment => "LOCAL_GOVERNMENT", Unicef => "UNICEF", Partner => "PARTNER",
+        Community => "COMMUNITY", Other => "OTHER",
+    }
+);

@@ -68,4 +68,9 @@ impl CoreMutation {
 /// The root mutation: the core API and the access-control API, merged.
 #[derive(async_graphql::MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct Mutation(CoreMutation, super::access::AccessMutation, super::sync::SyncMutation);
+pub struct Mutation(
+    CoreMutation,
+    super::access::AccessMutation,
+    super::sync::SyncMutation,
+    super::family::FamilyMutation,
+);

@@ -69,6 +69,26 @@ impl Household {
     async fn service_records(&self, ctx: &Context<'_>) -> Result<Vec<ServiceRecord>> {
         Ok(many(&data(ctx)?.loaders.records_of_household, self.0.id).await?.into_iter().map(ServiceRecord).collect())
     }
+    /// Family assessment visits, newest first: the household's progress.
+    async fn assessments(&self, ctx: &Context<'_>) -> Result<Vec<super::family::FamilyAssessment>> {
+        Ok(data(ctx)?
+            .store
+            .assessments_of(&[self.0.id])
+            .await?
+            .into_iter()
+            .map(super::family::FamilyAssessment)
+            .collect())
+    }
+    /// Actions agreed with the family and not yet followed up.
+    async fn open_actions(&self, ctx: &Context<'_>) -> Result<Vec<super::family::AssessmentAction>> {
+        Ok(data(ctx)?
+            .store
+            .open_actions_of(&[self.0.id])
+            .await?
+            .into_iter()
+            .map(super::family::AssessmentAction)
+            .collect())
+    }
     async fn version(&self) -> i32 {
         self.0.version
     }

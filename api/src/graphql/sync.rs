@@ -26,6 +26,7 @@ pub enum SyncRecord {
     Pregnancy(Pregnancy),
     ServiceRecord(ServiceRecord),
     Consent(Consent),
+    FamilyAssessment(super::family::FamilyAssessment),
 }
 
 impl From<SyncedRow> for SyncRecord {
@@ -36,6 +37,7 @@ impl From<SyncedRow> for SyncRecord {
             SyncedRow::Pregnancy(r) => Self::Pregnancy(Pregnancy(r)),
             SyncedRow::ServiceRecord(r) => Self::ServiceRecord(ServiceRecord(r)),
             SyncedRow::Consent(r) => Self::Consent(Consent(r)),
+            SyncedRow::FamilyAssessment(r) => Self::FamilyAssessment(super::family::FamilyAssessment(r)),
         }
     }
 }
@@ -156,6 +158,7 @@ pub enum ChangeEntity {
     Pregnancy,
     ServiceRecord,
     Consent,
+    FamilyAssessment,
 }
 
 pub struct Change(StoreChange);
@@ -173,11 +176,13 @@ impl Change {
             (Some(SyncedRow::Pregnancy(_)), _) => ChangeEntity::Pregnancy,
             (Some(SyncedRow::ServiceRecord(_)), _) => ChangeEntity::ServiceRecord,
             (Some(SyncedRow::Consent(_)), _) => ChangeEntity::Consent,
+            (Some(SyncedRow::FamilyAssessment(_)), _) => ChangeEntity::FamilyAssessment,
             (None, Some(t)) => match t.entity.as_str() {
                 "household" => ChangeEntity::Household,
                 "person" => ChangeEntity::Person,
                 "pregnancy" => ChangeEntity::Pregnancy,
                 "consent" => ChangeEntity::Consent,
+                "family_assessment" => ChangeEntity::FamilyAssessment,
                 _ => ChangeEntity::ServiceRecord,
             },
             (None, None) => return Err(ApiError::Internal(anyhow::anyhow!("empty change")).into()),

@@ -3,6 +3,7 @@
 //! (`access::Action`), validated, checked against the capture scope and consent, and audited in
 //! the same transaction. Resolvers call this, never sea-orm directly.
 
+mod assessments;
 mod audit;
 mod catalogue;
 mod consent;
@@ -13,12 +14,14 @@ mod org_units;
 mod page;
 mod people;
 mod pregnancies;
+mod projects;
 pub mod schedule;
 mod services;
 pub mod sync;
 pub mod users;
 mod write;
 
+pub use assessments::{AnswerInput, AssessmentSummary, FollowUp, IndicatorSummary, NewAction, NewAssessment};
 pub use audit::{AuditFilter, Auditor};
 pub use catalogue::LifeStageRules;
 pub use consent::NewConsent;
@@ -29,6 +32,7 @@ pub use org_units::OrgUnitFilter;
 pub use page::{MAX_PAGE_SIZE, Page, PageRequest, SortedPageRequest, TotalCount};
 pub use people::{NewPerson, PersonChanges, PersonFilter};
 pub use pregnancies::{NewPregnancy, PregnancyOutcomeInput};
+pub use projects::{NewBudgetLine, NewProject, NewReport, ProjectFilter, ProjectTotals};
 pub use schedule::{DueEntry, DueListFilter, ScheduleReference};
 pub use services::{NewGrowthMeasurement, NewImmunisation, NewServiceRecord};
 pub use users::{NewUser, Session, UserChanges};

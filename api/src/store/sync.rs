@@ -9,14 +9,14 @@ use super::households::{HouseholdChanges, NewHousehold};
 use super::people::{NewPerson, PersonChanges};
 use super::pregnancies::{NewPregnancy, PregnancyOutcomeInput};
 use super::services::{NewGrowthMeasurement, NewImmunisation, NewServiceRecord};
-use super::{GrowthCorrection, NewMilestoneCheck, Store};
+use super::{GrowthCorrection, NewAssessment, NewMilestoneCheck, Store};
 use crate::access::Scoped;
 use crate::error::{ApiError, ApiResult};
 use async_graphql::{Enum, InputObject, MaybeUndefined, OneofObject};
 use chrono::{DateTime, Utc};
 use entity::{
-    antigen, consent, growth_measurement, household, immunisation, milestone, milestone_check, person, pregnancy,
-    pregnancy_child, service_record, tombstone,
+    antigen, assessment_answer, consent, family_assessment, growth_measurement, household, immunisation, milestone,
+    milestone_check, person, pregnancy, pregnancy_child, service_record, tombstone,
 };
 use sea_orm::{
     AccessMode, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IsolationLevel,
@@ -61,6 +61,7 @@ pub enum SyncPayload {
     GrowthMeasurement(NewGrowthMeasurement),
     Immunisation(NewImmunisation),
     MilestoneCheck(NewMilestoneCheck),
+    FamilyAssessment(NewAssessment),
 }
 
 #[derive(InputObject, Clone)]
@@ -94,6 +95,7 @@ pub enum SyncKind {
     GrowthMeasurement,
     Immunisation,
     MilestoneCheck,
+    FamilyAssessment,
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -120,6 +122,7 @@ pub enum SyncedRow {
     Pregnancy(pregnancy::Model),
     ServiceRecord(service_record::Model),
     Consent(consent::Model),
+    FamilyAssessment(family_assessment::Model),
 }
 
 impl SyncedRow {
@@ -130,6 +133,7 @@ impl SyncedRow {
             Self::Pregnancy(r) => r.version,
             Self::ServiceRecord(r) => r.version,
             Self::Consent(r) => r.version,
+            Self::FamilyAssessment(r) => r.version,
         }
     }
 }
@@ -160,6 +164,7 @@ impl SyncPayload {
             Self::GrowthMeasurement(_) => SyncKind::GrowthMeasurement,
             Self::Immunisation(_) => SyncKind::Immunisation,
             Self::MilestoneCheck(_) => SyncKind::MilestoneCheck,
+            Self::FamilyAssessment(_) => SyncKind::FamilyAssessment,
         }
     }
 }
@@ -172,6 +177,7 @@ impl SyncKind {
             Self::Person => 1,
             Self::Pregnancy => 2,
             Self::PregnancyOutcome => 3,
+            Self::FamilyAssessment => 5,
             _ => 4,
         }
     }
@@ -181,6 +187,7 @@ impl SyncKind {
             Self::Household => "household",
             Self::Person => "person",
             Self::Pregnancy | Self::PregnancyOutcome => "pregnancy",
+            Self::FamilyAssessment => "family_assessment",
             _ => "service_record",
         }
     }
@@ -284,6 +291,7 @@ impl Store {
                 SyncPayload::GrowthMeasurement(r) => people.push(r.person_id),
                 SyncPayload::Immunisation(r) => people.push(r.person_id),
                 SyncPayload::MilestoneCheck(r) => people.push(r.person_id),
+                SyncPayload::FamilyAssessment(a) => households.push(a.household_id),
             }
         }
         let taken = |table: &'static str| {
@@ -293,6 +301,9 @@ impl Store {
                     "household" => taken_ids::<household::Entity>(self, household::Column::Id, &ids).await?,
                     "person" => taken_ids::<person::Entity>(self, person::Column::Id, &ids).await?,
                     "pregnancy" => taken_ids::<pregnancy::Entity>(self, pregnancy::Column::Id, &ids).await?,
+                    "family_assessment" => {
+                        taken_ids::<family_assessment::Entity>(self, family_assessment::Column::Id, &ids).await?
+                    }
                     _ => taken_ids::<service_record::Entity>(self, service_record::Column::Id, &ids).await?,
                 };
                 ApiResult::Ok(
@@ -301,7 +312,7 @@ impl Store {
             }
         };
         let mut free = Vec::new();
-        for table in ["household", "person", "pregnancy", "service_record"] {
+        for table in ["household", "person", "pregnancy", "service_record", "family_assessment"] {
             free.extend(taken(table).await?);
         }
         let people_rows = self.visible_where_in::<person::Entity>(person::Column::Id, &dedup(people.clone())).await?;
@@ -342,6 +353,7 @@ impl Store {
             SyncPayload::Person(input) => self.sync_person(id, base, input).await,
             SyncPayload::Pregnancy(input) => self.sync_pregnancy(id, base, input).await,
             SyncPayload::PregnancyOutcome(input) => self.sync_outcome(id, base, input).await,
+            SyncPayload::FamilyAssessment(input) => self.sync_assessment(id, base, input).await,
             payload => self.sync_service(id, base, payload).await,
         };
         let (status, row, error) = match result {
@@ -361,6 +373,7 @@ impl Store {
             SyncKind::Household => self.household(id).await.map(SyncedRow::Household),
             SyncKind::Person => self.person(id).await.map(SyncedRow::Person),
             SyncKind::Pregnancy | SyncKind::PregnancyOutcome => self.pregnancy(id).await.map(SyncedRow::Pregnancy),
+            SyncKind::FamilyAssessment => self.family_assessment(id).await.map(SyncedRow::FamilyAssessment),
             _ => self.service_record(id).await.map(SyncedRow::ServiceRecord),
         };
         match found {
@@ -505,6 +518,48 @@ impl Store {
         // pregnancy as first registered (often by its own earlier item).
         input.expected_version = Some(base.unwrap_or(1));
         Ok((SyncStatus::Updated, SyncedRow::Pregnancy(self.record_pregnancy_outcome(input).await?)))
+    }
+
+    async fn sync_assessment(
+        &self,
+        id: Uuid,
+        base: Option<i32>,
+        mut input: NewAssessment,
+    ) -> ApiResult<(SyncStatus, SyncedRow)> {
+        same_id(input.id, id, "input.id")?;
+        let known =
+            self.known::<family_assessment::Entity, _, _>(SyncKind::FamilyAssessment, id, self.family_assessment(id));
+        let Some(current) = known.await? else {
+            input.id = Some(id);
+            let saved = self.record_family_assessment(input).await?;
+            return Ok((SyncStatus::Created, SyncedRow::FamilyAssessment(saved)));
+        };
+        // A visit is a record of what was found that day: resent, it is the same visit; changed,
+        // it is refused (a new visit is a new item).
+        let stored: HashSet<(Uuid, String)> = assessment_answer::Entity::find()
+            .filter(assessment_answer::Column::AssessmentId.eq(id))
+            .all(self.db())
+            .await?
+            .into_iter()
+            .filter(|a| a.answer != "NOT_APPLICABLE")
+            .map(|a| (a.indicator_id, a.answer))
+            .collect();
+        let indicators = self.indicators_of(current.instrument_id).await?;
+        let given: HashSet<(Uuid, String)> = input
+            .answers
+            .iter()
+            .filter(|a| a.answer.as_str() != "NOT_APPLICABLE")
+            .filter_map(|a| {
+                indicators.iter().find(|i| i.code == a.indicator_code).map(|i| (i.id, a.answer.as_str().to_string()))
+            })
+            .collect();
+        let same = input.household_id == current.household_id
+            && input.assessed_on.is_none_or(|d| d == current.assessed_on)
+            && given == stored;
+        if same {
+            return Ok((SyncStatus::Unchanged, SyncedRow::FamilyAssessment(current)));
+        }
+        Err(not_editable(current.version, base, "a family assessment"))
     }
 
     async fn sync_service(
@@ -836,9 +891,13 @@ impl Store {
         for r in next_rows::<consent::Entity, _>(self, &txn, from, 4, (K::ChangeSeq, K::Id), n).await? {
             all.push((Position { seq: r.change_seq, rank: 4, id: r.id }, Some(SyncedRow::Consent(r)), None));
         }
+        use family_assessment::Column as A;
+        for r in next_rows::<family_assessment::Entity, _>(self, &txn, from, 5, (A::ChangeSeq, A::Id), n).await? {
+            all.push((Position { seq: r.change_seq, rank: 5, id: r.id }, Some(SyncedRow::FamilyAssessment(r)), None));
+        }
         use tombstone::Column as T;
-        for r in next_rows::<tombstone::Entity, _>(self, &txn, from, 5, (T::ChangeSeq, T::Id), n).await? {
-            all.push((Position { seq: r.change_seq, rank: 5, id: r.id }, None, Some(r)));
+        for r in next_rows::<tombstone::Entity, _>(self, &txn, from, 6, (T::ChangeSeq, T::Id), n).await? {
+            all.push((Position { seq: r.change_seq, rank: 6, id: r.id }, None, Some(r)));
         }
         txn.commit().await?;
         all.sort_by_key(|(p, _, _)| *p);

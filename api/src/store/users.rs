@@ -100,7 +100,8 @@ async fn principal_of<C: ConnectionTrait>(db: &C, user: &app_user::Model) -> Api
         of_kind(ScopeKind::Capture),
         of_kind(ScopeKind::View),
         assigned.iter().filter_map(path).collect(),
-    ))
+    )
+    .with_partner(user.partner_id))
 }
 
 impl Store {

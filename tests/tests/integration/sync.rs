@@ -463,3 +463,27 @@ async fn a_row_the_database_refuses_while_a_batch_is_sent_fails_only_its_own_ite
     assert!(!r["items"][4]["error"]["message"].as_str().unwrap().contains("refused"), "database text stays inside");
     assert_eq!((app.count("household").await, app.count("person").await, app.count("service_record").await), (1, 1, 3));
 }
+
+#[tokio::test]
+async fn a_family_assessment_syncs_with_its_new_household_and_comes_back_in_the_pull() {
+    let app = TestApp::spawn().await;
+    let d = district(&app, 0).await;
+    let t = app.admin_token.clone();
+    let (h, visit) = (new_id(), new_id());
+    let answers: Vec<Value> = ["SAFE_WATER", "LATRINE_HANDWASHING", "IODISED_SALT", "HOME_GARDEN", "HIV_KNOWLEDGE"]
+        .iter()
+        .map(|c| json!({ "indicatorCode": c, "answer": "YES" }))
+        .collect();
+    let items = vec![
+        json!({ "id": visit, "payload": { "familyAssessment": { "householdId": h, "assessedOn": days_ago(1), "answers": answers } } }),
+        person_item(&new_id(), &h, "Ганаа", "FEMALE", "1980-01-01"),
+        household_item(&h, &d),
+    ];
+    let r = push(&app, &t, &items, "ALL", false).await;
+    assert_eq!(statuses(&r), ["CREATED", "CREATED", "CREATED"], "{r:#}");
+    let r = push(&app, &t, &items, "ALL", false).await;
+    assert_eq!(statuses(&r), ["UNCHANGED", "UNCHANGED", "UNCHANGED"], "{r:#}");
+    let (all, _) = pull_all(&app, &t, None, 100).await;
+    let pulled = all.iter().find(|(id, _)| *id == visit).expect("the visit is pulled");
+    assert_eq!((pulled.1["entity"].as_str(), pulled.1["version"].as_i64()), (Some("FAMILY_ASSESSMENT"), Some(1)));
+}
