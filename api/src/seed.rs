@@ -31,6 +31,8 @@ pub struct Summary {
     pub people: usize,
     pub pregnancies: usize,
     pub service_records: usize,
+    pub family_assessments: usize,
+    pub community_projects: usize,
 }
 
 /// Whether the database holds no personal data yet.
@@ -374,7 +376,7 @@ pub const DEMO_USERS: &[(&str, Role, Option<&str>, &str)] = &[
 
 /// Creates the demo partner (assigned to Uvs aimag) and the demo users, through the store so
 /// they get the same validation and audit as any other user.
-async fn demo_users(db: &DatabaseConnection, password: &str) -> anyhow::Result<()> {
+async fn demo_users(db: &DatabaseConnection, password: &str) -> anyhow::Result<Uuid> {
     let store = crate::store::Store::new(
         db.clone(),
         crate::access::Principal::system(),
@@ -395,7 +397,152 @@ async fn demo_users(db: &DatabaseConnection, password: &str) -> anyhow::Result<(
             })
             .await?;
     }
-    Ok(())
+    Ok(ngo.id)
+}
+
+/// Family assessments in two focus areas (khoroo 11-BZD-01 and soum 85-ZAVKHAN, with their bags):
+/// a visit 13-20 months ago for some households and one in the last year for all (a little
+/// better: the programme at work), and a community project at several stages. Written through
+/// the store, as field workers and the local government would, so every rule applies.
+async fn demo_family(db: &DatabaseConnection, ngo: Uuid, rng: &mut fastrand::Rng) -> anyhow::Result<(usize, usize)> {
+    use crate::domain::vocab::{AppliesWhen, AssessmentAnswer, CipArea, FunderKind, ProjectStatus};
+    let store = crate::store::Store::new(
+        db.clone(),
+        crate::access::Principal::system(),
+        std::sync::Arc::new(crate::auth::Keys::ephemeral()),
+    );
+    let today = crate::store::today();
+    let instrument = store.instrument(None).await?;
+    let indicators = store.indicators_of(instrument.id).await?;
+    // How often each indicator is met before the programme's work, in percent.
+    let base = |code: &str| match code {
+        "LATRINE_HANDWASHING" => 30,
+        "HOME_GARDEN" => 20,
+        "HIV_KNOWLEDGE" => 45,
+        "GROWTH_CHART" => 55,
+        "ANC_4" => 60,
+        "PRESCHOOL" => 50,
+        "SAFE_WATER" => 70,
+        _ => 80,
+    };
+    let mut visits = 0;
+    for code in ["11-BZD-01", "85-ZAVKHAN"] {
+        let filter =
+            crate::store::HouseholdFilter { org_unit_id: Some(reference_id("org_unit", code)), ..Default::default() };
+        let req = store.page_request(Some(25), None)?;
+        for h in store.households(filter, &req).await?.items {
+            let mut days = vec![rng.i64(30..300)];
+            if rng.bool() {
+                days.push(rng.i64(400..600));
+            }
+            for ago in days {
+                let day = today - chrono::Duration::days(ago);
+                let composition = store.composition(h.id, day).await?;
+                let lift = if ago < 365 { 15 } else { 0 };
+                let mut answers = Vec::new();
+                for i in &indicators {
+                    if composition.applies(AppliesWhen::from_db(&i.applies_when)?).is_ok() {
+                        let yes = rng.u8(0..100) < base(&i.code) + lift;
+                        let answer = if yes { AssessmentAnswer::Yes } else { AssessmentAnswer::No };
+                        answers.push(crate::store::AnswerInput { indicator_code: i.code.clone(), answer });
+                    }
+                }
+                store
+                    .record_family_assessment(crate::store::NewAssessment {
+                        id: None,
+                        household_id: h.id,
+                        assessed_on: Some(day),
+                        instrument_version: None,
+                        answers,
+                        actions: vec![],
+                        follow_ups: vec![],
+                        note: None,
+                    })
+                    .await?;
+                visits += 1;
+            }
+        }
+    }
+    let project = |unit: &str,
+                   area: CipArea,
+                   title: &str,
+                   objectives: &str,
+                   indicator: &str,
+                   lines: Vec<crate::store::NewBudgetLine>,
+                   partners: Vec<Uuid>| crate::store::NewProject {
+        id: None,
+        org_unit_id: reference_id("org_unit", unit),
+        area,
+        title: title.into(),
+        objectives: objectives.into(),
+        starts_on: Some(today - chrono::Duration::days(90)),
+        ends_on: Some(today + chrono::Duration::days(270)),
+        indicator_codes: vec![indicator.into()],
+        budget_lines: lines,
+        implementing_partner_ids: partners,
+    };
+    let line = |description: &str, amount_mnt: i64, funder: FunderKind, partner_id: Option<Uuid>| {
+        crate::store::NewBudgetLine { description: description.into(), amount_mnt, funder, partner_id }
+    };
+    let latrines = store
+        .propose_community_project(project(
+            "11-BZD-01",
+            CipArea::WaterSanitation,
+            "Latrines and hand-washing stations",
+            "Every household of the khoroo has an improved latrine and a hand-washing station",
+            "LATRINE_HANDWASHING",
+            vec![
+                line("Materials", 5_000_000, FunderKind::LocalGovernment, None),
+                line("Hand-washing stations", 3_000_000, FunderKind::Unicef, None),
+            ],
+            vec![],
+        ))
+        .await?;
+    let gardens = store
+        .propose_community_project(project(
+            "85-ZAVKHAN",
+            CipArea::Gardening,
+            "Home gardens for herder families",
+            "Half of the soum's households keep a vegetable garden by next autumn",
+            "HOME_GARDEN",
+            vec![
+                line("Seeds and tools", 2_400_000, FunderKind::Partner, Some(ngo)),
+                line("Training", 1_200_000, FunderKind::LocalGovernment, None),
+            ],
+            vec![ngo],
+        ))
+        .await?;
+    store
+        .propose_community_project(project(
+            "85-TARIALAN",
+            CipArea::ChildParticipation,
+            "Children's council",
+            "A children's council meets every month and is heard by the soum's khural",
+            "SCHOOL",
+            vec![line("Meetings", 600_000, FunderKind::Community, None)],
+            vec![],
+        ))
+        .await?;
+    for (p, steps) in [
+        (&latrines, &[ProjectStatus::Approved, ProjectStatus::InProgress][..]),
+        (&gardens, &[ProjectStatus::Approved][..]),
+    ] {
+        for to in steps {
+            store.transition_community_project(p.id, *to, None, None).await?;
+        }
+    }
+    store
+        .report_community_project(crate::store::NewReport {
+            id: None,
+            project_id: latrines.id,
+            reported_on: Some(today - chrono::Duration::days(10)),
+            progress_percent: 40,
+            narrative: "12 latrines and 9 hand-washing stations built; 20 volunteers trained".into(),
+            households_reached: 12,
+            people_reached: 41,
+        })
+        .await?;
+    Ok((visits, 3))
 }
 
 /// Loads the demo data set with about `people` people, and the demo users with `password`.
@@ -474,7 +621,7 @@ pub async fn demo(db: &DatabaseConnection, people: usize, password: &str) -> any
     insert_all(&txn, group_rows).await?;
     insert_all(&txn, member_rows).await?;
     txn.commit().await?;
-    demo_users(db, password).await?;
+    let ngo = demo_users(db, password).await?;
 
     // Households and people, flushed every few thousand people.
     let mut schedule: Vec<(&'static str, Vec<i64>)> = Vec::new();
@@ -622,6 +769,7 @@ pub async fn demo(db: &DatabaseConnection, people: usize, password: &str) -> any
     summary.people += rows.people.len();
     summary.service_records += rows.records.len();
     flush(db, rows).await?;
+    (summary.family_assessments, summary.community_projects) = demo_family(db, ngo, &mut g.rng).await?;
     Ok(summary)
 }
 

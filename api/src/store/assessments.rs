@@ -118,7 +118,7 @@ impl Store {
     }
 
     /// Who lives in the household, as the applicability rules need them, on `day`.
-    async fn composition(&self, household: Uuid, day: NaiveDate) -> ApiResult<Composition> {
+    pub(crate) async fn composition(&self, household: Uuid, day: NaiveDate) -> ApiResult<Composition> {
         let members = person::Entity::find().filter(person::Column::HouseholdId.eq(household)).all(self.db()).await?;
         let women: Vec<Uuid> = members.iter().filter(|m| m.sex == Sex::Female.as_str()).map(|m| m.id).collect();
         let pregnant: HashSet<Uuid> = pregnancy::Entity::find()

@@ -95,8 +95,9 @@ async fn an_inapplicable_yes_is_refused_and_nothing_is_stored_then_a_valid_visit
 async fn a_roll_up_over_three_khoroos_gives_the_exact_shares_changes_and_priorities() {
     let app = TestApp::spawn().await;
     app.seed_demo(30).await;
-    let (k1, k2, k3) = (unit(&app, "11-BZD-01").await, unit(&app, "11-BZD-02").await, unit(&app, "11-BZD-03").await);
-    let elsewhere = unit(&app, "11-SKHD-01").await;
+    // Songinokhairkhan's khoroos: the demo data's own visits are elsewhere.
+    let (k1, k2, k3) = (unit(&app, "11-SKHD-01").await, unit(&app, "11-SKHD-02").await, unit(&app, "11-SKHD-03").await);
+    let elsewhere = unit(&app, "11-BZD-02").await;
     let (this, before) = (days_ago(40), days_ago(420));
     let h1 = adults_household(&app, &k1).await;
     assess(&app, &h1, &this, always(true, false, true, false, true)).await;
@@ -119,7 +120,7 @@ async fn a_roll_up_over_three_khoroos_gives_the_exact_shares_changes_and_priorit
     let h5 = adults_household(&app, &elsewhere).await;
     assess(&app, &h5, &this, always(false, false, false, false, false)).await;
 
-    let bzd = unit(&app, "11-BZD").await;
+    let bzd = unit(&app, "11-SKHD").await;
     let q = "query($u: UUID!) { assessmentSummary(orgUnitId: $u, period: \"LAST_12_MONTHS\") {
       householdsAssessed previousHouseholdsAssessed
       indicators { indicator { code } householdsApplicable householdsMeeting share previousShare change priorityRank suppressed }
@@ -193,7 +194,10 @@ const PROJECT: &str = "id status version totals { budgetMnt byFunder { funder am
 async fn a_project_walks_its_workflow_partners_see_only_theirs_and_reach_adds_up() {
     let app = TestApp::spawn().await;
     app.seed_demo(30).await;
-    let (k1, k2) = (unit(&app, "11-BZD-01").await, unit(&app, "11-SKHD-01").await);
+    let (k1, k2) = (unit(&app, "11-BZD-02").await, unit(&app, "11-SKHD-01").await);
+    let list = "{ communityProjects(first: 50) { totalCount edges { node { id } } } }";
+    let demo_projects = app.ok(list, json!({})).await["communityProjects"]["totalCount"].as_i64().unwrap();
+    let steps_before = app.count("audit_log WHERE action = 'TRANSITION'").await;
     let partner = |name: &str, unit: &str| {
         let (name, unit) = (name.to_string(), unit.to_string());
         let app = &app;
@@ -295,16 +299,15 @@ async fn a_project_walks_its_workflow_partners_see_only_theirs_and_reach_adds_up
     assert!(p["transitions"].as_array().unwrap().iter().all(|t| t["byUserId"].is_string() && t["at"].is_string()));
     let (code, _) = app.err(&step, json!({ "id": id, "to": "CANCELLED" })).await;
     assert_eq!(code, "VALIDATION", "a completed project stays completed");
-    assert_eq!(app.count("audit_log WHERE action = 'TRANSITION'").await, 3);
+    assert_eq!(app.count("audit_log WHERE action = 'TRANSITION'").await, steps_before + 3);
 
     // The partner's staff see their project only, and cannot work on another's.
-    let list = "{ communityProjects(first: 50) { totalCount edges { node { id } } } }";
     let seen = app.ok_as(&staff, list, json!({})).await;
     assert_eq!(seen["communityProjects"]["totalCount"], 1);
     assert_eq!(seen["communityProjects"]["edges"][0]["node"]["id"], json!(id));
     let d = app.ok_as(&staff, "query($id: UUID!) { communityProject(id: $id) { id } }", json!({ "id": other })).await;
     assert!(d["communityProject"].is_null());
-    assert_eq!(app.ok(list, json!({})).await["communityProjects"]["totalCount"], 2);
+    assert_eq!(app.ok(list, json!({})).await["communityProjects"]["totalCount"], demo_projects + 2);
     let filtered = app
         .ok(
             "query($p: UUID!) { communityProjects(filter: { partnerId: $p, status: COMPLETED }) { totalCount } }",
