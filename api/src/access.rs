@@ -8,7 +8,7 @@ use entity::{
     immunisation, milestone_check, org_unit, person, pregnancy, project_budget_line, project_partner, service_record,
     tombstone,
 };
-use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
+use sea_orm::sea_query::{Expr, ExprTrait, IntoColumnRef, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, EntityTrait};
 use uuid::Uuid;
 
@@ -22,12 +22,17 @@ pub enum Scope {
 impl Scope {
     /// `column IN (units of the scope)`, or None when the scope is everywhere.
     pub fn units_condition(&self, column: impl ColumnTrait) -> Option<Condition> {
+        self.units_condition_at(column)
+    }
+
+    /// `units_condition` for any column reference (a qualified one, `(alias, column)`).
+    pub fn units_condition_at<C: IntoColumnRef + Clone>(&self, column: C) -> Option<Condition> {
         match self {
             Scope::Everywhere => None,
             Scope::Subtrees(paths) => {
                 let mut any = Condition::any();
                 for path in paths {
-                    any = any.add(Expr::col(column).in_subquery(units_under(path)));
+                    any = any.add(Expr::col(column.clone()).in_subquery(units_under(path)));
                 }
                 // An empty scope sees nothing.
                 Some(if paths.is_empty() { Condition::all().add(Expr::val(1).eq(0)) } else { any })

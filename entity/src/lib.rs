@@ -18,6 +18,7 @@ pub mod family_assessment;
 pub mod growth_measurement;
 pub mod household;
 pub mod immunisation;
+pub mod indicator;
 pub mod life_stage;
 pub mod milestone;
 pub mod milestone_check;

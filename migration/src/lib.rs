@@ -12,6 +12,7 @@ mod m20261128_000002_health_schedules;
 mod m20261128_000003_milestones;
 mod m20261129_000001_sync;
 mod m20261129_000002_family_empowerment;
+mod m20261130_000001_indicators;
 pub mod reference;
 mod rows;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000003_milestones::Migration),
             Box::new(m20261129_000001_sync::Migration),
             Box::new(m20261129_000002_family_empowerment::Migration),
+            Box::new(m20261130_000001_indicators::Migration),
         ]
     }
 }

@@ -244,6 +244,11 @@ pub fn assessment_indicators_v1() -> Vec<AssessmentIndicator> {
         .collect()
 }
 
+/// The coverage indicators (`indicators.csv`), as raw fields in the file's column order.
+pub fn indicators() -> Vec<Vec<&'static str>> {
+    commented_rows(include_str!("../data/indicators.csv")).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -283,3 +283,12 @@ vocabulary!(
         Community => "COMMUNITY", Other => "OTHER",
     }
 );
+
+vocabulary!(
+    /// How a coverage answer is broken down: ORG_UNIT by the units one level below the chosen
+    /// unit (rows placed at the unit itself form a row of their own), SEX.
+    CoverageDimension {
+        OrgUnit => "ORG_UNIT",
+        Sex => "SEX",
+    }
+);

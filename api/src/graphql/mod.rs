@@ -2,6 +2,7 @@
 
 mod access;
 mod connection;
+mod coverage;
 mod family;
 mod growth;
 pub mod loaders;

@@ -47,6 +47,12 @@ impl CoreMutation {
         Ok(ServiceRecord(data(ctx)?.store.record_growth_measurement(input).await?))
     }
 
+    /// Records an enrolment in kindergarten, ger-kindergarten, outreach ECD, school or
+    /// non-formal education.
+    async fn record_enrolment(&self, ctx: &Context<'_>, input: crate::store::NewEnrolment) -> Result<ServiceRecord> {
+        Ok(ServiceRecord(data(ctx)?.store.record_enrolment(input).await?))
+    }
+
     async fn record_immunisation(&self, ctx: &Context<'_>, input: NewImmunisation) -> Result<ServiceRecord> {
         Ok(ServiceRecord(data(ctx)?.store.record_immunisation(input).await?))
     }

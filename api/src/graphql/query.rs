@@ -167,7 +167,13 @@ impl CoreQuery {
 /// The root query: the core API and the access-control API, merged.
 #[derive(async_graphql::MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct Query(CoreQuery, super::access::AccessQuery, super::sync::SyncQuery, super::family::FamilyQuery);
+pub struct Query(
+    CoreQuery,
+    super::access::AccessQuery,
+    super::sync::SyncQuery,
+    super::family::FamilyQuery,
+    super::coverage::CoverageQuery,
+);
 
 /// By-id lookups answer null for a missing (or out-of-scope) row, as GraphQL clients expect.
 fn found<T>(r: crate::error::ApiResult<T>) -> crate::error::ApiResult<Option<T>> {

@@ -78,17 +78,15 @@ impl Store {
             }
         }
         p.into_result()?;
-        let record = NewServiceRecord {
-            id: input.id,
-            service_type_code: "DEVELOPMENT_CHECK".into(),
-            person_id: Some(input.person_id),
-            household_id: None,
-            pregnancy_id: None,
-            date: input.date,
-            org_unit_id: input.org_unit_id,
-            provider: input.provider,
-            note: input.note,
-        };
+        let record = NewServiceRecord::for_person(
+            input.id,
+            "DEVELOPMENT_CHECK".into(),
+            input.person_id,
+            input.date,
+            input.org_unit_id,
+            input.provider,
+            input.note,
+        );
         let checked = self.check_record(record, DetailKind::Milestones).await?;
         let person_id = input.person_id;
         let detail = serde_json::json!(

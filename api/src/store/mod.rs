@@ -7,6 +7,7 @@ mod assessments;
 mod audit;
 mod catalogue;
 mod consent;
+pub mod coverage;
 pub mod growth;
 mod households;
 mod milestones;
@@ -34,7 +35,7 @@ pub use people::{NewPerson, PersonChanges, PersonFilter};
 pub use pregnancies::{NewPregnancy, PregnancyOutcomeInput};
 pub use projects::{NewBudgetLine, NewProject, NewReport, ProjectFilter, ProjectTotals};
 pub use schedule::{DueEntry, DueListFilter, ScheduleReference};
-pub use services::{NewGrowthMeasurement, NewImmunisation, NewServiceRecord};
+pub use services::{NewEnrolment, NewGrowthMeasurement, NewImmunisation, NewServiceRecord};
 pub use users::{NewUser, Session, UserChanges};
 
 use crate::access::{Action, Principal, Scoped};

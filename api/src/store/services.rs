@@ -11,7 +11,7 @@ use crate::domain::vocab::{DetailKind, MeasurementPosition, Sex, TargetGroup};
 use crate::error::{ApiError, ApiResult, Problems};
 use async_graphql::InputObject;
 use chrono::NaiveDate;
-use entity::{antigen, growth_measurement, immunisation, person, service_record, service_type};
+use entity::{antigen, enrolment, growth_measurement, immunisation, person, service_record, service_type};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TryIntoModel};
 use uuid::Uuid;
 
@@ -71,6 +71,49 @@ pub struct NewImmunisation {
     pub service_type_code: String,
 }
 
+#[derive(InputObject, Clone)]
+#[graphql(name = "RecordEnrolmentInput")]
+pub struct NewEnrolment {
+    pub id: Option<Uuid>,
+    /// KINDERGARTEN_ENROLMENT, GER_KINDERGARTEN_ENROLMENT, OUTREACH_ECD, SCHOOL_ENROLMENT or
+    /// NON_FORMAL_EDUCATION.
+    pub service_type_code: String,
+    pub person_id: Uuid,
+    /// The day the child was enrolled.
+    pub date: NaiveDate,
+    pub org_unit_id: Option<Uuid>,
+    pub provider: Option<String>,
+    pub note: Option<String>,
+    /// The kindergarten, school or programme.
+    pub institution: String,
+    pub grade: Option<String>,
+}
+
+impl NewServiceRecord {
+    /// The record part of a typed person service (growth, immunisation, enrolment, milestones).
+    pub(super) fn for_person(
+        id: Option<Uuid>,
+        service_type_code: String,
+        person_id: Uuid,
+        date: NaiveDate,
+        org_unit_id: Option<Uuid>,
+        provider: Option<String>,
+        note: Option<String>,
+    ) -> Self {
+        Self {
+            id,
+            service_type_code,
+            person_id: Some(person_id),
+            household_id: None,
+            pregnancy_id: None,
+            date,
+            org_unit_id,
+            provider,
+            note,
+        }
+    }
+}
+
 /// A checked service record, ready to insert.
 pub(super) struct Checked {
     pub(super) id: Uuid,
@@ -117,7 +160,8 @@ impl Store {
                 DetailKind::Immunisation => "recordImmunisation",
                 DetailKind::Milestones => "recordMilestoneCheck",
                 DetailKind::None => "recordService",
-                DetailKind::Enrolment | DetailKind::Attendance => "a typed mutation of its own (not yet available)",
+                DetailKind::Enrolment => "recordEnrolment",
+                DetailKind::Attendance => "a typed mutation of its own (not yet available)",
             };
             return Err(ApiError::invalid("input.serviceTypeCode", format!("{} is recorded with {hint}", st.code)));
         }
@@ -251,17 +295,15 @@ impl Store {
         let mut p = Problems::default();
         growth::check_measurement(&mut p, input.weight_kg, input.length_height_cm, input.muac_mm, input.oedema);
         p.into_result()?;
-        let record = NewServiceRecord {
-            id: input.id,
-            service_type_code: "GROWTH_MONITORING".into(),
-            person_id: Some(input.person_id),
-            household_id: None,
-            pregnancy_id: None,
-            date: input.date,
-            org_unit_id: input.org_unit_id,
-            provider: input.provider,
-            note: input.note,
-        };
+        let record = NewServiceRecord::for_person(
+            input.id,
+            "GROWTH_MONITORING".into(),
+            input.person_id,
+            input.date,
+            input.org_unit_id,
+            input.provider,
+            input.note,
+        );
         let checked = self.check_record(record, DetailKind::Growth).await?;
         let person = checked.person.clone().ok_or(ApiError::not_found("person"))?;
         // WHO z-scores are computed on write and stored with the measurement; values outside
@@ -290,6 +332,35 @@ impl Store {
         self.insert_record(checked, vec![NewRow::Growth(row)], detail).await
     }
 
+    /// Records an enrolment (kindergarten, ger-kindergarten, outreach ECD, school, non-formal
+    /// education): a service record with its enrolment detail.
+    pub async fn record_enrolment(&self, input: NewEnrolment) -> ApiResult<service_record::Model> {
+        let mut p = Problems::default();
+        let institution = validate::text(&mut p, "input.institution", &input.institution, 200);
+        let grade = input.grade.as_deref().map(|g| validate::text(&mut p, "input.grade", g, 40));
+        p.into_result()?;
+        let record = NewServiceRecord::for_person(
+            input.id,
+            input.service_type_code,
+            input.person_id,
+            input.date,
+            input.org_unit_id,
+            input.provider,
+            input.note,
+        );
+        let checked = self.check_record(record, DetailKind::Enrolment).await?;
+        let row = enrolment::ActiveModel {
+            service_record_id: Set(checked.id),
+            person_id: Set(input.person_id),
+            institution: Set(institution),
+            grade: Set(grade),
+            ended_on: Set(None),
+            end_reason: Set(None),
+        };
+        let detail = serde_json::to_string(&row.clone().try_into_model()?).ok();
+        self.insert_record(checked, vec![NewRow::Enrolment(row)], detail).await
+    }
+
     async fn antigen_by_code(&self, code: &str) -> ApiResult<antigen::Model> {
         if let Some(Some(a)) = self.cached(|c| c.antigens.get(code).cloned()) {
             return Ok(a);
@@ -311,17 +382,15 @@ impl Store {
                 format!("{} has doses 1 to {}", antigen.code, antigen.doses),
             ));
         }
-        let record = NewServiceRecord {
-            id: input.id,
-            service_type_code: input.service_type_code,
-            person_id: Some(input.person_id),
-            household_id: None,
-            pregnancy_id: None,
-            date: input.date,
-            org_unit_id: input.org_unit_id,
-            provider: input.provider,
-            note: input.note,
-        };
+        let record = NewServiceRecord::for_person(
+            input.id,
+            input.service_type_code,
+            input.person_id,
+            input.date,
+            input.org_unit_id,
+            input.provider,
+            input.note,
+        );
         let checked = self.check_record(record, DetailKind::Immunisation).await?;
         if self.dose_given(input.person_id, antigen.id, input.dose_number).await? {
             return Err(ApiError::Conflict(format!(

@@ -8,15 +8,15 @@
 use super::households::{HouseholdChanges, NewHousehold};
 use super::people::{NewPerson, PersonChanges};
 use super::pregnancies::{NewPregnancy, PregnancyOutcomeInput};
-use super::services::{NewGrowthMeasurement, NewImmunisation, NewServiceRecord};
+use super::services::{NewEnrolment, NewGrowthMeasurement, NewImmunisation, NewServiceRecord};
 use super::{GrowthCorrection, NewAssessment, NewMilestoneCheck, Store};
 use crate::access::Scoped;
 use crate::error::{ApiError, ApiResult};
 use async_graphql::{Enum, InputObject, MaybeUndefined, OneofObject};
 use chrono::{DateTime, Utc};
 use entity::{
-    antigen, assessment_answer, consent, family_assessment, growth_measurement, household, immunisation, milestone,
-    milestone_check, person, pregnancy, pregnancy_child, service_record, tombstone,
+    antigen, assessment_answer, consent, enrolment, family_assessment, growth_measurement, household, immunisation,
+    milestone, milestone_check, person, pregnancy, pregnancy_child, service_record, tombstone,
 };
 use sea_orm::{
     AccessMode, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IsolationLevel,
@@ -61,6 +61,7 @@ pub enum SyncPayload {
     GrowthMeasurement(NewGrowthMeasurement),
     Immunisation(NewImmunisation),
     MilestoneCheck(NewMilestoneCheck),
+    Enrolment(NewEnrolment),
     FamilyAssessment(NewAssessment),
 }
 
@@ -95,6 +96,7 @@ pub enum SyncKind {
     GrowthMeasurement,
     Immunisation,
     MilestoneCheck,
+    Enrolment,
     FamilyAssessment,
 }
 
@@ -164,6 +166,7 @@ impl SyncPayload {
             Self::GrowthMeasurement(_) => SyncKind::GrowthMeasurement,
             Self::Immunisation(_) => SyncKind::Immunisation,
             Self::MilestoneCheck(_) => SyncKind::MilestoneCheck,
+            Self::Enrolment(_) => SyncKind::Enrolment,
             Self::FamilyAssessment(_) => SyncKind::FamilyAssessment,
         }
     }
@@ -291,6 +294,7 @@ impl Store {
                 SyncPayload::GrowthMeasurement(r) => people.push(r.person_id),
                 SyncPayload::Immunisation(r) => people.push(r.person_id),
                 SyncPayload::MilestoneCheck(r) => people.push(r.person_id),
+                SyncPayload::Enrolment(r) => people.push(r.person_id),
                 SyncPayload::FamilyAssessment(a) => households.push(a.household_id),
             }
         }
@@ -574,6 +578,7 @@ impl Store {
             SyncPayload::GrowthMeasurement(r) => r.id,
             SyncPayload::Immunisation(r) => r.id,
             SyncPayload::MilestoneCheck(r) => r.id,
+            SyncPayload::Enrolment(r) => r.id,
             _ => None,
         };
         same_id(given, id, "input.id")?;
@@ -595,6 +600,10 @@ impl Store {
                 SyncPayload::MilestoneCheck(mut r) => {
                     r.id = Some(id);
                     self.record_milestone_check(r).await?
+                }
+                SyncPayload::Enrolment(mut r) => {
+                    r.id = Some(id);
+                    self.record_enrolment(r).await?
                 }
                 _ => unreachable!("only service kinds reach here"),
             };
@@ -649,6 +658,16 @@ impl Store {
             SyncPayload::MilestoneCheck(r) => {
                 ("DEVELOPMENT_CHECK", Some(r.person_id), None, None, r.date, r.org_unit_id, &r.provider, &r.note)
             }
+            SyncPayload::Enrolment(r) => (
+                r.service_type_code.as_str(),
+                Some(r.person_id),
+                None,
+                None,
+                r.date,
+                r.org_unit_id,
+                &r.provider,
+                &r.note,
+            ),
             _ => return Ok(Sameness::Different),
         };
         let st = self.service_type_by_code(code, "input.serviceTypeCode").await?;
@@ -707,6 +726,12 @@ impl Store {
                 let given: Option<HashSet<(Uuid, bool)>> =
                     r.items.iter().map(|i| ids.get(&i.milestone_code).map(|m| (*m, i.achieved))).collect();
                 given.is_some_and(|g| g == stored)
+            }
+            SyncPayload::Enrolment(r) => {
+                let stored = enrolment::Entity::find_by_id(id).one(self.db()).await?;
+                stored.is_some_and(|e| {
+                    e.institution == r.institution.trim() && e.grade.as_deref() == r.grade.as_deref().map(str::trim)
+                })
             }
             _ => true,
         };

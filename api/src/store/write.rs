@@ -15,8 +15,8 @@ use super::Store;
 use super::audit::Auditor;
 use crate::error::{ApiError, ApiResult};
 use entity::{
-    antigen, audit_log, consent, growth_measurement, household, immunisation, milestone, milestone_check, org_unit,
-    person, pregnancy, service_record, service_type,
+    antigen, audit_log, consent, enrolment, growth_measurement, household, immunisation, milestone, milestone_check,
+    org_unit, person, pregnancy, service_record, service_type,
 };
 use sea_orm::{
     AccessMode, ActiveModelTrait, ActiveValue, ConnectionTrait, DatabaseConnection, DatabaseExecutor,
@@ -78,6 +78,7 @@ pub(crate) enum NewRow {
     Growth(growth_measurement::ActiveModel),
     Immunisation(immunisation::ActiveModel),
     MilestoneCheck(milestone_check::ActiveModel),
+    Enrolment(enrolment::ActiveModel),
 }
 
 /// New rows by table, inserted in an order that satisfies every foreign key.
@@ -91,6 +92,7 @@ struct Pending {
     growth: Vec<growth_measurement::ActiveModel>,
     immunisations: Vec<immunisation::ActiveModel>,
     milestone_checks: Vec<milestone_check::ActiveModel>,
+    enrolments: Vec<enrolment::ActiveModel>,
 }
 
 impl Pending {
@@ -119,6 +121,7 @@ impl Pending {
             NewRow::Growth(r) => self.growth.push(r),
             NewRow::Immunisation(r) => self.immunisations.push(r),
             NewRow::MilestoneCheck(r) => self.milestone_checks.push(r),
+            NewRow::Enrolment(r) => self.enrolments.push(r),
         }
     }
 
@@ -131,6 +134,7 @@ impl Pending {
             && self.growth.is_empty()
             && self.immunisations.is_empty()
             && self.milestone_checks.is_empty()
+            && self.enrolments.is_empty()
     }
 
     async fn insert<C: ConnectionTrait>(self, conn: &C) -> Result<(), DbErr> {
@@ -141,7 +145,8 @@ impl Pending {
         insert_all(conn, self.records).await?;
         insert_all(conn, self.growth).await?;
         insert_all(conn, self.immunisations).await?;
-        insert_all(conn, self.milestone_checks).await
+        insert_all(conn, self.milestone_checks).await?;
+        insert_all(conn, self.enrolments).await
     }
 }
 
@@ -433,6 +438,7 @@ impl Store {
                 p.growth.extend(rows.growth);
                 p.immunisations.extend(rows.immunisations);
                 p.milestone_checks.extend(rows.milestone_checks);
+                p.enrolments.extend(rows.enrolments);
                 drop(pending);
                 let w = WriteCtx::new(b.seq, self.auditor());
                 audit(&w);

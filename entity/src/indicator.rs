@@ -1,0 +1,37 @@
+//! Table `indicator`: a coverage indicator, a rule of the coverage engine with its parameters.
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "indicator")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub version: i32,
+    pub code: String,
+    pub sort_order: i32,
+    /// PEOPLE_WITH_SERVICE, FULLY_IMMUNISED, BIRTHS_ANC, BIRTHS_SKILLED, BIRTHS_PNC, ANTHROPOMETRY
+    pub rule: String,
+    pub min_age_months: Option<i32>,
+    pub max_age_months: Option<i32>,
+    /// Service type codes, or antigen:dose pairs, separated by `|`.
+    pub services: Option<String>,
+    pub window_days: Option<i32>,
+    pub min_count: Option<i32>,
+    /// haz, whz or waz
+    pub z_index: Option<String>,
+    pub z_cut: Option<f64>,
+    pub z_above: bool,
+    pub factor: i32,
+    pub name_en: String,
+    pub name_mn: String,
+    pub numerator_en: String,
+    pub denominator_en: String,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

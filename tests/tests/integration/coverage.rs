@@ -1,0 +1,248 @@
+//! Coverage indicators through the API, checked against counts worked out here from known
+//! fixture data, with children on each side of the age boundaries.
+
+use crate::fixtures::{household, person};
+use cbss_tests::{PASSWORD, TestApp};
+use chrono::{Days, Months, NaiveDate};
+use serde_json::{Value, json};
+
+const COVERAGE: &str = "query($i: String!, $u: UUID!, $g: [CoverageDimension!]!) {
+  coverage(indicator: $i, orgUnitId: $u, period: \"LAST_12_MONTHS\", groupBy: $g) {
+    referenceDate denominatorSource
+    rows { orgUnit { id } sex numerator denominator value suppressed }
+    total { numerator denominator value suppressed } } }";
+
+/// The day LAST_12_MONTHS is counted on: the last day of the previous month.
+fn reference() -> NaiveDate {
+    cbss::domain::period::Period::parse("LAST_12_MONTHS", cbss::store::today()).unwrap().to
+}
+
+fn months_before(d: NaiveDate, m: u32) -> NaiveDate {
+    d.checked_sub_months(Months::new(m)).unwrap()
+}
+
+fn days_before(d: NaiveDate, n: u64) -> String {
+    (d - Days::new(n)).to_string()
+}
+
+async fn child(app: &TestApp, h: &str, sex: &str, birth: NaiveDate) -> String {
+    person(app, h, "Хүүхэд", sex, &birth.to_string()).await
+}
+
+async fn service(app: &TestApp, code: &str, who: &str, date: &str) {
+    app.ok(
+        "mutation($i: RecordServiceInput!) { recordService(input: $i) { id } }",
+        json!({ "i": { "serviceTypeCode": code, "personId": who, "date": date } }),
+    )
+    .await;
+}
+
+async fn enrol(app: &TestApp, code: &str, who: &str, date: &str) {
+    app.ok(
+        "mutation($i: RecordEnrolmentInput!) { recordEnrolment(input: $i) { id } }",
+        json!({ "i": { "serviceTypeCode": code, "personId": who, "date": date, "institution": "School No. 48", "grade": "1" } }),
+    )
+    .await;
+}
+
+async fn doses(app: &TestApp, who: &str, birth: NaiveDate, list: &[(&str, i32)]) {
+    for (n, (antigen, dose)) in list.iter().enumerate() {
+        let date = (birth + Days::new(30 + 40 * n as u64)).to_string();
+        app.ok(
+            "mutation($i: RecordImmunisationInput!) { recordImmunisation(input: $i) { id } }",
+            json!({ "i": { "personId": who, "date": date, "antigenCode": antigen, "doseNumber": dose } }),
+        )
+        .await;
+    }
+}
+
+async fn measure(app: &TestApp, who: &str, date: &str, weight: f64, height: f64) {
+    app.ok(
+        "mutation($i: RecordGrowthMeasurementInput!) { recordGrowthMeasurement(input: $i) { id } }",
+        json!({ "i": { "personId": who, "date": date, "weightKg": weight, "lengthHeightCm": height } }),
+    )
+    .await;
+}
+
+async fn coverage(app: &TestApp, token: &str, indicator: &str, unit: &str, group: &[&str]) -> Value {
+    app.ok_as(token, COVERAGE, json!({ "i": indicator, "u": unit, "g": group })).await["coverage"].clone()
+}
+
+fn counts(row: &Value) -> (i64, i64) {
+    (row["numerator"].as_i64().unwrap(), row["denominator"].as_i64().unwrap())
+}
+
+const FULL: [(&str, i32); 8] =
+    [("BCG", 1), ("PENTA", 1), ("OPV", 1), ("PENTA", 2), ("OPV", 2), ("PENTA", 3), ("OPV", 3), ("MMR", 1)];
+
+#[tokio::test]
+async fn every_indicator_counts_what_the_fixture_says_at_the_age_boundaries() {
+    let app = TestApp::spawn().await;
+    let ub = app.ok("{ orgUnitByCode(code: \"11\") { id children { id } } }", json!({})).await;
+    let ub_id = ub["orgUnitByCode"]["id"].as_str().unwrap().to_string();
+    let d0 = ub["orgUnitByCode"]["children"][0]["id"].as_str().unwrap().to_string();
+    let d1 = ub["orgUnitByCode"]["children"][1]["id"].as_str().unwrap().to_string();
+    let r = reference();
+    let (h0, h1) = (household(&app, &d0).await, household(&app, &d1).await);
+    let t = app.admin_token.clone();
+
+    // Vitamin A, 6-59 months, dosed in the 183 days up to the reference date.
+    let c1 = child(&app, &h0, "MALE", months_before(r, 6)).await; // 6 months: in
+    service(&app, "VITAMIN_A", &c1, &r.to_string()).await;
+    child(&app, &h0, "MALE", months_before(r, 6) + Days::new(1)).await; // 5 months: out
+    let c3 = child(&app, &h0, "FEMALE", months_before(r, 60) + Days::new(1)).await; // 59 months: in
+    service(&app, "VITAMIN_A", &c3, &days_before(r, 100)).await;
+    let c4 = child(&app, &h0, "FEMALE", months_before(r, 60)).await; // 60 months: out
+    service(&app, "VITAMIN_A", &c4, &days_before(r, 100)).await;
+    let c5 = child(&app, &h0, "MALE", months_before(r, 30)).await; // dosed too long ago
+    service(&app, "VITAMIN_A", &c5, &days_before(r, 200)).await;
+    child(&app, &h1, "FEMALE", months_before(r, 30)).await; // never dosed
+
+    let v = coverage(&app, &t, "VITAMIN_A", &ub_id, &[]).await;
+    assert_eq!((counts(&v["total"]), v["total"]["value"].as_f64()), ((2, 4), Some(50.0)), "{v:#}");
+    assert_eq!(v["referenceDate"], json!(r.to_string()));
+    assert_eq!(v["denominatorSource"], "REGISTRY");
+    let v = coverage(&app, &t, "VITAMIN_A", &ub_id, &["ORG_UNIT", "SEX"]).await;
+    let rows = v["rows"].as_array().unwrap();
+    let cell = |unit: &str, sex: &str| {
+        rows.iter().find(|x| x["orgUnit"]["id"] == unit && x["sex"] == sex).map(counts).unwrap_or((0, 0))
+    };
+    assert_eq!((cell(&d0, "MALE"), cell(&d0, "FEMALE"), cell(&d1, "FEMALE")), ((1, 2), (1, 1), (0, 1)));
+    let (n, d) = rows.iter().map(counts).fold((0, 0), |(a, b), (x, y)| (a + x, b + y));
+    assert_eq!((n, d), counts(&v["total"]), "the groups add up to the total");
+
+    // Growth monitoring, 0-59 months measured in the period: the 59-month-old is measured.
+    measure(&app, &c3, &days_before(r, 20), 17.0, 108.0).await;
+    let g = coverage(&app, &t, "GROWTH_MONITORING", &ub_id, &[]).await;
+    // In the band: c1, the 5-month-old, c3, c5 and the D1 child; measured: c3.
+    assert_eq!(counts(&g["total"]), (1, 5));
+
+    // Full immunisation, 12-23 months, with BCG, PENTA3, OPV3 and MMR1.
+    let k1 = child(&app, &h1, "MALE", months_before(r, 12)).await; // 12 months: in, complete
+    doses(&app, &k1, months_before(r, 12), &FULL).await;
+    let k2 = child(&app, &h1, "MALE", months_before(r, 12) + Days::new(1)).await; // 11 months: out
+    doses(&app, &k2, months_before(r, 12) + Days::new(1), &FULL[..7]).await;
+    let k3 = child(&app, &h1, "FEMALE", months_before(r, 24) + Days::new(1)).await; // 23 months: no MMR
+    doses(&app, &k3, months_before(r, 24) + Days::new(1), &FULL[..7]).await;
+    let k4 = child(&app, &h1, "FEMALE", months_before(r, 24)).await; // 24 months: out
+    doses(&app, &k4, months_before(r, 24), &FULL).await;
+    let f = coverage(&app, &t, "FULL_IMMUNISATION", &ub_id, &["ORG_UNIT"]).await;
+    assert_eq!(counts(&f["total"]), (1, 2), "{f:#}");
+    assert_eq!(f["rows"].as_array().unwrap().len(), 1, "only D1 has children of 12-23 months");
+
+    // Anthropometry: each child's latest measurement in the period.
+    let s1 = child(&app, &h0, "MALE", months_before(r, 24)).await;
+    measure(&app, &s1, &days_before(r, 10), 9.5, 75.0).await; // far below: severely stunted
+    let s2 = child(&app, &h0, "MALE", months_before(r, 25)).await;
+    measure(&app, &s2, &days_before(r, 10), 12.2, 87.5).await;
+    let s3 = child(&app, &h0, "FEMALE", months_before(r, 26)).await;
+    measure(&app, &s3, &days_before(r, 90), 9.0, 76.0).await; // stunted then ...
+    measure(&app, &s3, &days_before(r, 5), 12.0, 87.0).await; // ... not, at the latest visit
+    // Measured children under 5: c3 (59 months), s1, s2, s3.
+    assert_eq!(counts(&coverage(&app, &t, "STUNTING", &ub_id, &[]).await["total"]), (1, 4));
+    assert_eq!(counts(&coverage(&app, &t, "SEVERE_STUNTING", &ub_id, &[]).await["total"]), (1, 4));
+    assert_eq!(counts(&coverage(&app, &t, "OVERWEIGHT", &ub_id, &[]).await["total"]), (0, 4));
+
+    // Births in the period: ANC 4+, skilled attendance, postnatal care within 2 days.
+    for (anc, attendant, pnc_after) in [(4u64, "DOCTOR", 1u64), (2, "OTHER", 5)] {
+        let h = household(&app, &d0).await;
+        let mother = person(&app, &h, "Эх", "FEMALE", "1993-03-03").await;
+        let born = r - Days::new(30);
+        let lmp = born - Days::new(270);
+        let p = app
+            .ok(
+                "mutation($i: RegisterPregnancyInput!) { registerPregnancy(input: $i) { id } }",
+                json!({ "i": { "motherId": mother, "lastMenstrualPeriod": lmp.to_string(), "registeredOn": (lmp + Days::new(60)).to_string() } }),
+            )
+            .await["registerPregnancy"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        for k in 0..anc {
+            service(&app, "ANC_CONTACT", &mother, &(lmp + Days::new(70 + 50 * k)).to_string()).await;
+        }
+        let baby = child(&app, &h, "FEMALE", born).await;
+        app.ok(
+            "mutation($i: RecordPregnancyOutcomeInput!) { recordPregnancyOutcome(input: $i) { id } }",
+            json!({ "i": { "pregnancyId": p, "outcome": "LIVE_BIRTH", "outcomeDate": born.to_string(),
+                           "deliveryPlace": "FACILITY", "attendant": attendant, "childIds": [baby] } }),
+        )
+        .await;
+        service(&app, "PNC_NEWBORN", &baby, &(born + Days::new(pnc_after)).to_string()).await;
+    }
+    for code in ["ANC4", "SKILLED_BIRTH_ATTENDANCE", "PNC_2_DAYS"] {
+        assert_eq!(counts(&coverage(&app, &t, code, &ub_id, &[]).await["total"]), (1, 2), "{code}");
+    }
+    let (code, _) = app.err(COVERAGE, json!({ "i": "ANC4", "u": ub_id, "g": ["SEX"] })).await;
+    assert_eq!(code, "VALIDATION", "births have no sex to group by");
+
+    // Wasting and underweight, worked out here from the z-scores stored on each child's latest
+    // measurement (the z-scores themselves are tested against WHO's vectors elsewhere).
+    let q = "query($id: UUID!) { person(id: $id) { growthMeasurements { date weightForAge weightForLengthHeight } } }";
+    let (mut wasted, mut under) = (0, 0);
+    for id in [&c3, &s1, &s2, &s3] {
+        let d = app.ok(q, json!({ "id": id })).await;
+        let mut list = d["person"]["growthMeasurements"].as_array().unwrap().clone();
+        list.sort_by_key(|m| m["date"].as_str().unwrap().to_string());
+        let latest = list.last().unwrap();
+        wasted += (latest["weightForLengthHeight"].as_f64().unwrap() < -2.0) as i64;
+        under += (latest["weightForAge"].as_f64().unwrap() < -2.0) as i64;
+    }
+    assert_eq!(counts(&coverage(&app, &t, "WASTING", &ub_id, &[]).await["total"]), (wasted, 4));
+    assert_eq!(counts(&coverage(&app, &t, "UNDERWEIGHT", &ub_id, &[]).await["total"]), (under, 4));
+
+    // School age 72-215 months, young people 180-299 months, early childhood 36-59 months.
+    let e1 = child(&app, &h1, "MALE", months_before(r, 72)).await; // 72 months: in, at school
+    enrol(&app, "SCHOOL_ENROLMENT", &e1, &days_before(r, 30)).await;
+    child(&app, &h1, "MALE", months_before(r, 72) + Days::new(1)).await; // 71 months: out
+    let e3 = child(&app, &h1, "FEMALE", months_before(r, 216) + Days::new(1)).await; // 215 months: in
+    service(&app, "HIV_STI_PREVENTION", &e3, &days_before(r, 10)).await;
+    child(&app, &h1, "FEMALE", months_before(r, 216)).await; // 216 months: out of school age, a young person
+    let y = child(&app, &h1, "MALE", months_before(r, 36)).await; // 36 months: in
+    enrol(&app, "OUTREACH_ECD", &y, &days_before(r, 20)).await;
+    child(&app, &h1, "MALE", months_before(r, 36) + Days::new(1)).await; // 35 months: out
+    assert_eq!(counts(&coverage(&app, &t, "SCHOOL_ATTENDANCE", &ub_id, &[]).await["total"]), (1, 2));
+    assert_eq!(counts(&coverage(&app, &t, "ADOLESCENT_HIV_PREVENTION", &ub_id, &[]).await["total"]), (1, 2));
+    // 36-59 months: the 36-month-old (outreach ECD) and c3 (59 months, none).
+    assert_eq!(counts(&coverage(&app, &t, "EARLY_CHILDHOOD_EDUCATION", &ub_id, &[]).await["total"]), (1, 2));
+
+    // A partner assigned to D1 counts D1 only; an analyst sees small cells suppressed.
+    let partner = app
+        .ok("mutation($u: UUID!) { createPartner(name: \"NGO\", kind: NGO, unitIds: [$u]) { id } }", json!({ "u": d1 }))
+        .await["createPartner"]["id"]
+        .clone();
+    for (email, roles, p) in [("ngo@t.mn", json!(["PARTNER"]), partner), ("an@t.mn", json!(["ANALYST"]), Value::Null)] {
+        app.ok(
+            "mutation($i: CreateUserInput!) { createUser(input: $i) { id } }",
+            json!({ "i": { "email": email, "displayName": email, "password": PASSWORD, "roles": roles, "partnerId": p } }),
+        )
+        .await;
+    }
+    let ngo = app.login("ngo@t.mn").await;
+    // D1: the never-dosed 30-month-old, the four children of 11-24 months, and the 35- and
+    // 36-month-olds.
+    assert_eq!(counts(&coverage(&app, &ngo, "VITAMIN_A", &ub_id, &[]).await["total"]), (0, 7));
+    // And the whole city: D0 adds c1, c3, c5 and the three measured children of 24-26 months.
+    assert_eq!(counts(&coverage(&app, &t, "VITAMIN_A", &ub_id, &[]).await["total"]), (2, 13));
+    let analyst = app.login("an@t.mn").await;
+    let a = coverage(&app, &analyst, "VITAMIN_A", &ub_id, &[]).await;
+    assert_eq!(
+        (a["total"]["suppressed"].as_bool(), a["total"]["denominator"].clone(), a["total"]["value"].clone()),
+        (Some(true), json!(null), json!(null))
+    );
+}
+
+#[tokio::test]
+async fn the_catalogue_lists_every_indicator_and_bad_requests_are_refused() {
+    let app = TestApp::spawn().await;
+    let d = app.ok("{ indicators { code nameMn factor } }", json!({})).await;
+    let codes: Vec<&str> = d["indicators"].as_array().unwrap().iter().map(|i| i["code"].as_str().unwrap()).collect();
+    assert_eq!(codes.len(), 14);
+    assert!(codes.contains(&"FULL_IMMUNISATION") && codes.contains(&"STUNTING"));
+    let ub = app.ok("{ orgUnitByCode(code: \"11\") { id } }", json!({})).await["orgUnitByCode"]["id"].clone();
+    let q = "query($i: String!, $u: UUID!, $p: String!) { coverage(indicator: $i, orgUnitId: $u, period: $p) { total { value } } }";
+    let (code, e) = app.err(q, json!({ "i": "NOPE", "u": ub, "p": "2026" })).await;
+    assert_eq!((code.as_str(), e["extensions"]["fields"][0]["path"].as_str()), ("VALIDATION", Some("indicator")));
+    let (code, e) = app.err(q, json!({ "i": "VITAMIN_A", "u": ub, "p": "2026Q7" })).await;
+    assert_eq!((code.as_str(), e["extensions"]["fields"][0]["path"].as_str()), ("VALIDATION", Some("period")));
+}
