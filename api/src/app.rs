@@ -69,6 +69,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
     Router::new()
         .route("/graphql", post(graphql_handler))
         .merge(crate::graphiql::routes())
+        .route("/export/coverage.csv", get(crate::export::coverage_csv))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .with_state(state)

@@ -246,3 +246,38 @@ async fn the_catalogue_lists_every_indicator_and_bad_requests_are_refused() {
     let (code, e) = app.err(q, json!({ "i": "VITAMIN_A", "u": ub, "p": "2026Q7" })).await;
     assert_eq!((code.as_str(), e["extensions"]["fields"][0]["path"].as_str()), ("VALIDATION", Some("period")));
 }
+
+#[tokio::test]
+async fn coverage_exports_as_csv_with_cyrillic_intact_for_the_same_caller_only() {
+    let app = TestApp::spawn().await;
+    let ub = app.ok("{ orgUnitByCode(code: \"11\") { id children { id nameMn } } }", json!({})).await;
+    let ub_id = ub["orgUnitByCode"]["id"].as_str().unwrap().to_string();
+    let d0 = ub["orgUnitByCode"]["children"][0]["id"].as_str().unwrap().to_string();
+    let name_mn = ub["orgUnitByCode"]["children"][0]["nameMn"].as_str().unwrap().to_string();
+    let r = reference();
+    let h = household(&app, &d0).await;
+    let c = child(&app, &h, "FEMALE", months_before(r, 20)).await;
+    service(&app, "VITAMIN_A", &c, &days_before(r, 3)).await;
+    child(&app, &h, "MALE", months_before(r, 30)).await;
+    let url = format!(
+        "{}/export/coverage.csv?indicator=VITAMIN_A&orgUnitId={ub_id}&period=LAST_12_MONTHS&groupBy=ORG_UNIT,SEX",
+        app.base
+    );
+    let res = app.client.get(&url).bearer_auth(&app.admin_token).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let body = res.text().await.unwrap();
+    let lines: Vec<&str> = body.lines().collect();
+    assert_eq!(
+        lines[0],
+        "row,indicator,period,reference_date,org_unit_code,org_unit_name_en,org_unit_name_mn,sex,numerator,denominator,value,suppressed"
+    );
+    assert_eq!(lines.len(), 4, "two groups (a girl dosed, a boy not) and the total:\n{body}");
+    assert!(lines[1].contains(&name_mn), "Cyrillic names come through: {body}");
+    assert!(lines.iter().any(|l| l.starts_with("group,VITAMIN_A") && l.contains(",FEMALE,1,1,100.0,false")), "{body}");
+    assert!(lines[3].starts_with("total,VITAMIN_A") && lines[3].ends_with(",1,2,50.0,false"), "{body}");
+    let anonymous = app.client.get(&url).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let bad = app.client.get(url.replace("VITAMIN_A", "NOPE")).bearer_auth(&app.admin_token).send().await.unwrap();
+    assert_eq!(bad.status(), 400);
+}
