@@ -27,6 +27,8 @@ pub enum SyncRecord {
     ServiceRecord(ServiceRecord),
     Consent(Consent),
     FamilyAssessment(super::family::FamilyAssessment),
+    CommunityProject(super::family::CommunityProject),
+    ProjectReport(super::family::ProjectReport),
 }
 
 impl From<SyncedRow> for SyncRecord {
@@ -38,6 +40,8 @@ impl From<SyncedRow> for SyncRecord {
             SyncedRow::ServiceRecord(r) => Self::ServiceRecord(ServiceRecord(r)),
             SyncedRow::Consent(r) => Self::Consent(Consent(r)),
             SyncedRow::FamilyAssessment(r) => Self::FamilyAssessment(super::family::FamilyAssessment(r)),
+            SyncedRow::CommunityProject(r) => Self::CommunityProject(super::family::CommunityProject(r)),
+            SyncedRow::ProjectReport(r) => Self::ProjectReport(super::family::ProjectReport(r)),
         }
     }
 }
@@ -177,6 +181,9 @@ impl Change {
             (Some(SyncedRow::ServiceRecord(_)), _) => ChangeEntity::ServiceRecord,
             (Some(SyncedRow::Consent(_)), _) => ChangeEntity::Consent,
             (Some(SyncedRow::FamilyAssessment(_)), _) => ChangeEntity::FamilyAssessment,
+            (Some(SyncedRow::CommunityProject(_) | SyncedRow::ProjectReport(_)), _) => {
+                return Err(ApiError::Internal(anyhow::anyhow!("projects are not pulled")).into());
+            }
             (None, Some(t)) => match t.entity.as_str() {
                 "household" => ChangeEntity::Household,
                 "person" => ChangeEntity::Person,

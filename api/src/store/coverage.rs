@@ -211,12 +211,9 @@ impl Store {
                         Some(days) => reference - Days::new(days as u64 - 1),
                         None => period.from,
                     };
-                    Expr::exists(records_of(
-                        Expr::col((a("r"), service_record::Column::PersonId)).equals((p.clone(), person::Column::Id)),
-                        &services,
-                        from,
-                        reference,
-                    ))
+                    // Uncorrelated, so the database hashes the served people once instead of
+                    // probing per person.
+                    col(person::Column::Id).in_subquery(served(&services, from, reference))
                 } else {
                     let mut all = Expr::val(1).eq(1);
                     for pair in &services {
@@ -265,37 +262,48 @@ impl Store {
                     _ => {
                         let window = ind.window_days.ok_or_else(|| bad("window_days"))?;
                         let r = a("r");
-                        let children = Query::select()
-                            .column(pregnancy_child::Column::ChildId)
-                            .from(pregnancy_child::Entity)
-                            .and_where(
-                                Expr::col((pregnancy_child::Entity, pregnancy_child::Column::PregnancyId))
-                                    .equals((g.clone(), pregnancy::Column::Id)),
-                            )
-                            .to_owned();
                         let by = Expr::cust(match backend {
                             DbBackend::Postgres => format!("g.outcome_date + {window}"),
                             _ => format!("date(g.outcome_date, '+{window} days')"),
                         });
-                        let checks = Query::select()
-                            .expr(Expr::val(1))
-                            .from_as(service_record::Entity, r.clone())
-                            .join(JoinType::InnerJoin, service_type::Entity, type_of(&r))
-                            .and_where(
-                                Expr::col((service_type::Entity, service_type::Column::Code)).is_in(services.clone()),
-                            )
-                            .and_where(
-                                Expr::col((r.clone(), service_record::Column::PersonId))
-                                    .equals((g.clone(), pregnancy::Column::MotherId))
-                                    .or(Expr::col((r.clone(), service_record::Column::PersonId)).in_subquery(children)),
-                            )
-                            .and_where(
-                                Expr::col((r.clone(), service_record::Column::ServiceDate))
-                                    .gte(Expr::col((g.clone(), pregnancy::Column::OutcomeDate))),
-                            )
-                            .and_where(Expr::col((r, service_record::Column::ServiceDate)).lte(by))
-                            .to_owned();
-                        Expr::exists(checks)
+                        // A check of `whose` (a record aliased `r`) within the window after birth;
+                        // the mother's and the children's as two EXISTS, so each uses the
+                        // (person, date) index.
+                        let check = |whose: SimpleExpr, extra: Option<(Alias, SimpleExpr)>| {
+                            let mut q = Query::select();
+                            q.expr(Expr::val(1)).from_as(service_record::Entity, r.clone());
+                            if let Some((alias, on)) = extra {
+                                q.join_as(JoinType::InnerJoin, pregnancy_child::Entity, alias, on);
+                            }
+                            q.join(JoinType::InnerJoin, service_type::Entity, type_of(&r))
+                                .and_where(
+                                    Expr::col((service_type::Entity, service_type::Column::Code))
+                                        .is_in(services.clone()),
+                                )
+                                .and_where(whose)
+                                .and_where(
+                                    Expr::col((r.clone(), service_record::Column::ServiceDate))
+                                        .gte(Expr::col((g.clone(), pregnancy::Column::OutcomeDate))),
+                                )
+                                .and_where(Expr::col((r.clone(), service_record::Column::ServiceDate)).lte(by.clone()));
+                            q.to_owned()
+                        };
+                        let pc = a("pc");
+                        let mother = check(
+                            Expr::col((r.clone(), service_record::Column::PersonId))
+                                .equals((g.clone(), pregnancy::Column::MotherId)),
+                            None,
+                        );
+                        let child = check(
+                            Expr::col((pc.clone(), pregnancy_child::Column::PregnancyId))
+                                .equals((g.clone(), pregnancy::Column::Id)),
+                            Some((
+                                pc.clone(),
+                                Expr::col((pc, pregnancy_child::Column::ChildId))
+                                    .equals((r.clone(), service_record::Column::PersonId)),
+                            )),
+                        );
+                        Expr::exists(mother).or(Expr::exists(child))
                     }
                 };
                 Ok(Source { select, unit: col(pregnancy::Column::OrgUnitId), sex: None, denominator, numerator })
@@ -387,14 +395,13 @@ fn type_of(r: &Alias) -> SimpleExpr {
         .equals((r.clone(), service_record::Column::ServiceTypeId))
 }
 
-/// Records (aliased `r`) of the given service types between two dates, for `whose`.
-fn records_of(whose: SimpleExpr, services: &[String], from: NaiveDate, to: NaiveDate) -> SelectStatement {
+/// People with a record of one of the service types between two dates.
+fn served(services: &[String], from: NaiveDate, to: NaiveDate) -> SelectStatement {
     let r = a("r");
     Query::select()
-        .expr(Expr::val(1))
+        .column((r.clone(), service_record::Column::PersonId))
         .from_as(service_record::Entity, r.clone())
         .join(JoinType::InnerJoin, service_type::Entity, type_of(&r))
-        .and_where(whose)
         .and_where(Expr::col((service_type::Entity, service_type::Column::Code)).is_in(services.iter().cloned()))
         .and_where(Expr::col((r, service_record::Column::ServiceDate)).between(from, to))
         .to_owned()

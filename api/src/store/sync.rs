@@ -9,14 +9,15 @@ use super::households::{HouseholdChanges, NewHousehold};
 use super::people::{NewPerson, PersonChanges};
 use super::pregnancies::{NewPregnancy, PregnancyOutcomeInput};
 use super::services::{NewEnrolment, NewGrowthMeasurement, NewImmunisation, NewServiceRecord};
-use super::{GrowthCorrection, NewAssessment, NewMilestoneCheck, Store};
+use super::{GrowthCorrection, NewAssessment, NewMilestoneCheck, NewProject, NewReport, Store};
 use crate::access::Scoped;
 use crate::error::{ApiError, ApiResult};
 use async_graphql::{Enum, InputObject, MaybeUndefined, OneofObject};
 use chrono::{DateTime, Utc};
 use entity::{
-    antigen, assessment_answer, consent, enrolment, family_assessment, growth_measurement, household, immunisation,
-    milestone, milestone_check, person, pregnancy, pregnancy_child, service_record, tombstone,
+    antigen, assessment_answer, community_project, consent, enrolment, family_assessment, growth_measurement,
+    household, immunisation, milestone, milestone_check, person, pregnancy, pregnancy_child, project_report,
+    service_record, tombstone,
 };
 use sea_orm::{
     AccessMode, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IsolationLevel,
@@ -63,6 +64,8 @@ pub enum SyncPayload {
     MilestoneCheck(NewMilestoneCheck),
     Enrolment(NewEnrolment),
     FamilyAssessment(NewAssessment),
+    CommunityProject(NewProject),
+    ProjectReport(NewReport),
 }
 
 #[derive(InputObject, Clone)]
@@ -98,6 +101,8 @@ pub enum SyncKind {
     MilestoneCheck,
     Enrolment,
     FamilyAssessment,
+    CommunityProject,
+    ProjectReport,
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -125,6 +130,8 @@ pub enum SyncedRow {
     ServiceRecord(service_record::Model),
     Consent(consent::Model),
     FamilyAssessment(family_assessment::Model),
+    CommunityProject(community_project::Model),
+    ProjectReport(project_report::Model),
 }
 
 impl SyncedRow {
@@ -136,6 +143,8 @@ impl SyncedRow {
             Self::ServiceRecord(r) => r.version,
             Self::Consent(r) => r.version,
             Self::FamilyAssessment(r) => r.version,
+            Self::CommunityProject(r) => r.version,
+            Self::ProjectReport(r) => r.version,
         }
     }
 }
@@ -168,6 +177,8 @@ impl SyncPayload {
             Self::MilestoneCheck(_) => SyncKind::MilestoneCheck,
             Self::Enrolment(_) => SyncKind::Enrolment,
             Self::FamilyAssessment(_) => SyncKind::FamilyAssessment,
+            Self::CommunityProject(_) => SyncKind::CommunityProject,
+            Self::ProjectReport(_) => SyncKind::ProjectReport,
         }
     }
 }
@@ -180,7 +191,8 @@ impl SyncKind {
             Self::Person => 1,
             Self::Pregnancy => 2,
             Self::PregnancyOutcome => 3,
-            Self::FamilyAssessment => 5,
+            Self::FamilyAssessment | Self::CommunityProject => 5,
+            Self::ProjectReport => 6,
             _ => 4,
         }
     }
@@ -191,6 +203,8 @@ impl SyncKind {
             Self::Person => "person",
             Self::Pregnancy | Self::PregnancyOutcome => "pregnancy",
             Self::FamilyAssessment => "family_assessment",
+            Self::CommunityProject => "community_project",
+            Self::ProjectReport => "project_report",
             _ => "service_record",
         }
     }
@@ -296,6 +310,7 @@ impl Store {
                 SyncPayload::MilestoneCheck(r) => people.push(r.person_id),
                 SyncPayload::Enrolment(r) => people.push(r.person_id),
                 SyncPayload::FamilyAssessment(a) => households.push(a.household_id),
+                SyncPayload::CommunityProject(_) | SyncPayload::ProjectReport(_) => {}
             }
         }
         let taken = |table: &'static str| {
@@ -358,6 +373,8 @@ impl Store {
             SyncPayload::Pregnancy(input) => self.sync_pregnancy(id, base, input).await,
             SyncPayload::PregnancyOutcome(input) => self.sync_outcome(id, base, input).await,
             SyncPayload::FamilyAssessment(input) => self.sync_assessment(id, base, input).await,
+            SyncPayload::CommunityProject(input) => self.sync_project(id, base, input).await,
+            SyncPayload::ProjectReport(input) => self.sync_report(id, base, input).await,
             payload => self.sync_service(id, base, payload).await,
         };
         let (status, row, error) = match result {
@@ -378,6 +395,8 @@ impl Store {
             SyncKind::Person => self.person(id).await.map(SyncedRow::Person),
             SyncKind::Pregnancy | SyncKind::PregnancyOutcome => self.pregnancy(id).await.map(SyncedRow::Pregnancy),
             SyncKind::FamilyAssessment => self.family_assessment(id).await.map(SyncedRow::FamilyAssessment),
+            SyncKind::CommunityProject => self.community_project(id).await.map(SyncedRow::CommunityProject),
+            SyncKind::ProjectReport => self.visible_report(id).await.map(SyncedRow::ProjectReport),
             _ => self.service_record(id).await.map(SyncedRow::ServiceRecord),
         };
         match found {
@@ -564,6 +583,66 @@ impl Store {
             return Ok((SyncStatus::Unchanged, SyncedRow::FamilyAssessment(current)));
         }
         Err(not_editable(current.version, base, "a family assessment"))
+    }
+
+    async fn sync_project(
+        &self,
+        id: Uuid,
+        base: Option<i32>,
+        mut input: NewProject,
+    ) -> ApiResult<(SyncStatus, SyncedRow)> {
+        same_id(input.id, id, "input.id")?;
+        let known =
+            self.known::<community_project::Entity, _, _>(SyncKind::CommunityProject, id, self.community_project(id));
+        let Some(current) = known.await? else {
+            input.id = Some(id);
+            return Ok((
+                SyncStatus::Created,
+                SyncedRow::CommunityProject(self.propose_community_project(input).await?),
+            ));
+        };
+        let same = current.org_unit_id == input.org_unit_id
+            && current.area == input.area.as_str()
+            && current.title == input.title.trim()
+            && current.objectives == input.objectives.trim()
+            && current.starts_on == input.starts_on
+            && current.ends_on == input.ends_on;
+        if same {
+            return Ok((SyncStatus::Unchanged, SyncedRow::CommunityProject(current)));
+        }
+        Err(not_editable(current.version, base, "a project's proposal"))
+    }
+
+    async fn sync_report(
+        &self,
+        id: Uuid,
+        base: Option<i32>,
+        mut input: NewReport,
+    ) -> ApiResult<(SyncStatus, SyncedRow)> {
+        same_id(input.id, id, "input.id")?;
+        let known = self.known::<project_report::Entity, _, _>(SyncKind::ProjectReport, id, self.visible_report(id));
+        let Some(current) = known.await? else {
+            input.id = Some(id);
+            return Ok((SyncStatus::Created, SyncedRow::ProjectReport(self.report_community_project(input).await?)));
+        };
+        let same = current.project_id == input.project_id
+            && input.reported_on.is_none_or(|d| d == current.reported_on)
+            && current.progress_percent == input.progress_percent
+            && current.narrative == input.narrative.trim()
+            && current.households_reached == input.households_reached
+            && current.people_reached == input.people_reached;
+        if same {
+            return Ok((SyncStatus::Unchanged, SyncedRow::ProjectReport(current)));
+        }
+        Err(not_editable(current.version, base, "a monitoring report"))
+    }
+
+    /// A report of a project the caller may see.
+    async fn visible_report(&self, id: Uuid) -> ApiResult<project_report::Model> {
+        let report =
+            project_report::Entity::find_by_id(id).one(self.db()).await?.ok_or(ApiError::not_found("report"))?;
+        self.community_project(report.project_id).await?;
+        Ok(report)
     }
 
     async fn sync_service(

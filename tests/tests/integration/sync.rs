@@ -487,3 +487,33 @@ async fn a_family_assessment_syncs_with_its_new_household_and_comes_back_in_the_
     let pulled = all.iter().find(|(id, _)| *id == visit).expect("the visit is pulled");
     assert_eq!((pulled.1["entity"].as_str(), pulled.1["version"].as_i64()), (Some("FAMILY_ASSESSMENT"), Some(1)));
 }
+
+#[tokio::test]
+async fn a_project_and_its_report_sync_and_resend_unchanged() {
+    let app = TestApp::spawn().await;
+    let d = district(&app, 0).await;
+    let t = app.admin_token.clone();
+    let project = new_id();
+    let proposal = json!({ "id": project, "payload": { "communityProject": {
+        "orgUnitId": d, "area": "GARDENING", "title": "Gardens", "objectives": "Home gardens for 40 families" } } });
+    let r = push(&app, &t, std::slice::from_ref(&proposal), "ITEM", false).await;
+    assert_eq!(statuses(&r), ["CREATED"], "{r:#}");
+    let report = json!({ "id": new_id(), "payload": { "projectReport": {
+        "projectId": project, "progressPercent": 10, "narrative": "Seeds bought", "householdsReached": 4, "peopleReached": 11 } } });
+    // A proposal has nothing to report yet: refused with the mutation's error.
+    let r = push(&app, &t, std::slice::from_ref(&report), "ITEM", false).await;
+    assert_eq!(
+        (r["items"][0]["status"].as_str(), r["items"][0]["error"]["code"].as_str()),
+        (Some("REJECTED"), Some("VALIDATION"))
+    );
+    app.ok(
+        "mutation($id: UUID!) { transitionCommunityProject(id: $id, to: APPROVED) { status } }",
+        json!({ "id": project }),
+    )
+    .await;
+    let r = push(&app, &t, &[proposal.clone(), report.clone()], "ITEM", false).await;
+    assert_eq!(statuses(&r), ["UNCHANGED", "CREATED"], "{r:#}");
+    let r = push(&app, &t, &[proposal, report], "ITEM", false).await;
+    assert_eq!(statuses(&r), ["UNCHANGED", "UNCHANGED"], "{r:#}");
+    assert_eq!(app.count("project_report").await, 1);
+}
