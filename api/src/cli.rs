@@ -37,11 +37,26 @@ enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Import data from files.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Time the WHO z-score computation for N synthetic measurements (build with --release).
     #[command(hide = true)]
     BenchZscores {
         #[arg(long, default_value_t = 100_000)]
         n: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Official population estimates from a CSV file (header: org_unit_code, year, sex,
+    /// age_from_years, age_to_years, population); all or nothing.
+    Population {
+        file: std::path::PathBuf,
+        /// Where the figures come from (e.g. "NSO 2026 projections").
+        #[arg(long)]
+        source: Option<String>,
     },
 }
 
@@ -180,6 +195,15 @@ pub fn run() -> anyhow::Result<()> {
             }
             Command::Schema | Command::BenchZscores { .. } => Ok(()),
             Command::User(cmd) => create_user(&config, cmd).await,
+            Command::Import(ImportCommand::Population { file, source }) => {
+                let text = std::fs::read_to_string(&file)?;
+                let (conn, _) = db::connect(&config).await?;
+                db::migrate(&conn).await?;
+                let store = Store::new(conn, Principal::system(), Arc::new(config.keys()?));
+                let r = store.import_population(&text, source).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                println!("imported {} estimates ({} replaced)", r.imported, r.replaced);
+                Ok(())
+            }
         }
     })
 }

@@ -2,7 +2,7 @@
 //! GraphQL API (the bearer token, then the store), UTF-8 with a header row.
 
 use crate::app::AppState;
-use crate::domain::vocab::CoverageDimension;
+use crate::domain::vocab::{CoverageDimension, DenominatorSource};
 use crate::error::{ApiError, ApiResult};
 use crate::store::{Store, users};
 use axum::extract::{Query, State};
@@ -20,6 +20,8 @@ pub struct CoverageParams {
     /// Comma-separated: ORG_UNIT, SEX.
     #[serde(default)]
     group_by: String,
+    /// REGISTRY (default) or POPULATION.
+    denominator: Option<String>,
 }
 
 /// The caller of a plain HTTP request, from its bearer token.
@@ -75,7 +77,13 @@ async fn coverage_rows(state: &AppState, headers: &HeaderMap, q: CoverageParams)
                 .ok_or_else(|| ApiError::invalid("groupBy", format!("unknown dimension {part:?}")))?,
         );
     }
-    let c = store.coverage(&q.indicator, q.org_unit_id, &q.period, group_by).await?;
+    let source = match q.denominator.as_deref() {
+        None => DenominatorSource::Registry,
+        Some(d) => {
+            DenominatorSource::parse(d).ok_or_else(|| ApiError::invalid("denominator", "REGISTRY or POPULATION"))?
+        }
+    };
+    let c = store.coverage(&q.indicator, q.org_unit_id, &q.period, group_by, source).await?;
     let ids: Vec<Uuid> = c.rows.iter().filter_map(|r| r.org_unit_id).collect();
     let units: HashMap<Uuid, entity::org_unit::Model> =
         store.org_units_by_ids(&ids).await?.into_iter().map(|u| (u.id, u)).collect();

@@ -28,6 +28,7 @@ pub mod org_unit_group_member;
 pub mod partner;
 pub mod partner_assignment;
 pub mod person;
+pub mod population_estimate;
 pub mod pregnancy;
 pub mod pregnancy_child;
 pub mod project_budget_line;

@@ -13,6 +13,7 @@ mod m20261128_000003_milestones;
 mod m20261129_000001_sync;
 mod m20261129_000002_family_empowerment;
 mod m20261130_000001_indicators;
+mod m20261130_000002_population;
 pub mod reference;
 mod rows;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000001_sync::Migration),
             Box::new(m20261129_000002_family_empowerment::Migration),
             Box::new(m20261130_000001_indicators::Migration),
+            Box::new(m20261130_000002_population::Migration),
         ]
     }
 }

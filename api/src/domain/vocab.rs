@@ -292,3 +292,9 @@ vocabulary!(
         Sex => "SEX",
     }
 );
+
+vocabulary!(
+    /// Where a coverage denominator comes from: REGISTRY (people, births or measurements
+    /// registered in the service) or POPULATION (official estimates, `importPopulation`).
+    DenominatorSource { Registry => "REGISTRY", Population => "POPULATION" }
+);

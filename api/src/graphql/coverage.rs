@@ -4,9 +4,9 @@ use super::data;
 use super::family::PeriodRange;
 use super::loaders::one;
 use super::org_units::OrgUnit;
-use crate::domain::vocab::{CoverageDimension, Sex};
+use crate::domain::vocab::{CoverageDimension, DenominatorSource, Sex};
 use crate::store::coverage::{Coverage as StoreCoverage, CoverageCell};
-use async_graphql::{Context, Enum, Object, Result};
+use async_graphql::{Context, Object, Result, SimpleObject};
 use chrono::NaiveDate;
 use entity::indicator;
 use uuid::Uuid;
@@ -46,13 +46,6 @@ impl Indicator {
     async fn max_age_months(&self) -> Option<i32> {
         self.0.max_age_months
     }
-}
-
-/// Where a denominator comes from.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-pub enum DenominatorSource {
-    /// People (or births, or measurements) registered in this service.
-    Registry,
 }
 
 pub struct CoverageRow {
@@ -112,7 +105,7 @@ impl Coverage {
         self.0.reference_date
     }
     async fn denominator_source(&self) -> DenominatorSource {
-        DenominatorSource::Registry
+        self.0.denominator_source
     }
     async fn group_by(&self) -> Vec<CoverageDimension> {
         self.0.group_by.clone()
@@ -146,7 +139,34 @@ impl CoverageQuery {
         org_unit_id: Uuid,
         period: String,
         #[graphql(default)] group_by: Vec<CoverageDimension>,
+        #[graphql(default_with = "DenominatorSource::Registry")] denominator: DenominatorSource,
     ) -> Result<Coverage> {
-        Ok(Coverage(data(ctx)?.store.coverage(&indicator, org_unit_id, &period, group_by).await?))
+        Ok(Coverage(data(ctx)?.store.coverage(&indicator, org_unit_id, &period, group_by, denominator).await?))
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct PopulationImport {
+    pub imported: i32,
+    pub replaced: i32,
+}
+
+#[derive(Default)]
+pub struct CoverageMutation;
+
+#[Object]
+impl CoverageMutation {
+    /// Imports official population estimates (administrators): CSV text with a header row
+    /// `org_unit_code,year,sex,age_from_years,age_to_years,population` (sex MALE, FEMALE or BOTH;
+    /// ages in completed years). All or nothing; an estimate with the same unit, year, sex and
+    /// ages is replaced. Also `cbss import population FILE`.
+    async fn import_population(
+        &self,
+        ctx: &Context<'_>,
+        csv: String,
+        source: Option<String>,
+    ) -> Result<PopulationImport> {
+        let r = data(ctx)?.store.import_population(&csv, source).await?;
+        Ok(PopulationImport { imported: r.imported as i32, replaced: r.replaced as i32 })
     }
 }

@@ -79,4 +79,5 @@ pub struct Mutation(
     super::access::AccessMutation,
     super::sync::SyncMutation,
     super::family::FamilyMutation,
+    super::coverage::CoverageMutation,
 );

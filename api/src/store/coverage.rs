@@ -10,8 +10,9 @@ use super::{Store, today};
 use crate::access::units_under;
 use crate::domain::age;
 use crate::domain::period::Period;
-use crate::domain::vocab::{CoverageDimension, Sex};
+use crate::domain::vocab::{CoverageDimension, DenominatorSource, Sex};
 use crate::error::{ApiError, ApiResult};
+use chrono::Datelike;
 use chrono::{Days, NaiveDate};
 use entity::{
     antigen, growth_measurement, immunisation, indicator, org_unit, person, pregnancy, pregnancy_child, service_record,
@@ -44,6 +45,7 @@ pub struct Coverage {
     /// The day ages are counted on and windows end: the period's last day, or today.
     pub reference_date: NaiveDate,
     pub group_by: Vec<CoverageDimension>,
+    pub denominator_source: DenominatorSource,
     pub rows: Vec<CoverageCell>,
     pub total: CoverageCell,
 }
@@ -76,6 +78,7 @@ impl Store {
         unit_id: Uuid,
         period: &str,
         group_by: Vec<CoverageDimension>,
+        denominator_source: DenominatorSource,
     ) -> ApiResult<Coverage> {
         if !self.principal().is_authenticated() {
             return Err(ApiError::Unauthenticated);
@@ -98,6 +101,10 @@ impl Store {
         }
         let backend = self.db().get_database_backend();
         let source = self.source(&indicator, &period, reference, backend)?;
+        let by_age = matches!(indicator.rule.as_str(), "PEOPLE_WITH_SERVICE" | "FULLY_IMMUNISED");
+        if denominator_source == DenominatorSource::Population && !by_age {
+            return Err(ApiError::invalid("denominator", format!("{} has no population denominator", indicator.code)));
+        }
         if group_by.contains(&CoverageDimension::Sex) && source.sex.is_none() {
             return Err(ApiError::invalid(
                 "groupBy",
@@ -121,10 +128,82 @@ impl Store {
             let numerator: Option<i64> = r.try_get("", "numerator")?;
             rows.push(self.cell(org_unit_id, sex, numerator.unwrap_or(0), denominator));
         }
+        if denominator_source == DenominatorSource::Population {
+            let band = (indicator.min_age_months.unwrap_or(0), indicator.max_age_months.unwrap_or(0));
+            return self.with_population(indicator, unit, period, reference, group_by, rows, band).await;
+        }
         rows.sort_by_key(|c| (c.org_unit_id, c.sex.map(Sex::as_str)));
         let (n, d) = rows.iter().fold((0, 0), |(n, d), c| (n + c.numerator, d + c.denominator));
         let total = self.cell(None, None, n, d);
-        Ok(Coverage { indicator, org_unit: unit, period, reference_date: reference, group_by, rows, total })
+        Ok(Coverage {
+            indicator,
+            org_unit: unit,
+            period,
+            reference_date: reference,
+            group_by,
+            denominator_source,
+            rows,
+            total,
+        })
+    }
+
+    /// The registry numerators over population estimates: a row per child unit (and sex) that
+    /// has an estimate or registered people; the total over the chosen unit's estimate.
+    #[allow(clippy::too_many_arguments)]
+    async fn with_population(
+        &self,
+        indicator: indicator::Model,
+        unit: org_unit::Model,
+        period: Period,
+        reference: NaiveDate,
+        group_by: Vec<CoverageDimension>,
+        registry: Vec<CoverageCell>,
+        band: (i32, i32),
+    ) -> ApiResult<Coverage> {
+        let year = reference.year();
+        let sexes: Vec<Option<Sex>> = if group_by.contains(&CoverageDimension::Sex) {
+            vec![Some(Sex::Female), Some(Sex::Male)]
+        } else {
+            vec![None]
+        };
+        let mut trees = Vec::new();
+        for s in &sexes {
+            trees.push((*s, self.population(&unit.path, year, band, *s).await?));
+        }
+        let units: Vec<Option<Uuid>> = if group_by.contains(&CoverageDimension::OrgUnit) {
+            self.org_unit_children(&[unit.id]).await?.into_iter().map(|c| Some(c.id)).collect()
+        } else {
+            vec![None]
+        };
+        let numerator = |u: Option<Uuid>, s: Option<Sex>| {
+            registry
+                .iter()
+                .filter(|c| (u.is_none() || c.org_unit_id == u) && (s.is_none() || c.sex == s))
+                .map(|c| c.numerator)
+                .sum::<i64>()
+        };
+        let mut rows = Vec::new();
+        for u in &units {
+            for (s, tree) in &trees {
+                let d = tree.of(u.unwrap_or(unit.id)).map_or(0, |v| v.round() as i64);
+                let n = numerator(*u, *s);
+                if d > 0 || n > 0 {
+                    rows.push(self.cell(*u, *s, n, d));
+                }
+            }
+        }
+        let whole = self.population(&unit.path, year, band, None).await?;
+        let total = self.cell(None, None, numerator(None, None), whole.of(unit.id).map_or(0, |v| v.round() as i64));
+        Ok(Coverage {
+            indicator,
+            org_unit: unit,
+            period,
+            reference_date: reference,
+            group_by,
+            denominator_source: DenominatorSource::Population,
+            rows,
+            total,
+        })
     }
 
     fn cell(&self, org_unit_id: Option<Uuid>, sex: Option<Sex>, numerator: i64, denominator: i64) -> CoverageCell {

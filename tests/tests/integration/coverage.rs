@@ -281,3 +281,59 @@ async fn coverage_exports_as_csv_with_cyrillic_intact_for_the_same_caller_only()
     let bad = app.client.get(url.replace("VITAMIN_A", "NOPE")).bearer_auth(&app.admin_token).send().await.unwrap();
     assert_eq!(bad.status(), 400);
 }
+
+#[tokio::test]
+async fn population_denominators_prorate_official_estimates_and_an_import_is_all_or_nothing() {
+    let app = TestApp::spawn().await;
+    let ub = app.ok("{ orgUnitByCode(code: \"11\") { id children { id code } } }", json!({})).await;
+    let ub_id = ub["orgUnitByCode"]["id"].as_str().unwrap().to_string();
+    let (d0, d1) = (ub["orgUnitByCode"]["children"][0].clone(), ub["orgUnitByCode"]["children"][1].clone());
+    let r = reference();
+    let year = chrono::Datelike::year(&r);
+    let import = "mutation($c: String!) { importPopulation(csv: $c, source: \"test\") { imported replaced } }";
+    let csv = format!(
+        "org_unit_code,year,sex,age_from_years,age_to_years,population\n{c0},{year},BOTH,0,4,600\n{c1},{year},MALE,0,4,200\n{c1},{year},FEMALE,0,4,220\n{c1},{year},BOTH,5,9,999\n",
+        c0 = d0["code"].as_str().unwrap(),
+        c1 = d1["code"].as_str().unwrap()
+    );
+    // One bad line: nothing is stored, and the line is named.
+    let bad = format!("{csv}NOWHERE,{year},BOTH,0,4,10\n{},{year},BOTH,4,2,10\n", d0["code"].as_str().unwrap());
+    let (code, e) = app.err(import, json!({ "c": bad })).await;
+    assert_eq!(code, "VALIDATION");
+    let paths: Vec<&str> =
+        e["extensions"]["fields"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
+    assert_eq!(paths, ["csv.line 6", "csv.line 7"]);
+    assert_eq!(app.count("population_estimate").await, 0);
+    let d = app.ok(import, json!({ "c": csv })).await;
+    assert_eq!(d["importPopulation"], json!({ "imported": 4, "replaced": 0 }));
+    let d = app.ok(import, json!({ "c": csv })).await;
+    assert_eq!(d["importPopulation"], json!({ "imported": 4, "replaced": 4 }), "a second import replaces");
+
+    // Two children of 6-59 months registered in D0, one dosed.
+    let h = household(&app, d0["id"].as_str().unwrap()).await;
+    let c = child(&app, &h, "FEMALE", months_before(r, 20)).await;
+    service(&app, "VITAMIN_A", &c, &days_before(r, 3)).await;
+    child(&app, &h, "MALE", months_before(r, 40)).await;
+    let q = "query($u: UUID!, $g: [CoverageDimension!]!) { coverage(indicator: \"VITAMIN_A\", orgUnitId: $u, period: \"LAST_12_MONTHS\", groupBy: $g, denominator: POPULATION) {
+      denominatorSource rows { orgUnit { id } sex numerator denominator value } total { numerator denominator value } } }";
+    let v = app.ok(q, json!({ "u": ub_id, "g": ["ORG_UNIT"] })).await;
+    let cov = &v["coverage"];
+    assert_eq!(cov["denominatorSource"], "POPULATION");
+    // 6-59 months is 54 of the 60 months of the 0-4 band: D0 600 x 54/60 = 540; D1 (200 + 220) x 54/60 = 378.
+    let row = |id: &Value| cov["rows"].as_array().unwrap().iter().find(|x| x["orgUnit"]["id"] == *id).cloned().unwrap();
+    assert_eq!(counts(&row(&d0["id"])), (1, 540));
+    assert_eq!(counts(&row(&d1["id"])), (0, 378));
+    assert_eq!((counts(&cov["total"]), cov["total"]["value"].as_f64()), ((1, 918), Some(0.1)));
+    let v = app.ok(q, json!({ "u": d1["id"], "g": ["SEX"] })).await;
+    let sexes: Vec<(String, i64)> = v["coverage"]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| (x["sex"].as_str().unwrap().to_string(), x["denominator"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(sexes, [("FEMALE".to_string(), 198), ("MALE".to_string(), 180)]);
+    let (code, _) = app
+        .err("query($u: UUID!) { coverage(indicator: \"ANC4\", orgUnitId: $u, period: \"2026\", denominator: POPULATION) { total { value } } }", json!({ "u": ub_id }))
+        .await;
+    assert_eq!(code, "VALIDATION", "births have no population estimate here");
+}
