@@ -102,6 +102,15 @@ fn graphql_error(code: &str, message: &str) -> Response {
         .into_response()
 }
 
+/// The token of an `Authorization: Bearer …` header.
+pub(crate) fn bearer_token(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_string())
+}
+
 async fn graphql_handler(State(state): State<AppState>, request: Request) -> Response {
     // Only JSON bodies: no form or multipart posts that a browser could send cross-site.
     let json = request
@@ -113,12 +122,7 @@ async fn graphql_handler(State(state): State<AppState>, request: Request) -> Res
         return (StatusCode::UNSUPPORTED_MEDIA_TYPE, "send GraphQL requests as application/json").into_response();
     }
     let client_ip = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-    let bearer = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|t| t.trim().to_string());
+    let bearer = bearer_token(request.headers());
     let req = match GraphQLRequest::<GraphQLRejection>::from_request(request, &state).await {
         Ok(req) => req.into_inner(),
         Err(rejection) => return rejection.into_response(),

@@ -26,13 +26,8 @@ pub struct CoverageParams {
 
 /// The caller of a plain HTTP request, from its bearer token.
 async fn store_for(state: &AppState, headers: &HeaderMap) -> ApiResult<Store> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .ok_or(ApiError::Unauthenticated)?;
-    let principal = users::principal_for_token(&state.db, &state.keys, token).await?;
+    let token = crate::app::bearer_token(headers).ok_or(ApiError::Unauthenticated)?;
+    let principal = users::principal_for_token(&state.db, &state.keys, &token).await?;
     Ok(Store::new(state.db.clone(), principal, state.keys.clone()))
 }
 

@@ -1,7 +1,6 @@
 //! Development milestones: the reference items, checks recorded at a DEVELOPMENT_CHECK service record, and a child's progress per domain.
 
 use super::Store;
-use super::services::NewServiceRecord;
 use super::write::NewRow;
 use crate::domain::milestones::{self, Check, DomainProgress, Milestone};
 use crate::domain::vocab::{DetailKind, DevelopmentDomain};
@@ -78,15 +77,7 @@ impl Store {
             }
         }
         p.into_result()?;
-        let record = NewServiceRecord::for_person(
-            input.id,
-            "DEVELOPMENT_CHECK".into(),
-            input.person_id,
-            input.date,
-            input.org_unit_id,
-            input.provider,
-            input.note,
-        );
+        let record = input.record();
         let checked = self.check_record(record, DetailKind::Milestones).await?;
         let person_id = input.person_id;
         let detail = serde_json::json!(

@@ -247,7 +247,7 @@ impl Store {
         implementers.sort();
         implementers.dedup();
         let id = input.id.unwrap_or_else(Uuid::now_v7);
-        if community_project::Entity::find_by_id(id).one(self.db()).await?.is_some() {
+        if self.id_taken::<community_project::Entity>("community_project", id).await? {
             return Err(ApiError::Conflict("a community project with this id exists".into()));
         }
         let now = super::now();

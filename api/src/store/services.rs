@@ -91,26 +91,87 @@ pub struct NewEnrolment {
 
 impl NewServiceRecord {
     /// The record part of a typed person service (growth, immunisation, enrolment, milestones).
-    pub(super) fn for_person(
+    fn for_person(
         id: Option<Uuid>,
-        service_type_code: String,
+        service_type_code: &str,
         person_id: Uuid,
         date: NaiveDate,
         org_unit_id: Option<Uuid>,
-        provider: Option<String>,
-        note: Option<String>,
+        provider: &Option<String>,
+        note: &Option<String>,
     ) -> Self {
         Self {
             id,
-            service_type_code,
+            service_type_code: service_type_code.into(),
             person_id: Some(person_id),
             household_id: None,
             pregnancy_id: None,
             date,
             org_unit_id,
-            provider,
-            note,
+            provider: provider.clone(),
+            note: note.clone(),
         }
+    }
+}
+
+impl NewGrowthMeasurement {
+    /// Its service record, as `recordGrowthMeasurement` writes it (and sync compares it).
+    pub(super) fn record(&self) -> NewServiceRecord {
+        let s = self;
+        NewServiceRecord::for_person(
+            s.id,
+            "GROWTH_MONITORING",
+            s.person_id,
+            s.date,
+            s.org_unit_id,
+            &s.provider,
+            &s.note,
+        )
+    }
+}
+
+impl NewImmunisation {
+    pub(super) fn record(&self) -> NewServiceRecord {
+        let s = self;
+        NewServiceRecord::for_person(
+            s.id,
+            &s.service_type_code,
+            s.person_id,
+            s.date,
+            s.org_unit_id,
+            &s.provider,
+            &s.note,
+        )
+    }
+}
+
+impl NewEnrolment {
+    pub(super) fn record(&self) -> NewServiceRecord {
+        let s = self;
+        NewServiceRecord::for_person(
+            s.id,
+            &s.service_type_code,
+            s.person_id,
+            s.date,
+            s.org_unit_id,
+            &s.provider,
+            &s.note,
+        )
+    }
+}
+
+impl super::NewMilestoneCheck {
+    pub(super) fn record(&self) -> NewServiceRecord {
+        let s = self;
+        NewServiceRecord::for_person(
+            s.id,
+            "DEVELOPMENT_CHECK",
+            s.person_id,
+            s.date,
+            s.org_unit_id,
+            &s.provider,
+            &s.note,
+        )
     }
 }
 
@@ -295,15 +356,7 @@ impl Store {
         let mut p = Problems::default();
         growth::check_measurement(&mut p, input.weight_kg, input.length_height_cm, input.muac_mm, input.oedema);
         p.into_result()?;
-        let record = NewServiceRecord::for_person(
-            input.id,
-            "GROWTH_MONITORING".into(),
-            input.person_id,
-            input.date,
-            input.org_unit_id,
-            input.provider,
-            input.note,
-        );
+        let record = input.record();
         let checked = self.check_record(record, DetailKind::Growth).await?;
         let person = checked.person.clone().ok_or(ApiError::not_found("person"))?;
         // WHO z-scores are computed on write and stored with the measurement; values outside
@@ -339,15 +392,7 @@ impl Store {
         let institution = validate::text(&mut p, "input.institution", &input.institution, 200);
         let grade = input.grade.as_deref().map(|g| validate::text(&mut p, "input.grade", g, 40));
         p.into_result()?;
-        let record = NewServiceRecord::for_person(
-            input.id,
-            input.service_type_code,
-            input.person_id,
-            input.date,
-            input.org_unit_id,
-            input.provider,
-            input.note,
-        );
+        let record = input.record();
         let checked = self.check_record(record, DetailKind::Enrolment).await?;
         let row = enrolment::ActiveModel {
             service_record_id: Set(checked.id),
@@ -382,15 +427,7 @@ impl Store {
                 format!("{} has doses 1 to {}", antigen.code, antigen.doses),
             ));
         }
-        let record = NewServiceRecord::for_person(
-            input.id,
-            input.service_type_code,
-            input.person_id,
-            input.date,
-            input.org_unit_id,
-            input.provider,
-            input.note,
-        );
+        let record = input.record();
         let checked = self.check_record(record, DetailKind::Immunisation).await?;
         if self.dose_given(input.person_id, antigen.id, input.dose_number).await? {
             return Err(ApiError::Conflict(format!(

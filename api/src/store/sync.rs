@@ -165,6 +165,18 @@ pub struct PushOutcome {
 }
 
 impl SyncPayload {
+    /// The service record a service kind writes (None for the other kinds).
+    fn record(&self) -> Option<NewServiceRecord> {
+        match self {
+            Self::ServiceRecord(r) => Some(r.clone()),
+            Self::GrowthMeasurement(r) => Some(r.record()),
+            Self::Immunisation(r) => Some(r.record()),
+            Self::MilestoneCheck(r) => Some(r.record()),
+            Self::Enrolment(r) => Some(r.record()),
+            _ => None,
+        }
+    }
+
     fn kind(&self) -> SyncKind {
         match self {
             Self::Household(_) => SyncKind::Household,
@@ -652,14 +664,7 @@ impl Store {
         payload: SyncPayload,
     ) -> ApiResult<(SyncStatus, SyncedRow)> {
         let kind = payload.kind();
-        let given = match &payload {
-            SyncPayload::ServiceRecord(r) => r.id,
-            SyncPayload::GrowthMeasurement(r) => r.id,
-            SyncPayload::Immunisation(r) => r.id,
-            SyncPayload::MilestoneCheck(r) => r.id,
-            SyncPayload::Enrolment(r) => r.id,
-            _ => None,
-        };
+        let given = payload.record().and_then(|r| r.id);
         same_id(given, id, "input.id")?;
         let known = self.known::<service_record::Entity, _, _>(kind, id, self.service_record(id)).await?;
         let Some(current) = known else {
@@ -710,54 +715,18 @@ impl Store {
 
     /// How a stored service record differs from a payload.
     async fn same_service(&self, current: &service_record::Model, payload: &SyncPayload) -> ApiResult<Sameness> {
-        let (code, person, household, pregnancy, date, unit, provider, note) = match payload {
-            SyncPayload::ServiceRecord(r) => (
-                r.service_type_code.as_str(),
-                r.person_id,
-                r.household_id,
-                r.pregnancy_id,
-                r.date,
-                r.org_unit_id,
-                &r.provider,
-                &r.note,
-            ),
-            SyncPayload::GrowthMeasurement(r) => {
-                ("GROWTH_MONITORING", Some(r.person_id), None, None, r.date, r.org_unit_id, &r.provider, &r.note)
-            }
-            SyncPayload::Immunisation(r) => (
-                r.service_type_code.as_str(),
-                Some(r.person_id),
-                None,
-                None,
-                r.date,
-                r.org_unit_id,
-                &r.provider,
-                &r.note,
-            ),
-            SyncPayload::MilestoneCheck(r) => {
-                ("DEVELOPMENT_CHECK", Some(r.person_id), None, None, r.date, r.org_unit_id, &r.provider, &r.note)
-            }
-            SyncPayload::Enrolment(r) => (
-                r.service_type_code.as_str(),
-                Some(r.person_id),
-                None,
-                None,
-                r.date,
-                r.org_unit_id,
-                &r.provider,
-                &r.note,
-            ),
-            _ => return Ok(Sameness::Different),
+        let Some(r) = payload.record() else {
+            return Ok(Sameness::Different);
         };
-        let st = self.service_type_by_code(code, "input.serviceTypeCode").await?;
+        let st = self.service_type_by_code(&r.service_type_code, "input.serviceTypeCode").await?;
         let record_same = st.id == current.service_type_id
-            && person == current.person_id
-            && household == current.household_id
-            && pregnancy.is_none_or(|p| Some(p) == current.pregnancy_id)
-            && date == current.service_date
-            && unit.is_none_or(|u| u == current.org_unit_id)
-            && *provider == current.provider
-            && *note == current.note;
+            && r.person_id == current.person_id
+            && r.household_id == current.household_id
+            && r.pregnancy_id.is_none_or(|p| Some(p) == current.pregnancy_id)
+            && r.date == current.service_date
+            && r.org_unit_id.is_none_or(|u| u == current.org_unit_id)
+            && r.provider == current.provider
+            && r.note == current.note;
         if !record_same {
             return Ok(Sameness::Different);
         }
