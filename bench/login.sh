@@ -5,11 +5,13 @@ cd "$(dirname "$0")/.."
 N="${1:-20}"
 # More than 20 failures from one address start the login waits, which would skew the unknown-email figure.
 N=$(( N > 20 ? 20 : N ))
-cargo build -q --release --bin cbss
+# CBSS_BIN names a binary built elsewhere (e.g. another worktree); otherwise build this one.
+BIN="${CBSS_BIN:-./target/release/cbss}"
+[ -n "${CBSS_BIN:-}" ] || cargo build -q --release --bin cbss
 dir=$(mktemp -d)
 port=18080
-DATABASE_URL="sqlite://$dir/cbss.db?mode=rwc" ./target/release/cbss seed --demo --people 10 >/dev/null 2>&1
-DATABASE_URL="sqlite://$dir/cbss.db?mode=rwc" CBSS_BIND="127.0.0.1:$port" CBSS_LOG=warn ./target/release/cbss serve &
+DATABASE_URL="sqlite://$dir/cbss.db?mode=rwc" "$BIN" seed --demo --people 10 >/dev/null 2>&1
+DATABASE_URL="sqlite://$dir/cbss.db?mode=rwc" CBSS_BIND="127.0.0.1:$port" CBSS_LOG=warn "$BIN" serve &
 pid=$!
 trap 'kill $pid 2>/dev/null; rm -rf "$dir"' EXIT
 for _ in $(seq 1 50); do curl -s "127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done

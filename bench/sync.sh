@@ -6,15 +6,17 @@ cd "$(dirname "$0")/.."
 BATCHES="${1:-20}"
 CLIENTS="${2:-1}"
 PG="${PG:-postgres://postgres@127.0.0.1:5432}"
-cargo build -q --release --bin cbss
+# CBSS_BIN names a binary built elsewhere (e.g. another worktree); otherwise build this one.
+BIN="${CBSS_BIN:-./target/release/cbss}"
+[ -n "${CBSS_BIN:-}" ] || cargo build -q --release --bin cbss
 dir=$(mktemp -d)
 port=18081
 pid=
 trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$dir"' EXIT
 run() {
   local label=$1 url=$2
-  DATABASE_URL="$url" CBSS_LOG=warn ./target/release/cbss seed --demo --people 10 >/dev/null
-  DATABASE_URL="$url" CBSS_BIND="127.0.0.1:$port" CBSS_LOG=warn ./target/release/cbss serve &
+  DATABASE_URL="$url" CBSS_LOG=warn "$BIN" seed --demo --people 10 >/dev/null
+  DATABASE_URL="$url" CBSS_BIND="127.0.0.1:$port" CBSS_LOG=warn "$BIN" serve &
   pid=$!
   for _ in $(seq 1 100); do curl -s "127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
   echo "== $label"

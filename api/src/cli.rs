@@ -2,6 +2,7 @@
 
 use crate::access::Principal;
 use crate::config::Config;
+use crate::domain::vocab::CoverageDimension;
 use crate::domain::vocab::Role;
 use crate::store::{NewUser, Store};
 use crate::{app, db, seed};
@@ -40,6 +41,20 @@ enum Command {
     /// Import data from files.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Print the SQL `coverage` runs for an administrator (benchmarks run it directly).
+    #[command(hide = true)]
+    CoverageSql {
+        #[arg(long)]
+        indicator: String,
+        /// Unit code (e.g. MN, R-W, 85).
+        #[arg(long)]
+        org_unit: String,
+        #[arg(long, default_value = "LAST_12_MONTHS")]
+        period: String,
+        /// Comma-separated dimensions (ORG_UNIT, SEX, AGE_BAND, URBAN_RURAL, MONTH, QUARTER).
+        #[arg(long, default_value = "")]
+        group_by: String,
+    },
     /// Time the WHO z-score computation for N synthetic measurements (build with --release).
     #[command(hide = true)]
     BenchZscores {
@@ -194,6 +209,22 @@ pub fn run() -> anyhow::Result<()> {
                 Ok(())
             }
             Command::Schema | Command::BenchZscores { .. } => Ok(()),
+            Command::CoverageSql { indicator, org_unit, period, group_by } => {
+                let mut dims = Vec::new();
+                for d in group_by.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+                    dims.push(CoverageDimension::parse(d).ok_or_else(|| anyhow::anyhow!("unknown dimension {d}"))?);
+                }
+                let (conn, _) = db::connect(&config).await?;
+                let store = Store::new(conn, Principal::system(), Arc::new(config.keys()?));
+                let sql = store
+                    .coverage_sql(&indicator, &org_unit, &period, dims)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                for statement in sql {
+                    println!("{statement};");
+                }
+                Ok(())
+            }
             Command::User(cmd) => create_user(&config, cmd).await,
             Command::Import(ImportCommand::Population { file, source }) => {
                 let text = std::fs::read_to_string(&file)?;

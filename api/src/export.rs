@@ -1,13 +1,23 @@
 //! CSV exports for spreadsheets: the same authentication, scope and de-identification as the
-//! GraphQL API (the bearer token, then the store), UTF-8 with a header row.
+//! GraphQL API (the bearer token, then the store), UTF-8 with a header row. Filters come as the
+//! GraphQL input's JSON in a query parameter (`where={"ageMonths":{"lte":59}}`) and are read by
+//! the very input types the API uses. Lists are streamed page by page (keyset), so an export of
+//! a whole country holds one page in memory; an error before the first byte is a JSON error with
+//! its status, one after it cuts the download short.
 
 use crate::app::AppState;
-use crate::domain::vocab::{CoverageDimension, DenominatorSource};
+use crate::domain::vocab::{AggregateDimension, AggregateEntity, CoverageDimension, DenominatorSource, Measure};
 use crate::error::{ApiError, ApiResult};
+use crate::store::aggregate::{AggregateCell, AggregateFilter, AggregateQuestion};
+use crate::store::filters::{HouseholdWhere, PersonWhere};
+use crate::store::{HouseholdFilter, Page, PageRequest, PersonFilter};
 use crate::store::{Store, users};
+use async_graphql::InputType;
+use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -51,33 +61,315 @@ pub async fn coverage_csv(
     Query(q): Query<CoverageParams>,
 ) -> Response {
     match coverage_rows(&state, &headers, q).await {
-        Ok((name, body)) => (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
-            ],
-            body,
-        )
-            .into_response(),
+        Ok((name, body)) => csv_response(&name, Body::from(body)),
         Err(e) => error_response(e),
     }
 }
 
+fn csv_response(name: &str, body: Body) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// Comma-separated enum names.
+fn group_by_list<T>(text: &str, parse: fn(&str) -> Option<T>) -> ApiResult<Vec<T>> {
+    let mut out = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        out.push(parse(part).ok_or_else(|| ApiError::invalid("groupBy", format!("unknown dimension {part:?}")))?);
+    }
+    Ok(out)
+}
+
+/// A GraphQL input object given as JSON in a query parameter.
+fn input<T: InputType>(json: Option<&str>, param: &str) -> ApiResult<Option<T>> {
+    let Some(json) = json else { return Ok(None) };
+    let value: serde_json::Value =
+        serde_json::from_str(json).map_err(|e| ApiError::invalid(param, format!("is not JSON: {e}")))?;
+    let value = async_graphql::Value::from_json(value).map_err(|e| ApiError::invalid(param, e.to_string()))?;
+    T::parse(Some(value))
+        .map(Some)
+        .map_err(|e| ApiError::invalid(param, e.into_server_error(Default::default()).message))
+}
+
+fn csv_line<I: IntoIterator<Item = S>, S: AsRef<[u8]>>(fields: I) -> ApiResult<Bytes> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(fields).map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(Bytes::from(w.into_inner().map_err(|e| ApiError::Internal(anyhow::anyhow!("csv: {e}")))?))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AggregateParams {
+    entity: String,
+    org_unit_id: Uuid,
+    /// JSON of `AggregateFilter`.
+    filter: Option<String>,
+    #[serde(default)]
+    group_by: String,
+    #[serde(default)]
+    measures: String,
+    as_of: Option<NaiveDate>,
+}
+
+/// `GET /export/aggregate.csv?entity=PEOPLE&orgUnitId=&filter={…}&groupBy=ORG_UNIT&measures=COUNT`:
+/// the rows of `aggregate`, then the total.
+pub async fn aggregate_csv(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<AggregateParams>,
+) -> Response {
+    match aggregate_rows(&state, &headers, q).await {
+        Ok((name, body)) => csv_response(&name, Body::from(body)),
+        Err(e) => error_response(e),
+    }
+}
+
+async fn aggregate_rows(state: &AppState, headers: &HeaderMap, q: AggregateParams) -> ApiResult<(String, Vec<u8>)> {
+    let store = store_for(state, headers).await?;
+    let entity = AggregateEntity::parse(&q.entity).ok_or_else(|| ApiError::invalid("entity", "unknown entity"))?;
+    let measures = q
+        .measures
+        .split(',')
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .map(|m| Measure::parse(m).ok_or_else(|| ApiError::invalid("measures", format!("unknown measure {m:?}"))))
+        .collect::<ApiResult<Vec<_>>>()?;
+    let question = AggregateQuestion {
+        entity,
+        org_unit_id: q.org_unit_id,
+        filter: input::<AggregateFilter>(q.filter.as_deref(), "filter")?.unwrap_or_default(),
+        group_by: group_by_list(&q.group_by, AggregateDimension::parse)?,
+        measures,
+        as_of: q.as_of,
+    };
+    let agg = store.aggregate(question).await?;
+    let ids: Vec<Uuid> = agg.rows.iter().filter_map(|r| r.org_unit_id).collect();
+    let units: HashMap<Uuid, entity::org_unit::Model> =
+        store.org_units_by_ids(&ids).await?.into_iter().map(|u| (u.id, u)).collect();
+    let mut body = Vec::new();
+    let mut head: Vec<String> = [
+        "row",
+        "entity",
+        "as_of",
+        "org_unit_code",
+        "org_unit_name_en",
+        "org_unit_name_mn",
+        "sex",
+        "age_band",
+        "urban_rural",
+        "period",
+        "service_type",
+        "dwelling",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    head.extend(agg.measures.iter().map(|m| m.as_str().to_ascii_lowercase()));
+    head.push("suppressed".into());
+    body.extend_from_slice(&csv_line(&head)?);
+    let total = std::iter::once((&agg.total, Some(&agg.org_unit), "total"));
+    let rows =
+        agg.rows.iter().map(|r| (r, r.org_unit_id.and_then(|id| units.get(&id)).or(Some(&agg.org_unit)), "group"));
+    for (cell, unit, kind) in rows.chain(total) {
+        let mut line: Vec<String> = vec![
+            kind.into(),
+            agg.entity.as_str().into(),
+            agg.as_of.to_string(),
+            unit.map_or(String::new(), |u| u.code.clone()),
+            unit.map_or(String::new(), |u| u.name_en.clone()),
+            unit.map_or(String::new(), |u| u.name_mn.clone()),
+            cell.sex.map_or("", |s| s.as_str()).into(),
+            cell.age_band.unwrap_or("").into(),
+            cell.settlement.map_or("", |s| s.as_str()).into(),
+            cell.period.clone().unwrap_or_default(),
+            cell.service_type.clone().unwrap_or_default(),
+            cell.dwelling.clone().unwrap_or_default(),
+        ];
+        line.extend(agg.measures.iter().map(|m| measure_text(cell, *m)));
+        line.push(cell.suppressed.to_string());
+        body.extend_from_slice(&csv_line(&line)?);
+    }
+    Ok((format!("aggregate-{}.csv", agg.entity.as_str().to_ascii_lowercase()), body))
+}
+
+fn measure_text(c: &AggregateCell, m: Measure) -> String {
+    if c.suppressed {
+        return String::new();
+    }
+    let f = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.2}"));
+    match m {
+        Measure::Count => c.count.to_string(),
+        Measure::People => c.people.map_or(String::new(), |n| n.to_string()),
+        Measure::Households => c.households.map_or(String::new(), |n| n.to_string()),
+        Measure::MeanHaz => f(c.mean_haz),
+        Measure::MeanWhz => f(c.mean_whz),
+        Measure::MeanWaz => f(c.mean_waz),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct ListParams {
+    /// JSON of the list's `filter` input.
+    filter: Option<String>,
+    /// JSON of the list's `where` input.
+    #[serde(rename = "where")]
+    cond: Option<String>,
+}
+
+/// Rows of a streamed list export, one page at a time.
+const EXPORT_PAGE: usize = 1000;
+
+/// Streams `pages` (a page after a cursor) as CSV lines under `head`, `line` per item.
+fn stream_csv<M, F, Fut>(
+    name: &str,
+    head: &[&str],
+    first: Page<M>,
+    id: fn(&M) -> Uuid,
+    line: impl Fn(&M) -> Vec<String> + Send + 'static,
+    next: F,
+) -> ApiResult<Response>
+where
+    M: Send + 'static,
+    F: Fn(Uuid) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ApiResult<Page<M>>> + Send,
+{
+    let head = csv_line(head)?;
+    let state = (Some(first), None::<Uuid>, Some(head), line, next);
+    let stream = futures_util::stream::unfold(state, move |(page, after, head, line, next)| async move {
+        if let Some(head) = head {
+            return Some((Ok::<_, std::io::Error>(head), (page, after, None, line, next)));
+        }
+        let page = match page {
+            Some(p) => p,
+            None => {
+                let after = after?;
+                match next(after).await {
+                    Ok(p) => p,
+                    Err(e) => return Some((Err(std::io::Error::other(e.to_string())), (None, None, None, line, next))),
+                }
+            }
+        };
+        let mut chunk = Vec::new();
+        for m in &page.items {
+            match csv_line(line(m)) {
+                Ok(b) => chunk.extend_from_slice(&b),
+                Err(e) => return Some((Err(std::io::Error::other(e.to_string())), (None, None, None, line, next))),
+            }
+        }
+        let after = if page.has_next { page.items.last().map(id) } else { None };
+        if chunk.is_empty() && after.is_none() {
+            return None;
+        }
+        Some((Ok(Bytes::from(chunk)), (None, after, None, line, next)))
+    });
+    Ok(csv_response(name, Body::from_stream(stream)))
+}
+
+/// `GET /export/people.csv?filter={…}&where={…}`: every person the list query would give, in id
+/// order; names, exact birth dates and ids as the API shows them to this caller.
+pub async fn people_csv(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<ListParams>) -> Response {
+    match people_stream(&state, &headers, q).await {
+        Ok(r) => r,
+        Err(e) => error_response(e),
+    }
+}
+
+async fn people_stream(state: &AppState, headers: &HeaderMap, q: ListParams) -> ApiResult<Response> {
+    let store = std::sync::Arc::new(store_for(state, headers).await?);
+    let filter: PersonFilter = input(q.filter.as_deref(), "filter")?.unwrap_or_default();
+    let cond: Option<PersonWhere> = input(q.cond.as_deref(), "where")?;
+    let page = |after: Option<Uuid>| PageRequest { first: EXPORT_PAGE, after };
+    let first = store.people(filter.clone(), cond.clone(), &page(None)).await?;
+    let units: HashMap<Uuid, String> = store.unit_codes().await?;
+    let shown = store.clone();
+    let line = move |p: &entity::person::Model| {
+        let named = shown.identified();
+        vec![
+            shown.public_id(p.id).to_string(),
+            if named { p.given_name.clone() } else { String::new() },
+            if named { p.family_name.clone() } else { String::new() },
+            p.sex.clone(),
+            if named { p.birth_date.to_string() } else { String::new() },
+            p.birth_date.format("%Y-%m").to_string(),
+            units.get(&p.org_unit_id).cloned().unwrap_or_default(),
+            p.household_id.map(|h| shown.public_id(h).to_string()).unwrap_or_default(),
+            p.disability.clone().unwrap_or_default(),
+            p.date_of_death.map(|d| d.to_string()).unwrap_or_default(),
+        ]
+    };
+    let next = move |after: Uuid| {
+        let (store, filter, cond) = (store.clone(), filter.clone(), cond.clone());
+        async move { store.people(filter, cond, &page(Some(after))).await }
+    };
+    let head = [
+        "id",
+        "given_name",
+        "family_name",
+        "sex",
+        "birth_date",
+        "birth_month",
+        "org_unit_code",
+        "household_id",
+        "disability",
+        "date_of_death",
+    ];
+    stream_csv("people.csv", &head, first, |p| p.id, line, next)
+}
+
+/// `GET /export/households.csv?filter={…}&where={…}`: every household the list query would give.
+pub async fn households_csv(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<ListParams>,
+) -> Response {
+    match households_stream(&state, &headers, q).await {
+        Ok(r) => r,
+        Err(e) => error_response(e),
+    }
+}
+
+async fn households_stream(state: &AppState, headers: &HeaderMap, q: ListParams) -> ApiResult<Response> {
+    let store = std::sync::Arc::new(store_for(state, headers).await?);
+    let filter: HouseholdFilter = input(q.filter.as_deref(), "filter")?.unwrap_or_default();
+    let cond: Option<HouseholdWhere> = input(q.cond.as_deref(), "where")?;
+    let page = |after: Option<Uuid>| PageRequest { first: EXPORT_PAGE, after };
+    let first = store.households(filter.clone(), cond.clone(), &page(None)).await?;
+    let units: HashMap<Uuid, String> = store.unit_codes().await?;
+    let shown = store.clone();
+    let line = move |h: &entity::household::Model| {
+        vec![
+            shown.public_id(h.id).to_string(),
+            units.get(&h.org_unit_id).cloned().unwrap_or_default(),
+            if shown.identified() { h.address.clone().unwrap_or_default() } else { String::new() },
+            h.dwelling.clone(),
+            h.is_herder.to_string(),
+            h.migrant_status.clone(),
+            h.registered_on.to_string(),
+        ]
+    };
+    let next = move |after: Uuid| {
+        let (store, filter, cond) = (store.clone(), filter.clone(), cond.clone());
+        async move { store.households(filter, cond, &page(Some(after))).await }
+    };
+    let head = ["id", "org_unit_code", "address", "dwelling", "is_herder", "migrant_status", "registered_on"];
+    stream_csv("households.csv", &head, first, |h| h.id, line, next)
+}
+
 async fn coverage_rows(state: &AppState, headers: &HeaderMap, q: CoverageParams) -> ApiResult<(String, Vec<u8>)> {
     let store = store_for(state, headers).await?;
-    let mut group_by = Vec::new();
-    for part in q.group_by.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        group_by.push(
-            CoverageDimension::parse(part)
-                .ok_or_else(|| ApiError::invalid("groupBy", format!("unknown dimension {part:?}")))?,
-        );
-    }
     let source = match q.denominator.as_deref() {
         None => DenominatorSource::Registry,
         Some(d) => {
             DenominatorSource::parse(d).ok_or_else(|| ApiError::invalid("denominator", "REGISTRY or POPULATION"))?
         }
     };
+    let group_by = group_by_list(&q.group_by, CoverageDimension::parse)?;
     let c = store.coverage(&q.indicator, q.org_unit_id, &q.period, group_by, source).await?;
     let ids: Vec<Uuid> = c.rows.iter().filter_map(|r| r.org_unit_id).collect();
     let units: HashMap<Uuid, entity::org_unit::Model> =
@@ -93,6 +385,9 @@ async fn coverage_rows(state: &AppState, headers: &HeaderMap, q: CoverageParams)
         "org_unit_name_en",
         "org_unit_name_mn",
         "sex",
+        "age_band",
+        "urban_rural",
+        "sub_period",
         "numerator",
         "denominator",
         "value",
@@ -119,6 +414,9 @@ async fn coverage_rows(state: &AppState, headers: &HeaderMap, q: CoverageParams)
             unit.map_or("", |u| u.name_en.as_str()),
             unit.map_or("", |u| u.name_mn.as_str()),
             sex,
+            cell.age_band.unwrap_or(""),
+            cell.settlement.map_or("", |s| s.as_str()),
+            cell.period.as_deref().unwrap_or(""),
             &shown(cell.numerator),
             &shown(cell.denominator),
             &value,

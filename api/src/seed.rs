@@ -430,7 +430,7 @@ async fn demo_family(db: &DatabaseConnection, ngo: Uuid, rng: &mut fastrand::Rng
         let filter =
             crate::store::HouseholdFilter { org_unit_id: Some(reference_id("org_unit", code)), ..Default::default() };
         let req = store.page_request(Some(25), None)?;
-        for h in store.households(filter, &req).await?.items {
+        for h in store.households(filter, None, &req).await?.items {
             let mut days = vec![rng.i64(30..300)];
             if rng.bool() {
                 days.push(rng.i64(400..600));
@@ -589,6 +589,7 @@ pub async fn demo(db: &DatabaseConnection, people: usize, password: &str) -> any
             depth: Set(depth + 1),
             valid_from: Set(None),
             valid_to: Set(None),
+            settlement: Set(Some(if matches!(u.level, "KHOROO" | "DISTRICT") { "URBAN" } else { "RURAL" }.into())),
             is_demo: Set(true),
             created_at: Set(now),
             updated_at: Set(now),

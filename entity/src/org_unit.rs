@@ -19,6 +19,8 @@ pub struct Model {
     pub depth: i32,
     pub valid_from: Option<Date>,
     pub valid_to: Option<Date>,
+    /// URBAN or RURAL (null above soum/district level).
+    pub settlement: Option<String>,
     /// Demo units carry plausible, not official, names.
     pub is_demo: bool,
     pub created_at: DateTimeUtc,

@@ -14,6 +14,7 @@ mod m20261129_000001_sync;
 mod m20261129_000002_family_empowerment;
 mod m20261130_000001_indicators;
 mod m20261130_000002_population;
+mod m20261201_000001_settlement;
 pub mod reference;
 mod rows;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000002_family_empowerment::Migration),
             Box::new(m20261130_000001_indicators::Migration),
             Box::new(m20261130_000002_population::Migration),
+            Box::new(m20261201_000001_settlement::Migration),
         ]
     }
 }

@@ -3,6 +3,7 @@
 //! here touches the database or the network.
 
 pub mod age;
+pub mod age_band;
 pub mod eligibility;
 pub mod family;
 pub mod growth;

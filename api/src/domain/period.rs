@@ -70,6 +70,30 @@ impl Period {
     pub fn contains(&self, d: NaiveDate) -> bool {
         self.from <= d && d <= self.to
     }
+
+    /// The calendar months (`2026-07`) or quarters (`2026Q3`) the period touches, each clipped
+    /// to it, in order.
+    pub fn split(&self, by_quarter: bool) -> Vec<Period> {
+        let mut out = Vec::new();
+        let mut start = self.from;
+        while start <= self.to {
+            let (label, first, months) = if by_quarter {
+                let q = start.month0() / 3;
+                (format!("{}Q{}", start.year(), q + 1), NaiveDate::from_ymd_opt(start.year(), q * 3 + 1, 1), 3)
+            } else {
+                (format!("{}-{:02}", start.year(), start.month()), start.with_day(1), 1)
+            };
+            let Some(first) = first else { break };
+            let whole = Period::spanning(label, first, months);
+            let next = whole.to.succ_opt();
+            out.push(Period { from: whole.from.max(self.from), to: whole.to.min(self.to), ..whole });
+            match next {
+                Some(n) => start = n,
+                None => break,
+            }
+        }
+        out
+    }
 }
 
 #[cfg(test)]
@@ -103,6 +127,27 @@ mod tests {
         assert_eq!((l.from, l.to), (d(2025, 11, 1), d(2026, 10, 31)));
         assert_eq!(l.previous().from, d(2024, 11, 1));
         assert!(Period::parse("THIS_MONTH", today).unwrap().contains(today));
+    }
+
+    #[test]
+    fn periods_split_into_months_and_quarters() {
+        let today = d(2026, 11, 27);
+        let l = Period::parse("LAST_12_MONTHS", today).unwrap();
+        let months = l.split(false);
+        assert_eq!(months.len(), 12);
+        assert_eq!(
+            (months[0].label.as_str(), months[0].from, months[0].to),
+            ("2025-11", d(2025, 11, 1), d(2025, 11, 30))
+        );
+        assert_eq!(months[11].label, "2026-10");
+        let quarters = l.split(true);
+        assert_eq!(
+            quarters.iter().map(|q| q.label.as_str()).collect::<Vec<_>>(),
+            ["2025Q4", "2026Q1", "2026Q2", "2026Q3", "2026Q4"]
+        );
+        // Clipped to the period: the last quarter holds October only.
+        assert_eq!((quarters[0].from, quarters[4].to), (d(2025, 11, 1), d(2026, 10, 31)));
+        assert_eq!(Period::parse("2026Q3", today).unwrap().split(false).len(), 3);
     }
 
     #[test]

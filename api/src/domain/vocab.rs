@@ -286,10 +286,64 @@ vocabulary!(
 
 vocabulary!(
     /// How a coverage answer is broken down: ORG_UNIT by the units one level below the chosen
-    /// unit (rows placed at the unit itself form a row of their own), SEX.
+    /// unit (rows placed at the unit itself form a row of their own), SEX, AGE_BAND (the
+    /// standard bands of `domain::age_band`; a birth's is the mother's age), URBAN_RURAL (the
+    /// settlement type of the unit a row belongs to), MONTH or QUARTER (each sub-period counted
+    /// on its own, as at its last day).
     CoverageDimension {
         OrgUnit => "ORG_UNIT",
         Sex => "SEX",
+        AgeBand => "AGE_BAND",
+        UrbanRural => "URBAN_RURAL",
+        Month => "MONTH",
+        Quarter => "QUARTER",
+    }
+);
+
+vocabulary!(
+    /// The settlement type of an org unit.
+    Settlement { Urban => "URBAN", Rural => "RURAL" }
+);
+
+vocabulary!(
+    /// What `aggregate` counts: people, households, service records (of people) or growth
+    /// measurements.
+    AggregateEntity {
+        People => "PEOPLE",
+        Households => "HOUSEHOLDS",
+        ServiceRecords => "SERVICE_RECORDS",
+        GrowthMeasurements => "GROWTH_MEASUREMENTS",
+    }
+);
+
+vocabulary!(
+    /// How an aggregate is broken down: ORG_UNIT (the units one level below the chosen one),
+    /// SEX, AGE_BAND (people: age on `asOf`; records and measurements: age on the day),
+    /// URBAN_RURAL, MONTH / QUARTER / YEAR (of the service or measurement date, or a household's
+    /// registration), SERVICE_TYPE (records), DWELLING (households).
+    AggregateDimension {
+        OrgUnit => "ORG_UNIT",
+        Sex => "SEX",
+        AgeBand => "AGE_BAND",
+        UrbanRural => "URBAN_RURAL",
+        Month => "MONTH",
+        Quarter => "QUARTER",
+        Year => "YEAR",
+        ServiceType => "SERVICE_TYPE",
+        Dwelling => "DWELLING",
+    }
+);
+
+vocabulary!(
+    /// What `aggregate` computes per row: COUNT (rows of the entity), PEOPLE and HOUSEHOLDS
+    /// (distinct), MEAN_HAZ / MEAN_WHZ / MEAN_WAZ (growth measurements, WHO-flagged values left out).
+    Measure {
+        Count => "COUNT",
+        People => "PEOPLE",
+        Households => "HOUSEHOLDS",
+        MeanHaz => "MEAN_HAZ",
+        MeanWhz => "MEAN_WHZ",
+        MeanWaz => "MEAN_WAZ",
     }
 );
 
@@ -297,4 +351,16 @@ vocabulary!(
     /// Where a coverage denominator comes from: REGISTRY (people, births or measurements
     /// registered in the service) or POPULATION (official estimates, `importPopulation`).
     DenominatorSource { Registry => "REGISTRY", Population => "POPULATION" }
+);
+
+vocabulary!(SortDirection { Asc => "ASC", Desc => "DESC" });
+
+vocabulary!(
+    /// What a list of people can be ordered by (names and birth dates: identified callers only).
+    PersonSort { Id => "ID", BirthDate => "BIRTH_DATE", FamilyName => "FAMILY_NAME", GivenName => "GIVEN_NAME" }
+);
+
+vocabulary!(
+    /// What a list of households can be ordered by.
+    HouseholdSort { Id => "ID", RegisteredOn => "REGISTERED_ON" }
 );

@@ -4,7 +4,7 @@ use super::data;
 use super::family::PeriodRange;
 use super::loaders::one;
 use super::org_units::OrgUnit;
-use crate::domain::vocab::{CoverageDimension, DenominatorSource, Sex};
+use crate::domain::vocab::{CoverageDimension, DenominatorSource, Settlement, Sex};
 use crate::store::coverage::{Coverage as StoreCoverage, CoverageCell};
 use async_graphql::{Context, Object, Result, SimpleObject};
 use chrono::NaiveDate;
@@ -63,6 +63,20 @@ impl CoverageRow {
     }
     async fn sex(&self) -> Option<Sex> {
         self.cell.sex
+    }
+    /// Grouped by AGE_BAND: `0-5M`, `6-11M`, `12-23M`, … `5-9Y`, `10-14Y`, … (a birth's is its
+    /// mother's age).
+    async fn age_band(&self) -> Option<&str> {
+        self.cell.age_band
+    }
+    /// Grouped by URBAN_RURAL: the settlement type of the unit the row belongs to.
+    async fn urban_rural(&self) -> Option<Settlement> {
+        self.cell.settlement
+    }
+    /// Grouped by MONTH or QUARTER: `2026-07` or `2026Q3`; each counted as at its own last day
+    /// (or today), so months of a stock indicator (children in an age band) do not add up.
+    async fn period(&self) -> Option<&str> {
+        self.cell.period.as_deref()
     }
     /// Null when `suppressed`.
     async fn numerator(&self) -> Option<i64> {
@@ -131,7 +145,8 @@ impl CoverageQuery {
 
     /// An indicator under a unit in a period (2026, 2026Q3, 2026-07, THIS_MONTH, THIS_QUARTER,
     /// THIS_YEAR, LAST_12_MONTHS), in your scope, counted from the records; grouped by the units
-    /// one level down and/or sex. The rows add up to the total.
+    /// one level down, sex, age band, urban/rural, month or quarter. Rows add up to the total,
+    /// except months and quarters of indicators counted at a date (children of an age band).
     async fn coverage(
         &self,
         ctx: &Context<'_>,

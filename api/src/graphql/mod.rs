@@ -1,6 +1,7 @@
 //! The GraphQL API: schema, resolvers (thin: parse, call the store, map), per-request loaders.
 
 mod access;
+mod aggregate;
 mod connection;
 mod coverage;
 mod family;

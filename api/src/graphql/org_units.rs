@@ -2,7 +2,7 @@
 
 use super::data;
 use super::loaders::{many, one};
-use crate::domain::vocab::OrgUnitLevel;
+use crate::domain::vocab::{OrgUnitLevel, Settlement};
 use async_graphql::{Context, Object, Result};
 use chrono::NaiveDate;
 use entity::{org_unit, org_unit_group};
@@ -37,6 +37,10 @@ impl OrgUnit {
     }
     async fn valid_to(&self) -> Option<NaiveDate> {
         self.0.valid_to
+    }
+    /// URBAN (Ulaanbaatar's districts and khoroos) or RURAL (soums and bags); null above.
+    async fn settlement(&self) -> Result<Option<Settlement>> {
+        Ok(self.0.settlement.as_deref().map(Settlement::from_db).transpose()?)
     }
     /// Demo units carry plausible, not official, names.
     async fn is_demo(&self) -> bool {

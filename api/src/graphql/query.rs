@@ -10,7 +10,11 @@ use super::schedule::{DueListEntry, ScheduleRule};
 use super::services::{Antigen, LifeStage, ServiceType};
 use crate::domain::vocab::{DueKind, OrgUnitLevel, Sector};
 use crate::error::ApiError;
-use crate::store::{DueListFilter, HouseholdFilter, OrgUnitFilter, PersonFilter, SortedPageRequest, today};
+use crate::store::filters::{HouseholdWhere, PersonWhere};
+use crate::store::{
+    DueListFilter, HouseholdFilter, HouseholdOrder, OrgUnitFilter, PersonFilter, PersonOrder, SortedPageRequest,
+    encode_sorted_cursor, today,
+};
 use async_graphql::{Context, Object, Result};
 use chrono::NaiveDate;
 use uuid::Uuid;
@@ -63,36 +67,69 @@ impl CoreQuery {
             .collect())
     }
 
+    /// Households in your scope: `filter` for the common questions, `where` for any
+    /// combination (and / or / not); `orderBy` (default: by id), cursor pages.
     #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[allow(clippy::too_many_arguments)]
     async fn households(
         &self,
         ctx: &Context<'_>,
         filter: Option<HouseholdFilter>,
+        #[graphql(name = "where")] cond: Option<HouseholdWhere>,
+        order_by: Option<HouseholdOrder>,
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Conn<Household>> {
         let store = &data(ctx)?.store;
-        let req = store.page_request(first, after)?;
-        let page = store.households(filter.unwrap_or_default(), &req).await?;
-        Ok(connection(store, page, |m| m.id, Household))
+        let filter = filter.unwrap_or_default();
+        match order_by {
+            Some(order) => {
+                let req = SortedPageRequest::new(first, after, store.keys())?;
+                let page = store.households_ordered(filter, cond, order, &req).await?;
+                let o = order.order();
+                Ok(connection_by(page, |m| encode_sorted_cursor(store.keys(), &(o.key_of)(m), m.id), Household))
+            }
+            None => {
+                let req = store.page_request(first, after)?;
+                let page = store.households(filter, cond, &req).await?;
+                Ok(connection(store, page, |m| m.id, Household))
+            }
+        }
     }
 
     async fn household(&self, ctx: &Context<'_>, id: Uuid) -> Result<Option<Household>> {
         Ok(found(data(ctx)?.store.read_household(id).await)?.map(Household))
     }
 
+    /// People in your scope: `filter` for the common questions, `where` for any combination
+    /// (and / or / not; ages, services received or not in a window, the household's
+    /// attributes); `orderBy` (default: by id), cursor pages.
     #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[allow(clippy::too_many_arguments)]
     async fn people(
         &self,
         ctx: &Context<'_>,
         filter: Option<PersonFilter>,
+        #[graphql(name = "where")] cond: Option<PersonWhere>,
+        order_by: Option<PersonOrder>,
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Conn<Person>> {
         let store = &data(ctx)?.store;
-        let req = store.page_request(first, after)?;
-        let page = store.people(filter.unwrap_or_default(), &req).await?;
-        Ok(connection(store, page, |m| m.id, Person))
+        let filter = filter.unwrap_or_default();
+        match order_by {
+            Some(order) => {
+                let req = SortedPageRequest::new(first, after, store.keys())?;
+                let page = store.people_ordered(filter, cond, order, &req).await?;
+                let o = order.order();
+                Ok(connection_by(page, |m| encode_sorted_cursor(store.keys(), &(o.key_of)(m), m.id), Person))
+            }
+            None => {
+                let req = store.page_request(first, after)?;
+                let page = store.people(filter, cond, &req).await?;
+                Ok(connection(store, page, |m| m.id, Person))
+            }
+        }
     }
 
     async fn person(&self, ctx: &Context<'_>, id: Uuid) -> Result<Option<Person>> {
@@ -173,6 +210,7 @@ pub struct Query(
     super::sync::SyncQuery,
     super::family::FamilyQuery,
     super::coverage::CoverageQuery,
+    super::aggregate::AggregateQuery,
 );
 
 /// By-id lookups answer null for a missing (or out-of-scope) row, as GraphQL clients expect.

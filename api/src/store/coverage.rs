@@ -1,16 +1,18 @@
 //! Coverage indicators: numerator ÷ denominator × factor, counted by the database with the
-//! grouping pushed down (one GROUP BY query a request), in the caller's view scope.
+//! grouping pushed down (one GROUP BY query a request, or one per month or quarter), in the
+//! caller's view scope.
 //!
 //! Every rule builds the same shape of query: the rows that make the denominator (people of an
 //! age band, live births, children measured), their unit `u` (and, grouped by org unit, the
 //! child `c` of the chosen unit whose subtree holds `u`), and a condition that puts a row in
 //! the numerator: `COUNT(*)` and `SUM(CASE WHEN numerator THEN 1 ELSE 0 END)`.
 
+use super::dimensions::{age_band_of_days, age_band_on, child_unit, days_between};
 use super::{Store, today};
-use crate::access::units_under;
 use crate::domain::age;
+use crate::domain::age_band;
 use crate::domain::period::Period;
-use crate::domain::vocab::{CoverageDimension, DenominatorSource, Sex};
+use crate::domain::vocab::{CoverageDimension, DenominatorSource, Settlement, Sex};
 use crate::error::{ApiError, ApiResult};
 use chrono::Datelike;
 use chrono::{Days, NaiveDate};
@@ -19,23 +21,53 @@ use entity::{
     service_type,
 };
 use sea_orm::sea_query::{
-    Alias, Asterisk, CaseStatement, Expr, ExprTrait, Func, JoinType, Query, QueryStatementBuilder, SelectStatement,
-    SimpleExpr,
+    Alias, Asterisk, CaseStatement, Expr, ExprTrait, Func, JoinType, PostgresQueryBuilder, Query,
+    QueryStatementBuilder, SelectStatement, SimpleExpr, SqliteQueryBuilder,
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-/// One cell of a coverage answer.
+/// One cell of a coverage answer; a dimension not grouped by is None.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CoverageCell {
     /// The child unit of the chosen unit (None: not grouped by unit, or rows placed at the
     /// chosen unit itself).
     pub org_unit_id: Option<Uuid>,
     pub sex: Option<Sex>,
+    pub age_band: Option<&'static str>,
+    pub settlement: Option<Settlement>,
+    /// The month or quarter (`2026-07`, `2026Q3`).
+    pub period: Option<String>,
     pub numerator: i64,
     pub denominator: i64,
     /// Too small to show this caller (see `Principal::suppresses`).
     pub suppressed: bool,
+}
+
+impl CoverageCell {
+    fn empty() -> Self {
+        CoverageCell {
+            org_unit_id: None,
+            sex: None,
+            age_band: None,
+            settlement: None,
+            period: None,
+            numerator: 0,
+            denominator: 0,
+            suppressed: false,
+        }
+    }
+
+    fn key(&self) -> (Option<String>, Option<Uuid>, Option<&'static str>, usize, Option<&'static str>) {
+        let band = self.age_band.and_then(|l| age_band::BANDS.iter().position(|b| b.label == l)).unwrap_or(0);
+        (
+            self.period.clone(),
+            self.org_unit_id,
+            self.sex.map(Sex::as_str),
+            band,
+            self.settlement.map(Settlement::as_str),
+        )
+    }
 }
 
 pub struct Coverage {
@@ -61,8 +93,47 @@ struct Source {
     /// The row's unit (where the person lives, or where the pregnancy is registered).
     unit: SimpleExpr,
     sex: Option<SimpleExpr>,
+    age_band: Option<SimpleExpr>,
     denominator: Vec<SimpleExpr>,
     numerator: SimpleExpr,
+}
+
+/// A checked coverage question.
+struct Question {
+    indicator: indicator::Model,
+    unit: org_unit::Model,
+    period: Period,
+    reference: NaiveDate,
+    group_by: Vec<CoverageDimension>,
+    denominator: DenominatorSource,
+}
+
+impl Question {
+    fn by(&self, d: CoverageDimension) -> bool {
+        self.group_by.contains(&d)
+    }
+
+    /// The periods counted on their own: the months or quarters of the period up to today,
+    /// or the period itself.
+    fn periods(&self) -> Vec<(Option<String>, Period)> {
+        let split = self.by(CoverageDimension::Month) || self.by(CoverageDimension::Quarter);
+        if !split {
+            return vec![(None, self.period.clone())];
+        }
+        let today = today();
+        self.period
+            .split(self.by(CoverageDimension::Quarter))
+            .into_iter()
+            .filter(|p| p.from <= today)
+            .map(|p| (Some(p.label.clone()), p))
+            .collect()
+    }
+
+    /// Ages in months the indicator counts, if it is a band of people.
+    fn ages(&self) -> Option<(i32, i32)> {
+        matches!(self.indicator.rule.as_str(), "PEOPLE_WITH_SERVICE" | "FULLY_IMMUNISED")
+            .then(|| (self.indicator.min_age_months.unwrap_or(0), self.indicator.max_age_months.unwrap_or(0)))
+    }
 }
 
 impl Store {
@@ -78,8 +149,73 @@ impl Store {
         unit_id: Uuid,
         period: &str,
         group_by: Vec<CoverageDimension>,
-        denominator_source: DenominatorSource,
+        denominator: DenominatorSource,
     ) -> ApiResult<Coverage> {
+        let unit = self.known_unit(unit_id, "orgUnitId").await?;
+        let q = self.question(code, unit, period, group_by, denominator).await?;
+        let mut rows = Vec::new();
+        for (label, sub) in q.periods() {
+            let reference = Ord::min(sub.to, today());
+            rows.extend(self.cells(&q, &sub, reference, &q.group_by, label).await?);
+        }
+        rows.sort_by_key(CoverageCell::key);
+        let by_period = q.by(CoverageDimension::Month) || q.by(CoverageDimension::Quarter);
+        let total = if by_period || q.denominator == DenominatorSource::Population {
+            // Months of a stock indicator do not add up, and an estimate is for the whole unit.
+            let whole = self.cells(&q, &q.period, q.reference, &[], None).await?;
+            whole.into_iter().next().unwrap_or_else(|| self.cell(CoverageCell::empty(), 0, 0))
+        } else {
+            let (n, d) = rows.iter().fold((0, 0), |(n, d), c| (n + c.numerator, d + c.denominator));
+            self.cell(CoverageCell::empty(), n, d)
+        };
+        Ok(Coverage {
+            indicator: q.indicator,
+            org_unit: q.unit,
+            period: q.period,
+            reference_date: q.reference,
+            group_by: q.group_by,
+            denominator_source: q.denominator,
+            rows,
+            total,
+        })
+    }
+
+    /// The SQL `coverage` runs for the same question, with values inlined (for benchmarks: the
+    /// database's own time on the very same statements).
+    pub async fn coverage_sql(
+        &self,
+        code: &str,
+        unit_code: &str,
+        period: &str,
+        group_by: Vec<CoverageDimension>,
+    ) -> ApiResult<Vec<String>> {
+        let unit = self
+            .org_unit_by_code(unit_code)
+            .await?
+            .ok_or_else(|| ApiError::invalid("orgUnit", format!("unknown unit {unit_code:?}")))?;
+        let q = self.question(code, unit, period, group_by, DenominatorSource::Registry).await?;
+        let backend = self.db().get_database_backend();
+        let mut out = Vec::new();
+        for (_, sub) in q.periods() {
+            let reference = Ord::min(sub.to, today());
+            let stmt = self.coverage_query(self.source(&q, &sub, reference, backend)?, &q.unit, &q.group_by);
+            out.push(match backend {
+                DbBackend::Postgres => stmt.to_string(PostgresQueryBuilder),
+                _ => stmt.to_string(SqliteQueryBuilder),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Checks a question before anything is counted.
+    async fn question(
+        &self,
+        code: &str,
+        unit: org_unit::Model,
+        period: &str,
+        group_by: Vec<CoverageDimension>,
+        denominator: DenominatorSource,
+    ) -> ApiResult<Question> {
         if !self.principal().is_authenticated() {
             return Err(ApiError::Unauthenticated);
         }
@@ -94,165 +230,164 @@ impl Store {
                 "use 2026, 2026Q3, 2026-07, THIS_MONTH, THIS_QUARTER, THIS_YEAR or LAST_12_MONTHS",
             )
         })?;
-        let unit = self.known_unit(unit_id, "orgUnitId").await?;
-        let reference = std::cmp::Ord::min(period.to, today());
+        let reference = Ord::min(period.to, today());
         if reference < period.from {
             return Err(ApiError::invalid("period", "has not started yet"));
         }
-        let backend = self.db().get_database_backend();
-        let source = self.source(&indicator, &period, reference, backend)?;
-        let by_age = matches!(indicator.rule.as_str(), "PEOPLE_WITH_SERVICE" | "FULLY_IMMUNISED");
-        if denominator_source == DenominatorSource::Population && !by_age {
-            return Err(ApiError::invalid("denominator", format!("{} has no population denominator", indicator.code)));
+        let mut dims = Vec::new();
+        for d in group_by {
+            if !dims.contains(&d) {
+                dims.push(d);
+            }
         }
-        if group_by.contains(&CoverageDimension::Sex) && source.sex.is_none() {
-            return Err(ApiError::invalid(
-                "groupBy",
-                format!("{} is counted per birth: it has no SEX", indicator.code),
-            ));
+        let q = Question { indicator, unit, period, reference, group_by: dims, denominator };
+        let code = &q.indicator.code;
+        if q.by(CoverageDimension::Month) && q.by(CoverageDimension::Quarter) {
+            return Err(ApiError::invalid("groupBy", "group by MONTH or by QUARTER, not both"));
         }
-        let stmt = self.coverage_query(source, &unit, &group_by);
-        let mut rows = Vec::new();
-        for r in self.db().query_all(&stmt).await? {
-            let org_unit_id = if group_by.contains(&CoverageDimension::OrgUnit) {
-                r.try_get::<Option<Uuid>>("", "group_unit")?
-            } else {
-                None
-            };
-            let sex = if group_by.contains(&CoverageDimension::Sex) {
-                r.try_get::<Option<String>>("", "group_sex")?.map(|s| Sex::from_db(&s)).transpose()?
-            } else {
-                None
-            };
-            let denominator: i64 = r.try_get("", "denominator")?;
-            let numerator: Option<i64> = r.try_get("", "numerator")?;
-            rows.push(self.cell(org_unit_id, sex, numerator.unwrap_or(0), denominator));
+        let per_birth = q.indicator.rule.starts_with("BIRTHS_");
+        if q.by(CoverageDimension::Sex) && per_birth {
+            return Err(ApiError::invalid("groupBy", format!("{code} is counted per birth: it has no SEX")));
         }
-        if denominator_source == DenominatorSource::Population {
-            let band = (indicator.min_age_months.unwrap_or(0), indicator.max_age_months.unwrap_or(0));
-            return self.with_population(indicator, unit, period, reference, group_by, rows, band).await;
+        if q.denominator == DenominatorSource::Population {
+            if q.ages().is_none() {
+                return Err(ApiError::invalid("denominator", format!("{code} has no population denominator")));
+            }
+            if q.by(CoverageDimension::UrbanRural) {
+                return Err(ApiError::invalid("groupBy", "population estimates are not split by URBAN_RURAL"));
+            }
         }
-        rows.sort_by_key(|c| (c.org_unit_id, c.sex.map(Sex::as_str)));
-        let (n, d) = rows.iter().fold((0, 0), |(n, d), c| (n + c.numerator, d + c.denominator));
-        let total = self.cell(None, None, n, d);
-        Ok(Coverage {
-            indicator,
-            org_unit: unit,
-            period,
-            reference_date: reference,
-            group_by,
-            denominator_source,
-            rows,
-            total,
-        })
+        Ok(q)
     }
 
-    /// The registry numerators over population estimates: a row per child unit (and sex) that
-    /// has an estimate or registered people; the total over the chosen unit's estimate.
-    #[allow(clippy::too_many_arguments)]
-    async fn with_population(
+    /// The cells of one period: registry counts, over population estimates when asked.
+    async fn cells(
         &self,
-        indicator: indicator::Model,
-        unit: org_unit::Model,
-        period: Period,
+        q: &Question,
+        period: &Period,
         reference: NaiveDate,
-        group_by: Vec<CoverageDimension>,
-        registry: Vec<CoverageCell>,
-        band: (i32, i32),
-    ) -> ApiResult<Coverage> {
-        let year = reference.year();
-        let sexes: Vec<Option<Sex>> = if group_by.contains(&CoverageDimension::Sex) {
-            vec![Some(Sex::Female), Some(Sex::Male)]
-        } else {
-            vec![None]
-        };
-        let mut trees = Vec::new();
-        for s in &sexes {
-            trees.push((*s, self.population(&unit.path, year, band, *s).await?));
+        group_by: &[CoverageDimension],
+        label: Option<String>,
+    ) -> ApiResult<Vec<CoverageCell>> {
+        let backend = self.db().get_database_backend();
+        let stmt = self.coverage_query(self.source(q, period, reference, backend)?, &q.unit, group_by);
+        let by = |d| group_by.contains(&d);
+        let mut rows = Vec::new();
+        for r in self.db().query_all(&stmt).await? {
+            let mut c = CoverageCell::empty();
+            c.period = label.clone();
+            if by(CoverageDimension::OrgUnit) {
+                c.org_unit_id = r.try_get::<Option<Uuid>>("", "group_unit")?;
+            }
+            if by(CoverageDimension::Sex) {
+                c.sex = r.try_get::<Option<String>>("", "group_sex")?.map(|s| Sex::from_db(&s)).transpose()?;
+            }
+            if by(CoverageDimension::AgeBand) {
+                let label: Option<String> = r.try_get("", "group_age_band")?;
+                c.age_band = label.and_then(|l| age_band::by_label(&l)).map(|b| b.label);
+            }
+            if by(CoverageDimension::UrbanRural) {
+                let s: Option<String> = r.try_get("", "group_settlement")?;
+                c.settlement = s.map(|s| Settlement::from_db(&s)).transpose()?;
+            }
+            let denominator: i64 = r.try_get("", "denominator")?;
+            let numerator: Option<i64> = r.try_get("", "numerator")?;
+            rows.push(self.cell(c, numerator.unwrap_or(0), denominator));
         }
-        let units: Vec<Option<Uuid>> = if group_by.contains(&CoverageDimension::OrgUnit) {
-            self.org_unit_children(&[unit.id]).await?.into_iter().map(|c| Some(c.id)).collect()
+        if q.denominator == DenominatorSource::Population {
+            return self.over_population(q, reference, group_by, rows, label).await;
+        }
+        Ok(rows)
+    }
+
+    /// The registry numerators over population estimates: a row per child unit, sex and band
+    /// that has an estimate or registered people.
+    async fn over_population(
+        &self,
+        q: &Question,
+        reference: NaiveDate,
+        group_by: &[CoverageDimension],
+        registry: Vec<CoverageCell>,
+        label: Option<String>,
+    ) -> ApiResult<Vec<CoverageCell>> {
+        let by = |d| group_by.contains(&d);
+        let year = reference.year();
+        let (min, max) = q.ages().unwrap_or((0, 0));
+        let sexes: Vec<Option<Sex>> =
+            if by(CoverageDimension::Sex) { vec![Some(Sex::Female), Some(Sex::Male)] } else { vec![None] };
+        let bands: Vec<(Option<&'static str>, (i32, i32))> = if by(CoverageDimension::AgeBand) {
+            age_band::within(min, max).into_iter().map(|b| (Some(b.label), (b.from_months, b.to_months))).collect()
+        } else {
+            vec![(None, (min, max))]
+        };
+        let units: Vec<Option<Uuid>> = if by(CoverageDimension::OrgUnit) {
+            self.org_unit_children(&[q.unit.id]).await?.into_iter().map(|c| Some(c.id)).collect()
         } else {
             vec![None]
-        };
-        let numerator = |u: Option<Uuid>, s: Option<Sex>| {
-            registry
-                .iter()
-                .filter(|c| (u.is_none() || c.org_unit_id == u) && (s.is_none() || c.sex == s))
-                .map(|c| c.numerator)
-                .sum::<i64>()
         };
         let mut rows = Vec::new();
-        for u in &units {
-            for (s, tree) in &trees {
-                let d = tree.of(u.unwrap_or(unit.id)).map_or(0, |v| v.round() as i64);
-                let n = numerator(*u, *s);
-                if d > 0 || n > 0 {
-                    rows.push(self.cell(*u, *s, n, d));
+        for (band, months) in &bands {
+            for s in &sexes {
+                let tree = self.population(&q.unit.path, year, *months, *s).await?;
+                for u in &units {
+                    let d = tree.of(u.unwrap_or(q.unit.id)).map_or(0, |v| v.round() as i64);
+                    let n: i64 = registry
+                        .iter()
+                        .filter(|c| (u.is_none() || c.org_unit_id == *u) && (s.is_none() || c.sex == *s))
+                        .filter(|c| band.is_none() || c.age_band == *band)
+                        .map(|c| c.numerator)
+                        .sum();
+                    if d > 0 || n > 0 {
+                        let cell = CoverageCell {
+                            org_unit_id: *u,
+                            sex: *s,
+                            age_band: *band,
+                            period: label.clone(),
+                            ..CoverageCell::empty()
+                        };
+                        rows.push(self.cell(cell, n, d));
+                    }
                 }
             }
         }
-        let whole = self.population(&unit.path, year, band, None).await?;
-        let total = self.cell(None, None, numerator(None, None), whole.of(unit.id).map_or(0, |v| v.round() as i64));
-        Ok(Coverage {
-            indicator,
-            org_unit: unit,
-            period,
-            reference_date: reference,
-            group_by,
-            denominator_source: DenominatorSource::Population,
-            rows,
-            total,
-        })
+        Ok(rows)
     }
 
-    fn cell(&self, org_unit_id: Option<Uuid>, sex: Option<Sex>, numerator: i64, denominator: i64) -> CoverageCell {
+    fn cell(&self, mut c: CoverageCell, numerator: i64, denominator: i64) -> CoverageCell {
         let p = self.principal();
-        let suppressed = p.suppresses(denominator) || p.suppresses(numerator);
-        CoverageCell { org_unit_id, sex, numerator, denominator, suppressed }
+        c.suppressed = p.suppresses(denominator) || p.suppresses(numerator);
+        c.numerator = numerator;
+        c.denominator = denominator;
+        c
     }
 
     /// The GROUP BY query over a rule's rows.
     fn coverage_query(&self, s: Source, unit: &org_unit::Model, group_by: &[CoverageDimension]) -> SelectStatement {
         let mut q = s.select;
-        let (u, c) = (a("u"), a("c"));
-        q.join_as(
-            JoinType::InnerJoin,
-            org_unit::Entity,
-            u.clone(),
-            Expr::col((u.clone(), org_unit::Column::Id)).eq(s.unit),
-        );
-        // The chosen unit's subtree, as one range over the materialised path.
-        let under = units_under(&unit.path);
-        q.and_where(Expr::col((u.clone(), org_unit::Column::Id)).in_subquery(under));
-        if let Some(scope) = self.principal().view.units_condition_at((u.clone(), org_unit::Column::Id)) {
-            q.cond_where(scope);
-        }
+        let u = self.place(&mut q, s.unit, unit);
         for cond in s.denominator {
             q.and_where(cond);
         }
         if group_by.contains(&CoverageDimension::OrgUnit) {
-            // The child of the chosen unit whose subtree holds the row's unit.
-            let end = Expr::cust("substr(c.path, 1, length(c.path) - 1) || '0'");
-            q.join_as(
-                JoinType::LeftJoin,
-                org_unit::Entity,
-                c.clone(),
-                Expr::col((c.clone(), org_unit::Column::ParentId))
-                    .eq(unit.id)
-                    .and(
-                        Expr::col((u.clone(), org_unit::Column::Path))
-                            .gte(Expr::col((c.clone(), org_unit::Column::Path))),
-                    )
-                    .and(Expr::col((u, org_unit::Column::Path)).lt(end)),
-            );
-            q.expr_as(Expr::col((c.clone(), org_unit::Column::Id)), a("group_unit"));
-            q.add_group_by([Expr::col((c, org_unit::Column::Id))]);
+            let child = child_unit(&mut q, &u, unit);
+            q.expr_as(child.clone(), a("group_unit"));
+            q.add_group_by([child]);
         }
-        if let (true, Some(sex)) = (group_by.contains(&CoverageDimension::Sex), s.sex) {
-            q.expr_as(sex.clone(), a("group_sex"));
-            q.add_group_by([sex]);
-        }
+        let mut group = |on: bool, e: Option<SimpleExpr>, name: &str| {
+            if let (true, Some(e)) = (on, e) {
+                // By the output name: PostgreSQL does not see two CASEs with their own
+                // parameters as the same expression.
+                q.expr_as(e, a(name));
+                q.add_group_by([Expr::col(a(name))]);
+            }
+        };
+        group(group_by.contains(&CoverageDimension::Sex), s.sex, "group_sex");
+        group(group_by.contains(&CoverageDimension::AgeBand), s.age_band, "group_age_band");
+        group(
+            group_by.contains(&CoverageDimension::UrbanRural),
+            Some(Expr::col((u, org_unit::Column::Settlement))),
+            "group_settlement",
+        );
         q.expr_as(Expr::col(Asterisk).count(), a("denominator"));
         let hit = CaseStatement::new().case(s.numerator, Expr::val(1)).finally(Expr::val(0));
         q.expr_as(Func::sum(hit), a("numerator"));
@@ -260,13 +395,9 @@ impl Store {
     }
 
     /// The rows and numerator of an indicator's rule.
-    fn source(
-        &self,
-        ind: &indicator::Model,
-        period: &Period,
-        reference: NaiveDate,
-        backend: DbBackend,
-    ) -> ApiResult<Source> {
+    fn source(&self, q: &Question, period: &Period, reference: NaiveDate, backend: DbBackend) -> ApiResult<Source> {
+        let ind = &q.indicator;
+        let by_age = q.by(CoverageDimension::AgeBand);
         let services: Vec<String> =
             ind.services.as_deref().unwrap_or("").split('|').filter(|s| !s.is_empty()).map(str::to_string).collect();
         let bad = |what: &str| ApiError::Internal(anyhow::anyhow!("indicator {} lacks {what}", ind.code));
@@ -306,6 +437,7 @@ impl Store {
                     select,
                     unit: col(person::Column::OrgUnitId),
                     sex: Some(col(person::Column::Sex)),
+                    age_band: by_age.then(|| age_band_on("p.birth_date", reference)),
                     denominator,
                     numerator,
                 })
@@ -385,7 +517,25 @@ impl Store {
                         Expr::exists(mother).or(Expr::exists(child))
                     }
                 };
-                Ok(Source { select, unit: col(pregnancy::Column::OrgUnitId), sex: None, denominator, numerator })
+                // A birth's age band is its mother's age on the day.
+                let age_band = by_age.then(|| {
+                    let mo = a("mo");
+                    select.join_as(
+                        JoinType::InnerJoin,
+                        person::Entity,
+                        mo.clone(),
+                        Expr::col((mo, person::Column::Id)).equals((g.clone(), pregnancy::Column::MotherId)),
+                    );
+                    age_band_of_days(days_between(backend, "g.outcome_date", "mo.birth_date"))
+                });
+                Ok(Source {
+                    select,
+                    unit: col(pregnancy::Column::OrgUnitId),
+                    sex: None,
+                    age_band,
+                    denominator,
+                    numerator,
+                })
             }
             "ANTHROPOMETRY" => {
                 let (m, r, p) = (a("m"), a("r"), a("p"));
@@ -459,6 +609,7 @@ impl Store {
                     select,
                     unit: Expr::col((p.clone(), person::Column::OrgUnitId)),
                     sex: Some(Expr::col((p, person::Column::Sex))),
+                    age_band: by_age.then(|| age_band_of_days(Expr::cust("m.age_days"))),
                     denominator,
                     numerator,
                 })

@@ -1,29 +1,58 @@
 //! Households: reads in the caller's view scope, validated writes in its capture scope.
 
 use super::consent::NewConsent;
+use super::filters::{HouseholdWhere, NamesUnits};
 use super::org_units::holds_households;
-use super::page::{self, Page, PageRequest};
+use super::page::{self, Page, PageRequest, SortedPageRequest};
 use super::write::NewRow;
 use super::{Store, today};
 use crate::access::Action;
 use crate::access::units_under;
 use crate::domain::validate;
-use crate::domain::vocab::{Dwelling, MigrantStatus};
+use crate::domain::vocab::{Dwelling, HouseholdSort, MigrantStatus, SortDirection};
 use crate::error::{ApiError, ApiResult, Problems};
 use async_graphql::{InputObject, MaybeUndefined};
 use chrono::NaiveDate;
 use entity::household;
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TryIntoModel};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Select, Set, TryIntoModel};
 use uuid::Uuid;
 
-#[derive(InputObject, Default)]
+#[derive(InputObject, Default, Clone)]
 pub struct HouseholdFilter {
     /// Households anywhere in this unit's subtree.
     pub org_unit_id: Option<Uuid>,
     pub dwelling: Option<Dwelling>,
     pub is_herder: Option<bool>,
     pub migrant_status: Option<MigrantStatus>,
+}
+
+/// The order of a list of households; ties go by id.
+#[derive(InputObject, Clone, Copy)]
+pub struct HouseholdOrder {
+    pub field: HouseholdSort,
+    #[graphql(default_with = "SortDirection::Asc")]
+    pub direction: SortDirection,
+}
+
+impl HouseholdOrder {
+    pub fn order(&self) -> page::Order<household::Entity> {
+        let desc = self.direction == SortDirection::Desc;
+        match self.field {
+            HouseholdSort::Id => page::Order {
+                key: household::Column::Id,
+                desc,
+                key_of: |m| m.id.to_string(),
+                parse: |k| k.parse::<Uuid>().ok().map(sea_orm::Value::from),
+            },
+            HouseholdSort::RegisteredOn => page::Order {
+                key: household::Column::RegisteredOn,
+                desc,
+                key_of: |m| m.registered_on.to_string(),
+                parse: |k| k.parse::<NaiveDate>().ok().map(sea_orm::Value::from),
+            },
+        }
+    }
 }
 
 #[derive(InputObject, Clone)]
@@ -68,7 +97,33 @@ fn optional_text(p: &mut Problems, path: &str, v: Option<String>) -> Option<Stri
 }
 
 impl Store {
-    pub async fn households(&self, filter: HouseholdFilter, req: &PageRequest) -> ApiResult<Page<household::Model>> {
+    pub async fn households(
+        &self,
+        filter: HouseholdFilter,
+        cond: Option<HouseholdWhere>,
+        req: &PageRequest,
+    ) -> ApiResult<Page<household::Model>> {
+        let q = self.households_select(filter, cond).await?;
+        page::fetch(self.pool(), q, household::Column::Id, req).await
+    }
+
+    /// Households in an order other than by id.
+    pub async fn households_ordered(
+        &self,
+        filter: HouseholdFilter,
+        cond: Option<HouseholdWhere>,
+        order: HouseholdOrder,
+        req: &SortedPageRequest,
+    ) -> ApiResult<Page<household::Model>> {
+        let q = self.households_select(filter, cond).await?;
+        page::fetch_ordered(self.pool(), q, &order.order(), household::Column::Id, req).await
+    }
+
+    async fn households_select(
+        &self,
+        filter: HouseholdFilter,
+        cond: Option<HouseholdWhere>,
+    ) -> ApiResult<Select<household::Entity>> {
         let mut q = self.visible(household::Entity::find());
         if let Some(unit) = filter.org_unit_id {
             let unit = self.known_unit(unit, "filter.orgUnitId").await?;
@@ -83,7 +138,13 @@ impl Store {
         if let Some(m) = filter.migrant_status {
             q = q.filter(household::Column::MigrantStatus.eq(m.as_str()));
         }
-        page::fetch(self.pool(), q, household::Column::Id, req).await
+        if let Some(w) = cond {
+            let mut ids = Vec::new();
+            w.unit_ids(&mut ids);
+            let mut cx = self.compiler(ids, today(), "where").await?;
+            q = q.filter(cx.household(&w, "household", "where")?);
+        }
+        Ok(q)
     }
 
     pub async fn household(&self, id: Uuid) -> ApiResult<household::Model> {

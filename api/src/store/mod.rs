@@ -3,11 +3,14 @@
 //! (`access::Action`), validated, checked against the capture scope and consent, and audited in
 //! the same transaction. Resolvers call this, never sea-orm directly.
 
+pub mod aggregate;
 mod assessments;
 mod audit;
 mod catalogue;
 mod consent;
 pub mod coverage;
+mod dimensions;
+pub mod filters;
 pub mod growth;
 mod households;
 mod milestones;
@@ -28,11 +31,11 @@ pub use audit::{AuditFilter, Auditor};
 pub use catalogue::LifeStageRules;
 pub use consent::NewConsent;
 pub use growth::GrowthCorrection;
-pub use households::{HouseholdChanges, HouseholdFilter, NewHousehold};
+pub use households::{HouseholdChanges, HouseholdFilter, HouseholdOrder, NewHousehold};
 pub use milestones::{MilestoneCheckItem, NewMilestoneCheck, milestone_progress};
 pub use org_units::OrgUnitFilter;
-pub use page::{MAX_PAGE_SIZE, Page, PageRequest, SortedPageRequest, TotalCount};
-pub use people::{NewPerson, PersonChanges, PersonFilter};
+pub use page::{MAX_PAGE_SIZE, Page, PageRequest, SortedPageRequest, TotalCount, encode_sorted_cursor};
+pub use people::{NewPerson, PersonChanges, PersonFilter, PersonOrder};
 pub use population::PopulationImport;
 pub use pregnancies::{NewPregnancy, PregnancyOutcomeInput};
 pub use projects::{NewBudgetLine, NewProject, NewReport, ProjectFilter, ProjectTotals};

@@ -42,6 +42,11 @@ impl Store {
         page::fetch(self.pool(), q, org_unit::Column::Id, req).await
     }
 
+    /// Every unit's code by id (for exports; the tree is small).
+    pub async fn unit_codes(&self) -> ApiResult<std::collections::HashMap<Uuid, String>> {
+        Ok(org_unit::Entity::find().all(self.db()).await?.into_iter().map(|u| (u.id, u.code)).collect())
+    }
+
     pub async fn org_units_by_ids(&self, ids: &[Uuid]) -> ApiResult<Vec<org_unit::Model>> {
         Ok(org_unit::Entity::find().filter(org_unit::Column::Id.is_in(ids.iter().copied())).all(self.db()).await?)
     }

@@ -129,6 +129,19 @@ impl<T> Page<T> {
     }
 }
 
+/// The count of `select`'s rows, run only when asked for.
+fn lazy_count<E>(db: &DatabaseConnection, select: &Select<E>) -> TotalCount
+where
+    E: EntityTrait,
+    E::Model: Send + Sync,
+{
+    let (select, db) = (select.clone(), db.clone());
+    TotalCount(Arc::new(move || {
+        let (s, db) = (select.clone(), db.clone());
+        Box::pin(async move { Ok(s.count(&db).await?) })
+    }))
+}
+
 /// One page of `select` (already filtered and scoped), ordered by `id`.
 pub async fn fetch<E>(
     db: &DatabaseConnection,
@@ -140,16 +153,49 @@ where
     E: EntityTrait,
     E::Model: Send + Sync,
 {
-    let count_select = select.clone();
-    let count_db = db.clone();
-    let total = TotalCount(Arc::new(move || {
-        let s = count_select.clone();
-        let db = count_db.clone();
-        Box::pin(async move { Ok(s.count(&db).await?) })
-    }));
+    let total = lazy_count(db, &select);
     let mut q = select.order_by_asc(id);
     if let Some(after) = req.after {
         q = q.filter(id.gt(after));
+    }
+    let mut items = q.limit(req.first as u64 + 1).all(db).await?;
+    let has_next = items.len() > req.first;
+    items.truncate(req.first);
+    Ok(Page { items, has_previous: req.after.is_some(), has_next, total })
+}
+
+/// A list ordered by a column, then id: the column, its direction, and how its value is written
+/// into a cursor and read back as a typed value (so the keyset comparison is typed too).
+pub struct Order<E: EntityTrait> {
+    pub key: E::Column,
+    pub desc: bool,
+    pub key_of: fn(&E::Model) -> String,
+    pub parse: fn(&str) -> Option<sea_orm::Value>,
+}
+
+/// One page of `select` ordered by `order` then `id` (ascending): keyset over (key, id), so a
+/// page is one indexed range whatever its depth.
+pub async fn fetch_ordered<E>(
+    db: &DatabaseConnection,
+    select: Select<E>,
+    order: &Order<E>,
+    id: E::Column,
+    req: &SortedPageRequest,
+) -> ApiResult<Page<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: Send + Sync,
+{
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    use sea_orm::{Condition, Order as SqlOrder};
+    let total = lazy_count(db, &select);
+    let dir = if order.desc { SqlOrder::Desc } else { SqlOrder::Asc };
+    let mut q = select.order_by(order.key, dir).order_by_asc(id);
+    if let Some((key, after)) = &req.after {
+        let key = (order.parse)(key).ok_or_else(|| ApiError::invalid("after", "is not a cursor of this order"))?;
+        let col = Expr::col(order.key);
+        let beyond = if order.desc { col.clone().lt(key.clone()) } else { col.clone().gt(key.clone()) };
+        q = q.filter(Condition::any().add(beyond).add(col.eq(key).and(Expr::col(id).gt(*after))));
     }
     let mut items = q.limit(req.first as u64 + 1).all(db).await?;
     let has_next = items.len() > req.first;

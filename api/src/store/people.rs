@@ -1,23 +1,24 @@
 //! People: search and lists in the caller's view scope, registration and updates in its capture scope.
 
+use super::filters::{NamesUnits, PersonWhere};
 use super::households::{check_version, unchanged};
 use super::org_units::holds_households;
-use super::page::{self, Page, PageRequest};
+use super::page::{self, Page, PageRequest, SortedPageRequest};
 use super::write::NewRow;
 use super::{Store, today};
 use crate::access::Action;
 use crate::access::units_under;
-use crate::domain::vocab::{Disability, RelationToHead, Sex};
+use crate::domain::vocab::{Disability, PersonSort, RelationToHead, Sex, SortDirection};
 use crate::domain::{names, validate};
 use crate::error::{ApiError, ApiResult, Problems};
 use async_graphql::{InputObject, MaybeUndefined};
 use chrono::{Datelike, NaiveDate};
 use entity::{person, pregnancy};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Set, TryIntoModel};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Select, Set, TryIntoModel};
 use uuid::Uuid;
 
-#[derive(InputObject, Default)]
+#[derive(InputObject, Default, Clone)]
 pub struct PersonFilter {
     /// People living anywhere in this unit's subtree.
     pub org_unit_id: Option<Uuid>,
@@ -35,6 +36,39 @@ pub struct PersonFilter {
     pub name: Option<String>,
     /// Only people not recorded as dead.
     pub alive: Option<bool>,
+}
+
+/// The order of a list of people; ties go by id.
+#[derive(InputObject, Clone, Copy)]
+pub struct PersonOrder {
+    pub field: PersonSort,
+    #[graphql(default_with = "SortDirection::Asc")]
+    pub direction: SortDirection,
+}
+
+impl PersonOrder {
+    pub fn order(&self) -> page::Order<person::Entity> {
+        let date = |k: &str| k.parse::<NaiveDate>().ok().map(sea_orm::Value::from);
+        let text = |k: &str| Some(sea_orm::Value::from(k.to_string()));
+        let desc = self.direction == SortDirection::Desc;
+        match self.field {
+            PersonSort::Id => page::Order {
+                key: person::Column::Id,
+                desc,
+                key_of: |m| m.id.to_string(),
+                parse: |k| k.parse::<Uuid>().ok().map(sea_orm::Value::from),
+            },
+            PersonSort::BirthDate => {
+                page::Order { key: person::Column::BirthDate, desc, key_of: |m| m.birth_date.to_string(), parse: date }
+            }
+            PersonSort::FamilyName => {
+                page::Order { key: person::Column::FamilyName, desc, key_of: |m| m.family_name.clone(), parse: text }
+            }
+            PersonSort::GivenName => {
+                page::Order { key: person::Column::GivenName, desc, key_of: |m| m.given_name.clone(), parse: text }
+            }
+        }
+    }
 }
 
 #[derive(InputObject, Clone)]
@@ -91,7 +125,38 @@ fn like_contains(term: &str) -> LikeExpr {
 }
 
 impl Store {
-    pub async fn people(&self, filter: PersonFilter, req: &PageRequest) -> ApiResult<Page<person::Model>> {
+    pub async fn people(
+        &self,
+        filter: PersonFilter,
+        cond: Option<PersonWhere>,
+        req: &PageRequest,
+    ) -> ApiResult<Page<person::Model>> {
+        let q = self.people_select(filter, cond).await?;
+        page::fetch(self.pool(), q, person::Column::Id, req).await
+    }
+
+    /// People in an order other than by id.
+    pub async fn people_ordered(
+        &self,
+        filter: PersonFilter,
+        cond: Option<PersonWhere>,
+        order: PersonOrder,
+        req: &SortedPageRequest,
+    ) -> ApiResult<Page<person::Model>> {
+        if !self.identified() && order.field != PersonSort::Id {
+            // Names and exact birth dates are hidden from de-identified callers; an order by
+            // them (and its cursors) would reveal them.
+            return Err(ApiError::Forbidden);
+        }
+        let q = self.people_select(filter, cond).await?;
+        page::fetch_ordered(self.pool(), q, &order.order(), person::Column::Id, req).await
+    }
+
+    async fn people_select(
+        &self,
+        filter: PersonFilter,
+        cond: Option<PersonWhere>,
+    ) -> ApiResult<Select<person::Entity>> {
         if !self.identified() && (filter.name.is_some() || filter.household_id.is_some()) {
             // Searching by name or household would single people out of de-identified data.
             return Err(ApiError::Forbidden);
@@ -131,7 +196,13 @@ impl Store {
             let as_of = filter.as_of.unwrap_or_else(today);
             q = q.filter(self.life_stage_condition(&code, as_of).await?);
         }
-        page::fetch(self.pool(), q, person::Column::Id, req).await
+        if let Some(w) = cond {
+            let mut ids = Vec::new();
+            w.unit_ids(&mut ids);
+            let mut cx = self.compiler(ids, filter.as_of.unwrap_or_else(today), "where").await?;
+            q = q.filter(cx.person(&w, "person", "where")?);
+        }
+        Ok(q)
     }
 
     /// People in a life stage on `as_of`, as SQL: a birth-date range, or an open pregnancy.

@@ -270,11 +270,14 @@ async fn coverage_exports_as_csv_with_cyrillic_intact_for_the_same_caller_only()
     let lines: Vec<&str> = body.lines().collect();
     assert_eq!(
         lines[0],
-        "row,indicator,period,reference_date,org_unit_code,org_unit_name_en,org_unit_name_mn,sex,numerator,denominator,value,suppressed"
+        "row,indicator,period,reference_date,org_unit_code,org_unit_name_en,org_unit_name_mn,sex,age_band,urban_rural,sub_period,numerator,denominator,value,suppressed"
     );
     assert_eq!(lines.len(), 4, "two groups (a girl dosed, a boy not) and the total:\n{body}");
     assert!(lines[1].contains(&name_mn), "Cyrillic names come through: {body}");
-    assert!(lines.iter().any(|l| l.starts_with("group,VITAMIN_A") && l.contains(",FEMALE,1,1,100.0,false")), "{body}");
+    assert!(
+        lines.iter().any(|l| l.starts_with("group,VITAMIN_A") && l.contains(",FEMALE,,,,1,1,100.0,false")),
+        "{body}"
+    );
     assert!(lines[3].starts_with("total,VITAMIN_A") && lines[3].ends_with(",1,2,50.0,false"), "{body}");
     let anonymous = app.client.get(&url).send().await.unwrap();
     assert_eq!(anonymous.status(), 401);

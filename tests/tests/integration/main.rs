@@ -2,6 +2,7 @@
 //! PostgreSQL when TEST_DATABASE_URL names a server). One binary, one module per area.
 
 mod access;
+mod analytics;
 mod coverage;
 mod family;
 mod fixtures;

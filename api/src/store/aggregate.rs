@@ -1,0 +1,423 @@
+//! `aggregate`: counts of people, households, service records or growth measurements under a
+//! unit, filtered by composable conditions and broken down by chosen dimensions, in one GROUP BY
+//! query (and one more for the total when the rows are grouped), in the caller's view scope.
+//! Every row is placed by where its person (or household) lives, as coverage does.
+
+use super::dimensions::{Calendar, age_band_of_days, age_band_on, child_unit, days_between, period_of};
+use super::filters::{HouseholdWhere, MeasurementWhere, NamesUnits, PersonWhere, ServiceRecordWhere, ids_where};
+use super::{Store, today};
+use crate::domain::age_band;
+use crate::domain::vocab::{AggregateDimension as Dim, AggregateEntity as Entity, Measure, Settlement, Sex};
+use crate::error::{ApiError, ApiResult};
+use async_graphql::InputObject;
+use chrono::NaiveDate;
+use entity::{growth_measurement, household, org_unit, person, service_record, service_type};
+use sea_orm::sea_query::{
+    Alias, Asterisk, CaseStatement, Expr, ExprTrait, Func, JoinType, Query, SelectStatement, SimpleExpr,
+};
+use sea_orm::{ConnectionTrait, DbBackend, QueryResult};
+use uuid::Uuid;
+
+/// The most rows one answer may hold.
+pub const MAX_GROUPS: usize = 10_000;
+
+/// Conditions on the counted rows and on what they belong to: counting service records, a
+/// `person` filter applies to each record's person and a `household` filter to that person's
+/// household; counting households, `person` means "has a member who…".
+#[derive(InputObject, Clone, Default, Debug)]
+#[graphql(name = "AggregateFilter")]
+pub struct AggregateFilter {
+    pub person: Option<PersonWhere>,
+    pub household: Option<HouseholdWhere>,
+    pub service_record: Option<ServiceRecordWhere>,
+    pub growth_measurement: Option<MeasurementWhere>,
+}
+
+/// One row of an aggregate; a dimension not grouped by, or a measure not asked for, is None.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AggregateCell {
+    pub org_unit_id: Option<Uuid>,
+    pub sex: Option<Sex>,
+    pub age_band: Option<&'static str>,
+    pub settlement: Option<Settlement>,
+    pub period: Option<String>,
+    pub service_type: Option<String>,
+    pub dwelling: Option<String>,
+    pub count: i64,
+    pub people: Option<i64>,
+    pub households: Option<i64>,
+    pub mean_haz: Option<f64>,
+    pub mean_whz: Option<f64>,
+    pub mean_waz: Option<f64>,
+    /// Counts from 1 to 4 withheld from this caller (see `Principal::suppresses`).
+    pub suppressed: bool,
+}
+
+pub struct Aggregate {
+    pub entity: Entity,
+    pub org_unit: org_unit::Model,
+    pub as_of: NaiveDate,
+    pub group_by: Vec<Dim>,
+    pub measures: Vec<Measure>,
+    pub rows: Vec<AggregateCell>,
+    pub total: AggregateCell,
+}
+
+fn a(name: &str) -> Alias {
+    Alias::new(name)
+}
+
+/// A checked aggregate question.
+pub struct AggregateQuestion {
+    pub entity: Entity,
+    pub org_unit_id: Uuid,
+    pub filter: AggregateFilter,
+    pub group_by: Vec<Dim>,
+    pub measures: Vec<Measure>,
+    pub as_of: Option<NaiveDate>,
+}
+
+impl Store {
+    pub async fn aggregate(&self, q: AggregateQuestion) -> ApiResult<Aggregate> {
+        if !self.principal().is_authenticated() {
+            return Err(ApiError::Unauthenticated);
+        }
+        let unit = self.known_unit(q.org_unit_id, "orgUnitId").await?;
+        let as_of = q.as_of.unwrap_or_else(today);
+        let mut group_by = Vec::new();
+        for d in q.group_by {
+            if !group_by.contains(&d) {
+                group_by.push(d);
+            }
+        }
+        let mut measures = Vec::new();
+        for m in if q.measures.is_empty() { vec![Measure::Count] } else { q.measures } {
+            if !measures.contains(&m) {
+                measures.push(m);
+            }
+        }
+        check(q.entity, &group_by, &measures, &q.filter)?;
+        let rows = self.aggregate_rows(q.entity, &unit, &q.filter, &group_by, &measures, as_of).await?;
+        if rows.len() > MAX_GROUPS {
+            return Err(ApiError::invalid(
+                "groupBy",
+                format!("more than {MAX_GROUPS} rows: group by fewer dimensions"),
+            ));
+        }
+        let total = if group_by.is_empty() {
+            rows.first().cloned().unwrap_or_default()
+        } else {
+            // Distinct counts and means do not add up across rows: the total is counted as such.
+            let all = self.aggregate_rows(q.entity, &unit, &q.filter, &[], &measures, as_of).await?;
+            all.into_iter().next().unwrap_or_default()
+        };
+        let rows = if group_by.is_empty() { Vec::new() } else { rows };
+        Ok(Aggregate { entity: q.entity, org_unit: unit, as_of, group_by, measures, rows, total })
+    }
+
+    async fn aggregate_rows(
+        &self,
+        entity: Entity,
+        unit: &org_unit::Model,
+        filter: &AggregateFilter,
+        group_by: &[Dim],
+        measures: &[Measure],
+        as_of: NaiveDate,
+    ) -> ApiResult<Vec<AggregateCell>> {
+        let backend = self.db().get_database_backend();
+        let stmt = self.aggregate_query(entity, unit, filter, group_by, measures, as_of, backend).await?;
+        let mut rows: Vec<AggregateCell> = self
+            .db()
+            .query_all(&stmt)
+            .await?
+            .iter()
+            .map(|r| self.aggregate_cell(r, group_by, measures))
+            .collect::<ApiResult<_>>()?;
+        rows.sort_by(|x, y| {
+            let band = |c: &AggregateCell| c.age_band.and_then(|l| age_band::BANDS.iter().position(|b| b.label == l));
+            (
+                &x.period,
+                x.org_unit_id,
+                x.sex.map(Sex::as_str),
+                band(x),
+                x.settlement.map(Settlement::as_str),
+                &x.service_type,
+                &x.dwelling,
+            )
+                .cmp(&(
+                    &y.period,
+                    y.org_unit_id,
+                    y.sex.map(Sex::as_str),
+                    band(y),
+                    y.settlement.map(Settlement::as_str),
+                    &y.service_type,
+                    &y.dwelling,
+                ))
+        });
+        Ok(rows)
+    }
+
+    fn aggregate_cell(&self, r: &QueryResult, group_by: &[Dim], measures: &[Measure]) -> ApiResult<AggregateCell> {
+        let by = |d| group_by.contains(&d);
+        let text = |name: &str| r.try_get::<Option<String>>("", name);
+        let mut c = AggregateCell::default();
+        if by(Dim::OrgUnit) {
+            c.org_unit_id = r.try_get("", "group_unit")?;
+        }
+        if by(Dim::Sex) {
+            c.sex = text("group_sex")?.map(|s| Sex::from_db(&s)).transpose()?;
+        }
+        if by(Dim::AgeBand) {
+            c.age_band = text("group_age_band")?.and_then(|l| age_band::by_label(&l)).map(|b| b.label);
+        }
+        if by(Dim::UrbanRural) {
+            c.settlement = text("group_settlement")?.map(|s| Settlement::from_db(&s)).transpose()?;
+        }
+        if by(Dim::Month) || by(Dim::Quarter) || by(Dim::Year) {
+            c.period = text("group_period")?;
+        }
+        if by(Dim::ServiceType) {
+            c.service_type = text("group_service")?;
+        }
+        if by(Dim::Dwelling) {
+            c.dwelling = text("group_dwelling")?;
+        }
+        c.count = r.try_get("", "m_count")?;
+        let p = self.principal();
+        let mut small = p.suppresses(c.count);
+        for m in measures {
+            match m {
+                Measure::Count => {}
+                Measure::People => c.people = Some(r.try_get("", "m_people")?),
+                Measure::Households => c.households = Some(r.try_get("", "m_households")?),
+                Measure::MeanHaz => c.mean_haz = r.try_get("", "m_mean_haz")?,
+                Measure::MeanWhz => c.mean_whz = r.try_get("", "m_mean_whz")?,
+                Measure::MeanWaz => c.mean_waz = r.try_get("", "m_mean_waz")?,
+            }
+        }
+        small |= c.people.is_some_and(|n| p.suppresses(n)) || c.households.is_some_and(|n| p.suppresses(n));
+        c.suppressed = small;
+        Ok(c)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn aggregate_query(
+        &self,
+        entity: Entity,
+        unit: &org_unit::Model,
+        filter: &AggregateFilter,
+        group_by: &[Dim],
+        measures: &[Measure],
+        as_of: NaiveDate,
+        backend: DbBackend,
+    ) -> ApiResult<SelectStatement> {
+        let mut ids = Vec::new();
+        if let Some(w) = &filter.person {
+            w.unit_ids(&mut ids);
+        }
+        if let Some(w) = &filter.household {
+            w.unit_ids(&mut ids);
+        }
+        if let Some(w) = &filter.service_record {
+            w.unit_ids(&mut ids);
+        }
+        let mut cx = self.compiler(ids, as_of, "filter").await?;
+        let (p, h, r, m) = (a("p"), a("h"), a("r"), a("m"));
+        let mut q = Query::select();
+        // FROM, the row's unit, and where the person and household columns are.
+        let row_unit = match entity {
+            Entity::People => {
+                q.from_as(person::Entity, p.clone());
+                Expr::col((p.clone(), person::Column::OrgUnitId))
+            }
+            Entity::Households => {
+                q.from_as(household::Entity, h.clone());
+                Expr::col((h.clone(), household::Column::OrgUnitId))
+            }
+            Entity::ServiceRecords | Entity::GrowthMeasurements => {
+                if entity == Entity::GrowthMeasurements {
+                    q.from_as(growth_measurement::Entity, m.clone()).join_as(
+                        JoinType::InnerJoin,
+                        service_record::Entity,
+                        r.clone(),
+                        Expr::col((r.clone(), service_record::Column::Id))
+                            .equals((m.clone(), growth_measurement::Column::ServiceRecordId)),
+                    );
+                } else {
+                    q.from_as(service_record::Entity, r.clone());
+                }
+                q.join_as(
+                    JoinType::InnerJoin,
+                    person::Entity,
+                    p.clone(),
+                    Expr::col((p.clone(), person::Column::Id)).equals((r.clone(), service_record::Column::PersonId)),
+                );
+                Expr::col((p.clone(), person::Column::OrgUnitId))
+            }
+        };
+        let u = self.place(&mut q, row_unit, unit);
+        // Filters.
+        if let Some(w) = &filter.person {
+            let cond = if entity == Entity::Households {
+                let inner = cx.person(w, "fp", "filter.person")?;
+                let members = ids_where(person::Entity, "fp", person::Column::HouseholdId, inner);
+                Expr::col((h.clone(), household::Column::Id)).in_subquery(members).into()
+            } else {
+                cx.person(w, "p", "filter.person")?
+            };
+            q.cond_where(cond);
+        }
+        if let Some(w) = &filter.household {
+            let cond = if entity == Entity::Households {
+                cx.household(w, "h", "filter.household")?
+            } else {
+                let inner = cx.household(w, "fh", "filter.household")?;
+                let homes = ids_where(household::Entity, "fh", household::Column::Id, inner);
+                Expr::col((p.clone(), person::Column::HouseholdId)).in_subquery(homes).into()
+            };
+            q.cond_where(cond);
+        }
+        if let Some(w) = &filter.service_record {
+            let cond = if entity == Entity::People {
+                let inner = cx.service_record(w, "fr", "filter.serviceRecord")?;
+                let served = ids_where(service_record::Entity, "fr", service_record::Column::PersonId, inner);
+                Expr::col((p.clone(), person::Column::Id)).in_subquery(served).into()
+            } else {
+                cx.service_record(w, "r", "filter.serviceRecord")?
+            };
+            q.cond_where(cond);
+        }
+        if let Some(w) = &filter.growth_measurement {
+            q.cond_where(cx.measurement(w, "m", "r", "filter.growthMeasurement")?);
+        }
+        // Dimensions.
+        let group = |q: &mut SelectStatement, e: SimpleExpr, name: &str| {
+            // By the output name: PostgreSQL does not see two CASEs with their own parameters
+            // as the same expression.
+            q.expr_as(e, a(name));
+            q.add_group_by([Expr::col(a(name))]);
+        };
+        for d in group_by {
+            match d {
+                Dim::OrgUnit => {
+                    let child = child_unit(&mut q, &u, unit);
+                    group(&mut q, child, "group_unit");
+                }
+                Dim::Sex => group(&mut q, Expr::col((p.clone(), person::Column::Sex)), "group_sex"),
+                Dim::AgeBand => {
+                    let band = match entity {
+                        Entity::People => age_band_on("p.birth_date", as_of),
+                        Entity::ServiceRecords => {
+                            age_band_of_days(days_between(backend, "r.service_date", "p.birth_date"))
+                        }
+                        _ => age_band_of_days(Expr::cust("m.age_days")),
+                    };
+                    group(&mut q, band, "group_age_band");
+                }
+                Dim::UrbanRural => {
+                    group(&mut q, Expr::col((u.clone(), org_unit::Column::Settlement)), "group_settlement")
+                }
+                Dim::Month | Dim::Quarter | Dim::Year => {
+                    let cal = match d {
+                        Dim::Month => Calendar::Month,
+                        Dim::Quarter => Calendar::Quarter,
+                        _ => Calendar::Year,
+                    };
+                    let date = match entity {
+                        Entity::People => "p.birth_date",
+                        Entity::Households => "h.registered_on",
+                        _ => "r.service_date",
+                    };
+                    group(&mut q, period_of(backend, date, cal), "group_period");
+                }
+                Dim::ServiceType => {
+                    let st = a("st");
+                    q.join_as(
+                        JoinType::InnerJoin,
+                        service_type::Entity,
+                        st.clone(),
+                        Expr::col((st.clone(), service_type::Column::Id))
+                            .equals((r.clone(), service_record::Column::ServiceTypeId)),
+                    );
+                    group(&mut q, Expr::col((st, service_type::Column::Code)), "group_service");
+                }
+                Dim::Dwelling => group(&mut q, Expr::col((h.clone(), household::Column::Dwelling)), "group_dwelling"),
+            }
+        }
+        // Measures; the row count always, for suppression.
+        q.expr_as(Expr::col(Asterisk).count(), a("m_count"));
+        for mv in measures {
+            match mv {
+                Measure::Count => {}
+                Measure::People => {
+                    let e = if entity == Entity::People {
+                        Expr::col(Asterisk).count()
+                    } else {
+                        Expr::col((p.clone(), person::Column::Id)).count_distinct()
+                    };
+                    q.expr_as(e, a("m_people"));
+                }
+                Measure::Households => {
+                    let e = if entity == Entity::Households {
+                        Expr::col(Asterisk).count()
+                    } else {
+                        Expr::col((p.clone(), person::Column::HouseholdId)).count_distinct()
+                    };
+                    q.expr_as(e, a("m_households"));
+                }
+                Measure::MeanHaz | Measure::MeanWhz | Measure::MeanWaz => {
+                    let (z, flag, name) = match mv {
+                        Measure::MeanHaz => {
+                            (growth_measurement::Column::Haz, growth_measurement::Column::FlagHaz, "m_mean_haz")
+                        }
+                        Measure::MeanWhz => {
+                            (growth_measurement::Column::Whz, growth_measurement::Column::FlagWhz, "m_mean_whz")
+                        }
+                        _ => (growth_measurement::Column::Waz, growth_measurement::Column::FlagWaz, "m_mean_waz"),
+                    };
+                    // WHO-flagged values are implausible: left out of means, as WHO's software does.
+                    let usable = CaseStatement::new()
+                        .case(Expr::col((m.clone(), flag)).eq(false), Expr::col((m.clone(), z)))
+                        .finally(Expr::cust("NULL"));
+                    q.expr_as(Func::avg(usable), a(name));
+                }
+            }
+        }
+        Ok(q.to_owned())
+    }
+}
+
+/// Which dimensions, measures and filters make sense for which entity.
+fn check(entity: Entity, group_by: &[Dim], measures: &[Measure], filter: &AggregateFilter) -> ApiResult<()> {
+    let refuse = |path: &str, what: String| Err(ApiError::invalid(path, what));
+    let name = entity.as_str();
+    for d in group_by {
+        let ok = match d {
+            Dim::Sex | Dim::AgeBand => entity != Entity::Households,
+            Dim::ServiceType => entity == Entity::ServiceRecords,
+            Dim::Dwelling => entity == Entity::Households,
+            _ => true,
+        };
+        if !ok {
+            return refuse("groupBy", format!("{name} cannot be grouped by {}", d.as_str()));
+        }
+    }
+    for m in measures {
+        let ok = match m {
+            Measure::Count => true,
+            Measure::People => entity != Entity::Households,
+            Measure::Households => true,
+            _ => entity == Entity::GrowthMeasurements,
+        };
+        if !ok {
+            return refuse("measures", format!("{} is not a measure of {name}", m.as_str()));
+        }
+    }
+    if filter.growth_measurement.is_some() && entity != Entity::GrowthMeasurements {
+        return refuse("filter.growthMeasurement", format!("applies to GROWTH_MEASUREMENTS, not {name}"));
+    }
+    if filter.service_record.is_some() && entity == Entity::Households {
+        return refuse("filter.serviceRecord", "households: filter their members with person.received".into());
+    }
+    Ok(())
+}

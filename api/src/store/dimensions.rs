@@ -1,0 +1,96 @@
+//! SQL for the dimensions answers are broken down by (age band, month, quarter, year), written
+//! once for both databases. Column arguments are our own `alias.column` text, never input.
+
+use super::Store;
+use crate::access::units_under;
+use crate::domain::age;
+use crate::domain::age_band::{self, BANDS};
+use chrono::NaiveDate;
+use entity::org_unit;
+use sea_orm::DbBackend;
+use sea_orm::sea_query::{Alias, CaseStatement, Expr, ExprTrait, JoinType, SelectStatement, SimpleExpr};
+
+/// The age band, on `on`, of a person born on `birth`: an exact birthday comparison per band.
+pub fn age_band_on(birth: &str, on: NaiveDate) -> SimpleExpr {
+    let mut case = CaseStatement::new();
+    for b in &BANDS[..BANDS.len() - 1] {
+        // Younger than to_months + 1 completed months ⇔ born after that birthday's date.
+        let born_after = age::born_on_or_before_for_months(on, b.to_months + 1);
+        case = case.case(Expr::cust(birth.to_string()).gt(born_after), Expr::val(b.label));
+    }
+    case.finally(Expr::val(BANDS[BANDS.len() - 1].label)).into()
+}
+
+/// The age band of an age in days (WHO's 30.4375-day month).
+pub fn age_band_of_days(days: SimpleExpr) -> SimpleExpr {
+    let mut case = CaseStatement::new();
+    for b in &BANDS[..BANDS.len() - 1] {
+        case = case.case(days.clone().lt(age_band::days_past(b)), Expr::val(b.label));
+    }
+    case.finally(Expr::val(BANDS[BANDS.len() - 1].label)).into()
+}
+
+/// Whole days from `earlier` to `later` (two date columns).
+pub fn days_between(backend: DbBackend, later: &str, earlier: &str) -> SimpleExpr {
+    match backend {
+        DbBackend::Postgres => Expr::cust(format!("({later} - {earlier})")),
+        _ => Expr::cust(format!("CAST(julianday({later}) - julianday({earlier}) AS INTEGER)")),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Calendar {
+    Month,
+    Quarter,
+    Year,
+}
+
+/// The period label (`2026-07`, `2026Q3`, `2026`) of a date column, as `Period::parse` reads it.
+pub fn period_of(backend: DbBackend, date: &str, unit: Calendar) -> SimpleExpr {
+    Expr::cust(match (backend, unit) {
+        (DbBackend::Postgres, Calendar::Month) => format!("to_char({date}, 'YYYY-MM')"),
+        (DbBackend::Postgres, Calendar::Quarter) => format!("to_char({date}, 'YYYY\"Q\"Q')"),
+        (DbBackend::Postgres, Calendar::Year) => format!("to_char({date}, 'YYYY')"),
+        (_, Calendar::Month) => format!("strftime('%Y-%m', {date})"),
+        (_, Calendar::Quarter) => {
+            format!("strftime('%Y', {date}) || 'Q' || ((CAST(strftime('%m', {date}) AS INTEGER) + 2) / 3)")
+        }
+        (_, Calendar::Year) => format!("strftime('%Y', {date})"),
+    })
+}
+
+impl Store {
+    /// Joins the row's unit as `u` and keeps the rows under `unit` (one range over the
+    /// materialised path) that the caller may see. Returns the alias.
+    pub(super) fn place(&self, q: &mut SelectStatement, row_unit: SimpleExpr, unit: &org_unit::Model) -> Alias {
+        let u = Alias::new("u");
+        q.join_as(
+            JoinType::InnerJoin,
+            org_unit::Entity,
+            u.clone(),
+            Expr::col((u.clone(), org_unit::Column::Id)).eq(row_unit),
+        );
+        q.and_where(Expr::col((u.clone(), org_unit::Column::Id)).in_subquery(units_under(&unit.path)));
+        if let Some(scope) = self.principal().view.units_condition_at((u.clone(), org_unit::Column::Id)) {
+            q.cond_where(scope);
+        }
+        u
+    }
+}
+
+/// The child of `unit` whose subtree holds the row's unit `u` (null for rows at `unit` itself),
+/// joined as `c`.
+pub fn child_unit(q: &mut SelectStatement, u: &Alias, unit: &org_unit::Model) -> SimpleExpr {
+    let c = Alias::new("c");
+    let end = Expr::cust("substr(c.path, 1, length(c.path) - 1) || '0'");
+    q.join_as(
+        JoinType::LeftJoin,
+        org_unit::Entity,
+        c.clone(),
+        Expr::col((c.clone(), org_unit::Column::ParentId))
+            .eq(unit.id)
+            .and(Expr::col((u.clone(), org_unit::Column::Path)).gte(Expr::col((c.clone(), org_unit::Column::Path))))
+            .and(Expr::col((u.clone(), org_unit::Column::Path)).lt(end)),
+    );
+    Expr::col((c, org_unit::Column::Id))
+}

@@ -1,0 +1,50 @@
+# Sourced by coverage.sh, load.sh and pgbench.sh (from the repository root): the binary, the
+# 1,000,000-people database `cbss_bench`, a server on it and an administrator's token.
+PG="${PG:-postgres://postgres@127.0.0.1:5432}"
+DB="$PG/cbss_bench"
+PORT="${PORT:-18082}"
+# CBSS_BIN names a binary built elsewhere (e.g. another worktree); otherwise build this one.
+BIN="${CBSS_BIN:-./target/release/cbss}"
+[ -n "${CBSS_BIN:-}" ] || cargo build -q --release --bin cbss
+
+# Seeding a million people takes minutes: only when cbss_bench is missing or empty.
+ensure_seeded() {
+  local n
+  n=$(psql "$DB" -Atc "select count(*) from person" 2>/dev/null || true)
+  [ "${n:-0}" -gt 0 ] || CBSS_BIN="$BIN" bash bench/seed.sh
+}
+
+pid=
+start_server() {
+  DATABASE_URL="$DB" CBSS_BIND="127.0.0.1:$PORT" CBSS_LOG=warn "$BIN" serve &
+  pid=$!
+  # Serving migrates first, which can take a while on a million rows.
+  for _ in $(seq 1 600); do curl -sf "127.0.0.1:$PORT/healthz" >/dev/null && return; sleep 0.1; done
+  echo "the server did not answer /healthz" >&2
+  exit 1
+}
+stop_server() {
+  [ -z "$pid" ] || { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; pid=; }
+}
+
+# Prints an access token for the demo administrator (it lasts 15 minutes).
+login() {
+  curl -s -X POST "127.0.0.1:$PORT/graphql" -H 'content-type: application/json' \
+    -d '{"query":"mutation { login(email: \"admin@demo.mn\", password: \"demo-password\") { accessToken } }"}' |
+    sed -n 's/.*"accessToken":"\([^"]*\)".*/\1/p'
+}
+
+# POSTs a GraphQL request body (JSON) with the token in $TOKEN; prints the answer.
+gql() {
+  curl -s -X POST "127.0.0.1:$PORT/graphql" -H 'content-type: application/json' \
+    -H "authorization: Bearer $TOKEN" -d "$1"
+}
+
+# The person ids load.sh and pgbench.sh both pick from: the same few thousand, spread over the
+# table (ordered by a hash, so the choice is stable), numbered 1..N for pgbench's random().
+person_ids() {
+  psql "$DB" -qc "CREATE SCHEMA IF NOT EXISTS bench" \
+    -c "CREATE TABLE IF NOT EXISTS bench.person_ids AS SELECT row_number() OVER (ORDER BY md5(id::text))::int AS n, id FROM person ORDER BY md5(id::text) LIMIT 3000" \
+    -c "CREATE UNIQUE INDEX IF NOT EXISTS person_ids_n ON bench.person_ids (n)" \
+    -c "ANALYZE bench.person_ids"
+}

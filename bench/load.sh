@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Issue 7, reads under load: wrk against the release server on cbss_bench (1,000,000 people),
+# each kind alone and then a mix, at CLIENTS connections; then pgbench.sh for the database's own
+# ceiling on person by id. wrk and the server share this machine's cores.
+# Usage: bench/load.sh [DURATION] [CLIENTS]   (seconds and connections; 30 and 32 by default)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION="${1:-30}"
+CLIENTS="${2:-32}"
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
+source bench/common.sh
+ensure_seeded
+dir=$(mktemp -d)
+trap 'stop_server; rm -rf "$dir"' EXIT
+
+# The ids bench/wrk/cbss.lua picks from: a few thousand people, a few hundred soums and khoroos
+# with at least a page of people (their households sit in the unit or below it), every aimag.
+person_ids
+psql "$DB" -Atc "select id from bench.person_ids order by n" >"$dir/person.txt"
+psql "$DB" -Atc "with here as (select h.org_unit_id, count(*) as n from person p join household h on h.id = p.household_id group by 1)
+  select u.id from org_unit u join org_unit hu on hu.path like u.path || '%' join here on here.org_unit_id = hu.id
+  where u.level in ('SOUM', 'KHOROO') group by u.id having sum(here.n) >= 50 order by md5(u.id::text) limit 300" >"$dir/unit.txt"
+psql "$DB" -Atc "select id from org_unit where level = 'AIMAG'" >"$dir/aimag.txt"
+echo "ids: $(wc -l <"$dir/person.txt") people, $(wc -l <"$dir/unit.txt") soums/khoroos, $(wc -l <"$dir/aimag.txt") aimags"
+
+start_server
+export BENCH_IDS="$dir" BENCH_TOKEN
+BENCH_TOKEN=$(login)
+echo "wrk -t2 -c$CLIENTS -d${DURATION}s against $(nproc) cores shared with the server and PostgreSQL"
+echo "targets: person by id > 6,000 req/s; page of 50 nested > 1,000 req/s"
+printf '%-36s %8s %8s %8s %9s %7s %7s\n' load req/s 'p50 ms' 'p99 ms' answers non-200 errors
+run() {
+  BENCH_MIX=$2 wrk -t2 -c"$CLIENTS" -d"${DURATION}s" --latency -s bench/wrk/cbss.lua \
+    "http://127.0.0.1:$PORT/graphql" >"$dir/wrk.txt"
+  # wrk's own report stays readable in the log when something looks off
+  cp "$dir/wrk.txt" "/tmp/cbss-load-$1.txt"
+  read -r rps p50 p99 n bad errors < <(sed -n 's/^cbss: \([0-9]\)/\1/p' "$dir/wrk.txt")
+  printf '%-36s %8s %8s %8s %9s %7s %7s\n' "$1" "$rps" "$p50" "$p99" "$n" "$bad" "$errors"
+  grep '^cbss: first error' "$dir/wrk.txt" || true
+}
+run person-by-id person:1
+run people-page-50-nested page:1
+run coverage-vitamin-a-aimag coverage:1
+run mix-80-person-15-page-5-coverage person:80,page:15,coverage:5
+stop_server
+
+echo
+bash bench/pgbench.sh 15 "$CLIENTS"
