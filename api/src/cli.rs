@@ -2,8 +2,8 @@
 
 use crate::access::Principal;
 use crate::config::Config;
-use crate::domain::vocab::CoverageDimension;
 use crate::domain::vocab::Role;
+use crate::domain::vocab::{CoverageDimension, OrgUnitLevel};
 use crate::store::{NewUser, Store};
 use crate::{app, db, seed};
 use clap::{Parser, Subcommand};
@@ -54,6 +54,9 @@ enum Command {
         /// Comma-separated dimensions (ORG_UNIT, SEX, AGE_BAND, URBAN_RURAL, MONTH, QUARTER).
         #[arg(long, default_value = "")]
         group_by: String,
+        /// Grouped by ORG_UNIT: rows at this level (e.g. AIMAG).
+        #[arg(long)]
+        org_unit_level: Option<String>,
     },
     /// Time the WHO z-score computation for N synthetic measurements (build with --release).
     #[command(hide = true)]
@@ -209,7 +212,10 @@ pub fn run() -> anyhow::Result<()> {
                 Ok(())
             }
             Command::Schema | Command::BenchZscores { .. } => Ok(()),
-            Command::CoverageSql { indicator, org_unit, period, group_by } => {
+            Command::CoverageSql { indicator, org_unit, period, group_by, org_unit_level } => {
+                let level = org_unit_level
+                    .map(|l| OrgUnitLevel::parse(&l).ok_or_else(|| anyhow::anyhow!("unknown level {l}")))
+                    .transpose()?;
                 let mut dims = Vec::new();
                 for d in group_by.split(',').map(str::trim).filter(|d| !d.is_empty()) {
                     dims.push(CoverageDimension::parse(d).ok_or_else(|| anyhow::anyhow!("unknown dimension {d}"))?);
@@ -217,7 +223,7 @@ pub fn run() -> anyhow::Result<()> {
                 let (conn, _) = db::connect(&config).await?;
                 let store = Store::new(conn, Principal::system(), Arc::new(config.keys()?));
                 let sql = store
-                    .coverage_sql(&indicator, &org_unit, &period, dims)
+                    .coverage_sql(&indicator, &org_unit, &period, dims, level)
                     .await
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
                 for statement in sql {

@@ -6,7 +6,9 @@
 //! its status, one after it cuts the download short.
 
 use crate::app::AppState;
-use crate::domain::vocab::{AggregateDimension, AggregateEntity, CoverageDimension, DenominatorSource, Measure};
+use crate::domain::vocab::{
+    AggregateDimension, AggregateEntity, CoverageDimension, DenominatorSource, Measure, OrgUnitLevel,
+};
 use crate::error::{ApiError, ApiResult};
 use crate::store::aggregate::{AggregateCell, AggregateFilter, AggregateQuestion};
 use crate::store::filters::{HouseholdWhere, PersonWhere};
@@ -32,6 +34,15 @@ pub struct CoverageParams {
     group_by: String,
     /// REGISTRY (default) or POPULATION.
     denominator: Option<String>,
+    /// Grouped by ORG_UNIT: rows at this level (e.g. AIMAG).
+    org_unit_level: Option<String>,
+}
+
+fn level_param(text: Option<&str>) -> ApiResult<Option<OrgUnitLevel>> {
+    text.map(|l| {
+        OrgUnitLevel::parse(l).ok_or_else(|| ApiError::invalid("orgUnitLevel", format!("unknown level {l:?}")))
+    })
+    .transpose()
 }
 
 /// The caller of a plain HTTP request, from its bearer token.
@@ -115,6 +126,7 @@ pub struct AggregateParams {
     #[serde(default)]
     measures: String,
     as_of: Option<NaiveDate>,
+    org_unit_level: Option<String>,
 }
 
 /// `GET /export/aggregate.csv?entity=PEOPLE&orgUnitId=&filter={…}&groupBy=ORG_UNIT&measures=COUNT`:
@@ -145,6 +157,7 @@ async fn aggregate_rows(state: &AppState, headers: &HeaderMap, q: AggregateParam
         org_unit_id: q.org_unit_id,
         filter: input::<AggregateFilter>(q.filter.as_deref(), "filter")?.unwrap_or_default(),
         group_by: group_by_list(&q.group_by, AggregateDimension::parse)?,
+        level: level_param(q.org_unit_level.as_deref())?,
         measures,
         as_of: q.as_of,
     };
@@ -370,7 +383,8 @@ async fn coverage_rows(state: &AppState, headers: &HeaderMap, q: CoverageParams)
         }
     };
     let group_by = group_by_list(&q.group_by, CoverageDimension::parse)?;
-    let c = store.coverage(&q.indicator, q.org_unit_id, &q.period, group_by, source).await?;
+    let level = level_param(q.org_unit_level.as_deref())?;
+    let c = store.coverage(&q.indicator, q.org_unit_id, &q.period, group_by, level, source).await?;
     let ids: Vec<Uuid> = c.rows.iter().filter_map(|r| r.org_unit_id).collect();
     let units: HashMap<Uuid, entity::org_unit::Model> =
         store.org_units_by_ids(&ids).await?.into_iter().map(|u| (u.id, u)).collect();

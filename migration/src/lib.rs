@@ -15,6 +15,8 @@ mod m20261129_000002_family_empowerment;
 mod m20261130_000001_indicators;
 mod m20261130_000002_population;
 mod m20261201_000001_settlement;
+mod m20261201_000002_enrolled_indicators;
+mod m20261201_000003_assessment_indicators;
 pub mod reference;
 mod rows;
 
@@ -35,6 +37,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000001_indicators::Migration),
             Box::new(m20261130_000002_population::Migration),
             Box::new(m20261201_000001_settlement::Migration),
+            Box::new(m20261201_000002_enrolled_indicators::Migration),
+            Box::new(m20261201_000003_assessment_indicators::Migration),
         ]
     }
 }

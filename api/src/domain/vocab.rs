@@ -39,6 +39,20 @@ vocabulary!(
     }
 );
 
+impl OrgUnitLevel {
+    /// The levels grouped as one: the capital stands beside the aimags, its districts beside
+    /// soums and its khoroos beside bags (so "by aimag" over the country has 22 rows).
+    pub fn with_equivalent(self) -> &'static [&'static str] {
+        match self {
+            OrgUnitLevel::Aimag | OrgUnitLevel::Capital => &["AIMAG", "CAPITAL"],
+            OrgUnitLevel::Soum | OrgUnitLevel::District => &["SOUM", "DISTRICT"],
+            OrgUnitLevel::Bag | OrgUnitLevel::Khoroo => &["BAG", "KHOROO"],
+            OrgUnitLevel::Country => &["COUNTRY"],
+            OrgUnitLevel::Region => &["REGION"],
+        }
+    }
+}
+
 vocabulary!(Dwelling { Ger => "GER", House => "HOUSE", Apartment => "APARTMENT", Other => "OTHER" });
 
 vocabulary!(MigrantStatus {

@@ -3,7 +3,7 @@
 use super::data;
 use super::loaders::one;
 use super::org_units::OrgUnit;
-use crate::domain::vocab::{AggregateDimension, AggregateEntity, Measure, Settlement, Sex};
+use crate::domain::vocab::{AggregateDimension, AggregateEntity, Measure, OrgUnitLevel, Settlement, Sex};
 use crate::store::aggregate::{Aggregate as StoreAggregate, AggregateCell, AggregateFilter, AggregateQuestion};
 use async_graphql::{Context, Object, Result};
 use chrono::NaiveDate;
@@ -121,13 +121,23 @@ impl AggregateQuery {
         org_unit_id: Uuid,
         filter: Option<AggregateFilter>,
         #[graphql(default)] group_by: Vec<AggregateDimension>,
+        #[graphql(desc = "Grouped by ORG_UNIT: rows at this level (AIMAG includes the capital, SOUM its \
+                          districts, BAG its khoroos); default: one level below the chosen unit.")]
+        org_unit_level: Option<OrgUnitLevel>,
         #[graphql(default)] measures: Vec<Measure>,
         #[graphql(desc = "The day ages and \"within the last N days\" are counted on; default today.")] as_of: Option<
             NaiveDate,
         >,
     ) -> Result<Aggregate> {
-        let q =
-            AggregateQuestion { entity, org_unit_id, filter: filter.unwrap_or_default(), group_by, measures, as_of };
+        let q = AggregateQuestion {
+            entity,
+            org_unit_id,
+            filter: filter.unwrap_or_default(),
+            group_by,
+            level: org_unit_level,
+            measures,
+            as_of,
+        };
         Ok(Aggregate(data(ctx)?.store.aggregate(q).await?))
     }
 }

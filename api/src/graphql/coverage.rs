@@ -4,7 +4,7 @@ use super::data;
 use super::family::PeriodRange;
 use super::loaders::one;
 use super::org_units::OrgUnit;
-use crate::domain::vocab::{CoverageDimension, DenominatorSource, Settlement, Sex};
+use crate::domain::vocab::{CoverageDimension, DenominatorSource, OrgUnitLevel, Settlement, Sex};
 use crate::store::coverage::{Coverage as StoreCoverage, CoverageCell};
 use async_graphql::{Context, Object, Result, SimpleObject};
 use chrono::NaiveDate;
@@ -147,6 +147,7 @@ impl CoverageQuery {
     /// THIS_YEAR, LAST_12_MONTHS), in your scope, counted from the records; grouped by the units
     /// one level down, sex, age band, urban/rural, month or quarter. Rows add up to the total,
     /// except months and quarters of indicators counted at a date (children of an age band).
+    #[allow(clippy::too_many_arguments)]
     async fn coverage(
         &self,
         ctx: &Context<'_>,
@@ -154,9 +155,13 @@ impl CoverageQuery {
         org_unit_id: Uuid,
         period: String,
         #[graphql(default)] group_by: Vec<CoverageDimension>,
+        #[graphql(desc = "Grouped by ORG_UNIT: rows at this level (AIMAG includes the capital, SOUM its \
+                          districts, BAG its khoroos); default: one level below the chosen unit.")]
+        org_unit_level: Option<OrgUnitLevel>,
         #[graphql(default_with = "DenominatorSource::Registry")] denominator: DenominatorSource,
     ) -> Result<Coverage> {
-        Ok(Coverage(data(ctx)?.store.coverage(&indicator, org_unit_id, &period, group_by, denominator).await?))
+        let store = &data(ctx)?.store;
+        Ok(Coverage(store.coverage(&indicator, org_unit_id, &period, group_by, org_unit_level, denominator).await?))
     }
 }
 

@@ -7,7 +7,9 @@ use super::dimensions::{Calendar, age_band_of_days, age_band_on, child_unit, day
 use super::filters::{HouseholdWhere, MeasurementWhere, NamesUnits, PersonWhere, ServiceRecordWhere, ids_where};
 use super::{Store, today};
 use crate::domain::age_band;
-use crate::domain::vocab::{AggregateDimension as Dim, AggregateEntity as Entity, Measure, Settlement, Sex};
+use crate::domain::vocab::{
+    AggregateDimension as Dim, AggregateEntity as Entity, Measure, OrgUnitLevel, Settlement, Sex,
+};
 use crate::error::{ApiError, ApiResult};
 use async_graphql::InputObject;
 use chrono::NaiveDate;
@@ -73,6 +75,8 @@ pub struct AggregateQuestion {
     pub org_unit_id: Uuid,
     pub filter: AggregateFilter,
     pub group_by: Vec<Dim>,
+    /// Grouped by ORG_UNIT: the level of the rows (default: one below the chosen unit).
+    pub level: Option<OrgUnitLevel>,
     pub measures: Vec<Measure>,
     pub as_of: Option<NaiveDate>,
 }
@@ -97,7 +101,7 @@ impl Store {
             }
         }
         check(q.entity, &group_by, &measures, &q.filter)?;
-        let rows = self.aggregate_rows(q.entity, &unit, &q.filter, &group_by, &measures, as_of).await?;
+        let rows = self.aggregate_rows(q.entity, &unit, q.level, &q.filter, &group_by, &measures, as_of).await?;
         if rows.len() > MAX_GROUPS {
             return Err(ApiError::invalid(
                 "groupBy",
@@ -108,24 +112,26 @@ impl Store {
             rows.first().cloned().unwrap_or_default()
         } else {
             // Distinct counts and means do not add up across rows: the total is counted as such.
-            let all = self.aggregate_rows(q.entity, &unit, &q.filter, &[], &measures, as_of).await?;
+            let all = self.aggregate_rows(q.entity, &unit, None, &q.filter, &[], &measures, as_of).await?;
             all.into_iter().next().unwrap_or_default()
         };
         let rows = if group_by.is_empty() { Vec::new() } else { rows };
         Ok(Aggregate { entity: q.entity, org_unit: unit, as_of, group_by, measures, rows, total })
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn aggregate_rows(
         &self,
         entity: Entity,
         unit: &org_unit::Model,
+        level: Option<OrgUnitLevel>,
         filter: &AggregateFilter,
         group_by: &[Dim],
         measures: &[Measure],
         as_of: NaiveDate,
     ) -> ApiResult<Vec<AggregateCell>> {
         let backend = self.db().get_database_backend();
-        let stmt = self.aggregate_query(entity, unit, filter, group_by, measures, as_of, backend).await?;
+        let stmt = self.aggregate_query(entity, unit, level, filter, group_by, measures, as_of, backend).await?;
         let mut rows: Vec<AggregateCell> = self
             .db()
             .query_all(&stmt)
@@ -205,6 +211,7 @@ impl Store {
         &self,
         entity: Entity,
         unit: &org_unit::Model,
+        level: Option<OrgUnitLevel>,
         filter: &AggregateFilter,
         group_by: &[Dim],
         measures: &[Measure],
@@ -300,7 +307,7 @@ impl Store {
         for d in group_by {
             match d {
                 Dim::OrgUnit => {
-                    let child = child_unit(&mut q, &u, unit);
+                    let child = child_unit(&mut q, &u, unit, level);
                     group(&mut q, child, "group_unit");
                 }
                 Dim::Sex => group(&mut q, Expr::col((p.clone(), person::Column::Sex)), "group_sex"),

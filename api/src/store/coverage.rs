@@ -12,19 +12,19 @@ use super::{Store, today};
 use crate::domain::age;
 use crate::domain::age_band;
 use crate::domain::period::Period;
-use crate::domain::vocab::{CoverageDimension, DenominatorSource, Settlement, Sex};
+use crate::domain::vocab::{CoverageDimension, DenominatorSource, OrgUnitLevel, Settlement, Sex};
 use crate::error::{ApiError, ApiResult};
 use chrono::Datelike;
 use chrono::{Days, NaiveDate};
 use entity::{
-    antigen, growth_measurement, immunisation, indicator, org_unit, person, pregnancy, pregnancy_child, service_record,
-    service_type,
+    antigen, assessment_answer, assessment_indicator, enrolment, family_assessment, growth_measurement, immunisation,
+    indicator, org_unit, person, pregnancy, pregnancy_child, service_record, service_type,
 };
 use sea_orm::sea_query::{
     Alias, Asterisk, CaseStatement, Expr, ExprTrait, Func, JoinType, PostgresQueryBuilder, Query,
     QueryStatementBuilder, SelectStatement, SimpleExpr, SqliteQueryBuilder,
 };
-use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 /// One cell of a coverage answer; a dimension not grouped by is None.
@@ -105,6 +105,8 @@ struct Question {
     period: Period,
     reference: NaiveDate,
     group_by: Vec<CoverageDimension>,
+    /// Grouped by ORG_UNIT: the level of the rows (default: one below the chosen unit).
+    level: Option<OrgUnitLevel>,
     denominator: DenominatorSource,
 }
 
@@ -131,7 +133,7 @@ impl Question {
 
     /// Ages in months the indicator counts, if it is a band of people.
     fn ages(&self) -> Option<(i32, i32)> {
-        matches!(self.indicator.rule.as_str(), "PEOPLE_WITH_SERVICE" | "FULLY_IMMUNISED")
+        matches!(self.indicator.rule.as_str(), "PEOPLE_WITH_SERVICE" | "PEOPLE_ENROLLED" | "FULLY_IMMUNISED")
             .then(|| (self.indicator.min_age_months.unwrap_or(0), self.indicator.max_age_months.unwrap_or(0)))
     }
 }
@@ -149,10 +151,11 @@ impl Store {
         unit_id: Uuid,
         period: &str,
         group_by: Vec<CoverageDimension>,
+        level: Option<OrgUnitLevel>,
         denominator: DenominatorSource,
     ) -> ApiResult<Coverage> {
         let unit = self.known_unit(unit_id, "orgUnitId").await?;
-        let q = self.question(code, unit, period, group_by, denominator).await?;
+        let q = self.question(code, unit, period, group_by, level, denominator).await?;
         let mut rows = Vec::new();
         for (label, sub) in q.periods() {
             let reference = Ord::min(sub.to, today());
@@ -188,17 +191,18 @@ impl Store {
         unit_code: &str,
         period: &str,
         group_by: Vec<CoverageDimension>,
+        level: Option<OrgUnitLevel>,
     ) -> ApiResult<Vec<String>> {
         let unit = self
             .org_unit_by_code(unit_code)
             .await?
             .ok_or_else(|| ApiError::invalid("orgUnit", format!("unknown unit {unit_code:?}")))?;
-        let q = self.question(code, unit, period, group_by, DenominatorSource::Registry).await?;
+        let q = self.question(code, unit, period, group_by, level, DenominatorSource::Registry).await?;
         let backend = self.db().get_database_backend();
         let mut out = Vec::new();
         for (_, sub) in q.periods() {
             let reference = Ord::min(sub.to, today());
-            let stmt = self.coverage_query(self.source(&q, &sub, reference, backend)?, &q.unit, &q.group_by);
+            let stmt = self.coverage_query(self.source(&q, &sub, reference, backend)?, &q, &q.group_by);
             out.push(match backend {
                 DbBackend::Postgres => stmt.to_string(PostgresQueryBuilder),
                 _ => stmt.to_string(SqliteQueryBuilder),
@@ -214,6 +218,7 @@ impl Store {
         unit: org_unit::Model,
         period: &str,
         group_by: Vec<CoverageDimension>,
+        level: Option<OrgUnitLevel>,
         denominator: DenominatorSource,
     ) -> ApiResult<Question> {
         if !self.principal().is_authenticated() {
@@ -240,7 +245,7 @@ impl Store {
                 dims.push(d);
             }
         }
-        let q = Question { indicator, unit, period, reference, group_by: dims, denominator };
+        let q = Question { indicator, unit, period, reference, group_by: dims, level, denominator };
         let code = &q.indicator.code;
         if q.by(CoverageDimension::Month) && q.by(CoverageDimension::Quarter) {
             return Err(ApiError::invalid("groupBy", "group by MONTH or by QUARTER, not both"));
@@ -248,6 +253,10 @@ impl Store {
         let per_birth = q.indicator.rule.starts_with("BIRTHS_");
         if q.by(CoverageDimension::Sex) && per_birth {
             return Err(ApiError::invalid("groupBy", format!("{code} is counted per birth: it has no SEX")));
+        }
+        let per_household = q.indicator.rule == "HOUSEHOLDS_ASSESSED";
+        if per_household && (q.by(CoverageDimension::Sex) || q.by(CoverageDimension::AgeBand)) {
+            return Err(ApiError::invalid("groupBy", format!("{code} is counted per household: no SEX or AGE_BAND")));
         }
         if q.denominator == DenominatorSource::Population {
             if q.ages().is_none() {
@@ -270,7 +279,7 @@ impl Store {
         label: Option<String>,
     ) -> ApiResult<Vec<CoverageCell>> {
         let backend = self.db().get_database_backend();
-        let stmt = self.coverage_query(self.source(q, period, reference, backend)?, &q.unit, group_by);
+        let stmt = self.coverage_query(self.source(q, period, reference, backend)?, q, group_by);
         let by = |d| group_by.contains(&d);
         let mut rows = Vec::new();
         for r in self.db().query_all(&stmt).await? {
@@ -321,7 +330,7 @@ impl Store {
             vec![(None, (min, max))]
         };
         let units: Vec<Option<Uuid>> = if by(CoverageDimension::OrgUnit) {
-            self.org_unit_children(&[q.unit.id]).await?.into_iter().map(|c| Some(c.id)).collect()
+            self.grouping_units(&q.unit, q.level).await?.into_iter().map(Some).collect()
         } else {
             vec![None]
         };
@@ -362,14 +371,15 @@ impl Store {
     }
 
     /// The GROUP BY query over a rule's rows.
-    fn coverage_query(&self, s: Source, unit: &org_unit::Model, group_by: &[CoverageDimension]) -> SelectStatement {
+    fn coverage_query(&self, s: Source, question: &Question, group_by: &[CoverageDimension]) -> SelectStatement {
+        let unit = &question.unit;
         let mut q = s.select;
         let u = self.place(&mut q, s.unit, unit);
         for cond in s.denominator {
             q.and_where(cond);
         }
         if group_by.contains(&CoverageDimension::OrgUnit) {
-            let child = child_unit(&mut q, &u, unit);
+            let child = child_unit(&mut q, &u, unit, question.level);
             q.expr_as(child.clone(), a("group_unit"));
             q.add_group_by([child]);
         }
@@ -402,7 +412,7 @@ impl Store {
             ind.services.as_deref().unwrap_or("").split('|').filter(|s| !s.is_empty()).map(str::to_string).collect();
         let bad = |what: &str| ApiError::Internal(anyhow::anyhow!("indicator {} lacks {what}", ind.code));
         match ind.rule.as_str() {
-            "PEOPLE_WITH_SERVICE" | "FULLY_IMMUNISED" => {
+            "PEOPLE_WITH_SERVICE" | "PEOPLE_ENROLLED" | "FULLY_IMMUNISED" => {
                 let p = a("p");
                 let (min, max) =
                     (ind.min_age_months.ok_or_else(|| bad("ages"))?, ind.max_age_months.ok_or_else(|| bad("ages"))?);
@@ -416,22 +426,31 @@ impl Store {
                     col(person::Column::BirthDate).between(earliest, latest),
                     col(person::Column::DateOfDeath).is_null().or(col(person::Column::DateOfDeath).gt(reference)),
                 ];
+                let from = match ind.window_days {
+                    Some(days) => reference - Days::new(days as u64 - 1),
+                    None => period.from,
+                };
                 let numerator = if ind.rule == "PEOPLE_WITH_SERVICE" {
-                    let from = match ind.window_days {
-                        Some(days) => reference - Days::new(days as u64 - 1),
-                        None => period.from,
-                    };
                     // Uncorrelated, so the database hashes the served people once instead of
                     // probing per person.
                     col(person::Column::Id).in_subquery(served(&services, from, reference))
+                } else if ind.rule == "PEOPLE_ENROLLED" {
+                    col(person::Column::Id)
+                        .in_subquery(enrolled(&services, reference))
+                        .or(col(person::Column::Id).in_subquery(served(&services, from, reference)))
                 } else {
-                    let mut all = Expr::val(1).eq(1);
+                    let mut doses = Vec::new();
                     for pair in &services {
                         let (code, dose) = pair.split_once(':').ok_or_else(|| bad("antigen:dose pairs"))?;
                         let dose: i32 = dose.parse().map_err(|_| bad("a dose number"))?;
-                        all = all.and(Expr::exists(dose_given(&p, code, dose, reference)));
+                        if doses.iter().any(|(c, _)| c == code) {
+                            return Err(bad("one dose per antigen"));
+                        }
+                        doses.push((code.to_string(), dose));
                     }
-                    all
+                    // One uncorrelated pass over the cohort's doses, hashed once: the children with
+                    // every antigen's dose (or a later one) by the reference date.
+                    col(person::Column::Id).in_subquery(fully_immunised(&doses, (earliest, latest), reference))
                 };
                 Ok(Source {
                     select,
@@ -614,6 +633,60 @@ impl Store {
                     numerator,
                 })
             }
+            "HOUSEHOLDS_ASSESSED" => {
+                let (aa, fa, ai) = (a("aa"), a("fa"), a("ai"));
+                let code = services.first().ok_or_else(|| bad("an assessment indicator"))?;
+                let mut select = Query::select();
+                select
+                    .from_as(assessment_answer::Entity, aa.clone())
+                    .join_as(
+                        JoinType::InnerJoin,
+                        family_assessment::Entity,
+                        fa.clone(),
+                        Expr::col((fa.clone(), family_assessment::Column::Id))
+                            .equals((aa.clone(), assessment_answer::Column::AssessmentId)),
+                    )
+                    .join_as(
+                        JoinType::InnerJoin,
+                        assessment_indicator::Entity,
+                        ai.clone(),
+                        Expr::col((ai.clone(), assessment_indicator::Column::Id))
+                            .equals((aa.clone(), assessment_answer::Column::IndicatorId)),
+                    );
+                // Each household counts by its latest visit in the period.
+                let f2 = a("f2");
+                let on = |x: &Alias| Expr::col((x.clone(), family_assessment::Column::AssessedOn));
+                let later = Query::select()
+                    .expr(Expr::val(1))
+                    .from_as(family_assessment::Entity, f2.clone())
+                    .and_where(
+                        Expr::col((f2.clone(), family_assessment::Column::HouseholdId))
+                            .equals((fa.clone(), family_assessment::Column::HouseholdId)),
+                    )
+                    .and_where(on(&f2).between(period.from, reference))
+                    .and_where(
+                        on(&f2).gt(on(&fa)).or(on(&f2).eq(on(&fa)).and(
+                            Expr::col((f2, family_assessment::Column::Id))
+                                .gt(Expr::col((fa.clone(), family_assessment::Column::Id))),
+                        )),
+                    )
+                    .to_owned();
+                let answer = Expr::col((aa, assessment_answer::Column::Answer));
+                let denominator = vec![
+                    Expr::col((ai, assessment_indicator::Column::Code)).eq(code.as_str()),
+                    on(&fa).between(period.from, reference),
+                    Expr::exists(later).not(),
+                    answer.clone().ne("NOT_APPLICABLE"),
+                ];
+                Ok(Source {
+                    select,
+                    unit: Expr::col((fa, family_assessment::Column::OrgUnitId)),
+                    sex: None,
+                    age_band: None,
+                    denominator,
+                    numerator: answer.eq("YES"),
+                })
+            }
             other => Err(ApiError::Internal(anyhow::anyhow!("unknown coverage rule {other}"))),
         }
     }
@@ -637,12 +710,51 @@ fn served(services: &[String], from: NaiveDate, to: NaiveDate) -> SelectStatemen
         .to_owned()
 }
 
-/// A dose (or a later one) of `antigen` given to person `p` by `on`.
-fn dose_given(p: &Alias, antigen_code: &str, dose: i32, on: NaiveDate) -> SelectStatement {
-    let (i, g, r) = (a("i"), a("ag"), a("ir"));
+/// People with an enrolment of one of the service types open on `on`: enrolled on or before
+/// it and not ended by it.
+fn enrolled(services: &[String], on: NaiveDate) -> SelectStatement {
+    let (e, r) = (a("e"), a("er"));
     Query::select()
-        .expr(Expr::val(1))
+        .column((e.clone(), enrolment::Column::PersonId))
+        .from_as(enrolment::Entity, e.clone())
+        .join_as(
+            JoinType::InnerJoin,
+            service_record::Entity,
+            r.clone(),
+            Expr::col((r.clone(), service_record::Column::Id)).equals((e.clone(), enrolment::Column::ServiceRecordId)),
+        )
+        .join(JoinType::InnerJoin, service_type::Entity, type_of(&r))
+        .and_where(Expr::col((service_type::Entity, service_type::Column::Code)).is_in(services.iter().cloned()))
+        .and_where(Expr::col((r, service_record::Column::ServiceDate)).lte(on))
+        .and_where(
+            Expr::col((e.clone(), enrolment::Column::EndedOn))
+                .is_null()
+                .or(Expr::col((e, enrolment::Column::EndedOn)).gt(on)),
+        )
+        .to_owned()
+}
+
+/// Children born in `born` (the cohort) with, for every (antigen, dose), that dose or a later
+/// one given by `on`.
+fn fully_immunised(doses: &[(String, i32)], born: (NaiveDate, NaiveDate), on: NaiveDate) -> SelectStatement {
+    let (i, g, r, c) = (a("i"), a("ag"), a("ir"), a("ic"));
+    let mut any = Condition::any();
+    for (code, dose) in doses {
+        any = any.add(
+            Expr::col((g.clone(), antigen::Column::Code))
+                .eq(code.as_str())
+                .and(Expr::col((i.clone(), immunisation::Column::DoseNumber)).gte(*dose)),
+        );
+    }
+    Query::select()
+        .column((i.clone(), immunisation::Column::PersonId))
         .from_as(immunisation::Entity, i.clone())
+        .join_as(
+            JoinType::InnerJoin,
+            person::Entity,
+            c.clone(),
+            Expr::col((c.clone(), person::Column::Id)).equals((i.clone(), immunisation::Column::PersonId)),
+        )
         .join_as(
             JoinType::InnerJoin,
             antigen::Entity,
@@ -656,9 +768,10 @@ fn dose_given(p: &Alias, antigen_code: &str, dose: i32, on: NaiveDate) -> Select
             Expr::col((r.clone(), service_record::Column::Id))
                 .equals((i.clone(), immunisation::Column::ServiceRecordId)),
         )
-        .and_where(Expr::col((i.clone(), immunisation::Column::PersonId)).equals((p.clone(), person::Column::Id)))
-        .and_where(Expr::col((g, antigen::Column::Code)).eq(antigen_code))
-        .and_where(Expr::col((i, immunisation::Column::DoseNumber)).gte(dose))
+        .and_where(Expr::col((c, person::Column::BirthDate)).between(born.0, born.1))
         .and_where(Expr::col((r, service_record::Column::ServiceDate)).lte(on))
+        .cond_where(any)
+        .group_by_col((i, immunisation::Column::PersonId))
+        .and_having(Expr::col((g, antigen::Column::Code)).count_distinct().eq(doses.len() as i64))
         .to_owned()
 }

@@ -5,6 +5,7 @@ use super::Store;
 use crate::access::units_under;
 use crate::domain::age;
 use crate::domain::age_band::{self, BANDS};
+use crate::domain::vocab::OrgUnitLevel;
 use chrono::NaiveDate;
 use entity::org_unit;
 use sea_orm::DbBackend;
@@ -60,6 +61,26 @@ pub fn period_of(backend: DbBackend, date: &str, unit: Calendar) -> SimpleExpr {
 }
 
 impl Store {
+    /// The units rows are grouped by: the chosen unit's children, or its units of `level`.
+    pub(super) async fn grouping_units(
+        &self,
+        unit: &org_unit::Model,
+        level: Option<OrgUnitLevel>,
+    ) -> crate::error::ApiResult<Vec<uuid::Uuid>> {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let Some(level) = level else {
+            return Ok(self.org_unit_children(&[unit.id]).await?.into_iter().map(|c| c.id).collect());
+        };
+        Ok(org_unit::Entity::find()
+            .filter(org_unit::Column::Level.is_in(level.with_equivalent().iter().copied()))
+            .filter(Expr::col(org_unit::Column::Id).in_subquery(units_under(&unit.path)))
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|u| u.id)
+            .collect())
+    }
+
     /// Joins the row's unit as `u` and keeps the rows under `unit` (one range over the
     /// materialised path) that the caller may see. Returns the alias.
     pub(super) fn place(&self, q: &mut SelectStatement, row_unit: SimpleExpr, unit: &org_unit::Model) -> Alias {
@@ -78,19 +99,31 @@ impl Store {
     }
 }
 
-/// The child of `unit` whose subtree holds the row's unit `u` (null for rows at `unit` itself),
-/// joined as `c`.
-pub fn child_unit(q: &mut SelectStatement, u: &Alias, unit: &org_unit::Model) -> SimpleExpr {
+/// The unit grouped by whose subtree holds the row's unit `u`, joined as `c`: a child of `unit`,
+/// or with `level`, the unit of that level (and its equivalent in the capital) under `unit`.
+/// Null for rows placed above it.
+pub fn child_unit(
+    q: &mut SelectStatement,
+    u: &Alias,
+    unit: &org_unit::Model,
+    level: Option<OrgUnitLevel>,
+) -> SimpleExpr {
     let c = Alias::new("c");
     let end = Expr::cust("substr(c.path, 1, length(c.path) - 1) || '0'");
+    let col = |k: org_unit::Column| Expr::col((c.clone(), k));
+    let which = match level {
+        None => col(org_unit::Column::ParentId).eq(unit.id),
+        Some(l) => col(org_unit::Column::Level)
+            .is_in(l.with_equivalent().iter().copied())
+            .and(col(org_unit::Column::Id).in_subquery(units_under(&unit.path))),
+    };
     q.join_as(
         JoinType::LeftJoin,
         org_unit::Entity,
         c.clone(),
-        Expr::col((c.clone(), org_unit::Column::ParentId))
-            .eq(unit.id)
-            .and(Expr::col((u.clone(), org_unit::Column::Path)).gte(Expr::col((c.clone(), org_unit::Column::Path))))
+        which
+            .and(Expr::col((u.clone(), org_unit::Column::Path)).gte(col(org_unit::Column::Path)))
             .and(Expr::col((u.clone(), org_unit::Column::Path)).lt(end)),
     );
-    Expr::col((c, org_unit::Column::Id))
+    col(org_unit::Column::Id)
 }

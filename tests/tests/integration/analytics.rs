@@ -138,6 +138,31 @@ async fn coverage_breaks_down_by_age_band_urban_rural_and_month() {
     let q = cov("GROWTH_MONITORING", json!(["QUARTER"])).await;
     assert!(q["rows"].as_array().unwrap().iter().all(|r| r["period"].as_str().unwrap().contains('Q')));
 
+    // By aimag over the whole country: Ulaanbaatar stands beside the aimags.
+    let q = "query($u: UUID!) { coverage(indicator: \"VITAMIN_A\", orgUnitId: $u, period: \"LAST_12_MONTHS\",
+        groupBy: [ORG_UNIT], orgUnitLevel: AIMAG) { rows { orgUnit { code level } numerator denominator } } }";
+    let c = app.ok(q, json!({ "u": w.country })).await["coverage"].clone();
+    let rows: HashMap<String, (i64, i64)> = c["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["orgUnit"]["code"].as_str().unwrap().to_string(), counts(r)))
+        .collect();
+    let expected: HashMap<String, (i64, i64)> = [("11".to_string(), (1, 2)), ("85".to_string(), (2, 2))].into();
+    assert_eq!(rows, expected);
+
+    // School attendance counts an enrolment from years ago that is still open.
+    let pupil = person(&app, &w.rural_home, "Ану", "FEMALE", &months_before(r, 120).to_string()).await;
+    person(&app, &w.rural_home, "Болд", "MALE", &months_before(r, 100).to_string()).await;
+    app.ok(
+        "mutation($i: RecordEnrolmentInput!) { recordEnrolment(input: $i) { id } }",
+        json!({ "i": { "serviceTypeCode": "SCHOOL_ENROLMENT", "personId": pupil, "date": months_before(r, 48).to_string(),
+                       "institution": "Tarialan school", "grade": "1" } }),
+    )
+    .await;
+    let c = cov("SCHOOL_ATTENDANCE", json!([])).await;
+    assert_eq!(counts(&c["total"]), (1, 2));
+
     // Births have no sex; MONTH and QUARTER together make no sense.
     let (code, _) = app.err(COVERAGE, json!({ "i": "SKILLED_BIRTH_ATTENDANCE", "u": w.country, "g": ["SEX"] })).await;
     assert_eq!(code, "VALIDATION");

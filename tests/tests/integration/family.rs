@@ -322,3 +322,38 @@ async fn a_project_walks_its_workflow_partners_see_only_theirs_and_reach_adds_up
     assert_eq!(app.ok_as(&staff, q, json!({ "u": k2 })).await["assessmentSummary"]["householdsAssessed"], 0);
     assert_eq!(app.ok(q, json!({ "u": k2 })).await["assessmentSummary"]["householdsAssessed"], 1);
 }
+
+#[tokio::test]
+async fn household_indicators_count_each_household_by_its_latest_visit() {
+    let app = TestApp::spawn().await;
+    let d = app.ok("{ orgUnitByCode(code: \"11\") { id children { id } } }", json!({})).await;
+    let ub = d["orgUnitByCode"]["id"].as_str().unwrap().to_string();
+    let district = d["orgUnitByCode"]["children"][0]["id"].as_str().unwrap().to_string();
+    let r = cbss::domain::period::Period::parse("LAST_12_MONTHS", cbss::store::today()).unwrap();
+    let on = |days: u64| (r.to - chrono::Days::new(days)).to_string();
+    let (h1, h2, h3) = (
+        adults_household(&app, &district).await,
+        adults_household(&app, &district).await,
+        adults_household(&app, &district).await,
+    );
+    // h1: no safe water, then safe water at the later visit; h2: none; h3: safe water, but
+    // visited before the period only.
+    assess(&app, &h1, &on(60), always(false, true, true, true, true)).await;
+    assess(&app, &h1, &on(5), always(true, false, true, true, true)).await;
+    assess(&app, &h2, &on(30), always(false, false, true, true, true)).await;
+    assess(&app, &h3, &(r.from - chrono::Days::new(3)).to_string(), always(true, true, true, true, true)).await;
+    let q = "query($i: String!, $u: UUID!) { coverage(indicator: $i, orgUnitId: $u, period: \"LAST_12_MONTHS\",
+        groupBy: [ORG_UNIT]) { rows { numerator denominator } total { numerator denominator value } } }";
+    let water = app.ok(q, json!({ "i": "HOUSEHOLDS_SAFE_WATER", "u": ub })).await["coverage"].clone();
+    assert_eq!((water["total"]["numerator"].clone(), water["total"]["denominator"].clone()), (json!(1), json!(2)));
+    assert_eq!(water["total"]["value"], 50.0);
+    assert_eq!(water["rows"].as_array().unwrap().len(), 1);
+    // Latrine: h1's latest visit says no, h2 no.
+    let latrine = app.ok(q, json!({ "i": "HOUSEHOLDS_SANITATION", "u": ub })).await["coverage"].clone();
+    assert_eq!(latrine["total"]["numerator"], 0);
+    // Birth registration applies only where there are children: nobody here.
+    let births = app.ok(q, json!({ "i": "HOUSEHOLDS_BIRTHS_REGISTERED", "u": ub })).await["coverage"].clone();
+    assert_eq!(births["total"]["denominator"], 0);
+    let sex = "query($u: UUID!) { coverage(indicator: \"HOUSEHOLDS_SAFE_WATER\", orgUnitId: $u, period: \"2026\", groupBy: [SEX]) { total { value } } }";
+    assert_eq!(app.err(sex, json!({ "u": ub })).await.0, "VALIDATION");
+}
