@@ -3,8 +3,8 @@
 //! token → `Principal` → scoped `Store` + loaders) → async-graphql resolvers → store → database.
 
 use crate::access::Principal;
-use crate::auth::Keys;
 use crate::auth::throttle::LoginThrottle;
+use crate::auth::{Keys, PrincipalCache};
 use crate::config::Config;
 use crate::db::{self, StatementCounter};
 use crate::graphql::{self, CbssSchema, MAX_ALIASES, RequestData};
@@ -32,6 +32,8 @@ pub struct AppState {
     pub schema: CbssSchema,
     pub keys: Arc<Keys>,
     pub throttle: Arc<LoginThrottle>,
+    /// Principals of recent tokens (`auth::principals`).
+    pub principals: Arc<PrincipalCache>,
     pub production: bool,
 }
 
@@ -55,6 +57,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         schema: graphql::schema_for(config.is_production(), graphql::SyncSettings { max_items: config.sync_max_items }),
         keys: keys.clone(),
         throttle: Arc::new(LoginThrottle::default()),
+        principals: Arc::default(),
         production: config.is_production(),
     };
     Ok(App { router: router(state, config), db, keys, statements })
@@ -135,7 +138,7 @@ async fn graphql_handler(State(state): State<AppState>, request: Request) -> Res
     }
     // A presented token must be valid; without one, only login and refreshToken answer.
     let principal = match bearer {
-        Some(token) => match users::principal_for_token(&state.db, &state.keys, &token).await {
+        Some(token) => match users::principal_for_token(&state.db, &state.keys, &state.principals, &token).await {
             Ok(p) => p,
             Err(e) => return graphql_error(e.code(), "invalid or expired access token"),
         },
@@ -145,7 +148,7 @@ async fn graphql_handler(State(state): State<AppState>, request: Request) -> Res
     if state.production || !principal.is_authenticated() {
         req = req.disable_introspection();
     }
-    let store = Store::new(state.db.clone(), principal, state.keys.clone());
+    let store = Store::new(state.db.clone(), principal, state.keys.clone()).with_principals(state.principals.clone());
     let req = req.data(RequestData::new(store, client_ip, state.throttle.clone()));
     GraphQLResponse::from(state.schema.execute(req).await).into_response()
 }

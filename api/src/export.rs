@@ -48,8 +48,8 @@ fn level_param(text: Option<&str>) -> ApiResult<Option<OrgUnitLevel>> {
 /// The caller of a plain HTTP request, from its bearer token.
 async fn store_for(state: &AppState, headers: &HeaderMap) -> ApiResult<Store> {
     let token = crate::app::bearer_token(headers).ok_or(ApiError::Unauthenticated)?;
-    let principal = users::principal_for_token(&state.db, &state.keys, &token).await?;
-    Ok(Store::new(state.db.clone(), principal, state.keys.clone()))
+    let principal = users::principal_for_token(&state.db, &state.keys, &state.principals, &token).await?;
+    Ok(Store::new(state.db.clone(), principal, state.keys.clone()).with_principals(state.principals.clone()))
 }
 
 fn error_response(e: ApiError) -> Response {

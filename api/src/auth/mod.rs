@@ -3,7 +3,9 @@
 
 pub mod keys;
 pub mod password;
+pub mod principals;
 pub mod throttle;
 pub mod tokens;
 
 pub use keys::Keys;
+pub use principals::PrincipalCache;

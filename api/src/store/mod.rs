@@ -44,7 +44,7 @@ pub use services::{NewEnrolment, NewGrowthMeasurement, NewImmunisation, NewServi
 pub use users::{NewUser, Session, UserChanges};
 
 use crate::access::{Action, Principal, Scoped};
-use crate::auth::Keys;
+use crate::auth::{Keys, PrincipalCache};
 use crate::error::{ApiError, ApiResult};
 use sea_orm::{ColumnTrait, DatabaseConnection, ModelTrait, PrimaryKeyTrait, QueryFilter, Select};
 use std::sync::Arc;
@@ -56,11 +56,25 @@ pub struct Store {
     exec: Arc<write::Exec>,
     principal: Arc<Principal>,
     keys: Arc<Keys>,
+    principals: Arc<PrincipalCache>,
 }
 
 impl Store {
     pub fn new(db: DatabaseConnection, principal: Principal, keys: Arc<Keys>) -> Self {
-        Self { exec: Arc::new(write::Exec::Pool(db)), principal: Arc::new(principal), keys }
+        let principals = Arc::default();
+        Self { exec: Arc::new(write::Exec::Pool(db)), principal: Arc::new(principal), keys, principals }
+    }
+
+    /// Shares the server's principal cache, so changes of users, roles, scopes and partners
+    /// made through this store clear it.
+    pub fn with_principals(mut self, cache: Arc<PrincipalCache>) -> Self {
+        self.principals = cache;
+        self
+    }
+
+    /// After a change that can alter who may do what: cached principals are rebuilt.
+    pub(crate) fn forget_principals(&self) {
+        self.principals.clear();
     }
 
     pub fn principal(&self) -> &Principal {

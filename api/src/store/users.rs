@@ -4,7 +4,7 @@
 use super::Store;
 use crate::access::{Action, Principal};
 use crate::auth::throttle::LoginThrottle;
-use crate::auth::{Keys, password, tokens};
+use crate::auth::{Keys, PrincipalCache, password, tokens};
 use crate::domain::validate;
 use crate::domain::vocab::{PartnerKind, Role, ScopeKind};
 use crate::error::{ApiError, ApiResult, Problems};
@@ -60,13 +60,25 @@ pub fn normalise_email(email: &str) -> String {
 
 /// Builds the principal of a verified access token, or refuses a stale one (deactivated user,
 /// raised token version).
-pub async fn principal_for_token(db: &DatabaseConnection, keys: &Keys, token: &str) -> ApiResult<Principal> {
+/// A principal built in the last few seconds for the same user and token version is reused
+/// (`auth::principals`).
+pub async fn principal_for_token(
+    db: &DatabaseConnection,
+    keys: &Keys,
+    cache: &PrincipalCache,
+    token: &str,
+) -> ApiResult<Principal> {
     let claims = tokens::verify_access(keys, token)?;
+    if let Some(p) = cache.get(claims.sub, claims.ver) {
+        return Ok(p);
+    }
     let user = app_user::Entity::find_by_id(claims.sub).one(db).await?.ok_or(ApiError::Unauthenticated)?;
     if !user.active || user.token_version != claims.ver {
         return Err(ApiError::Unauthenticated);
     }
-    principal_of(db, &user).await
+    let p = principal_of(db, &user).await?;
+    cache.put(claims.sub, claims.ver, p.clone());
+    Ok(p)
 }
 
 async fn principal_of<C: ConnectionTrait>(db: &C, user: &app_user::Model) -> ApiResult<Principal> {
@@ -274,6 +286,7 @@ impl Store {
                 })
             })
             .await?;
+        self.forget_principals();
         Ok(true)
     }
 
@@ -398,7 +411,7 @@ impl Store {
         row.version = Set(user.version + 1);
         row.updated_at = Set(Utc::now());
         let audit = self.auditor();
-        Ok(self
+        let saved = self
             .db()
             .transaction::<_, app_user::Model, ApiError>(|txn| {
                 Box::pin(async move {
@@ -423,7 +436,9 @@ impl Store {
                     Ok(saved)
                 })
             })
-            .await?)
+            .await;
+        self.forget_principals();
+        Ok(saved?)
     }
 
     pub async fn partners(&self) -> ApiResult<Vec<partner::Model>> {

@@ -477,6 +477,7 @@ impl Store {
             exec: Arc::new(Exec::Batch(Box::new(batch))),
             principal: self.principal.clone(),
             keys: self.keys.clone(),
+            principals: self.principals.clone(),
         })
     }
 

@@ -238,7 +238,9 @@ async fn the_catalogue_lists_every_indicator_and_bad_requests_are_refused() {
     let d = app.ok("{ indicators { code nameMn factor } }", json!({})).await;
     let codes: Vec<&str> = d["indicators"].as_array().unwrap().iter().map(|i| i["code"].as_str().unwrap()).collect();
     assert_eq!(codes.len(), 19);
-    assert!(codes.contains(&"FULL_IMMUNISATION") && codes.contains(&"STUNTING") && codes.contains(&"HOUSEHOLDS_SAFE_WATER"));
+    assert!(
+        codes.contains(&"FULL_IMMUNISATION") && codes.contains(&"STUNTING") && codes.contains(&"HOUSEHOLDS_SAFE_WATER")
+    );
     let ub = app.ok("{ orgUnitByCode(code: \"11\") { id } }", json!({})).await["orgUnitByCode"]["id"].clone();
     let q = "query($i: String!, $u: UUID!, $p: String!) { coverage(indicator: $i, orgUnitId: $u, period: $p) { total { value } } }";
     let (code, e) = app.err(q, json!({ "i": "NOPE", "u": ub, "p": "2026" })).await;
