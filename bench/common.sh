@@ -16,15 +16,25 @@ ensure_seeded() {
 
 pid=
 start_server() {
+  # Another server on the port would answer /healthz in ours' stead and be measured instead.
+  ! curl -s "127.0.0.1:$PORT/healthz" >/dev/null || { echo "port $PORT is in use: stop that server or set PORT" >&2; exit 1; }
   DATABASE_URL="$DB" CBSS_BIND="127.0.0.1:$PORT" CBSS_LOG=warn "$BIN" serve &
   pid=$!
   # Serving migrates first, which can take a while on a million rows.
-  for _ in $(seq 1 600); do curl -sf "127.0.0.1:$PORT/healthz" >/dev/null && return; sleep 0.1; done
+  for _ in $(seq 1 600); do
+    kill -0 "$pid" 2>/dev/null || { echo "the server exited" >&2; exit 1; }
+    curl -sf "127.0.0.1:$PORT/healthz" >/dev/null && return
+    sleep 0.1
+  done
   echo "the server did not answer /healthz" >&2
   exit 1
 }
+# Fails when our server has gone (killed, crashed): figures from another one would be wrong.
+check_server() {
+  kill -0 "$pid" 2>/dev/null || { echo "the server (pid $pid) is gone" >&2; exit 1; }
+}
 stop_server() {
-  [ -z "$pid" ] || { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; pid=; }
+  [ -z "$pid" ] || { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; pid=; }
 }
 
 # Prints an access token for the demo administrator (it lasts 15 minutes).
@@ -43,7 +53,7 @@ gql() {
 # The person ids load.sh and pgbench.sh both pick from: the same few thousand, spread over the
 # table (ordered by a hash, so the choice is stable), numbered 1..N for pgbench's random().
 person_ids() {
-  psql "$DB" -qc "CREATE SCHEMA IF NOT EXISTS bench" \
+  psql "$DB" -qc "SET client_min_messages = warning" -c "CREATE SCHEMA IF NOT EXISTS bench" \
     -c "CREATE TABLE IF NOT EXISTS bench.person_ids AS SELECT row_number() OVER (ORDER BY md5(id::text))::int AS n, id FROM person ORDER BY md5(id::text) LIMIT 3000" \
     -c "CREATE UNIQUE INDEX IF NOT EXISTS person_ids_n ON bench.person_ids (n)" \
     -c "ANALYZE bench.person_ids"

@@ -32,6 +32,7 @@ printf '%-36s %8s %8s %8s %9s %7s %7s\n' load req/s 'p50 ms' 'p99 ms' answers no
 run() {
   BENCH_MIX=$2 wrk -t2 -c"$CLIENTS" -d"${DURATION}s" --latency -s bench/wrk/cbss.lua \
     "http://127.0.0.1:$PORT/graphql" >"$dir/wrk.txt"
+  check_server
   # wrk's own report stays readable in the log when something looks off
   cp "$dir/wrk.txt" "/tmp/cbss-load-$1.txt"
   read -r rps p50 p99 n bad errors < <(sed -n 's/^cbss: \([0-9]\)/\1/p' "$dir/wrk.txt")
