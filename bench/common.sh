@@ -1,7 +1,9 @@
 # Sourced by coverage.sh, load.sh and pgbench.sh (from the repository root): the binary, the
 # 1,000,000-people database `cbss_bench`, a server on it and an administrator's token.
 PG="${PG:-postgres://postgres@127.0.0.1:5432}"
-DB="$PG/cbss_bench"
+# Loopback needs no TLS (Debian's PostgreSQL offers it, and sqlx takes it when offered): set
+# DB_PARAMS= (empty) to measure with it, as a server across a network would run.
+DB="$PG/cbss_bench${DB_PARAMS-?sslmode=disable}"
 PORT="${PORT:-18082}"
 # CBSS_BIN names a binary built elsewhere (e.g. another worktree); otherwise build this one.
 BIN="${CBSS_BIN:-./target/release/cbss}"

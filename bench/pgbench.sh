@@ -18,5 +18,15 @@ cat >"$dir/person.sql" <<SQL
 \set n random(1, $(psql "$DB" -Atc "select count(*) from bench.person_ids"))
 SELECT p.* FROM person p WHERE p.id = (SELECT id FROM bench.person_ids WHERE n = :n);
 SQL
-echo "pgbench person by id: -c $CLIENTS -j 2 -T $DURATION, prepared statements (as the server's driver uses)"
-pgbench -n -M prepared -f "$dir/person.sql" -c "$CLIENTS" -j 2 -T "$DURATION" "$DB" | grep -E '^(latency average|tps)'
+# The server also writes the read to the audit log, in its own transaction (one WAL flush).
+cat >"$dir/audited.sql" <<SQL
+\set n random(1, $(psql "$DB" -Atc "select count(*) from bench.person_ids"))
+SELECT p.* FROM person p WHERE p.id = (SELECT id FROM bench.person_ids WHERE n = :n);
+INSERT INTO audit_log (id, at, role, action, entity, entity_id) VALUES (gen_random_uuid(), now(), 'ADMIN', 'READ', 'person', (SELECT id FROM bench.person_ids WHERE n = :n)) RETURNING *;
+SQL
+for script in person audited; do
+  echo "pgbench $script (person by id$([ $script = audited ] && echo ', then its audit entry')): -c $CLIENTS -j 2 -T $DURATION, prepared statements (as the server's driver uses)"
+  pgbench -n -M prepared -f "$dir/$script.sql" -c "$CLIENTS" -j 2 -T "$DURATION" "$DB" | grep -E '^(latency average|tps)'
+done
+# The benchmark's audit entries are not the service's history.
+psql "$DB" -qc "DELETE FROM audit_log WHERE action = 'READ' AND user_id IS NULL"

@@ -4,7 +4,7 @@ use crate::config::Config;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::postgres::PgConnectOptions;
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, TransactionTrait};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -40,6 +40,10 @@ pub async fn connect(config: &Config) -> anyhow::Result<(DatabaseConnection, Sta
         });
     if url.starts_with("postgres") {
         opts.statement_timeout(config.request_timeout());
+        // PostgreSQL's JIT compiles a national coverage query for 100-150 ms, often longer than
+        // it then runs (bench/coverage.sh, issue 7); the service's queries are not long enough
+        // to repay it.
+        opts.map_sqlx_postgres_opts(|o: PgConnectOptions| o.options([("jit", "off")]));
         let port = url.parse::<PgConnectOptions>().map(|o| o.get_port()).unwrap_or(5432);
         opts.map_sqlx_postgres_pool_opts(move |pool| {
             pool.after_connect(move |_, _| {
@@ -100,7 +104,17 @@ fn sqlite_file(url: &str) -> Option<&str> {
 /// Applies pending migrations, then fills in what the migrations cannot compute themselves
 /// (WHO z-scores of growth measurements stored before they were computed on write).
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
-    Migrator::up(db, None).await?;
+    if db.get_database_backend() == DbBackend::Postgres {
+        // One transaction, free of the request timeout every pooled connection carries: a
+        // migration that rewrites millions of rows takes longer than a request may, and a
+        // failed one leaves nothing behind.
+        let txn = db.begin().await?;
+        txn.execute_unprepared("SET LOCAL statement_timeout = 0").await?;
+        Migrator::up(&txn, None).await?;
+        txn.commit().await?;
+    } else {
+        Migrator::up(db, None).await?;
+    }
     let filled =
         crate::store::growth::backfill(db).await.map_err(|e| anyhow::anyhow!("filling in growth z-scores: {e:?}"))?;
     if filled > 0 {

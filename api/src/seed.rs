@@ -270,6 +270,7 @@ impl Gen {
                     person_id: Set(child),
                     antigen_id: Set(reference_id("antigen", antigen)),
                     dose_number: Set(i as i32 + 1),
+                    given_on: Set(Some(date)),
                 });
             }
         }
@@ -290,6 +291,7 @@ impl Gen {
                 let mut row = growth_measurement::ActiveModel {
                     service_record_id: Set(id),
                     person_id: Set(child),
+                    measured_on: Set(Some(date)),
                     weight_kg: Set(Some(weight)),
                     length_height_cm: Set(Some(height)),
                     position: Set(Some(position.as_str().into())),

@@ -10,6 +10,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub service_record_id: Uuid,
     pub person_id: Uuid,
+    /// The service record's date (copied: coverage counts by it without the join).
+    pub measured_on: Option<Date>,
     pub weight_kg: Option<f64>,
     pub length_height_cm: Option<f64>,
     /// LYING, STANDING

@@ -10,6 +10,8 @@ pub struct Model {
     pub person_id: Uuid,
     pub antigen_id: Uuid,
     pub dose_number: i32,
+    /// The service record's date (copied: coverage counts by it without the join).
+    pub given_on: Option<Date>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -17,6 +17,7 @@ mod m20261130_000002_population;
 mod m20261201_000001_settlement;
 mod m20261201_000002_enrolled_indicators;
 mod m20261201_000003_assessment_indicators;
+mod m20261202_000001_detail_dates;
 pub mod reference;
 mod rows;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000001_settlement::Migration),
             Box::new(m20261201_000002_enrolled_indicators::Migration),
             Box::new(m20261201_000003_assessment_indicators::Migration),
+            Box::new(m20261202_000001_detail_dates::Migration),
         ]
     }
 }

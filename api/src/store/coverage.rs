@@ -557,7 +557,7 @@ impl Store {
                 })
             }
             "ANTHROPOMETRY" => {
-                let (m, r, p) = (a("m"), a("r"), a("p"));
+                let (m, p) = (a("m"), a("p"));
                 let (z, flag) = match ind.z_index.as_deref() {
                     Some("haz") => (growth_measurement::Column::Haz, growth_measurement::Column::FlagHaz),
                     Some("whz") => (growth_measurement::Column::Whz, growth_measurement::Column::FlagWhz),
@@ -566,62 +566,37 @@ impl Store {
                 };
                 let cut = ind.z_cut.ok_or_else(|| bad("a cut-off"))?;
                 let mut select = Query::select();
-                select
-                    .from_as(growth_measurement::Entity, m.clone())
-                    .join_as(
-                        JoinType::InnerJoin,
-                        service_record::Entity,
-                        r.clone(),
-                        Expr::col((r.clone(), service_record::Column::Id))
-                            .equals((m.clone(), growth_measurement::Column::ServiceRecordId)),
-                    )
-                    .join_as(
-                        JoinType::InnerJoin,
-                        person::Entity,
-                        p.clone(),
-                        Expr::col((p.clone(), person::Column::Id))
-                            .equals((m.clone(), growth_measurement::Column::PersonId)),
-                    );
+                select.from_as(growth_measurement::Entity, m.clone()).join_as(
+                    JoinType::InnerJoin,
+                    person::Entity,
+                    p.clone(),
+                    Expr::col((p.clone(), person::Column::Id))
+                        .equals((m.clone(), growth_measurement::Column::PersonId)),
+                );
+                // A usable measurement of `x` in the period (the date is the record's, copied).
+                let usable = |x: &Alias| {
+                    vec![
+                        Expr::col((x.clone(), growth_measurement::Column::MeasuredOn)).between(period.from, reference),
+                        Expr::col((x.clone(), growth_measurement::Column::AgeDays)).lt(1826),
+                        Expr::col((x.clone(), z)).is_not_null(),
+                        Expr::col((x.clone(), flag)).eq(false),
+                    ]
+                };
                 // Only each child's latest usable measurement in the period counts.
-                let (m2, r2) = (a("m2"), a("r2"));
-                let later = Query::select()
-                    .expr(Expr::val(1))
-                    .from_as(growth_measurement::Entity, m2.clone())
-                    .join_as(
-                        JoinType::InnerJoin,
-                        service_record::Entity,
-                        r2.clone(),
-                        Expr::col((r2.clone(), service_record::Column::Id))
-                            .equals((m2.clone(), growth_measurement::Column::ServiceRecordId)),
-                    )
-                    .and_where(
-                        Expr::col((m2.clone(), growth_measurement::Column::PersonId))
-                            .equals((m.clone(), growth_measurement::Column::PersonId)),
-                    )
-                    .and_where(Expr::col((m2.clone(), z)).is_not_null())
-                    .and_where(Expr::col((m2.clone(), flag)).eq(false))
-                    .and_where(Expr::col((m2, growth_measurement::Column::AgeDays)).lt(1826))
-                    .and_where(
-                        Expr::col((r2.clone(), service_record::Column::ServiceDate)).between(period.from, reference),
-                    )
-                    .and_where(
-                        Expr::col((r2.clone(), service_record::Column::ServiceDate))
-                            .gt(Expr::col((r.clone(), service_record::Column::ServiceDate)))
-                            .or(Expr::col((r2.clone(), service_record::Column::ServiceDate))
-                                .equals((r.clone(), service_record::Column::ServiceDate))
-                                .and(
-                                    Expr::col((r2, service_record::Column::Id))
-                                        .gt(Expr::col((r.clone(), service_record::Column::Id))),
-                                )),
-                    )
-                    .to_owned();
-                let denominator = vec![
-                    Expr::col((r.clone(), service_record::Column::ServiceDate)).between(period.from, reference),
-                    Expr::col((m.clone(), growth_measurement::Column::AgeDays)).lt(1826),
-                    Expr::col((m.clone(), z)).is_not_null(),
-                    Expr::col((m.clone(), flag)).eq(false),
-                    Expr::exists(later).not(),
-                ];
+                let m2 = a("m2");
+                let on = |x: &Alias| Expr::col((x.clone(), growth_measurement::Column::MeasuredOn));
+                let id = |x: &Alias| Expr::col((x.clone(), growth_measurement::Column::ServiceRecordId));
+                let mut later = Query::select();
+                later.expr(Expr::val(1)).from_as(growth_measurement::Entity, m2.clone()).and_where(
+                    Expr::col((m2.clone(), growth_measurement::Column::PersonId))
+                        .equals((m.clone(), growth_measurement::Column::PersonId)),
+                );
+                for cond in usable(&m2) {
+                    later.and_where(cond);
+                }
+                later.and_where(on(&m2).gt(on(&m)).or(on(&m2).eq(on(&m)).and(id(&m2).gt(id(&m)))));
+                let mut denominator = usable(&m);
+                denominator.push(Expr::exists(later.to_owned()).not());
                 let zcol = Expr::col((m, z));
                 let numerator = if ind.z_above { zcol.gt(cut) } else { zcol.lt(cut) };
                 Ok(Source {
@@ -714,18 +689,19 @@ fn served(services: &[String], from: NaiveDate, to: NaiveDate) -> SelectStatemen
 /// it and not ended by it.
 fn enrolled(services: &[String], on: NaiveDate) -> SelectStatement {
     let (e, r) = (a("e"), a("er"));
-    Query::select()
-        .column((e.clone(), enrolment::Column::PersonId))
-        .from_as(enrolment::Entity, e.clone())
-        .join_as(
-            JoinType::InnerJoin,
-            service_record::Entity,
-            r.clone(),
-            Expr::col((r.clone(), service_record::Column::Id)).equals((e.clone(), enrolment::Column::ServiceRecordId)),
-        )
+    // The enrolment records by their type and date: read from the (type, date, person, id) index
+    // alone, not from the service records themselves.
+    let records = Query::select()
+        .column((r.clone(), service_record::Column::Id))
+        .from_as(service_record::Entity, r.clone())
         .join(JoinType::InnerJoin, service_type::Entity, type_of(&r))
         .and_where(Expr::col((service_type::Entity, service_type::Column::Code)).is_in(services.iter().cloned()))
         .and_where(Expr::col((r, service_record::Column::ServiceDate)).lte(on))
+        .to_owned();
+    Query::select()
+        .column((e.clone(), enrolment::Column::PersonId))
+        .from_as(enrolment::Entity, e.clone())
+        .and_where(Expr::col((e.clone(), enrolment::Column::ServiceRecordId)).in_subquery(records))
         .and_where(
             Expr::col((e.clone(), enrolment::Column::EndedOn))
                 .is_null()
@@ -737,7 +713,7 @@ fn enrolled(services: &[String], on: NaiveDate) -> SelectStatement {
 /// Children born in `born` (the cohort) with, for every (antigen, dose), that dose or a later
 /// one given by `on`.
 fn fully_immunised(doses: &[(String, i32)], born: (NaiveDate, NaiveDate), on: NaiveDate) -> SelectStatement {
-    let (i, g, r, c) = (a("i"), a("ag"), a("ir"), a("ic"));
+    let (i, g, c) = (a("i"), a("ag"), a("ic"));
     let mut any = Condition::any();
     for (code, dose) in doses {
         any = any.add(
@@ -761,15 +737,8 @@ fn fully_immunised(doses: &[(String, i32)], born: (NaiveDate, NaiveDate), on: Na
             g.clone(),
             Expr::col((g.clone(), antigen::Column::Id)).equals((i.clone(), immunisation::Column::AntigenId)),
         )
-        .join_as(
-            JoinType::InnerJoin,
-            service_record::Entity,
-            r.clone(),
-            Expr::col((r.clone(), service_record::Column::Id))
-                .equals((i.clone(), immunisation::Column::ServiceRecordId)),
-        )
         .and_where(Expr::col((c, person::Column::BirthDate)).between(born.0, born.1))
-        .and_where(Expr::col((r, service_record::Column::ServiceDate)).lte(on))
+        .and_where(Expr::col((i.clone(), immunisation::Column::GivenOn)).lte(on))
         .cond_where(any)
         .group_by_col((i, immunisation::Column::PersonId))
         .and_having(Expr::col((g, antigen::Column::Code)).count_distinct().eq(doses.len() as i64))

@@ -372,6 +372,7 @@ impl Store {
         let row = growth_measurement::ActiveModel {
             service_record_id: Set(checked.id),
             person_id: Set(person.id),
+            measured_on: Set(Some(input.date)),
             weight_kg: Set(input.weight_kg),
             length_height_cm: Set(input.length_height_cm),
             position: Set(input.position.map(|p| p.as_str().into())),
@@ -440,6 +441,7 @@ impl Store {
             person_id: Set(input.person_id),
             antigen_id: Set(antigen.id),
             dose_number: Set(input.dose_number),
+            given_on: Set(Some(input.date)),
         };
         let detail = serde_json::to_string(&row.clone().try_into_model()?).ok();
         let saved = self.insert_record(checked, vec![NewRow::Immunisation(row)], detail).await?;
