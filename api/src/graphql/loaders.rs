@@ -5,8 +5,8 @@ use crate::error::ApiResult;
 use crate::store::Store;
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{
-    antigen, antigen_dose, consent, growth_measurement, household, immunisation, milestone, milestone_check, org_unit,
-    person, pregnancy, service_record, service_type,
+    antigen, antigen_dose, consent, enrolment, growth_measurement, household, immunisation, milestone, milestone_check,
+    org_unit, person, pregnancy, service_record, service_type,
 };
 use std::collections::HashMap;
 use std::future::Future;
@@ -68,6 +68,7 @@ pub struct Loaders {
     pub growth_of_record: DataLoader<Batch<growth_measurement::Model>>,
     pub immunisations_of_person: DataLoader<Batch<immunisation::Model>>,
     pub immunisation_of_record: DataLoader<Batch<immunisation::Model>>,
+    pub enrolment_of_record: DataLoader<Batch<enrolment::Model>>,
     pub service_type: DataLoader<Batch<service_type::Model>>,
     pub antigen: DataLoader<Batch<antigen::Model>>,
     pub consents_of_household: DataLoader<Batch<consent::Model>>,
@@ -132,6 +133,10 @@ impl Loaders {
             immunisation_of_record: loader(store, |s, k| async move {
                 let rows =
                     s.visible_where_in::<immunisation::Entity>(immunisation::Column::ServiceRecordId, &k).await?;
+                Ok(by(rows, |m| m.service_record_id))
+            }),
+            enrolment_of_record: loader(store, |s, k| async move {
+                let rows = s.visible_where_in::<enrolment::Entity>(enrolment::Column::ServiceRecordId, &k).await?;
                 Ok(by(rows, |m| m.service_record_id))
             }),
             service_type: loader(store, |s, k| async move { Ok(by(s.service_types_by_ids(&k).await?, |m| m.id)) }),

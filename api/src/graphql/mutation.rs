@@ -53,6 +53,13 @@ impl CoreMutation {
         Ok(ServiceRecord(data(ctx)?.store.record_enrolment(input).await?))
     }
 
+    /// Ends an open enrolment on `endedOn` (completed, dropped out, transferred, moved, died);
+    /// the child stops counting as enrolled from the next day. A stale `expectedVersion`, or an
+    /// enrolment already ended, is a CONFLICT.
+    async fn end_enrolment(&self, ctx: &Context<'_>, input: crate::store::EndEnrolment) -> Result<ServiceRecord> {
+        Ok(ServiceRecord(data(ctx)?.store.end_enrolment(input).await?))
+    }
+
     async fn record_immunisation(&self, ctx: &Context<'_>, input: NewImmunisation) -> Result<ServiceRecord> {
         Ok(ServiceRecord(data(ctx)?.store.record_immunisation(input).await?))
     }

@@ -7,11 +7,11 @@ use super::org_units::OrgUnit;
 use super::people::{Household, Person, Pregnancy};
 use super::schedule::AntigenDose;
 use super::{data, shown_id};
-use crate::domain::vocab::{DetailKind, GrowthReference, MeasurementPosition, Sector, TargetGroup};
+use crate::domain::vocab::{DetailKind, EnrolmentEndReason, GrowthReference, MeasurementPosition, Sector, TargetGroup};
 use crate::store::growth::stored;
 use async_graphql::{Context, Object, Result};
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{antigen, growth_measurement, immunisation, life_stage, service_record, service_type};
+use entity::{antigen, enrolment, growth_measurement, immunisation, life_stage, service_record, service_type};
 use uuid::Uuid;
 
 pub struct LifeStage(pub life_stage::Model);
@@ -175,6 +175,10 @@ impl ServiceRecord {
     async fn immunisation(&self, ctx: &Context<'_>) -> Result<Option<Immunisation>> {
         Ok(one(&data(ctx)?.loaders.immunisation_of_record, self.0.id).await?.map(Immunisation))
     }
+    /// The institution and its end, for enrolment records (kindergarten, school, ...).
+    async fn enrolment(&self, ctx: &Context<'_>) -> Result<Option<Enrolment>> {
+        Ok(one(&data(ctx)?.loaders.enrolment_of_record, self.0.id).await?.map(Enrolment))
+    }
     /// The milestones checked, for DEVELOPMENT_CHECK records.
     #[graphql(complexity = "super::NESTED_LIST_WEIGHT * child_complexity")]
     async fn milestone_checks(&self, ctx: &Context<'_>) -> Result<Vec<MilestoneCheck>> {
@@ -201,7 +205,6 @@ pub struct GrowthMeasurement(pub growth_measurement::Model);
 
 #[Object]
 impl GrowthMeasurement {
-    /// The id of its service record.
     /// The id of its service record (a pseudonym for de-identified callers).
     async fn id(&self, ctx: &Context<'_>) -> Result<Uuid> {
         shown_id(ctx, self.0.service_record_id)
@@ -260,7 +263,6 @@ pub struct Immunisation(pub immunisation::Model);
 
 #[Object]
 impl Immunisation {
-    /// The id of its service record.
     /// The id of its service record (a pseudonym for de-identified callers).
     async fn id(&self, ctx: &Context<'_>) -> Result<Uuid> {
         shown_id(ctx, self.0.service_record_id)
@@ -276,5 +278,32 @@ impl Immunisation {
     }
     async fn dose_number(&self) -> i32 {
         self.0.dose_number
+    }
+}
+
+pub struct Enrolment(pub enrolment::Model);
+
+#[Object]
+impl Enrolment {
+    /// The id of its service record (a pseudonym for de-identified callers).
+    async fn id(&self, ctx: &Context<'_>) -> Result<Uuid> {
+        shown_id(ctx, self.0.service_record_id)
+    }
+    async fn record(&self, ctx: &Context<'_>) -> Result<Option<ServiceRecord>> {
+        record_of(ctx, self.0.service_record_id).await
+    }
+    /// The kindergarten, school or programme.
+    async fn institution(&self) -> &str {
+        &self.0.institution
+    }
+    async fn grade(&self) -> Option<&str> {
+        self.0.grade.as_deref()
+    }
+    /// The last day of the enrolment; null while it is open.
+    async fn ended_on(&self) -> Option<NaiveDate> {
+        self.0.ended_on
+    }
+    async fn end_reason(&self) -> Result<Option<EnrolmentEndReason>> {
+        Ok(self.0.end_reason.as_deref().map(EnrolmentEndReason::from_db).transpose()?)
     }
 }

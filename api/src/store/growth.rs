@@ -172,17 +172,7 @@ impl Store {
         let (id, version) = (record.id, record.version);
         self.write(move |txn, w| {
             Box::pin(async move {
-                let res = service_record::Entity::update_many()
-                    .col_expr(service_record::Column::Version, (version + 1).into())
-                    .col_expr(service_record::Column::UpdatedAt, super::now().into())
-                    .col_expr(service_record::Column::ChangeSeq, w.seq.into())
-                    .filter(service_record::Column::Id.eq(id))
-                    .filter(service_record::Column::Version.eq(version))
-                    .exec(txn)
-                    .await?;
-                if res.rows_affected == 0 {
-                    return Err(ApiError::Conflict("the measurement was changed by someone else; reload it".into()));
-                }
+                super::services::bump_record(txn, w.seq, id, version, "measurement").await?;
                 let after = row.update(txn).await?;
                 w.record("UPDATE", "growth_measurement", id, Some(&before), Some(&after));
                 service_record::Entity::find_by_id(id).one(txn).await?.ok_or(ApiError::not_found("service record"))

@@ -40,7 +40,7 @@ pub use population::PopulationImport;
 pub use pregnancies::{NewPregnancy, PregnancyOutcomeInput};
 pub use projects::{NewBudgetLine, NewProject, NewReport, ProjectFilter, ProjectTotals};
 pub use schedule::{DueEntry, DueListFilter, ScheduleReference};
-pub use services::{NewEnrolment, NewGrowthMeasurement, NewImmunisation, NewServiceRecord};
+pub use services::{EndEnrolment, NewEnrolment, NewGrowthMeasurement, NewImmunisation, NewServiceRecord};
 pub use users::{NewUser, Session, UserChanges};
 
 use crate::access::{Action, Principal, Scoped};

@@ -7,12 +7,14 @@ use super::{Store, growth, today};
 use crate::access::Action;
 use crate::domain::eligibility::{self, Eligibility, Recipient};
 use crate::domain::validate;
-use crate::domain::vocab::{DetailKind, MeasurementPosition, Sex, TargetGroup};
+use crate::domain::vocab::{DetailKind, EnrolmentEndReason, MeasurementPosition, Sex, TargetGroup};
 use crate::error::{ApiError, ApiResult, Problems};
 use async_graphql::InputObject;
 use chrono::NaiveDate;
 use entity::{antigen, enrolment, growth_measurement, immunisation, person, service_record, service_type};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TryIntoModel};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, TryIntoModel,
+};
 use uuid::Uuid;
 
 #[derive(InputObject, Clone)]
@@ -468,4 +470,79 @@ impl Store {
             .await?
             .is_some())
     }
+}
+
+#[derive(InputObject)]
+#[graphql(name = "EndEnrolmentInput")]
+pub struct EndEnrolment {
+    /// The enrolment's id (its service record's id).
+    pub id: Uuid,
+    /// The service record's version the client last saw; a different stored version is a CONFLICT.
+    pub expected_version: i32,
+    /// The last day of the enrolment: on or after the day it began, not in the future.
+    pub ended_on: NaiveDate,
+    pub reason: EnrolmentEndReason,
+}
+
+impl Store {
+    /// Ends an open enrolment (completed, dropped out, transferred, moved, died): from the day
+    /// after `endedOn` the child no longer counts as enrolled. The record's version and change
+    /// number move, so devices pull it again; ending it twice is a CONFLICT.
+    pub async fn end_enrolment(&self, input: EndEnrolment) -> ApiResult<service_record::Model> {
+        self.authorize(Action::RecordServices)?;
+        let record = self.service_record(input.id).await?;
+        let current =
+            enrolment::Entity::find_by_id(input.id).one(self.db()).await?.ok_or(ApiError::not_found("enrolment"))?;
+        let person = self.person(current.person_id).await?;
+        let unit = self.known_unit(person.org_unit_id, "input.id").await?;
+        self.check_capture(&unit)?;
+        if let Some(h) = person.household_id {
+            self.require_consent(self.db(), h).await?;
+        }
+        super::households::check_version(Some(input.expected_version), record.version)?;
+        if let Some(ended) = current.ended_on {
+            return Err(ApiError::Conflict(format!("the enrolment already ended on {ended}")));
+        }
+        let mut p = Problems::default();
+        validate::past_date(&mut p, "input.endedOn", input.ended_on, today());
+        p.check(input.ended_on >= record.service_date, "input.endedOn", "must not be before the enrolment began");
+        p.into_result()?;
+        let before = current.clone();
+        let mut row: enrolment::ActiveModel = current.into();
+        row.ended_on = Set(Some(input.ended_on));
+        row.end_reason = Set(Some(input.reason.as_str().into()));
+        let (id, version) = (record.id, record.version);
+        self.write(move |txn, w| {
+            Box::pin(async move {
+                bump_record(txn, w.seq, id, version, "enrolment").await?;
+                let after = row.update(txn).await?;
+                w.record("UPDATE", "enrolment", id, Some(&before), Some(&after));
+                service_record::Entity::find_by_id(id).one(txn).await?.ok_or(ApiError::not_found("service record"))
+            })
+        })
+        .await
+    }
+}
+
+/// Moves a service record to its next version and change number when its detail changes (so
+/// devices pull it again); a record no longer at `version` is a CONFLICT.
+pub(crate) async fn bump_record<C: ConnectionTrait>(
+    txn: &C,
+    seq: i64,
+    id: Uuid,
+    version: i32,
+    what: &str,
+) -> ApiResult<()> {
+    let res = service_record::Entity::update_many()
+        .col_expr(service_record::Column::Version, (version + 1).into())
+        .col_expr(service_record::Column::UpdatedAt, super::now().into())
+        .col_expr(service_record::Column::ChangeSeq, seq.into())
+        .filter(service_record::Column::Id.eq(id))
+        .filter(service_record::Column::Version.eq(version))
+        .exec(txn)
+        .await?;
+    if res.rows_affected == 0 {
+        return Err(ApiError::Conflict(format!("the {what} was changed by someone else; reload it")));
+    }
+    Ok(())
 }

@@ -373,3 +373,52 @@ async fn rows_written_before_service_dates_were_copied_count_the_same_after_migr
     cbss::db::migrate(&app.db).await.expect("migrate");
     assert_eq!(totals(&app, &t, &ub_id).await, before);
 }
+
+#[tokio::test]
+async fn an_ended_enrolment_stops_counting_the_day_after_it_ends() {
+    let app = TestApp::spawn().await;
+    let ub = app.ok("{ orgUnitByCode(code: \"11\") { id children { id } } }", json!({})).await;
+    let ub_id = ub["orgUnitByCode"]["id"].as_str().unwrap().to_string();
+    let h = household(&app, ub["orgUnitByCode"]["children"][0]["id"].as_str().unwrap()).await;
+    let r = reference();
+    let t = app.admin_token.clone();
+    // Enrolled well before the period (so only the open enrolment counts her), aged 10.
+    let pupil = child(&app, &h, "FEMALE", months_before(r, 120)).await;
+    let began = days_before(r, 500);
+    let rec = app
+        .ok(
+            "mutation($i: RecordEnrolmentInput!) { recordEnrolment(input: $i) { id version } }",
+            json!({ "i": { "serviceTypeCode": "SCHOOL_ENROLMENT", "personId": pupil, "date": began, "institution": "School No. 5" } }),
+        )
+        .await["recordEnrolment"]
+        .clone();
+    let (id, version) = (rec["id"].as_str().unwrap().to_string(), rec["version"].as_i64().unwrap());
+    assert_eq!(counts(&coverage(&app, &t, "SCHOOL_ATTENDANCE", &ub_id, &[]).await["total"]), (1, 1));
+
+    const END: &str = "mutation($i: EndEnrolmentInput!) { endEnrolment(input: $i) { version enrolment { institution endedOn endReason } } }";
+    let end =
+        |on: String, v: i64| json!({ "i": { "id": id, "expectedVersion": v, "endedOn": on, "reason": "TRANSFERRED" } });
+    // Refused, and nothing changes: before it began, in the future, a stale version.
+    for (on, v, code) in [
+        (days_before(r, 501), version, "VALIDATION"),
+        ((cbss::store::today() + Days::new(1)).to_string(), version, "VALIDATION"),
+        (days_before(r, 1), version + 1, "CONFLICT"),
+    ] {
+        assert_eq!(app.err(END, end(on.clone(), v)).await.0, code, "{on} v{v}");
+    }
+    assert_eq!(counts(&coverage(&app, &t, "SCHOOL_ATTENDANCE", &ub_id, &[]).await["total"]), (1, 1));
+
+    // Ended the day before the reference date: not enrolled on it.
+    let q = "query($id: UUID!) { person(id: $id) { serviceRecords { id version enrolment { endedOn } } } }";
+    let ended = app.ok(END, end(days_before(r, 1), version)).await["endEnrolment"].clone();
+    assert_eq!(ended["version"].as_i64(), Some(version + 1));
+    assert_eq!(
+        ended["enrolment"],
+        json!({ "institution": "School No. 5", "endedOn": days_before(r, 1), "endReason": "TRANSFERRED" })
+    );
+    let read = app.ok(q, json!({ "id": pupil })).await;
+    assert_eq!(read["person"]["serviceRecords"][0]["enrolment"]["endedOn"], json!(days_before(r, 1)));
+    assert_eq!(counts(&coverage(&app, &t, "SCHOOL_ATTENDANCE", &ub_id, &[]).await["total"]), (0, 1));
+    // Ending it again is a conflict, whatever the date.
+    assert_eq!(app.err(END, end(days_before(r, 0), version + 1)).await.0, "CONFLICT");
+}
