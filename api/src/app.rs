@@ -39,6 +39,13 @@ pub struct AppState {
     pub production: bool,
 }
 
+impl AppState {
+    /// The data-access layer as this caller may use it, sharing the server's principal cache.
+    pub fn store(&self, principal: Principal) -> Store {
+        Store::new(self.db.clone(), principal, self.keys.clone()).with_principals(self.principals.clone())
+    }
+}
+
 /// A running application's parts: the router to serve, and the database behind it.
 pub struct App {
     pub router: Router,
@@ -135,7 +142,7 @@ async fn graphql_handler(State(state): State<AppState>, request: Request) -> Res
     if state.production || !principal.is_authenticated() {
         req = req.disable_introspection();
     }
-    let store = Store::new(state.db.clone(), principal, state.keys.clone()).with_principals(state.principals.clone());
+    let store = state.store(principal);
     let req = req.data(RequestData::new(store, client_ip, state.throttle.clone()));
     GraphQLResponse::from(state.schema.execute(req).await).into_response()
 }

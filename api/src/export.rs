@@ -49,7 +49,7 @@ fn level_param(text: Option<&str>) -> ApiResult<Option<OrgUnitLevel>> {
 async fn store_for(state: &AppState, headers: &HeaderMap) -> ApiResult<Store> {
     let token = crate::app::bearer_token(headers).ok_or(ApiError::Unauthenticated)?;
     let principal = users::principal_for_token(&state.db, &state.keys, &state.principals, &token).await?;
-    Ok(Store::new(state.db.clone(), principal, state.keys.clone()).with_principals(state.principals.clone()))
+    Ok(state.store(principal))
 }
 
 fn error_response(e: ApiError) -> Response {

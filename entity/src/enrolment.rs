@@ -12,6 +12,10 @@ pub struct Model {
     pub grade: Option<String>,
     pub ended_on: Option<Date>,
     pub end_reason: Option<String>,
+    /// Copies of the service record's type and date (never changed after writing), so coverage
+    /// reads who is enrolled in what from this table's index alone.
+    pub service_type_id: Option<Uuid>,
+    pub started_on: Option<Date>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -18,6 +18,7 @@ mod m20261201_000001_settlement;
 mod m20261201_000002_enrolled_indicators;
 mod m20261201_000003_assessment_indicators;
 mod m20261202_000001_detail_dates;
+mod m20261203_000001_enrolment_start;
 pub mod reference;
 mod rows;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000002_enrolled_indicators::Migration),
             Box::new(m20261201_000003_assessment_indicators::Migration),
             Box::new(m20261202_000001_detail_dates::Migration),
+            Box::new(m20261203_000001_enrolment_start::Migration),
         ]
     }
 }

@@ -688,20 +688,20 @@ fn served(services: &[String], from: NaiveDate, to: NaiveDate) -> SelectStatemen
 /// People with an enrolment of one of the service types open on `on`: enrolled on or before
 /// it and not ended by it.
 fn enrolled(services: &[String], on: NaiveDate) -> SelectStatement {
-    let (e, r) = (a("e"), a("er"));
-    // The enrolment records by their type and date: read from the (type, date, person, id) index
-    // alone, not from the service records themselves.
-    let records = Query::select()
-        .column((r.clone(), service_record::Column::Id))
-        .from_as(service_record::Entity, r.clone())
-        .join(JoinType::InnerJoin, service_type::Entity, type_of(&r))
-        .and_where(Expr::col((service_type::Entity, service_type::Column::Code)).is_in(services.iter().cloned()))
-        .and_where(Expr::col((r, service_record::Column::ServiceDate)).lte(on))
-        .to_owned();
+    let e = a("e");
+    // Type and start are copies on the enrolment (m20261203_000001): read from its
+    // (type, start, person, end) index alone, never joined to the service records.
     Query::select()
         .column((e.clone(), enrolment::Column::PersonId))
         .from_as(enrolment::Entity, e.clone())
-        .and_where(Expr::col((e.clone(), enrolment::Column::ServiceRecordId)).in_subquery(records))
+        .join(
+            JoinType::InnerJoin,
+            service_type::Entity,
+            Expr::col((service_type::Entity, service_type::Column::Id))
+                .equals((e.clone(), enrolment::Column::ServiceTypeId)),
+        )
+        .and_where(Expr::col((service_type::Entity, service_type::Column::Code)).is_in(services.iter().cloned()))
+        .and_where(Expr::col((e.clone(), enrolment::Column::StartedOn)).lte(on))
         .and_where(
             Expr::col((e.clone(), enrolment::Column::EndedOn))
                 .is_null()

@@ -404,6 +404,8 @@ impl Store {
             grade: Set(grade),
             ended_on: Set(None),
             end_reason: Set(None),
+            service_type_id: Set(Some(*checked.record.service_type_id.as_ref())),
+            started_on: Set(Some(input.date)),
         };
         let detail = serde_json::to_string(&row.clone().try_into_model()?).ok();
         self.insert_record(checked, vec![NewRow::Enrolment(row)], detail).await

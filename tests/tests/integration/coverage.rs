@@ -346,14 +346,14 @@ async fn population_denominators_prorate_official_estimates_and_an_import_is_all
 /// The totals of the indicators that count by a detail row's date.
 async fn totals(app: &TestApp, token: &str, unit: &str) -> Vec<(i64, i64)> {
     let mut out = Vec::new();
-    for code in ["FULL_IMMUNISATION", "STUNTING", "UNDERWEIGHT", "GROWTH_MONITORING"] {
+    for code in ["FULL_IMMUNISATION", "STUNTING", "UNDERWEIGHT", "GROWTH_MONITORING", "SCHOOL_ATTENDANCE"] {
         out.push(counts(&coverage(app, token, code, unit, &[]).await["total"]));
     }
     out
 }
 
 #[tokio::test]
-async fn rows_written_before_service_dates_were_copied_count_the_same_after_migrating() {
+async fn rows_written_before_service_dates_and_types_were_copied_count_the_same_after_migrating() {
     use migration::{Migrator, MigratorTrait};
     let app = TestApp::spawn().await;
     let ub = app.ok("{ orgUnitByCode(code: \"11\") { id children { id } } }", json!({})).await;
@@ -364,12 +364,21 @@ async fn rows_written_before_service_dates_were_copied_count_the_same_after_migr
     doses(&app, &k, months_before(r, 13), &FULL).await;
     child(&app, &h, "FEMALE", months_before(r, 14)).await; // no doses
     measure(&app, &k, &days_before(r, 10), 7.0, 66.0).await; // stunted and underweight
+    // Two pupils aged 10, one enrolled at school before the period.
+    let pupil = child(&app, &h, "FEMALE", months_before(r, 120)).await;
+    child(&app, &h, "MALE", months_before(r, 121)).await;
+    app.ok(
+        "mutation($i: RecordEnrolmentInput!) { recordEnrolment(input: $i) { id } }",
+        json!({ "i": { "serviceTypeCode": "SCHOOL_ENROLMENT", "personId": pupil, "date": days_before(r, 400), "institution": "School No. 5" } }),
+    )
+    .await;
     let t = app.admin_token.clone();
     let before = totals(&app, &t, &ub_id).await;
-    assert_eq!(before, [(1, 2), (1, 1), (1, 1), (1, 2)]);
-    // Back to the schema before the dates were copied (the last migration, for now), then
-    // forward again: the copied dates come from the service records.
-    Migrator::down(&app.db, Some(1)).await.expect("down");
+    assert_eq!(before, [(1, 2), (1, 1), (1, 1), (1, 2), (1, 2)]);
+    // Back to the schema before the dates were copied onto measurements and doses and the type
+    // and start onto enrolments (the last two migrations, for now), then forward again: the
+    // copies come from the service records.
+    Migrator::down(&app.db, Some(2)).await.expect("down");
     cbss::db::migrate(&app.db).await.expect("migrate");
     assert_eq!(totals(&app, &t, &ub_id).await, before);
 }
