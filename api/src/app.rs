@@ -139,6 +139,9 @@ async fn graphql_handler(State(state): State<AppState>, request: Request) -> Res
         None => Principal::anonymous(),
     };
     let mut req = req;
+    if let Err(e) = graphql::limits::check_aliases(&mut req) {
+        return GraphQLResponse::from(async_graphql::Response::from_errors(vec![e])).into_response();
+    }
     if state.production || !principal.is_authenticated() {
         req = req.disable_introspection();
     }

@@ -6,7 +6,7 @@ mod connection;
 mod coverage;
 mod family;
 mod growth;
-mod limits;
+pub mod limits;
 pub mod loaders;
 mod milestones;
 mod mutation;
@@ -46,8 +46,7 @@ pub fn schema_for(production: bool, sync: SyncSettings) -> CbssSchema {
         .data(sync)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
-        .limit_directives(MAX_DIRECTIVES)
-        .extension(limits::AliasLimit);
+        .limit_directives(MAX_DIRECTIVES);
     if production { builder.disable_suggestions().finish() } else { builder.finish() }
 }
 
