@@ -26,12 +26,21 @@ pub fn fk(table: &'static str, col: &'static str, to: &'static str, to_col: &'st
         .to_owned()
 }
 
+fn index_name(table: &str, cols: &[&str]) -> String {
+    format!("idx_{table}_{}", cols.join("_"))
+}
+
 /// An index named `idx_<table>_<cols>`.
 pub fn index(table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
     let mut stmt = Index::create();
-    stmt.name(format!("idx_{table}_{}", cols.join("_"))).table(table);
+    stmt.name(index_name(table, cols)).table(table);
     for c in cols {
         stmt.col(*c);
     }
     stmt.to_owned()
+}
+
+/// Drops the index `index(table, cols)` made.
+pub fn drop_index(table: &'static str, cols: &[&'static str]) -> IndexDropStatement {
+    Index::drop().name(index_name(table, cols)).table(table).to_owned()
 }

@@ -7,7 +7,7 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
-use crate::helpers::index;
+use crate::helpers::{drop_index, index};
 
 pub struct Migration;
 
@@ -38,35 +38,16 @@ impl MigrationTrait for Migration {
         // The people served, and the records of a type: read from the index alone (PostgreSQL's
         // index-only scan), not from the table.
         manager.create_index(index("service_record", &["service_type_id", "service_date", "person_id", "id"])).await?;
-        manager
-            .drop_index(
-                Index::drop()
-                    .name("idx_service_record_service_type_id_service_date")
-                    .table("service_record")
-                    .to_owned(),
-            )
-            .await?;
+        manager.drop_index(drop_index("service_record", &["service_type_id", "service_date"])).await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager.create_index(index("service_record", &["service_type_id", "service_date"])).await?;
         manager
-            .drop_index(
-                Index::drop()
-                    .name("idx_service_record_service_type_id_service_date_person_id_id")
-                    .table("service_record")
-                    .to_owned(),
-            )
+            .drop_index(drop_index("service_record", &["service_type_id", "service_date", "person_id", "id"]))
             .await?;
-        manager
-            .drop_index(
-                Index::drop()
-                    .name("idx_growth_measurement_person_id_measured_on")
-                    .table("growth_measurement")
-                    .to_owned(),
-            )
-            .await?;
+        manager.drop_index(drop_index("growth_measurement", &["person_id", "measured_on"])).await?;
         for (table, column) in DETAILS {
             manager.alter_table(Table::alter().table(table).drop_column(column).to_owned()).await?;
         }

@@ -6,7 +6,7 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
-use crate::helpers::index;
+use crate::helpers::{drop_index, index};
 
 pub struct Migration;
 
@@ -37,9 +37,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_index(Index::drop().name(format!("idx_enrolment_{}", INDEX.join("_"))).table("enrolment").to_owned())
-            .await?;
+        manager.drop_index(drop_index("enrolment", &INDEX)).await?;
         for column in ["service_type_id", "started_on"] {
             manager.alter_table(Table::alter().table("enrolment").drop_column(column).to_owned()).await?;
         }

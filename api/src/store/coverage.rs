@@ -21,7 +21,7 @@ use entity::{
     indicator, org_unit, person, pregnancy, pregnancy_child, service_record, service_type,
 };
 use sea_orm::sea_query::{
-    Alias, Asterisk, CaseStatement, Expr, ExprTrait, Func, JoinType, PostgresQueryBuilder, Query,
+    Alias, Asterisk, CaseStatement, Expr, ExprTrait, Func, IntoIden, JoinType, PostgresQueryBuilder, Query,
     QueryStatementBuilder, SelectStatement, SimpleExpr, SqliteQueryBuilder,
 };
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder};
@@ -481,9 +481,7 @@ impl Store {
                                 Expr::col((r, service_record::Column::PregnancyId))
                                     .equals((g.clone(), pregnancy::Column::Id)),
                             )
-                            .and_where(
-                                Expr::col((service_type::Entity, service_type::Column::Code)).is_in(services.clone()),
-                            )
+                            .and_where(type_code_in(&services))
                             .to_owned();
                         Expr::SubQuery(None, Box::new(contacts.into_sub_query_statement()))
                             .gte(ind.min_count.ok_or_else(|| bad("min_count"))?)
@@ -506,10 +504,7 @@ impl Store {
                                 q.join_as(JoinType::InnerJoin, pregnancy_child::Entity, alias, on);
                             }
                             q.join(JoinType::InnerJoin, service_type::Entity, type_of(&r))
-                                .and_where(
-                                    Expr::col((service_type::Entity, service_type::Column::Code))
-                                        .is_in(services.clone()),
-                                )
+                                .and_where(type_code_in(&services))
                                 .and_where(whose)
                                 .and_where(
                                     Expr::col((r.clone(), service_record::Column::ServiceDate))
@@ -669,8 +664,17 @@ impl Store {
 
 /// `service_type` joined to the record aliased `r`.
 fn type_of(r: &Alias) -> SimpleExpr {
-    Expr::col((service_type::Entity, service_type::Column::Id))
-        .equals((r.clone(), service_record::Column::ServiceTypeId))
+    type_on(r, service_record::Column::ServiceTypeId)
+}
+
+/// `service_type` joined to a row aliased `of` by its service type column.
+fn type_on(of: &Alias, column: impl IntoIden) -> SimpleExpr {
+    Expr::col((service_type::Entity, service_type::Column::Id)).equals((of.clone(), column))
+}
+
+/// The joined `service_type` is one of `services` (codes).
+fn type_code_in(services: &[String]) -> SimpleExpr {
+    Expr::col((service_type::Entity, service_type::Column::Code)).is_in(services.iter().cloned())
 }
 
 /// People with a record of one of the service types between two dates.
@@ -680,7 +684,7 @@ fn served(services: &[String], from: NaiveDate, to: NaiveDate) -> SelectStatemen
         .column((r.clone(), service_record::Column::PersonId))
         .from_as(service_record::Entity, r.clone())
         .join(JoinType::InnerJoin, service_type::Entity, type_of(&r))
-        .and_where(Expr::col((service_type::Entity, service_type::Column::Code)).is_in(services.iter().cloned()))
+        .and_where(type_code_in(services))
         .and_where(Expr::col((r, service_record::Column::ServiceDate)).between(from, to))
         .to_owned()
 }
@@ -694,13 +698,8 @@ fn enrolled(services: &[String], on: NaiveDate) -> SelectStatement {
     Query::select()
         .column((e.clone(), enrolment::Column::PersonId))
         .from_as(enrolment::Entity, e.clone())
-        .join(
-            JoinType::InnerJoin,
-            service_type::Entity,
-            Expr::col((service_type::Entity, service_type::Column::Id))
-                .equals((e.clone(), enrolment::Column::ServiceTypeId)),
-        )
-        .and_where(Expr::col((service_type::Entity, service_type::Column::Code)).is_in(services.iter().cloned()))
+        .join(JoinType::InnerJoin, service_type::Entity, type_on(&e, enrolment::Column::ServiceTypeId))
+        .and_where(type_code_in(services))
         .and_where(Expr::col((e.clone(), enrolment::Column::StartedOn)).lte(on))
         .and_where(
             Expr::col((e.clone(), enrolment::Column::EndedOn))
