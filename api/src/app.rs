@@ -3,12 +3,13 @@
 //! token → `Principal` → scoped `Store` + loaders) → async-graphql resolvers → store → database.
 
 use crate::access::Principal;
+use crate::admission::Gate;
 use crate::auth::throttle::LoginThrottle;
 use crate::auth::{Keys, PrincipalCache};
 use crate::config::Config;
 use crate::db::{self, StatementCounter};
 use crate::graphql::{self, CbssSchema, RequestData};
-use crate::store::{Store, users};
+use crate::store::{ReadLog, Store, users};
 use async_graphql_axum::rejection::GraphQLRejection;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::extract::{ConnectInfo, FromRequest, Request, State};
@@ -19,7 +20,6 @@ use axum::{Json, Router};
 use sea_orm::DatabaseConnection;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use tokio::sync::Semaphore;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::CorsLayer;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -34,15 +34,19 @@ pub struct AppState {
     pub throttle: Arc<LoginThrottle>,
     /// Principals of recent tokens (`auth::principals`).
     pub principals: Arc<PrincipalCache>,
-    /// Admission to GraphQL execution (`Config::concurrency` permits, first come first served).
-    pub gate: Arc<Semaphore>,
+    /// Admission to GraphQL execution (`admission`).
+    pub gate: Gate,
+    /// The writer of read audit entries (`store::ReadLog`).
+    pub reads: ReadLog,
     pub production: bool,
 }
 
 impl AppState {
     /// The data-access layer as this caller may use it, sharing the server's principal cache.
     pub fn store(&self, principal: Principal) -> Store {
-        Store::new(self.db.clone(), principal, self.keys.clone()).with_principals(self.principals.clone())
+        Store::new(self.db.clone(), principal, self.keys.clone())
+            .with_principals(self.principals.clone())
+            .with_read_log(self.reads.clone())
     }
 }
 
@@ -67,7 +71,8 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         keys: keys.clone(),
         throttle: Arc::new(LoginThrottle::default()),
         principals: Arc::default(),
-        gate: Arc::new(Semaphore::new(config.concurrency())),
+        gate: Gate::new(config.concurrency()),
+        reads: ReadLog::start(db.clone()),
         production: config.is_production(),
     };
     Ok(App { router: router(state, config), db, keys, statements })
@@ -120,8 +125,7 @@ async fn graphql_handler(State(state): State<AppState>, request: Request) -> Res
     if !json {
         return (StatusCode::UNSUPPORTED_MEDIA_TYPE, "send GraphQL requests as application/json").into_response();
     }
-    // Waits its turn: a few requests at a time finish sooner, all of them, than every one at once.
-    let Ok(_permit) = state.gate.acquire().await else {
+    let Some(ticket) = state.gate.enter().await else {
         return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
     };
     let client_ip = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
@@ -145,7 +149,7 @@ async fn graphql_handler(State(state): State<AppState>, request: Request) -> Res
     if state.production || !principal.is_authenticated() {
         req = req.disable_introspection();
     }
-    let store = state.store(principal);
+    let store = state.store(principal).with_ticket(ticket);
     let req = req.data(RequestData::new(store, client_ip, state.throttle.clone()));
     GraphQLResponse::from(state.schema.execute(req).await).into_response()
 }

@@ -2,6 +2,7 @@
 //! `main.rs` only calls `cli::run`; everything else is reachable from here for the tests.
 
 pub mod access;
+pub mod admission;
 pub mod app;
 pub mod auth;
 pub mod bench;

@@ -27,7 +27,7 @@ pub mod users;
 mod write;
 
 pub use assessments::{AnswerInput, AssessmentSummary, FollowUp, IndicatorSummary, NewAction, NewAssessment};
-pub use audit::{AuditFilter, Auditor};
+pub use audit::{AuditFilter, Auditor, ReadLog};
 pub use catalogue::LifeStageRules;
 pub use consent::NewConsent;
 pub use growth::GrowthCorrection;
@@ -44,6 +44,7 @@ pub use services::{EndEnrolment, NewEnrolment, NewGrowthMeasurement, NewImmunisa
 pub use users::{NewUser, Session, UserChanges};
 
 use crate::access::{Action, Principal, Scoped};
+use crate::admission::Ticket;
 use crate::auth::{Keys, PrincipalCache};
 use crate::error::{ApiError, ApiResult};
 use sea_orm::{ColumnTrait, DatabaseConnection, ModelTrait, PrimaryKeyTrait, QueryFilter, Select};
@@ -57,12 +58,43 @@ pub struct Store {
     principal: Arc<Principal>,
     keys: Arc<Keys>,
     principals: Arc<PrincipalCache>,
+    /// The server's writer of read audit entries (None: each entry is inserted on its own).
+    reads: Option<ReadLog>,
+    /// The request's place at the admission gate, given up while it waits for a commit.
+    ticket: Option<Arc<Ticket>>,
 }
 
 impl Store {
     pub fn new(db: DatabaseConnection, principal: Principal, keys: Arc<Keys>) -> Self {
         let principals = Arc::default();
-        Self { exec: Arc::new(write::Exec::Pool(db)), principal: Arc::new(principal), keys, principals }
+        let exec = Arc::new(write::Exec::Pool(db));
+        Self { exec, principal: Arc::new(principal), keys, principals, reads: None, ticket: None }
+    }
+
+    /// Writes read audit entries through the server's `ReadLog`.
+    pub fn with_read_log(mut self, reads: ReadLog) -> Self {
+        self.reads = Some(reads);
+        self
+    }
+
+    /// The request's admission ticket (`admission`).
+    pub fn with_ticket(mut self, ticket: Arc<Ticket>) -> Self {
+        self.ticket = Some(ticket);
+        self
+    }
+
+    /// Appends an audit entry that describes no change (a read) and waits for its commit: through
+    /// the read log, with the request's admission place given up meanwhile; inside a sync
+    /// batch or without a read log, straight into this store's connection.
+    pub(crate) async fn log_read(&self, entry: entity::audit_log::ActiveModel) -> ApiResult<()> {
+        let Some(reads) = self.reads.as_ref().filter(|_| matches!(*self.exec, write::Exec::Pool(_))) else {
+            sea_orm::ActiveModelTrait::insert(entry, self.db()).await?;
+            return Ok(());
+        };
+        match &self.ticket {
+            Some(ticket) => ticket.waiting(reads.write(entry)).await,
+            None => reads.write(entry).await,
+        }
     }
 
     /// Shares the server's principal cache, so changes of users, roles, scopes and partners

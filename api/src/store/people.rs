@@ -283,7 +283,7 @@ impl Store {
             return Err(ApiError::not_found("person"));
         }
         let found = self.person(id).await?;
-        self.auditor().note(self.db(), "READ", "person", Some(id), None, None).await?;
+        self.log_read(self.auditor().entry("READ", "person", Some(id), None, None)).await?;
         Ok(found)
     }
 

@@ -478,6 +478,9 @@ impl Store {
             principal: self.principal.clone(),
             keys: self.keys.clone(),
             principals: self.principals.clone(),
+            // Reads in a batch are audited in its transaction.
+            reads: None,
+            ticket: self.ticket.clone(),
         })
     }
 
