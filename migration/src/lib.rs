@@ -19,6 +19,7 @@ mod m20261201_000002_enrolled_indicators;
 mod m20261201_000003_assessment_indicators;
 mod m20261202_000001_detail_dates;
 mod m20261203_000001_enrolment_start;
+mod m20261204_000001_person_cohort;
 pub mod reference;
 mod rows;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000003_assessment_indicators::Migration),
             Box::new(m20261202_000001_detail_dates::Migration),
             Box::new(m20261203_000001_enrolment_start::Migration),
+            Box::new(m20261204_000001_person_cohort::Migration),
         ]
     }
 }

@@ -133,8 +133,7 @@ impl Store {
         let backend = self.db().get_database_backend();
         let stmt = self.aggregate_query(entity, unit, level, filter, group_by, measures, as_of, backend).await?;
         let mut rows: Vec<AggregateCell> = self
-            .db()
-            .query_all(&stmt)
+            .query_analytical(&stmt)
             .await?
             .iter()
             .map(|r| self.aggregate_cell(r, group_by, measures))

@@ -282,7 +282,7 @@ impl Store {
         let stmt = self.coverage_query(self.source(q, period, reference, backend)?, q, group_by);
         let by = |d| group_by.contains(&d);
         let mut rows = Vec::new();
-        for r in self.db().query_all(&stmt).await? {
+        for r in self.query_analytical(&stmt).await? {
             let mut c = CoverageCell::empty();
             c.period = label.clone();
             if by(CoverageDimension::OrgUnit) {
