@@ -20,6 +20,7 @@ mod m20261201_000003_assessment_indicators;
 mod m20261202_000001_detail_dates;
 mod m20261203_000001_enrolment_start;
 mod m20261204_000001_person_cohort;
+mod m20261204_000002_record_person_type;
 pub mod reference;
 mod rows;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000001_detail_dates::Migration),
             Box::new(m20261203_000001_enrolment_start::Migration),
             Box::new(m20261204_000001_person_cohort::Migration),
+            Box::new(m20261204_000002_record_person_type::Migration),
         ]
     }
 }

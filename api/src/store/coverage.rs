@@ -495,8 +495,8 @@ impl Store {
                             _ => format!("date(g.outcome_date, '+{window} days')"),
                         });
                         // A check of `whose` (a record aliased `r`) within the window after birth;
-                        // the mother's and the children's as two EXISTS, so each uses the
-                        // (person, date) index.
+                        // the mother's and the children's as two EXISTS, so each is read from the
+                        // (person, date, type) index alone.
                         let check = |whose: SimpleExpr, extra: Option<(Alias, SimpleExpr)>| {
                             let mut q = Query::select();
                             q.expr(Expr::val(1)).from_as(service_record::Entity, r.clone());
