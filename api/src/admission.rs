@@ -46,7 +46,8 @@ impl Ticket {
     }
 
     /// Whether the request holds its place now.
-    pub fn holds(&self) -> bool {
+    #[cfg(test)]
+    fn holds(&self) -> bool {
         self.permit.lock().expect("ticket").is_some()
     }
 }

@@ -84,10 +84,11 @@ impl Store {
     }
 
     /// Appends an audit entry that describes no change (a read) and waits for its commit: through
-    /// the read log, with the request's admission place given up meanwhile; inside a sync
-    /// batch or without a read log, straight into this store's connection.
+    /// the read log, with the request's admission place given up meanwhile; without a read log
+    /// (the CLI, or a sync batch, whose store has none: `begin_batch`), straight into this
+    /// store's connection.
     pub(crate) async fn log_read(&self, entry: entity::audit_log::ActiveModel) -> ApiResult<()> {
-        let Some(reads) = self.reads.as_ref().filter(|_| matches!(*self.exec, write::Exec::Pool(_))) else {
+        let Some(reads) = &self.reads else {
             sea_orm::ActiveModelTrait::insert(entry, self.db()).await?;
             return Ok(());
         };
