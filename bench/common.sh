@@ -60,3 +60,25 @@ person_ids() {
     -c "CREATE UNIQUE INDEX IF NOT EXISTS person_ids_n ON bench.person_ids (n)" \
     -c "ANALYZE bench.person_ids"
 }
+
+# The pages of 50 load.sh asks for and pgbench.sh replays: a few hundred soums and khoroos with
+# at least a page of people (their households sit in the unit or below it), numbered 1..N, with
+# what the server's four statements of such a page are given: the unit's path range, then the
+# first page's people, their households and the types of their service records.
+page_units() {
+  psql "$DB" -qc "SET client_min_messages = warning" -c "CREATE SCHEMA IF NOT EXISTS bench" -c "
+    CREATE TABLE IF NOT EXISTS bench.pages AS
+    WITH here AS (SELECT h.org_unit_id, count(*) AS n FROM person p JOIN household h ON h.id = p.household_id GROUP BY 1),
+    units AS (
+      SELECT u.id, u.path FROM org_unit u JOIN org_unit hu ON hu.path LIKE u.path || '%' JOIN here ON here.org_unit_id = hu.id
+      WHERE u.level IN ('SOUM', 'KHOROO') GROUP BY u.id, u.path HAVING sum(here.n) >= 50 ORDER BY md5(u.id::text) LIMIT 300)
+    SELECT row_number() OVER (ORDER BY md5(u.id::text))::int AS n, u.id AS unit_id, u.path AS lo, left(u.path, -1) || '0' AS hi,
+      pg.pids, pg.hids, (SELECT array_agg(DISTINCT r.service_type_id) FROM service_record r WHERE r.person_id = ANY (pg.pids)) AS tids
+    FROM units u CROSS JOIN LATERAL (
+      SELECT array_agg(f.id) AS pids, array_agg(DISTINCT f.household_id) FILTER (WHERE f.household_id IS NOT NULL) AS hids
+      FROM (SELECT p.id, p.household_id FROM person p
+            WHERE p.org_unit_id IN (SELECT o.id FROM org_unit o WHERE o.path >= u.path AND o.path < left(u.path, -1) || '0')
+            ORDER BY p.id LIMIT 50) f) pg" \
+    -c "CREATE UNIQUE INDEX IF NOT EXISTS pages_n ON bench.pages (n)" \
+    -c "ANALYZE bench.pages"
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Where the database alone is the limit: person by id straight through pgbench at CLIENTS
-# connections, picking from the same ids as load.sh, to read load.sh's req/s against.
+# Where the database alone is the limit: person by id, and a page of 50 people with their
+# households and service records, straight through pgbench at CLIENTS connections, on the same
+# ids and units as load.sh, to read load.sh's req/s against.
 # (coverage.sh runs each coverage query's SQL through pgbench at 1 client.)
 # Usage: bench/pgbench.sh [DURATION] [CLIENTS]   (seconds and connections; 15 and 32 by default)
 set -euo pipefail
@@ -10,6 +11,7 @@ CLIENTS="${2:-32}"
 source bench/common.sh
 ensure_seeded
 person_ids
+page_units
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 # Ids are uuids: pgbench draws a number and the subquery turns it into an id (one more primary-key
@@ -24,8 +26,22 @@ cat >"$dir/audited.sql" <<SQL
 SELECT p.* FROM person p WHERE p.id = (SELECT id FROM bench.person_ids WHERE n = :n);
 INSERT INTO audit_log (id, at, role, action, entity, entity_id) VALUES (gen_random_uuid(), now(), 'ADMIN', 'READ', 'person', (SELECT id FROM bench.person_ids WHERE n = :n)) RETURNING *;
 SQL
-for script in person audited; do
-  echo "pgbench $script (person by id$([ $script = audited ] && echo ', then its audit entry')): -c $CLIENTS -j 2 -T $DURATION, prepared statements (as the server's driver uses)"
+# A page of 50 is the server's four statements, as it sends them (its IN lists are what
+# PostgreSQL turns into = ANY): the people of the unit's subtree by id (a page from each unit,
+# page::fetch_in_subtree; the server's page size is a parameter), then their households,
+# their service records and those records' service types. One more primary-key probe first
+# (bench.pages) hands the statements what the earlier ones returned to the server.
+cat >"$dir/page.sql" <<SQL
+\set n random(1, $(psql "$DB" -Atc "select count(*) from bench.pages"))
+SELECT lo, hi, pids, hids, tids FROM bench.pages WHERE n = :n \gset
+SELECT p.* FROM org_unit u JOIN LATERAL (SELECT * FROM person p WHERE p.org_unit_id = u.id ORDER BY p.id LIMIT 51) p ON TRUE WHERE u.id IN (SELECT o.id FROM org_unit o WHERE o.path >= :lo AND o.path < :hi) ORDER BY p.id LIMIT 51;
+SELECT h.* FROM household h WHERE h.id = ANY (:hids::uuid[]);
+SELECT r.* FROM service_record r WHERE r.person_id = ANY (:pids::uuid[]) ORDER BY r.service_date DESC;
+SELECT t.* FROM service_type t WHERE t.id = ANY (:tids::uuid[]);
+SQL
+declare -A what=([person]="person by id" [audited]="person by id, then its audit entry" [page]="a page of 50 people: its 4 statements")
+for script in person audited page; do
+  echo "pgbench $script (${what[$script]}): -c $CLIENTS -j 2 -T $DURATION, prepared statements (as the server's driver uses)"
   pgbench -n -M prepared -f "$dir/$script.sql" -c "$CLIENTS" -j 2 -T "$DURATION" "$DB" | grep -E '^(latency average|tps)'
 done
 # The benchmark's audit entries are not the service's history.

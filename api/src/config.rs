@@ -56,10 +56,12 @@ impl Config {
         Duration::from_secs(self.request_timeout_secs)
     }
 
-    /// GraphQL requests executed at once (`max_concurrent_requests`, or twice the cores).
+    /// GraphQL requests executed at once (`max_concurrent_requests`, or four times the cores:
+    /// on 2 cores 8 at once read ~9% more people by id a second than 4, and a mixed load ~10%
+    /// more, while the few coverage answers in that mix waited longer, p99 169 → 361 ms).
     pub fn concurrency(&self) -> usize {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        self.max_concurrent_requests.unwrap_or(2 * cores).max(1)
+        self.max_concurrent_requests.unwrap_or(4 * cores).max(1)
     }
 
     pub fn is_production(&self) -> bool {

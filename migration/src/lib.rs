@@ -21,6 +21,7 @@ mod m20261202_000001_detail_dates;
 mod m20261203_000001_enrolment_start;
 mod m20261204_000001_person_cohort;
 mod m20261204_000002_record_person_type;
+mod m20261205_000001_unit_pages;
 pub mod reference;
 mod rows;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000001_enrolment_start::Migration),
             Box::new(m20261204_000001_person_cohort::Migration),
             Box::new(m20261204_000002_record_person_type::Migration),
+            Box::new(m20261205_000001_unit_pages::Migration),
         ]
     }
 }

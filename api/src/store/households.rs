@@ -103,8 +103,14 @@ impl Store {
         cond: Option<HouseholdWhere>,
         req: &PageRequest,
     ) -> ApiResult<Page<household::Model>> {
-        let q = self.households_select(filter, cond).await?;
-        page::fetch(self.pool(), q, household::Column::Id, req).await
+        let Some(unit) = filter.org_unit_id else {
+            let q = self.households_select(filter, cond).await?;
+            return page::fetch(self.pool(), q, household::Column::Id, req).await;
+        };
+        let unit = self.known_unit(unit, "filter.orgUnitId").await?;
+        let q = self.households_select(HouseholdFilter { org_unit_id: None, ..filter }, cond).await?;
+        page::fetch_in_subtree(self.pool(), q, household::Column::OrgUnitId, &unit.path, household::Column::Id, req)
+            .await
     }
 
     /// Households in an order other than by id.

@@ -1,9 +1,11 @@
 //! The one pagination helper: keyset pages ordered by id (or by a computed key, then id), with opaque cursors.
 
+use crate::access::units_under;
 use crate::auth::Keys;
 use crate::error::{ApiError, ApiResult};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use entity::org_unit;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
 };
@@ -119,6 +121,13 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
+    /// The page of `first` from `items`, fetched one longer to learn whether more follow.
+    fn of(mut items: Vec<T>, first: usize, has_previous: bool, total: TotalCount) -> Self {
+        let has_next = items.len() > first;
+        items.truncate(first);
+        Page { items, has_previous, has_next, total }
+    }
+
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
         Page {
             items: self.items.into_iter().map(f).collect(),
@@ -158,10 +167,54 @@ where
     if let Some(after) = req.after {
         q = q.filter(id.gt(after));
     }
-    let mut items = q.limit(req.first as u64 + 1).all(db).await?;
-    let has_next = items.len() > req.first;
-    items.truncate(req.first);
-    Ok(Page { items, has_previous: req.after.is_some(), has_next, total })
+    let items = q.limit(req.first as u64 + 1).all(db).await?;
+    Ok(Page::of(items, req.first, req.after.is_some(), total))
+}
+
+/// One page of `select` (filtered and scoped) restricted to the subtree of the unit at `path`
+/// by `unit`, ordered by `id`. On PostgreSQL each unit of the subtree gives at most a page of
+/// its rows from the (unit, id) index, in a LATERAL join, and the page is the first of those:
+/// the plan of the plain `unit IN (subtree)` form walks the primary key until a page of the
+/// subtree's rows has turned up, reading ~page ÷ the subtree's share of the table (4× the
+/// database's time for a soum of 32,000 in 1 M people, and worse as units get smaller).
+/// SQLite has no LATERAL: it gets the plain form, as does the count.
+pub async fn fetch_in_subtree<E>(
+    db: &DatabaseConnection,
+    select: Select<E>,
+    unit: E::Column,
+    path: &str,
+    id: E::Column,
+    req: &PageRequest,
+) -> ApiResult<Page<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: Send + Sync,
+{
+    use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, JoinType, Query};
+    use sea_orm::{DbBackend, QueryTrait};
+    let whole = select.clone().filter(Expr::col(unit).in_subquery(units_under(path)));
+    if db.get_database_backend() != DbBackend::Postgres {
+        return fetch(db, whole, id, req).await;
+    }
+    let total = lazy_count(db, &whole);
+    let units = Alias::new("subtree_unit");
+    let mut per_unit = select.filter(Expr::col(unit).equals((units.clone(), org_unit::Column::Id))).order_by_asc(id);
+    if let Some(after) = req.after {
+        per_unit = per_unit.filter(id.gt(after));
+    }
+    let limit = req.first as u64 + 1;
+    // The rows keep the entity's table name, so the columns read back as the entity's own.
+    let rows = Alias::new(E::default().table_name());
+    let stmt = Query::select()
+        .column((rows.clone(), Asterisk))
+        .from_as(org_unit::Entity, units.clone())
+        .join_lateral(JoinType::InnerJoin, per_unit.limit(limit).into_query(), rows.clone(), Expr::cust("TRUE"))
+        .and_where(Expr::col((units, org_unit::Column::Id)).in_subquery(units_under(path)))
+        .order_by((rows, id), sea_orm::Order::Asc)
+        .limit(limit)
+        .to_owned();
+    let items = E::find().from_raw_sql(db.get_database_backend().build(&stmt)).all(db).await?;
+    Ok(Page::of(items, req.first, req.after.is_some(), total))
 }
 
 /// A list ordered by a column, then id: the column, its direction, and how its value is written
@@ -197,8 +250,6 @@ where
         let beyond = if order.desc { col.clone().lt(key.clone()) } else { col.clone().gt(key.clone()) };
         q = q.filter(Condition::any().add(beyond).add(col.eq(key).and(Expr::col(id).gt(*after))));
     }
-    let mut items = q.limit(req.first as u64 + 1).all(db).await?;
-    let has_next = items.len() > req.first;
-    items.truncate(req.first);
-    Ok(Page { items, has_previous: req.after.is_some(), has_next, total })
+    let items = q.limit(req.first as u64 + 1).all(db).await?;
+    Ok(Page::of(items, req.first, req.after.is_some(), total))
 }

@@ -131,8 +131,13 @@ impl Store {
         cond: Option<PersonWhere>,
         req: &PageRequest,
     ) -> ApiResult<Page<person::Model>> {
-        let q = self.people_select(filter, cond).await?;
-        page::fetch(self.pool(), q, person::Column::Id, req).await
+        let Some(unit) = filter.org_unit_id else {
+            let q = self.people_select(filter, cond).await?;
+            return page::fetch(self.pool(), q, person::Column::Id, req).await;
+        };
+        let unit = self.known_unit(unit, "filter.orgUnitId").await?;
+        let q = self.people_select(PersonFilter { org_unit_id: None, ..filter }, cond).await?;
+        page::fetch_in_subtree(self.pool(), q, person::Column::OrgUnitId, &unit.path, person::Column::Id, req).await
     }
 
     /// People in an order other than by id.

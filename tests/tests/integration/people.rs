@@ -194,3 +194,71 @@ async fn an_unknown_id_reads_as_null() {
         .await;
     assert!(d["person"].is_null() && d["household"].is_null());
 }
+
+/// Every node of a list (`people` or `households`) in the list's order, 7 to a page, as `token`
+/// sees it with `filter`; checks totalCount against the walk.
+async fn walk(app: &TestApp, token: &str, list: &str, filter: serde_json::Value) -> Vec<serde_json::Value> {
+    let ty = if list == "people" { "PersonFilter" } else { "HouseholdFilter" };
+    let sex = if list == "people" { "sex" } else { "isHerder" };
+    let q = format!(
+        "query($f: {ty}, $a: String) {{ {list}(filter: $f, first: 7, after: $a) {{ totalCount pageInfo {{ hasNextPage endCursor }} edges {{ node {{ id {sex} orgUnit {{ id ancestors {{ id }} }} }} }} }} }}"
+    );
+    let (mut nodes, mut after, mut total) = (Vec::new(), serde_json::Value::Null, 0);
+    loop {
+        let d = app.ok_as(token, &q, json!({ "f": filter, "a": after })).await;
+        total = d[list]["totalCount"].as_i64().unwrap_or(total);
+        nodes.extend(d[list]["edges"].as_array().unwrap().iter().map(|e| e["node"].clone()));
+        if !d[list]["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+            break;
+        }
+        after = d[list]["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(nodes.len() as i64, total, "{list} {filter}: totalCount differs from the pages");
+    nodes
+}
+
+fn under(node: &serde_json::Value, unit: &str) -> bool {
+    let u = &node["orgUnit"];
+    u["id"] == unit || u["ancestors"].as_array().unwrap().iter().any(|a| a["id"] == unit)
+}
+
+#[tokio::test]
+async fn a_units_pages_hold_exactly_its_subtrees_people_and_households_in_list_order() {
+    let app = TestApp::spawn().await;
+    app.seed_demo(300).await;
+    let admin = app.admin_token.clone();
+    for (list, other) in [("people", json!({ "sex": "FEMALE" })), ("households", json!({ "isHerder": true }))] {
+        let (key, value) = other.as_object().unwrap().iter().next().map(|(k, v)| (k.clone(), v.clone())).unwrap();
+        let all = walk(&app, &admin, list, json!({})).await;
+        // Units to page through: the root (everyone), the unit with people in the most units
+        // below it other than the root (a page is merged from several units), and a leaf.
+        let mut leaves: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> = Default::default();
+        for n in &all {
+            let leaf = n["orgUnit"]["id"].as_str().unwrap().to_string();
+            leaves.entry(leaf.clone()).or_default().insert(leaf.clone());
+            for a in n["orgUnit"]["ancestors"].as_array().unwrap() {
+                leaves.entry(a["id"].as_str().unwrap().to_string()).or_default().insert(leaf.clone());
+            }
+        }
+        let root = all[0]["orgUnit"]["ancestors"][0]["id"].as_str().unwrap().to_string();
+        let (wide, spread) = leaves.iter().filter(|(u, _)| **u != root).max_by_key(|(_, l)| l.len()).unwrap();
+        assert!(spread.len() >= 2, "the demo data should put {list} in several units of one subtree");
+        let leaf = all[0]["orgUnit"]["id"].as_str().unwrap().to_string();
+        for unit in [root.as_str(), wide.as_str(), leaf.as_str()] {
+            let got = walk(&app, &admin, list, json!({ "orgUnitId": unit })).await;
+            let want: Vec<_> = all.iter().filter(|n| under(n, unit)).cloned().collect();
+            assert_eq!(got, want, "{list} of unit {unit}");
+            let got = walk(&app, &admin, list, json!({ "orgUnitId": unit, key.as_str(): value })).await;
+            let want: Vec<_> = all.iter().filter(|n| under(n, unit) && n[&key] == value).cloned().collect();
+            assert!(!want.is_empty(), "{list} of unit {unit} with {key}");
+            assert_eq!(got, want, "{list} of unit {unit} with {key}");
+        }
+        // A partner scoped to Uvs asking for the whole country gets Uvs, page by page.
+        let ngo = app.login("ngo.uvs@demo.mn").await;
+        let uvs = unit(&app, "85").await;
+        let got = walk(&app, &ngo, list, json!({ "orgUnitId": root })).await;
+        let want: Vec<_> = all.iter().filter(|n| under(n, &uvs)).cloned().collect();
+        assert!(!want.is_empty(), "the demo data should put {list} in Uvs");
+        assert_eq!(got, want, "{list} of the country as the Uvs partner sees it");
+    }
+}
