@@ -51,13 +51,18 @@ impl Scope {
 /// Ids of the units in the subtree rooted at `path`: one indexed range over the bytewise-ordered
 /// path (every descendant path starts with `path`, which ends in '/', and '0' follows '/').
 pub fn units_under(path: &str) -> SelectStatement {
-    let end = format!("{}0", &path[..path.len().saturating_sub(1)]);
+    let (start, end) = subtree_bounds(path);
     Query::select()
         .column(org_unit::Column::Id)
         .from(org_unit::Entity)
-        .and_where(Expr::col(org_unit::Column::Path).gte(path))
+        .and_where(Expr::col(org_unit::Column::Path).gte(start))
         .and_where(Expr::col(org_unit::Column::Path).lt(end))
         .to_owned()
+}
+
+/// The paths of the subtree rooted at `path`: from `path` (included) to its end (excluded).
+pub fn subtree_bounds(path: &str) -> (String, String) {
+    (path.to_string(), format!("{}0", &path[..path.len().saturating_sub(1)]))
 }
 
 /// The caller of one request.
