@@ -143,7 +143,13 @@ impl CoreQuery {
         life_stage: Option<String>,
         sector: Option<Sector>,
     ) -> Result<Vec<ServiceType>> {
-        Ok(data(ctx)?.store.service_types(life_stage, sector).await?.into_iter().map(ServiceType).collect())
+        Ok(data(ctx)?
+            .store
+            .service_types(life_stage, sector)
+            .await?
+            .into_iter()
+            .map(|m| ServiceType(m.into()))
+            .collect())
     }
 
     /// The stages of the life-cycle chain with their age bounds.

@@ -12,6 +12,7 @@ use crate::store::growth::stored;
 use async_graphql::{Context, Object, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{antigen, enrolment, growth_measurement, immunisation, life_stage, service_record, service_type};
+use std::sync::Arc;
 use uuid::Uuid;
 
 pub struct LifeStage(pub life_stage::Model);
@@ -46,7 +47,7 @@ impl LifeStage {
     }
 }
 
-pub struct ServiceType(pub service_type::Model);
+pub struct ServiceType(pub Arc<service_type::Model>);
 
 #[Object]
 impl ServiceType {
@@ -130,7 +131,7 @@ impl ServiceRecord {
         shown_id(ctx, self.0.id)
     }
     async fn service_type(&self, ctx: &Context<'_>) -> Result<Option<ServiceType>> {
-        Ok(one(&data(ctx)?.loaders.service_type, self.0.service_type_id).await?.map(ServiceType))
+        Ok(data(ctx)?.loaders.service_type(self.0.service_type_id).await?.map(ServiceType))
     }
     async fn person(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
         let Some(p) = self.0.person_id else {

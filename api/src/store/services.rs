@@ -190,11 +190,9 @@ impl Store {
         self.visible_by_id::<service_record::Entity>(id, "service record").await
     }
 
-    pub async fn service_types_by_ids(&self, ids: &[Uuid]) -> ApiResult<Vec<service_type::Model>> {
-        Ok(service_type::Entity::find()
-            .filter(service_type::Column::Id.is_in(ids.iter().copied()))
-            .all(self.db())
-            .await?)
+    /// Every service type, active or not: records keep the type they were given with.
+    pub async fn all_service_types(&self) -> ApiResult<Vec<service_type::Model>> {
+        Ok(service_type::Entity::find().all(self.db()).await?)
     }
 
     pub async fn antigens_by_ids(&self, ids: &[Uuid]) -> ApiResult<Vec<antigen::Model>> {
