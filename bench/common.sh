@@ -63,8 +63,8 @@ person_ids() {
 
 # The pages of 50 load.sh asks for and pgbench.sh replays: a few hundred soums and khoroos with
 # at least a page of people (their households sit in the unit or below it), numbered 1..N, with
-# what the server's four statements of such a page are given: the unit's path range, then the
-# first page's people, their households and the types of their service records.
+# what the server's statements of such a page are given: the unit's path range, then the first
+# page's people and their households.
 page_units() {
   psql "$DB" -qc "SET client_min_messages = warning" -c "CREATE SCHEMA IF NOT EXISTS bench" -c "
     CREATE TABLE IF NOT EXISTS bench.pages AS
@@ -73,7 +73,7 @@ page_units() {
       SELECT u.id, u.path FROM org_unit u JOIN org_unit hu ON hu.path LIKE u.path || '%' JOIN here ON here.org_unit_id = hu.id
       WHERE u.level IN ('SOUM', 'KHOROO') GROUP BY u.id, u.path HAVING sum(here.n) >= 50 ORDER BY md5(u.id::text) LIMIT 300)
     SELECT row_number() OVER (ORDER BY md5(u.id::text))::int AS n, u.id AS unit_id, u.path AS lo, left(u.path, -1) || '0' AS hi,
-      pg.pids, pg.hids, (SELECT array_agg(DISTINCT r.service_type_id) FROM service_record r WHERE r.person_id = ANY (pg.pids)) AS tids
+      pg.pids, pg.hids
     FROM units u CROSS JOIN LATERAL (
       SELECT array_agg(f.id) AS pids, array_agg(DISTINCT f.household_id) FILTER (WHERE f.household_id IS NOT NULL) AS hids
       FROM (SELECT p.id, p.household_id FROM person p

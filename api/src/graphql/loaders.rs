@@ -6,7 +6,7 @@ use crate::store::Store;
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{
     antigen, antigen_dose, consent, enrolment, growth_measurement, household, immunisation, milestone, milestone_check,
-    org_unit, person, pregnancy, service_record, service_type,
+    org_unit, person, pregnancy, service_record,
 };
 use std::collections::HashMap;
 use std::future::Future;
@@ -71,9 +71,6 @@ pub struct Loaders {
     pub immunisations_of_person: DataLoader<Batch<immunisation::Model>>,
     pub immunisation_of_record: DataLoader<Batch<immunisation::Model>>,
     pub enrolment_of_record: DataLoader<Batch<enrolment::Model>>,
-    /// The whole service catalogue (a few dozen rows), read once per request when first asked.
-    service_types: tokio::sync::OnceCell<HashMap<Uuid, Arc<service_type::Model>>>,
-    store: Store,
     pub antigen: DataLoader<Batch<antigen::Model>>,
     pub consents_of_household: DataLoader<Batch<consent::Model>>,
     pub doses_of_antigen: DataLoader<Batch<antigen_dose::Model>>,
@@ -143,8 +140,6 @@ impl Loaders {
                 let rows = s.visible_where_in::<enrolment::Entity>(enrolment::Column::ServiceRecordId, &k).await?;
                 Ok(by(rows, |m| m.service_record_id))
             }),
-            service_types: tokio::sync::OnceCell::new(),
-            store: store.clone(),
             antigen: loader(store, |s, k| async move { Ok(by(s.antigens_by_ids(&k).await?, |m| m.id)) }),
             consents_of_household: loader(
                 store,
@@ -165,22 +160,6 @@ impl Loaders {
                 Ok(by(rows, |m| m.service_record_id))
             }),
         }
-    }
-}
-
-impl Loaders {
-    /// A service type by id, from the request's copy of the catalogue. Every service record
-    /// names one: through a DataLoader each of a page's ~225 records paid a batch entry, a
-    /// channel and a copy of the row, ~0.9 ms of a page of 50 people's 2.7 ms of server CPU.
-    pub async fn service_type(&self, id: Uuid) -> ApiResult<Option<Arc<service_type::Model>>> {
-        let all = self
-            .service_types
-            .get_or_try_init(|| async {
-                let rows = self.store.all_service_types().await?;
-                Ok::<_, crate::error::ApiError>(rows.into_iter().map(|m| (m.id, Arc::new(m))).collect())
-            })
-            .await?;
-        Ok(all.get(&id).cloned())
     }
 }
 

@@ -131,7 +131,7 @@ impl ServiceRecord {
         shown_id(ctx, self.0.id)
     }
     async fn service_type(&self, ctx: &Context<'_>) -> Result<Option<ServiceType>> {
-        Ok(data(ctx)?.loaders.service_type(self.0.service_type_id).await?.map(ServiceType))
+        Ok(data(ctx)?.service_type(self.0.service_type_id).await?.map(ServiceType))
     }
     async fn person(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
         let Some(p) = self.0.person_id else {

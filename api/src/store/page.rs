@@ -151,6 +151,15 @@ where
     }))
 }
 
+/// `select` in id order from just after the request's cursor.
+fn after_cursor<E: EntityTrait>(select: Select<E>, id: E::Column, req: &PageRequest) -> Select<E> {
+    let q = select.order_by_asc(id);
+    match req.after {
+        Some(after) => q.filter(id.gt(after)),
+        None => q,
+    }
+}
+
 /// One page of `select` (already filtered and scoped), ordered by `id`.
 pub async fn fetch<E>(
     db: &DatabaseConnection,
@@ -163,11 +172,7 @@ where
     E::Model: Send + Sync,
 {
     let total = lazy_count(db, &select);
-    let mut q = select.order_by_asc(id);
-    if let Some(after) = req.after {
-        q = q.filter(id.gt(after));
-    }
-    let items = q.limit(req.first as u64 + 1).all(db).await?;
+    let items = after_cursor(select, id, req).limit(req.first as u64 + 1).all(db).await?;
     Ok(Page::of(items, req.first, req.after.is_some(), total))
 }
 
@@ -197,12 +202,8 @@ where
         return fetch(db, whole, id, req).await;
     }
     let total = lazy_count(db, &whole);
-    let mut per_unit =
-        select.filter(Expr::col(unit).equals((Alias::new("subtree_unit"), org_unit::Column::Id))).order_by_asc(id);
-    if let Some(after) = req.after {
-        per_unit = per_unit.filter(id.gt(after));
-    }
-    let per_unit = per_unit.build(DbBackend::Postgres);
+    let per_unit = select.filter(Expr::col(unit).equals((Alias::new("subtree_unit"), org_unit::Column::Id)));
+    let per_unit = after_cursor(per_unit, id, req).build(DbBackend::Postgres);
     let mut values = per_unit.values.map(|v| v.0).unwrap_or_default();
     let (start, end) = subtree_bounds(path);
     values.extend([start.into(), end.into()]);
