@@ -26,10 +26,10 @@ cat >"$dir/audited.sql" <<SQL
 SELECT p.* FROM person p WHERE p.id = (SELECT id FROM bench.person_ids WHERE n = :n);
 INSERT INTO audit_log (id, at, role, action, entity, entity_id) VALUES (gen_random_uuid(), now(), 'ADMIN', 'READ', 'person', (SELECT id FROM bench.person_ids WHERE n = :n)) RETURNING *;
 SQL
-# A page of 50 is the server's four statements, as it sends them (its IN lists are what
+# A page of 50 is the server's three statements, as it sends them (its IN lists are what
 # PostgreSQL turns into = ANY): the people of the unit's subtree by id (a page from each unit,
-# page::fetch_in_subtree, which writes the page size into the statement), then their households,
-# their service records, and the service catalogue (read whole, once per request). One more
+# page::fetch_in_subtree, which writes the page size into the statement), then their households
+# and their service records (the service catalogue is read once per process). One more
 # primary-key probe first (bench.pages) hands the statements what the earlier ones returned to
 # the server.
 cat >"$dir/page.sql" <<SQL
@@ -38,9 +38,8 @@ SELECT lo, hi, pids, hids FROM bench.pages WHERE n = :n \gset
 SELECT p.* FROM org_unit u JOIN LATERAL (SELECT * FROM person p WHERE p.org_unit_id = u.id ORDER BY p.id LIMIT 51) p ON TRUE WHERE u.path >= :lo AND u.path < :hi ORDER BY p.id LIMIT 51;
 SELECT h.* FROM household h WHERE h.id = ANY (:hids::uuid[]);
 SELECT r.* FROM service_record r WHERE r.person_id = ANY (:pids::uuid[]) ORDER BY r.service_date DESC;
-SELECT t.* FROM service_type t;
 SQL
-declare -A what=([person]="person by id" [audited]="person by id, then its audit entry" [page]="a page of 50 people: its 4 statements")
+declare -A what=([person]="person by id" [audited]="person by id, then its audit entry" [page]="a page of 50 people: its 3 statements")
 for script in person audited page; do
   echo "pgbench $script (${what[$script]}): -c $CLIENTS -j 2 -T $DURATION, prepared statements (as the server's driver uses)"
   pgbench -n -M prepared -f "$dir/$script.sql" -c "$CLIENTS" -j 2 -T "$DURATION" "$DB" | grep -E '^(latency average|tps)'

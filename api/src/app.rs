@@ -8,6 +8,7 @@ use crate::auth::throttle::LoginThrottle;
 use crate::auth::{Keys, PrincipalCache};
 use crate::config::Config;
 use crate::db::{self, StatementCounter};
+use crate::graphql::documents::Documents;
 use crate::graphql::{self, CbssSchema, RequestData};
 use crate::store::{ReadLog, Store, users};
 use async_graphql_axum::rejection::GraphQLRejection;
@@ -38,6 +39,10 @@ pub struct AppState {
     pub gate: Gate,
     /// The writer of read audit entries (`store::ReadLog`).
     pub reads: ReadLog,
+    /// Reference data, read once per process (`graphql::Reference`).
+    pub reference: Arc<graphql::Reference>,
+    /// Parsed documents of recent queries (`graphql::documents`).
+    pub documents: Arc<Documents>,
     pub production: bool,
 }
 
@@ -73,6 +78,8 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         principals: Arc::default(),
         gate: Gate::new(config.concurrency()),
         reads: ReadLog::start(db.clone()),
+        reference: Arc::default(),
+        documents: Arc::default(),
         production: config.is_production(),
     };
     Ok(App { router: router(state, config), db, keys, statements })
@@ -143,6 +150,7 @@ async fn graphql_handler(State(state): State<AppState>, request: Request) -> Res
         None => Principal::anonymous(),
     };
     let mut req = req;
+    state.documents.prepare(&mut req);
     if let Err(e) = graphql::limits::check_aliases(&mut req) {
         return GraphQLResponse::from(async_graphql::Response::from_errors(vec![e])).into_response();
     }
@@ -150,7 +158,7 @@ async fn graphql_handler(State(state): State<AppState>, request: Request) -> Res
         req = req.disable_introspection();
     }
     let store = state.store(principal).with_ticket(ticket);
-    let req = req.data(RequestData::new(store, client_ip, state.throttle.clone()));
+    let req = req.data(RequestData::new(store, client_ip, state.throttle.clone(), state.reference.clone()));
     GraphQLResponse::from(state.schema.execute(req).await).into_response()
 }
 

@@ -19,6 +19,9 @@ impl StatementCounter {
     }
 }
 
+/// How long a pooled connection may sit unused before it is pinged when checked out.
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(10);
+
 pub async fn connect(config: &Config) -> anyhow::Result<(DatabaseConnection, StatementCounter)> {
     let url = &config.database_url;
     if let Some(dir) =
@@ -30,6 +33,10 @@ pub async fn connect(config: &Config) -> anyhow::Result<(DatabaseConnection, Sta
     opts.max_connections(config.db_max_connections)
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(10))
+        // sqlx pings every connection on its way back to the pool; a ping on every checkout
+        // too cost each statement a second round trip (two process wake-ups on each side).
+        // Only a connection left idle long enough to have been dropped is pinged again.
+        .test_before_acquire_if_idle_for(IDLE_BEFORE_PING)
         .sqlx_logging(false)
         // WAL lets readers run while one writer writes; foreign keys are off in SQLite unless asked.
         .map_sqlx_sqlite_opts(|o: SqliteConnectOptions| {

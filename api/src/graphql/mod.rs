@@ -4,6 +4,7 @@ mod access;
 mod aggregate;
 mod connection;
 mod coverage;
+pub mod documents;
 mod family;
 mod growth;
 pub mod limits;
@@ -57,56 +58,66 @@ pub fn schema() -> CbssSchema {
     schema_for(false, SyncSettings { max_items: 1000 })
 }
 
-/// What one request carries into its resolvers: the caller's store, its loaders, and reference
-/// data read at most once per request.
-pub struct RequestData {
-    pub store: Store,
-    pub loaders: Loaders,
-    pub client_ip: Option<IpAddr>,
-    pub throttle: Arc<LoginThrottle>,
+/// Reference data (life stages, schedules, milestones, the service catalogue), read at most
+/// once per process, by the first request that needs each. Only migrations write these tables,
+/// and a migration comes with a new binary and a restart; reading them per request cost a page of
+/// 50 people a statement and ~3% of its server CPU (bench, issue 7).
+#[derive(Default)]
+pub struct Reference {
     life_stages: OnceCell<LifeStageRules>,
     schedule: OnceCell<ScheduleReference>,
     milestones: OnceCell<Vec<entity::milestone::Model>>,
     service_types: OnceCell<HashMap<Uuid, Arc<entity::service_type::Model>>>,
 }
 
+// A store call's future is ~1.8 KB (sea-orm's statement futures). Awaited inline in a resolver,
+// it sets the size of the whole type's `resolve_field` future, which async-graphql boxes for every
+// field of every object: a page of 50 people copied ~2 KB for each of its ~850 fields. So
+// resolvers of types that come in lists box their store calls (here and in the object types).
+
+/// What one request carries into its resolvers: the caller's store, its loaders, and the
+/// process's reference data.
+pub struct RequestData {
+    pub store: Store,
+    pub loaders: Loaders,
+    pub client_ip: Option<IpAddr>,
+    pub throttle: Arc<LoginThrottle>,
+    reference: Arc<Reference>,
+}
+
 impl RequestData {
-    pub fn new(store: Store, client_ip: Option<IpAddr>, throttle: Arc<LoginThrottle>) -> Self {
-        Self {
-            loaders: Loaders::new(&store),
-            store,
-            client_ip,
-            throttle,
-            life_stages: OnceCell::new(),
-            schedule: OnceCell::new(),
-            milestones: OnceCell::new(),
-            service_types: OnceCell::new(),
-        }
+    pub fn new(
+        store: Store,
+        client_ip: Option<IpAddr>,
+        throttle: Arc<LoginThrottle>,
+        reference: Arc<Reference>,
+    ) -> Self {
+        Self { loaders: Loaders::new(&store), store, client_ip, throttle, reference }
     }
 
-    /// The immunisation schedule and schedule rules, read once per request.
+    /// The immunisation schedule and schedule rules.
     pub async fn schedule(&self) -> ApiResult<&ScheduleReference> {
-        self.schedule.get_or_try_init(|| self.store.schedule_reference()).await
+        self.reference.schedule.get_or_try_init(|| Box::pin(self.store.schedule_reference())).await
     }
 
-    /// The reference milestones, read once per request.
+    /// The reference milestones.
     pub async fn milestones(&self) -> ApiResult<&[entity::milestone::Model]> {
-        Ok(self.milestones.get_or_try_init(|| self.store.milestones()).await?)
+        Ok(self.reference.milestones.get_or_try_init(|| Box::pin(self.store.milestones())).await?)
     }
 
     pub async fn life_stages(&self) -> ApiResult<&LifeStageRules> {
-        self.life_stages.get_or_try_init(|| self.store.life_stages()).await
+        self.reference.life_stages.get_or_try_init(|| Box::pin(self.store.life_stages())).await
     }
 
-    /// A service type by id, from the whole catalogue (a few dozen rows) read once per request.
-    /// Every service record names one: through a DataLoader each of a page's ~225 records paid a
-    /// batch entry, a channel and a copy of the row, ~0.9 ms of a page of 50 people's 2.7 ms of
-    /// server CPU.
+    /// A service type by id, from the whole catalogue (a few dozen rows). Every service record
+    /// names one: through a DataLoader each of a page's ~225 records paid a batch entry, a
+    /// channel and a copy of the row, ~0.9 ms of a page of 50 people's 2.7 ms of server CPU.
     pub async fn service_type(&self, id: Uuid) -> ApiResult<Option<Arc<entity::service_type::Model>>> {
         let all = self
+            .reference
             .service_types
             .get_or_try_init(|| async {
-                let rows = self.store.all_service_types().await?;
+                let rows = Box::pin(self.store.all_service_types()).await?;
                 Ok::<_, ApiError>(rows.into_iter().map(|m| (m.id, Arc::new(m))).collect())
             })
             .await?;

@@ -71,9 +71,7 @@ impl Household {
     }
     /// Family assessment visits, newest first: the household's progress.
     async fn assessments(&self, ctx: &Context<'_>) -> Result<Vec<super::family::FamilyAssessment>> {
-        Ok(data(ctx)?
-            .store
-            .assessments_of(&[self.0.id])
+        Ok(Box::pin(data(ctx)?.store.assessments_of(&[self.0.id]))
             .await?
             .into_iter()
             .map(super::family::FamilyAssessment)
@@ -81,9 +79,7 @@ impl Household {
     }
     /// Actions agreed with the family and not yet followed up.
     async fn open_actions(&self, ctx: &Context<'_>) -> Result<Vec<super::family::AssessmentAction>> {
-        Ok(data(ctx)?
-            .store
-            .open_actions_of(&[self.0.id])
+        Ok(Box::pin(data(ctx)?.store.open_actions_of(&[self.0.id]))
             .await?
             .into_iter()
             .map(super::family::AssessmentAction)
