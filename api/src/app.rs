@@ -101,11 +101,32 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .with_state(state)
+        .layer(axum::middleware::from_fn(detached))
         .layer(CompressionLayer::new())
         .layer(cors)
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, config.request_timeout()))
         .layer(TraceLayer::new_for_http())
+}
+
+/// Runs the handler in a task of its own, which the connection's future only waits for.
+///
+/// hyper drops a request's future when its client disconnects, and the timeout layer drops it
+/// when time is up. Dropped while sqlx waits for the answer to a BEGIN, it leaves its pooled
+/// connection inside an open transaction (sqlx 0.9's rollback guard looks at the transaction
+/// depth, which is raised only after that answer), and the next statements on that connection
+/// run in it: seen under load as PostgreSQL's "there is already a transaction in progress". A
+/// task runs to its end instead (bounded by the statement timeout) and gives its connection back
+/// clean; its admission place is held until then, so abandoned work still counts against the
+/// limit of requests at once.
+async fn detached(request: Request, next: axum::middleware::Next) -> Response {
+    match tokio::spawn(next.run(request)).await {
+        Ok(response) => response,
+        Err(e) => {
+            tracing::error!(error = %e, "request handler failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
 }
 
 fn graphql_error(code: &str, message: &str) -> Response {

@@ -127,3 +127,27 @@ async fn browsers_may_call_only_from_the_configured_origins() {
     let other = preflight("https://evil.example.com").await.unwrap();
     assert!(other.headers().get("access-control-allow-origin").is_none());
 }
+
+/// A request whose client gives up still runs to its end on the server. Dropped halfway, a
+/// request's future can leave its pooled connection inside an open transaction (sqlx 0.9 does
+/// not roll back a BEGIN cancelled while it waits for the answer), so the server never drops one.
+#[tokio::test]
+async fn a_request_the_client_abandons_still_runs_to_its_end() {
+    let app = TestApp::spawn().await;
+    let before = app.count("refresh_token").await;
+    // Argon2 makes a login take tens of milliseconds: the client leaves long before the answer.
+    let impatient = reqwest::Client::builder().timeout(std::time::Duration::from_millis(5)).build().unwrap();
+    let login = json!({
+        "query": "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }",
+        "variables": { "e": "admin@test.mn", "p": cbss_tests::PASSWORD },
+    });
+    let sent = impatient.post(format!("{}/graphql", app.base)).json(&login).send().await;
+    assert!(sent.is_err(), "the client was to give up before the answer");
+    for _ in 0..200 {
+        if app.count("refresh_token").await > before {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("the abandoned login never finished: its session was not stored");
+}
