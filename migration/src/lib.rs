@@ -22,6 +22,7 @@ mod m20261203_000001_enrolment_start;
 mod m20261204_000001_person_cohort;
 mod m20261204_000002_record_person_type;
 mod m20261205_000001_unit_pages;
+mod m20261206_000001_unit_orders;
 pub mod reference;
 mod rows;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000001_person_cohort::Migration),
             Box::new(m20261204_000002_record_person_type::Migration),
             Box::new(m20261205_000001_unit_pages::Migration),
+            Box::new(m20261206_000001_unit_orders::Migration),
         ]
     }
 }

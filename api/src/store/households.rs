@@ -121,8 +121,14 @@ impl Store {
         order: HouseholdOrder,
         req: &SortedPageRequest,
     ) -> ApiResult<Page<household::Model>> {
-        let q = self.households_select(filter, cond).await?;
-        page::fetch_ordered(self.pool(), q, &order.order(), household::Column::Id, req).await
+        let Some(unit) = filter.org_unit_id else {
+            let q = self.households_select(filter, cond).await?;
+            return page::fetch_ordered(self.pool(), q, &order.order(), household::Column::Id, req).await;
+        };
+        let unit = self.known_unit(unit, "filter.orgUnitId").await?;
+        let q = self.households_select(HouseholdFilter { org_unit_id: None, ..filter }, cond).await?;
+        let (order, id) = (order.order(), household::Column::Id);
+        page::fetch_ordered_in_subtree(self.pool(), q, household::Column::OrgUnitId, &unit.path, &order, id, req).await
     }
 
     async fn households_select(

@@ -195,33 +195,88 @@ where
     E: EntityTrait,
     E::Model: Send + Sync,
 {
-    use sea_orm::sea_query::{Alias, Expr, ExprTrait};
-    use sea_orm::{DbBackend, IdenStatic, QueryTrait, Statement};
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    use sea_orm::{DbBackend, IdenStatic};
     let whole = select.clone().filter(Expr::col(unit).in_subquery(units_under(path)));
     if db.get_database_backend() != DbBackend::Postgres {
         return fetch(db, whole, id, req).await;
     }
     let total = lazy_count(db, &whole);
-    let per_unit = select.filter(Expr::col(unit).equals((Alias::new("subtree_unit"), org_unit::Column::Id)));
-    let per_unit = after_cursor(per_unit, id, req).build(DbBackend::Postgres);
+    let per_unit = after_cursor(select.filter(in_subtree_unit(unit)), id, req);
+    let items = unit_by_unit(db, per_unit, path, &[(id.as_str(), "ASC")], req.first + 1).await?;
+    Ok(Page::of(items, req.first, req.after.is_some(), total))
+}
+
+/// `fetch_ordered` restricted to the subtree of the unit at `path`, unit by unit on PostgreSQL
+/// as `fetch_in_subtree` is (each unit's first rows in the order, from its (unit, key, id)
+/// index): the plain form scanned and sorted every person for a soum's page by family name
+/// (330 ms in 1 M people).
+pub async fn fetch_ordered_in_subtree<E>(
+    db: &DatabaseConnection,
+    select: Select<E>,
+    unit: E::Column,
+    path: &str,
+    order: &Order<E>,
+    id: E::Column,
+    req: &SortedPageRequest,
+) -> ApiResult<Page<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: Send + Sync,
+{
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    use sea_orm::{DbBackend, IdenStatic};
+    let whole = select.clone().filter(Expr::col(unit).in_subquery(units_under(path)));
+    if db.get_database_backend() != DbBackend::Postgres {
+        return fetch_ordered(db, whole, order, id, req).await;
+    }
+    let total = lazy_count(db, &whole);
+    let per_unit = ordered_after(select.filter(in_subtree_unit(unit)), order, id, req)?;
+    let dir = if order.desc { "DESC" } else { "ASC" };
+    let items =
+        unit_by_unit(db, per_unit, path, &[(order.key.as_str(), dir), (id.as_str(), "ASC")], req.first + 1).await?;
+    Ok(Page::of(items, req.first, req.after.is_some(), total))
+}
+
+/// The condition that ties a row to the unit of the subtree the LATERAL join is at.
+fn in_subtree_unit<C: sea_orm::sea_query::IntoIden>(unit: C) -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait};
+    Expr::col(unit).equals((Alias::new("subtree_unit"), org_unit::Column::Id))
+}
+
+/// The first `limit` rows, in `order` (columns of the entity's table and their directions), of
+/// `per_unit` (already ordered the same way and tied to `subtree_unit`) taken at most `limit`
+/// from each unit of the subtree at `path`. PostgreSQL only.
+async fn unit_by_unit<E>(
+    db: &DatabaseConnection,
+    per_unit: Select<E>,
+    path: &str,
+    order: &[(&str, &str)],
+    limit: usize,
+) -> ApiResult<Vec<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: Send + Sync,
+{
+    use sea_orm::{DbBackend, QueryTrait, Statement};
+    let per_unit = per_unit.build(DbBackend::Postgres);
     let mut values = per_unit.values.map(|v| v.0).unwrap_or_default();
     let (start, end) = subtree_bounds(path);
     values.extend([start.into(), end.into()]);
-    let (table, id, n) = (E::default().table_name(), id.as_str(), values.len());
+    let (table, n) = (E::default().table_name(), values.len());
     // The page size is written into the statement, not bound: with a bound LIMIT, PostgreSQL's
     // generic plan guesses a tenth of each unit's rows, looks dearer than it is, and the
     // statement is planned again at every run (pgbench: 4,194 tps against 7,622). The rows keep
     // the entity's table name, so their columns read back as the entity's own.
-    let limit = req.first + 1;
+    let order: Vec<String> = order.iter().map(|(column, dir)| format!(r#""{table}"."{column}" {dir}"#)).collect();
+    let order = order.join(", ");
     let sql = format!(
-        r#"SELECT "{table}".* FROM "org_unit" AS "subtree_unit" JOIN LATERAL ({inner} LIMIT {limit}) AS "{table}" ON TRUE WHERE "subtree_unit"."path" >= ${lo} AND "subtree_unit"."path" < ${hi} ORDER BY "{table}"."{id}" LIMIT {limit}"#,
+        r#"SELECT "{table}".* FROM "org_unit" AS "subtree_unit" JOIN LATERAL ({inner} LIMIT {limit}) AS "{table}" ON TRUE WHERE "subtree_unit"."path" >= ${lo} AND "subtree_unit"."path" < ${hi} ORDER BY {order} LIMIT {limit}"#,
         inner = per_unit.sql,
         lo = n - 1,
         hi = n,
     );
-    let items =
-        E::find().from_raw_sql(Statement::from_sql_and_values(DbBackend::Postgres, sql, values)).all(db).await?;
-    Ok(Page::of(items, req.first, req.after.is_some(), total))
+    Ok(E::find().from_raw_sql(Statement::from_sql_and_values(DbBackend::Postgres, sql, values)).all(db).await?)
 }
 
 /// A list ordered by a column, then id: the column, its direction, and how its value is written
@@ -246,9 +301,20 @@ where
     E: EntityTrait,
     E::Model: Send + Sync,
 {
+    let total = lazy_count(db, &select);
+    let items = ordered_after(select, order, id, req)?.limit(req.first as u64 + 1).all(db).await?;
+    Ok(Page::of(items, req.first, req.after.is_some(), total))
+}
+
+/// `select` in `order` then id, from just after the request's cursor.
+fn ordered_after<E: EntityTrait>(
+    select: Select<E>,
+    order: &Order<E>,
+    id: E::Column,
+    req: &SortedPageRequest,
+) -> ApiResult<Select<E>> {
     use sea_orm::sea_query::{Expr, ExprTrait};
     use sea_orm::{Condition, Order as SqlOrder};
-    let total = lazy_count(db, &select);
     let dir = if order.desc { SqlOrder::Desc } else { SqlOrder::Asc };
     let mut q = select.order_by(order.key, dir).order_by_asc(id);
     if let Some((key, after)) = &req.after {
@@ -257,6 +323,5 @@ where
         let beyond = if order.desc { col.clone().lt(key.clone()) } else { col.clone().gt(key.clone()) };
         q = q.filter(Condition::any().add(beyond).add(col.eq(key).and(Expr::col(id).gt(*after))));
     }
-    let items = q.limit(req.first as u64 + 1).all(db).await?;
-    Ok(Page::of(items, req.first, req.after.is_some(), total))
+    Ok(q)
 }

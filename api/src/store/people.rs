@@ -153,8 +153,14 @@ impl Store {
             // them (and its cursors) would reveal them.
             return Err(ApiError::Forbidden);
         }
-        let q = self.people_select(filter, cond).await?;
-        page::fetch_ordered(self.pool(), q, &order.order(), person::Column::Id, req).await
+        let Some(unit) = filter.org_unit_id else {
+            let q = self.people_select(filter, cond).await?;
+            return page::fetch_ordered(self.pool(), q, &order.order(), person::Column::Id, req).await;
+        };
+        let unit = self.known_unit(unit, "filter.orgUnitId").await?;
+        let q = self.people_select(PersonFilter { org_unit_id: None, ..filter }, cond).await?;
+        let (order, id) = (order.order(), person::Column::Id);
+        page::fetch_ordered_in_subtree(self.pool(), q, person::Column::OrgUnitId, &unit.path, &order, id, req).await
     }
 
     async fn people_select(

@@ -195,17 +195,26 @@ async fn an_unknown_id_reads_as_null() {
     assert!(d["person"].is_null() && d["household"].is_null());
 }
 
-/// Every node of a list (`people` or `households`) in the list's order, 7 to a page, as `token`
-/// sees it with `filter`; checks totalCount against the walk.
-async fn walk(app: &TestApp, token: &str, list: &str, filter: serde_json::Value) -> Vec<serde_json::Value> {
-    let ty = if list == "people" { "PersonFilter" } else { "HouseholdFilter" };
-    let sex = if list == "people" { "sex" } else { "isHerder" };
+/// Every node of a list (`people` or `households`) in `order` (null: the list's own order), 7
+/// to a page, as `token` sees it with `filter`; checks totalCount against the walk.
+async fn walk(
+    app: &TestApp,
+    token: String,
+    list: &str,
+    filter: serde_json::Value,
+    order: serde_json::Value,
+) -> Vec<serde_json::Value> {
+    let (ty, order_ty, sex) = if list == "people" {
+        ("PersonFilter", "PersonOrder", "sex")
+    } else {
+        ("HouseholdFilter", "HouseholdOrder", "isHerder")
+    };
     let q = format!(
-        "query($f: {ty}, $a: String) {{ {list}(filter: $f, first: 7, after: $a) {{ totalCount pageInfo {{ hasNextPage endCursor }} edges {{ node {{ id {sex} orgUnit {{ id ancestors {{ id }} }} }} }} }} }}"
+        "query($f: {ty}, $o: {order_ty}, $a: String) {{ {list}(filter: $f, orderBy: $o, first: 7, after: $a) {{ totalCount pageInfo {{ hasNextPage endCursor }} edges {{ node {{ id {sex} orgUnit {{ id ancestors {{ id }} }} }} }} }} }}"
     );
     let (mut nodes, mut after, mut total) = (Vec::new(), serde_json::Value::Null, 0);
     loop {
-        let d = app.ok_as(token, &q, json!({ "f": filter, "a": after })).await;
+        let d = app.ok_as(&token, &q, json!({ "f": filter, "o": order, "a": after })).await;
         total = d[list]["totalCount"].as_i64().unwrap_or(total);
         nodes.extend(d[list]["edges"].as_array().unwrap().iter().map(|e| e["node"].clone()));
         if !d[list]["pageInfo"]["hasNextPage"].as_bool().unwrap() {
@@ -213,7 +222,7 @@ async fn walk(app: &TestApp, token: &str, list: &str, filter: serde_json::Value)
         }
         after = d[list]["pageInfo"]["endCursor"].clone();
     }
-    assert_eq!(nodes.len() as i64, total, "{list} {filter}: totalCount differs from the pages");
+    assert_eq!(nodes.len() as i64, total, "{list} {filter} {order}: totalCount differs from the pages");
     nodes
 }
 
@@ -227,9 +236,19 @@ async fn a_units_pages_hold_exactly_its_subtrees_people_and_households_in_list_o
     let app = TestApp::spawn().await;
     app.seed_demo(300).await;
     let admin = app.admin_token.clone();
-    for (list, other) in [("people", json!({ "sex": "FEMALE" })), ("households", json!({ "isHerder": true }))] {
+    let orders = [
+        ("people", json!(null)),
+        ("people", json!({ "field": "FAMILY_NAME", "direction": "DESC" })),
+        ("people", json!({ "field": "GIVEN_NAME" })),
+        ("people", json!({ "field": "BIRTH_DATE" })),
+        ("households", json!(null)),
+        ("households", json!({ "field": "REGISTERED_ON", "direction": "DESC" })),
+    ];
+    for (list, order) in orders {
+        let other = if list == "people" { json!({ "sex": "FEMALE" }) } else { json!({ "isHerder": true }) };
         let (key, value) = other.as_object().unwrap().iter().next().map(|(k, v)| (k.clone(), v.clone())).unwrap();
-        let all = walk(&app, &admin, list, json!({})).await;
+        let walk = |token: &str, filter| walk(&app, token.to_string(), list, filter, order.clone());
+        let all = walk(&admin, json!({})).await;
         // Units to page through: the root (everyone), the unit with people in the most units
         // below it other than the root (a page is merged from several units), and a leaf.
         let mut leaves: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> = Default::default();
@@ -245,20 +264,20 @@ async fn a_units_pages_hold_exactly_its_subtrees_people_and_households_in_list_o
         assert!(spread.len() >= 2, "the demo data should put {list} in several units of one subtree");
         let leaf = all[0]["orgUnit"]["id"].as_str().unwrap().to_string();
         for unit in [root.as_str(), wide.as_str(), leaf.as_str()] {
-            let got = walk(&app, &admin, list, json!({ "orgUnitId": unit })).await;
+            let got = walk(&admin, json!({ "orgUnitId": unit })).await;
             let want: Vec<_> = all.iter().filter(|n| under(n, unit)).cloned().collect();
-            assert_eq!(got, want, "{list} of unit {unit}");
-            let got = walk(&app, &admin, list, json!({ "orgUnitId": unit, key.as_str(): value })).await;
+            assert_eq!(got, want, "{list} of unit {unit} in order {order}");
+            let got = walk(&admin, json!({ "orgUnitId": unit, key.as_str(): value })).await;
             let want: Vec<_> = all.iter().filter(|n| under(n, unit) && n[&key] == value).cloned().collect();
             assert!(!want.is_empty(), "{list} of unit {unit} with {key}");
-            assert_eq!(got, want, "{list} of unit {unit} with {key}");
+            assert_eq!(got, want, "{list} of unit {unit} with {key} in order {order}");
         }
         // A partner scoped to Uvs asking for the whole country gets Uvs, page by page.
         let ngo = app.login("ngo.uvs@demo.mn").await;
         let uvs = unit(&app, "85").await;
-        let got = walk(&app, &ngo, list, json!({ "orgUnitId": root })).await;
+        let got = walk(&ngo, json!({ "orgUnitId": root })).await;
         let want: Vec<_> = all.iter().filter(|n| under(n, &uvs)).cloned().collect();
         assert!(!want.is_empty(), "the demo data should put {list} in Uvs");
-        assert_eq!(got, want, "{list} of the country as the Uvs partner sees it");
+        assert_eq!(got, want, "{list} of the country as the Uvs partner sees it in order {order}");
     }
 }
