@@ -101,7 +101,6 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .with_state(state)
-        .layer(axum::middleware::from_fn(detached))
         .layer(CompressionLayer::new())
         .layer(cors)
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
@@ -109,23 +108,29 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .layer(TraceLayer::new_for_http())
 }
 
-/// Runs the handler in a task of its own, which the connection's future only waits for.
+/// Runs `work` (a request's database work) to its end in a task of its own, which the request's
+/// future only waits for.
 ///
 /// hyper drops a request's future when its client disconnects, and the timeout layer drops it
 /// when time is up. Dropped while sqlx waits for the answer to a BEGIN, it leaves its pooled
 /// connection inside an open transaction (sqlx 0.9's rollback guard looks at the transaction
 /// depth, which is raised only after that answer), and the next statements on that connection
 /// run in it: seen under load as PostgreSQL's "there is already a transaction in progress". A
-/// task runs to its end instead (bounded by the statement timeout) and gives its connection back
-/// clean; its admission place is held until then, so abandoned work still counts against the
-/// limit of requests at once.
-async fn detached(request: Request, next: axum::middleware::Next) -> Response {
-    match tokio::spawn(next.run(request)).await {
-        Ok(response) => response,
-        Err(e) => {
-            tracing::error!(error = %e, "request handler failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
-        }
+/// task runs to its end instead (each statement within the statement timeout) and gives its
+/// connection back clean. Only work that has begun is detached: a request abandoned while it
+/// waits for admission is dropped there, before it costs anything.
+pub(crate) async fn to_the_end<F>(work: F) -> F::Output
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    match tokio::spawn(work).await {
+        Ok(output) => output,
+        // The task's panic, carried on in the request as if it had happened there.
+        Err(e) => match e.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(e) => panic!("request task ended early: {e}"),
+        },
     }
 }
 
@@ -180,7 +185,8 @@ async fn graphql_handler(State(state): State<AppState>, request: Request) -> Res
     }
     let store = state.store(principal).with_ticket(ticket);
     let req = req.data(RequestData::new(store, client_ip, state.throttle.clone(), state.reference.clone()));
-    GraphQLResponse::from(state.schema.execute(req).await).into_response()
+    let schema = state.schema.clone();
+    GraphQLResponse::from(to_the_end(async move { schema.execute(req).await }).await).into_response()
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {

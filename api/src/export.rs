@@ -71,7 +71,7 @@ pub async fn coverage_csv(
     headers: HeaderMap,
     Query(q): Query<CoverageParams>,
 ) -> Response {
-    match coverage_rows(&state, &headers, q).await {
+    match crate::app::to_the_end(async move { coverage_rows(&state, &headers, q).await }).await {
         Ok((name, body)) => csv_response(&name, Body::from(body)),
         Err(e) => error_response(e),
     }
@@ -136,7 +136,7 @@ pub async fn aggregate_csv(
     headers: HeaderMap,
     Query(q): Query<AggregateParams>,
 ) -> Response {
-    match aggregate_rows(&state, &headers, q).await {
+    match crate::app::to_the_end(async move { aggregate_rows(&state, &headers, q).await }).await {
         Ok((name, body)) => csv_response(&name, Body::from(body)),
         Err(e) => error_response(e),
     }
