@@ -8,14 +8,16 @@
 use async_graphql::Request;
 use async_graphql::parser::types::ExecutableDocument;
 use hashlink::LruCache;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// Documents kept (least recently used dropped first).
 const CAPACITY: usize = 256;
 /// Longer documents are parsed every time: they are rare, and they would crowd out the rest.
 const MAX_QUERY_BYTES: usize = 8 * 1024;
 
-pub struct Documents(Mutex<LruCache<String, ExecutableDocument>>);
+// Behind an Arc, so a hit's copy is made after the lock is given back, not while every other
+// request waits for it.
+pub struct Documents(Mutex<LruCache<String, Arc<ExecutableDocument>>>);
 
 impl Default for Documents {
     fn default() -> Self {
@@ -32,17 +34,17 @@ impl Documents {
         }
         let cached = self.lock().get(&request.query).cloned();
         match cached {
-            Some(doc) => request.set_parsed_query(doc),
+            Some(doc) => request.set_parsed_query(ExecutableDocument::clone(&doc)),
             None => {
                 if let Ok(doc) = request.parsed_query() {
-                    let doc = doc.clone();
+                    let doc = Arc::new(doc.clone());
                     self.lock().insert(request.query.clone(), doc);
                 }
             }
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<String, ExecutableDocument>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<String, Arc<ExecutableDocument>>> {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
