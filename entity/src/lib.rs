@@ -37,6 +37,7 @@ pub mod project_partner;
 pub mod project_reach;
 pub mod project_report;
 pub mod project_transition;
+pub mod read;
 pub mod refresh_token;
 pub mod schedule_rule;
 pub mod service_record;

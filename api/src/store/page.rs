@@ -6,6 +6,7 @@ use crate::error::{ApiError, ApiResult};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use entity::org_unit;
+use entity::read::{FromPgRow, Read};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
 };
@@ -142,7 +143,7 @@ impl<T> Page<T> {
 fn lazy_count<E>(db: &DatabaseConnection, select: &Select<E>) -> TotalCount
 where
     E: EntityTrait,
-    E::Model: Send + Sync,
+    E::Model: FromPgRow + Send + Sync,
 {
     let (select, db) = (select.clone(), db.clone());
     TotalCount(Arc::new(move || {
@@ -169,10 +170,10 @@ pub async fn fetch<E>(
 ) -> ApiResult<Page<E::Model>>
 where
     E: EntityTrait,
-    E::Model: Send + Sync,
+    E::Model: FromPgRow + Send + Sync,
 {
     let total = lazy_count(db, &select);
-    let items = after_cursor(select, id, req).limit(req.first as u64 + 1).all(db).await?;
+    let items = super::read_all(after_cursor(select, id, req).limit(req.first as u64 + 1), db).await?;
     Ok(Page::of(items, req.first, req.after.is_some(), total))
 }
 
@@ -193,7 +194,7 @@ pub async fn fetch_in_subtree<E>(
 ) -> ApiResult<Page<E::Model>>
 where
     E: EntityTrait,
-    E::Model: Send + Sync,
+    E::Model: FromPgRow + Send + Sync,
 {
     use sea_orm::sea_query::{Expr, ExprTrait};
     use sea_orm::{DbBackend, IdenStatic};
@@ -222,7 +223,7 @@ pub async fn fetch_ordered_in_subtree<E>(
 ) -> ApiResult<Page<E::Model>>
 where
     E: EntityTrait,
-    E::Model: Send + Sync,
+    E::Model: FromPgRow + Send + Sync,
 {
     use sea_orm::sea_query::{Expr, ExprTrait};
     use sea_orm::{DbBackend, IdenStatic};
@@ -256,9 +257,9 @@ async fn unit_by_unit<E>(
 ) -> ApiResult<Vec<E::Model>>
 where
     E: EntityTrait,
-    E::Model: Send + Sync,
+    E::Model: FromPgRow + Send + Sync,
 {
-    use sea_orm::{DbBackend, QueryTrait, Statement};
+    use sea_orm::{DbBackend, IdenStatic, Iterable, QueryTrait, Statement};
     let per_unit = per_unit.build(DbBackend::Postgres);
     let mut values = per_unit.values.map(|v| v.0).unwrap_or_default();
     let (start, end) = subtree_bounds(path);
@@ -270,13 +271,25 @@ where
     // the entity's table name, so their columns read back as the entity's own.
     let order: Vec<String> = order.iter().map(|(column, dir)| format!(r#""{table}"."{column}" {dir}"#)).collect();
     let order = order.join(", ");
+    // The entity's columns in its own order (not `*`, the table's order), so they are read by
+    // position (`entity::read`).
+    let columns: Vec<String> = E::Column::iter().map(|c| format!(r#""{table}"."{}""#, c.as_str())).collect();
+    let columns = columns.join(", ");
     let sql = format!(
-        r#"SELECT "{table}".* FROM "org_unit" AS "subtree_unit" JOIN LATERAL ({inner} LIMIT {limit}) AS "{table}" ON TRUE WHERE "subtree_unit"."path" >= ${lo} AND "subtree_unit"."path" < ${hi} ORDER BY {order} LIMIT {limit}"#,
+        r#"SELECT {columns} FROM "org_unit" AS "subtree_unit" JOIN LATERAL ({inner} LIMIT {limit}) AS "{table}" ON TRUE WHERE "subtree_unit"."path" >= ${lo} AND "subtree_unit"."path" < ${hi} ORDER BY {order} LIMIT {limit}"#,
         inner = per_unit.sql,
         lo = n - 1,
         hi = n,
     );
-    Ok(E::find().from_raw_sql(Statement::from_sql_and_values(DbBackend::Postgres, sql, values)).all(db).await?)
+    let statement = Statement::from_sql_and_values(DbBackend::Postgres, sql, values);
+    Ok(E::find()
+        .from_raw_sql(statement)
+        .into_model::<Read<E::Model>>()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| r.0)
+        .collect())
 }
 
 /// A list ordered by a column, then id: the column, its direction, and how its value is written
@@ -299,10 +312,10 @@ pub async fn fetch_ordered<E>(
 ) -> ApiResult<Page<E::Model>>
 where
     E: EntityTrait,
-    E::Model: Send + Sync,
+    E::Model: FromPgRow + Send + Sync,
 {
     let total = lazy_count(db, &select);
-    let items = ordered_after(select, order, id, req)?.limit(req.first as u64 + 1).all(db).await?;
+    let items = super::read_all(ordered_after(select, order, id, req)?.limit(req.first as u64 + 1), db).await?;
     Ok(Page::of(items, req.first, req.after.is_some(), total))
 }
 

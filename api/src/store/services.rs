@@ -201,13 +201,12 @@ impl Store {
 
     /// Records of the given people, newest first.
     pub async fn service_records_of(&self, people: &[Uuid]) -> ApiResult<Vec<service_record::Model>> {
-        Ok(self
+        let select = self
             .visible(
                 service_record::Entity::find().filter(service_record::Column::PersonId.is_in(people.iter().copied())),
             )
-            .order_by_desc(service_record::Column::ServiceDate)
-            .all(self.db())
-            .await?)
+            .order_by_desc(service_record::Column::ServiceDate);
+        Ok(super::read_all(select, self.db()).await?)
     }
 
     /// Validates a record of `kind` for its subject and builds the row; nothing is written.

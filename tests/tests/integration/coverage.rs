@@ -376,10 +376,10 @@ async fn rows_written_before_service_dates_and_types_were_copied_count_the_same_
     let before = totals(&app, &t, &ub_id).await;
     assert_eq!(before, [(1, 2), (1, 1), (1, 1), (1, 2), (1, 2)]);
     // Back to the schema before the dates were copied onto measurements and doses and the type
-    // and start onto enrolments, and before the cohort, (person, date, type), unit-page and
-    // unit-order indexes (the last six migrations, for now), then forward again: the copies come
-    // from the service records.
-    Migrator::down(&app.db, Some(6)).await.expect("down");
+    // and start onto enrolments, and before the cohort, (person, date, type), unit-page,
+    // unit-order and foreign-key indexes (the last seven migrations, for now), then forward
+    // again: the copies come from the service records.
+    Migrator::down(&app.db, Some(7)).await.expect("down");
     cbss::db::migrate(&app.db).await.expect("migrate");
     assert_eq!(totals(&app, &t, &ub_id).await, before);
 }
