@@ -24,6 +24,13 @@ pub trait FromPgRow: Sized {
 /// `select.into_model::<Read<M>>()`.
 pub struct Read<M>(pub M);
 
+impl<M> Read<M> {
+    /// The models of rows read.
+    pub fn models(rows: Vec<Read<M>>) -> Vec<M> {
+        rows.into_iter().map(|r| r.0).collect()
+    }
+}
+
 impl<M: FromQueryResult + FromPgRow> FromQueryResult for Read<M> {
     fn from_query_result(res: &QueryResult, pre: &str) -> Result<Self, DbErr> {
         if pre.is_empty()

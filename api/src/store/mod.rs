@@ -243,5 +243,5 @@ where
     E::Model: FromPgRow + Send + Sync,
     C: ConnectionTrait,
 {
-    Ok(select.into_model::<Read<E::Model>>().all(db).await?.into_iter().map(|r| r.0).collect())
+    Ok(Read::models(select.into_model().all(db).await?))
 }

@@ -143,7 +143,7 @@ impl<T> Page<T> {
 fn lazy_count<E>(db: &DatabaseConnection, select: &Select<E>) -> TotalCount
 where
     E: EntityTrait,
-    E::Model: FromPgRow + Send + Sync,
+    E::Model: Send + Sync,
 {
     let (select, db) = (select.clone(), db.clone());
     TotalCount(Arc::new(move || {
@@ -282,14 +282,7 @@ where
         hi = n,
     );
     let statement = Statement::from_sql_and_values(DbBackend::Postgres, sql, values);
-    Ok(E::find()
-        .from_raw_sql(statement)
-        .into_model::<Read<E::Model>>()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|r| r.0)
-        .collect())
+    Ok(Read::models(E::find().from_raw_sql(statement).into_model().all(db).await?))
 }
 
 /// A list ordered by a column, then id: the column, its direction, and how its value is written
