@@ -3,7 +3,7 @@
 
 use crate::fixtures::{household, person};
 use cbss_tests::{PASSWORD, TestApp};
-use chrono::{Days, Months, NaiveDate};
+use chrono::{Datelike, Days, Months, NaiveDate};
 use serde_json::{Value, json};
 
 const COVERAGE: &str = "query($i: String!, $u: UUID!, $g: [CoverageDimension!]!) {
@@ -19,6 +19,22 @@ fn reference() -> NaiveDate {
 
 fn months_before(d: NaiveDate, m: u32) -> NaiveDate {
     d.checked_sub_months(Months::new(m)).unwrap()
+}
+
+// `reference()` is always a month's last day, so on it a child born on any day of the month
+// `m` months earlier has completed `m` months (a birth on the 31st completes a month on a
+// shorter month's last day) and one born on the first of the next month has not: the two
+// sides of an age boundary, whatever the day the test runs.
+
+/// The youngest child who has completed `m` months on `r`.
+fn youngest_at(r: NaiveDate, m: u32) -> NaiveDate {
+    let first_after = months_before(r, m - 1).with_day(1).unwrap();
+    first_after - Days::new(1)
+}
+
+/// The oldest child who has not completed `m` months on `r` (`m` - 1 months old).
+fn oldest_under(r: NaiveDate, m: u32) -> NaiveDate {
+    months_before(r, m - 1).with_day(1).unwrap()
 }
 
 fn days_before(d: NaiveDate, n: u64) -> String {
@@ -87,12 +103,12 @@ async fn every_indicator_counts_what_the_fixture_says_at_the_age_boundaries() {
     let t = app.admin_token.clone();
 
     // Vitamin A, 6-59 months, dosed in the 183 days up to the reference date.
-    let c1 = child(&app, &h0, "MALE", months_before(r, 6)).await; // 6 months: in
+    let c1 = child(&app, &h0, "MALE", youngest_at(r, 6)).await; // 6 months: in
     service(&app, "VITAMIN_A", &c1, &r.to_string()).await;
-    child(&app, &h0, "MALE", months_before(r, 6) + Days::new(1)).await; // 5 months: out
-    let c3 = child(&app, &h0, "FEMALE", months_before(r, 60) + Days::new(1)).await; // 59 months: in
+    child(&app, &h0, "MALE", oldest_under(r, 6)).await; // 5 months: out
+    let c3 = child(&app, &h0, "FEMALE", oldest_under(r, 60)).await; // 59 months: in
     service(&app, "VITAMIN_A", &c3, &days_before(r, 100)).await;
-    let c4 = child(&app, &h0, "FEMALE", months_before(r, 60)).await; // 60 months: out
+    let c4 = child(&app, &h0, "FEMALE", youngest_at(r, 60)).await; // 60 months: out
     service(&app, "VITAMIN_A", &c4, &days_before(r, 100)).await;
     let c5 = child(&app, &h0, "MALE", months_before(r, 30)).await; // dosed too long ago
     service(&app, "VITAMIN_A", &c5, &days_before(r, 200)).await;
@@ -118,14 +134,14 @@ async fn every_indicator_counts_what_the_fixture_says_at_the_age_boundaries() {
     assert_eq!(counts(&g["total"]), (1, 5));
 
     // Full immunisation, 12-23 months, with BCG, PENTA3, OPV3 and MMR1.
-    let k1 = child(&app, &h1, "MALE", months_before(r, 12)).await; // 12 months: in, complete
-    doses(&app, &k1, months_before(r, 12), &FULL).await;
-    let k2 = child(&app, &h1, "MALE", months_before(r, 12) + Days::new(1)).await; // 11 months: out
-    doses(&app, &k2, months_before(r, 12) + Days::new(1), &FULL[..7]).await;
-    let k3 = child(&app, &h1, "FEMALE", months_before(r, 24) + Days::new(1)).await; // 23 months: no MMR
-    doses(&app, &k3, months_before(r, 24) + Days::new(1), &FULL[..7]).await;
-    let k4 = child(&app, &h1, "FEMALE", months_before(r, 24)).await; // 24 months: out
-    doses(&app, &k4, months_before(r, 24), &FULL).await;
+    let k1 = child(&app, &h1, "MALE", youngest_at(r, 12)).await; // 12 months: in, complete
+    doses(&app, &k1, youngest_at(r, 12), &FULL).await;
+    let k2 = child(&app, &h1, "MALE", oldest_under(r, 12)).await; // 11 months: out
+    doses(&app, &k2, oldest_under(r, 12), &FULL[..7]).await;
+    let k3 = child(&app, &h1, "FEMALE", oldest_under(r, 24)).await; // 23 months: no MMR
+    doses(&app, &k3, oldest_under(r, 24), &FULL[..7]).await;
+    let k4 = child(&app, &h1, "FEMALE", youngest_at(r, 24)).await; // 24 months: out
+    doses(&app, &k4, youngest_at(r, 24), &FULL).await;
     let f = coverage(&app, &t, "FULL_IMMUNISATION", &ub_id, &["ORG_UNIT"]).await;
     assert_eq!(counts(&f["total"]), (1, 2), "{f:#}");
     assert_eq!(f["rows"].as_array().unwrap().len(), 1, "only D1 has children of 12-23 months");
@@ -192,15 +208,15 @@ async fn every_indicator_counts_what_the_fixture_says_at_the_age_boundaries() {
     assert_eq!(counts(&coverage(&app, &t, "UNDERWEIGHT", &ub_id, &[]).await["total"]), (under, 4));
 
     // School age 72-215 months, young people 180-299 months, early childhood 36-59 months.
-    let e1 = child(&app, &h1, "MALE", months_before(r, 72)).await; // 72 months: in, at school
+    let e1 = child(&app, &h1, "MALE", youngest_at(r, 72)).await; // 72 months: in, at school
     enrol(&app, "SCHOOL_ENROLMENT", &e1, &days_before(r, 30)).await;
-    child(&app, &h1, "MALE", months_before(r, 72) + Days::new(1)).await; // 71 months: out
-    let e3 = child(&app, &h1, "FEMALE", months_before(r, 216) + Days::new(1)).await; // 215 months: in
+    child(&app, &h1, "MALE", oldest_under(r, 72)).await; // 71 months: out
+    let e3 = child(&app, &h1, "FEMALE", oldest_under(r, 216)).await; // 215 months: in
     service(&app, "HIV_STI_PREVENTION", &e3, &days_before(r, 10)).await;
-    child(&app, &h1, "FEMALE", months_before(r, 216)).await; // 216 months: out of school age, a young person
-    let y = child(&app, &h1, "MALE", months_before(r, 36)).await; // 36 months: in
+    child(&app, &h1, "FEMALE", youngest_at(r, 216)).await; // 216 months: out of school age, a young person
+    let y = child(&app, &h1, "MALE", youngest_at(r, 36)).await; // 36 months: in
     enrol(&app, "OUTREACH_ECD", &y, &days_before(r, 20)).await;
-    child(&app, &h1, "MALE", months_before(r, 36) + Days::new(1)).await; // 35 months: out
+    child(&app, &h1, "MALE", oldest_under(r, 36)).await; // 35 months: out
     assert_eq!(counts(&coverage(&app, &t, "SCHOOL_ATTENDANCE", &ub_id, &[]).await["total"]), (1, 2));
     assert_eq!(counts(&coverage(&app, &t, "ADOLESCENT_HIV_PREVENTION", &ub_id, &[]).await["total"]), (1, 2));
     // 36-59 months: the 36-month-old (outreach ECD) and c3 (59 months, none).
