@@ -59,8 +59,8 @@ where
 /// `FromPgRow` for models read by column position. The struct literal it builds must name
 /// every field, so a column added to the model and not here does not compile.
 macro_rules! by_position {
-    ($($model:ident { $($field:ident),* $(,)? })*) => {$(
-        impl $crate::read::FromPgRow for $crate::$model::Model {
+    ($($model:ident :: $ty:ident { $($field:ident),* $(,)? })*) => {$(
+        impl $crate::read::FromPgRow for $crate::$model::$ty {
             fn from_pg_row(row: &sea_orm::sqlx::postgres::PgRow) -> Option<Result<Self, sea_orm::sqlx::Error>> {
                 use sea_orm::sqlx::Row;
                 let columns = row.columns();
@@ -83,18 +83,21 @@ macro_rules! by_name {
 }
 
 by_position! {
-    person {
+    person::Model {
         id, household_id, org_unit_id, given_name, family_name, search_name, sex, birth_date,
         birth_date_estimated, relation_to_head, registry_number, phone, disability, date_of_death,
         created_at, updated_at, version, change_seq,
     }
-    household {
+    household::Model {
         id, org_unit_id, address, description, dwelling, is_herder, migrant_status, registered_on,
         created_at, updated_at, version, change_seq,
     }
-    service_record {
+    service_record::Model {
         id, service_type_id, person_id, household_id, pregnancy_id, service_date, org_unit_id,
         provider, recorded_by, note, created_at, updated_at, version, change_seq,
+    }
+    service_record::Brief {
+        id, service_type_id, person_id, household_id, pregnancy_id, service_date, org_unit_id, version,
     }
 }
 

@@ -40,41 +40,41 @@ impl CoreMutation {
 
     /// Records a service without a typed detail (vitamin A, antenatal contact, household water...).
     async fn record_service(&self, ctx: &Context<'_>, input: NewServiceRecord) -> Result<ServiceRecord> {
-        Ok(ServiceRecord(data(ctx)?.store.record_service(input).await?))
+        Ok(ServiceRecord::from(data(ctx)?.store.record_service(input).await?))
     }
 
     async fn record_growth_measurement(&self, ctx: &Context<'_>, input: NewGrowthMeasurement) -> Result<ServiceRecord> {
-        Ok(ServiceRecord(data(ctx)?.store.record_growth_measurement(input).await?))
+        Ok(ServiceRecord::from(data(ctx)?.store.record_growth_measurement(input).await?))
     }
 
     /// Records an enrolment in kindergarten, ger-kindergarten, outreach ECD, school or
     /// non-formal education.
     async fn record_enrolment(&self, ctx: &Context<'_>, input: crate::store::NewEnrolment) -> Result<ServiceRecord> {
-        Ok(ServiceRecord(data(ctx)?.store.record_enrolment(input).await?))
+        Ok(ServiceRecord::from(data(ctx)?.store.record_enrolment(input).await?))
     }
 
     /// Ends an open enrolment on `endedOn` (completed, dropped out, transferred, moved, died);
     /// the child stops counting as enrolled from the next day. A stale `expectedVersion`, or an
     /// enrolment already ended, is a CONFLICT.
     async fn end_enrolment(&self, ctx: &Context<'_>, input: crate::store::EndEnrolment) -> Result<ServiceRecord> {
-        Ok(ServiceRecord(data(ctx)?.store.end_enrolment(input).await?))
+        Ok(ServiceRecord::from(data(ctx)?.store.end_enrolment(input).await?))
     }
 
     async fn record_immunisation(&self, ctx: &Context<'_>, input: NewImmunisation) -> Result<ServiceRecord> {
-        Ok(ServiceRecord(data(ctx)?.store.record_immunisation(input).await?))
+        Ok(ServiceRecord::from(data(ctx)?.store.record_immunisation(input).await?))
     }
 
     /// Corrects a growth measurement's values (left out: kept; null: cleared): re-validated, its
     /// z-scores recomputed and its service record's version bumped; a stale `expectedVersion` is
     /// a CONFLICT and changes nothing.
     async fn correct_growth_measurement(&self, ctx: &Context<'_>, input: GrowthCorrection) -> Result<ServiceRecord> {
-        Ok(ServiceRecord(data(ctx)?.store.correct_growth_measurement(input).await?))
+        Ok(ServiceRecord::from(data(ctx)?.store.correct_growth_measurement(input).await?))
     }
 
     /// Records a development check of a child under 6: the milestones checked and whether each
     /// was achieved (a DEVELOPMENT_CHECK service record).
     async fn record_milestone_check(&self, ctx: &Context<'_>, input: NewMilestoneCheck) -> Result<ServiceRecord> {
-        Ok(ServiceRecord(data(ctx)?.store.record_milestone_check(input).await?))
+        Ok(ServiceRecord::from(data(ctx)?.store.record_milestone_check(input).await?))
     }
 }
 

@@ -67,7 +67,8 @@ impl Household {
     /// Household-level services (water, sanitation, garden), newest first.
     #[graphql(complexity = "super::NESTED_LIST_WEIGHT * child_complexity")]
     async fn service_records(&self, ctx: &Context<'_>) -> Result<Vec<ServiceRecord>> {
-        Ok(many(&data(ctx)?.loaders.records_of_household, self.0.id).await?.into_iter().map(ServiceRecord).collect())
+        let loaders = &data(ctx)?.loaders;
+        ServiceRecord::list(ctx, &loaders.records_of_household, &loaders.brief_records_of_household, self.0.id).await
     }
     /// Family assessment visits, newest first: the household's progress.
     async fn assessments(&self, ctx: &Context<'_>) -> Result<Vec<super::family::FamilyAssessment>> {
@@ -179,7 +180,8 @@ impl Person {
     /// Every service the person received, newest first.
     #[graphql(complexity = "super::NESTED_LIST_WEIGHT * child_complexity")]
     async fn service_records(&self, ctx: &Context<'_>) -> Result<Vec<ServiceRecord>> {
-        Ok(many(&data(ctx)?.loaders.records_of_person, self.0.id).await?.into_iter().map(ServiceRecord).collect())
+        let loaders = &data(ctx)?.loaders;
+        ServiceRecord::list(ctx, &loaders.records_of_person, &loaders.brief_records_of_person, self.0.id).await
     }
     #[graphql(complexity = "super::NESTED_LIST_WEIGHT * child_complexity")]
     async fn growth_measurements(&self, ctx: &Context<'_>) -> Result<Vec<GrowthMeasurement>> {
@@ -305,7 +307,7 @@ impl Pregnancy {
     #[graphql(complexity = "super::NESTED_LIST_WEIGHT * child_complexity")]
     async fn service_records(&self, ctx: &Context<'_>) -> Result<Vec<ServiceRecord>> {
         let all = many(&data(ctx)?.loaders.records_of_person, self.0.mother_id).await?;
-        Ok(all.into_iter().filter(|r| r.pregnancy_id == Some(self.0.id)).map(ServiceRecord).collect())
+        Ok(all.into_iter().filter(|r| r.pregnancy_id == Some(self.0.id)).map(ServiceRecord::from).collect())
     }
     async fn version(&self) -> i32 {
         self.0.version

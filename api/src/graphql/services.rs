@@ -1,14 +1,16 @@
 //! GraphQL types of the service catalogue and of service records with their typed details.
 
 use super::growth::{GrowthClassification, GrowthFlags};
-use super::loaders::{many, one};
+use super::loaders::{Batch, many, one};
 use super::milestones::MilestoneCheck;
 use super::org_units::OrgUnit;
 use super::people::{Household, Person, Pregnancy};
 use super::schedule::AntigenDose;
 use super::{data, shown_id};
 use crate::domain::vocab::{DetailKind, EnrolmentEndReason, GrowthReference, MeasurementPosition, Sector, TargetGroup};
+use crate::error::ApiError;
 use crate::store::growth::stored;
+use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Object, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{antigen, enrolment, growth_measurement, immunisation, life_stage, service_record, service_type};
@@ -122,84 +124,147 @@ impl Antigen {
     }
 }
 
-pub struct ServiceRecord(pub service_record::Model);
+/// A service record, read whole or, for nested lists whose selection allows it, brief
+/// (`service_record::Brief`: without provider, recorder, note and timestamps).
+pub struct ServiceRecord {
+    row: service_record::Model,
+    brief: bool,
+}
+
+impl From<service_record::Model> for ServiceRecord {
+    fn from(row: service_record::Model) -> Self {
+        Self { row, brief: false }
+    }
+}
+
+impl ServiceRecord {
+    /// The fields a brief row cannot answer.
+    const NOT_BRIEF: [&str; 4] = ["provider", "recordedBy", "note", "createdAt"];
+
+    /// The records of `key` for the list field being resolved: brief when it selects none of
+    /// `NOT_BRIEF` (in fragments too; a field under `@skip` counts as selected, which errs on
+    /// the whole row).
+    pub(super) async fn list(
+        ctx: &Context<'_>,
+        whole: &DataLoader<Batch<service_record::Model>>,
+        brief: &DataLoader<Batch<service_record::Brief>>,
+        key: Uuid,
+    ) -> Result<Vec<Self>> {
+        let look = ctx.look_ahead();
+        if Self::NOT_BRIEF.iter().any(|f| look.field(f).exists()) {
+            return Ok(many(whole, key).await?.into_iter().map(Self::from).collect());
+        }
+        Ok(many(brief, key).await?.into_iter().map(Self::brief).collect())
+    }
+
+    fn brief(b: service_record::Brief) -> Self {
+        let row = service_record::Model {
+            id: b.id,
+            service_type_id: b.service_type_id,
+            person_id: b.person_id,
+            household_id: b.household_id,
+            pregnancy_id: b.pregnancy_id,
+            service_date: b.service_date,
+            org_unit_id: b.org_unit_id,
+            provider: None,
+            recorded_by: None,
+            note: None,
+            created_at: DateTime::UNIX_EPOCH,
+            updated_at: DateTime::UNIX_EPOCH,
+            version: b.version,
+            change_seq: 0,
+        };
+        Self { row, brief: true }
+    }
+
+    /// The row, for a field in `NOT_BRIEF`: a brief row there is a bug, answered as one
+    /// rather than with an empty value.
+    fn whole(&self) -> Result<&service_record::Model> {
+        if self.brief {
+            return Err(
+                ApiError::Internal(anyhow::anyhow!("a brief service record was asked for a field it lacks")).into()
+            );
+        }
+        Ok(&self.row)
+    }
+}
 
 #[Object]
 impl ServiceRecord {
     /// A stable pseudonym for callers who see data de-identified.
     async fn id(&self, ctx: &Context<'_>) -> Result<Uuid> {
-        shown_id(ctx, self.0.id)
+        shown_id(ctx, self.row.id)
     }
     async fn service_type(&self, ctx: &Context<'_>) -> Result<Option<ServiceType>> {
-        Ok(data(ctx)?.service_type(self.0.service_type_id).await?.map(ServiceType))
+        Ok(data(ctx)?.service_type(self.row.service_type_id).await?.map(ServiceType))
     }
     async fn person(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
-        let Some(p) = self.0.person_id else {
+        let Some(p) = self.row.person_id else {
             return Ok(None);
         };
         Ok(one(&data(ctx)?.loaders.person, p).await?.map(Person))
     }
     async fn household(&self, ctx: &Context<'_>) -> Result<Option<Household>> {
-        let Some(h) = self.0.household_id else {
+        let Some(h) = self.row.household_id else {
             return Ok(None);
         };
         Ok(one(&data(ctx)?.loaders.household, h).await?.map(Household))
     }
     async fn pregnancy(&self, ctx: &Context<'_>) -> Result<Option<Pregnancy>> {
-        let Some(p) = self.0.pregnancy_id else {
+        let Some(p) = self.row.pregnancy_id else {
             return Ok(None);
         };
         Ok(one(&data(ctx)?.loaders.pregnancy, p).await?.map(Pregnancy))
     }
     async fn date(&self) -> NaiveDate {
-        self.0.service_date
+        self.row.service_date
     }
     /// Where the service was delivered.
     async fn org_unit(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
-        Ok(one(&data(ctx)?.loaders.org_unit, self.0.org_unit_id).await?.map(OrgUnit))
+        Ok(one(&data(ctx)?.loaders.org_unit, self.row.org_unit_id).await?.map(OrgUnit))
     }
-    async fn provider(&self) -> Option<&str> {
-        self.0.provider.as_deref()
+    async fn provider(&self) -> Result<Option<&str>> {
+        Ok(self.whole()?.provider.as_deref())
     }
     /// The user who recorded it.
-    async fn recorded_by(&self) -> Option<Uuid> {
-        self.0.recorded_by
+    async fn recorded_by(&self) -> Result<Option<Uuid>> {
+        Ok(self.whole()?.recorded_by)
     }
-    async fn note(&self) -> Option<&str> {
-        self.0.note.as_deref()
+    async fn note(&self) -> Result<Option<&str>> {
+        Ok(self.whole()?.note.as_deref())
     }
     /// The growth measurement, for GROWTH_MONITORING records.
     async fn growth_measurement(&self, ctx: &Context<'_>) -> Result<Option<GrowthMeasurement>> {
-        Ok(one(&data(ctx)?.loaders.growth_of_record, self.0.id).await?.map(GrowthMeasurement))
+        Ok(one(&data(ctx)?.loaders.growth_of_record, self.row.id).await?.map(GrowthMeasurement))
     }
     /// The antigen and dose, for immunisation records.
     async fn immunisation(&self, ctx: &Context<'_>) -> Result<Option<Immunisation>> {
-        Ok(one(&data(ctx)?.loaders.immunisation_of_record, self.0.id).await?.map(Immunisation))
+        Ok(one(&data(ctx)?.loaders.immunisation_of_record, self.row.id).await?.map(Immunisation))
     }
     /// The institution and its end, for enrolment records (kindergarten, school, ...).
     async fn enrolment(&self, ctx: &Context<'_>) -> Result<Option<Enrolment>> {
-        Ok(one(&data(ctx)?.loaders.enrolment_of_record, self.0.id).await?.map(Enrolment))
+        Ok(one(&data(ctx)?.loaders.enrolment_of_record, self.row.id).await?.map(Enrolment))
     }
     /// The milestones checked, for DEVELOPMENT_CHECK records.
     #[graphql(complexity = "super::NESTED_LIST_WEIGHT * child_complexity")]
     async fn milestone_checks(&self, ctx: &Context<'_>) -> Result<Vec<MilestoneCheck>> {
-        Ok(many(&data(ctx)?.loaders.milestone_checks_of_record, self.0.id)
+        Ok(many(&data(ctx)?.loaders.milestone_checks_of_record, self.row.id)
             .await?
             .into_iter()
             .map(MilestoneCheck)
             .collect())
     }
     async fn version(&self) -> i32 {
-        self.0.version
+        self.row.version
     }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Result<DateTime<Utc>> {
+        Ok(self.whole()?.created_at)
     }
 }
 
 /// The service record a detail belongs to.
 async fn record_of(ctx: &Context<'_>, id: Uuid) -> Result<Option<ServiceRecord>> {
-    Ok(one(&data(ctx)?.loaders.record, id).await?.map(ServiceRecord))
+    Ok(one(&data(ctx)?.loaders.record, id).await?.map(ServiceRecord::from))
 }
 
 pub struct GrowthMeasurement(pub growth_measurement::Model);

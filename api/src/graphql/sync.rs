@@ -37,7 +37,7 @@ impl From<SyncedRow> for SyncRecord {
             SyncedRow::Household(r) => Self::Household(Household(r)),
             SyncedRow::Person(r) => Self::Person(Person(r)),
             SyncedRow::Pregnancy(r) => Self::Pregnancy(Pregnancy(r)),
-            SyncedRow::ServiceRecord(r) => Self::ServiceRecord(ServiceRecord(r)),
+            SyncedRow::ServiceRecord(r) => Self::ServiceRecord(ServiceRecord::from(r)),
             SyncedRow::Consent(r) => Self::Consent(Consent(r)),
             SyncedRow::FamilyAssessment(r) => Self::FamilyAssessment(super::family::FamilyAssessment(r)),
             SyncedRow::CommunityProject(r) => Self::CommunityProject(super::family::CommunityProject(r)),

@@ -11,9 +11,11 @@ use crate::domain::vocab::{DetailKind, EnrolmentEndReason, MeasurementPosition, 
 use crate::error::{ApiError, ApiResult, Problems};
 use async_graphql::InputObject;
 use chrono::NaiveDate;
+use entity::read::Read;
 use entity::{antigen, enrolment, growth_measurement, immunisation, person, service_record, service_type};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, TryIntoModel,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set,
+    TryIntoModel,
 };
 use uuid::Uuid;
 
@@ -199,14 +201,29 @@ impl Store {
         Ok(antigen::Entity::find().filter(antigen::Column::Id.is_in(ids.iter().copied())).all(self.db()).await?)
     }
 
-    /// Records of the given people, newest first.
-    pub async fn service_records_of(&self, people: &[Uuid]) -> ApiResult<Vec<service_record::Model>> {
-        let select = self
-            .visible(
-                service_record::Entity::find().filter(service_record::Column::PersonId.is_in(people.iter().copied())),
-            )
-            .order_by_desc(service_record::Column::ServiceDate);
-        Ok(super::read_all(select, self.db()).await?)
+    /// The visible records whose `column` (person or household) is one of `keys`, newest first.
+    fn records_where(&self, column: service_record::Column, keys: &[Uuid]) -> Select<service_record::Entity> {
+        self.visible(service_record::Entity::find().filter(column.is_in(keys.iter().copied())))
+            .order_by_desc(service_record::Column::ServiceDate)
+    }
+
+    /// The records whose `column` (person or household) is one of `keys`, newest first.
+    pub async fn service_records_of(
+        &self,
+        column: service_record::Column,
+        keys: &[Uuid],
+    ) -> ApiResult<Vec<service_record::Model>> {
+        Ok(super::read_all(self.records_where(column, keys), self.db()).await?)
+    }
+
+    /// The same, brief: the nested lists of a page when no field needs the rest of a record.
+    pub async fn brief_service_records(
+        &self,
+        column: service_record::Column,
+        keys: &[Uuid],
+    ) -> ApiResult<Vec<service_record::Brief>> {
+        let select = self.records_where(column, keys).select_only().columns(service_record::Brief::COLUMNS);
+        Ok(Read::models(select.into_model::<Read<service_record::Brief>>().all(self.db()).await?))
     }
 
     /// Validates a record of `kind` for its subject and builds the row; nothing is written.

@@ -68,6 +68,53 @@ async fn household_services_go_to_households_and_person_services_to_people() {
     assert_eq!(d["household"]["serviceRecords"], json!([{ "serviceType": { "code": "HOUSEHOLD_WATER" } }]));
 }
 
+// Nested record lists are read brief (no provider, note, recorder, timestamps) when nothing
+// asks for those fields; whatever the selection, each field must answer as stored.
+#[tokio::test]
+async fn nested_record_lists_answer_every_field_whatever_the_selection() {
+    let app = TestApp::spawn().await;
+    let (h, _, child) = family(&app).await;
+    for (code, subject, days, note) in [
+        ("VITAMIN_A", ("personId", &child), 40, "first dose"),
+        ("MICRONUTRIENT_POWDER", ("personId", &child), 3, "sachets for a month"),
+        ("HOUSEHOLD_WATER", ("householdId", &h), 30, "filter given"),
+        ("HOUSEHOLD_SANITATION", ("householdId", &h), 5, "latrine checked"),
+    ] {
+        let i = json!({ "serviceTypeCode": code, subject.0: subject.1, "date": days_ago(days), "provider": "Bag nurse", "note": note });
+        app.ok(SERVICE, json!({ "i": i })).await;
+    }
+    let brief = "date serviceType { code } version";
+    let whole = format!("{brief} provider note recordedBy createdAt");
+    let both = format!(
+        "query($p: UUID!, $h: UUID!) {{
+           person(id: $p) {{ b: serviceRecords {{ {brief} }} w: serviceRecords {{ {whole} }} f: serviceRecords {{ ...R }} }}
+           household(id: $h) {{ b: serviceRecords {{ {brief} }} w: serviceRecords {{ {whole} }} i: serviceRecords {{ date ... on ServiceRecord {{ note }} }} }}
+         }}
+         fragment R on ServiceRecord {{ date note }}"
+    );
+    let d = app.ok(&both, json!({ "p": child, "h": h })).await;
+    let codes = |list: &serde_json::Value| -> Vec<String> {
+        list.as_array().unwrap().iter().map(|r| r["serviceType"]["code"].as_str().unwrap().to_string()).collect()
+    };
+    // newest first, in both kinds of list
+    assert_eq!(codes(&d["person"]["b"]), ["MICRONUTRIENT_POWDER", "VITAMIN_A"]);
+    assert_eq!(codes(&d["household"]["b"]), ["HOUSEHOLD_SANITATION", "HOUSEHOLD_WATER"]);
+    for owner in ["person", "household"] {
+        let (b, w) = (d[owner]["b"].as_array().unwrap(), d[owner]["w"].as_array().unwrap());
+        assert_eq!(b.len(), w.len());
+        for (b, w) in b.iter().zip(w) {
+            assert_eq!((&b["date"], &b["serviceType"], &b["version"]), (&w["date"], &w["serviceType"], &w["version"]));
+            assert_eq!(w["provider"], "Bag nurse");
+            assert!(w["recordedBy"].is_string() && w["createdAt"].is_string(), "{w}");
+        }
+    }
+    let notes = |list: &serde_json::Value| -> Vec<String> {
+        list.as_array().unwrap().iter().map(|r| r["note"].as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(notes(&d["person"]["f"]), ["sachets for a month", "first dose"], "a field in a fragment");
+    assert_eq!(notes(&d["household"]["i"]), ["latrine checked", "filter given"], "a field in an inline fragment");
+}
+
 #[tokio::test]
 async fn growth_measurements_are_stored_and_impossible_values_refused() {
     let app = TestApp::spawn().await;
