@@ -378,3 +378,8 @@ vocabulary!(
     /// What a list of households can be ordered by.
     HouseholdSort { Id => "ID", RegisteredOn => "REGISTERED_ON" }
 );
+
+vocabulary!(
+    /// What a list of community projects can be ordered by.
+    ProjectSort { Id => "ID", Title => "TITLE", CreatedAt => "CREATED_AT" }
+);

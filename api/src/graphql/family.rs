@@ -2,14 +2,16 @@
 //! community-identified projects.
 
 use super::access::Partner;
-use super::connection::{Conn, connection};
+use super::connection::{Conn, connection, connection_by};
 use super::loaders::one;
 use super::org_units::OrgUnit;
 use super::people::{Household, Person};
 use super::{data, identified, shown_id};
 use crate::domain::family::percent;
 use crate::domain::vocab::{ActionStatus, AppliesWhen, AssessmentAnswer, CipArea, FunderKind, ProjectStatus};
-use crate::store::{self, NewAssessment, NewProject, NewReport, ProjectFilter};
+use crate::store::{
+    self, NewAssessment, NewProject, NewReport, ProjectFilter, ProjectOrder, SortedPageRequest, encode_sorted_cursor,
+};
 use async_graphql::{Context, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{
@@ -393,6 +395,13 @@ impl CommunityProject {
     async fn version(&self) -> i32 {
         self.0.version
     }
+    /// When it was proposed (recorded).
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
     /// The assessment indicators (codes) whose priority it answers.
     async fn indicator_codes(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
         Ok(data(ctx)?.store.project_indicators(self.0.id).await?)
@@ -467,17 +476,26 @@ impl FamilyQuery {
         Ok(AssessmentSummary(data(ctx)?.store.assessment_summary(org_unit_id, &period).await?))
     }
 
+    /// Community projects in your scope, filtered; `orderBy` (default: by id), cursor pages.
     async fn community_projects(
         &self,
         ctx: &Context<'_>,
         filter: Option<ProjectFilter>,
+        order_by: Option<ProjectOrder>,
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Conn<CommunityProject>> {
         let store = &data(ctx)?.store;
-        let req = store.page_request(first, after)?;
-        let page = store.community_projects(filter.unwrap_or_default(), &req).await?;
-        Ok(connection(store, page, |p| p.id, CommunityProject))
+        let filter = filter.unwrap_or_default();
+        let Some(order) = order_by else {
+            let req = store.page_request(first, after)?;
+            let page = store.community_projects(filter, &req).await?;
+            return Ok(connection(store, page, |p| p.id, CommunityProject));
+        };
+        let req = SortedPageRequest::new(first, after, store.keys())?;
+        let page = store.community_projects_ordered(filter, order, &req).await?;
+        let o = order.order();
+        Ok(connection_by(page, |m| encode_sorted_cursor(store.keys(), &(o.key_of)(m), m.id), CommunityProject))
     }
 
     async fn community_project(&self, ctx: &Context<'_>, id: Uuid) -> Result<Option<CommunityProject>> {

@@ -38,7 +38,7 @@ pub use page::{MAX_PAGE_SIZE, Page, PageRequest, SortedPageRequest, TotalCount, 
 pub use people::{NewPerson, PersonChanges, PersonFilter, PersonOrder};
 pub use population::PopulationImport;
 pub use pregnancies::{NewPregnancy, PregnancyOutcomeInput};
-pub use projects::{NewBudgetLine, NewProject, NewReport, ProjectFilter, ProjectTotals};
+pub use projects::{NewBudgetLine, NewProject, NewReport, ProjectFilter, ProjectOrder, ProjectTotals};
 pub use schedule::{DueEntry, DueListFilter, ScheduleReference};
 pub use services::{EndEnrolment, NewEnrolment, NewGrowthMeasurement, NewImmunisation, NewServiceRecord};
 pub use users::{NewUser, Session, UserChanges};

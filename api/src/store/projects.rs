@@ -2,16 +2,16 @@
 //! lines and partners; the status workflow (each step recorded with who and when); monitoring
 //! reports; the households and people reached; lists and totals.
 
-use super::page::{self, Page, PageRequest};
+use super::page::{self, Page, PageRequest, SortedPageRequest};
 use super::{Store, today};
 use crate::access::{Action, projects_condition};
 use crate::domain::family::transition_allowed;
 use crate::domain::period::Period;
 use crate::domain::validate;
-use crate::domain::vocab::{CipArea, FunderKind, ProjectStatus, Role};
+use crate::domain::vocab::{CipArea, FunderKind, ProjectSort, ProjectStatus, Role, SortDirection};
 use crate::error::{ApiError, ApiResult, Problems};
 use async_graphql::InputObject;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use entity::{
     assessment_indicator, community_project, household, partner, person, project_budget_line, project_indicator,
     project_partner, project_reach, project_report, project_transition,
@@ -81,6 +81,40 @@ pub struct ProjectFilter {
     pub period: Option<String>,
 }
 
+/// The order of a list of projects; ties go by id.
+#[derive(InputObject, Clone, Copy)]
+pub struct ProjectOrder {
+    pub field: ProjectSort,
+    #[graphql(default_with = "SortDirection::Asc")]
+    pub direction: SortDirection,
+}
+
+impl ProjectOrder {
+    pub fn order(&self) -> page::Order<community_project::Entity> {
+        let desc = self.direction == SortDirection::Desc;
+        match self.field {
+            ProjectSort::Id => page::Order {
+                key: community_project::Column::Id,
+                desc,
+                key_of: |m| m.id.to_string(),
+                parse: |k| k.parse::<Uuid>().ok().map(sea_orm::Value::from),
+            },
+            ProjectSort::Title => page::Order {
+                key: community_project::Column::Title,
+                desc,
+                key_of: |m| m.title.clone(),
+                parse: |k| Some(sea_orm::Value::from(k.to_string())),
+            },
+            ProjectSort::CreatedAt => page::Order {
+                key: community_project::Column::CreatedAt,
+                desc,
+                key_of: |m| m.created_at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+                parse: |k| k.parse::<DateTime<Utc>>().ok().map(sea_orm::Value::from),
+            },
+        }
+    }
+}
+
 /// A project's totals.
 pub struct ProjectTotals {
     pub budget_mnt: i64,
@@ -113,6 +147,21 @@ impl Store {
         filter: ProjectFilter,
         req: &PageRequest,
     ) -> ApiResult<Page<community_project::Model>> {
+        let q = self.projects_select(filter).await?;
+        page::fetch(self.pool(), q, community_project::Column::Id, req).await
+    }
+
+    pub async fn community_projects_ordered(
+        &self,
+        filter: ProjectFilter,
+        order: ProjectOrder,
+        req: &SortedPageRequest,
+    ) -> ApiResult<Page<community_project::Model>> {
+        let q = self.projects_select(filter).await?;
+        page::fetch_ordered(self.pool(), q, &order.order(), community_project::Column::Id, req).await
+    }
+
+    async fn projects_select(&self, filter: ProjectFilter) -> ApiResult<Select<community_project::Entity>> {
         let mut q = self.visible_projects(community_project::Entity::find());
         if let Some(unit) = filter.org_unit_id {
             let unit = self.known_unit(unit, "filter.orgUnitId").await?;
@@ -144,7 +193,7 @@ impl Store {
                         .add(community_project::Column::EndsOn.gte(period.from)),
                 );
         }
-        page::fetch(self.pool(), q, community_project::Column::Id, req).await
+        Ok(q)
     }
 
     /// Partners linked to a project (funders through budget lines, implementers).

@@ -187,6 +187,49 @@ async fn a_roll_up_over_three_khoroos_gives_the_exact_shares_changes_and_priorit
     assert_eq!(code, "VALIDATION");
 }
 
+const PROJECTS: &str = "query($o: ProjectOrder, $a: String) {
+  communityProjects(orderBy: $o, first: 2, after: $a) {
+    totalCount edges { node { title createdAt } } pageInfo { hasNextPage endCursor } } }";
+
+#[tokio::test]
+async fn projects_list_in_the_order_asked_two_at_a_time() {
+    let app = TestApp::spawn().await;
+    let k = unit(&app, "11-BZD").await;
+    for title in ["Bravo garden", "Charlie playground", "Alpha water point"] {
+        app.ok(
+            "mutation($i: ProposeCommunityProjectInput!) { proposeCommunityProject(input: $i) { id } }",
+            json!({ "i": { "orgUnitId": k, "area": "WATER_SANITATION", "title": title, "objectives": "for the test" } }),
+        )
+        .await;
+    }
+    let walk = |order: Value| {
+        let app = &app;
+        async move {
+            let (mut seen, mut after) = (Vec::new(), Value::Null);
+            loop {
+                let d = app.ok(PROJECTS, json!({ "o": order, "a": after })).await["communityProjects"].clone();
+                assert_eq!(d["totalCount"], 3);
+                for e in d["edges"].as_array().unwrap() {
+                    seen.push(e["node"]["title"].as_str().unwrap().split(' ').next().unwrap().to_string());
+                }
+                if !d["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+                    return seen;
+                }
+                after = d["pageInfo"]["endCursor"].clone();
+            }
+        }
+    };
+    assert_eq!(walk(json!({ "field": "TITLE" })).await, ["Alpha", "Bravo", "Charlie"]);
+    assert_eq!(walk(json!({ "field": "TITLE", "direction": "DESC" })).await, ["Charlie", "Bravo", "Alpha"]);
+    assert_eq!(walk(json!({ "field": "CREATED_AT", "direction": "DESC" })).await, ["Alpha", "Charlie", "Bravo"]);
+    assert_eq!(walk(json!({ "field": "CREATED_AT" })).await, ["Bravo", "Charlie", "Alpha"]);
+    // A cursor of one order is not one of another.
+    let d = app.ok(PROJECTS, json!({ "o": { "field": "TITLE" } })).await;
+    let cursor = d["communityProjects"]["pageInfo"]["endCursor"].clone();
+    let (code, _) = app.err(PROJECTS, json!({ "o": { "field": "CREATED_AT" }, "a": cursor })).await;
+    assert_eq!(code, "VALIDATION");
+}
+
 const PROJECT: &str = "id status version totals { budgetMnt byFunder { funder amountMnt } householdsLinked peopleLinked householdsReported peopleReported }
   transitions { fromStatus toStatus byUserId at } partners { role partner { name } } indicatorCodes";
 
