@@ -2,6 +2,7 @@
 
 use crate::fixtures::{days_ago, household, ids, months_ago, person, unit};
 use cbss_tests::TestApp;
+use chrono::Datelike;
 use serde_json::json;
 
 const REGISTER: &str = "mutation($i: RegisterPersonInput!) { registerPerson(input: $i) { id version lifeStage { code } household { id } orgUnit { code } } }";
@@ -132,15 +133,18 @@ async fn life_stage_filters_agree_with_the_computed_stage_at_the_boundaries() {
     let h = household(&app, &unit(&app, "11-SBD").await).await;
     let newborn = person(&app, &h, "Нярай", "FEMALE", &days_ago(27)).await;
     let infant = person(&app, &h, "Хөхүүл", "FEMALE", &days_ago(28)).await;
-    let infant_11m = person(
-        &app,
-        &h,
-        "Арван",
-        "MALE",
-        &(chrono::NaiveDate::parse_from_str(&months_ago(12), "%Y-%m-%d").unwrap() + chrono::Duration::days(1))
-            .to_string(),
-    )
-    .await;
+    // The oldest child not yet 12 months: born the day after 12 months back, or, when today is a
+    // month's last day, on the first of the month after (every birth of that month a year back,
+    // 29 February too, has then completed its 12 months: a birth on a later day than a short
+    // month has completes its month on that month's last day).
+    let today = cbss::store::today();
+    let (year_back, tomorrow) = (today - chrono::Months::new(12), today + chrono::Days::new(1));
+    let under_12m = if tomorrow.day() == 1 {
+        (year_back + chrono::Months::new(1)).with_day(1).unwrap()
+    } else {
+        year_back + chrono::Days::new(1)
+    };
+    let infant_11m = person(&app, &h, "Арван", "MALE", &under_12m.to_string()).await;
     let toddler = person(&app, &h, "Нэг", "MALE", &months_ago(12)).await;
     let q = "query($s: String) { people(filter: { lifeStage: $s }, first: 100) { edges { node { id lifeStage { code } } } } }";
     for (stage, expected) in
