@@ -138,7 +138,8 @@ impl From<service_record::Model> for ServiceRecord {
 }
 
 impl ServiceRecord {
-    /// The fields a brief row cannot answer.
+    /// The fields a brief row cannot answer. A new field that reads a column `Brief` lacks
+    /// belongs here, and reads the row through `whole()`.
     const NOT_BRIEF: [&str; 4] = ["provider", "recordedBy", "note", "createdAt"];
 
     /// The records of `key` for the list field being resolved: brief when it selects none of
