@@ -65,7 +65,7 @@ pub struct Loaders {
     pub children_of_pregnancy: DataLoader<Batch<Uuid>>,
     pub records_of_person: DataLoader<Batch<service_record::Model>>,
     pub records_of_household: DataLoader<Batch<service_record::Model>>,
-    /// The same lists, brief (`ServiceRecord::brief_enough`).
+    /// The same lists, brief (`ServiceRecord::list` picks one of the two).
     pub brief_records_of_person: DataLoader<Batch<service_record::Brief>>,
     pub brief_records_of_household: DataLoader<Batch<service_record::Brief>>,
     pub record: DataLoader<Batch<service_record::Model>>,

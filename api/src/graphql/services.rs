@@ -127,19 +127,38 @@ impl Antigen {
 /// A service record, read whole or, for nested lists whose selection allows it, brief
 /// (`service_record::Brief`: without provider, recorder, note and timestamps).
 pub struct ServiceRecord {
-    row: service_record::Model,
-    brief: bool,
+    row: service_record::Brief,
+    /// The columns a brief read leaves out; `None` for a brief row.
+    rest: Option<Rest>,
+}
+
+struct Rest {
+    provider: Option<String>,
+    recorded_by: Option<Uuid>,
+    note: Option<String>,
+    created_at: DateTime<Utc>,
 }
 
 impl From<service_record::Model> for ServiceRecord {
-    fn from(row: service_record::Model) -> Self {
-        Self { row, brief: false }
+    fn from(m: service_record::Model) -> Self {
+        let row = service_record::Brief {
+            id: m.id,
+            service_type_id: m.service_type_id,
+            person_id: m.person_id,
+            household_id: m.household_id,
+            pregnancy_id: m.pregnancy_id,
+            service_date: m.service_date,
+            org_unit_id: m.org_unit_id,
+            version: m.version,
+        };
+        let rest = Rest { provider: m.provider, recorded_by: m.recorded_by, note: m.note, created_at: m.created_at };
+        Self { row, rest: Some(rest) }
     }
 }
 
 impl ServiceRecord {
     /// The fields a brief row cannot answer. A new field that reads a column `Brief` lacks
-    /// belongs here, and reads the row through `whole()`.
+    /// belongs here, and reads it through `rest()`.
     const NOT_BRIEF: [&str; 4] = ["provider", "recordedBy", "note", "createdAt"];
 
     /// The records of `key` for the list field being resolved: brief when it selects none of
@@ -155,38 +174,15 @@ impl ServiceRecord {
         if Self::NOT_BRIEF.iter().any(|f| look.field(f).exists()) {
             return Ok(many(whole, key).await?.into_iter().map(Self::from).collect());
         }
-        Ok(many(brief, key).await?.into_iter().map(Self::brief).collect())
+        Ok(many(brief, key).await?.into_iter().map(|row| Self { row, rest: None }).collect())
     }
 
-    fn brief(b: service_record::Brief) -> Self {
-        let row = service_record::Model {
-            id: b.id,
-            service_type_id: b.service_type_id,
-            person_id: b.person_id,
-            household_id: b.household_id,
-            pregnancy_id: b.pregnancy_id,
-            service_date: b.service_date,
-            org_unit_id: b.org_unit_id,
-            provider: None,
-            recorded_by: None,
-            note: None,
-            created_at: DateTime::UNIX_EPOCH,
-            updated_at: DateTime::UNIX_EPOCH,
-            version: b.version,
-            change_seq: 0,
-        };
-        Self { row, brief: true }
-    }
-
-    /// The row, for a field in `NOT_BRIEF`: a brief row there is a bug, answered as one
-    /// rather than with an empty value.
-    fn whole(&self) -> Result<&service_record::Model> {
-        if self.brief {
-            return Err(
-                ApiError::Internal(anyhow::anyhow!("a brief service record was asked for a field it lacks")).into()
-            );
-        }
-        Ok(&self.row)
+    /// What a brief read leaves out, for a field in `NOT_BRIEF`: a brief row there is a bug,
+    /// answered as one rather than with an empty value.
+    fn rest(&self) -> Result<&Rest> {
+        self.rest.as_ref().ok_or_else(|| {
+            ApiError::Internal(anyhow::anyhow!("a brief service record was asked for a field it lacks")).into()
+        })
     }
 }
 
@@ -225,14 +221,14 @@ impl ServiceRecord {
         Ok(one(&data(ctx)?.loaders.org_unit, self.row.org_unit_id).await?.map(OrgUnit))
     }
     async fn provider(&self) -> Result<Option<&str>> {
-        Ok(self.whole()?.provider.as_deref())
+        Ok(self.rest()?.provider.as_deref())
     }
     /// The user who recorded it.
     async fn recorded_by(&self) -> Result<Option<Uuid>> {
-        Ok(self.whole()?.recorded_by)
+        Ok(self.rest()?.recorded_by)
     }
     async fn note(&self) -> Result<Option<&str>> {
-        Ok(self.whole()?.note.as_deref())
+        Ok(self.rest()?.note.as_deref())
     }
     /// The growth measurement, for GROWTH_MONITORING records.
     async fn growth_measurement(&self, ctx: &Context<'_>) -> Result<Option<GrowthMeasurement>> {
@@ -259,7 +255,7 @@ impl ServiceRecord {
         self.row.version
     }
     async fn created_at(&self) -> Result<DateTime<Utc>> {
-        Ok(self.whole()?.created_at)
+        Ok(self.rest()?.created_at)
     }
 }
 
