@@ -5,6 +5,7 @@
 //! roles, scopes or partners (`Store::forget_principals`), and an entry lives `TTL` at most, which
 //! bounds how long another instance may act on a deactivated user or an old role.
 
+use super::tokens::VerifiedTokens;
 use crate::access::Principal;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -19,6 +20,9 @@ const MAX_ENTRIES: usize = 10_000;
 #[derive(Default)]
 pub struct PrincipalCache {
     entries: Mutex<HashMap<(Uuid, i32), (Instant, Principal)>>,
+    /// Tokens already verified. Not cleared with the principals: a token says who it was issued
+    /// to, which no change of users alters (a raised token version misses the principals instead).
+    pub tokens: VerifiedTokens,
 }
 
 impl PrincipalCache {

@@ -68,7 +68,7 @@ pub async fn principal_for_token(
     cache: &PrincipalCache,
     token: &str,
 ) -> ApiResult<Principal> {
-    let claims = tokens::verify_access(keys, token)?;
+    let claims = cache.tokens.verify(keys, token)?;
     if let Some(p) = cache.get(claims.sub, claims.ver) {
         return Ok(p);
     }
