@@ -3,7 +3,7 @@
 
 use super::access::Partner;
 use super::connection::{Conn, connection, connection_by};
-use super::loaders::one;
+use super::loaders::{many, one};
 use super::org_units::OrgUnit;
 use super::people::{Household, Person};
 use super::{data, identified, shown_id};
@@ -18,7 +18,6 @@ use entity::{
     assessment_action, assessment_indicator, assessment_instrument, community_project, family_assessment,
     project_budget_line, project_report, project_transition,
 };
-use std::collections::HashMap;
 use uuid::Uuid;
 
 pub struct AssessmentInstrument(assessment_instrument::Model);
@@ -108,15 +107,13 @@ impl FamilyAssessment {
     }
     /// Every indicator of the instrument with its answer.
     async fn answers(&self, ctx: &Context<'_>) -> Result<Vec<AssessmentAnswerItem>> {
-        let store = &data(ctx)?.store;
-        let answers = store.answers_of(&[self.0.id]).await?;
-        let ids: Vec<Uuid> = answers.iter().map(|a| a.indicator_id).collect();
-        let indicators: HashMap<Uuid, assessment_indicator::Model> =
-            store.indicators_by_ids(&ids).await?.into_iter().map(|i| (i.id, i)).collect();
+        let loaders = &data(ctx)?.loaders;
+        let answers = many(&loaders.answers_of_assessment, self.0.id).await?;
+        let indicators = loaders.assessment_indicator.load_many(answers.iter().map(|a| a.indicator_id)).await?;
         let mut out: Vec<AssessmentAnswerItem> = answers
             .into_iter()
             .filter_map(|a| {
-                let indicator = indicators.get(&a.indicator_id)?.clone();
+                let indicator = indicators.get(&a.indicator_id)?.last()?.clone();
                 Some(
                     AssessmentAnswer::from_db(&a.answer)
                         .map(|answer| AssessmentAnswerItem { indicator: AssessmentIndicator(indicator), answer }),
@@ -128,7 +125,8 @@ impl FamilyAssessment {
     }
     /// Actions agreed at this visit.
     async fn actions(&self, ctx: &Context<'_>) -> Result<Vec<AssessmentAction>> {
-        Ok(data(ctx)?.store.actions_of(&[self.0.id]).await?.into_iter().map(AssessmentAction).collect())
+        let rows = many(&data(ctx)?.loaders.actions_of_assessment, self.0.id).await?;
+        Ok(rows.into_iter().map(AssessmentAction).collect())
     }
     async fn version(&self) -> i32 {
         self.0.version
@@ -404,37 +402,44 @@ impl CommunityProject {
     }
     /// The assessment indicators (codes) whose priority it answers.
     async fn indicator_codes(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        Ok(data(ctx)?.store.project_indicators(self.0.id).await?)
+        let rows = many(&data(ctx)?.loaders.indicators_of_project, self.0.id).await?;
+        Ok(rows.into_iter().map(|i| i.indicator_code).collect())
     }
     async fn budget_lines(&self, ctx: &Context<'_>) -> Result<Vec<BudgetLine>> {
-        Ok(data(ctx)?.store.project_budget(self.0.id).await?.into_iter().map(BudgetLine).collect())
+        Ok(many(&data(ctx)?.loaders.budget_of_project, self.0.id).await?.into_iter().map(BudgetLine).collect())
     }
     async fn partners(&self, ctx: &Context<'_>) -> Result<Vec<ProjectPartner>> {
-        Ok(data(ctx)?
-            .store
-            .project_partners(self.0.id)
-            .await?
-            .into_iter()
-            .map(|(link, p)| ProjectPartner { partner: Partner(p), role: link.role })
-            .collect())
+        let rows = many(&data(ctx)?.loaders.partners_of_project, self.0.id).await?;
+        Ok(rows.into_iter().map(|(link, p)| ProjectPartner { partner: Partner(p), role: link.role }).collect())
     }
     /// Every step of its workflow, oldest first: who, when, from and to.
     async fn transitions(&self, ctx: &Context<'_>) -> Result<Vec<ProjectTransition>> {
-        Ok(data(ctx)?.store.project_transitions(self.0.id).await?.into_iter().map(ProjectTransition).collect())
+        let rows = many(&data(ctx)?.loaders.transitions_of_project, self.0.id).await?;
+        Ok(rows.into_iter().map(ProjectTransition).collect())
     }
     async fn reports(&self, ctx: &Context<'_>) -> Result<Vec<ProjectReport>> {
-        Ok(data(ctx)?.store.project_reports(self.0.id).await?.into_iter().map(ProjectReport).collect())
+        Ok(many(&data(ctx)?.loaders.reports_of_project, self.0.id).await?.into_iter().map(ProjectReport).collect())
     }
     /// Households it reached (those the caller may see).
     async fn households_reached(&self, ctx: &Context<'_>) -> Result<Vec<Household>> {
-        Ok(data(ctx)?.store.project_reach(self.0.id).await?.0.into_iter().map(Household).collect())
+        let loaders = &data(ctx)?.loaders;
+        let ids = self.reached(ctx, "HOUSEHOLD").await?;
+        let found = loaders.household.load_many(ids.iter().copied()).await?;
+        Ok(ids.iter().filter_map(|id| found.get(id)?.last().cloned()).map(Household).collect())
     }
     /// People it reached (those the caller may see).
     async fn people_reached(&self, ctx: &Context<'_>) -> Result<Vec<Person>> {
-        Ok(data(ctx)?.store.project_reach(self.0.id).await?.1.into_iter().map(Person).collect())
+        let loaders = &data(ctx)?.loaders;
+        let ids = self.reached(ctx, "PERSON").await?;
+        let found = loaders.person.load_many(ids.iter().copied()).await?;
+        Ok(ids.iter().filter_map(|id| found.get(id)?.last().cloned()).map(Person).collect())
     }
     async fn totals(&self, ctx: &Context<'_>) -> Result<ProjectTotals> {
-        let t = data(ctx)?.store.project_totals(self.0.id).await?;
+        let loaders = &data(ctx)?.loaders;
+        let lines = many(&loaders.budget_of_project, self.0.id).await?;
+        let links = many(&loaders.reach_of_project, self.0.id).await?;
+        let reports = many(&loaders.reports_of_project, self.0.id).await?;
+        let t = store::ProjectTotals::of(&lines, &links, &reports)?;
         Ok(ProjectTotals {
             budget_mnt: t.budget_mnt,
             by_funder: t.by_funder.into_iter().map(|(funder, amount_mnt)| FunderTotal { funder, amount_mnt }).collect(),
@@ -443,6 +448,14 @@ impl CommunityProject {
             households_reported: t.households_reported,
             people_reported: t.people_reported,
         })
+    }
+}
+
+impl CommunityProject {
+    /// Ids of the households or people (`kind`) it reached, linked or not visible to the caller.
+    async fn reached(&self, ctx: &Context<'_>, kind: &str) -> Result<Vec<Uuid>> {
+        let links = many(&data(ctx)?.loaders.reach_of_project, self.0.id).await?;
+        Ok(links.into_iter().filter(|l| l.kind == kind).map(|l| l.subject_id).collect())
     }
 }
 

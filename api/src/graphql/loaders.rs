@@ -5,8 +5,10 @@ use crate::error::ApiResult;
 use crate::store::Store;
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{
-    antigen, antigen_dose, consent, enrolment, growth_measurement, household, immunisation, milestone, milestone_check,
-    org_unit, person, pregnancy, service_record,
+    antigen, antigen_dose, assessment_action, assessment_answer, assessment_indicator, consent, enrolment,
+    family_assessment, growth_measurement, household, immunisation, milestone, milestone_check, org_unit, partner,
+    person, pregnancy, project_budget_line, project_indicator, project_partner, project_reach, project_report,
+    project_transition, service_record,
 };
 use std::collections::HashMap;
 use std::future::Future;
@@ -80,6 +82,17 @@ pub struct Loaders {
     pub milestone: DataLoader<Batch<milestone::Model>>,
     pub milestone_checks_of_person: DataLoader<Batch<milestone_check::Model>>,
     pub milestone_checks_of_record: DataLoader<Batch<milestone_check::Model>>,
+    pub assessments_of_household: DataLoader<Batch<family_assessment::Model>>,
+    pub open_actions_of_household: DataLoader<Batch<assessment_action::Model>>,
+    pub answers_of_assessment: DataLoader<Batch<assessment_answer::Model>>,
+    pub actions_of_assessment: DataLoader<Batch<assessment_action::Model>>,
+    pub assessment_indicator: DataLoader<Batch<assessment_indicator::Model>>,
+    pub indicators_of_project: DataLoader<Batch<project_indicator::Model>>,
+    pub budget_of_project: DataLoader<Batch<project_budget_line::Model>>,
+    pub partners_of_project: DataLoader<Batch<(project_partner::Model, partner::Model)>>,
+    pub transitions_of_project: DataLoader<Batch<project_transition::Model>>,
+    pub reports_of_project: DataLoader<Batch<project_report::Model>>,
+    pub reach_of_project: DataLoader<Batch<project_reach::Model>>,
 }
 
 impl Loaders {
@@ -170,6 +183,39 @@ impl Loaders {
                     s.visible_where_in::<milestone_check::Entity>(milestone_check::Column::ServiceRecordId, &k).await?;
                 Ok(by(rows, |m| m.service_record_id))
             }),
+            assessments_of_household: loader(store, |s, k| async move {
+                Ok(by(s.assessments_of(&k).await?, |m| m.household_id))
+            }),
+            open_actions_of_household: loader(store, |s, k| async move {
+                Ok(by(s.open_actions_of(&k).await?, |m| m.household_id))
+            }),
+            answers_of_assessment: loader(
+                store,
+                |s, k| async move { Ok(by(s.answers_of(&k).await?, |m| m.assessment_id)) },
+            ),
+            actions_of_assessment: loader(
+                store,
+                |s, k| async move { Ok(by(s.actions_of(&k).await?, |m| m.assessment_id)) },
+            ),
+            assessment_indicator: loader(store, |s, k| async move { Ok(by(s.indicators_by_ids(&k).await?, |m| m.id)) }),
+            indicators_of_project: loader(store, |s, k| async move {
+                Ok(by(s.project_indicators(&k).await?, |m| m.project_id))
+            }),
+            budget_of_project: loader(
+                store,
+                |s, k| async move { Ok(by(s.project_budget(&k).await?, |m| m.project_id)) },
+            ),
+            partners_of_project: loader(store, |s, k| async move {
+                Ok(by(s.project_partners(&k).await?, |(l, _)| l.project_id))
+            }),
+            transitions_of_project: loader(store, |s, k| async move {
+                Ok(by(s.project_transitions(&k).await?, |m| m.project_id))
+            }),
+            reports_of_project: loader(
+                store,
+                |s, k| async move { Ok(by(s.project_reports(&k).await?, |m| m.project_id)) },
+            ),
+            reach_of_project: loader(store, |s, k| async move { Ok(by(s.project_reach(&k).await?, |m| m.project_id)) }),
         }
     }
 }

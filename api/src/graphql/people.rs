@@ -72,19 +72,13 @@ impl Household {
     }
     /// Family assessment visits, newest first: the household's progress.
     async fn assessments(&self, ctx: &Context<'_>) -> Result<Vec<super::family::FamilyAssessment>> {
-        Ok(Box::pin(data(ctx)?.store.assessments_of(&[self.0.id]))
-            .await?
-            .into_iter()
-            .map(super::family::FamilyAssessment)
-            .collect())
+        let rows = many(&data(ctx)?.loaders.assessments_of_household, self.0.id).await?;
+        Ok(rows.into_iter().map(super::family::FamilyAssessment).collect())
     }
     /// Actions agreed with the family and not yet followed up.
     async fn open_actions(&self, ctx: &Context<'_>) -> Result<Vec<super::family::AssessmentAction>> {
-        Ok(Box::pin(data(ctx)?.store.open_actions_of(&[self.0.id]))
-            .await?
-            .into_iter()
-            .map(super::family::AssessmentAction)
-            .collect())
+        let rows = many(&data(ctx)?.loaders.open_actions_of_household, self.0.id).await?;
+        Ok(rows.into_iter().map(super::family::AssessmentAction).collect())
     }
     async fn version(&self) -> i32 {
         self.0.version

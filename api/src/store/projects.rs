@@ -543,28 +543,32 @@ impl Store {
         Ok(project)
     }
 
-    pub async fn project_indicators(&self, project: Uuid) -> ApiResult<Vec<String>> {
+    // The reads below take many projects at once: the DataLoaders of a list of projects call
+    // each once per request, not once per project.
+
+    /// Priority indicators (codes) of these projects, by code.
+    pub async fn project_indicators(&self, projects: &[Uuid]) -> ApiResult<Vec<project_indicator::Model>> {
         Ok(project_indicator::Entity::find()
-            .filter(project_indicator::Column::ProjectId.eq(project))
+            .filter(project_indicator::Column::ProjectId.is_in(projects.iter().copied()))
             .order_by_asc(project_indicator::Column::IndicatorCode)
             .all(self.db())
-            .await?
-            .into_iter()
-            .map(|i| i.indicator_code)
-            .collect())
+            .await?)
     }
 
-    pub async fn project_budget(&self, project: Uuid) -> ApiResult<Vec<project_budget_line::Model>> {
+    pub async fn project_budget(&self, projects: &[Uuid]) -> ApiResult<Vec<project_budget_line::Model>> {
         Ok(project_budget_line::Entity::find()
-            .filter(project_budget_line::Column::ProjectId.eq(project))
+            .filter(project_budget_line::Column::ProjectId.is_in(projects.iter().copied()))
             .order_by_asc(project_budget_line::Column::Id)
             .all(self.db())
             .await?)
     }
 
-    pub async fn project_partners(&self, project: Uuid) -> ApiResult<Vec<(project_partner::Model, partner::Model)>> {
+    pub async fn project_partners(
+        &self,
+        projects: &[Uuid],
+    ) -> ApiResult<Vec<(project_partner::Model, partner::Model)>> {
         let links = project_partner::Entity::find()
-            .filter(project_partner::Column::ProjectId.eq(project))
+            .filter(project_partner::Column::ProjectId.is_in(projects.iter().copied()))
             .all(self.db())
             .await?;
         let orgs = partner::Entity::find()
@@ -577,58 +581,58 @@ impl Store {
             .collect())
     }
 
-    pub async fn project_transitions(&self, project: Uuid) -> ApiResult<Vec<project_transition::Model>> {
+    pub async fn project_transitions(&self, projects: &[Uuid]) -> ApiResult<Vec<project_transition::Model>> {
         Ok(project_transition::Entity::find()
-            .filter(project_transition::Column::ProjectId.eq(project))
+            .filter(project_transition::Column::ProjectId.is_in(projects.iter().copied()))
             .order_by_asc(project_transition::Column::Id)
             .all(self.db())
             .await?)
     }
 
-    pub async fn project_reports(&self, project: Uuid) -> ApiResult<Vec<project_report::Model>> {
+    /// Monitoring reports, oldest first (the last of a project's is its latest).
+    pub async fn project_reports(&self, projects: &[Uuid]) -> ApiResult<Vec<project_report::Model>> {
         Ok(project_report::Entity::find()
-            .filter(project_report::Column::ProjectId.eq(project))
+            .filter(project_report::Column::ProjectId.is_in(projects.iter().copied()))
             .order_by_asc(project_report::Column::ReportedOn)
             .order_by_asc(project_report::Column::Id)
             .all(self.db())
             .await?)
     }
 
-    /// Linked households and people the caller may see.
-    pub async fn project_reach(&self, project: Uuid) -> ApiResult<(Vec<household::Model>, Vec<person::Model>)> {
-        let links =
-            project_reach::Entity::find().filter(project_reach::Column::ProjectId.eq(project)).all(self.db()).await?;
-        let ids = |kind: &str| links.iter().filter(|l| l.kind == kind).map(|l| l.subject_id).collect::<Vec<_>>();
-        let households = self.visible_where_in::<household::Entity>(household::Column::Id, &ids("HOUSEHOLD")).await?;
-        let people = self.visible_where_in::<person::Entity>(person::Column::Id, &ids("PERSON")).await?;
-        Ok((households, people))
+    /// Links to the households and people the projects reached (the linked rows themselves are
+    /// read through the scoped loaders: a caller sees only those in scope).
+    pub async fn project_reach(&self, projects: &[Uuid]) -> ApiResult<Vec<project_reach::Model>> {
+        Ok(project_reach::Entity::find()
+            .filter(project_reach::Column::ProjectId.is_in(projects.iter().copied()))
+            .order_by_asc(project_reach::Column::SubjectId)
+            .all(self.db())
+            .await?)
     }
+}
 
-    pub async fn project_totals(&self, project: Uuid) -> ApiResult<ProjectTotals> {
-        let lines = self.project_budget(project).await?;
+impl ProjectTotals {
+    /// A project's totals from its budget lines, reach links and reports (oldest first).
+    pub fn of(
+        lines: &[project_budget_line::Model],
+        links: &[project_reach::Model],
+        reports: &[project_report::Model],
+    ) -> ApiResult<Self> {
         let mut by_funder: Vec<(FunderKind, i64)> = Vec::new();
-        for l in &lines {
+        for l in lines {
             let f = FunderKind::from_db(&l.funder)?;
             match by_funder.iter_mut().find(|(k, _)| *k == f) {
                 Some((_, sum)) => *sum += l.amount_mnt,
                 None => by_funder.push((f, l.amount_mnt)),
             }
         }
-        let links =
-            project_reach::Entity::find().filter(project_reach::Column::ProjectId.eq(project)).all(self.db()).await?;
-        let latest = project_report::Entity::find()
-            .filter(project_report::Column::ProjectId.eq(project))
-            .order_by_desc(project_report::Column::ReportedOn)
-            .order_by_desc(project_report::Column::Id)
-            .one(self.db())
-            .await?;
-        Ok(ProjectTotals {
+        let latest = reports.last();
+        Ok(Self {
             budget_mnt: lines.iter().map(|l| l.amount_mnt).sum(),
             by_funder,
             households_linked: links.iter().filter(|l| l.kind == "HOUSEHOLD").count() as i64,
             people_linked: links.iter().filter(|l| l.kind == "PERSON").count() as i64,
-            households_reported: latest.as_ref().map_or(0, |r| r.households_reached as i64),
-            people_reported: latest.as_ref().map_or(0, |r| r.people_reached as i64),
+            households_reported: latest.map_or(0, |r| r.households_reached as i64),
+            people_reported: latest.map_or(0, |r| r.people_reached as i64),
         })
     }
 }

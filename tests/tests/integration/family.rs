@@ -92,6 +92,57 @@ async fn an_inapplicable_yes_is_refused_and_nothing_is_stored_then_a_valid_visit
 }
 
 #[tokio::test]
+async fn a_page_of_households_shows_each_its_own_visits_answers_and_actions() {
+    // One list, read through the batched loaders: every household, visit and answer must get
+    // its own rows back, not a neighbour's.
+    let app = TestApp::spawn().await;
+    let k = unit(&app, "11-SKHD").await;
+    let (a, b, c) =
+        (adults_household(&app, &k).await, adults_household(&app, &k).await, adults_household(&app, &k).await);
+    let action = |what: &str| json!([{ "description": what, "dueOn": days_ago(-7) }]);
+    let d = app
+        .ok(RECORD, json!({ "i": { "householdId": a, "assessedOn": days_ago(90), "answers": always(false, false, false, false, false), "actions": action("Dig a latrine") } }))
+        .await;
+    let first = d["recordFamilyAssessment"]["actions"][0]["id"].as_str().unwrap().to_string();
+    app.ok(
+        RECORD,
+        json!({ "i": { "householdId": a, "assessedOn": days_ago(10), "answers": always(true, true, false, false, false),
+        "followUps": [{ "actionId": first, "status": "DONE" }], "actions": action("Buy iodised salt") } }),
+    )
+    .await;
+    app.ok(RECORD, json!({ "i": { "householdId": b, "assessedOn": days_ago(20), "answers": always(true, true, true, true, true) } }))
+        .await;
+    let q = "query($u: UUID!) { households(filter: { orgUnitId: $u }, first: 10) { edges { node { id
+      openActions { description } assessments { score answers { indicator { code } answer } actions { description status } } } } } }";
+    let d = app.ok(q, json!({ "u": k })).await;
+    let nodes = d["households"]["edges"].as_array().unwrap();
+    let of = |h: &str| nodes.iter().find(|e| e["node"]["id"] == h).unwrap()["node"].clone();
+    let (a, b, c) = (of(&a), of(&b), of(&c));
+    let scores = |h: &Value| {
+        h["assessments"].as_array().unwrap().iter().map(|v| v["score"].as_f64().unwrap()).collect::<Vec<_>>()
+    };
+    assert_eq!((scores(&a), scores(&b), scores(&c)), (vec![40.0, 0.0], vec![100.0], vec![]));
+    let yes = |v: &Value| {
+        v["answers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| x["answer"] == "YES")
+            .map(|x| x["indicator"]["code"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(yes(&a["assessments"][0]), ["SAFE_WATER", "LATRINE_HANDWASHING"]);
+    assert_eq!(yes(&b["assessments"][0]).len(), 5);
+    assert_eq!(a["assessments"][0]["actions"], json!([{ "description": "Buy iodised salt", "status": "OPEN" }]));
+    assert_eq!(a["assessments"][1]["actions"], json!([{ "description": "Dig a latrine", "status": "DONE" }]));
+    assert_eq!(a["openActions"], json!([{ "description": "Buy iodised salt" }]));
+    assert_eq!(
+        (b["openActions"].clone(), b["assessments"][0]["actions"].clone(), c["openActions"].clone()),
+        (json!([]), json!([]), json!([]))
+    );
+}
+
+#[tokio::test]
 async fn a_roll_up_over_three_khoroos_gives_the_exact_shares_changes_and_priorities() {
     let app = TestApp::spawn().await;
     app.seed_demo(30).await;
@@ -195,12 +246,34 @@ const PROJECTS: &str = "query($o: ProjectOrder, $a: String) {
 async fn projects_list_in_the_order_asked_two_at_a_time() {
     let app = TestApp::spawn().await;
     let k = unit(&app, "11-BZD").await;
-    for title in ["Bravo garden", "Charlie playground", "Alpha water point"] {
+    let codes = ["HOME_GARDEN", "IODISED_SALT", "SAFE_WATER"];
+    for (i, title) in ["Bravo garden", "Charlie playground", "Alpha water point"].into_iter().enumerate() {
+        let line = json!({ "description": title, "amountMnt": 1000 * (i + 1), "funder": "COMMUNITY" });
         app.ok(
             "mutation($i: ProposeCommunityProjectInput!) { proposeCommunityProject(input: $i) { id } }",
-            json!({ "i": { "orgUnitId": k, "area": "WATER_SANITATION", "title": title, "objectives": "for the test" } }),
+            json!({ "i": { "orgUnitId": k, "area": "WATER_SANITATION", "title": title, "objectives": "for the test",
+                "indicatorCodes": [codes[i]], "budgetLines": [line] } }),
         )
         .await;
+    }
+    // The nested lists of a page of projects, each read for all of them at once: each its own.
+    let d = app
+        .ok(
+            "{ communityProjects(first: 3) { edges { node { title indicatorCodes budgetLines { description amountMnt }
+              transitions { toStatus } reports { id } totals { budgetMnt byFunder { amountMnt } } } } } }",
+            json!({}),
+        )
+        .await;
+    for e in d["communityProjects"]["edges"].as_array().unwrap() {
+        let n = &e["node"];
+        let i =
+            ["Bravo garden", "Charlie playground", "Alpha water point"].iter().position(|t| n["title"] == *t).unwrap();
+        let amount = 1000 * (i as i64 + 1);
+        assert_eq!(n["indicatorCodes"], json!([codes[i]]));
+        assert_eq!(n["budgetLines"], json!([{ "description": n["title"], "amountMnt": amount }]));
+        assert_eq!(n["transitions"], json!([{ "toStatus": "PROPOSED" }]));
+        assert_eq!(n["reports"], json!([]));
+        assert_eq!(n["totals"], json!({ "budgetMnt": amount, "byFunder": [{ "amountMnt": amount }] }));
     }
     let walk = |order: Value| {
         let app = &app;

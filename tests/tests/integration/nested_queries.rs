@@ -30,3 +30,41 @@ async fn a_nested_page_of_50_people_takes_a_small_fixed_number_of_statements() {
         assert!(*c <= 32, "{counts:?} statements");
     }
 }
+
+const FAMILIES: &str = "query($u: UUID!, $n: Int) { households(filter: { orgUnitId: $u }, first: $n) { edges { node {
+    id openActions { id } assessments { score answers { indicator { code } answer } actions { status } } } } } }";
+
+const PROJECTS: &str = "query($n: Int) { communityProjects(first: $n) { edges { node { title indicatorCodes
+    budgetLines { amountMnt } partners { role partner { name } } transitions { toStatus } reports { progressPercent }
+    householdsReached { id } peopleReached { id } totals { budgetMnt householdsLinked householdsReported } } } } }";
+
+#[tokio::test]
+async fn pages_of_assessed_households_and_of_projects_take_a_fixed_number_of_statements() {
+    let app = TestApp::spawn().await;
+    app.seed_demo(400).await;
+    let d = app.ok("{ orgUnitByCode(code: \"11-BZD-01\") { id } }", json!({})).await;
+    let unit = d["orgUnitByCode"]["id"].clone();
+    let mut counts = Vec::new();
+    for n in [1, 4] {
+        let before = app.statements.get();
+        let d = app.ok(FAMILIES, json!({ "u": unit, "n": n })).await;
+        let nodes = d["households"]["edges"].as_array().unwrap();
+        assert_eq!(nodes.len(), n as usize);
+        // The demo's visits are in this khoroo: the page's households were assessed.
+        assert!(nodes.iter().all(|e| !e["node"]["assessments"][0]["answers"].as_array().unwrap().is_empty()));
+        counts.push(app.statements.get() - before);
+    }
+    for n in [1, 3] {
+        let before = app.statements.get();
+        let d = app.ok(PROJECTS, json!({ "n": n })).await;
+        assert_eq!(d["communityProjects"]["edges"].as_array().unwrap().len(), n as usize);
+        counts.push(app.statements.get() - before);
+    }
+    println!("statements for 1 / 4 assessed households, 1 / 3 projects on {}: {counts:?}", cbss_tests::backend());
+    // The caller (four), the page, then one batch per loader: the demo's four households here,
+    // their visits and answers read one by one, would take over 25, and three projects over 25.
+    assert!(counts[0] <= 16 && counts[1] <= 16, "{counts:?} statements");
+    assert!(counts[1] <= counts[0] + 2, "four households took more statements than one: {counts:?}");
+    assert!(counts[2] <= 20 && counts[3] <= 20, "{counts:?} statements");
+    assert!(counts[3] <= counts[2] + 2, "three projects took more statements than one: {counts:?}");
+}
