@@ -300,8 +300,9 @@ impl Pregnancy {
     /// Services given during this pregnancy (antenatal contacts, Td, iron–folic acid).
     #[graphql(complexity = "super::NESTED_LIST_WEIGHT * child_complexity")]
     async fn service_records(&self, ctx: &Context<'_>) -> Result<Vec<ServiceRecord>> {
-        let all = many(&data(ctx)?.loaders.records_of_person, self.0.mother_id).await?;
-        Ok(all.into_iter().filter(|r| r.pregnancy_id == Some(self.0.id)).map(ServiceRecord::from).collect())
+        let loaders = &data(ctx)?.loaders;
+        let (whole, brief) = (&loaders.records_of_person, &loaders.brief_records_of_person);
+        ServiceRecord::list_where(ctx, whole, brief, self.0.mother_id, |p| p == Some(self.0.id)).await
     }
     async fn version(&self) -> i32 {
         self.0.version

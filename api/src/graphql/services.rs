@@ -170,11 +170,25 @@ impl ServiceRecord {
         brief: &DataLoader<Batch<service_record::Brief>>,
         key: Uuid,
     ) -> Result<Vec<Self>> {
+        Self::list_where(ctx, whole, brief, key, |_| true).await
+    }
+
+    /// `list`, keeping the records whose pregnancy `keep` accepts (a pregnancy's records are
+    /// its mother's that name it).
+    pub(super) async fn list_where(
+        ctx: &Context<'_>,
+        whole: &DataLoader<Batch<service_record::Model>>,
+        brief: &DataLoader<Batch<service_record::Brief>>,
+        key: Uuid,
+        keep: impl Fn(Option<Uuid>) -> bool,
+    ) -> Result<Vec<Self>> {
         let look = ctx.look_ahead();
         if Self::NOT_BRIEF.iter().any(|f| look.field(f).exists()) {
-            return Ok(many(whole, key).await?.into_iter().map(Self::from).collect());
+            let rows = many(whole, key).await?;
+            return Ok(rows.into_iter().filter(|r| keep(r.pregnancy_id)).map(Self::from).collect());
         }
-        Ok(many(brief, key).await?.into_iter().map(|row| Self { row, rest: None }).collect())
+        let rows = many(brief, key).await?;
+        Ok(rows.into_iter().filter(|r| keep(r.pregnancy_id)).map(|row| Self { row, rest: None }).collect())
     }
 
     /// What a brief read leaves out, for a field in `NOT_BRIEF`: a brief row there is a bug,

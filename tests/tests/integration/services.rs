@@ -254,6 +254,30 @@ async fn a_pregnancy_runs_from_registration_through_antenatal_care_to_a_birth() 
         .ok(SERVICE, json!({ "i": { "serviceTypeCode": "PNC_MOTHER", "personId": mother, "date": days_ago(0) } }))
         .await;
     assert_eq!(d["recordService"]["serviceType"]["code"], "PNC_MOTHER");
+    app.ok(
+        SERVICE,
+        json!({ "i": { "serviceTypeCode": "ANC_CONTACT", "personId": mother, "pregnancyId": preg,
+        "date": days_ago(8), "provider": "Soum midwife", "note": "late entry" } }),
+    )
+    .await;
+
+    // A pregnancy's records are its mother's that name it, brief or whole alike.
+    let q = "query($id: UUID!) { person(id: $id) { all: serviceRecords { id pregnancy { id } }
+      pregnancies { b: serviceRecords { id date serviceType { code } } w: serviceRecords { id date serviceType { code } provider note } } } }";
+    let d = app.ok(q, json!({ "id": mother })).await;
+    let ids = |list: &Value| list.as_array().unwrap().iter().map(|r| r["id"].clone()).collect::<Vec<_>>();
+    let named: Vec<Value> = d["person"]["all"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["pregnancy"]["id"] == preg.as_str())
+        .map(|r| r["id"].clone())
+        .collect();
+    let p = &d["person"]["pregnancies"][0];
+    assert!(named.len() >= 2 && named.len() < ids(&d["person"]["all"]).len(), "{d}");
+    assert_eq!((ids(&p["b"]), ids(&p["w"])), (named.clone(), named));
+    let late = p["w"].as_array().unwrap().iter().find(|r| r["note"] == "late entry").unwrap();
+    assert_eq!(late["provider"], "Soum midwife");
 }
 
 #[tokio::test]
