@@ -3,7 +3,7 @@
 
 use super::access::Partner;
 use super::connection::{Conn, connection, connection_by};
-use super::loaders::{many, one};
+use super::loaders::{many, one, ones};
 use super::org_units::OrgUnit;
 use super::people::{Household, Person};
 use super::{data, identified, shown_id};
@@ -422,17 +422,13 @@ impl CommunityProject {
     }
     /// Households it reached (those the caller may see).
     async fn households_reached(&self, ctx: &Context<'_>) -> Result<Vec<Household>> {
-        let loaders = &data(ctx)?.loaders;
         let ids = self.reached(ctx, "HOUSEHOLD").await?;
-        let found = loaders.household.load_many(ids.iter().copied()).await?;
-        Ok(ids.iter().filter_map(|id| found.get(id)?.last().cloned()).map(Household).collect())
+        Ok(ones(&data(ctx)?.loaders.household, &ids).await?.into_iter().map(Household).collect())
     }
     /// People it reached (those the caller may see).
     async fn people_reached(&self, ctx: &Context<'_>) -> Result<Vec<Person>> {
-        let loaders = &data(ctx)?.loaders;
         let ids = self.reached(ctx, "PERSON").await?;
-        let found = loaders.person.load_many(ids.iter().copied()).await?;
-        Ok(ids.iter().filter_map(|id| found.get(id)?.last().cloned()).map(Person).collect())
+        Ok(ones(&data(ctx)?.loaders.person, &ids).await?.into_iter().map(Person).collect())
     }
     async fn totals(&self, ctx: &Context<'_>) -> Result<ProjectTotals> {
         let loaders = &data(ctx)?.loaders;

@@ -228,6 +228,16 @@ pub async fn one<V: Clone + Send + Sync + 'static>(
     Ok(l.load_one(key).await?.and_then(|v| v.last().cloned()))
 }
 
+/// The one value of each of `keys` the loader found, in the order of `keys` (those it did not
+/// find, e.g. out of the caller's scope, are left out).
+pub async fn ones<V: Clone + Send + Sync + 'static>(
+    l: &DataLoader<Batch<V>>,
+    keys: &[Uuid],
+) -> async_graphql::Result<Vec<V>> {
+    let found = l.load_many(keys.iter().copied()).await?;
+    Ok(keys.iter().filter_map(|k| found.get(k)?.last().cloned()).collect())
+}
+
 /// All values of `key` (empty when none).
 pub async fn many<V: Clone + Send + Sync + 'static>(
     l: &DataLoader<Batch<V>>,

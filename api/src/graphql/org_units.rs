@@ -1,7 +1,7 @@
 //! GraphQL types of the org-unit tree.
 
 use super::data;
-use super::loaders::{many, one};
+use super::loaders::{many, one, ones};
 use crate::domain::vocab::{OrgUnitLevel, Settlement};
 use async_graphql::{Context, Object, Result};
 use chrono::NaiveDate;
@@ -61,8 +61,7 @@ impl OrgUnit {
     async fn ancestors(&self, ctx: &Context<'_>) -> Result<Vec<OrgUnit>> {
         let ids: Vec<Uuid> =
             self.0.path.split('/').filter_map(|s| s.parse().ok()).filter(|id| *id != self.0.id).collect();
-        let found = data(ctx)?.loaders.org_unit.load_many(ids.iter().copied()).await?;
-        Ok(ids.iter().filter_map(|id| found.get(id).and_then(|v| v.first().cloned())).map(OrgUnit).collect())
+        Ok(ones(&data(ctx)?.loaders.org_unit, &ids).await?.into_iter().map(OrgUnit).collect())
     }
     async fn version(&self) -> i32 {
         self.0.version
@@ -90,7 +89,6 @@ impl OrgUnitGroup {
     }
     #[graphql(complexity = "super::NESTED_LIST_WEIGHT * child_complexity")]
     async fn members(&self, ctx: &Context<'_>) -> Result<Vec<OrgUnit>> {
-        let found = data(ctx)?.loaders.org_unit.load_many(self.members.iter().copied()).await?;
-        Ok(self.members.iter().filter_map(|id| found.get(id).and_then(|v| v.first().cloned())).map(OrgUnit).collect())
+        Ok(ones(&data(ctx)?.loaders.org_unit, &self.members).await?.into_iter().map(OrgUnit).collect())
     }
 }

@@ -1,7 +1,7 @@
 //! GraphQL types of households, people and pregnancies.
 
 use super::growth::GrowthChart;
-use super::loaders::{many, one};
+use super::loaders::{many, one, ones};
 use super::milestones::MilestoneProgress;
 use super::org_units::OrgUnit;
 use super::schedule::DueService;
@@ -294,8 +294,7 @@ impl Pregnancy {
     async fn children(&self, ctx: &Context<'_>) -> Result<Vec<Person>> {
         let d = data(ctx)?;
         let ids = many(&d.loaders.children_of_pregnancy, self.0.id).await?;
-        let found = d.loaders.person.load_many(ids.iter().copied()).await?;
-        Ok(ids.iter().filter_map(|id| found.get(id).and_then(|v| v.first().cloned())).map(Person).collect())
+        Ok(ones(&d.loaders.person, &ids).await?.into_iter().map(Person).collect())
     }
     /// Services given during this pregnancy (antenatal contacts, Td, iron–folic acid).
     #[graphql(complexity = "super::NESTED_LIST_WEIGHT * child_complexity")]
