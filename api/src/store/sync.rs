@@ -8,9 +8,10 @@
 use super::households::{HouseholdChanges, NewHousehold};
 use super::people::{NewPerson, PersonChanges};
 use super::pregnancies::{NewPregnancy, PregnancyOutcomeInput};
-use super::services::{NewEnrolment, NewGrowthMeasurement, NewImmunisation, NewServiceRecord};
+use super::services::{EndEnrolment, NewEnrolment, NewGrowthMeasurement, NewImmunisation, NewServiceRecord};
 use super::{GrowthCorrection, NewAssessment, NewMilestoneCheck, NewProject, NewReport, Store};
 use crate::access::Scoped;
+use crate::domain::vocab::EnrolmentEndReason;
 use crate::error::{ApiError, ApiResult};
 use async_graphql::{Enum, InputObject, MaybeUndefined, OneofObject};
 use chrono::{DateTime, Utc};
@@ -63,9 +64,21 @@ pub enum SyncPayload {
     Immunisation(NewImmunisation),
     MilestoneCheck(NewMilestoneCheck),
     Enrolment(NewEnrolment),
+    /// The item's id is the enrolment's (its service record's).
+    EnrolmentEnd(EnrolmentEnd),
     FamilyAssessment(NewAssessment),
     CommunityProject(NewProject),
     ProjectReport(NewReport),
+}
+
+/// The end of an enrolment, as an offline client records it: `endEnrolment` without the id and
+/// version, which the item carries (a null `baseVersion` means the enrolment as recorded).
+#[derive(InputObject, Clone)]
+#[graphql(name = "EnrolmentEndInput")]
+pub struct EnrolmentEnd {
+    /// The last day of the enrolment: on or after the day it began, not in the future.
+    pub ended_on: chrono::NaiveDate,
+    pub reason: EnrolmentEndReason,
 }
 
 #[derive(InputObject, Clone)]
@@ -100,6 +113,7 @@ pub enum SyncKind {
     Immunisation,
     MilestoneCheck,
     Enrolment,
+    EnrolmentEnd,
     FamilyAssessment,
     CommunityProject,
     ProjectReport,
@@ -188,6 +202,7 @@ impl SyncPayload {
             Self::Immunisation(_) => SyncKind::Immunisation,
             Self::MilestoneCheck(_) => SyncKind::MilestoneCheck,
             Self::Enrolment(_) => SyncKind::Enrolment,
+            Self::EnrolmentEnd(_) => SyncKind::EnrolmentEnd,
             Self::FamilyAssessment(_) => SyncKind::FamilyAssessment,
             Self::CommunityProject(_) => SyncKind::CommunityProject,
             Self::ProjectReport(_) => SyncKind::ProjectReport,
@@ -203,7 +218,7 @@ impl SyncKind {
             Self::Person => 1,
             Self::Pregnancy => 2,
             Self::PregnancyOutcome => 3,
-            Self::FamilyAssessment | Self::CommunityProject => 5,
+            Self::EnrolmentEnd | Self::FamilyAssessment | Self::CommunityProject => 5,
             Self::ProjectReport => 6,
             _ => 4,
         }
@@ -322,7 +337,7 @@ impl Store {
                 SyncPayload::MilestoneCheck(r) => people.push(r.person_id),
                 SyncPayload::Enrolment(r) => people.push(r.person_id),
                 SyncPayload::FamilyAssessment(a) => households.push(a.household_id),
-                SyncPayload::CommunityProject(_) | SyncPayload::ProjectReport(_) => {}
+                SyncPayload::EnrolmentEnd(_) | SyncPayload::CommunityProject(_) | SyncPayload::ProjectReport(_) => {}
             }
         }
         let taken = |table: &'static str| {
@@ -384,6 +399,7 @@ impl Store {
             SyncPayload::Person(input) => self.sync_person(id, base, input).await,
             SyncPayload::Pregnancy(input) => self.sync_pregnancy(id, base, input).await,
             SyncPayload::PregnancyOutcome(input) => self.sync_outcome(id, base, input).await,
+            SyncPayload::EnrolmentEnd(input) => self.sync_enrolment_end(id, base, input).await,
             SyncPayload::FamilyAssessment(input) => self.sync_assessment(id, base, input).await,
             SyncPayload::CommunityProject(input) => self.sync_project(id, base, input).await,
             SyncPayload::ProjectReport(input) => self.sync_report(id, base, input).await,
@@ -553,6 +569,30 @@ impl Store {
         // pregnancy as first registered (often by its own earlier item).
         input.expected_version = Some(base.unwrap_or(1));
         Ok((SyncStatus::Updated, SyncedRow::Pregnancy(self.record_pregnancy_outcome(input).await?)))
+    }
+
+    /// Resent with the same day and reason, an enrolment's end is UNCHANGED; an enrolment that
+    /// ended otherwise is a CONFLICT (as `endEnrolment` makes a second end).
+    async fn sync_enrolment_end(
+        &self,
+        id: Uuid,
+        base: Option<i32>,
+        input: EnrolmentEnd,
+    ) -> ApiResult<(SyncStatus, SyncedRow)> {
+        let unknown = || ApiError::invalid("id", "is not an enrolment recorded here");
+        let record = self.service_record(id).await.map_err(|_| unknown())?;
+        let current = enrolment::Entity::find_by_id(id).one(self.db()).await?.ok_or_else(unknown)?;
+        if let Some(ended) = current.ended_on {
+            if ended == input.ended_on && current.end_reason.as_deref() == Some(input.reason.as_str()) {
+                return Ok((SyncStatus::Unchanged, SyncedRow::ServiceRecord(record)));
+            }
+            return Err(ApiError::Conflict(format!("the enrolment already ended on {ended}")));
+        }
+        // Nothing else changes an enrolment's record: without a base version the client means
+        // it as first recorded (often by its own earlier item).
+        let end =
+            EndEnrolment { id, expected_version: base.unwrap_or(1), ended_on: input.ended_on, reason: input.reason };
+        Ok((SyncStatus::Updated, SyncedRow::ServiceRecord(self.end_enrolment(end).await?)))
     }
 
     async fn sync_assessment(

@@ -517,3 +517,61 @@ async fn a_project_and_its_report_sync_and_resend_unchanged() {
     assert_eq!(statuses(&r), ["UNCHANGED", "UNCHANGED"], "{r:#}");
     assert_eq!(app.count("project_report").await, 1);
 }
+
+#[tokio::test]
+async fn an_enrolment_and_its_end_sync_in_one_batch_and_a_different_end_is_a_conflict() {
+    let app = TestApp::spawn().await;
+    let d = district(&app, 0).await;
+    let t = app.admin_token.clone();
+    let (h, pupil, enrolment) = (new_id(), new_id(), new_id());
+    let end = |on: String, reason: &str| json!({ "id": enrolment, "payload": { "enrolmentEnd": { "endedOn": on, "reason": reason } } });
+    // The end comes first and names the enrolment made later in the batch.
+    let items = vec![
+        end(days_ago(5), "TRANSFERRED"),
+        json!({ "id": enrolment, "payload": { "enrolment": { "serviceTypeCode": "SCHOOL_ENROLMENT", "personId": pupil,
+            "date": days_ago(400), "institution": "School No. 5" } } }),
+        person_item(&pupil, &h, "Анужин", "FEMALE", &months_ago(120)),
+        household_item(&h, &d),
+    ];
+    let r = push(&app, &t, &items, "ALL", false).await;
+    assert_eq!(statuses(&r), ["UPDATED", "CREATED", "CREATED", "CREATED"], "{r:#}");
+    assert_eq!((r["items"][0]["kind"].as_str(), r["items"][0]["version"].as_i64()), (Some("ENROLMENT_END"), Some(2)));
+    let q = "query($id: UUID!) { person(id: $id) { serviceRecords { id version enrolment { institution endedOn endReason } } } }";
+    let read = app.ok(q, json!({ "id": pupil })).await;
+    assert_eq!(
+        read["person"]["serviceRecords"],
+        json!([{ "id": enrolment, "version": 2,
+                 "enrolment": { "institution": "School No. 5", "endedOn": days_ago(5), "endReason": "TRANSFERRED" } }])
+    );
+    // Resent after a lost answer: nothing moves.
+    let again = push(&app, &t, &items, "ALL", false).await;
+    assert_eq!(again["summary"]["unchanged"], 4, "{again:#}");
+
+    // Another end of an ended enrolment: a conflict with the server's copy, not an overwrite.
+    let mut other = end(days_ago(2), "DROPPED_OUT");
+    other["baseVersion"] = json!(2);
+    let r = push(&app, &t, &[other], "ITEM", false).await;
+    assert_eq!((r["items"][0]["status"].as_str(), r["items"][0]["version"].as_i64()), (Some("CONFLICT"), Some(2)));
+    // Ends refused with the mutation's checks, or of no enrolment: nothing written.
+    let (open, person2) = (new_id(), new_id());
+    let setup = [
+        person_item(&person2, &h, "Тэмүүжин", "MALE", &months_ago(110)),
+        json!({ "id": open, "payload": { "enrolment": { "serviceTypeCode": "SCHOOL_ENROLMENT", "personId": person2,
+            "date": days_ago(30), "institution": "School No. 5" } } }),
+    ];
+    assert_eq!(statuses(&push(&app, &t, &setup, "ALL", false).await), ["CREATED", "CREATED"]);
+    let refused = [
+        json!({ "id": open, "payload": { "enrolmentEnd": { "endedOn": days_ago(31), "reason": "MOVED" } } }),
+        json!({ "id": open, "payload": { "enrolmentEnd": { "endedOn": days_ago(-1), "reason": "MOVED" } } }),
+        json!({ "id": new_id(), "payload": { "enrolmentEnd": { "endedOn": days_ago(1), "reason": "MOVED" } } }),
+        json!({ "id": pupil, "payload": { "enrolmentEnd": { "endedOn": days_ago(1), "reason": "MOVED" } } }),
+    ];
+    let r = push(&app, &t, &refused, "ITEM", false).await;
+    assert_eq!(statuses(&r), ["REJECTED"; 4], "{r:#}");
+    let codes: Vec<&str> =
+        r["items"].as_array().unwrap().iter().map(|i| i["error"]["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["VALIDATION"; 4], "{r:#}");
+    let read = app.ok(q, json!({ "id": person2 })).await;
+    assert_eq!(read["person"]["serviceRecords"][0]["version"], 1);
+    assert_eq!(read["person"]["serviceRecords"][0]["enrolment"]["endedOn"], Value::Null);
+}
