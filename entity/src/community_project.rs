@@ -18,6 +18,9 @@ pub struct Model {
     pub starts_on: Option<Date>,
     pub ends_on: Option<Date>,
     pub proposed_by: Option<Uuid>,
+    /// The sync change number of the transaction that last wrote the row (see `tombstone`).
+    #[serde(skip)]
+    pub change_seq: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

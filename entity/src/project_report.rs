@@ -17,6 +17,9 @@ pub struct Model {
     pub households_reached: i32,
     pub people_reached: i32,
     pub reported_by: Option<Uuid>,
+    /// The sync change number of the transaction that last wrote the row (see `tombstone`).
+    #[serde(skip)]
+    pub change_seq: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

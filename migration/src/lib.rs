@@ -24,6 +24,7 @@ mod m20261204_000002_record_person_type;
 mod m20261205_000001_unit_pages;
 mod m20261206_000001_unit_orders;
 mod m20261207_000001_foreign_key_indexes;
+mod m20261208_000001_project_sync;
 pub mod reference;
 mod rows;
 
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000001_unit_pages::Migration),
             Box::new(m20261206_000001_unit_orders::Migration),
             Box::new(m20261207_000001_foreign_key_indexes::Migration),
+            Box::new(m20261208_000001_project_sync::Migration),
         ]
     }
 }

@@ -163,6 +163,8 @@ pub enum ChangeEntity {
     ServiceRecord,
     Consent,
     FamilyAssessment,
+    CommunityProject,
+    ProjectReport,
 }
 
 pub struct Change(StoreChange);
@@ -181,9 +183,8 @@ impl Change {
             (Some(SyncedRow::ServiceRecord(_)), _) => ChangeEntity::ServiceRecord,
             (Some(SyncedRow::Consent(_)), _) => ChangeEntity::Consent,
             (Some(SyncedRow::FamilyAssessment(_)), _) => ChangeEntity::FamilyAssessment,
-            (Some(SyncedRow::CommunityProject(_) | SyncedRow::ProjectReport(_)), _) => {
-                return Err(ApiError::Internal(anyhow::anyhow!("projects are not pulled")).into());
-            }
+            (Some(SyncedRow::CommunityProject(_)), _) => ChangeEntity::CommunityProject,
+            (Some(SyncedRow::ProjectReport(_)), _) => ChangeEntity::ProjectReport,
             (None, Some(t)) => match t.entity.as_str() {
                 "household" => ChangeEntity::Household,
                 "person" => ChangeEntity::Person,

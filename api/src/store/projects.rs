@@ -128,7 +128,10 @@ pub struct ProjectTotals {
 
 impl Store {
     /// `select` cut to the projects the caller may see (see `access::projects_condition`).
-    fn visible_projects(&self, select: Select<community_project::Entity>) -> Select<community_project::Entity> {
+    pub(crate) fn visible_projects(
+        &self,
+        select: Select<community_project::Entity>,
+    ) -> Select<community_project::Entity> {
         match projects_condition(self.principal()) {
             Some(c) => select.filter(c),
             None => select,
@@ -313,12 +316,15 @@ impl Store {
             starts_on: Set(input.starts_on),
             ends_on: Set(input.ends_on),
             proposed_by: Set(principal.user_id),
+            change_seq: Set(0),
         };
         let user = principal.user_id;
         let codes = input.indicator_codes;
         let lines = input.budget_lines;
         self.write(move |txn, w| {
             Box::pin(async move {
+                let mut row = row;
+                row.change_seq = Set(w.seq);
                 let saved = row.insert(txn).await?;
                 w.record("CREATE", "community_project", saved.id, None, Some(&saved));
                 let mut seen = HashSet::new();
@@ -411,6 +417,7 @@ impl Store {
                 row.status = Set(to.as_str().into());
                 row.version = Set(current.version + 1);
                 row.updated_at = Set(super::now());
+                row.change_seq = Set(w.seq);
                 let res = community_project::Entity::update_many()
                     .set(row)
                     .filter(community_project::Column::Id.eq(id))
@@ -474,9 +481,12 @@ impl Store {
             households_reached: Set(input.households_reached),
             people_reached: Set(input.people_reached),
             reported_by: Set(self.principal().user_id),
+            change_seq: Set(0),
         };
         self.write(move |txn, w| {
             Box::pin(async move {
+                let mut row = row;
+                row.change_seq = Set(w.seq);
                 let saved = row.insert(txn).await?;
                 w.record("CREATE", "project_report", saved.id, None, Some(&saved));
                 Ok(saved)

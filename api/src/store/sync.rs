@@ -10,7 +10,6 @@ use super::people::{NewPerson, PersonChanges};
 use super::pregnancies::{NewPregnancy, PregnancyOutcomeInput};
 use super::services::{EndEnrolment, NewEnrolment, NewGrowthMeasurement, NewImmunisation, NewServiceRecord};
 use super::{GrowthCorrection, NewAssessment, NewMilestoneCheck, NewProject, NewReport, Store};
-use crate::access::Scoped;
 use crate::domain::vocab::EnrolmentEndReason;
 use crate::error::{ApiError, ApiResult};
 use async_graphql::{Enum, InputObject, MaybeUndefined, OneofObject};
@@ -22,7 +21,7 @@ use entity::{
 };
 use sea_orm::{
     AccessMode, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IsolationLevel,
-    PrimaryKeyTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set, TransactionTrait,
+    PrimaryKeyTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, Set, TransactionTrait,
 };
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
@@ -940,9 +939,10 @@ impl Position {
     }
 }
 
-/// The next `limit` rows of one table after `from`, in the caller's view scope.
+/// The next `limit` rows of `select` (one table, already restricted to what the caller sees)
+/// after `from`.
 async fn next_rows<E, C>(
-    store: &Store,
+    select: Select<E>,
     conn: &C,
     from: Position,
     rank: u8,
@@ -950,11 +950,11 @@ async fn next_rows<E, C>(
     limit: u64,
 ) -> ApiResult<Vec<E::Model>>
 where
-    E: Scoped,
+    E: EntityTrait,
     E::Model: Send + Sync,
     C: ConnectionTrait,
 {
-    let q: Select<E> = store.visible(E::find()).filter(from.after(rank, seq_col, id_col));
+    let q = select.filter(from.after(rank, seq_col, id_col));
     Ok(q.order_by_asc(seq_col).order_by_asc(id_col).limit(limit).all(conn).await?)
 }
 
@@ -985,32 +985,49 @@ impl Store {
         let n = limit as u64 + 1;
         let mut all: Vec<(Position, Option<SyncedRow>, Option<tombstone::Model>)> = Vec::new();
         use household::Column as H;
-        for r in next_rows::<household::Entity, _>(self, &txn, from, 0, (H::ChangeSeq, H::Id), n).await? {
+        for r in next_rows(self.visible(household::Entity::find()), &txn, from, 0, (H::ChangeSeq, H::Id), n).await? {
             all.push((Position { seq: r.change_seq, rank: 0, id: r.id }, Some(SyncedRow::Household(r)), None));
         }
         use person::Column as P;
-        for r in next_rows::<person::Entity, _>(self, &txn, from, 1, (P::ChangeSeq, P::Id), n).await? {
+        for r in next_rows(self.visible(person::Entity::find()), &txn, from, 1, (P::ChangeSeq, P::Id), n).await? {
             all.push((Position { seq: r.change_seq, rank: 1, id: r.id }, Some(SyncedRow::Person(r)), None));
         }
         use pregnancy::Column as G;
-        for r in next_rows::<pregnancy::Entity, _>(self, &txn, from, 2, (G::ChangeSeq, G::Id), n).await? {
+        for r in next_rows(self.visible(pregnancy::Entity::find()), &txn, from, 2, (G::ChangeSeq, G::Id), n).await? {
             all.push((Position { seq: r.change_seq, rank: 2, id: r.id }, Some(SyncedRow::Pregnancy(r)), None));
         }
         use service_record::Column as S;
-        for r in next_rows::<service_record::Entity, _>(self, &txn, from, 3, (S::ChangeSeq, S::Id), n).await? {
+        for r in
+            next_rows(self.visible(service_record::Entity::find()), &txn, from, 3, (S::ChangeSeq, S::Id), n).await?
+        {
             all.push((Position { seq: r.change_seq, rank: 3, id: r.id }, Some(SyncedRow::ServiceRecord(r)), None));
         }
         use consent::Column as K;
-        for r in next_rows::<consent::Entity, _>(self, &txn, from, 4, (K::ChangeSeq, K::Id), n).await? {
+        for r in next_rows(self.visible(consent::Entity::find()), &txn, from, 4, (K::ChangeSeq, K::Id), n).await? {
             all.push((Position { seq: r.change_seq, rank: 4, id: r.id }, Some(SyncedRow::Consent(r)), None));
         }
         use family_assessment::Column as A;
-        for r in next_rows::<family_assessment::Entity, _>(self, &txn, from, 5, (A::ChangeSeq, A::Id), n).await? {
+        for r in
+            next_rows(self.visible(family_assessment::Entity::find()), &txn, from, 5, (A::ChangeSeq, A::Id), n).await?
+        {
             all.push((Position { seq: r.change_seq, rank: 5, id: r.id }, Some(SyncedRow::FamilyAssessment(r)), None));
         }
         use tombstone::Column as T;
-        for r in next_rows::<tombstone::Entity, _>(self, &txn, from, 6, (T::ChangeSeq, T::Id), n).await? {
+        for r in next_rows(self.visible(tombstone::Entity::find()), &txn, from, 6, (T::ChangeSeq, T::Id), n).await? {
             all.push((Position { seq: r.change_seq, rank: 6, id: r.id }, None, Some(r)));
+        }
+        // Projects are seen by their own rule (`access::projects_condition`: partner staff see
+        // the ones their organisation funds or implements), and reports with their project.
+        use community_project::Column as C;
+        let projects = self.visible_projects(community_project::Entity::find());
+        for r in next_rows(projects, &txn, from, 7, (C::ChangeSeq, C::Id), n).await? {
+            all.push((Position { seq: r.change_seq, rank: 7, id: r.id }, Some(SyncedRow::CommunityProject(r)), None));
+        }
+        use project_report::Column as R;
+        let visible = self.visible_projects(community_project::Entity::find()).select_only().column(C::Id).into_query();
+        let reports = project_report::Entity::find().filter(R::ProjectId.in_subquery(visible));
+        for r in next_rows(reports, &txn, from, 8, (R::ChangeSeq, R::Id), n).await? {
+            all.push((Position { seq: r.change_seq, rank: 8, id: r.id }, Some(SyncedRow::ProjectReport(r)), None));
         }
         txn.commit().await?;
         all.sort_by_key(|(p, _, _)| *p);

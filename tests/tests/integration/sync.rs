@@ -575,3 +575,46 @@ async fn an_enrolment_and_its_end_sync_in_one_batch_and_a_different_end_is_a_con
     assert_eq!(read["person"]["serviceRecords"][0]["version"], 1);
     assert_eq!(read["person"]["serviceRecords"][0]["enrolment"]["endedOn"], Value::Null);
 }
+
+#[tokio::test]
+async fn projects_and_their_reports_are_pulled_once_per_change_and_only_where_seen() {
+    let app = TestApp::spawn().await;
+    let ub = unit(&app, "11").await;
+    let d = app.ok("query($id: UUID!) { orgUnit(id: $id) { children { id code } } }", json!({ "id": ub })).await;
+    let (here, elsewhere) = (&d["orgUnit"]["children"][0], &d["orgUnit"]["children"][1]);
+    let t = app.admin_token.clone();
+    let outsider = worker(&app, "outsider@demo.mn", elsewhere["code"].as_str().unwrap()).await;
+    let (_, start) = pull_all(&app, &t, None, 1000).await;
+    let (_, outsider_start) = pull_all(&app, &outsider, None, 1000).await;
+
+    let project = new_id();
+    let proposal = json!({ "id": project, "payload": { "communityProject": {
+        "orgUnitId": here["id"], "area": "GARDENING", "title": "Gardens", "objectives": "Home gardens for 40 families" } } });
+    assert_eq!(statuses(&push(&app, &t, &[proposal], "ITEM", false).await), ["CREATED"]);
+    let entity = |c: &Value| (c["entity"].as_str().unwrap().to_string(), c["version"].as_i64().unwrap());
+    let (got, cursor) = pull_all(&app, &t, Some(start), 1000).await;
+    assert_eq!(
+        got.iter().map(|(id, c)| (id.clone(), entity(c))).collect::<Vec<_>>(),
+        [(project.clone(), ("COMMUNITY_PROJECT".to_string(), 1))]
+    );
+
+    // Approved, then reported on: the project comes again at its new version, then the report.
+    app.ok(
+        "mutation($id: UUID!) { transitionCommunityProject(id: $id, to: APPROVED) { status } }",
+        json!({ "id": project }),
+    )
+    .await;
+    let report = new_id();
+    let item = json!({ "id": report, "payload": { "projectReport": {
+        "projectId": project, "progressPercent": 10, "narrative": "Seeds bought", "householdsReached": 4, "peopleReached": 11 } } });
+    assert_eq!(statuses(&push(&app, &t, &[item], "ITEM", false).await), ["CREATED"]);
+    let (got, end) = pull_all(&app, &t, Some(cursor), 1).await;
+    assert_eq!(
+        got.iter().map(|(id, c)| (id.clone(), entity(c))).collect::<Vec<_>>(),
+        [(project.clone(), ("COMMUNITY_PROJECT".to_string(), 2)), (report.clone(), ("PROJECT_REPORT".to_string(), 1)),]
+    );
+    assert!(pull_all(&app, &t, Some(end), 1000).await.0.is_empty(), "each change once");
+    // A field worker of another district gets neither.
+    let (got, _) = pull_all(&app, &outsider, Some(outsider_start), 1000).await;
+    assert!(got.iter().all(|(id, _)| *id != project && *id != report), "{got:?}");
+}
