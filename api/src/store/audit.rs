@@ -23,6 +23,8 @@ const NOT_AUDITED: &[&str] = &["search_name", "password_hash", "token_hash", "cr
 pub struct Auditor {
     user_id: Option<Uuid>,
     roles: String,
+    /// Said of every entry (a sync item's origin), besides an entry's own detail.
+    context: Option<String>,
 }
 
 /// `{ field: [before, after] }` for the fields that differ (all of them on create or delete).
@@ -47,7 +49,13 @@ pub fn diff<T: Serialize>(before: Option<&T>, after: Option<&T>) -> Option<Strin
 
 impl Auditor {
     pub fn new(p: &Principal) -> Self {
-        Self { user_id: p.user_id, roles: p.role_names() }
+        Self { user_id: p.user_id, roles: p.role_names(), context: None }
+    }
+
+    /// Entries that also say `context` (e.g. which sync item wrote them, and its device time).
+    pub fn with_context(mut self, context: Option<String>) -> Self {
+        self.context = context;
+        self
     }
 
     /// Appends one entry; `before`/`after` are the row as it was and as it is.
@@ -95,7 +103,10 @@ impl Auditor {
             entity: Set(entity.into()),
             entity_id: Set(id),
             changes: Set(changes),
-            detail: Set(detail),
+            detail: Set(match (detail, &self.context) {
+                (Some(d), Some(c)) => Some(format!("{d}; {c}")),
+                (d, c) => d.or_else(|| c.clone()),
+            }),
         }
     }
 }

@@ -140,7 +140,7 @@ impl Store {
 
     /// The audit writer for this caller.
     pub(crate) fn auditor(&self) -> Auditor {
-        Auditor::new(&self.principal)
+        Auditor::new(&self.principal).with_context(self.cached(|c| c.item_context.clone()).flatten())
     }
 
     /// Whether the caller sees who people are (everyone but analysts).

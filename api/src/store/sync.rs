@@ -88,8 +88,9 @@ pub struct SyncItem {
     /// The version the client last saw; null for a record it created (for a pregnancy outcome:
     /// the pregnancy's version, null meaning its first).
     pub base_version: Option<i32>,
-    /// When the client recorded the change. Accepted for the client's bookkeeping; the server
-    /// orders changes by its own change sequence, never by clocks.
+    /// When the client recorded the change (the device's clock). Kept in the audit entries of
+    /// the item's writes, beside the server's time; the server orders changes by its own change
+    /// sequence, never by clocks.
     pub client_timestamp: Option<DateTime<Utc>>,
     pub payload: SyncPayload,
 }
@@ -393,6 +394,13 @@ impl Store {
     /// Runs one item; its failure is its outcome, not the batch's.
     async fn sync_item(&self, index: usize, item: SyncItem) -> ApiResult<ItemOutcome> {
         let (id, base, kind) = (item.id, item.base_version, item.payload.kind());
+        let context = match item.client_timestamp {
+            Some(t) => {
+                format!("syncPush item {index}, device time {}", t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+            }
+            None => format!("syncPush item {index}"),
+        };
+        self.cached(|c| c.item_context = Some(context));
         let result = match item.payload {
             SyncPayload::Household(input) => self.sync_household(id, base, input).await,
             SyncPayload::Person(input) => self.sync_person(id, base, input).await,

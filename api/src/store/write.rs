@@ -179,6 +179,8 @@ pub(crate) struct Cache {
     /// Every dose (person, antigen, dose number) recorded for the people in `dose_people`.
     pub(crate) doses: HashSet<(Uuid, Uuid, i32)>,
     pub(crate) dose_people: HashSet<Uuid>,
+    /// What the audit entries of the item running now say of it (`sync_push`).
+    pub(crate) item_context: Option<String>,
 }
 
 impl Exec {

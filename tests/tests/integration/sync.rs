@@ -618,3 +618,41 @@ async fn projects_and_their_reports_are_pulled_once_per_change_and_only_where_se
     let (got, _) = pull_all(&app, &outsider, Some(outsider_start), 1000).await;
     assert!(got.iter().all(|(id, _)| *id != project && *id != report), "{got:?}");
 }
+
+#[tokio::test]
+async fn the_audit_log_says_which_sync_item_wrote_a_record_and_its_device_time() {
+    let app = TestApp::spawn().await;
+    let d = district(&app, 0).await;
+    let t = app.admin_token.clone();
+    let (h, p) = (new_id(), new_id());
+    let mut items = vec![person_item(&p, &h, "Сүхээ", "MALE", "1990-01-01"), household_item(&h, &d)];
+    items[1]["clientTimestamp"] = json!("2026-11-30T08:15:00+08:00");
+    assert_eq!(statuses(&push(&app, &t, &items, "ALL", false).await), ["CREATED", "CREATED"]);
+    let q = "query($id: UUID!) { auditLog(filter: { entityId: $id }, first: 10) { edges { node { action entity detail } } } }";
+    let details = |d: Value| -> Vec<(String, String, Option<String>)> {
+        d["auditLog"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                let n = &e["node"];
+                (
+                    n["action"].as_str().unwrap().into(),
+                    n["entity"].as_str().unwrap().into(),
+                    n["detail"].as_str().map(Into::into),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        details(app.ok(q, json!({ "id": h })).await),
+        [("CREATE".into(), "household".into(), Some("syncPush item 1, device time 2026-11-30T00:15:00.000Z".into()))]
+    );
+    assert_eq!(
+        details(app.ok(q, json!({ "id": p })).await),
+        [("CREATE".into(), "person".into(), Some("syncPush item 0".into()))]
+    );
+    // A write outside sync says nothing of the kind.
+    let other = household(&app, &d).await;
+    assert_eq!(details(app.ok(q, json!({ "id": other })).await)[0].2, None);
+}
