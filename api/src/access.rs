@@ -4,9 +4,9 @@
 
 use crate::domain::vocab::Role;
 use entity::{
-    assessment_action, community_project, consent, enrolment, family_assessment, growth_measurement, household,
-    immunisation, milestone_check, org_unit, person, pregnancy, project_budget_line, project_partner, service_record,
-    tombstone,
+    assessment_action, attendance, community_project, consent, enrolment, family_assessment, growth_measurement,
+    household, immunisation, milestone_check, org_unit, person, pregnancy, project_budget_line, project_partner,
+    service_record, tombstone,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, IntoColumnRef, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, EntityTrait};
@@ -333,6 +333,18 @@ pub fn projects_condition(p: &Principal) -> Option<Condition> {
 impl Scoped for enrolment::Entity {
     fn in_scope(scope: &Scope) -> Option<Condition> {
         person_column_in(scope, enrolment::Column::PersonId)
+    }
+}
+
+impl Scoped for attendance::Entity {
+    /// Attendance is visible with its enrolment.
+    fn in_scope(scope: &Scope) -> Option<Condition> {
+        let enrolments = Query::select()
+            .column(enrolment::Column::ServiceRecordId)
+            .from(enrolment::Entity)
+            .cond_where(person_column_in(scope, enrolment::Column::PersonId)?)
+            .to_owned();
+        Some(Condition::all().add(Expr::col(attendance::Column::EnrolmentId).in_subquery(enrolments)))
     }
 }
 

@@ -5,7 +5,7 @@ use crate::error::ApiResult;
 use crate::store::Store;
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{
-    antigen, antigen_dose, assessment_action, assessment_answer, assessment_indicator, consent, enrolment,
+    antigen, antigen_dose, assessment_action, assessment_answer, assessment_indicator, attendance, consent, enrolment,
     family_assessment, growth_measurement, household, immunisation, milestone, milestone_check, org_unit, partner,
     person, pregnancy, project_budget_line, project_indicator, project_partner, project_reach, project_report,
     project_transition, service_record,
@@ -76,6 +76,8 @@ pub struct Loaders {
     pub immunisations_of_person: DataLoader<Batch<immunisation::Model>>,
     pub immunisation_of_record: DataLoader<Batch<immunisation::Model>>,
     pub enrolment_of_record: DataLoader<Batch<enrolment::Model>>,
+    pub attendance_of_record: DataLoader<Batch<attendance::Model>>,
+    pub attendance_of_enrolment: DataLoader<Batch<attendance::Model>>,
     pub antigen: DataLoader<Batch<antigen::Model>>,
     pub consents_of_household: DataLoader<Batch<consent::Model>>,
     pub doses_of_antigen: DataLoader<Batch<antigen_dose::Model>>,
@@ -163,6 +165,15 @@ impl Loaders {
             enrolment_of_record: loader(store, |s, k| async move {
                 let rows = s.visible_where_in::<enrolment::Entity>(enrolment::Column::ServiceRecordId, &k).await?;
                 Ok(by(rows, |m| m.service_record_id))
+            }),
+            attendance_of_record: loader(store, |s, k| async move {
+                let rows = s.visible_where_in::<attendance::Entity>(attendance::Column::ServiceRecordId, &k).await?;
+                Ok(by(rows, |m| m.service_record_id))
+            }),
+            attendance_of_enrolment: loader(store, |s, k| async move {
+                let mut rows = s.visible_where_in::<attendance::Entity>(attendance::Column::EnrolmentId, &k).await?;
+                rows.sort_by_key(|a| a.period_start);
+                Ok(by(rows, |m| m.enrolment_id))
             }),
             antigen: loader(store, |s, k| async move { Ok(by(s.antigens_by_ids(&k).await?, |m| m.id)) }),
             consents_of_household: loader(

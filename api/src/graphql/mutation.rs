@@ -53,6 +53,13 @@ impl CoreMutation {
         Ok(ServiceRecord::from(data(ctx)?.store.record_enrolment(input).await?))
     }
 
+    /// Records attendance for an enrolment over a period (days present of days expected), as a
+    /// SCHOOL_ATTENDANCE or PRESCHOOL_ATTENDANCE record dated the period's last day. Periods of
+    /// one enrolment may not overlap (CONFLICT).
+    async fn record_attendance(&self, ctx: &Context<'_>, input: crate::store::NewAttendance) -> Result<ServiceRecord> {
+        Ok(ServiceRecord::from(data(ctx)?.store.record_attendance(input).await?))
+    }
+
     /// Ends an open enrolment on `endedOn` (completed, dropped out, transferred, moved, died);
     /// the child stops counting as enrolled from the next day. A stale `expectedVersion`, or an
     /// enrolment already ended, is a CONFLICT.

@@ -13,7 +13,9 @@ use crate::store::growth::stored;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Object, Result};
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{antigen, enrolment, growth_measurement, immunisation, life_stage, service_record, service_type};
+use entity::{
+    antigen, attendance, enrolment, growth_measurement, immunisation, life_stage, service_record, service_type,
+};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -256,6 +258,10 @@ impl ServiceRecord {
     async fn enrolment(&self, ctx: &Context<'_>) -> Result<Option<Enrolment>> {
         Ok(one(&data(ctx)?.loaders.enrolment_of_record, self.row.id).await?.map(Enrolment))
     }
+    /// The period and days attended, for attendance records (SCHOOL_ATTENDANCE, ...).
+    async fn attendance(&self, ctx: &Context<'_>) -> Result<Option<Attendance>> {
+        Ok(one(&data(ctx)?.loaders.attendance_of_record, self.row.id).await?.map(Attendance))
+    }
     /// The milestones checked, for DEVELOPMENT_CHECK records.
     #[graphql(complexity = "super::NESTED_LIST_WEIGHT * child_complexity")]
     async fn milestone_checks(&self, ctx: &Context<'_>) -> Result<Vec<MilestoneCheck>> {
@@ -382,5 +388,45 @@ impl Enrolment {
     }
     async fn end_reason(&self) -> Result<Option<EnrolmentEndReason>> {
         Ok(self.0.end_reason.as_deref().map(EnrolmentEndReason::from_db).transpose()?)
+    }
+    /// The attendance recorded for it, period by period.
+    #[graphql(complexity = "super::NESTED_LIST_WEIGHT * child_complexity")]
+    async fn attendance(&self, ctx: &Context<'_>) -> Result<Vec<Attendance>> {
+        Ok(many(&data(ctx)?.loaders.attendance_of_enrolment, self.0.service_record_id)
+            .await?
+            .into_iter()
+            .map(Attendance)
+            .collect())
+    }
+}
+
+pub struct Attendance(pub attendance::Model);
+
+#[Object]
+impl Attendance {
+    /// The attendance record's id (a pseudonym for de-identified callers).
+    async fn id(&self, ctx: &Context<'_>) -> Result<Uuid> {
+        shown_id(ctx, self.0.service_record_id)
+    }
+    /// The enrolment's id (a pseudonym for de-identified callers).
+    async fn enrolment_id(&self, ctx: &Context<'_>) -> Result<Uuid> {
+        shown_id(ctx, self.0.enrolment_id)
+    }
+    async fn period_start(&self) -> NaiveDate {
+        self.0.period_start
+    }
+    async fn period_end(&self) -> NaiveDate {
+        self.0.period_end
+    }
+    async fn days_present(&self) -> i32 {
+        self.0.days_present
+    }
+    async fn days_expected(&self) -> i32 {
+        self.0.days_expected
+    }
+    /// Days present per 100 days expected.
+    async fn rate(&self) -> f64 {
+        // daysExpected is at least 1 on write
+        100.0 * f64::from(self.0.days_present) / f64::from(self.0.days_expected.max(1))
     }
 }

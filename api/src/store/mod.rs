@@ -40,7 +40,9 @@ pub use population::PopulationImport;
 pub use pregnancies::{NewPregnancy, PregnancyOutcomeInput};
 pub use projects::{NewBudgetLine, NewProject, NewReport, ProjectFilter, ProjectOrder, ProjectTotals};
 pub use schedule::{DueEntry, DueListFilter, ScheduleReference};
-pub use services::{EndEnrolment, NewEnrolment, NewGrowthMeasurement, NewImmunisation, NewServiceRecord};
+pub use services::{
+    EndEnrolment, NewAttendance, NewEnrolment, NewGrowthMeasurement, NewImmunisation, NewServiceRecord,
+};
 pub use users::{NewUser, Session, UserChanges};
 
 use crate::access::{Action, Principal, Scoped};

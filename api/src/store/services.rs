@@ -12,7 +12,7 @@ use crate::error::{ApiError, ApiResult, Problems};
 use async_graphql::InputObject;
 use chrono::NaiveDate;
 use entity::read::Read;
-use entity::{antigen, enrolment, growth_measurement, immunisation, person, service_record, service_type};
+use entity::{antigen, attendance, enrolment, growth_measurement, immunisation, person, service_record, service_type};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set,
     TryIntoModel,
@@ -238,7 +238,7 @@ impl Store {
                 DetailKind::Milestones => "recordMilestoneCheck",
                 DetailKind::None => "recordService",
                 DetailKind::Enrolment => "recordEnrolment",
-                DetailKind::Attendance => "a typed mutation of its own (not yet available)",
+                DetailKind::Attendance => "recordAttendance",
             };
             return Err(ApiError::invalid("input.serviceTypeCode", format!("{} is recorded with {hint}", st.code)));
         }
@@ -500,7 +500,108 @@ pub struct EndEnrolment {
     pub reason: EnrolmentEndReason,
 }
 
+#[derive(InputObject, Clone)]
+#[graphql(name = "RecordAttendanceInput")]
+pub struct NewAttendance {
+    pub id: Option<Uuid>,
+    /// SCHOOL_ATTENDANCE or PRESCHOOL_ATTENDANCE: of the same life stage as the enrolment.
+    pub service_type_code: String,
+    /// The enrolment (its service record's id) the attendance is of.
+    pub enrolment_id: Uuid,
+    /// The first day of the period reported on: within the enrolment.
+    pub period_start: NaiveDate,
+    /// The last day, the record's date: not in the future, nor after the enrolment ended.
+    pub period_end: NaiveDate,
+    /// Days the child attended, 0 to `daysExpected`.
+    pub days_present: i32,
+    /// Days the institution was open to the child in the period, 1 to the period's days.
+    pub days_expected: i32,
+    pub org_unit_id: Option<Uuid>,
+    pub provider: Option<String>,
+    pub note: Option<String>,
+}
+
+/// The longest period one attendance record covers (a school year fits).
+pub const MAX_ATTENDANCE_DAYS: i64 = 366;
+
 impl Store {
+    /// Attendance over a period for an enrolment (a school's or kindergarten's register,
+    /// summed): a service record of the attendance type, dated the period's last day, with its
+    /// days present and expected. Periods of one enrolment do not overlap: a second record for
+    /// any day already reported is a CONFLICT.
+    pub async fn record_attendance(&self, input: NewAttendance) -> ApiResult<service_record::Model> {
+        self.authorize(Action::RecordServices)?;
+        let unknown = || ApiError::invalid("input.enrolmentId", "unknown enrolment");
+        let enrolled = self.service_record(input.enrolment_id).await.map_err(|_| unknown())?;
+        let enrolment = enrolment::Entity::find_by_id(enrolled.id).one(self.db()).await?.ok_or_else(unknown)?;
+        let record = NewServiceRecord::for_person(
+            input.id,
+            &input.service_type_code,
+            enrolment.person_id,
+            input.period_end,
+            input.org_unit_id,
+            &input.provider,
+            &input.note,
+        );
+        let checked = self.check_record(record, DetailKind::Attendance).await?;
+        let kind = |id| service_type::Entity::find_by_id(id).one(self.db());
+        let (attended, enrolled_in) =
+            (kind(*checked.record.service_type_id.as_ref()).await?, kind(enrolled.service_type_id).await?);
+        let mut p = Problems::default();
+        if let (Some(a), Some(e)) = (&attended, &enrolled_in) {
+            p.check(
+                a.life_stage_code == e.life_stage_code,
+                "input.serviceTypeCode",
+                &format!("is not attendance of a {} enrolment", e.code),
+            );
+        }
+        let (start, end) = (input.period_start, input.period_end);
+        let days = (end - start).num_days() + 1;
+        p.check(start <= end, "input.periodStart", "must not be after periodEnd");
+        p.check(
+            days <= MAX_ATTENDANCE_DAYS,
+            "input.periodStart",
+            &format!("a period is at most {MAX_ATTENDANCE_DAYS} days"),
+        );
+        p.check(start >= enrolled.service_date, "input.periodStart", "must not be before the enrolment began");
+        if let Some(ended) = enrolment.ended_on {
+            p.check(end <= ended, "input.periodEnd", &format!("must not be after the enrolment ended ({ended})"));
+        }
+        p.check(
+            (1..=days.max(1)).contains(&i64::from(input.days_expected)),
+            "input.daysExpected",
+            "must be 1 to the period's number of days",
+        );
+        p.check(
+            (0..=input.days_expected).contains(&input.days_present),
+            "input.daysPresent",
+            "must be 0 to daysExpected",
+        );
+        p.into_result()?;
+        let overlapping = attendance::Entity::find()
+            .filter(attendance::Column::EnrolmentId.eq(enrolled.id))
+            .filter(attendance::Column::PeriodStart.lte(end))
+            .filter(attendance::Column::PeriodEnd.gte(start))
+            .one(self.db())
+            .await?;
+        if let Some(o) = overlapping {
+            return Err(ApiError::Conflict(format!(
+                "attendance from {} to {} is already recorded for this enrolment",
+                o.period_start, o.period_end
+            )));
+        }
+        let row = attendance::ActiveModel {
+            service_record_id: Set(checked.id),
+            enrolment_id: Set(enrolled.id),
+            period_start: Set(start),
+            period_end: Set(end),
+            days_present: Set(input.days_present),
+            days_expected: Set(input.days_expected),
+        };
+        let detail = serde_json::to_string(&row.clone().try_into_model()?).ok();
+        self.insert_record(checked, vec![NewRow::Attendance(row)], detail).await
+    }
+
     /// Ends an open enrolment (completed, dropped out, transferred, moved, died): from the day
     /// after `endedOn` the child no longer counts as enrolled. The record's version and change
     /// number move, so devices pull it again; ending it twice is a CONFLICT.

@@ -15,8 +15,8 @@ use super::Store;
 use super::audit::Auditor;
 use crate::error::{ApiError, ApiResult};
 use entity::{
-    antigen, audit_log, consent, enrolment, growth_measurement, household, immunisation, milestone, milestone_check,
-    org_unit, person, pregnancy, service_record, service_type,
+    antigen, attendance, audit_log, consent, enrolment, growth_measurement, household, immunisation, milestone,
+    milestone_check, org_unit, person, pregnancy, service_record, service_type,
 };
 use sea_orm::{
     AccessMode, ActiveModelTrait, ActiveValue, ConnectionTrait, DatabaseConnection, DatabaseExecutor,
@@ -79,6 +79,7 @@ pub(crate) enum NewRow {
     Immunisation(immunisation::ActiveModel),
     MilestoneCheck(milestone_check::ActiveModel),
     Enrolment(enrolment::ActiveModel),
+    Attendance(attendance::ActiveModel),
 }
 
 /// New rows by table, inserted in an order that satisfies every foreign key.
@@ -93,6 +94,7 @@ struct Pending {
     immunisations: Vec<immunisation::ActiveModel>,
     milestone_checks: Vec<milestone_check::ActiveModel>,
     enrolments: Vec<enrolment::ActiveModel>,
+    attendance: Vec<attendance::ActiveModel>,
 }
 
 impl Pending {
@@ -122,6 +124,7 @@ impl Pending {
             NewRow::Immunisation(r) => self.immunisations.push(r),
             NewRow::MilestoneCheck(r) => self.milestone_checks.push(r),
             NewRow::Enrolment(r) => self.enrolments.push(r),
+            NewRow::Attendance(r) => self.attendance.push(r),
         }
     }
 
@@ -135,6 +138,7 @@ impl Pending {
             && self.immunisations.is_empty()
             && self.milestone_checks.is_empty()
             && self.enrolments.is_empty()
+            && self.attendance.is_empty()
     }
 
     async fn insert<C: ConnectionTrait>(self, conn: &C) -> Result<(), DbErr> {
@@ -146,7 +150,8 @@ impl Pending {
         insert_all(conn, self.growth).await?;
         insert_all(conn, self.immunisations).await?;
         insert_all(conn, self.milestone_checks).await?;
-        insert_all(conn, self.enrolments).await
+        insert_all(conn, self.enrolments).await?;
+        insert_all(conn, self.attendance).await
     }
 }
 

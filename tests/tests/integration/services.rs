@@ -294,3 +294,90 @@ async fn a_man_cannot_be_registered_as_pregnant() {
     );
     assert_eq!(app.count("pregnancy").await, 0);
 }
+
+#[tokio::test]
+async fn attendance_is_recorded_per_period_of_an_enrolment_within_it_and_never_twice_for_a_day() {
+    let app = TestApp::spawn().await;
+    let h = household(&app, &unit(&app, "11-BZD").await).await;
+    // Six years and three months: of an age for school and, still, for pre-school services.
+    let pupil = person(&app, &h, "Тэмүүлэн", "MALE", &months_ago(75)).await;
+    let enrolled = app
+        .ok(
+            "mutation($i: RecordEnrolmentInput!) { recordEnrolment(input: $i) { id version } }",
+            json!({ "i": { "serviceTypeCode": "SCHOOL_ENROLMENT", "personId": pupil, "date": days_ago(200), "institution": "School No. 5" } }),
+        )
+        .await["recordEnrolment"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    const ATTEND: &str =
+        "mutation($i: RecordAttendanceInput!) { recordAttendance(input: $i) { id date serviceType { code }
+        attendance { enrolmentId periodStart periodEnd daysPresent daysExpected rate } } }";
+    let input = |code: &str, enrolment: &str, from: i64, to: i64, present: i32, expected: i32| {
+        json!({ "i": { "serviceTypeCode": code, "enrolmentId": enrolment, "periodStart": days_ago(from),
+                       "periodEnd": days_ago(to), "daysPresent": present, "daysExpected": expected } })
+    };
+    let saved = app.ok(ATTEND, input("SCHOOL_ATTENDANCE", &enrolled, 60, 31, 18, 20)).await["recordAttendance"].clone();
+    assert_eq!(saved["date"], json!(days_ago(31)));
+    assert_eq!(saved["serviceType"]["code"], "SCHOOL_ATTENDANCE");
+    assert_eq!(
+        saved["attendance"],
+        json!({ "enrolmentId": enrolled, "periodStart": days_ago(60), "periodEnd": days_ago(31),
+                "daysPresent": 18, "daysExpected": 20, "rate": 90.0 })
+    );
+
+    // Refused, and nothing written: the wrong stage's attendance, before the enrolment began,
+    // more present than expected, more expected than the period has days, a reversed period,
+    // a period over a year, no such enrolment, a period ending in the future.
+    let before = app.count("attendance").await;
+    let unknown = uuid::Uuid::now_v7().to_string();
+    for (why, i, path) in [
+        ("stage", input("PRESCHOOL_ATTENDANCE", &enrolled, 30, 20, 5, 5), "input.serviceTypeCode"),
+        ("before", input("SCHOOL_ATTENDANCE", &enrolled, 201, 190, 5, 5), "input.periodStart"),
+        ("present", input("SCHOOL_ATTENDANCE", &enrolled, 30, 20, 9, 8), "input.daysPresent"),
+        ("expected", input("SCHOOL_ATTENDANCE", &enrolled, 30, 25, 5, 7), "input.daysExpected"),
+        ("reversed", input("SCHOOL_ATTENDANCE", &enrolled, 20, 30, 5, 5), "input.periodStart"),
+        ("unknown", input("SCHOOL_ATTENDANCE", &unknown, 30, 20, 5, 5), "input.enrolmentId"),
+        ("future", input("SCHOOL_ATTENDANCE", &enrolled, 3, -2, 1, 1), "input.date"),
+    ] {
+        let (code, err) = app.err(ATTEND, i).await;
+        assert_eq!(code, "VALIDATION", "{why}: {err:#}");
+        let paths: Vec<&str> =
+            err["extensions"]["fields"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
+        assert!(paths.contains(&path), "{why}: {err:#}");
+    }
+    let long = json!({ "i": { "serviceTypeCode": "SCHOOL_ATTENDANCE", "enrolmentId": enrolled,
+        "periodStart": "2020-01-01", "periodEnd": days_ago(1), "daysPresent": 5, "daysExpected": 5 } });
+    assert_eq!(app.err(ATTEND, long).await.0, "VALIDATION");
+    // A day already reported: a conflict.
+    assert_eq!(app.err(ATTEND, input("SCHOOL_ATTENDANCE", &enrolled, 40, 20, 10, 10)).await.0, "CONFLICT");
+    // Attendance records only come through recordAttendance.
+    let (code, err) = app
+        .err(
+            SERVICE,
+            json!({ "i": { "serviceTypeCode": "SCHOOL_ATTENDANCE", "personId": pupil, "date": days_ago(1) } }),
+        )
+        .await;
+    assert_eq!(code, "VALIDATION");
+    assert!(err.to_string().contains("recordAttendance"), "{err:#}");
+    assert_eq!(app.count("attendance").await, before);
+
+    // The next period is fine; the enrolment lists both, in order.
+    app.ok(ATTEND, input("SCHOOL_ATTENDANCE", &enrolled, 30, 16, 10, 11)).await;
+    let q = "query($id: UUID!) { person(id: $id) { serviceRecords { serviceType { code } enrolment { attendance { periodStart daysPresent } } } } }";
+    let records = app.ok(q, json!({ "id": pupil })).await["person"]["serviceRecords"].clone();
+    let school = records.as_array().unwrap().iter().find(|r| r["serviceType"]["code"] == "SCHOOL_ENROLMENT").unwrap();
+    assert_eq!(
+        school["enrolment"]["attendance"],
+        json!([{ "periodStart": days_ago(60), "daysPresent": 18 }, { "periodStart": days_ago(30), "daysPresent": 10 }])
+    );
+    // Once the enrolment has ended, no attendance after its end.
+    app.ok(
+        "mutation($i: EndEnrolmentInput!) { endEnrolment(input: $i) { version } }",
+        json!({ "i": { "id": enrolled, "expectedVersion": 1, "endedOn": days_ago(10), "reason": "TRANSFERRED" } }),
+    )
+    .await;
+    let (code, err) = app.err(ATTEND, input("SCHOOL_ATTENDANCE", &enrolled, 15, 5, 3, 3)).await;
+    assert_eq!(code, "VALIDATION", "{err:#}");
+    assert!(err.to_string().contains("input.periodEnd"), "{err:#}");
+}
