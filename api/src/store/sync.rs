@@ -8,16 +8,18 @@
 use super::households::{HouseholdChanges, NewHousehold};
 use super::people::{NewPerson, PersonChanges};
 use super::pregnancies::{NewPregnancy, PregnancyOutcomeInput};
-use super::services::{EndEnrolment, NewEnrolment, NewGrowthMeasurement, NewImmunisation, NewServiceRecord};
+use super::services::{
+    EndEnrolment, NewAttendance, NewEnrolment, NewGrowthMeasurement, NewImmunisation, NewServiceRecord,
+};
 use super::{GrowthCorrection, NewAssessment, NewMilestoneCheck, NewProject, NewReport, Store};
 use crate::domain::vocab::EnrolmentEndReason;
 use crate::error::{ApiError, ApiResult};
 use async_graphql::{Enum, InputObject, MaybeUndefined, OneofObject};
 use chrono::{DateTime, Utc};
 use entity::{
-    antigen, assessment_answer, community_project, consent, enrolment, family_assessment, growth_measurement,
-    household, immunisation, milestone, milestone_check, person, pregnancy, pregnancy_child, project_report,
-    service_record, tombstone,
+    antigen, assessment_answer, attendance, community_project, consent, enrolment, family_assessment,
+    growth_measurement, household, immunisation, milestone, milestone_check, person, pregnancy, pregnancy_child,
+    project_report, service_record, tombstone,
 };
 use sea_orm::{
     AccessMode, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IsolationLevel,
@@ -65,6 +67,7 @@ pub enum SyncPayload {
     Enrolment(NewEnrolment),
     /// The item's id is the enrolment's (its service record's).
     EnrolmentEnd(EnrolmentEnd),
+    Attendance(NewAttendance),
     FamilyAssessment(NewAssessment),
     CommunityProject(NewProject),
     ProjectReport(NewReport),
@@ -114,6 +117,7 @@ pub enum SyncKind {
     MilestoneCheck,
     Enrolment,
     EnrolmentEnd,
+    Attendance,
     FamilyAssessment,
     CommunityProject,
     ProjectReport,
@@ -203,6 +207,7 @@ impl SyncPayload {
             Self::MilestoneCheck(_) => SyncKind::MilestoneCheck,
             Self::Enrolment(_) => SyncKind::Enrolment,
             Self::EnrolmentEnd(_) => SyncKind::EnrolmentEnd,
+            Self::Attendance(_) => SyncKind::Attendance,
             Self::FamilyAssessment(_) => SyncKind::FamilyAssessment,
             Self::CommunityProject(_) => SyncKind::CommunityProject,
             Self::ProjectReport(_) => SyncKind::ProjectReport,
@@ -218,7 +223,7 @@ impl SyncKind {
             Self::Person => 1,
             Self::Pregnancy => 2,
             Self::PregnancyOutcome => 3,
-            Self::EnrolmentEnd | Self::FamilyAssessment | Self::CommunityProject => 5,
+            Self::EnrolmentEnd | Self::Attendance | Self::FamilyAssessment | Self::CommunityProject => 5,
             Self::ProjectReport => 6,
             _ => 4,
         }
@@ -337,7 +342,10 @@ impl Store {
                 SyncPayload::MilestoneCheck(r) => people.push(r.person_id),
                 SyncPayload::Enrolment(r) => people.push(r.person_id),
                 SyncPayload::FamilyAssessment(a) => households.push(a.household_id),
-                SyncPayload::EnrolmentEnd(_) | SyncPayload::CommunityProject(_) | SyncPayload::ProjectReport(_) => {}
+                SyncPayload::EnrolmentEnd(_)
+                | SyncPayload::Attendance(_)
+                | SyncPayload::CommunityProject(_)
+                | SyncPayload::ProjectReport(_) => {}
             }
         }
         let taken = |table: &'static str| {
@@ -407,6 +415,7 @@ impl Store {
             SyncPayload::Pregnancy(input) => self.sync_pregnancy(id, base, input).await,
             SyncPayload::PregnancyOutcome(input) => self.sync_outcome(id, base, input).await,
             SyncPayload::EnrolmentEnd(input) => self.sync_enrolment_end(id, base, input).await,
+            SyncPayload::Attendance(input) => self.sync_attendance(id, base, input).await,
             SyncPayload::FamilyAssessment(input) => self.sync_assessment(id, base, input).await,
             SyncPayload::CommunityProject(input) => self.sync_project(id, base, input).await,
             SyncPayload::ProjectReport(input) => self.sync_report(id, base, input).await,
@@ -600,6 +609,36 @@ impl Store {
         let end =
             EndEnrolment { id, expected_version: base.unwrap_or(1), ended_on: input.ended_on, reason: input.reason };
         Ok((SyncStatus::Updated, SyncedRow::ServiceRecord(self.end_enrolment(end).await?)))
+    }
+
+    /// Attendance is a record of a period: resent, the same period and days are UNCHANGED;
+    /// changed, it is refused (as other service records are).
+    async fn sync_attendance(
+        &self,
+        id: Uuid,
+        base: Option<i32>,
+        mut input: NewAttendance,
+    ) -> ApiResult<(SyncStatus, SyncedRow)> {
+        same_id(input.id, id, "input.id")?;
+        let known = self.known::<service_record::Entity, _, _>(SyncKind::Attendance, id, self.service_record(id));
+        let Some(current) = known.await? else {
+            input.id = Some(id);
+            return Ok((SyncStatus::Created, SyncedRow::ServiceRecord(self.record_attendance(input).await?)));
+        };
+        let st = self.service_type_by_code(&input.service_type_code, "input.serviceTypeCode").await?;
+        let stored = attendance::Entity::find_by_id(id).one(self.db()).await?;
+        let same = st.id == current.service_type_id
+            && current.service_date == input.period_end
+            && stored.is_some_and(|a| {
+                a.enrolment_id == input.enrolment_id
+                    && a.period_start == input.period_start
+                    && a.days_present == input.days_present
+                    && a.days_expected == input.days_expected
+            });
+        if same {
+            return Ok((SyncStatus::Unchanged, SyncedRow::ServiceRecord(current)));
+        }
+        Err(not_editable(current.version, base, "an attendance record"))
     }
 
     async fn sync_assessment(

@@ -128,6 +128,33 @@ impl Pending {
         }
     }
 
+    /// Adds `other`'s rows. Destructured whole, so a table added to `Pending` and not here does
+    /// not compile (its queued rows would otherwise be dropped without a word).
+    fn append(&mut self, other: Pending) {
+        let Pending {
+            households,
+            people,
+            consents,
+            pregnancies,
+            records,
+            growth,
+            immunisations,
+            milestone_checks,
+            enrolments,
+            attendance,
+        } = other;
+        self.households.extend(households);
+        self.people.extend(people);
+        self.consents.extend(consents);
+        self.pregnancies.extend(pregnancies);
+        self.records.extend(records);
+        self.growth.extend(growth);
+        self.immunisations.extend(immunisations);
+        self.milestone_checks.extend(milestone_checks);
+        self.enrolments.extend(enrolments);
+        self.attendance.extend(attendance);
+    }
+
     fn is_empty(&self) -> bool {
         self.households.is_empty()
             && self.people.is_empty()
@@ -434,19 +461,7 @@ impl Store {
                 Ok(b.seq)
             }
             Exec::Batch(b) => {
-                let rows = stamp(b.seq);
-                let mut pending = b.pending.lock().expect("pending rows");
-                let p = &mut *pending;
-                p.households.extend(rows.households);
-                p.people.extend(rows.people);
-                p.consents.extend(rows.consents);
-                p.pregnancies.extend(rows.pregnancies);
-                p.records.extend(rows.records);
-                p.growth.extend(rows.growth);
-                p.immunisations.extend(rows.immunisations);
-                p.milestone_checks.extend(rows.milestone_checks);
-                p.enrolments.extend(rows.enrolments);
-                drop(pending);
+                b.pending.lock().expect("pending rows").append(stamp(b.seq));
                 let w = WriteCtx::new(b.seq, self.auditor());
                 audit(&w);
                 b.audits.lock().expect("audit buffer").extend(w.take());

@@ -656,3 +656,45 @@ async fn the_audit_log_says_which_sync_item_wrote_a_record_and_its_device_time()
     let other = household(&app, &d).await;
     assert_eq!(details(app.ok(q, json!({ "id": other })).await)[0].2, None);
 }
+
+#[tokio::test]
+async fn attendance_syncs_with_its_enrolment_and_a_resend_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let d = district(&app, 0).await;
+    let t = app.admin_token.clone();
+    let (h, pupil, enrolment, attended) = (new_id(), new_id(), new_id(), new_id());
+    let attendance = |id: &str, from: i64, to: i64, present: i32| {
+        json!({ "id": id, "payload": { "attendance": { "serviceTypeCode": "SCHOOL_ATTENDANCE", "enrolmentId": enrolment,
+            "periodStart": days_ago(from), "periodEnd": days_ago(to), "daysPresent": present, "daysExpected": 20 } } })
+    };
+    let items = vec![
+        attendance(&attended, 60, 31, 17),
+        json!({ "id": enrolment, "payload": { "enrolment": { "serviceTypeCode": "SCHOOL_ENROLMENT", "personId": pupil,
+            "date": days_ago(300), "institution": "School No. 5" } } }),
+        person_item(&pupil, &h, "Билгүүн", "MALE", &months_ago(100)),
+        household_item(&h, &d),
+    ];
+    let r = push(&app, &t, &items, "ALL", false).await;
+    assert_eq!(statuses(&r), ["CREATED"; 4], "{r:#}");
+    assert_eq!(r["items"][0]["kind"], "ATTENDANCE");
+    let again = push(&app, &t, &items, "ALL", false).await;
+    assert_eq!(again["summary"]["unchanged"], 4, "{again:#}");
+
+    // Other days for the same record: refused (the client's copy was current), not overwritten;
+    // a new record over days already reported: refused as a conflict.
+    let mut changed = attendance(&attended, 60, 31, 19);
+    changed["baseVersion"] = json!(1);
+    let overlapping = attendance(&new_id(), 40, 10, 10);
+    let r = push(&app, &t, &[changed, overlapping], "ITEM", false).await;
+    assert_eq!(statuses(&r), ["REJECTED", "REJECTED"], "{r:#}");
+    assert_eq!(r["items"][1]["error"]["code"], "CONFLICT", "{r:#}");
+    let q = "query($id: UUID!) { person(id: $id) { serviceRecords { attendance { daysPresent } } } }";
+    let read = app.ok(q, json!({ "id": pupil })).await;
+    let present: Vec<&Value> = read["person"]["serviceRecords"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["attendance"].as_object().map(|a| &a["daysPresent"]))
+        .collect();
+    assert_eq!(present, [&json!(17)]);
+}
