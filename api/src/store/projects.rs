@@ -17,7 +17,10 @@ use entity::{
     project_partner, project_reach, project_report, project_transition,
 };
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Select, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
+    Set,
+};
 use std::collections::HashSet;
 use uuid::Uuid;
 
@@ -134,6 +137,19 @@ impl Store {
     ) -> Select<community_project::Entity> {
         match projects_condition(self.principal()) {
             Some(c) => select.filter(c),
+            None => select,
+        }
+    }
+
+    /// `select` cut to the reports of projects the caller may see: a report is seen with its
+    /// project.
+    pub(crate) fn visible_reports(&self, select: Select<project_report::Entity>) -> Select<project_report::Entity> {
+        match projects_condition(self.principal()) {
+            Some(c) => {
+                let seen =
+                    community_project::Entity::find().filter(c).select_only().column(community_project::Column::Id);
+                select.filter(project_report::Column::ProjectId.in_subquery(seen.into_query()))
+            }
             None => select,
         }
     }

@@ -544,17 +544,18 @@ impl Store {
             &input.note,
         );
         let checked = self.check_record(record, DetailKind::Attendance).await?;
-        let kind = |id| service_type::Entity::find_by_id(id).one(self.db());
-        let (attended, enrolled_in) =
-            (kind(*checked.record.service_type_id.as_ref()).await?, kind(enrolled.service_type_id).await?);
+        // check_record read the attendance type by this code (a batch keeps it).
+        let attended = self.service_type_by_code(&input.service_type_code, "input.serviceTypeCode").await?;
+        let enrolled_in = service_type::Entity::find_by_id(enrolled.service_type_id)
+            .one(self.db())
+            .await?
+            .ok_or(ApiError::not_found("service type"))?;
         let mut p = Problems::default();
-        if let (Some(a), Some(e)) = (&attended, &enrolled_in) {
-            p.check(
-                a.life_stage_code == e.life_stage_code,
-                "input.serviceTypeCode",
-                &format!("is not attendance of a {} enrolment", e.code),
-            );
-        }
+        p.check(
+            attended.life_stage_code == enrolled_in.life_stage_code,
+            "input.serviceTypeCode",
+            &format!("is not attendance of a {} enrolment", enrolled_in.code),
+        );
         let (start, end) = (input.period_start, input.period_end);
         let days = (end - start).num_days() + 1;
         p.check(start <= end, "input.periodStart", "must not be after periodEnd");

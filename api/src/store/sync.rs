@@ -23,7 +23,7 @@ use entity::{
 };
 use sea_orm::{
     AccessMode, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IsolationLevel,
-    PrimaryKeyTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, Set, TransactionTrait,
+    PrimaryKeyTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set, TransactionTrait,
 };
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
@@ -737,10 +737,8 @@ impl Store {
 
     /// A report of a project the caller may see.
     async fn visible_report(&self, id: Uuid) -> ApiResult<project_report::Model> {
-        let report =
-            project_report::Entity::find_by_id(id).one(self.db()).await?.ok_or(ApiError::not_found("report"))?;
-        self.community_project(report.project_id).await?;
-        Ok(report)
+        let report = self.visible_reports(project_report::Entity::find_by_id(id)).one(self.db()).await?;
+        report.ok_or(ApiError::not_found("report"))
     }
 
     async fn sync_service(
@@ -1071,8 +1069,7 @@ impl Store {
             all.push((Position { seq: r.change_seq, rank: 7, id: r.id }, Some(SyncedRow::CommunityProject(r)), None));
         }
         use project_report::Column as R;
-        let visible = self.visible_projects(community_project::Entity::find()).select_only().column(C::Id).into_query();
-        let reports = project_report::Entity::find().filter(R::ProjectId.in_subquery(visible));
+        let reports = self.visible_reports(project_report::Entity::find());
         for r in next_rows(reports, &txn, from, 8, (R::ChangeSeq, R::Id), n).await? {
             all.push((Position { seq: r.change_seq, rank: 8, id: r.id }, Some(SyncedRow::ProjectReport(r)), None));
         }
