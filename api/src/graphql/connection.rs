@@ -11,6 +11,12 @@ pub struct Total(crate::store::TotalCount);
 impl Total {
     /// Every item matching the filter, across all pages.
     async fn total_count(&self) -> async_graphql::Result<i64> {
+        Ok(self.count().await?)
+    }
+}
+
+impl Total {
+    pub async fn count(&self) -> crate::error::ApiResult<i64> {
         Ok(self.0.get().await? as i64)
     }
 }

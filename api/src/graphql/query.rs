@@ -6,6 +6,7 @@ use super::growth::{GrowthQuestion, GrowthZScores};
 use super::milestones::Milestone;
 use super::org_units::{OrgUnit, OrgUnitGroup};
 use super::people::{Household, Person};
+use super::people_page::PeoplePage;
 use super::schedule::{DueListEntry, ScheduleRule};
 use super::services::{Antigen, LifeStage, ServiceType};
 use crate::domain::vocab::{DueKind, OrgUnitLevel, Sector};
@@ -114,22 +115,23 @@ impl CoreQuery {
         order_by: Option<PersonOrder>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<Conn<Person>> {
+    ) -> Result<PeoplePage> {
         let store = &data(ctx)?.store;
         let filter = filter.unwrap_or_default();
-        match order_by {
+        let conn = match order_by {
             Some(order) => {
                 let req = SortedPageRequest::new(first, after, store.keys())?;
                 let page = store.people_ordered(filter, cond, order, &req).await?;
                 let o = order.order();
-                Ok(connection_by(page, |m| encode_sorted_cursor(store.keys(), &(o.key_of)(m), m.id), Person))
+                connection_by(page, |m| encode_sorted_cursor(store.keys(), &(o.key_of)(m), m.id), Person)
             }
             None => {
                 let req = store.page_request(first, after)?;
                 let page = store.people(filter, cond, &req).await?;
-                Ok(connection(store, page, |m| m.id, Person))
+                connection(store, page, |m| m.id, Person)
             }
-        }
+        };
+        Ok(PeoplePage(conn))
     }
 
     async fn person(&self, ctx: &Context<'_>, id: Uuid) -> Result<Option<Person>> {
