@@ -309,7 +309,7 @@ async fn people_stream(state: &AppState, headers: &HeaderMap, q: ListParams) -> 
             if named { p.family_name.clone() } else { String::new() },
             p.sex.clone(),
             if named { p.birth_date.to_string() } else { String::new() },
-            p.birth_date.format("%Y-%m").to_string(),
+            crate::domain::age::birth_month(p.birth_date),
             units.get(&p.org_unit_id).cloned().unwrap_or_default(),
             p.household_id.map(|h| shown.public_id(h).to_string()).unwrap_or_default(),
             p.disability.clone().unwrap_or_default(),

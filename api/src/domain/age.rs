@@ -16,6 +16,12 @@ pub fn months(birth: NaiveDate, on: NaiveDate) -> i32 {
     m
 }
 
+/// The year and month of birth, `YYYY-MM`: what de-identified callers are shown instead of
+/// the date.
+pub fn birth_month(birth: NaiveDate) -> String {
+    format!("{:04}-{:02}", birth.year(), birth.month())
+}
+
 pub fn years(birth: NaiveDate, on: NaiveDate) -> i32 {
     months(birth, on).div_euclid(12)
 }
@@ -41,6 +47,12 @@ fn last_day_of_month(d: NaiveDate) -> NaiveDate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn birth_month_is_year_and_month() {
+        assert_eq!(birth_month(d("2024-03-09")), "2024-03");
+        assert_eq!(birth_month(d("0999-12-31")), "0999-12");
+    }
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()

@@ -16,6 +16,7 @@ impl Total {
 }
 
 impl Total {
+    /// The count `totalCount` answers (also read by a planned page of people).
     pub async fn count(&self) -> crate::error::ApiResult<i64> {
         Ok(self.0.get().await? as i64)
     }

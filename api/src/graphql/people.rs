@@ -126,7 +126,7 @@ impl Person {
     }
     /// Year and month of birth, `YYYY-MM`: shown to every caller.
     async fn birth_month(&self) -> String {
-        self.0.birth_date.format("%Y-%m").to_string()
+        age::birth_month(self.0.birth_date)
     }
     async fn birth_date_estimated(&self) -> bool {
         self.0.birth_date_estimated

@@ -4,8 +4,9 @@
 //! 50 people with their households and service records is ~1,100 fields: half the server's CPU
 //! for that page went on the executor and its allocations (profile in the issue-7 notes). When a
 //! page's selection holds only the plain fields listed here (no fragments, directives, arguments
-//! or repeated keys; `@skip` and `@include` are gone by then, async-graphql applies them first), this module reads each relation in one batch, through the same loaders'
-//! scoped store calls, and writes the answer itself. Any other selection goes through the
+//! or repeated keys; async-graphql has applied and removed `@skip` and `@include` by then), this
+//! module reads each relation in one batch, through the same loaders' scoped store calls, and
+//! writes the answer itself. Any other selection goes through the
 //! executor as before. `tests/` compares both paths' JSON for every field listed here, for
 //! identified and de-identified callers; a field resolver changed without this module fails it.
 //!
@@ -19,7 +20,7 @@ use super::services::{ServiceRecord, ServiceType};
 use crate::domain::age;
 use crate::domain::vocab::{DetailKind, Disability, Dwelling, MigrantStatus, RelationToHead, Sector, Sex, TargetGroup};
 use crate::error::{ApiError, ApiResult};
-use crate::store::today;
+use crate::store::{Store, today};
 use async_graphql::connection::{Edge, EmptyFields, PageInfo};
 use async_graphql::dataloader::Loader;
 use async_graphql::indexmap::IndexMap;
@@ -31,8 +32,8 @@ use entity::service_record::Brief;
 use entity::{household, person, service_type};
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, LazyLock};
 use uuid::Uuid;
 
 /// The plain (scalar and enum) fields the plan answers, per type; `__typename` too on each.
@@ -155,7 +156,8 @@ fn plan(set: &SelectionSet, ty: Ty) -> Option<Vec<Sel<'_>>> {
     Some(sels)
 }
 
-/// Whether the plan reads the field `name` of a person anywhere.
+/// Whether the plan selects a field `name` anywhere (the relation names it follows are unique
+/// to their type).
 fn selects(sels: &[Sel<'_>], name: &str) -> bool {
     sels.iter().any(|s| s.name == name || selects(&s.sub, name))
 }
@@ -198,12 +200,15 @@ impl OutputType for PeoplePage {
 
 /// What the planned answer reads besides the page.
 struct Read<'a> {
-    d: &'a RequestData,
-    identified: bool,
+    store: &'a Store,
     households: HashMap<Uuid, Arc<Vec<household::Model>>>,
     records: HashMap<Uuid, Arc<Vec<Brief>>>,
-    types: &'a HashMap<Uuid, Arc<service_type::Model>>,
+    /// The service catalogue, when the plan selects `serviceType`.
+    types: Option<&'a HashMap<Uuid, Arc<service_type::Model>>>,
 }
+
+/// The connection's edge type.
+type PersonEdge = Edge<String, Person, EmptyFields>;
 
 type Answer = async_graphql::Result<Value>;
 
@@ -233,16 +238,18 @@ impl PeoplePage {
             true => Some(conn.additional_fields.count().await?),
             false => None,
         };
-        static NO_TYPES: LazyLock<HashMap<Uuid, Arc<service_type::Model>>> = LazyLock::new(HashMap::new);
-        let types = if selects(sels, "serviceType") { d.service_types().await? } else { &*NO_TYPES };
-        let read = Read { d, identified: d.store.identified(), households, records, types };
+        let types = match selects(sels, "serviceType") {
+            true => Some(d.service_types().await?),
+            false => None,
+        };
+        let read = Read { store: &d.store, households, records, types };
         object(sels, |s| {
             Ok(match s.name {
                 "__typename" => typename::<Conn<Person>>(),
                 "edges" => list(conn.edges.iter(), |e| {
                     object(&s.sub, |f| {
                         Ok(match f.name {
-                            "__typename" => typename::<Edge<String, Person, EmptyFields>>(),
+                            "__typename" => typename::<PersonEdge>(),
                             "cursor" => Value::String(e.cursor.clone()),
                             "node" => read.person(&e.node.0, &f.sub)?,
                             _ => return Err(unplanned(f)),
@@ -251,7 +258,7 @@ impl PeoplePage {
                 })?,
                 "nodes" => list(people(), |p| read.person(p, &s.sub))?,
                 "pageInfo" => {
-                    let cursor = |e: Option<&Edge<String, Person, EmptyFields>>| e.map(|e| e.cursor.clone());
+                    let cursor = |e: Option<&PersonEdge>| e.map(|e| e.cursor.clone());
                     object(&s.sub, |f| {
                         Ok(match f.name {
                             "__typename" => typename::<PageInfo>(),
@@ -273,11 +280,11 @@ impl PeoplePage {
 impl Read<'_> {
     /// The caller's view of personal data: null for de-identified callers.
     fn shown<T: ScalarType>(&self, v: Option<T>) -> Value {
-        if self.identified { opt(v) } else { Value::Null }
+        if self.store.identified() { opt(v) } else { Value::Null }
     }
 
     fn id(&self, id: Uuid) -> Value {
-        scalar(self.d.store.public_id(id))
+        scalar(self.store.public_id(id))
     }
 
     fn person(&self, p: &person::Model, sels: &[Sel<'_>]) -> Answer {
@@ -289,7 +296,7 @@ impl Read<'_> {
                 "familyName" => self.shown(Some(p.family_name.clone())),
                 "sex" => enum_value(Sex::from_db(&p.sex)?),
                 "birthDate" => self.shown(Some(p.birth_date)),
-                "birthMonth" => Value::String(p.birth_date.format("%Y-%m").to_string()),
+                "birthMonth" => Value::String(age::birth_month(p.birth_date)),
                 "birthDateEstimated" => Value::Boolean(p.birth_date_estimated),
                 "ageMonths" => scalar(age::months(p.birth_date, today())),
                 "relationToHead" => vocab(p.relation_to_head.as_deref(), RelationToHead::from_db)?,
@@ -340,7 +347,7 @@ impl Read<'_> {
                 "id" => self.id(r.id),
                 "date" => scalar(r.service_date),
                 "version" => scalar(r.version),
-                "serviceType" => match self.types.get(&r.service_type_id) {
+                "serviceType" => match self.types.and_then(|t| t.get(&r.service_type_id)) {
                     Some(t) => service_type(t, &s.sub)?,
                     None => Value::Null,
                 },

@@ -71,8 +71,7 @@ async fn pages_of_assessed_households_and_of_projects_take_a_fixed_number_of_sta
 
 /// The `people` page is answered from a plan of its selection when it holds plain fields only
 /// (api/src/graphql/people_page.rs); an inline fragment sends the same query through the
-/// executor.
-/// Both must give the same JSON for every planned field, to every kind of caller.
+/// executor. Both must give the same JSON for every planned field, to every kind of caller.
 #[tokio::test]
 async fn the_planned_people_page_answers_as_the_executor_does() {
     use cbss::graphql::people_page::{planned_pages, planned_query_with};
