@@ -9,21 +9,22 @@ use crate::auth::{Keys, PrincipalCache};
 use crate::config::Config;
 use crate::db::{self, StatementCounter};
 use crate::graphql::documents::Documents;
+use crate::graphql::limits::{Introspection, refusal};
+use crate::graphql::persisted::{Persisted, PersistedQueries};
 use crate::graphql::{self, CbssSchema, RequestData};
 use crate::store::{ReadLog, Store, users};
-use async_graphql_axum::rejection::GraphQLRejection;
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
-use axum::extract::{ConnectInfo, FromRequest, Request, State};
+use crate::transport::{self, MediaType, Refusal};
+use async_graphql::parser::types::OperationType;
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Json, Router};
 use sea_orm::DatabaseConnection;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::CorsLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -43,6 +44,10 @@ pub struct AppState {
     pub reference: Arc<graphql::Reference>,
     /// Parsed documents of recent queries (`graphql::documents`).
     pub documents: Arc<Documents>,
+    /// Documents of automatic persisted queries, by hash (`graphql::persisted`).
+    pub persisted: Arc<PersistedQueries>,
+    /// The largest request body read.
+    pub max_body_bytes: usize,
     pub production: bool,
 }
 
@@ -80,6 +85,8 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         reads: ReadLog::start(db.clone()),
         reference: Arc::default(),
         documents: Arc::default(),
+        persisted: Arc::default(),
+        max_body_bytes: config.max_body_bytes,
         production: config.is_production(),
     };
     Ok(App { router: router(state, config), db, keys, statements })
@@ -92,7 +99,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .allow_methods([Method::GET, Method::POST])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]);
     Router::new()
-        .route("/graphql", post(graphql_handler))
+        .route("/graphql", get(graphql_handler).post(graphql_handler))
         .merge(crate::graphiql::routes())
         .route("/export/coverage.csv", get(crate::export::coverage_csv))
         .route("/export/aggregate.csv", get(crate::export::aggregate_csv))
@@ -103,8 +110,8 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .with_state(state)
         .layer(CompressionLayer::new())
         .layer(cors)
-        .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, config.request_timeout()))
+        .layer(axum::middleware::map_response(transport::json_errors))
         .layer(TraceLayer::new_for_http())
 }
 
@@ -134,11 +141,6 @@ where
     }
 }
 
-fn graphql_error(code: &str, message: &str) -> Response {
-    Json(serde_json::json!({ "data": null, "errors": [{ "message": message, "extensions": { "code": code } }] }))
-        .into_response()
-}
-
 /// The token of an `Authorization: Bearer …` header.
 pub(crate) fn bearer_token(headers: &axum::http::HeaderMap) -> Option<String> {
     headers
@@ -148,45 +150,74 @@ pub(crate) fn bearer_token(headers: &axum::http::HeaderMap) -> Option<String> {
         .map(|t| t.trim().to_string())
 }
 
+/// `GET` and `POST /graphql` (GraphQL over HTTP: `transport`); a browser's `GET` gets GraphiQL.
 async fn graphql_handler(State(state): State<AppState>, request: Request) -> Response {
-    // Only JSON bodies: no form or multipart posts that a browser could send cross-site.
-    let json = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("application/graphql-response+json"));
-    if !json {
-        return (StatusCode::UNSUPPORTED_MEDIA_TYPE, "send GraphQL requests as application/json").into_response();
+    let media = MediaType::of(request.headers());
+    let get = request.method() == Method::GET;
+    if get && transport::wants_html(request.headers()) {
+        return crate::graphiql::page().into_response();
     }
     let Some(ticket) = state.gate.enter().await else {
-        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
+        return Refusal::new(StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE", "shutting down").into_response();
     };
     let client_ip = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     let bearer = bearer_token(request.headers());
-    let req = match GraphQLRequest::<GraphQLRejection>::from_request(request, &state).await {
-        Ok(req) => req.into_inner(),
-        Err(rejection) => return rejection.into_response(),
+    let mut req = match transport::read(request, state.max_body_bytes).await {
+        Ok(req) => req,
+        Err(refusal) => return refusal.into_response(),
     };
+    let persisted = match state.persisted.resolve(&mut req) {
+        Ok(p) => p,
+        Err(e) => return transport::request_error(e, media),
+    };
+    if req.query.trim().is_empty() {
+        return Refusal::new(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            "no `query` (nor a persisted query's hash) was sent",
+        )
+        .into_response();
+    }
     // A presented token must be valid; without one, only login and refreshToken answer.
     let principal = match bearer {
         Some(token) => match users::principal_for_token(&state.db, &state.keys, &state.principals, &token).await {
             Ok(p) => p,
-            Err(e) => return graphql_error(e.code(), "invalid or expired access token"),
+            Err(e) => {
+                return transport::request_error(
+                    refusal(e.code(), "invalid or expired access token".into(), None),
+                    media,
+                );
+            }
         },
         None => Principal::anonymous(),
     };
-    let mut req = req;
-    state.documents.prepare(&mut req);
-    if let Err(e) = graphql::limits::check_aliases(&mut req) {
-        return GraphQLResponse::from(async_graphql::Response::from_errors(vec![e])).into_response();
+    if let Err(e) = state.documents.prepare(&mut req) {
+        return transport::request_error(e, media);
     }
-    if state.production || !principal.is_authenticated() {
+    if let Persisted::Register(hash) = persisted {
+        state.persisted.register(hash, &req.query);
+    }
+    if get && transport::operation_type(&mut req) == Some(OperationType::Mutation) {
+        return Refusal::new(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", "mutations are sent with POST")
+            .into_response();
+    }
+    let introspection = if state.production {
+        Introspection::Off
+    } else if principal.is_authenticated() {
+        Introspection::Allowed
+    } else {
+        Introspection::NeedsToken
+    };
+    if let Err(e) = graphql::limits::check(&mut req, introspection) {
+        return transport::request_error(e, media);
+    }
+    if introspection != Introspection::Allowed {
         req = req.disable_introspection();
     }
     let store = state.store(principal).with_ticket(ticket);
     let req = req.data(RequestData::new(store, client_ip, state.throttle.clone(), state.reference.clone()));
     let schema = state.schema.clone();
-    GraphQLResponse::from(to_the_end(async move { schema.execute(req).await }).await).into_response()
+    transport::respond(to_the_end(async move { schema.execute(req).await }).await, media)
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {

@@ -35,6 +35,9 @@ enum Command {
     },
     /// Print the GraphQL schema (SDL); `cbss schema > schema.graphql` regenerates the checked-in copy.
     Schema,
+    /// Ask the server at `CBSS_BIND` whether it is ready (`/readyz`): exit 0 if so, 1 if not. For
+    /// container health checks, whose image has no curl and whose `/bin/sh` has no `/dev/tcp`.
+    Healthcheck,
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
@@ -172,13 +175,20 @@ pub fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Schema) => {
-            print!("{}", crate::graphql::schema().sdl());
+            print!("{}", crate::graphql::sdl());
             return Ok(());
         }
         Some(Command::BenchZscores { n }) => {
             println!("{}", crate::bench::run(n));
             return Ok(());
         }
+        Some(Command::Healthcheck) => match ready(cli.config.bind) {
+            Ok(()) => return Ok(()),
+            Err(e) => {
+                eprintln!("not ready: {e}");
+                std::process::exit(1);
+            }
+        },
         _ => {}
     }
     tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_new(&cli.config.log)?).init();
@@ -211,7 +221,7 @@ pub fn run() -> anyhow::Result<()> {
                 tracing::info!(?summary, elapsed = ?started.elapsed(), "demo data loaded");
                 Ok(())
             }
-            Command::Schema | Command::BenchZscores { .. } => Ok(()),
+            Command::Schema | Command::BenchZscores { .. } | Command::Healthcheck => Ok(()),
             Command::CoverageSql { indicator, org_unit, period, group_by, org_unit_level } => {
                 let level = org_unit_level
                     .map(|l| OrgUnitLevel::parse(&l).ok_or_else(|| anyhow::anyhow!("unknown level {l}")))
@@ -243,4 +253,27 @@ pub fn run() -> anyhow::Result<()> {
             }
         }
     })
+}
+
+/// `GET /readyz` of the server listening on `bind` (an unspecified address means this machine).
+pub fn ready(bind: std::net::SocketAddr) -> anyhow::Result<()> {
+    use std::io::{Read, Write};
+    let mut addr = bind;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(if addr.is_ipv4() {
+            std::net::Ipv4Addr::LOCALHOST.into()
+        } else {
+            std::net::Ipv6Addr::LOCALHOST.into()
+        });
+    }
+    let timeout = std::time::Duration::from_secs(3);
+    let mut stream = std::net::TcpStream::connect_timeout(&addr, timeout)?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.set_write_timeout(Some(timeout))?;
+    stream.write_all(b"GET /readyz HTTP/1.0\r\nHost: localhost\r\n\r\n")?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer)?;
+    let status = answer.lines().next().unwrap_or_default();
+    anyhow::ensure!(status.split_whitespace().nth(1) == Some("200"), "{addr} answered {status:?}");
+    Ok(())
 }

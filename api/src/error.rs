@@ -1,6 +1,7 @@
 //! The one error type of the service and its one mapping to GraphQL errors with a stable
 //! `extensions.code`. Database text never leaves this module: it is logged, the client gets INTERNAL.
 
+use crate::store::sync::SyncedRow;
 use async_graphql::ErrorExtensions;
 
 /// A problem with one input field, named by its path in the GraphQL input (e.g. `input.birthDate`).
@@ -22,8 +23,11 @@ pub enum ApiError {
     NotFound { entity: &'static str },
     #[error("invalid input: {}", summary(.0))]
     Validation(Vec<FieldError>),
-    #[error("{0}")]
-    Conflict(String),
+    /// Refused because of what is stored. `current`, when set, is the stored record the request
+    /// conflicts with (a create retried with other content): a create mutation shows it in
+    /// `extensions.current`, a sync item in its `record`.
+    #[error("{message}")]
+    Conflict { message: String, current: Option<Box<SyncedRow>> },
     #[error("authentication required")]
     Unauthenticated,
     #[error("not allowed")]
@@ -49,11 +53,16 @@ impl ApiError {
         Self::Validation(vec![FieldError::new(path, message)])
     }
 
+    /// A CONFLICT without a stored record to show.
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::Conflict { message: message.into(), current: None }
+    }
+
     pub fn code(&self) -> &'static str {
         match self {
             Self::NotFound { .. } => "NOT_FOUND",
             Self::Validation(_) => "VALIDATION",
-            Self::Conflict(_) => "CONFLICT",
+            Self::Conflict { .. } => "CONFLICT",
             Self::Unauthenticated => "UNAUTHENTICATED",
             Self::Forbidden => "FORBIDDEN",
             Self::ConsentRequired => "CONSENT_REQUIRED",
@@ -80,6 +89,15 @@ impl From<sea_orm::TransactionError<ApiError>> for ApiError {
 
 impl From<ApiError> for async_graphql::Error {
     fn from(e: ApiError) -> Self {
+        e.into_graphql(None)
+    }
+}
+
+impl ApiError {
+    /// The GraphQL error; `current` is a CONFLICT's stored record as the failed field would have
+    /// shown it (see `graphql::mutation::created`), set as `extensions.current`.
+    pub fn into_graphql(self, current: Option<async_graphql::Value>) -> async_graphql::Error {
+        let e = self;
         if let ApiError::Internal(cause) = &e {
             tracing::error!(error = ?cause, "internal error");
         }
@@ -95,6 +113,9 @@ impl From<ApiError> for async_graphql::Error {
             ext.set("code", e.code());
             if let Some(secs) = retry_after {
                 ext.set("retryAfter", secs);
+            }
+            if let Some(current) = current {
+                ext.set("current", current);
             }
             if let Some(fields) = &fields {
                 let list: Vec<async_graphql::Value> = fields
@@ -113,6 +134,15 @@ impl From<ApiError> for async_graphql::Error {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// A by-id read's answer with "not there (for you)" as `None`, for fields that answer null.
+pub fn found<T>(read: ApiResult<T>) -> ApiResult<Option<T>> {
+    match read {
+        Ok(v) => Ok(Some(v)),
+        Err(ApiError::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
 
 /// Collects field errors so a write reports every problem at once, not only the first.
 #[derive(Default)]

@@ -1,6 +1,6 @@
-//! The GraphiQL IDE page and its vendored assets, embedded in the binary so `GET /graphql` works offline (no CDN).
+//! The GraphiQL IDE page and its vendored assets, embedded in the binary so GraphiQL works offline (no CDN).
 //!
-//! `GET /graphql` serves the page; `GET /graphiql/{file}` serves the scripts and
+//! `GET /graphql` from a browser serves the page; `GET /graphiql/{file}` serves the scripts and
 //! stylesheet it loads. See `api/assets/graphiql/VERSIONS.md` for versions and
 //! how to refresh them.
 
@@ -29,18 +29,17 @@ fn asset(name: &str) -> Option<(&'static str, &'static [u8])> {
     })
 }
 
-/// Routes `GET /graphql` (the GraphiQL page) and `GET /graphiql/{file}` (its assets).
-///
-/// Merge it into the app router; a `POST /graphql` handler can be added on the
-/// same path (axum merges the methods of both routers).
+/// Routes `GET /graphiql/{file}` (the page's assets); the page itself is what `GET /graphql`
+/// answers a browser (`app::graphql_handler`).
 pub fn routes<S>() -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
-    Router::new().route("/graphql", get(page)).route("/graphiql/{file}", get(serve_asset))
+    Router::new().route("/graphiql/{file}", get(serve_asset))
 }
 
-async fn page() -> Html<&'static str> {
+/// The GraphiQL page.
+pub fn page() -> Html<&'static str> {
     Html(INDEX_HTML)
 }
 

@@ -16,3 +16,4 @@ pub mod graphiql;
 pub mod graphql;
 pub mod seed;
 pub mod store;
+pub mod transport;

@@ -2,6 +2,8 @@
 //! of its own — a temporary SQLite file, or a new PostgreSQL database on the server named by
 //! `TEST_DATABASE_URL` (created here, dropped when the test ends).
 
+pub mod introspection;
+
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 

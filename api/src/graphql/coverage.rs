@@ -13,14 +13,20 @@ use uuid::Uuid;
 
 pub struct Indicator(indicator::Model);
 
+/// A coverage indicator of the catalogue (reference data): numerator ÷ denominator × factor,
+/// counted from the records by its rule.
 #[Object]
 impl Indicator {
+    /// The indicator's code, e.g. ANC4, FULL_IMMUNISATION, VITAMIN_A, STUNTING (what `coverage`
+    /// takes).
     async fn code(&self) -> &str {
         &self.0.code
     }
+    /// The name in English.
     async fn name_en(&self) -> &str {
         &self.0.name_en
     }
+    /// The name in Mongolian.
     async fn name_mn(&self) -> &str {
         &self.0.name_mn
     }
@@ -40,9 +46,13 @@ impl Indicator {
     async fn rule(&self) -> &str {
         &self.0.rule
     }
+    /// The youngest age counted, in completed months on the reference date; null when the indicator
+    /// is not of an age band (births, growth measurements).
     async fn min_age_months(&self) -> Option<i32> {
         self.0.min_age_months
     }
+    /// The oldest age counted, in completed months on the reference date; null when the indicator
+    /// is not of an age band.
     async fn max_age_months(&self) -> Option<i32> {
         self.0.max_age_months
     }
@@ -53,6 +63,8 @@ pub struct CoverageRow {
     factor: i32,
 }
 
+/// One row (or the total) of a coverage answer: the value of each dimension grouped by (null for
+/// the others), the counts and the value.
 #[Object]
 impl CoverageRow {
     /// The unit one level below the chosen one (grouped by ORG_UNIT; null for rows placed at the
@@ -61,6 +73,7 @@ impl CoverageRow {
         let Some(id) = self.cell.org_unit_id else { return Ok(None) };
         Ok(one(&data(ctx)?.loaders.org_unit, id).await?.map(OrgUnit))
     }
+    /// Grouped by SEX: the sex.
     async fn sex(&self) -> Option<Sex> {
         self.cell.sex
     }
@@ -82,6 +95,8 @@ impl CoverageRow {
     async fn numerator(&self) -> Option<i64> {
         (!self.cell.suppressed).then_some(self.cell.numerator)
     }
+    /// Null when `suppressed`. With POPULATION denominators, the estimate (prorated for part of an
+    /// age band, rounded).
     async fn denominator(&self) -> Option<i64> {
         (!self.cell.suppressed).then_some(self.cell.denominator)
     }
@@ -103,14 +118,18 @@ impl CoverageRow {
 
 pub struct Coverage(StoreCoverage);
 
+/// The answer of `coverage`: an indicator under a unit in a period, its rows and its total.
 #[Object]
 impl Coverage {
+    /// The indicator.
     async fn indicator(&self) -> Indicator {
         Indicator(self.0.indicator.clone())
     }
+    /// The unit under which it was counted.
     async fn org_unit(&self) -> OrgUnit {
         OrgUnit(self.0.org_unit.clone())
     }
+    /// The period, with its first and last day.
     async fn period(&self) -> PeriodRange {
         (&self.0.period).into()
     }
@@ -118,16 +137,20 @@ impl Coverage {
     async fn reference_date(&self) -> NaiveDate {
         self.0.reference_date
     }
+    /// Where the denominators come from.
     async fn denominator_source(&self) -> DenominatorSource {
         self.0.denominator_source
     }
+    /// The dimensions grouped by, without repeats.
     async fn group_by(&self) -> Vec<CoverageDimension> {
         self.0.group_by.clone()
     }
+    /// One row per combination of the dimensions (none when not grouped).
     async fn rows(&self) -> Vec<CoverageRow> {
         let factor = self.0.indicator.factor;
         self.0.rows.iter().map(|c| CoverageRow { cell: c.clone(), factor }).collect()
     }
+    /// The whole unit and period.
     async fn total(&self) -> CoverageRow {
         CoverageRow { cell: self.0.total.clone(), factor: self.0.indicator.factor }
     }
@@ -146,28 +169,46 @@ impl CoverageQuery {
     /// An indicator under a unit in a period (2026, 2026Q3, 2026-07, THIS_MONTH, THIS_QUARTER,
     /// THIS_YEAR, LAST_12_MONTHS), in your scope, counted from the records; grouped by the units
     /// one level down, sex, age band, urban/rural, month or quarter. Rows add up to the total,
-    /// except months and quarters of indicators counted at a date (children of an age band).
+    /// except months and quarters of indicators counted at a date (children of an age band). For
+    /// callers who see data de-identified, cells with a count from 1 to 4 are `suppressed`.
+    /// Errors: UNAUTHENTICATED, VALIDATION (an unknown indicator or unit, a period that will not
+    /// parse or has not started, MONTH with QUARTER, SEX for an indicator counted per birth, SEX
+    /// or AGE_BAND for one counted per household, POPULATION for an indicator without an age band
+    /// or with URBAN_RURAL).
     #[allow(clippy::too_many_arguments)]
     async fn coverage(
         &self,
         ctx: &Context<'_>,
-        indicator: String,
+        #[graphql(desc = "An indicator code from `indicators`, e.g. VITAMIN_A.")] indicator: String,
+        #[graphql(desc = "The unit: what lives anywhere in its subtree (and your view scope) is counted.")]
         org_unit_id: Uuid,
+        #[graphql(
+            desc = "2026, 2026Q3, 2026-07, THIS_MONTH, THIS_QUARTER, THIS_YEAR or LAST_12_MONTHS (the twelve whole months before this one)."
+        )]
         period: String,
-        #[graphql(default)] group_by: Vec<CoverageDimension>,
+        #[graphql(default, desc = "The dimensions of the rows; none: the total only.")] group_by: Vec<
+            CoverageDimension,
+        >,
         #[graphql(desc = "Grouped by ORG_UNIT: rows at this level (AIMAG includes the capital, SOUM its \
                           districts, BAG its khoroos); default: one level below the chosen unit.")]
         org_unit_level: Option<OrgUnitLevel>,
-        #[graphql(default_with = "DenominatorSource::Registry")] denominator: DenominatorSource,
+        #[graphql(
+            default_with = "DenominatorSource::Registry",
+            desc = "REGISTRY (default) or POPULATION (official estimates, for indicators of an age band)."
+        )]
+        denominator: DenominatorSource,
     ) -> Result<Coverage> {
         let store = &data(ctx)?.store;
         Ok(Coverage(store.coverage(&indicator, org_unit_id, &period, group_by, org_unit_level, denominator).await?))
     }
 }
 
+/// What `importPopulation` did.
 #[derive(SimpleObject)]
 pub struct PopulationImport {
+    /// Estimates written (every row of the file).
     pub imported: i32,
+    /// Of those, how many replaced an estimate with the same unit, year, sex and ages.
     pub replaced: i32,
 }
 
@@ -180,10 +221,14 @@ impl CoverageMutation {
     /// `org_unit_code,year,sex,age_from_years,age_to_years,population` (sex MALE, FEMALE or BOTH;
     /// ages in completed years). All or nothing; an estimate with the same unit, year, sex and
     /// ages is replaced. Also `cbss import population FILE`.
+    /// Errors: FORBIDDEN (not ADMIN), VALIDATION (an unreadable file or header, or rows with an
+    /// unknown unit, a missing number, a year outside 1990-2100, ages not 0 <= from <= to <= 120,
+    /// a negative population or another sex: every bad row, at `csv.line N`).
     async fn import_population(
         &self,
         ctx: &Context<'_>,
-        csv: String,
+        #[graphql(desc = "The CSV text, with its header row.")] csv: String,
+        #[graphql(desc = "Where the estimates come from (e.g. the statistics office's release), kept with them.")]
         source: Option<String>,
     ) -> Result<PopulationImport> {
         let r = data(ctx)?.store.import_population(&csv, source).await?;

@@ -5,8 +5,8 @@
 //! (async-graphql's parser; bench, issue 7). A hit hands the request a copy of the parsed
 //! document; validation, limits and execution still run on every request as before.
 
-use async_graphql::Request;
 use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::{Request, ServerError};
 use hashlink::LruCache;
 use std::sync::{Arc, Mutex};
 
@@ -27,19 +27,25 @@ impl Default for Documents {
 
 impl Documents {
     /// Gives the request its parsed document: a copy of the cached one, or one parsed now (and
-    /// kept if it parsed). A document that does not parse is left for the schema to report.
-    pub fn prepare(&self, request: &mut Request) {
-        if request.query.len() > MAX_QUERY_BYTES {
-            return;
+    /// kept if it is short). A document that does not parse is a `GRAPHQL_PARSE_FAILED` error.
+    pub fn prepare(&self, request: &mut Request) -> Result<(), ServerError> {
+        let short = request.query.len() <= MAX_QUERY_BYTES;
+        if short && let Some(doc) = self.lock().get(&request.query).cloned() {
+            request.set_parsed_query(ExecutableDocument::clone(&doc));
+            return Ok(());
         }
-        let cached = self.lock().get(&request.query).cloned();
-        match cached {
-            Some(doc) => request.set_parsed_query(ExecutableDocument::clone(&doc)),
-            None => {
-                if let Ok(doc) = request.parsed_query() {
+        match request.parsed_query() {
+            Ok(doc) => {
+                if short {
                     let doc = Arc::new(doc.clone());
                     self.lock().insert(request.query.clone(), doc);
                 }
+                Ok(())
+            }
+            Err(e) => {
+                let mut e = e.clone();
+                e.extensions.get_or_insert_with(Default::default).set("code", "GRAPHQL_PARSE_FAILED");
+                Err(e)
             }
         }
     }
@@ -57,10 +63,10 @@ mod tests {
     fn a_document_is_parsed_once_and_its_copy_handed_out_after() {
         let docs = Documents::default();
         let mut first = Request::new("{ a }");
-        docs.prepare(&mut first);
+        docs.prepare(&mut first).unwrap();
         assert_eq!(docs.lock().len(), 1);
         let mut again = Request::new("{ a }");
-        docs.prepare(&mut again);
+        docs.prepare(&mut again).unwrap();
         assert_eq!(docs.lock().len(), 1, "the same text is one entry");
         let a = format!("{:?}", first.parsed_query().unwrap());
         assert_eq!(format!("{:?}", again.parsed_query().unwrap()), a);
@@ -69,9 +75,10 @@ mod tests {
     #[test]
     fn syntax_errors_and_long_documents_are_not_kept() {
         let docs = Documents::default();
-        docs.prepare(&mut Request::new("{ a "));
+        let e = docs.prepare(&mut Request::new("{ a ")).unwrap_err();
+        assert_eq!(e.extensions.unwrap().get("code"), Some(&async_graphql::Value::from("GRAPHQL_PARSE_FAILED")));
         let long = format!("{{ a {} }}", " ".repeat(MAX_QUERY_BYTES));
-        docs.prepare(&mut Request::new(long));
+        docs.prepare(&mut Request::new(long)).unwrap();
         assert_eq!(docs.lock().len(), 0);
     }
 }

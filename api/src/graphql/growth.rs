@@ -14,13 +14,18 @@ use uuid::Uuid;
 #[derive(InputObject)]
 #[graphql(name = "GrowthInput")]
 pub struct GrowthQuestion {
+    /// The child's sex.
     pub sex: Sex,
     /// Age in whole days on the day of measurement; or give birthDate and measuredOn. Without an
     /// age only weight-for-length/height is computed, as WHO does.
     pub age_days: Option<i32>,
+    /// The birth date, with `measuredOn` (instead of `ageDays`).
     pub birth_date: Option<NaiveDate>,
+    /// The day of the measurement, with `birthDate`.
     pub measured_on: Option<NaiveDate>,
+    /// Weight in kg (0.2 to 250).
     pub weight_kg: Option<f64>,
+    /// Length or height in cm as measured (20 to 250).
     pub length_height_cm: Option<f64>,
     /// LYING or STANDING; when absent WHO assumes LYING under 2 years and STANDING from 2.
     pub position: Option<MeasurementPosition>,
@@ -62,16 +67,24 @@ pub struct GrowthZScores {
     /// WHO_2006 (Child Growth Standards, to 1826 days) or WHO_2007 (Growth Reference, 1827 to
     /// 6939 days); null outside them.
     pub reference: Option<GrowthReference>,
+    /// The age used, in whole days; null when none was given.
     pub age_days: Option<i64>,
     /// Length/height after WHO's rule: +0.7 cm standing under 2 years, -0.7 cm lying from 2.
     pub corrected_length_height_cm: Option<f64>,
     /// kg/m2 from the corrected length/height.
     pub bmi: Option<f64>,
+    /// Weight-for-age z-score (WAZ): defined to 10 years.
     pub weight_for_age: Option<f64>,
+    /// Length/height-for-age z-score (HAZ), on the corrected length/height.
     pub length_height_for_age: Option<f64>,
+    /// Weight-for-length/height z-score (WHZ): under 5 years (or without an age), for 45-110 cm
+    /// lying or 65-120 cm standing.
     pub weight_for_length_height: Option<f64>,
+    /// BMI-for-age z-score (BAZ).
     pub bmi_for_age: Option<f64>,
+    /// The WHO classification of these z-scores.
     pub classification: GrowthClassification,
+    /// WHO's plausibility flags, and whether a value is outside WHO's tables.
     pub flags: GrowthFlags,
 }
 
@@ -81,11 +94,17 @@ pub struct GrowthZScores {
 /// 5-19 years: stunting HAZ, thinness BAZ, overweight BAZ > +1, obesity BAZ > +2.
 #[derive(SimpleObject)]
 pub struct GrowthClassification {
+    /// From HAZ: below -2 MODERATE, below -3 SEVERE.
     pub stunting: Option<GrowthSeverity>,
+    /// Under 5, from WHZ: below -2 MODERATE, below -3 (or oedema) SEVERE.
     pub wasting: Option<GrowthSeverity>,
+    /// Under 5, from WAZ: below -2 MODERATE, below -3 (or oedema) SEVERE.
     pub underweight: Option<GrowthSeverity>,
+    /// 5-19 years, from BAZ: below -2 MODERATE, below -3 (or oedema) SEVERE.
     pub thinness: Option<GrowthSeverity>,
+    /// Under 5: WHZ above +2; 5-19 years: BAZ above +1.
     pub overweight: Option<bool>,
+    /// Under 5: WHZ above +3; 5-19 years: BAZ above +2.
     pub obesity: Option<bool>,
 }
 
@@ -137,7 +156,9 @@ impl From<&Stored> for GrowthFlags {
 /// A child's growth chart: measurements and the WHO curves to draw them on.
 #[derive(SimpleObject)]
 pub struct GrowthChart {
+    /// What is charted.
     pub indicator: GrowthIndicator,
+    /// The child's sex: the curves are this sex's.
     pub sex: Sex,
     /// The child's measurements, oldest first.
     pub points: Vec<GrowthChartPoint>,
@@ -147,11 +168,14 @@ pub struct GrowthChart {
     pub curves: Vec<GrowthCurvePoint>,
 }
 
+/// One measurement on a growth chart.
 #[derive(SimpleObject)]
 pub struct GrowthChartPoint {
     /// The measurement's id.
     pub id: Uuid,
+    /// The day it was measured.
     pub date: NaiveDate,
+    /// The child's age that day, in whole days.
     pub age_days: i64,
     /// Weight (kg), length/height after the +-0.7 cm rule (cm) or BMI (kg/m2).
     pub value: Option<f64>,
@@ -164,13 +188,21 @@ pub struct GrowthChartPoint {
 /// The values of the -3 to +3 SD curves at one age (4 decimals).
 #[derive(SimpleObject)]
 pub struct GrowthCurvePoint {
+    /// The age, in days.
     pub age_days: i64,
+    /// The -3 SD curve, in the indicator's unit (kg, cm or kg/m²).
     pub sd_minus3: f64,
+    /// The -2 SD curve.
     pub sd_minus2: f64,
+    /// The -1 SD curve.
     pub sd_minus1: f64,
+    /// The median.
     pub median: f64,
+    /// The +1 SD curve.
     pub sd_plus1: f64,
+    /// The +2 SD curve.
     pub sd_plus2: f64,
+    /// The +3 SD curve.
     pub sd_plus3: f64,
 }
 

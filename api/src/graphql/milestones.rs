@@ -8,20 +8,24 @@ use async_graphql::{Context, Object, Result};
 use chrono::NaiveDate;
 use entity::{milestone, milestone_check};
 
-/// A development milestone and the ages it is expected in.
 pub struct Milestone(pub milestone::Model);
 
+/// A development milestone and the ages it is expected in.
 #[Object]
 impl Milestone {
+    /// The milestone's code, e.g. MOTOR_WALKS_ALONE (what `recordMilestoneCheck` takes).
     async fn code(&self) -> &str {
         &self.0.code
     }
+    /// The development domain it belongs to.
     async fn domain(&self) -> Result<DevelopmentDomain> {
         Ok(DevelopmentDomain::from_db(&self.0.domain)?)
     }
+    /// What the child does, in English.
     async fn name_en(&self) -> &str {
         &self.0.name_en
     }
+    /// What the child does, in Mongolian.
     async fn name_mn(&self) -> &str {
         &self.0.name_mn
     }
@@ -36,20 +40,21 @@ impl Milestone {
     }
 }
 
-/// One milestone checked at a development check.
 pub struct MilestoneCheck(pub milestone_check::Model);
 
+/// One milestone checked at a development check.
 #[Object]
 impl MilestoneCheck {
+    /// The milestone checked.
     async fn milestone(&self, ctx: &Context<'_>) -> Result<Option<Milestone>> {
         Ok(one(&data(ctx)?.loaders.milestone, self.0.milestone_id).await?.map(Milestone))
     }
+    /// Whether the child was found to achieve it.
     async fn achieved(&self) -> bool {
         self.0.achieved
     }
 }
 
-/// A child's development on a day, per domain.
 pub struct MilestoneProgress {
     pub as_of: NaiveDate,
     pub age_months: i32,
@@ -57,11 +62,14 @@ pub struct MilestoneProgress {
     pub reference: Vec<milestone::Model>,
 }
 
+/// A child's development on a day, per domain.
 #[Object]
 impl MilestoneProgress {
+    /// The day the progress is assessed on (checks after it are not counted).
     async fn as_of(&self) -> NaiveDate {
         self.as_of
     }
+    /// The child's age that day, in completed months.
     async fn age_months(&self) -> i32 {
         self.age_months
     }
@@ -73,6 +81,7 @@ impl MilestoneProgress {
     async fn assessed_domains(&self) -> i32 {
         crate::domain::milestones::on_track_count(&self.domains).1 as i32
     }
+    /// Each of the four domains.
     async fn domains(&self) -> Vec<DomainMilestones> {
         self.domains
             .iter()
@@ -86,8 +95,10 @@ pub struct DomainMilestones {
     reference: Vec<milestone::Model>,
 }
 
+/// A child's milestones in one domain.
 #[Object]
 impl DomainMilestones {
+    /// The domain.
     async fn domain(&self) -> DevelopmentDomain {
         self.progress.domain
     }
@@ -95,9 +106,11 @@ impl DomainMilestones {
     async fn on_track(&self) -> Option<bool> {
         self.progress.on_track
     }
+    /// The day of the latest check of a milestone of the domain; null when none was checked.
     async fn last_checked_on(&self) -> Option<NaiveDate> {
         self.progress.last_checked_on
     }
+    /// Every milestone of the domain with its status.
     async fn items(&self) -> Vec<MilestoneItem> {
         self.progress
             .items
@@ -115,11 +128,14 @@ pub struct MilestoneItem {
     progress: ItemProgress,
 }
 
+/// One milestone for one child.
 #[Object]
 impl MilestoneItem {
+    /// The milestone.
     async fn milestone(&self) -> Milestone {
         Milestone(self.milestone.clone())
     }
+    /// Where the child stands with it.
     async fn status(&self) -> MilestoneStatus {
         self.progress.status
     }

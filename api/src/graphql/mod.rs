@@ -11,9 +11,11 @@ pub mod limits;
 pub mod loaders;
 mod milestones;
 mod mutation;
+pub mod nodes;
 mod org_units;
 mod people;
 pub mod people_page;
+pub mod persisted;
 mod query;
 mod schedule;
 mod services;
@@ -46,17 +48,24 @@ pub const MAX_DIRECTIVES: usize = 10;
 
 /// The schema; in production field suggestions are off (they help probing a schema).
 pub fn schema_for(production: bool, sync: SyncSettings) -> CbssSchema {
-    let builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .data(sync)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
-        .limit_directives(MAX_DIRECTIVES);
+    // Depth is limited by `limits::check` (introspection counted apart), not here.
+    let builder =
+        connection::describe_made_types(Schema::build(Query::default(), Mutation::default(), EmptySubscription))
+            .data(sync)
+            .limit_complexity(MAX_COMPLEXITY)
+            .limit_directives(MAX_DIRECTIVES);
     if production { builder.disable_suggestions().finish() } else { builder.finish() }
 }
 
 /// The schema as `cbss schema` prints it.
 pub fn schema() -> CbssSchema {
     schema_for(false, SyncSettings { max_items: 1000 })
+}
+
+/// The schema's SDL, as checked in as `schema.graphql`: with `@specifiedBy` on the scalars that
+/// have a specification, as introspection shows them.
+pub fn sdl() -> String {
+    schema().sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by())
 }
 
 /// Reference data (life stages, schedules, milestones, the service catalogue), read at most
@@ -144,6 +153,11 @@ pub(crate) fn public<'a>(ctx: &Context<'a>) -> &'a RequestData {
 /// The id a caller is shown (a pseudonym for de-identified callers).
 pub(crate) fn shown_id(ctx: &Context<'_>, id: uuid::Uuid) -> async_graphql::Result<uuid::Uuid> {
     Ok(data(ctx)?.store.public_id(id))
+}
+
+/// `shown_id` as the `ID` of a `Node` (the same UUID, as text).
+pub(crate) fn node_id(ctx: &Context<'_>, id: uuid::Uuid) -> async_graphql::Result<async_graphql::ID> {
+    Ok(async_graphql::ID(shown_id(ctx, id)?.to_string()))
 }
 
 /// Whether the caller sees who people are.

@@ -6,7 +6,7 @@ use super::milestones::MilestoneProgress;
 use super::org_units::OrgUnit;
 use super::schedule::DueService;
 use super::services::{GrowthMeasurement, Immunisation, LifeStage, ServiceRecord};
-use super::{data, identified, shown_id};
+use super::{data, identified, node_id};
 use crate::domain::vocab::{
     BirthAttendant, DeliveryPlace, Disability, Dwelling, GrowthIndicator, MigrantStatus, PregnancyOutcome,
     RelationToHead, Sex,
@@ -14,27 +14,30 @@ use crate::domain::vocab::{
 use crate::domain::{age, life_stage};
 use crate::store::schedule::RecordFact;
 use crate::store::{growth, milestone_progress, today};
-use async_graphql::{Context, Object, Result};
+use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{household, person, pregnancy};
-use uuid::Uuid;
 
 pub struct Household(pub household::Model);
 
+/// A household: the people who live together, placed in a soum, district, bag or khoroo. Callers
+/// who see data de-identified (ANALYST) get a pseudonymous id and no address or description.
 #[Object]
 impl Household {
-    /// A stable pseudonym for callers who see data de-identified.
-    async fn id(&self, ctx: &Context<'_>) -> Result<Uuid> {
-        shown_id(ctx, self.0.id)
+    /// The household's id; a stable pseudonym for callers who see data de-identified.
+    pub(super) async fn id(&self, ctx: &Context<'_>) -> Result<ID> {
+        node_id(ctx, self.0.id)
     }
+    /// The soum, district, bag or khoroo it lives in.
     async fn org_unit(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
         Ok(one(&data(ctx)?.loaders.org_unit, self.0.org_unit_id).await?.map(OrgUnit))
     }
-    /// Null for callers who see data de-identified.
+    /// The address as written; null when not recorded, and for callers who see data de-identified.
     async fn address(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
         Ok(identified(ctx)?.then_some(self.0.address.as_deref()).flatten())
     }
-    /// Null for callers who see data de-identified.
+    /// Free text about the household; null when not recorded, and for callers who see data
+    /// de-identified.
     async fn description(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
         Ok(identified(ctx)?.then_some(self.0.description.as_deref()).flatten())
     }
@@ -47,15 +50,19 @@ impl Household {
             .map(super::access::Consent)
             .collect())
     }
+    /// The kind of dwelling it lives in.
     async fn dwelling(&self) -> Result<Dwelling> {
         Ok(Dwelling::from_db(&self.0.dwelling)?)
     }
+    /// Whether it is a herder household.
     async fn is_herder(&self) -> bool {
         self.0.is_herder
     }
+    /// Whether it lives where it is registered, or has moved.
     async fn migrant_status(&self) -> Result<MigrantStatus> {
         Ok(MigrantStatus::from_db(&self.0.migrant_status)?)
     }
+    /// The day it was registered in the service.
     async fn registered_on(&self) -> NaiveDate {
         self.0.registered_on
     }
@@ -80,12 +87,16 @@ impl Household {
         let rows = many(&data(ctx)?.loaders.open_actions_of_household, self.0.id).await?;
         Ok(rows.into_iter().map(super::family::AssessmentAction).collect())
     }
+    /// The row's version, raised by one on every change: send it back as `expectedVersion` (or a
+    /// sync item's `baseVersion`).
     async fn version(&self) -> i32 {
         self.0.version
     }
+    /// When it was first recorded (UTC).
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// When it was last changed (UTC).
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
@@ -93,12 +104,16 @@ impl Household {
 
 pub struct Person(pub person::Model);
 
+/// A person, placed in the unit of their household (or registered in a unit without one). Callers
+/// who see data de-identified (ANALYST) get a pseudonymous id and null names, registry number,
+/// phone and birth date (`birthMonth` and `ageMonths` instead).
 #[Object]
 impl Person {
-    /// A stable pseudonym for callers who see data de-identified.
-    async fn id(&self, ctx: &Context<'_>) -> Result<Uuid> {
-        shown_id(ctx, self.0.id)
+    /// The person's id; a stable pseudonym for callers who see data de-identified.
+    pub(super) async fn id(&self, ctx: &Context<'_>) -> Result<ID> {
+        node_id(ctx, self.0.id)
     }
+    /// The household they live in; null for a person registered without one.
     async fn household(&self, ctx: &Context<'_>) -> Result<Option<Household>> {
         let Some(h) = self.0.household_id else {
             return Ok(None);
@@ -109,7 +124,7 @@ impl Person {
     async fn org_unit(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
         Ok(one(&data(ctx)?.loaders.org_unit, self.0.org_unit_id).await?.map(OrgUnit))
     }
-    /// Null for callers who see data de-identified.
+    /// The given name; null for callers who see data de-identified.
     async fn given_name(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
         Ok(identified(ctx)?.then_some(self.0.given_name.as_str()))
     }
@@ -117,10 +132,12 @@ impl Person {
     async fn family_name(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
         Ok(identified(ctx)?.then_some(self.0.family_name.as_str()))
     }
+    /// Their sex.
     async fn sex(&self) -> Result<Sex> {
         Ok(Sex::from_db(&self.0.sex)?)
     }
-    /// Null for callers who see data de-identified (they get `birthMonth` and `ageMonths`).
+    /// The birth date; null for callers who see data de-identified (they get `birthMonth` and
+    /// `ageMonths`).
     async fn birth_date(&self, ctx: &Context<'_>) -> Result<Option<NaiveDate>> {
         Ok(identified(ctx)?.then_some(self.0.birth_date))
     }
@@ -128,16 +145,25 @@ impl Person {
     async fn birth_month(&self) -> String {
         age::birth_month(self.0.birth_date)
     }
+    /// Whether the birth date is an estimate (set too by erasure, which moves it to the first of
+    /// its month).
     async fn birth_date_estimated(&self) -> bool {
         self.0.birth_date_estimated
     }
     /// Completed months of age on `asOf` (default today).
-    async fn age_months(&self, as_of: Option<NaiveDate>) -> i32 {
+    async fn age_months(
+        &self,
+        #[graphql(desc = "The day; default today (Mongolia's date).")] as_of: Option<NaiveDate>,
+    ) -> i32 {
         age::months(self.0.birth_date, as_of.unwrap_or_else(today))
     }
     /// The life stage on `asOf` (default today), derived from the birth date and an open
     /// pregnancy; null for adults.
-    async fn life_stage(&self, ctx: &Context<'_>, as_of: Option<NaiveDate>) -> Result<Option<LifeStage>> {
+    async fn life_stage(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The day; default today (Mongolia's date).")] as_of: Option<NaiveDate>,
+    ) -> Result<Option<LifeStage>> {
         let on = as_of.unwrap_or_else(today);
         let d = data(ctx)?;
         let pregnancies = many(&d.loaders.pregnancies_of_mother, self.0.id).await?;
@@ -147,20 +173,25 @@ impl Person {
         let code = life_stage::stage_on(&rules, self.0.birth_date, on, open).map(|r| r.code.clone());
         Ok(code.and_then(|c| stages.iter().find(|(r, _)| r.code == c)).map(|(_, m)| LifeStage(m.clone())))
     }
+    /// How they are related to the head of their household; null when not recorded.
     async fn relation_to_head(&self) -> Result<Option<RelationToHead>> {
         Ok(self.0.relation_to_head.as_deref().map(RelationToHead::from_db).transpose()?)
     }
-    /// Null for callers who see data de-identified.
+    /// The civil registry number; null when not recorded, and for callers who see data
+    /// de-identified.
     async fn registry_number(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
         Ok(identified(ctx)?.then_some(self.0.registry_number.as_deref()).flatten())
     }
-    /// Null for callers who see data de-identified.
+    /// The phone number (eight digits); null when not recorded, and for callers who see data
+    /// de-identified.
     async fn phone(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
         Ok(identified(ctx)?.then_some(self.0.phone.as_deref()).flatten())
     }
+    /// A functional difficulty (Washington Group domain); null when none is recorded.
     async fn disability(&self) -> Result<Option<Disability>> {
         Ok(self.0.disability.as_deref().map(Disability::from_db).transpose()?)
     }
+    /// The day they died; null while alive (or not recorded).
     async fn date_of_death(&self) -> Option<NaiveDate> {
         self.0.date_of_death
     }
@@ -177,10 +208,12 @@ impl Person {
         let loaders = &data(ctx)?.loaders;
         ServiceRecord::list(ctx, &loaders.records_of_person, &loaders.brief_records_of_person, self.0.id).await
     }
+    /// Their growth measurements, with the z-scores stored with each.
     #[graphql(complexity = "super::NESTED_LIST_WEIGHT * child_complexity")]
     async fn growth_measurements(&self, ctx: &Context<'_>) -> Result<Vec<GrowthMeasurement>> {
         Ok(many(&data(ctx)?.loaders.growth_of_person, self.0.id).await?.into_iter().map(GrowthMeasurement).collect())
     }
+    /// The doses they received (immunisation records).
     #[graphql(complexity = "super::NESTED_LIST_WEIGHT * child_complexity")]
     async fn immunisations(&self, ctx: &Context<'_>) -> Result<Vec<Immunisation>> {
         Ok(many(&data(ctx)?.loaders.immunisations_of_person, self.0.id).await?.into_iter().map(Immunisation).collect())
@@ -189,7 +222,11 @@ impl Person {
     /// vitamin A, growth monitoring, antenatal and postnatal contacts, each GIVEN, DUE, OVERDUE,
     /// UPCOMING or MISSED with its dates.
     #[graphql(complexity = "super::NESTED_LIST_WEIGHT * child_complexity")]
-    async fn due_services(&self, ctx: &Context<'_>, as_of: Option<NaiveDate>) -> Result<Vec<DueService>> {
+    async fn due_services(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The day; default today (Mongolia's date).")] as_of: Option<NaiveDate>,
+    ) -> Result<Vec<DueService>> {
         let on = as_of.unwrap_or_else(today);
         let d = data(ctx)?;
         let schedule = d.schedule().await?;
@@ -209,8 +246,11 @@ impl Person {
     async fn growth_chart(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "What to chart: weight-for-age, length/height-for-age or BMI-for-age.")]
         indicator: GrowthIndicator,
-        as_of: Option<NaiveDate>,
+        #[graphql(desc = "The day the curves run to (at least to the last measurement); default today.")] as_of: Option<
+            NaiveDate,
+        >,
     ) -> Result<GrowthChart> {
         let d = data(ctx)?;
         let measurements = many(&d.loaders.growth_of_person, self.0.id).await?;
@@ -220,7 +260,11 @@ impl Person {
     }
     /// Development milestones checked so far and whether the child is on track in each domain
     /// on `asOf` (default today).
-    async fn milestones(&self, ctx: &Context<'_>, as_of: Option<NaiveDate>) -> Result<MilestoneProgress> {
+    async fn milestones(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The day; default today (Mongolia's date).")] as_of: Option<NaiveDate>,
+    ) -> Result<MilestoneProgress> {
         let on = as_of.unwrap_or_else(today);
         let d = data(ctx)?;
         let reference = d.milestones().await?;
@@ -233,12 +277,16 @@ impl Person {
             reference: reference.to_vec(),
         })
     }
+    /// The row's version, raised by one on every change: send it back as `expectedVersion` (or a
+    /// sync item's `baseVersion`).
     async fn version(&self) -> i32 {
         self.0.version
     }
+    /// When they were first recorded (UTC).
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// When their record was last changed (UTC).
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
@@ -246,26 +294,37 @@ impl Person {
 
 pub struct Pregnancy(pub pregnancy::Model);
 
+/// A pregnancy, from its registration to its outcome (maternal health and safe motherhood). Its id
+/// is a pseudonym for callers who see data de-identified.
 #[Object]
 impl Pregnancy {
-    /// A stable pseudonym for callers who see data de-identified.
-    async fn id(&self, ctx: &Context<'_>) -> Result<Uuid> {
-        shown_id(ctx, self.0.id)
+    /// The pregnancy's id; a stable pseudonym for callers who see data de-identified.
+    pub(super) async fn id(&self, ctx: &Context<'_>) -> Result<ID> {
+        node_id(ctx, self.0.id)
     }
+    /// The woman.
     async fn mother(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
         Ok(one(&data(ctx)?.loaders.person, self.0.mother_id).await?.map(Person))
     }
+    /// The first day of the last menstrual period, when it was given; null when only the expected
+    /// delivery date was.
     async fn last_menstrual_period(&self) -> Option<NaiveDate> {
         self.0.last_menstrual_period
     }
+    /// The expected delivery date: 280 days after the last menstrual period (given, or derived from
+    /// it).
     async fn expected_delivery_date(&self) -> NaiveDate {
         self.0.expected_delivery_date
     }
+    /// The day it was registered.
     async fn registered_on(&self) -> NaiveDate {
         self.0.registered_on
     }
     /// Completed weeks of gestation on `asOf` (default today), while the pregnancy is open.
-    async fn gestation_weeks(&self, as_of: Option<NaiveDate>) -> Option<i64> {
+    async fn gestation_weeks(
+        &self,
+        #[graphql(desc = "The day; default today (Mongolia's date).")] as_of: Option<NaiveDate>,
+    ) -> Option<i64> {
         let on = as_of.unwrap_or_else(today);
         if self.0.outcome_date.is_some_and(|d| d <= on) {
             return None;
@@ -273,15 +332,19 @@ impl Pregnancy {
         let lmp = self.0.expected_delivery_date - chrono::Days::new(280);
         Some((on - lmp).num_days().div_euclid(7))
     }
+    /// How it ended; null while it is open.
     async fn outcome(&self) -> Result<Option<PregnancyOutcome>> {
         Ok(self.0.outcome.as_deref().map(PregnancyOutcome::from_db).transpose()?)
     }
+    /// The day of the delivery (or of the end of the pregnancy); null while it is open.
     async fn outcome_date(&self) -> Option<NaiveDate> {
         self.0.outcome_date
     }
+    /// Where the birth took place (required for a birth); null while the pregnancy is open.
     async fn delivery_place(&self) -> Result<Option<DeliveryPlace>> {
         Ok(self.0.delivery_place.as_deref().map(DeliveryPlace::from_db).transpose()?)
     }
+    /// Who attended the birth (required for a birth); null while the pregnancy is open.
     async fn attendant(&self) -> Result<Option<BirthAttendant>> {
         Ok(self.0.attendant.as_deref().map(BirthAttendant::from_db).transpose()?)
     }
@@ -303,6 +366,8 @@ impl Pregnancy {
         let (whole, brief) = (&loaders.records_of_person, &loaders.brief_records_of_person);
         ServiceRecord::list_where(ctx, whole, brief, self.0.mother_id, |p| p == Some(self.0.id)).await
     }
+    /// The row's version, raised by one on every change: send it back as `expectedVersion` (or a
+    /// sync item's `baseVersion`).
     async fn version(&self) -> i32 {
         self.0.version
     }

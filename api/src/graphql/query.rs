@@ -10,7 +10,7 @@ use super::people_page::PeoplePage;
 use super::schedule::{DueListEntry, ScheduleRule};
 use super::services::{Antigen, LifeStage, ServiceType};
 use crate::domain::vocab::{DueKind, OrgUnitLevel, Sector};
-use crate::error::ApiError;
+use crate::error::{ApiError, found};
 use crate::store::filters::{HouseholdWhere, PersonWhere};
 use crate::store::{
     DueListFilter, HouseholdFilter, HouseholdOrder, OrgUnitFilter, PersonFilter, PersonOrder, SortedPageRequest,
@@ -28,23 +28,37 @@ pub struct CoreQuery;
 
 #[Object]
 impl CoreQuery {
-    async fn org_unit(&self, ctx: &Context<'_>, id: Uuid) -> Result<Option<OrgUnit>> {
+    /// A unit by id; null for an unknown id. The tree is the same for every caller.
+    async fn org_unit(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The unit's id.")] id: Uuid,
+    ) -> Result<Option<OrgUnit>> {
         Ok(data(ctx)?.store.org_unit(id).await?.map(OrgUnit))
     }
 
-    /// By statistics-office code (e.g. "85" for Uvs) or our own code below aimag level.
-    async fn org_unit_by_code(&self, ctx: &Context<'_>, code: String) -> Result<Option<OrgUnit>> {
+    /// A unit by statistics-office code (e.g. "85" for Uvs) or our own code below aimag level;
+    /// null for an unknown code.
+    async fn org_unit_by_code(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The unit's code, e.g. \"85\" (Uvs) or \"11-BZD-01\" (khoroo 1 of Bayanzürkh).")] code: String,
+    ) -> Result<Option<OrgUnit>> {
         Ok(data(ctx)?.store.org_unit_by_code(&code).await?.map(OrgUnit))
     }
 
-    /// Org units, optionally the children of one unit and/or of one level.
+    /// Org units, optionally the children of one unit and/or of one level, by id in cursor pages.
+    /// The whole tree, whatever the caller's scope.
     #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
     async fn org_units(
         &self,
         ctx: &Context<'_>,
-        parent_id: Option<Uuid>,
-        level: Option<OrgUnitLevel>,
-        first: Option<i32>,
+        #[graphql(desc = "Only the children of this unit.")] parent_id: Option<Uuid>,
+        #[graphql(desc = "Only the units of this level.")] level: Option<OrgUnitLevel>,
+        #[graphql(desc = "How many items to return: 0 to 100 (default 20); more is VALIDATION.")] first: Option<i32>,
+        #[graphql(
+            desc = "The `endCursor` of the previous page (or an edge's `cursor`); leave out for the first page."
+        )]
         after: Option<String>,
     ) -> Result<Conn<OrgUnit>> {
         let store = &data(ctx)?.store;
@@ -68,17 +82,24 @@ impl CoreQuery {
             .collect())
     }
 
-    /// Households in your scope: `filter` for the common questions, `where` for any
-    /// combination (and / or / not); `orderBy` (default: by id), cursor pages.
+    /// Households in your view scope: `filter` for the common questions, `where` for any
+    /// combination (and / or / not); `orderBy` (default: by id), cursor pages. Searching by
+    /// address is FORBIDDEN to callers who see data de-identified (ANALYST).
     #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
     #[allow(clippy::too_many_arguments)]
     async fn households(
         &self,
         ctx: &Context<'_>,
-        filter: Option<HouseholdFilter>,
-        #[graphql(name = "where")] cond: Option<HouseholdWhere>,
+        #[graphql(desc = "The common conditions (all must hold).")] filter: Option<HouseholdFilter>,
+        #[graphql(name = "where", desc = "Any combination of conditions, on top of `filter`.")] cond: Option<
+            HouseholdWhere,
+        >,
+        #[graphql(desc = "The order (ties by id); default by id. A cursor works only with the order it came from.")]
         order_by: Option<HouseholdOrder>,
-        first: Option<i32>,
+        #[graphql(desc = "How many items to return: 0 to 100 (default 20); more is VALIDATION.")] first: Option<i32>,
+        #[graphql(
+            desc = "The `endCursor` of the previous page (or an edge's `cursor`); leave out for the first page."
+        )]
         after: Option<String>,
     ) -> Result<Conn<Household>> {
         let store = &data(ctx)?.store;
@@ -98,22 +119,38 @@ impl CoreQuery {
         }
     }
 
-    async fn household(&self, ctx: &Context<'_>, id: Uuid) -> Result<Option<Household>> {
+    /// A household by id; null when it is unknown or outside your view scope, and always for
+    /// callers who see data de-identified (ANALYST).
+    async fn household(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The household's id.")] id: Uuid,
+    ) -> Result<Option<Household>> {
         Ok(found(data(ctx)?.store.read_household(id).await)?.map(Household))
     }
 
-    /// People in your scope: `filter` for the common questions, `where` for any combination
+    /// People in your view scope: `filter` for the common questions, `where` for any combination
     /// (and / or / not; ages, services received or not in a window, the household's
-    /// attributes); `orderBy` (default: by id), cursor pages.
+    /// attributes); `orderBy` (default: by id), cursor pages. Searching by name or household, and
+    /// ordering by names or birth date, are FORBIDDEN to callers who see data de-identified
+    /// (ANALYST).
     #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
     #[allow(clippy::too_many_arguments)]
     async fn people(
         &self,
         ctx: &Context<'_>,
-        filter: Option<PersonFilter>,
-        #[graphql(name = "where")] cond: Option<PersonWhere>,
+        #[graphql(desc = "The common conditions (all must hold).")] filter: Option<PersonFilter>,
+        #[graphql(
+            name = "where",
+            desc = "Any combination of conditions, on top of `filter`; ages are counted on `filter.asOf`."
+        )]
+        cond: Option<PersonWhere>,
+        #[graphql(desc = "The order (ties by id); default by id. A cursor works only with the order it came from.")]
         order_by: Option<PersonOrder>,
-        first: Option<i32>,
+        #[graphql(desc = "How many items to return: 0 to 100 (default 20); more is VALIDATION.")] first: Option<i32>,
+        #[graphql(
+            desc = "The `endCursor` of the previous page (or an edge's `cursor`); leave out for the first page."
+        )]
         after: Option<String>,
     ) -> Result<PeoplePage> {
         let store = &data(ctx)?.store;
@@ -134,16 +171,23 @@ impl CoreQuery {
         Ok(PeoplePage(conn))
     }
 
-    async fn person(&self, ctx: &Context<'_>, id: Uuid) -> Result<Option<Person>> {
+    /// A person by id; null when unknown or outside your view scope, and always for callers who
+    /// see data de-identified (ANALYST). Each person shown is a read in the audit log.
+    async fn person(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The person's id.")] id: Uuid,
+    ) -> Result<Option<Person>> {
         Ok(found(data(ctx)?.store.read_person(id).await)?.map(Person))
     }
 
-    /// The service catalogue, optionally for one life stage or sector.
+    /// The service catalogue (active types, by code), optionally for one life stage or sector.
     async fn service_types(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "A life-stage code (see `lifeStages`), e.g. INFANT: the types of that stage.")]
         life_stage: Option<String>,
-        sector: Option<Sector>,
+        #[graphql(desc = "Only the types of this sector.")] sector: Option<Sector>,
     ) -> Result<Vec<ServiceType>> {
         Ok(data(ctx)?
             .store
@@ -162,7 +206,13 @@ impl CoreQuery {
     /// WHO growth z-scores of one measurement (nothing is stored): weight-for-age,
     /// length/height-for-age, weight-for-length/height and BMI-for-age, with the classification
     /// and WHO's plausibility flags.
-    async fn growth_z_scores(&self, input: GrowthQuestion) -> Result<GrowthZScores> {
+    async fn growth_z_scores(
+        &self,
+        #[graphql(
+            desc = "The measurement; impossible values (weight outside 0.2-250 kg, length/height outside 20-250 cm) are VALIDATION."
+        )]
+        input: GrowthQuestion,
+    ) -> Result<GrowthZScores> {
         Ok(input.answer()?)
     }
 
@@ -174,11 +224,18 @@ impl CoreQuery {
     async fn due_list(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The unit whose subtree's people are listed: a soum, bag, district or khoroo (more than 20,000 people to evaluate is VALIDATION)."
+        )]
         org_unit_id: Uuid,
-        as_of: Option<NaiveDate>,
-        #[graphql(default = 0)] within_days: i32,
-        kinds: Option<Vec<DueKind>>,
-        first: Option<i32>,
+        #[graphql(desc = "The day of the round; default today (Mongolia's date).")] as_of: Option<NaiveDate>,
+        #[graphql(default = 0, desc = "Also what falls due within this many days after `asOf`: 0 to 366.")]
+        within_days: i32,
+        #[graphql(desc = "Only these schedules; default all.")] kinds: Option<Vec<DueKind>>,
+        #[graphql(desc = "How many items to return: 0 to 100 (default 20); more is VALIDATION.")] first: Option<i32>,
+        #[graphql(
+            desc = "The `endCursor` of the previous page (or an edge's `cursor`); leave out for the first page."
+        )]
         after: Option<String>,
     ) -> Result<Conn<DueListEntry>> {
         let d = data(ctx)?;
@@ -209,23 +266,19 @@ impl CoreQuery {
     }
 }
 
-/// The root query: the core API and the access-control API, merged.
+/// The root query. Every field but `growthZScores` needs an access token (`Authorization: Bearer
+/// <accessToken>`, from `login`) and answers UNAUTHENTICATED without one. Personal data (every
+/// list, lookup and nested record of it) is cut to the caller's view scope, and callers who see
+/// data de-identified (ANALYST) get null names and pseudonymous ids (README, "Access control");
+/// reference data (the org-unit tree, catalogues, partners) is the same for every caller.
 #[derive(async_graphql::MergedObject, Default)]
 #[graphql(name = "Query")]
 pub struct Query(
     CoreQuery,
+    super::nodes::NodeQuery,
     super::access::AccessQuery,
     super::sync::SyncQuery,
     super::family::FamilyQuery,
     super::coverage::CoverageQuery,
     super::aggregate::AggregateQuery,
 );
-
-/// By-id lookups answer null for a missing (or out-of-scope) row, as GraphQL clients expect.
-fn found<T>(r: crate::error::ApiResult<T>) -> crate::error::ApiResult<Option<T>> {
-    match r {
-        Ok(v) => Ok(Some(v)),
-        Err(crate::error::ApiError::NotFound { .. }) => Ok(None),
-        Err(e) => Err(e),
-    }
-}

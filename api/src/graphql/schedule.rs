@@ -11,20 +11,26 @@ use entity::{antigen_dose, schedule_rule};
 /// One scheduled service of a person and where it stands on the day asked about.
 #[derive(SimpleObject)]
 pub struct DueService {
+    /// Which schedule it belongs to.
     pub kind: DueKind,
     /// The schedule rule's code (e.g. ANC_4, VITAMIN_A), or ANTIGEN:dose (e.g. PENTA:3).
     pub code: String,
     /// The service type that records it (IMMUNISATION, VITAMIN_A, ANC_CONTACT...).
     pub service_type_code: String,
+    /// The antigen, for immunisation doses (e.g. PENTA); null otherwise.
     pub antigen_code: Option<String>,
     /// The dose number, or the contact's number in its series.
     pub number: Option<i32>,
+    /// Where it stands on the day asked about.
     pub status: DueStatus,
+    /// The day it is (or was) due; null for a given round of a recurring service (vitamin A,
+    /// growth monitoring).
     pub due_date: Option<NaiveDate>,
     /// From this day on it is OVERDUE.
     pub overdue_from: Option<NaiveDate>,
     /// The last day it can still be given (null: no limit); after it, MISSED.
     pub closes_on: Option<NaiveDate>,
+    /// The day it was given, when GIVEN; null otherwise.
     pub given_on: Option<NaiveDate>,
     /// Days since it became overdue, when it is.
     pub days_overdue: Option<i64>,
@@ -48,14 +54,15 @@ impl DueService {
     }
 }
 
-/// A person on the due list with what they are due or overdue for.
 pub struct DueListEntry {
     pub entry: DueEntry,
     pub as_of: NaiveDate,
 }
 
+/// A person on the due list with what they are due or overdue for.
 #[Object]
 impl DueListEntry {
+    /// The person (names null for callers who see data de-identified).
     async fn person(&self) -> Person {
         Person(self.entry.person.clone())
     }
@@ -75,17 +82,20 @@ impl DueListEntry {
     }
 }
 
-/// A schedule held as data (vitamin A, growth monitoring, antenatal and postnatal contacts).
 pub struct ScheduleRule(pub schedule_rule::Model);
 
+/// A schedule held as data (vitamin A, growth monitoring, antenatal and postnatal contacts).
 #[Object]
 impl ScheduleRule {
+    /// The rule's code, e.g. VITAMIN_A, GM_0_11, ANC_4, PNC_MOTHER_1.
     async fn code(&self) -> &str {
         &self.0.code
     }
+    /// The service type whose records fulfil it (e.g. ANC_CONTACT).
     async fn service_type_code(&self) -> &str {
         &self.0.service_type_code
     }
+    /// The schedule it belongs to.
     async fn kind(&self) -> Result<DueKind> {
         Ok(DueKind::from_db(&self.0.kind)?)
     }
@@ -98,12 +108,16 @@ impl ScheduleRule {
     async fn anchor(&self) -> Result<ScheduleAnchor> {
         Ok(ScheduleAnchor::from_db(&self.0.anchor)?)
     }
+    /// The unit of its ages and interval.
     async fn unit(&self) -> Result<ScheduleUnit> {
         Ok(ScheduleUnit::from_db(&self.0.unit)?)
     }
+    /// The first age of the window (RECURRING: of the band), in completed units from the anchor.
     async fn start_age(&self) -> i32 {
         self.0.start_age
     }
+    /// The age at which a CONTACT is due (its `startAge` when none is set); for RECURRING,
+    /// `startAge`.
     async fn due_age(&self) -> i32 {
         self.0.due_age.unwrap_or(self.0.start_age)
     }
@@ -111,6 +125,7 @@ impl ScheduleRule {
     async fn end_age(&self) -> i32 {
         self.0.end_age
     }
+    /// RECURRING: units between two services; null for a CONTACT.
     async fn interval(&self) -> Option<i32> {
         self.0.interval
     }
@@ -118,22 +133,26 @@ impl ScheduleRule {
     async fn grace_days(&self) -> i32 {
         self.0.grace_days
     }
+    /// The life stage it belongs to; null for the mother's postnatal contacts.
     async fn life_stage_code(&self) -> Option<&str> {
         self.0.life_stage_code.as_deref()
     }
+    /// The name in English.
     async fn name_en(&self) -> &str {
         &self.0.name_en
     }
+    /// The name in Mongolian.
     async fn name_mn(&self) -> &str {
         &self.0.name_mn
     }
 }
 
-/// One dose of the national immunisation schedule.
 pub struct AntigenDose(pub antigen_dose::Model);
 
+/// One dose of the national immunisation schedule.
 #[Object]
 impl AntigenDose {
+    /// Which dose of the antigen, from 1.
     async fn dose_number(&self) -> i32 {
         self.0.dose_number
     }

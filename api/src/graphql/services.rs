@@ -6,12 +6,12 @@ use super::milestones::MilestoneCheck;
 use super::org_units::OrgUnit;
 use super::people::{Household, Person, Pregnancy};
 use super::schedule::AntigenDose;
-use super::{data, shown_id};
+use super::{data, node_id, shown_id};
 use crate::domain::vocab::{DetailKind, EnrolmentEndReason, GrowthReference, MeasurementPosition, Sector, TargetGroup};
 use crate::error::ApiError;
 use crate::store::growth::stored;
 use async_graphql::dataloader::DataLoader;
-use async_graphql::{Context, Object, Result};
+use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{
     antigen, attendance, enrolment, growth_measurement, immunisation, life_stage, service_record, service_type,
@@ -21,14 +21,20 @@ use uuid::Uuid;
 
 pub struct LifeStage(pub life_stage::Model);
 
+/// A stage of the life-cycle chain with its age bounds (reference data): stages are derived from
+/// birth dates and open pregnancies, never typed in.
 #[Object]
 impl LifeStage {
+    /// The stage's code: PREGNANCY, NEWBORN, INFANT, EARLY_CHILDHOOD, PRE_SCHOOL, LEARNING_YEARS or
+    /// ADOLESCENCE.
     async fn code(&self) -> &str {
         &self.0.code
     }
+    /// The name in English.
     async fn name_en(&self) -> &str {
         &self.0.name_en
     }
+    /// The name in Mongolian.
     async fn name_mn(&self) -> &str {
         &self.0.name_mn
     }
@@ -36,6 +42,8 @@ impl LifeStage {
     async fn criterion(&self) -> &str {
         &self.0.criterion
     }
+    /// The youngest age in the stage, in `minAgeUnit` (completed units); null for the maternal
+    /// stage.
     async fn min_age_value(&self) -> Option<i32> {
         self.0.min_age_value
     }
@@ -43,9 +51,11 @@ impl LifeStage {
     async fn min_age_unit(&self) -> Option<&str> {
         self.0.min_age_unit.as_deref()
     }
+    /// The oldest age in the stage, in `maxAgeUnit` (completed units); null for the maternal stage.
     async fn max_age_value(&self) -> Option<i32> {
         self.0.max_age_value
     }
+    /// DAY, MONTH or YEAR (completed units).
     async fn max_age_unit(&self) -> Option<&str> {
         self.0.max_age_unit.as_deref()
     }
@@ -53,23 +63,32 @@ impl LifeStage {
 
 pub struct ServiceType(pub Arc<service_type::Model>);
 
+/// A service of the catalogue (reference data): its sector and life stage, who it is for, at what
+/// ages, and the typed detail it is recorded with.
 #[Object]
 impl ServiceType {
+    /// The service type's id.
     async fn id(&self) -> Uuid {
         self.0.id
     }
+    /// The service's code, e.g. VITAMIN_A or ANC_CONTACT.
     async fn code(&self) -> &str {
         &self.0.code
     }
+    /// The sector it belongs to.
     async fn sector(&self) -> Result<Sector> {
         Ok(Sector::from_db(&self.0.sector)?)
     }
+    /// The life stage it belongs to; null for services of no one stage (child protection, parent
+    /// training, household services).
     async fn life_stage_code(&self) -> Option<&str> {
         self.0.life_stage_code.as_deref()
     }
+    /// The name in English.
     async fn name_en(&self) -> &str {
         &self.0.name_en
     }
+    /// The name in Mongolian.
     async fn name_mn(&self) -> &str {
         &self.0.name_mn
     }
@@ -81,6 +100,7 @@ impl ServiceType {
     async fn max_age_months(&self) -> Option<i32> {
         self.0.max_age_months
     }
+    /// Who it is for; checked, with the eligible ages, when a record is written.
     async fn target_group(&self) -> Result<TargetGroup> {
         Ok(TargetGroup::from_db(&self.0.target_group)?)
     }
@@ -96,20 +116,26 @@ impl ServiceType {
 
 pub struct Antigen(pub antigen::Model);
 
+/// An immunisation antigen (reference data) with its doses in Mongolia's national schedule.
 #[Object]
 impl Antigen {
+    /// The antigen's id.
     async fn id(&self) -> Uuid {
         self.0.id
     }
+    /// The antigen's code, e.g. BCG, PENTA or MMR (what `recordImmunisation` takes).
     async fn code(&self) -> &str {
         &self.0.code
     }
+    /// The name in English.
     async fn name_en(&self) -> &str {
         &self.0.name_en
     }
+    /// The name in Mongolian.
     async fn name_mn(&self) -> &str {
         &self.0.name_mn
     }
+    /// How many doses it has: dose numbers run from 1 to this.
     async fn doses(&self) -> i32 {
         self.0.doses
     }
@@ -202,33 +228,42 @@ impl ServiceRecord {
     }
 }
 
+/// A service given to a person or a household on a day, with its typed detail where its type has
+/// one (growth measurement, immunisation, enrolment, attendance, milestones). Its id is a pseudonym
+/// for callers who see data de-identified.
 #[Object]
 impl ServiceRecord {
-    /// A stable pseudonym for callers who see data de-identified.
-    async fn id(&self, ctx: &Context<'_>) -> Result<Uuid> {
-        shown_id(ctx, self.row.id)
+    /// The record's id; a stable pseudonym for callers who see data de-identified.
+    pub(super) async fn id(&self, ctx: &Context<'_>) -> Result<ID> {
+        node_id(ctx, self.row.id)
     }
+    /// What was given.
     async fn service_type(&self, ctx: &Context<'_>) -> Result<Option<ServiceType>> {
         Ok(data(ctx)?.service_type(self.row.service_type_id).await?.map(ServiceType))
     }
+    /// The person served; null for a household service.
     async fn person(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
         let Some(p) = self.row.person_id else {
             return Ok(None);
         };
         Ok(one(&data(ctx)?.loaders.person, p).await?.map(Person))
     }
+    /// The household served, for household services (water, sanitation, garden); null for a
+    /// person's.
     async fn household(&self, ctx: &Context<'_>) -> Result<Option<Household>> {
         let Some(h) = self.row.household_id else {
             return Ok(None);
         };
         Ok(one(&data(ctx)?.loaders.household, h).await?.map(Household))
     }
+    /// The pregnancy a maternal service belongs to; null for other services.
     async fn pregnancy(&self, ctx: &Context<'_>) -> Result<Option<Pregnancy>> {
         let Some(p) = self.row.pregnancy_id else {
             return Ok(None);
         };
         Ok(one(&data(ctx)?.loaders.pregnancy, p).await?.map(Pregnancy))
     }
+    /// The day it was given (for attendance, the period's last day).
     async fn date(&self) -> NaiveDate {
         self.row.service_date
     }
@@ -236,6 +271,7 @@ impl ServiceRecord {
     async fn org_unit(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
         Ok(one(&data(ctx)?.loaders.org_unit, self.row.org_unit_id).await?.map(OrgUnit))
     }
+    /// Who gave it (a facility or a worker), as recorded; null when not given.
     async fn provider(&self) -> Result<Option<&str>> {
         Ok(self.rest()?.provider.as_deref())
     }
@@ -243,6 +279,7 @@ impl ServiceRecord {
     async fn recorded_by(&self) -> Result<Option<Uuid>> {
         Ok(self.rest()?.recorded_by)
     }
+    /// A free-text note, as recorded; null when not given.
     async fn note(&self) -> Result<Option<&str>> {
         Ok(self.rest()?.note.as_deref())
     }
@@ -271,9 +308,13 @@ impl ServiceRecord {
             .map(MilestoneCheck)
             .collect())
     }
+    /// The record's version, raised by one on every change (a corrected measurement, an enrolment's
+    /// end, z-scores recomputed for a corrected birth date or sex): send it back as
+    /// `expectedVersion`.
     async fn version(&self) -> i32 {
         self.row.version
     }
+    /// When it was recorded (UTC).
     async fn created_at(&self) -> Result<DateTime<Utc>> {
         Ok(self.rest()?.created_at)
     }
@@ -286,30 +327,40 @@ async fn record_of(ctx: &Context<'_>, id: Uuid) -> Result<Option<ServiceRecord>>
 
 pub struct GrowthMeasurement(pub growth_measurement::Model);
 
+/// A growth measurement (the detail of a GROWTH_MONITORING record) with the WHO z-scores, flags and
+/// classification stored when it was recorded or last corrected.
 #[Object]
 impl GrowthMeasurement {
     /// The id of its service record (a pseudonym for de-identified callers).
     async fn id(&self, ctx: &Context<'_>) -> Result<Uuid> {
         shown_id(ctx, self.0.service_record_id)
     }
+    /// Its service record.
     async fn record(&self, ctx: &Context<'_>) -> Result<Option<ServiceRecord>> {
         record_of(ctx, self.0.service_record_id).await
     }
+    /// The day it was measured (its record's date).
     async fn date(&self, ctx: &Context<'_>) -> Result<Option<NaiveDate>> {
         Ok(one(&data(ctx)?.loaders.record, self.0.service_record_id).await?.map(|r| r.service_date))
     }
+    /// Weight in kg; null when not measured.
     async fn weight_kg(&self) -> Option<f64> {
         self.0.weight_kg
     }
+    /// Length or height in cm as measured (before WHO's 0.7 cm correction for position); null when
+    /// not measured.
     async fn length_height_cm(&self) -> Option<f64> {
         self.0.length_height_cm
     }
+    /// How length/height was measured; null when not recorded.
     async fn position(&self) -> Result<Option<MeasurementPosition>> {
         Ok(self.0.position.as_deref().map(MeasurementPosition::from_db).transpose()?)
     }
+    /// Mid-upper arm circumference in mm; null when not measured.
     async fn muac_mm(&self) -> Option<f64> {
         self.0.muac_mm
     }
+    /// Bilateral pitting oedema: no weight-based z-scores, counted as severe wasting.
     async fn oedema(&self) -> bool {
         self.0.oedema
     }
@@ -321,22 +372,31 @@ impl GrowthMeasurement {
     async fn reference(&self) -> Result<Option<GrowthReference>> {
         Ok(stored(&self.0)?.reference)
     }
-    /// WHO z-scores computed when the measurement was recorded or corrected (2 decimals).
+    /// Weight-for-age z-score (WAZ), 2 decimals; null where WHO defines none (over 10 years),
+    /// when weight is missing, or with oedema.
     async fn weight_for_age(&self) -> Option<f64> {
         self.0.waz
     }
+    /// Length/height-for-age z-score (HAZ), 2 decimals; null where WHO defines none or
+    /// length/height is missing.
     async fn length_height_for_age(&self) -> Option<f64> {
         self.0.haz
     }
+    /// Weight-for-length/height z-score (WHZ), 2 decimals; null where WHO defines none (over 5
+    /// years, or a length/height outside its table), when a value is missing, or with oedema.
     async fn weight_for_length_height(&self) -> Option<f64> {
         self.0.whz
     }
+    /// BMI-for-age z-score (BAZ), 2 decimals; null where WHO defines none, when a value is missing,
+    /// or with oedema.
     async fn bmi_for_age(&self) -> Option<f64> {
         self.0.baz
     }
+    /// The WHO classification of the stored z-scores.
     async fn classification(&self) -> Result<GrowthClassification> {
         Ok(GrowthClassification::from(&stored(&self.0)?))
     }
+    /// WHO's plausibility flags, and whether a value is outside WHO's tables.
     async fn flags(&self) -> Result<GrowthFlags> {
         Ok(GrowthFlags::from(&stored(&self.0)?))
     }
@@ -344,21 +404,26 @@ impl GrowthMeasurement {
 
 pub struct Immunisation(pub immunisation::Model);
 
+/// The antigen and dose of an immunisation record.
 #[Object]
 impl Immunisation {
     /// The id of its service record (a pseudonym for de-identified callers).
     async fn id(&self, ctx: &Context<'_>) -> Result<Uuid> {
         shown_id(ctx, self.0.service_record_id)
     }
+    /// Its service record.
     async fn record(&self, ctx: &Context<'_>) -> Result<Option<ServiceRecord>> {
         record_of(ctx, self.0.service_record_id).await
     }
+    /// The day the dose was given (its record's date).
     async fn date(&self, ctx: &Context<'_>) -> Result<Option<NaiveDate>> {
         Ok(one(&data(ctx)?.loaders.record, self.0.service_record_id).await?.map(|r| r.service_date))
     }
+    /// The antigen given.
     async fn antigen(&self, ctx: &Context<'_>) -> Result<Option<Antigen>> {
         Ok(one(&data(ctx)?.loaders.antigen, self.0.antigen_id).await?.map(Antigen))
     }
+    /// Which dose of the antigen: 1 to its `doses`.
     async fn dose_number(&self) -> i32 {
         self.0.dose_number
     }
@@ -366,12 +431,15 @@ impl Immunisation {
 
 pub struct Enrolment(pub enrolment::Model);
 
+/// An enrolment in a kindergarten, ger-kindergarten, outreach ECD, school or non-formal education
+/// (the detail of an enrolment record): open from its record's date until `endedOn`.
 #[Object]
 impl Enrolment {
     /// The id of its service record (a pseudonym for de-identified callers).
     async fn id(&self, ctx: &Context<'_>) -> Result<Uuid> {
         shown_id(ctx, self.0.service_record_id)
     }
+    /// Its service record: its date is the day the child was enrolled.
     async fn record(&self, ctx: &Context<'_>) -> Result<Option<ServiceRecord>> {
         record_of(ctx, self.0.service_record_id).await
     }
@@ -379,6 +447,7 @@ impl Enrolment {
     async fn institution(&self) -> &str {
         &self.0.institution
     }
+    /// The grade or group, as recorded; null when not given.
     async fn grade(&self) -> Option<&str> {
         self.0.grade.as_deref()
     }
@@ -386,6 +455,7 @@ impl Enrolment {
     async fn ended_on(&self) -> Option<NaiveDate> {
         self.0.ended_on
     }
+    /// Why it ended; null while it is open.
     async fn end_reason(&self) -> Result<Option<EnrolmentEndReason>> {
         Ok(self.0.end_reason.as_deref().map(EnrolmentEndReason::from_db).transpose()?)
     }
@@ -402,6 +472,8 @@ impl Enrolment {
 
 pub struct Attendance(pub attendance::Model);
 
+/// Attendance over a period for an enrolment (the detail of a SCHOOL_ATTENDANCE or
+/// PRESCHOOL_ATTENDANCE record).
 #[Object]
 impl Attendance {
     /// The attendance record's id (a pseudonym for de-identified callers).
@@ -412,15 +484,19 @@ impl Attendance {
     async fn enrolment_id(&self, ctx: &Context<'_>) -> Result<Uuid> {
         shown_id(ctx, self.0.enrolment_id)
     }
+    /// The first day of the period.
     async fn period_start(&self) -> NaiveDate {
         self.0.period_start
     }
+    /// The last day of the period (the record's date).
     async fn period_end(&self) -> NaiveDate {
         self.0.period_end
     }
+    /// Days the child attended: 0 to `daysExpected`.
     async fn days_present(&self) -> i32 {
         self.0.days_present
     }
+    /// Days the institution was open to the child in the period: 1 to the period's length.
     async fn days_expected(&self) -> i32 {
         self.0.days_expected
     }

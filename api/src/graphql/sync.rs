@@ -46,17 +46,50 @@ impl From<SyncedRow> for SyncRecord {
     }
 }
 
+/// The record a create mutation answers, taken out of the union (`mutation::created`).
+macro_rules! from_sync_record {
+    ($($variant:ident => $ty:ty),* $(,)?) => {$(
+        impl TryFrom<SyncRecord> for $ty {
+            type Error = SyncRecord;
+            fn try_from(r: SyncRecord) -> Result<Self, SyncRecord> {
+                match r {
+                    SyncRecord::$variant(x) => Ok(x),
+                    other => Err(other),
+                }
+            }
+        }
+    )*};
+}
+
+from_sync_record!(
+    Household => Household,
+    Person => Person,
+    Pregnancy => Pregnancy,
+    ServiceRecord => ServiceRecord,
+    Consent => Consent,
+    FamilyAssessment => super::family::FamilyAssessment,
+    CommunityProject => super::family::CommunityProject,
+    ProjectReport => super::family::ProjectReport,
+);
+
 /// Why an item was rejected: the same code and field paths the single-record mutation gives.
 #[derive(SimpleObject)]
 pub struct SyncError {
+    /// The `extensions.code` the mutation would answer: VALIDATION, FORBIDDEN, NOT_FOUND,
+    /// CONSENT_REQUIRED, CONFLICT or INTERNAL.
     pub code: String,
+    /// What went wrong, in English.
     pub message: String,
+    /// For VALIDATION, every problem found; empty otherwise.
     pub fields: Vec<SyncFieldError>,
 }
 
+/// One problem with an item's input.
 #[derive(SimpleObject)]
 pub struct SyncFieldError {
+    /// Where, as the mutation names it: `input.birthDate`, `input.answers.2.answer`...
     pub path: String,
+    /// What is wrong with it.
     pub message: String,
 }
 
@@ -75,18 +108,22 @@ impl From<&ApiError> for SyncError {
 
 pub struct SyncItemResult(Arc<ItemOutcome>);
 
+/// What became of one item of a `syncPush` batch.
 #[Object]
 impl SyncItemResult {
     /// The item's position in the input.
     async fn index(&self) -> i32 {
         self.0.index as i32
     }
+    /// The item's id (the record's, made by the client).
     async fn id(&self) -> Uuid {
         self.0.id
     }
+    /// The item's kind: the field of its payload.
     async fn kind(&self) -> SyncKind {
         self.0.kind
     }
+    /// What was done with it.
     async fn status(&self) -> SyncStatus {
         self.0.status
     }
@@ -98,19 +135,28 @@ impl SyncItemResult {
     async fn record(&self) -> Option<SyncRecord> {
         self.0.row.clone().map(SyncRecord::from)
     }
+    /// Why it was REJECTED, or what the CONFLICT is about; null otherwise.
     async fn error(&self) -> Option<SyncError> {
         self.0.error.as_ref().map(SyncError::from)
     }
 }
 
+/// How many items of a batch ended in each status.
 #[derive(SimpleObject, Default)]
 pub struct SyncSummary {
+    /// Items in the batch.
     pub total: i32,
+    /// Items CREATED.
     pub created: i32,
+    /// Items UNCHANGED.
     pub unchanged: i32,
+    /// Items UPDATED.
     pub updated: i32,
+    /// Items in CONFLICT.
     pub conflicts: i32,
+    /// Items REJECTED.
     pub rejected: i32,
+    /// Items NOT_APPLIED.
     pub not_applied: i32,
 }
 
@@ -126,15 +172,18 @@ impl From<PushOutcome> for SyncPushResult {
     }
 }
 
+/// The answer to a `syncPush`: a result per item, in input order.
 #[Object]
 impl SyncPushResult {
     /// Whether anything was written (false for a dry run, or an atomic batch with a failure).
     async fn committed(&self) -> bool {
         self.committed
     }
+    /// Whether this was a dry run (checked and reported, nothing written).
     async fn dry_run(&self) -> bool {
         self.dry_run
     }
+    /// The items counted by status.
     async fn summary(&self) -> SyncSummary {
         let mut s = SyncSummary { total: self.items.len() as i32, ..Default::default() };
         for item in &self.items {
@@ -155,26 +204,37 @@ impl SyncPushResult {
     }
 }
 
+/// What kind of record a change is of.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 pub enum ChangeEntity {
+    /// A household.
     Household,
+    /// A person.
     Person,
+    /// A pregnancy.
     Pregnancy,
+    /// A service record (with its typed detail).
     ServiceRecord,
+    /// A consent.
     Consent,
+    /// A family assessment.
     FamilyAssessment,
+    /// A community project.
     CommunityProject,
+    /// A community project's monitoring report.
     ProjectReport,
 }
 
 pub struct Change(StoreChange);
 
+/// One record changed since the cursor, at its latest version, or a tombstone.
 #[Object]
 impl Change {
     /// Pass as `since` to continue after this change.
     async fn cursor(&self) -> &str {
         &self.0.cursor
     }
+    /// What kind of record it is.
     async fn entity(&self) -> async_graphql::Result<ChangeEntity> {
         Ok(match (&self.0.row, &self.0.deleted) {
             (Some(SyncedRow::Household(_)), _) => ChangeEntity::Household,
@@ -220,8 +280,10 @@ impl Change {
 
 pub struct ChangesPage(crate::store::sync::ChangesPage);
 
+/// A page of `changes`.
 #[Object]
 impl ChangesPage {
+    /// The changes, oldest first (by the server's change sequence).
     async fn changes(&self) -> Vec<Change> {
         self.0.changes.iter().map(|c| Change(c.clone())).collect()
     }
@@ -243,9 +305,14 @@ impl SyncQuery {
     /// Everything in your view scope that changed after `since` (a cursor from an earlier
     /// pull; leave out for everything), oldest change first, ordered by the server's change
     /// sequence: each record once, at its latest version, with tombstones for erased records.
+    /// For identified callers only: callers who see data de-identified (ANALYST) are FORBIDDEN.
+    /// Errors: UNAUTHENTICATED, FORBIDDEN, VALIDATION (a bad `since` or `first`).
     async fn changes(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The `endCursor` of the previous pull; leave out the first time. A cursor this service did not give is VALIDATION."
+        )]
         since: Option<String>,
         #[graphql(desc = "At most 1000; 100 by default.")] first: Option<i32>,
     ) -> Result<ChangesPage> {
@@ -262,13 +329,18 @@ impl SyncMutation {
     /// retry: same content), UPDATED (`baseVersion` is the stored version), CONFLICT (the
     /// record changed since `baseVersion`; nothing overwritten) or REJECTED (the error the
     /// single-record mutation would give). Items may refer to each other in any order.
-    /// `atomic: ALL` writes all or nothing; `dryRun` checks and reports, writing nothing.
+    /// `atomic: ALL` writes all or nothing; `dryRun` checks and reports, writing nothing. Each item
+    /// is checked as its mutation checks it (role, capture scope, consent, validation), and the
+    /// batch is one transaction. An item's refusal is in its result, not an error of the field.
+    /// Errors: UNAUTHENTICATED, VALIDATION (more items than `CBSS_SYNC_MAX_ITEMS`, 1,000 by
+    /// default).
     async fn sync_push(
         &self,
         ctx: &Context<'_>,
-        items: Vec<SyncItem>,
-        #[graphql(default_with = "SyncAtomicity::Item")] atomic: SyncAtomicity,
-        #[graphql(default)] dry_run: bool,
+        #[graphql(desc = "The changes, in any order (an item may refer to any other).")] items: Vec<SyncItem>,
+        #[graphql(default_with = "SyncAtomicity::Item", desc = "ITEM: each item on its own; ALL: all or nothing.")]
+        atomic: SyncAtomicity,
+        #[graphql(default, desc = "Check and report every item, write nothing.")] dry_run: bool,
     ) -> Result<SyncPushResult> {
         let max = ctx.data_opt::<SyncSettings>().map_or(1000, |s| s.max_items);
         Ok(data(ctx)?.store.sync_push(items, atomic, dry_run, max).await?.into())

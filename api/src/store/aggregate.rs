@@ -29,9 +29,16 @@ pub const MAX_GROUPS: usize = 10_000;
 #[derive(InputObject, Clone, Default, Debug)]
 #[graphql(name = "AggregateFilter")]
 pub struct AggregateFilter {
+    /// Conditions on the counted people, or on the person of each counted record or
+    /// measurement; counting households, "has a member who…".
     pub person: Option<PersonWhere>,
+    /// Conditions on the counted households, or on the household of each counted person,
+    /// record or measurement.
     pub household: Option<HouseholdWhere>,
+    /// Conditions on the counted service records or measurements' records; counting people, "has
+    /// a record that…". Not for HOUSEHOLDS (VALIDATION: use `person.received`).
     pub service_record: Option<ServiceRecordWhere>,
+    /// Conditions on the counted growth measurements (GROWTH_MEASUREMENTS only, else VALIDATION).
     pub growth_measurement: Option<MeasurementWhere>,
 }
 

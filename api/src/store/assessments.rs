@@ -20,13 +20,15 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrde
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
+/// A family education and assessment visit.
 #[derive(InputObject, Clone)]
 #[graphql(name = "RecordFamilyAssessmentInput")]
 pub struct NewAssessment {
     /// A client-generated id (offline clients); the server makes one when absent.
     pub id: Option<Uuid>,
+    /// The household visited.
     pub household_id: Uuid,
-    /// The visit's date; defaults to today.
+    /// The visit's date: not in the future; defaults to today.
     pub assessed_on: Option<NaiveDate>,
     /// The instrument's version number; defaults to the active one.
     pub instrument_version: Option<i32>,
@@ -39,30 +41,42 @@ pub struct NewAssessment {
     /// What became of actions agreed at earlier visits.
     #[graphql(default)]
     pub follow_ups: Vec<FollowUp>,
+    /// A free-text note, at most 2,000 characters.
     pub note: Option<String>,
 }
 
+/// The answer to one indicator.
 #[derive(InputObject, Clone)]
 #[graphql(name = "AssessmentAnswerInput")]
 pub struct AnswerInput {
+    /// An indicator code of the instrument, e.g. SAFE_WATER; each once.
     pub indicator_code: String,
+    /// YES or NO where the indicator applies to the household that day, NOT_APPLICABLE where it
+    /// does not.
     pub answer: AssessmentAnswer,
 }
 
+/// An action the family agrees to.
 #[derive(InputObject, Clone)]
 #[graphql(name = "AssessmentActionInput")]
 pub struct NewAction {
+    /// What the family will do, at most 500 characters.
     pub description: String,
     /// The family member who takes it on.
     pub person_id: Option<Uuid>,
+    /// The day it should be done by: not before the visit.
     pub due_on: Option<NaiveDate>,
 }
 
+/// What became of an action agreed at an earlier visit.
 #[derive(InputObject, Clone)]
 #[graphql(name = "AssessmentFollowUpInput")]
 pub struct FollowUp {
+    /// The action's id (an action agreed with this household).
     pub action_id: Uuid,
+    /// DONE, DROPPED, or still OPEN.
     pub status: ActionStatus,
+    /// A note, at most 500 characters.
     pub note: Option<String>,
 }
 
@@ -229,7 +243,7 @@ impl Store {
         p.into_result()?;
         let id = input.id.unwrap_or_else(Uuid::now_v7);
         if self.id_taken::<family_assessment::Entity>("family_assessment", id).await? {
-            return Err(ApiError::Conflict("a family assessment with this id exists".into()));
+            return Err(ApiError::conflict("a family assessment with this id exists"));
         }
         let (met, applicable) = family::score(&answers.iter().map(|(_, a)| *a).collect::<Vec<_>>());
         let now = super::now();

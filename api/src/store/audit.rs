@@ -153,13 +153,20 @@ impl ReadLog {
     }
 }
 
+/// Which audit entries to list; all given must hold.
 #[derive(InputObject, Default)]
 pub struct AuditFilter {
+    /// Entries about this kind of record, as its table is named (e.g. person, household).
     pub entity: Option<String>,
+    /// Entries about this record (its real id).
     pub entity_id: Option<Uuid>,
+    /// Entries of this user's actions.
     pub user_id: Option<Uuid>,
+    /// Entries of this action (CREATE, UPDATE, READ, LOGIN...).
     pub action: Option<String>,
+    /// Entries at or after this instant.
     pub from: Option<DateTime<Utc>>,
+    /// Entries at or before this instant.
     pub to: Option<DateTime<Utc>>,
 }
 

@@ -12,19 +12,24 @@ use entity::consent;
 use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use uuid::Uuid;
 
+/// A consent (or another legal basis) for a household's personal data.
 #[derive(InputObject, Clone)]
 #[graphql(name = "ConsentInput")]
 pub struct NewConsent {
+    /// A client-generated id (offline clients); the server makes one when absent.
+    pub id: Option<Uuid>,
     /// The household it covers; left out when given with `createHousehold`.
     pub household_id: Option<Uuid>,
-    /// Who gave it, as they stated their name.
+    /// Who gave it, as they stated their name, at most 200 characters.
     pub given_by: String,
     /// When a representative consents for one child: that child.
     pub representative_for: Option<Uuid>,
+    /// What the data is processed for, at most 500 characters.
     pub purpose: String,
+    /// The ground of the processing; default CONSENT.
     #[graphql(default_with = "LegalBasis::Consent")]
     pub legal_basis: LegalBasis,
-    /// Defaults to today.
+    /// The day it was given: not in the future; defaults to today.
     pub given_on: Option<NaiveDate>,
 }
 
@@ -44,7 +49,7 @@ impl NewConsent {
         p.into_result()?;
         let now = super::now();
         Ok(consent::ActiveModel {
-            id: Set(Uuid::now_v7()),
+            id: Set(self.id.unwrap_or_else(Uuid::now_v7)),
             household_id: Set(household),
             given_by: Set(given_by),
             representative_for: Set(self.representative_for),
@@ -58,6 +63,18 @@ impl NewConsent {
             version: Set(1),
             change_seq: Set(0),
         })
+    }
+
+    /// Whether `stored`, a consent of `household`, is this one as `row` records it (a retry).
+    pub(crate) fn matches(&self, stored: &consent::Model, household: Uuid) -> bool {
+        self.id.is_none_or(|id| id == stored.id)
+            && self.household_id.unwrap_or(household) == stored.household_id
+            && stored.household_id == household
+            && self.given_by.trim() == stored.given_by
+            && self.representative_for == stored.representative_for
+            && self.purpose.trim() == stored.purpose
+            && self.legal_basis.as_str() == stored.legal_basis
+            && self.given_on.is_none_or(|d| d == stored.given_on)
     }
 }
 
@@ -106,6 +123,9 @@ impl Store {
             }
         }
         let mut row = input.row(household_id, self.principal().user_id, "input")?;
+        if self.id_taken::<consent::Entity>("consent", *row.id.as_ref()).await? {
+            return Err(ApiError::conflict("a consent with this id exists"));
+        }
         self.write(move |txn, w| {
             Box::pin(async move {
                 row.change_seq = Set(w.seq);
@@ -123,7 +143,7 @@ impl Store {
         let household = self.household(current.household_id).await.map_err(|_| ApiError::not_found("consent"))?;
         self.check_capture(&self.known_unit(household.org_unit_id, "id").await?)?;
         if current.withdrawn_on.is_some() {
-            return Err(ApiError::Conflict("the consent is already withdrawn".into()));
+            return Err(ApiError::conflict("the consent is already withdrawn"));
         }
         let on = on.unwrap_or_else(today);
         let mut p = Problems::default();

@@ -20,34 +20,52 @@ use uuid::Uuid;
 /// The most conditions one filter may hold, so a question cannot become a denial of service.
 pub const MAX_CONDITIONS: usize = 64;
 
+/// A condition on a date; every bound given must hold.
 #[derive(InputObject, Clone, Default, Debug)]
 #[graphql(name = "DateCondition")]
 pub struct DateCondition {
+    /// On this day.
     pub eq: Option<NaiveDate>,
+    /// After this day.
     pub gt: Option<NaiveDate>,
+    /// On or after this day.
     pub gte: Option<NaiveDate>,
+    /// Before this day.
     pub lt: Option<NaiveDate>,
+    /// On or before this day.
     pub lte: Option<NaiveDate>,
 }
 
+/// A condition on a whole number (an age); every part given must hold.
 #[derive(InputObject, Clone, Default, Debug)]
 #[graphql(name = "IntCondition")]
 pub struct IntCondition {
+    /// Equal to this.
     pub eq: Option<i32>,
+    /// Equal to one of these.
     #[graphql(name = "in")]
     pub any_of: Option<Vec<i32>>,
+    /// Greater than this.
     pub gt: Option<i32>,
+    /// Greater than or equal to this.
     pub gte: Option<i32>,
+    /// Less than this.
     pub lt: Option<i32>,
+    /// Less than or equal to this.
     pub lte: Option<i32>,
 }
 
+/// A condition on a number (a z-score); every bound given must hold.
 #[derive(InputObject, Clone, Default, Debug)]
 #[graphql(name = "FloatCondition")]
 pub struct FloatCondition {
+    /// Greater than this.
     pub gt: Option<f64>,
+    /// Greater than or equal to this.
     pub gte: Option<f64>,
+    /// Less than this.
     pub lt: Option<f64>,
+    /// Less than or equal to this.
     pub lte: Option<f64>,
 }
 
@@ -55,15 +73,20 @@ pub struct FloatCondition {
 #[derive(InputObject, Clone, Default, Debug)]
 #[graphql(name = "CodeCondition")]
 pub struct CodeCondition {
+    /// Equal to this code.
     pub eq: Option<String>,
+    /// One of these codes.
     #[graphql(name = "in")]
     pub any_of: Option<Vec<String>>,
 }
 
+/// A condition on sex.
 #[derive(InputObject, Clone, Default, Debug)]
 #[graphql(name = "SexCondition")]
 pub struct SexCondition {
+    /// This sex.
     pub eq: Option<Sex>,
+    /// One of these.
     #[graphql(name = "in")]
     pub any_of: Option<Vec<Sex>>,
 }
@@ -72,7 +95,9 @@ pub struct SexCondition {
 #[derive(InputObject, Clone, Default, Debug)]
 #[graphql(name = "OrgUnitCondition")]
 pub struct UnitCondition {
+    /// Anywhere in this unit's subtree (an unknown unit is VALIDATION).
     pub under: Option<Uuid>,
+    /// In one of exactly these units (not their subtrees).
     #[graphql(name = "in")]
     pub any_of: Option<Vec<Uuid>>,
 }
@@ -84,19 +109,29 @@ pub struct UnitCondition {
 pub struct ServiceReceived {
     /// Service codes (see `serviceTypes`); any one of them counts.
     pub services: Vec<String>,
+    /// Given on or after this day.
     pub from: Option<NaiveDate>,
+    /// Given on or before this day (default `asOf`).
     pub to: Option<NaiveDate>,
+    /// Given within the last this many days up to `asOf` (at least 1); replaces `from` and `to`.
     pub within_days: Option<i32>,
 }
 
+/// Conditions on people, combined with `and`, `or` and `not`; all given must hold.
 #[derive(InputObject, Clone, Default, Debug)]
 #[graphql(name = "PersonWhere")]
 pub struct PersonWhere {
+    /// Every one of these holds.
     pub and: Option<Vec<PersonWhere>>,
+    /// At least one of these holds (an empty list is VALIDATION).
     pub or: Option<Vec<PersonWhere>>,
+    /// This does not hold.
     pub not: Option<Box<PersonWhere>>,
+    /// Where they live.
     pub org_unit: Option<UnitCondition>,
+    /// Their sex.
     pub sex: Option<SexCondition>,
+    /// Their birth date.
     pub birth_date: Option<DateCondition>,
     /// Age in completed months on `asOf`.
     pub age_months: Option<IntCondition>,
@@ -104,9 +139,9 @@ pub struct PersonWhere {
     pub age_years: Option<IntCondition>,
     /// Part of a given or family name, Cyrillic or Latin, any case (identified callers only).
     pub name: Option<String>,
-    /// Not recorded as dead.
+    /// True: not recorded as dead; false: recorded as dead.
     pub alive: Option<bool>,
-    /// Disability codes (NONE, PHYSICAL, …).
+    /// Disability codes (SEEING, HEARING, MOBILITY, …; an unknown code is VALIDATION).
     pub disability: Option<CodeCondition>,
     /// The person's household matches.
     pub household: Option<Box<HouseholdWhere>>,
@@ -114,17 +149,27 @@ pub struct PersonWhere {
     pub received: Option<ServiceReceived>,
 }
 
+/// Conditions on households, combined with `and`, `or` and `not`; all given must hold.
 #[derive(InputObject, Clone, Default, Debug)]
 #[graphql(name = "HouseholdWhere")]
 pub struct HouseholdWhere {
+    /// Every one of these holds.
     pub and: Option<Vec<HouseholdWhere>>,
+    /// At least one of these holds (an empty list is VALIDATION).
     pub or: Option<Vec<HouseholdWhere>>,
+    /// This does not hold.
     pub not: Option<Box<HouseholdWhere>>,
+    /// Where it lives.
     pub org_unit: Option<UnitCondition>,
+    /// Dwelling codes (GER, HOUSE, APARTMENT, OTHER; an unknown code is VALIDATION).
     pub dwelling: Option<CodeCondition>,
+    /// A herder household (true) or not (false).
     pub is_herder: Option<bool>,
+    /// Migrant status codes (RESIDENT, IN_MIGRANT, …; an unknown code is VALIDATION).
     pub migrant_status: Option<CodeCondition>,
+    /// The day it was registered.
     pub registered_on: Option<DateCondition>,
+    /// Its unit is URBAN or RURAL.
     pub urban_rural: Option<Settlement>,
     /// Part of the address, as written (identified callers only).
     pub address: Option<String>,
@@ -132,30 +177,43 @@ pub struct HouseholdWhere {
     pub has_member: Option<Box<PersonWhere>>,
 }
 
+/// Conditions on service records, combined with `and`, `or` and `not`; all given must hold.
 #[derive(InputObject, Clone, Default, Debug)]
 #[graphql(name = "ServiceRecordWhere")]
 pub struct ServiceRecordWhere {
+    /// Every one of these holds.
     pub and: Option<Vec<ServiceRecordWhere>>,
+    /// At least one of these holds (an empty list is VALIDATION).
     pub or: Option<Vec<ServiceRecordWhere>>,
+    /// This does not hold.
     pub not: Option<Box<ServiceRecordWhere>>,
     /// Service codes.
     pub service: Option<CodeCondition>,
+    /// The day it was given.
     pub service_date: Option<DateCondition>,
     /// Where the service was given.
     pub org_unit: Option<UnitCondition>,
 }
 
+/// Conditions on growth measurements, combined with `and`, `or` and `not`; all given must hold.
 #[derive(InputObject, Clone, Default, Debug)]
 #[graphql(name = "GrowthMeasurementWhere")]
 pub struct MeasurementWhere {
+    /// Every one of these holds.
     pub and: Option<Vec<MeasurementWhere>>,
+    /// At least one of these holds (an empty list is VALIDATION).
     pub or: Option<Vec<MeasurementWhere>>,
+    /// This does not hold.
     pub not: Option<Box<MeasurementWhere>>,
+    /// The day it was measured.
     pub measured_on: Option<DateCondition>,
     /// Age in completed months on the day (WHO's 30.4375-day month).
     pub age_months: Option<IntCondition>,
+    /// The stored length/height-for-age z-score (null z-scores never match).
     pub haz: Option<FloatCondition>,
+    /// The stored weight-for-length/height z-score (null z-scores never match).
     pub whz: Option<FloatCondition>,
+    /// The stored weight-for-age z-score (null z-scores never match).
     pub waz: Option<FloatCondition>,
     /// Any of WHO's plausibility flags raised.
     pub flagged: Option<bool>,

@@ -22,6 +22,7 @@ use uuid::Uuid;
 /// Measurements read per batch when filling in z-scores.
 const BACKFILL_BATCH: u64 = 500;
 
+/// Corrected values of a growth measurement: fields left out are kept, null clears them.
 #[derive(InputObject)]
 #[graphql(name = "CorrectGrowthMeasurementInput")]
 pub struct GrowthCorrection {
@@ -29,15 +30,19 @@ pub struct GrowthCorrection {
     pub id: Uuid,
     /// The service record's version the client last saw; a different stored version is a CONFLICT.
     pub expected_version: i32,
-    /// Leave out to keep, null to clear.
+    /// Weight in kg, 0.2 to 250. Leave out to keep, null to clear.
     #[graphql(default)]
     pub weight_kg: MaybeUndefined<f64>,
+    /// Length or height in cm as measured, 20 to 250. Leave out to keep, null to clear.
     #[graphql(default)]
     pub length_height_cm: MaybeUndefined<f64>,
+    /// How length/height was measured. Leave out to keep, null to clear.
     #[graphql(default)]
     pub position: MaybeUndefined<MeasurementPosition>,
+    /// Mid-upper arm circumference in mm, 50 to 500. Leave out to keep, null to clear.
     #[graphql(default)]
     pub muac_mm: MaybeUndefined<f64>,
+    /// Bilateral pitting oedema. Leave out to keep.
     pub oedema: Option<bool>,
 }
 

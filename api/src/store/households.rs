@@ -13,24 +13,30 @@ use crate::domain::vocab::{Dwelling, HouseholdSort, MigrantStatus, SortDirection
 use crate::error::{ApiError, ApiResult, Problems};
 use async_graphql::{InputObject, MaybeUndefined};
 use chrono::NaiveDate;
-use entity::household;
+use entity::{consent, household};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Select, Set, TryIntoModel};
 use uuid::Uuid;
 
+/// The common conditions on a list of households; all given must hold.
 #[derive(InputObject, Default, Clone)]
 pub struct HouseholdFilter {
-    /// Households anywhere in this unit's subtree.
+    /// Households anywhere in this unit's subtree (an unknown unit is VALIDATION).
     pub org_unit_id: Option<Uuid>,
+    /// Households living in this kind of dwelling.
     pub dwelling: Option<Dwelling>,
+    /// Herder households (true) or the others (false).
     pub is_herder: Option<bool>,
+    /// Households of this migrant status.
     pub migrant_status: Option<MigrantStatus>,
 }
 
 /// The order of a list of households; ties go by id.
 #[derive(InputObject, Clone, Copy)]
 pub struct HouseholdOrder {
+    /// What to order by.
     pub field: HouseholdSort,
+    /// Ascending (the default) or descending.
     #[graphql(default_with = "SortDirection::Asc")]
     pub direction: SortDirection,
 }
@@ -55,6 +61,7 @@ impl HouseholdOrder {
     }
 }
 
+/// A new household and the consent it is recorded under.
 #[derive(InputObject, Clone)]
 #[graphql(name = "CreateHouseholdInput")]
 pub struct NewHousehold {
@@ -62,33 +69,47 @@ pub struct NewHousehold {
     pub id: Option<Uuid>,
     /// A soum, district, bag or khoroo.
     pub org_unit_id: Uuid,
+    /// The address as written, at most 500 characters.
     pub address: Option<String>,
+    /// Free text about the household, at most 500 characters.
     pub description: Option<String>,
+    /// The kind of dwelling it lives in.
     pub dwelling: Dwelling,
+    /// Whether it is a herder household (default false).
     #[graphql(default)]
     pub is_herder: bool,
+    /// Whether it lives where it is registered, or has moved; default RESIDENT.
     #[graphql(default_with = "MigrantStatus::Resident")]
     pub migrant_status: MigrantStatus,
-    /// Defaults to today.
+    /// The day it was registered: not in the future; defaults to today.
     pub registered_on: Option<NaiveDate>,
     /// The consent (or other legal basis) under which the household's data is recorded.
     pub consent: NewConsent,
 }
 
+/// Changes to a household: fields left out are kept.
 #[derive(InputObject)]
 #[graphql(name = "UpdateHouseholdInput")]
 pub struct HouseholdChanges {
+    /// The household's id.
     pub id: Uuid,
     /// The version the client last saw; a different stored version is a CONFLICT.
     pub expected_version: Option<i32>,
+    /// Moves the household (and its members) to this soum, district, bag or khoroo.
     pub org_unit_id: Option<Uuid>,
+    /// The address; null clears it.
     #[graphql(default)]
     pub address: MaybeUndefined<String>,
+    /// The description; null clears it.
     #[graphql(default)]
     pub description: MaybeUndefined<String>,
+    /// The kind of dwelling.
     pub dwelling: Option<Dwelling>,
+    /// Whether it is a herder household.
     pub is_herder: Option<bool>,
+    /// Its migrant status.
     pub migrant_status: Option<MigrantStatus>,
+    /// The day it was registered: not in the future.
     pub registered_on: Option<NaiveDate>,
 }
 
@@ -209,7 +230,10 @@ impl Store {
         let id = input.id.unwrap_or_else(Uuid::now_v7);
         let consent = input.consent.row(id, self.principal().user_id, "input.consent")?;
         if self.id_taken::<household::Entity>("household", id).await? {
-            return Err(ApiError::Conflict("a household with this id exists".into()));
+            return Err(ApiError::conflict("a household with this id exists"));
+        }
+        if input.consent.id.is_some() && self.id_taken::<consent::Entity>("consent", *consent.id.as_ref()).await? {
+            return Err(ApiError::conflict("a consent with this id exists"));
         }
         let now = super::now();
         let row = household::ActiveModel {
@@ -310,7 +334,7 @@ impl Store {
                         .exec(txn)
                         .await?;
                     if res.rows_affected == 0 {
-                        return Err(ApiError::Conflict("the household was changed by someone else; reload it".into()));
+                        return Err(ApiError::conflict("the household was changed by someone else; reload it"));
                     }
                     if let Some(unit) = moved_to {
                         entity::person::Entity::update_many()
@@ -353,7 +377,7 @@ where
 pub(crate) fn check_version(expected: Option<i32>, stored: i32) -> ApiResult<()> {
     match expected {
         Some(v) if v != stored => {
-            Err(ApiError::Conflict(format!("expected version {v}, but the stored version is {stored}")))
+            Err(ApiError::conflict(format!("expected version {v}, but the stored version is {stored}")))
         }
         _ => Ok(()),
     }

@@ -15,25 +15,33 @@ use uuid::Uuid;
 /// The most items one check may record.
 const MAX_ITEMS: usize = 100;
 
+/// A development check: the milestones checked and whether each was achieved.
 #[derive(InputObject, Clone)]
 #[graphql(name = "RecordMilestoneCheckInput")]
 pub struct NewMilestoneCheck {
+    /// A client-generated id (offline clients); the server makes one when absent.
     pub id: Option<Uuid>,
     /// A child under 6 (DEVELOPMENT_CHECK is for 0-71 months).
     pub person_id: Uuid,
+    /// The day of the check: not in the future.
     pub date: NaiveDate,
+    /// Where it was delivered; defaults to the person's unit.
     pub org_unit_id: Option<Uuid>,
+    /// Who checked (a facility or a worker), at most 200 characters.
     pub provider: Option<String>,
+    /// A free-text note, at most 2,000 characters.
     pub note: Option<String>,
-    /// The items checked, each once.
+    /// The items checked, each once (1 to 100).
     pub items: Vec<MilestoneCheckItem>,
 }
 
+/// One milestone checked.
 #[derive(InputObject, Clone)]
 #[graphql(name = "MilestoneCheckItemInput")]
 pub struct MilestoneCheckItem {
     /// A milestone code from `milestones`, e.g. MOTOR_WALKS_ALONE (its domain comes with it).
     pub milestone_code: String,
+    /// Whether the child did it.
     pub achieved: bool,
 }
 

@@ -18,11 +18,14 @@ use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Select, Set, TryIntoModel};
 use uuid::Uuid;
 
+/// The common conditions on a list of people; all given must hold.
 #[derive(InputObject, Default, Clone)]
 pub struct PersonFilter {
-    /// People living anywhere in this unit's subtree.
+    /// People living anywhere in this unit's subtree (an unknown unit is VALIDATION).
     pub org_unit_id: Option<Uuid>,
+    /// The members of this household (FORBIDDEN to callers who see data de-identified).
     pub household_id: Option<Uuid>,
+    /// People of this sex.
     pub sex: Option<Sex>,
     /// A life-stage code (see `lifeStages`), evaluated on `asOf`.
     pub life_stage: Option<String>,
@@ -32,16 +35,19 @@ pub struct PersonFilter {
     pub born_from: Option<NaiveDate>,
     /// Born on or before this date.
     pub born_to: Option<NaiveDate>,
-    /// Part of a given or family name, in Cyrillic or Latin letters, any case.
+    /// Part of a given or family name, in Cyrillic or Latin letters, any case (FORBIDDEN to callers
+    /// who see data de-identified).
     pub name: Option<String>,
-    /// Only people not recorded as dead.
+    /// True: people not recorded as dead; false: those recorded as dead.
     pub alive: Option<bool>,
 }
 
 /// The order of a list of people; ties go by id.
 #[derive(InputObject, Clone, Copy)]
 pub struct PersonOrder {
+    /// What to order by.
     pub field: PersonSort,
+    /// Ascending (the default) or descending.
     #[graphql(default_with = "SortDirection::Asc")]
     pub direction: SortDirection,
 }
@@ -71,6 +77,7 @@ impl PersonOrder {
     }
 }
 
+/// A new person.
 #[derive(InputObject, Clone)]
 #[graphql(name = "RegisterPersonInput")]
 pub struct NewPerson {
@@ -78,42 +85,65 @@ pub struct NewPerson {
     pub id: Option<Uuid>,
     /// The household the person lives in; their unit is the household's.
     pub household_id: Option<Uuid>,
-    /// Required when there is no household.
+    /// Required when there is no household: a soum, district, bag or khoroo. With a household,
+    /// leave it out (or give the household's).
     pub org_unit_id: Option<Uuid>,
+    /// The given name, at most 100 characters.
     pub given_name: String,
+    /// The family (patronymic) name, at most 100 characters.
     pub family_name: String,
+    /// Their sex.
     pub sex: Sex,
+    /// The birth date: not in the future.
     pub birth_date: NaiveDate,
+    /// Whether the birth date is an estimate (default false).
     #[graphql(default)]
     pub birth_date_estimated: bool,
+    /// How they are related to the head of the household.
     pub relation_to_head: Option<RelationToHead>,
-    /// Civil registry number: two Cyrillic letters and eight digits.
+    /// Civil registry number: two Cyrillic letters and eight digits (unique).
     pub registry_number: Option<String>,
+    /// A Mongolian phone number: eight digits, optionally after +976.
     pub phone: Option<String>,
+    /// A functional difficulty, if any.
     pub disability: Option<Disability>,
+    /// The day they died, if they did: not in the future nor before the birth date.
     pub date_of_death: Option<NaiveDate>,
 }
 
+/// Changes to a person: fields left out are kept; null clears an optional one.
 #[derive(InputObject)]
 #[graphql(name = "UpdatePersonInput")]
 pub struct PersonChanges {
+    /// The person's id.
     pub id: Uuid,
     /// The version the client last saw; a different stored version is a CONFLICT.
     pub expected_version: Option<i32>,
+    /// Moves the person to this household (and its unit).
     pub household_id: Option<Uuid>,
+    /// The given name.
     pub given_name: Option<String>,
+    /// The family (patronymic) name.
     pub family_name: Option<String>,
+    /// Their sex (recomputes the z-scores of their measurements).
     pub sex: Option<Sex>,
+    /// The birth date (recomputes the z-scores of their measurements).
     pub birth_date: Option<NaiveDate>,
+    /// Whether the birth date is an estimate.
     pub birth_date_estimated: Option<bool>,
+    /// How they are related to the head of the household.
     #[graphql(default)]
     pub relation_to_head: MaybeUndefined<RelationToHead>,
+    /// Civil registry number: two Cyrillic letters and eight digits (unique).
     #[graphql(default)]
     pub registry_number: MaybeUndefined<String>,
+    /// A Mongolian phone number: eight digits, optionally after +976.
     #[graphql(default)]
     pub phone: MaybeUndefined<String>,
+    /// A functional difficulty.
     #[graphql(default)]
     pub disability: MaybeUndefined<Disability>,
+    /// The day they died.
     #[graphql(default)]
     pub date_of_death: MaybeUndefined<NaiveDate>,
 }
@@ -282,7 +312,7 @@ impl Store {
             q = q.filter(person::Column::Id.ne(id));
         }
         if q.one(self.db()).await?.is_some() {
-            return Err(ApiError::Conflict("another person has this registry number".into()));
+            return Err(ApiError::conflict("another person has this registry number"));
         }
         Ok(())
     }
@@ -322,7 +352,7 @@ impl Store {
         }
         let id = input.id.unwrap_or_else(Uuid::now_v7);
         if self.id_taken::<person::Entity>("person", id).await? {
-            return Err(ApiError::Conflict("a person with this id exists".into()));
+            return Err(ApiError::conflict("a person with this id exists"));
         }
         let now = super::now();
         let row = person::ActiveModel {
@@ -462,7 +492,7 @@ impl Store {
                         .exec(txn)
                         .await?;
                     if res.rows_affected == 0 {
-                        return Err(ApiError::Conflict("the person was changed by someone else; reload them".into()));
+                        return Err(ApiError::conflict("the person was changed by someone else; reload them"));
                     }
                     let saved =
                         person::Entity::find_by_id(current.id).one(txn).await?.ok_or(ApiError::not_found("person"))?;

@@ -18,27 +18,39 @@ const GESTATION_DAYS: u64 = 280;
 /// A pregnancy is not registered later than 44 weeks after the last period.
 const MAX_GESTATION_DAYS: i64 = 44 * 7;
 
+/// A new pregnancy.
 #[derive(InputObject, Clone)]
 #[graphql(name = "RegisterPregnancyInput")]
 pub struct NewPregnancy {
+    /// A client-generated id (offline clients); the server makes one when absent.
     pub id: Option<Uuid>,
+    /// The woman: 10 to 55 years old on the registration day.
     pub mother_id: Uuid,
-    /// Give the last menstrual period, the expected delivery date, or both.
+    /// Give the last menstrual period, the expected delivery date, or both. On or before the
+    /// registration day, at most 44 weeks before it.
     pub last_menstrual_period: Option<NaiveDate>,
+    /// The expected delivery date: 280 days after the last menstrual period, when both are given.
     pub expected_delivery_date: Option<NaiveDate>,
-    /// Defaults to today.
+    /// The day it is registered: not in the future; defaults to today.
     pub registered_on: Option<NaiveDate>,
 }
 
+/// How a pregnancy ended.
 #[derive(InputObject, Clone)]
 #[graphql(name = "RecordPregnancyOutcomeInput")]
 pub struct PregnancyOutcomeInput {
+    /// The pregnancy's id.
     pub pregnancy_id: Uuid,
+    /// The version the client last saw; a different stored version is a CONFLICT.
     pub expected_version: Option<i32>,
+    /// How it ended.
     pub outcome: PregnancyOutcome,
-    /// The delivery (or end of pregnancy) date.
+    /// The delivery (or end of pregnancy) date: not in the future, nor before the last menstrual
+    /// period.
     pub outcome_date: NaiveDate,
+    /// Where the birth took place: required for a LIVE_BIRTH or STILLBIRTH.
     pub delivery_place: Option<DeliveryPlace>,
+    /// Who attended the birth: required for a LIVE_BIRTH or STILLBIRTH.
     pub attendant: Option<BirthAttendant>,
     /// Children born of a live birth, already registered as people (twins: two ids).
     #[graphql(default)]
@@ -114,9 +126,12 @@ impl Store {
             .one(self.db())
             .await?;
         if open.is_some() {
-            return Err(ApiError::Conflict("the woman already has an open pregnancy; record its outcome first".into()));
+            return Err(ApiError::conflict("the woman already has an open pregnancy; record its outcome first"));
         }
         let id = input.id.unwrap_or_else(Uuid::now_v7);
+        if self.id_taken::<pregnancy::Entity>("pregnancy", id).await? {
+            return Err(ApiError::conflict("a pregnancy with this id exists"));
+        }
         let now = super::now();
         let row = pregnancy::ActiveModel {
             id: Set(id),
@@ -153,7 +168,7 @@ impl Store {
         self.check_capture(&unit)?;
         check_version(input.expected_version, current.version)?;
         if current.outcome.is_some() {
-            return Err(ApiError::Conflict("the outcome of this pregnancy is already recorded".into()));
+            return Err(ApiError::conflict("the outcome of this pregnancy is already recorded"));
         }
         let mut p = Problems::default();
         validate::past_date(&mut p, "input.outcomeDate", input.outcome_date, today());
@@ -184,7 +199,7 @@ impl Store {
             .one(self.db())
             .await?;
         if linked.is_some() {
-            return Err(ApiError::Conflict("a child is already linked to another pregnancy".into()));
+            return Err(ApiError::conflict("a child is already linked to another pregnancy"));
         }
         let id = current.id;
         let version = current.version;
@@ -207,7 +222,7 @@ impl Store {
                     .exec(txn)
                     .await?;
                 if res.rows_affected == 0 {
-                    return Err(ApiError::Conflict("the pregnancy was changed by someone else; reload it".into()));
+                    return Err(ApiError::conflict("the pregnancy was changed by someone else; reload it"));
                 }
                 if !children.is_empty() {
                     let links = children

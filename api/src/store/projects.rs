@@ -24,20 +24,28 @@ use sea_orm::{
 use std::collections::HashSet;
 use uuid::Uuid;
 
+/// A community-identified project as proposed.
 #[derive(InputObject, Clone)]
 #[graphql(name = "ProposeCommunityProjectInput")]
 pub struct NewProject {
+    /// A client-generated id (offline clients); the server makes one when absent.
     pub id: Option<Uuid>,
     /// The soum, bag, district or khoroo whose community chose it.
     pub org_unit_id: Uuid,
+    /// The area it works in.
     pub area: CipArea,
+    /// Its title, at most 200 characters.
     pub title: String,
+    /// Its objectives, at most 5,000 characters.
     pub objectives: String,
+    /// The planned first day.
     pub starts_on: Option<NaiveDate>,
+    /// The planned last day: not before `startsOn`.
     pub ends_on: Option<NaiveDate>,
     /// The assessment indicators (codes) whose priority it answers.
     #[graphql(default)]
     pub indicator_codes: Vec<String>,
+    /// Its budget, line by line.
     #[graphql(default)]
     pub budget_lines: Vec<NewBudgetLine>,
     /// Partner organisations that carry it out.
@@ -45,26 +53,33 @@ pub struct NewProject {
     pub implementing_partner_ids: Vec<Uuid>,
 }
 
+/// A line of a project's budget.
 #[derive(InputObject, Clone)]
 #[graphql(name = "BudgetLineInput")]
 pub struct NewBudgetLine {
+    /// What the money is for, at most 300 characters.
     pub description: String,
-    /// In tögrög.
+    /// In tögrög (MNT), more than 0.
     pub amount_mnt: i64,
+    /// Who pays it.
     pub funder: FunderKind,
     /// The partner organisation paying, when `funder` is PARTNER.
     pub partner_id: Option<Uuid>,
 }
 
+/// A monitoring report of a community project.
 #[derive(InputObject, Clone)]
 #[graphql(name = "ProjectReportInput")]
 pub struct NewReport {
+    /// A client-generated id (offline clients); the server makes one when absent.
     pub id: Option<Uuid>,
+    /// The project reported on.
     pub project_id: Uuid,
-    /// Defaults to today.
+    /// The day of the report: not in the future; defaults to today.
     pub reported_on: Option<NaiveDate>,
-    /// 0-100.
+    /// Progress, 0-100 percent.
     pub progress_percent: i32,
+    /// What was done, at most 5,000 characters.
     pub narrative: String,
     /// Households reached so far (cumulative).
     pub households_reached: i32,
@@ -72,22 +87,28 @@ pub struct NewReport {
     pub people_reached: i32,
 }
 
+/// Which community projects to list; all given must hold.
 #[derive(InputObject, Default)]
 pub struct ProjectFilter {
-    /// Projects anywhere in this unit's subtree.
+    /// Projects anywhere in this unit's subtree (an unknown unit is VALIDATION).
     pub org_unit_id: Option<Uuid>,
+    /// Projects of this area.
     pub area: Option<CipArea>,
+    /// Projects in this status.
     pub status: Option<ProjectStatus>,
     /// Projects this partner organisation funds or implements.
     pub partner_id: Option<Uuid>,
-    /// Projects running at some time in this period (2026, 2026Q3, 2026-07, THIS_YEAR, ...).
+    /// Projects running at some time in this period (2026, 2026Q3, 2026-07, THIS_YEAR, ...): their
+    /// planned dates overlap it (a date not set counts as open-ended).
     pub period: Option<String>,
 }
 
 /// The order of a list of projects; ties go by id.
 #[derive(InputObject, Clone, Copy)]
 pub struct ProjectOrder {
+    /// What to order by.
     pub field: ProjectSort,
+    /// Ascending (the default) or descending.
     #[graphql(default_with = "SortDirection::Asc")]
     pub direction: SortDirection,
 }
@@ -316,7 +337,7 @@ impl Store {
         implementers.dedup();
         let id = input.id.unwrap_or_else(Uuid::now_v7);
         if self.id_taken::<community_project::Entity>("community_project", id).await? {
-            return Err(ApiError::Conflict("a community project with this id exists".into()));
+            return Err(ApiError::conflict("a community project with this id exists"));
         }
         let now = super::now();
         let row = community_project::ActiveModel {
@@ -441,7 +462,7 @@ impl Store {
                     .exec(txn)
                     .await?;
                 if res.rows_affected == 0 {
-                    return Err(ApiError::Conflict("the project was changed by someone else; reload it".into()));
+                    return Err(ApiError::conflict("the project was changed by someone else; reload it"));
                 }
                 let saved = community_project::Entity::find_by_id(id)
                     .one(txn)
@@ -484,9 +505,13 @@ impl Store {
         p.check(input.people_reached >= 0, "input.peopleReached", "must not be negative");
         let narrative = validate::text(&mut p, "input.narrative", &input.narrative, 5000);
         p.into_result()?;
+        let id = input.id.unwrap_or_else(Uuid::now_v7);
+        if self.id_taken::<project_report::Entity>("project_report", id).await? {
+            return Err(ApiError::conflict("a report with this id exists"));
+        }
         let now = super::now();
         let row = project_report::ActiveModel {
-            id: Set(input.id.unwrap_or_else(Uuid::now_v7)),
+            id: Set(id),
             created_at: Set(now),
             updated_at: Set(now),
             version: Set(1),

@@ -19,9 +19,11 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+/// A service given, without a typed detail.
 #[derive(InputObject, Clone)]
 #[graphql(name = "RecordServiceInput")]
 pub struct NewServiceRecord {
+    /// A client-generated id (offline clients); the server makes one when absent.
     pub id: Option<Uuid>,
     /// A service type code from `serviceTypes`, e.g. VITAMIN_A or ANC_CONTACT.
     pub service_type_code: String,
@@ -31,65 +33,92 @@ pub struct NewServiceRecord {
     pub household_id: Option<Uuid>,
     /// For maternal services: the pregnancy they belong to (defaults to the open one).
     pub pregnancy_id: Option<Uuid>,
+    /// The day it was given: not in the future; the person must be eligible that day.
     pub date: NaiveDate,
     /// Where it was delivered; defaults to the person's or household's unit.
     pub org_unit_id: Option<Uuid>,
+    /// Who gave it (a facility or a worker), at most 200 characters.
     pub provider: Option<String>,
+    /// A free-text note, at most 2,000 characters.
     pub note: Option<String>,
 }
 
+/// A growth measurement: at least one of weight, length/height, MUAC or oedema.
 #[derive(InputObject, Clone)]
 #[graphql(name = "RecordGrowthMeasurementInput")]
 pub struct NewGrowthMeasurement {
+    /// A client-generated id (offline clients); the server makes one when absent.
     pub id: Option<Uuid>,
+    /// The child (0 to 18 years 11 months on the day).
     pub person_id: Uuid,
+    /// The day it was measured: not in the future.
     pub date: NaiveDate,
+    /// Where it was delivered; defaults to the person's unit.
     pub org_unit_id: Option<Uuid>,
+    /// Who measured (a facility or a worker), at most 200 characters.
     pub provider: Option<String>,
+    /// A free-text note, at most 2,000 characters.
     pub note: Option<String>,
+    /// Weight in kg: 0.2 to 250.
     pub weight_kg: Option<f64>,
+    /// Length or height in cm as measured: 20 to 250.
     pub length_height_cm: Option<f64>,
     /// How length/height was measured; WHO assumes LYING under 2 years, STANDING from 2.
     pub position: Option<MeasurementPosition>,
-    /// Mid-upper arm circumference.
+    /// Mid-upper arm circumference in mm: 50 to 500.
     pub muac_mm: Option<f64>,
-    /// Bilateral pitting oedema.
+    /// Bilateral pitting oedema (default false).
     #[graphql(default)]
     pub oedema: bool,
 }
 
+/// A dose of an antigen given.
 #[derive(InputObject, Clone)]
 #[graphql(name = "RecordImmunisationInput")]
 pub struct NewImmunisation {
+    /// A client-generated id (offline clients); the server makes one when absent.
     pub id: Option<Uuid>,
+    /// The person vaccinated.
     pub person_id: Uuid,
+    /// The day it was given: not in the future.
     pub date: NaiveDate,
+    /// Where it was delivered; defaults to the person's unit.
     pub org_unit_id: Option<Uuid>,
+    /// Who gave it (a facility or a worker), at most 200 characters.
     pub provider: Option<String>,
+    /// A free-text note, at most 2,000 characters.
     pub note: Option<String>,
     /// An antigen code from `antigens`, e.g. PENTA.
     pub antigen_code: String,
+    /// Which dose: 1 to the antigen's `doses`, each once per person.
     pub dose_number: i32,
     /// IMMUNISATION (children, the default) or TD_MATERNAL (pregnant women).
     #[graphql(default_with = "\"IMMUNISATION\".to_string()")]
     pub service_type_code: String,
 }
 
+/// An enrolment in a kindergarten, school or programme.
 #[derive(InputObject, Clone)]
 #[graphql(name = "RecordEnrolmentInput")]
 pub struct NewEnrolment {
+    /// A client-generated id (offline clients); the server makes one when absent.
     pub id: Option<Uuid>,
     /// KINDERGARTEN_ENROLMENT, GER_KINDERGARTEN_ENROLMENT, OUTREACH_ECD, SCHOOL_ENROLMENT or
     /// NON_FORMAL_EDUCATION.
     pub service_type_code: String,
+    /// The child (or young person) enrolled.
     pub person_id: Uuid,
-    /// The day the child was enrolled.
+    /// The day the child was enrolled: not in the future.
     pub date: NaiveDate,
+    /// Where it was delivered; defaults to the person's unit.
     pub org_unit_id: Option<Uuid>,
+    /// Who recorded the enrolment (a facility or a worker), at most 200 characters.
     pub provider: Option<String>,
+    /// A free-text note, at most 2,000 characters.
     pub note: Option<String>,
-    /// The kindergarten, school or programme.
+    /// The kindergarten, school or programme, at most 200 characters.
     pub institution: String,
+    /// The grade or group, at most 40 characters.
     pub grade: Option<String>,
 }
 
@@ -297,7 +326,7 @@ impl Store {
         }
         let id = input.id.unwrap_or_else(Uuid::now_v7);
         if self.id_taken::<service_record::Entity>("service_record", id).await? {
-            return Err(ApiError::Conflict("a service record with this id exists".into()));
+            return Err(ApiError::conflict("a service record with this id exists"));
         }
         let now = super::now();
         Ok(Checked {
@@ -449,7 +478,7 @@ impl Store {
         let record = input.record();
         let checked = self.check_record(record, DetailKind::Immunisation).await?;
         if self.dose_given(input.person_id, antigen.id, input.dose_number).await? {
-            return Err(ApiError::Conflict(format!(
+            return Err(ApiError::conflict(format!(
                 "dose {} of {} is already recorded for this person",
                 input.dose_number, antigen.code
             )));
@@ -488,6 +517,7 @@ impl Store {
     }
 }
 
+/// The end of an enrolment.
 #[derive(InputObject)]
 #[graphql(name = "EndEnrolmentInput")]
 pub struct EndEnrolment {
@@ -497,12 +527,15 @@ pub struct EndEnrolment {
     pub expected_version: i32,
     /// The last day of the enrolment: on or after the day it began, not in the future.
     pub ended_on: NaiveDate,
+    /// Why it ended.
     pub reason: EnrolmentEndReason,
 }
 
+/// Attendance over a period for an enrolment.
 #[derive(InputObject, Clone)]
 #[graphql(name = "RecordAttendanceInput")]
 pub struct NewAttendance {
+    /// A client-generated id (offline clients); the server makes one when absent.
     pub id: Option<Uuid>,
     /// SCHOOL_ATTENDANCE or PRESCHOOL_ATTENDANCE: of the same life stage as the enrolment.
     pub service_type_code: String,
@@ -516,8 +549,11 @@ pub struct NewAttendance {
     pub days_present: i32,
     /// Days the institution was open to the child in the period, 1 to the period's days.
     pub days_expected: i32,
+    /// Where it was delivered; defaults to the child's unit.
     pub org_unit_id: Option<Uuid>,
+    /// The institution or worker reporting it, at most 200 characters.
     pub provider: Option<String>,
+    /// A free-text note, at most 2,000 characters.
     pub note: Option<String>,
 }
 
@@ -586,7 +622,7 @@ impl Store {
             .one(self.db())
             .await?;
         if let Some(o) = overlapping {
-            return Err(ApiError::Conflict(format!(
+            return Err(ApiError::conflict(format!(
                 "attendance from {} to {} is already recorded for this enrolment",
                 o.period_start, o.period_end
             )));
@@ -619,7 +655,7 @@ impl Store {
         }
         super::households::check_version(Some(input.expected_version), record.version)?;
         if let Some(ended) = current.ended_on {
-            return Err(ApiError::Conflict(format!("the enrolment already ended on {ended}")));
+            return Err(ApiError::conflict(format!("the enrolment already ended on {ended}")));
         }
         let mut p = Problems::default();
         validate::past_date(&mut p, "input.endedOn", input.ended_on, today());
@@ -660,7 +696,7 @@ pub(crate) async fn bump_record<C: ConnectionTrait>(
         .exec(txn)
         .await?;
     if res.rows_affected == 0 {
-        return Err(ApiError::Conflict(format!("the {what} was changed by someone else; reload it")));
+        return Err(ApiError::conflict(format!("the {what} was changed by someone else; reload it")));
     }
     Ok(())
 }

@@ -17,9 +17,10 @@ use crate::error::{ApiError, ApiResult};
 use async_graphql::{Enum, InputObject, MaybeUndefined, OneofObject};
 use chrono::{DateTime, Utc};
 use entity::{
-    antigen, assessment_answer, attendance, community_project, consent, enrolment, family_assessment,
-    growth_measurement, household, immunisation, milestone, milestone_check, person, pregnancy, pregnancy_child,
-    project_report, service_record, tombstone,
+    antigen, assessment_action, assessment_answer, assessment_instrument, attendance, community_project, consent,
+    enrolment, family_assessment, growth_measurement, household, immunisation, milestone, milestone_check, person,
+    pregnancy, pregnancy_child, project_budget_line, project_indicator, project_partner, project_report,
+    service_record, tombstone,
 };
 use sea_orm::{
     AccessMode, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IsolationLevel,
@@ -55,21 +56,36 @@ pub(crate) async fn tombstone<C: ConnectionTrait>(
 #[derive(OneofObject, Clone)]
 #[graphql(name = "SyncPayloadInput")]
 pub enum SyncPayload {
+    /// A household with its consent (`createHousehold`); for a known id, its new content
+    /// (`updateHousehold`; the consent is kept from its first version).
     Household(NewHousehold),
+    /// A person (`registerPerson`); for a known id, their new content (`updatePerson`).
     Person(NewPerson),
+    /// A pregnancy's registration (`registerPregnancy`).
     Pregnancy(NewPregnancy),
-    /// The item's id is the pregnancy's.
+    /// A pregnancy's outcome (`recordPregnancyOutcome`). The item's id is the pregnancy's.
     PregnancyOutcome(PregnancyOutcomeInput),
+    /// A service without a typed detail (`recordService`).
     ServiceRecord(NewServiceRecord),
+    /// A growth measurement (`recordGrowthMeasurement`); for a known id, its corrected values
+    /// (`correctGrowthMeasurement`).
     GrowthMeasurement(NewGrowthMeasurement),
+    /// An immunisation (`recordImmunisation`).
     Immunisation(NewImmunisation),
+    /// A development check (`recordMilestoneCheck`).
     MilestoneCheck(NewMilestoneCheck),
+    /// An enrolment (`recordEnrolment`).
     Enrolment(NewEnrolment),
-    /// The item's id is the enrolment's (its service record's).
+    /// The end of an enrolment (`endEnrolment`). The item's id is the enrolment's (its service
+    /// record's).
     EnrolmentEnd(EnrolmentEnd),
+    /// Attendance over a period (`recordAttendance`).
     Attendance(NewAttendance),
+    /// A family assessment visit (`recordFamilyAssessment`).
     FamilyAssessment(NewAssessment),
+    /// A community project's proposal (`proposeCommunityProject`).
     CommunityProject(NewProject),
+    /// A project's monitoring report (`reportCommunityProject`).
     ProjectReport(NewReport),
 }
 
@@ -80,9 +96,11 @@ pub enum SyncPayload {
 pub struct EnrolmentEnd {
     /// The last day of the enrolment: on or after the day it began, not in the future.
     pub ended_on: chrono::NaiveDate,
+    /// Why it ended.
     pub reason: EnrolmentEndReason,
 }
 
+/// One change made offline: the record's id, the version it was based on, and the payload.
 #[derive(InputObject, Clone)]
 #[graphql(name = "SyncItemInput")]
 pub struct SyncItem {
@@ -95,34 +113,54 @@ pub struct SyncItem {
     /// the item's writes, beside the server's time; the server orders changes by its own change
     /// sequence, never by clocks.
     pub client_timestamp: Option<DateTime<Utc>>,
+    /// What the item records: exactly one kind.
     pub payload: SyncPayload,
 }
 
 /// ALL: the batch commits only if every item succeeds. ITEM: each item stands alone.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum SyncAtomicity {
+    /// All or nothing: one CONFLICT or REJECTED item and nothing is written (the others are
+    /// NOT_APPLIED).
     All,
+    /// Each item is written or refused on its own (the default).
     Item,
 }
 
+/// The kind of an item: which field of its payload it carries.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum SyncKind {
+    /// `payload.household`.
     Household,
+    /// `payload.person`.
     Person,
+    /// `payload.pregnancy`.
     Pregnancy,
+    /// `payload.pregnancyOutcome`.
     PregnancyOutcome,
+    /// `payload.serviceRecord`.
     ServiceRecord,
+    /// `payload.growthMeasurement`.
     GrowthMeasurement,
+    /// `payload.immunisation`.
     Immunisation,
+    /// `payload.milestoneCheck`.
     MilestoneCheck,
+    /// `payload.enrolment`.
     Enrolment,
+    /// `payload.enrolmentEnd`.
     EnrolmentEnd,
+    /// `payload.attendance`.
     Attendance,
+    /// `payload.familyAssessment`.
     FamilyAssessment,
+    /// `payload.communityProject`.
     CommunityProject,
+    /// `payload.projectReport`.
     ProjectReport,
 }
 
+/// What became of a sync item.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum SyncStatus {
     /// A new record was written.
@@ -140,7 +178,7 @@ pub enum SyncStatus {
 }
 
 /// A record as sync returns it.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub enum SyncedRow {
     Household(household::Model),
     Person(person::Model),
@@ -195,7 +233,27 @@ impl SyncPayload {
         }
     }
 
-    fn kind(&self) -> SyncKind {
+    /// The id the payload's own input carries (None for an outcome or an enrolment's end,
+    /// whose item id names the record they change).
+    pub(crate) fn own_id(&self) -> Option<Uuid> {
+        match self {
+            Self::Household(i) => i.id,
+            Self::Person(i) => i.id,
+            Self::Pregnancy(i) => i.id,
+            Self::ServiceRecord(i) => i.id,
+            Self::GrowthMeasurement(i) => i.id,
+            Self::Immunisation(i) => i.id,
+            Self::MilestoneCheck(i) => i.id,
+            Self::Enrolment(i) => i.id,
+            Self::Attendance(i) => i.id,
+            Self::FamilyAssessment(i) => i.id,
+            Self::CommunityProject(i) => i.id,
+            Self::ProjectReport(i) => i.id,
+            Self::PregnancyOutcome(_) | Self::EnrolmentEnd(_) => None,
+        }
+    }
+
+    pub(crate) fn kind(&self) -> SyncKind {
         match self {
             Self::Household(_) => SyncKind::Household,
             Self::Person(_) => SyncKind::Person,
@@ -216,6 +274,19 @@ impl SyncPayload {
 }
 
 impl SyncKind {
+    /// What a record of this kind is called in messages.
+    pub(crate) fn noun(self) -> &'static str {
+        match self {
+            Self::Household => "household",
+            Self::Person => "person",
+            Self::Pregnancy | Self::PregnancyOutcome => "pregnancy",
+            Self::FamilyAssessment => "family assessment",
+            Self::CommunityProject => "community project",
+            Self::ProjectReport => "report",
+            _ => "service record",
+        }
+    }
+
     /// Items run in this order, so what an item refers to is written before it.
     fn rank(self) -> u8 {
         match self {
@@ -229,7 +300,7 @@ impl SyncKind {
         }
     }
 
-    fn table(self) -> &'static str {
+    pub(crate) fn table(self) -> &'static str {
         match self {
             Self::Household => "household",
             Self::Person => "person",
@@ -258,7 +329,7 @@ fn maybe<T>(v: Option<T>) -> MaybeUndefined<T> {
 /// A known record whose content differs from the payload and cannot be edited by sync.
 fn not_editable(stored: i32, base: Option<i32>, what: &str) -> ApiError {
     if base != Some(stored) {
-        ApiError::Conflict(format!("the stored version is {stored}"))
+        ApiError::conflict(format!("the stored version is {stored}"))
     } else {
         ApiError::invalid("payload", format!("{what} cannot be changed once recorded"))
     }
@@ -409,7 +480,30 @@ impl Store {
             None => format!("syncPush item {index}"),
         };
         self.cached(|c| c.item_context = Some(context));
-        let result = match item.payload {
+        let (status, row, error) = match self.settle(id, base, item.payload).await {
+            Ok((status, row)) => (status, Some(row), None),
+            Err(ApiError::Conflict { message, current: Some(row) }) => {
+                (SyncStatus::Conflict, Some(*row), Some(ApiError::conflict(message)))
+            }
+            Err(e) => (SyncStatus::Rejected, None, Some(e)),
+        };
+        Ok(ItemOutcome { index, id, kind, status, row, error })
+    }
+
+    /// What a record sent with the client's id `id` comes to (`base`: the version the client
+    /// last saw, None for a record it made): CREATED when the id is new; UNCHANGED, with the
+    /// stored record and nothing written, when the stored record already holds this content (a
+    /// retry); UPDATED where the kind can be edited and `base` is current; otherwise a CONFLICT
+    /// carrying the stored record, when the caller may see it. Sync items and the create
+    /// mutations' retries (`Store::create`) both come here.
+    pub(crate) async fn settle(
+        &self,
+        id: Uuid,
+        base: Option<i32>,
+        payload: SyncPayload,
+    ) -> ApiResult<(SyncStatus, SyncedRow)> {
+        let kind = payload.kind();
+        let result = match payload {
             SyncPayload::Household(input) => self.sync_household(id, base, input).await,
             SyncPayload::Person(input) => self.sync_person(id, base, input).await,
             SyncPayload::Pregnancy(input) => self.sync_pregnancy(id, base, input).await,
@@ -421,19 +515,17 @@ impl Store {
             SyncPayload::ProjectReport(input) => self.sync_report(id, base, input).await,
             payload => self.sync_service(id, base, payload).await,
         };
-        let (status, row, error) = match result {
-            Ok((status, row)) => (status, Some(row), None),
-            Err(ApiError::Conflict(msg)) => match self.synced_row(kind, id).await? {
-                Some(row) => (SyncStatus::Conflict, Some(row), Some(ApiError::Conflict(msg))),
-                None => (SyncStatus::Rejected, None, Some(ApiError::Conflict(msg))),
-            },
-            Err(e) => (SyncStatus::Rejected, None, Some(e)),
-        };
-        Ok(ItemOutcome { index, id, kind, status, row, error })
+        match result {
+            Err(ApiError::Conflict { message, current: None }) => {
+                let current = self.synced_row(kind, id).await?.map(Box::new);
+                Err(ApiError::Conflict { message, current })
+            }
+            other => other,
+        }
     }
 
     /// The record an item's id names, as the caller may see it.
-    async fn synced_row(&self, kind: SyncKind, id: Uuid) -> ApiResult<Option<SyncedRow>> {
+    pub(crate) async fn synced_row(&self, kind: SyncKind, id: Uuid) -> ApiResult<Option<SyncedRow>> {
         let found = match kind {
             SyncKind::Household => self.household(id).await.map(SyncedRow::Household),
             SyncKind::Person => self.person(id).await.map(SyncedRow::Person),
@@ -481,6 +573,11 @@ impl Store {
             input.id = Some(id);
             return Ok((SyncStatus::Created, SyncedRow::Household(self.create_household(input).await?)));
         };
+        // Sent as new (no base version), it is a retry only if the consent it came with is the
+        // one recorded with it.
+        if base.is_none() && !self.consents_of(&[id]).await?.iter().any(|c| input.consent.matches(c, id)) {
+            return Err(not_editable(current.version, base, "a household's first consent"));
+        }
         // The consent travels with the household's first version only; later ones are records
         // of their own (`recordConsent`).
         let changes = HouseholdChanges {
@@ -510,6 +607,13 @@ impl Store {
             input.id = Some(id);
             return Ok((SyncStatus::Created, SyncedRow::Person(self.register_person(input).await?)));
         };
+        // Sent as new (no base version), it is a retry only if it was placed where it says (an
+        // update keeps a household left out, and never takes a unit).
+        let placed = input.household_id == current.household_id
+            && (input.household_id.is_some() || input.org_unit_id.is_none_or(|u| u == current.org_unit_id));
+        if base.is_none() && !placed {
+            return Err(not_editable(current.version, base, "a person's household or unit"));
+        }
         let changes = PersonChanges {
             id,
             expected_version: Some(base.unwrap_or(0)),
@@ -579,7 +683,7 @@ impl Store {
             if same {
                 return Ok((SyncStatus::Unchanged, SyncedRow::Pregnancy(current)));
             }
-            return Err(ApiError::Conflict("the outcome of this pregnancy is already recorded".into()));
+            return Err(ApiError::conflict("the outcome of this pregnancy is already recorded"));
         }
         // An outcome always follows a registration: without a base version the client means the
         // pregnancy as first registered (often by its own earlier item).
@@ -602,7 +706,7 @@ impl Store {
             if ended == input.ended_on && current.end_reason.as_deref() == Some(input.reason.as_str()) {
                 return Ok((SyncStatus::Unchanged, SyncedRow::ServiceRecord(record)));
             }
-            return Err(ApiError::Conflict(format!("the enrolment already ended on {ended}")));
+            return Err(ApiError::conflict(format!("the enrolment already ended on {ended}")));
         }
         // Nothing else changes an enrolment's record: without a base version the client means
         // it as first recorded (often by its own earlier item).
@@ -629,6 +733,9 @@ impl Store {
         let stored = attendance::Entity::find_by_id(id).one(self.db()).await?;
         let same = st.id == current.service_type_id
             && current.service_date == input.period_end
+            && input.org_unit_id.is_none_or(|u| u == current.org_unit_id)
+            && same_text(&input.provider, &current.provider)
+            && same_text(&input.note, &current.note)
             && stored.is_some_and(|a| {
                 a.enrolment_id == input.enrolment_id
                     && a.period_start == input.period_start
@@ -676,7 +783,9 @@ impl Store {
             .collect();
         let same = input.household_id == current.household_id
             && input.assessed_on.is_none_or(|d| d == current.assessed_on)
-            && given == stored;
+            && given == stored
+            && same_text(&input.note, &current.note)
+            && self.same_assessment_details(&current, &input).await?;
         if same {
             return Ok((SyncStatus::Unchanged, SyncedRow::FamilyAssessment(current)));
         }
@@ -704,7 +813,8 @@ impl Store {
             && current.title == input.title.trim()
             && current.objectives == input.objectives.trim()
             && current.starts_on == input.starts_on
-            && current.ends_on == input.ends_on;
+            && current.ends_on == input.ends_on
+            && self.same_project_details(id, &input).await?;
         if same {
             return Ok((SyncStatus::Unchanged, SyncedRow::CommunityProject(current)));
         }
@@ -739,6 +849,86 @@ impl Store {
     async fn visible_report(&self, id: Uuid) -> ApiResult<project_report::Model> {
         let report = self.visible_reports(project_report::Entity::find_by_id(id)).one(self.db()).await?;
         report.ok_or(ApiError::not_found("report"))
+    }
+
+    /// Whether a stored visit has the payload's instrument, agreed actions and follow-ups.
+    async fn same_assessment_details(
+        &self,
+        current: &family_assessment::Model,
+        input: &NewAssessment,
+    ) -> ApiResult<bool> {
+        if let Some(number) = input.instrument_version {
+            let instrument = assessment_instrument::Entity::find_by_id(current.instrument_id).one(self.db()).await?;
+            if instrument.is_none_or(|i| i.number != number) {
+                return Ok(false);
+            }
+        }
+        let actions = assessment_action::Entity::find()
+            .filter(assessment_action::Column::AssessmentId.eq(current.id))
+            .all(self.db())
+            .await?;
+        let mut stored: Vec<_> = actions.iter().map(|a| (a.description.as_str(), a.person_id, a.due_on)).collect();
+        let mut given: Vec<_> = input.actions.iter().map(|a| (a.description.trim(), a.person_id, a.due_on)).collect();
+        stored.sort();
+        given.sort();
+        if stored != given {
+            return Ok(false);
+        }
+        for f in &input.follow_ups {
+            let action = assessment_action::Entity::find_by_id(f.action_id).one(self.db()).await?;
+            let followed = action.is_some_and(|a| {
+                a.household_id == current.household_id
+                    && a.status == f.status.as_str()
+                    && a.followed_up_on == Some(current.assessed_on)
+                    && same_text(&f.note, &a.follow_up_note)
+            });
+            if !followed {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Whether a stored project has the payload's indicators, budget lines and implementers
+    /// (a partner's staff implement what they propose, as `propose_community_project` records).
+    async fn same_project_details(&self, id: Uuid, input: &NewProject) -> ApiResult<bool> {
+        let codes: HashSet<String> = project_indicator::Entity::find()
+            .filter(project_indicator::Column::ProjectId.eq(id))
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|i| i.indicator_code)
+            .collect();
+        if codes != input.indicator_codes.iter().cloned().collect() {
+            return Ok(false);
+        }
+        let lines = project_budget_line::Entity::find()
+            .filter(project_budget_line::Column::ProjectId.eq(id))
+            .all(self.db())
+            .await?;
+        let mut stored: Vec<_> =
+            lines.iter().map(|l| (l.description.as_str(), l.amount_mnt, l.funder.as_str(), l.partner_id)).collect();
+        let mut given: Vec<_> = input
+            .budget_lines
+            .iter()
+            .map(|l| (l.description.trim(), l.amount_mnt, l.funder.as_str(), l.partner_id))
+            .collect();
+        stored.sort();
+        given.sort();
+        if stored != given {
+            return Ok(false);
+        }
+        let implementers: HashSet<Uuid> = project_partner::Entity::find()
+            .filter(project_partner::Column::ProjectId.eq(id))
+            .filter(project_partner::Column::Role.eq("IMPLEMENTER"))
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|p| p.partner_id)
+            .collect();
+        let given: HashSet<Uuid> = input.implementing_partner_ids.iter().copied().collect();
+        let own = self.principal().partner_id;
+        Ok(given.is_subset(&implementers) && implementers.difference(&given).all(|p| Some(*p) == own))
     }
 
     async fn sync_service(
@@ -809,8 +999,8 @@ impl Store {
             && r.pregnancy_id.is_none_or(|p| Some(p) == current.pregnancy_id)
             && r.date == current.service_date
             && r.org_unit_id.is_none_or(|u| u == current.org_unit_id)
-            && r.provider == current.provider
-            && r.note == current.note;
+            && same_text(&r.provider, &current.provider)
+            && same_text(&r.note, &current.note);
         if !record_same {
             return Ok(Sameness::Different);
         }
@@ -869,6 +1059,11 @@ impl Store {
         };
         Ok(if detail_same { Sameness::Same } else { Sameness::Different })
     }
+}
+
+/// Whether an optional text of a payload is the stored one (texts are stored trimmed).
+fn same_text(given: &Option<String>, stored: &Option<String>) -> bool {
+    given.as_deref().map(str::trim) == stored.as_deref()
 }
 
 enum Sameness {

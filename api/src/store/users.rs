@@ -26,12 +26,17 @@ pub struct Session {
     pub user: app_user::Model,
 }
 
+/// A new user.
 #[derive(InputObject)]
 #[graphql(name = "CreateUserInput")]
 pub struct NewUser {
+    /// The sign-in email (unique, kept in lower case).
     pub email: String,
+    /// The name shown for the user, at most 200 characters.
     pub display_name: String,
+    /// The first password: 12 to 256 characters.
     pub password: String,
+    /// At least one role.
     pub roles: Vec<Role>,
     /// Units (with their subtrees) where the user may write.
     #[graphql(default)]
@@ -43,14 +48,21 @@ pub struct NewUser {
     pub partner_id: Option<Uuid>,
 }
 
+/// Changes to a user: fields left out are kept; a list given replaces the stored one.
 #[derive(InputObject)]
 #[graphql(name = "UpdateUserInput")]
 pub struct UserChanges {
+    /// The user's id.
     pub id: Uuid,
+    /// The name shown for the user.
     pub display_name: Option<String>,
+    /// The roles, at least one (ends the user's sessions).
     pub roles: Option<Vec<Role>>,
+    /// Units (with their subtrees) where the user may write (ends the user's sessions).
     pub capture_unit_ids: Option<Vec<Uuid>>,
+    /// Units (with their subtrees) where the user may read (ends the user's sessions).
     pub view_unit_ids: Option<Vec<Uuid>>,
+    /// False deactivates the user (ends their sessions); true lets them sign in again.
     pub active: Option<bool>,
 }
 
@@ -345,7 +357,7 @@ impl Store {
                 .ok_or_else(|| ApiError::invalid("input.partnerId", "unknown partner"))?;
         }
         if app_user::Entity::find().filter(app_user::Column::Email.eq(&email)).one(self.db()).await?.is_some() {
-            return Err(ApiError::Conflict("a user with this email exists".into()));
+            return Err(ApiError::conflict("a user with this email exists"));
         }
         let hash = password::hash(input.password).await?;
         let now = Utc::now();
@@ -467,7 +479,7 @@ impl Store {
         p.into_result()?;
         self.check_units(&unit_ids, "unitIds").await?;
         if partner::Entity::find().filter(partner::Column::Name.eq(&name)).one(self.db()).await?.is_some() {
-            return Err(ApiError::Conflict("a partner with this name exists".into()));
+            return Err(ApiError::conflict("a partner with this name exists"));
         }
         let now = Utc::now();
         let row = partner::ActiveModel {

@@ -35,6 +35,7 @@ async fn an_anonymous_caller_reaches_only_login() {
     assert_eq!(code, "UNAUTHENTICATED");
     let body = app.gql_as(None, "{ __schema { queryType { name } } }", json!({})).await;
     assert!(body["data"]["__schema"].is_null(), "introspection needs a token: {body:#}");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED", "{body:#}");
     let (code, _) = app.err_as(Some("not.a.token"), "{ me { email } }", json!({})).await;
     assert_eq!(code, "UNAUTHENTICATED");
     let d = app.ok("{ me { email roles } }", json!({})).await;
@@ -345,9 +346,10 @@ async fn hostile_queries_hit_the_complexity_and_alias_limits() {
     let costly = "{ people(first: 100) { edges { node { household { members { serviceRecords { serviceType { code } orgUnit { children { code } } } } } } } } }";
     let body = app.gql(costly, json!({})).await;
     assert!(body["errors"][0]["message"].as_str().unwrap_or_default().to_lowercase().contains("complex"), "{body:#}");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "QUERY_TOO_COMPLEX", "{body:#}");
     let aliases: String = (0..40).map(|i| format!("a{i}: people {{ totalCount }} ")).collect();
     let (code, _) = app.err(&format!("{{ {aliases} }}"), json!({})).await;
-    assert_eq!(code, "VALIDATION");
+    assert_eq!(code, "TOO_MANY_ALIASES");
 }
 
 #[tokio::test]

@@ -15,7 +15,7 @@ async fn health_and_readiness_answer() {
 #[tokio::test]
 async fn graphiql_is_served_from_the_binary_without_a_cdn() {
     let app = TestApp::spawn().await;
-    let page = app.get("/graphql").await;
+    let page = app.client.get(format!("{}/graphql", app.base)).header("accept", "text/html").send().await.unwrap();
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(html.contains("/graphiql/graphiql.min.js"));
@@ -41,8 +41,69 @@ async fn responses_are_compressed_when_the_client_accepts_it() {
 #[test]
 fn schema_graphql_equals_the_served_schema() {
     let checked_in = include_str!("../../../schema.graphql");
-    let served = cbss::graphql::schema().sdl();
+    let served = cbss::graphql::sdl();
     assert!(checked_in == served, "schema.graphql is stale: run `cargo run -q -- schema > schema.graphql`");
+}
+
+/// Every type, field, argument, input field and enum value of the served schema has a
+/// description (async-graphql's introspection types and the built-in scalars aside): write a doc
+/// comment, or `#[graphql(desc = "…")]` on a resolver's argument.
+#[test]
+fn every_schema_item_has_a_description() {
+    use async_graphql::Positioned;
+    use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
+    let sdl = cbss::graphql::schema().sdl();
+    let doc = async_graphql::parser::parse_schema(&sdl).expect("the served SDL parses");
+    let described = |d: &Option<Positioned<String>>| d.as_ref().is_some_and(|d| !d.node.trim().is_empty());
+    let mut missing = Vec::new();
+    let mut items = 0;
+    let mut check = |what: String, description: &Option<Positioned<String>>| {
+        items += 1;
+        if !described(description) {
+            missing.push(what);
+        }
+    };
+    for definition in &doc.definitions {
+        let TypeSystemDefinition::Type(t) = definition else { continue };
+        let t = &t.node;
+        let name = t.name.node.as_str();
+        if name.starts_with("__") || ["String", "Int", "Float", "Boolean", "ID"].contains(&name) {
+            continue;
+        }
+        check(format!("type {name}"), &t.description);
+        let fields = match &t.kind {
+            TypeKind::Object(o) => &o.fields[..],
+            TypeKind::Interface(i) => &i.fields[..],
+            _ => &[],
+        };
+        for field in fields.iter().map(|f| &f.node) {
+            let field_name = field.name.node.as_str();
+            check(format!("field {name}.{field_name}"), &field.description);
+            for arg in field.arguments.iter().map(|a| &a.node) {
+                check(format!("argument {name}.{field_name}({})", arg.name.node), &arg.description);
+            }
+        }
+        match &t.kind {
+            TypeKind::InputObject(i) => {
+                for field in i.fields.iter().map(|f| &f.node) {
+                    check(format!("input field {name}.{}", field.name.node), &field.description);
+                }
+            }
+            TypeKind::Enum(e) => {
+                for value in e.values.iter().map(|v| &v.node) {
+                    check(format!("enum value {name}.{}", value.value.node), &value.description);
+                }
+            }
+            _ => {}
+        }
+    }
+    assert!(items > 1000, "the schema's items were not all found ({items}): has the SDL's shape changed?");
+    assert!(
+        missing.is_empty(),
+        "{} of {items} schema items have no description:\n{}",
+        missing.len(),
+        missing.join("\n")
+    );
 }
 
 #[tokio::test]
@@ -89,6 +150,7 @@ async fn a_deeply_nested_query_is_refused() {
     let body = app.gql(deep, json!({})).await;
     let message = body["errors"][0]["message"].as_str().unwrap_or_default().to_lowercase();
     assert!(message.contains("depth") || message.contains("nested"), "{body:#}");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "QUERY_TOO_DEEP", "{body:#}");
 }
 
 #[tokio::test]
@@ -150,4 +212,14 @@ async fn a_request_the_client_abandons_still_runs_to_its_end() {
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
     panic!("the abandoned login never finished: its session was not stored");
+}
+
+/// `cbss healthcheck`, the container's health check, asks `/readyz` itself.
+#[tokio::test]
+async fn the_healthcheck_command_says_whether_the_server_is_ready() {
+    let app = TestApp::spawn().await;
+    let addr: std::net::SocketAddr = app.base.trim_start_matches("http://").parse().unwrap();
+    tokio::task::spawn_blocking(move || cbss::cli::ready(addr)).await.unwrap().expect("ready");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    assert!(tokio::task::spawn_blocking(move || cbss::cli::ready(closed)).await.unwrap().is_err(), "nothing listens");
 }

@@ -1,0 +1,319 @@
+//! GraphQL over HTTP, as the graphql-over-http specification and Apollo's clients expect it:
+//! a request read from `GET` parameters or a `POST` JSON body, the media type of the answer
+//! chosen from `Accept`, status codes by that media type, and every transport error a JSON body
+//! with an `extensions.code`.
+
+use async_graphql::ServerError;
+use async_graphql::parser::types::OperationType;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+const JSON: &str = "application/json";
+
+/// The media type of the answer, from the request's `Accept`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum MediaType {
+    /// `application/graphql-response+json`: request errors have 4xx status codes.
+    GraphqlResponse,
+    /// `application/json` (also for no `Accept`, or `*/*`): well-formed requests answer 200.
+    Json,
+}
+
+impl MediaType {
+    /// The spec's choice: `application/graphql-response+json` when the client lists it and does
+    /// not prefer `application/json` (by order; q-values are rarely used by GraphQL clients).
+    pub fn of(headers: &HeaderMap) -> Self {
+        let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let at = |t: &str| accept.find(t);
+        match (at(GRAPHQL_RESPONSE_JSON), at(JSON)) {
+            (Some(g), Some(j)) if g < j => Self::GraphqlResponse,
+            (Some(_), None) => Self::GraphqlResponse,
+            _ => Self::Json,
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Self::GraphqlResponse => "application/graphql-response+json; charset=utf-8",
+            Self::Json => "application/json; charset=utf-8",
+        }
+    }
+}
+
+/// Whether a browser asks for a page (`GET /graphql` typed in the address bar): it gets GraphiQL.
+pub fn wants_html(headers: &HeaderMap) -> bool {
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    accept.contains("text/html") && !accept.contains(JSON) && !accept.contains(GRAPHQL_RESPONSE_JSON)
+}
+
+/// A transport error: its status, stable code and message, answered as a JSON body.
+#[derive(Debug)]
+pub struct Refusal {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl Refusal {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self { status, code, message: message.into() }
+    }
+
+    fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "BAD_REQUEST", message)
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({ "errors": [{ "message": self.message, "extensions": { "code": self.code } }] });
+        let mut res = (self.status, [(header::CONTENT_TYPE, JSON)], body.to_string()).into_response();
+        if self.status == StatusCode::METHOD_NOT_ALLOWED {
+            res.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        }
+        res
+    }
+}
+
+/// `GET /graphql` parameters, each a string as the spec says (`variables` and `extensions` are
+/// JSON texts).
+#[derive(serde::Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct GetParams {
+    query: Option<String>,
+    operation_name: Option<String>,
+    variables: Option<String>,
+    extensions: Option<String>,
+}
+
+/// Reads the GraphQL request of a `GET` (parameters) or `POST` (a JSON body of at most
+/// `max_body` bytes; batches are refused: limits apply per operation).
+pub async fn read(request: Request, max_body: usize) -> Result<async_graphql::Request, Refusal> {
+    if request.method() == Method::GET {
+        let params = match request.uri().query() {
+            Some(q) => serde_urlencoded_params(q)?,
+            None => GetParams::default(),
+        };
+        let mut body = serde_json::Map::new();
+        body.insert("query".into(), params.query.unwrap_or_default().into());
+        if let Some(name) = params.operation_name {
+            body.insert("operationName".into(), name.into());
+        }
+        for (key, text) in [("variables", params.variables), ("extensions", params.extensions)] {
+            if let Some(text) = text.filter(|t| !t.is_empty()) {
+                let value: serde_json::Value = serde_json::from_str(&text)
+                    .map_err(|e| Refusal::bad_request(format!("`{key}` is not JSON: {e}")))?;
+                body.insert(key.into(), value);
+            }
+        }
+        return from_json(serde_json::Value::Object(body));
+    }
+    let json = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with(JSON));
+    if !json {
+        // Only JSON bodies: no form or multipart posts that a browser could send cross-site.
+        return Err(Refusal::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "send GraphQL requests as application/json",
+        ));
+    }
+    let too_large = || {
+        Refusal::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PAYLOAD_TOO_LARGE",
+            format!("the request body is larger than {max_body} bytes"),
+        )
+    };
+    let declared = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max_body as u64) {
+        return Err(too_large());
+    }
+    // A chunked body has no length to check first: it is cut off at the limit as it arrives.
+    let bytes = match axum::body::to_bytes(request.into_body(), max_body).await {
+        Ok(bytes) => bytes,
+        Err(e) if is_length_limit(&e) => return Err(too_large()),
+        Err(_) => return Err(Refusal::bad_request("the request body could not be read")),
+    };
+    let value: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| Refusal::bad_request(format!("the body is not valid JSON: {e}")))?;
+    if value.is_array() {
+        return Err(Refusal::bad_request("batched requests are not accepted: send one operation per request"));
+    }
+    from_json(value)
+}
+
+fn serde_urlencoded_params(query: &str) -> Result<GetParams, Refusal> {
+    let uri: axum::http::Uri =
+        format!("/?{query}").parse().map_err(|_| Refusal::bad_request("unreadable parameters"))?;
+    axum::extract::Query::<GetParams>::try_from_uri(&uri)
+        .map(|q| q.0)
+        .map_err(|e| Refusal::bad_request(format!("unreadable parameters: {e}")))
+}
+
+fn is_length_limit(e: &axum::Error) -> bool {
+    let mut source: Option<&dyn std::error::Error> = Some(e);
+    while let Some(err) = source {
+        if err.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
+}
+
+fn from_json(value: serde_json::Value) -> Result<async_graphql::Request, Refusal> {
+    if !value.is_object() {
+        return Err(Refusal::bad_request("the body must be a JSON object with a `query`"));
+    }
+    serde_json::from_value(value).map_err(|e| Refusal::bad_request(format!("not a GraphQL request: {e}")))
+}
+
+/// The operation a request will run, when its document parsed and names one unambiguously.
+pub fn operation_type(request: &mut async_graphql::Request) -> Option<OperationType> {
+    let name = request.operation_name.clone();
+    let doc = request.parsed_query().ok()?;
+    let op = match name {
+        Some(name) => doc.operations.iter().find(|(n, _)| n.is_some_and(|n| n.as_str() == name))?.1,
+        None => {
+            let mut ops = doc.operations.iter();
+            let (_, op) = ops.next()?;
+            if ops.next().is_some() {
+                return None;
+            }
+            op
+        }
+    };
+    Some(op.node.ty)
+}
+
+/// A request error (one before execution: no `data` at all) or an answer, in the chosen media
+/// type. Request errors carry no `data` entry, as the GraphQL specification says; with
+/// `application/graphql-response+json` they have the status of their code, with
+/// `application/json` they answer 200 like every well-formed request.
+pub fn respond(mut response: async_graphql::Response, media: MediaType) -> Response {
+    let request_error = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty());
+    for e in &mut response.errors {
+        add_missing_code(e, request_error);
+    }
+    let mut status = StatusCode::OK;
+    let body = if request_error {
+        if media == MediaType::GraphqlResponse {
+            status = response.errors.first().map_or(StatusCode::BAD_REQUEST, |e| status_of(code_of(e)));
+        }
+        serde_json::json!({ "errors": response.errors }).to_string()
+    } else {
+        serde_json::to_string(&response)
+            .unwrap_or_else(|_| r#"{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}"#.into())
+    };
+    let mut res = Response::new(Body::from(body));
+    *res.status_mut() = status;
+    let headers = res.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(media.content_type()));
+    // Answers hold personal data and depend on the caller: never kept by a shared cache.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    headers.insert(header::VARY, HeaderValue::from_static("Accept, Authorization"));
+    res
+}
+
+/// A request error on its own (refused before execution), answered like one from the executor.
+pub fn request_error(error: ServerError, media: MediaType) -> Response {
+    respond(async_graphql::Response::from_errors(vec![error]), media)
+}
+
+fn code_of(e: &ServerError) -> &str {
+    match e.extensions.as_ref().and_then(|x| x.get("code")) {
+        Some(async_graphql::Value::String(code)) => code,
+        _ => "",
+    }
+}
+
+/// Errors that async-graphql raises itself (validation, the complexity limit, an argument that
+/// does not coerce) carry no code of ours: they get one here, so every error has one.
+fn add_missing_code(e: &mut ServerError, request_error: bool) {
+    if !code_of(e).is_empty() {
+        return;
+    }
+    let code = if !request_error {
+        // Every resolver error passes through `ApiError` and has its code; what is left is the
+        // executor's coercion of an argument (`Failed to parse "NaiveDate"`, `Invalid value`).
+        "VALIDATION"
+    } else if e.message == "Query is too complex." {
+        "QUERY_TOO_COMPLEX"
+    } else {
+        "GRAPHQL_VALIDATION_FAILED"
+    };
+    e.extensions.get_or_insert_with(Default::default).set("code", code);
+}
+
+/// The status a request error answers with in `application/graphql-response+json`.
+fn status_of(code: &str) -> StatusCode {
+    match code {
+        "UNAUTHENTICATED" => StatusCode::UNAUTHORIZED,
+        "FORBIDDEN" => StatusCode::FORBIDDEN,
+        "PERSISTED_QUERY_NOT_FOUND" => StatusCode::NOT_FOUND,
+        "TOO_MANY_ATTEMPTS" => StatusCode::TOO_MANY_REQUESTS,
+        "UNAVAILABLE" => StatusCode::SERVICE_UNAVAILABLE,
+        "INTERNAL" => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::BAD_REQUEST,
+    }
+}
+
+/// Responses that a layer or the router made without a body of ours (an unknown path, a
+/// method the route does not take, the request timeout) get one: JSON with a code.
+pub async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) || response.headers().contains_key(header::CONTENT_TYPE)
+    {
+        return response;
+    }
+    let code = match status {
+        StatusCode::NOT_FOUND => "NOT_FOUND",
+        StatusCode::METHOD_NOT_ALLOWED => "METHOD_NOT_ALLOWED",
+        StatusCode::REQUEST_TIMEOUT => "TIMEOUT",
+        StatusCode::PAYLOAD_TOO_LARGE => "PAYLOAD_TOO_LARGE",
+        StatusCode::SERVICE_UNAVAILABLE => "UNAVAILABLE",
+        s if s.is_server_error() => "INTERNAL",
+        _ => "BAD_REQUEST",
+    };
+    let message = status.canonical_reason().unwrap_or("error").to_lowercase();
+    let mut refused = Refusal::new(status, code, message).into_response();
+    for (name, value) in response.headers() {
+        refused.headers_mut().entry(name).or_insert(value.clone());
+    }
+    refused
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::ACCEPT, value.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn the_media_type_follows_accept() {
+        assert_eq!(MediaType::of(&HeaderMap::new()), MediaType::Json);
+        assert_eq!(MediaType::of(&accept("*/*")), MediaType::Json);
+        assert_eq!(MediaType::of(&accept("application/json")), MediaType::Json);
+        assert_eq!(MediaType::of(&accept("application/graphql-response+json")), MediaType::GraphqlResponse);
+        assert_eq!(
+            MediaType::of(&accept("application/graphql-response+json, application/json;q=0.9")),
+            MediaType::GraphqlResponse
+        );
+        assert_eq!(MediaType::of(&accept("application/json, application/graphql-response+json")), MediaType::Json);
+        assert!(wants_html(&accept("text/html,application/xhtml+xml,*/*;q=0.8")));
+        assert!(!wants_html(&accept("application/json")));
+    }
+}
