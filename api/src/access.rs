@@ -83,6 +83,13 @@ pub struct Principal {
 /// The smallest count shown to de-identified callers (see `Principal::suppresses`).
 pub const SMALL_CELL: i64 = 5;
 
+/// The partner organisations a caller may list (`Principal::partners_visible`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PartnersVisible {
+    All,
+    Own(Uuid),
+}
+
 /// What a caller may do, apart from where: the role matrix of README.md, in one place.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
@@ -180,6 +187,19 @@ impl Principal {
             Action::AssessFamilies => any(&[Role::Admin, Role::FieldWorker, Role::Partner]),
             Action::ManageProjects => any(&[Role::Admin, Role::FieldWorker, Role::Partner]),
             Action::DecideProjects => any(&[Role::Admin]),
+        }
+    }
+
+    /// Which partner organisations (with their units) this caller may list: administrators all,
+    /// a partner's staff their own; for everyone else `None` (FORBIDDEN), since who funds and
+    /// implements what, where, is the administrators' business.
+    pub fn partners_visible(&self) -> Option<PartnersVisible> {
+        if self.may(Action::Administer) {
+            Some(PartnersVisible::All)
+        } else if self.roles.contains(&Role::Partner) {
+            self.partner_id.map(PartnersVisible::Own)
+        } else {
+            None
         }
     }
 

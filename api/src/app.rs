@@ -179,17 +179,17 @@ async fn graphql_handler(State(state): State<AppState>, request: Request) -> Res
         .into_response();
     }
     // A presented token must be valid; without one, only login and refreshToken answer.
-    let principal = match bearer {
-        Some(token) => match users::principal_for_token(&state.db, &state.keys, &state.principals, &token).await {
-            Ok(p) => p,
+    let (principal, session) = match bearer {
+        Some(token) => match users::caller_for_token(&state.db, &state.keys, &state.principals, &token).await {
+            Ok((p, session)) => (p, Some(session)),
             Err(e) => {
                 return transport::request_error(
-                    refusal(e.code(), "invalid or expired access token".into(), None),
+                    refusal(e.code(), "invalid or expired access token, or its session ended".into(), None),
                     media,
                 );
             }
         },
-        None => Principal::anonymous(),
+        None => (Principal::anonymous(), None),
     };
     if let Err(e) = state.documents.prepare(&mut req) {
         return transport::request_error(e, media);
@@ -214,14 +214,20 @@ async fn graphql_handler(State(state): State<AppState>, request: Request) -> Res
     if introspection != Introspection::Allowed {
         req = req.disable_introspection();
     }
-    let store = state.store(principal).with_ticket(ticket);
+    let mut store = state.store(principal).with_ticket(ticket);
+    if let Some(session) = session {
+        store = store.with_session(session);
+    }
     let req = req.data(RequestData::new(store, client_ip, state.throttle.clone(), state.reference.clone()));
     let schema = state.schema.clone();
     transport::respond(to_the_end(async move { schema.execute(req).await }).await, media)
 }
 
+/// Ready when the database answers a ping within a second: a load balancer asking is told at
+/// once, not after a connection's acquire timeout.
 async fn readyz(State(state): State<AppState>) -> Response {
-    if Store::ping(&state.db).await {
+    let ping = tokio::time::timeout(std::time::Duration::from_secs(1), Store::ping(&state.db));
+    if ping.await.unwrap_or(false) {
         Json(serde_json::json!({ "status": "ready" })).into_response()
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "database unavailable" }))).into_response()

@@ -277,3 +277,18 @@ pub fn ready(bind: std::net::SocketAddr) -> anyhow::Result<()> {
     anyhow::ensure!(status.split_whitespace().nth(1) == Some("200"), "{addr} answered {status:?}");
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[test]
+    fn an_unknown_environment_refuses_to_start_and_names_the_allowed_ones() {
+        let err = Cli::try_parse_from(["cbss", "--env", "prod", "schema"]).err().expect("prod is refused");
+        let text = err.to_string();
+        assert!(text.contains("development") && text.contains("production"), "{text}");
+        let cli = Cli::try_parse_from(["cbss", "--env", "Production", "schema"]).expect("any case");
+        assert!(cli.config.is_production());
+    }
+}

@@ -6,6 +6,13 @@ use std::time::Duration;
 /// The embedded database a newcomer gets with no configuration at all.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/cbss.db?mode=rwc";
 
+/// Where the service runs (`CBSS_ENV`): a closed set.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Env {
+    Development,
+    Production,
+}
+
 #[derive(clap::Args, Clone, Debug)]
 pub struct Config {
     /// sqlite://PATH?mode=rwc or postgres://USER@HOST/DB. The default SQLite file is created,
@@ -21,6 +28,14 @@ pub struct Config {
     /// Size of the database connection pool.
     #[arg(long, env = "CBSS_DB_MAX_CONNECTIONS", default_value_t = 10, global = true)]
     pub db_max_connections: u32,
+    /// Milliseconds a request waits for a database connection before it is answered
+    /// UNAVAILABLE (503): a database that is away is said at once, not after the request timeout.
+    #[arg(long, env = "CBSS_DB_ACQUIRE_TIMEOUT_MS", default_value_t = 2000, global = true)]
+    pub db_acquire_timeout_ms: u64,
+    /// Seconds the service keeps trying to reach the database at start, with growing pauses,
+    /// before it gives up (0: one try).
+    #[arg(long, env = "CBSS_DB_CONNECT_RETRY_SECS", default_value_t = 30, global = true)]
+    pub db_connect_retry_secs: u64,
     /// GraphQL requests executed at once; more wait their turn, in order (default: twice the
     /// CPU cores). Many more than the cores only add task switching and connection contention:
     /// on 2 cores, 32 at once served a page of people at half the rate of 4 at once.
@@ -36,9 +51,10 @@ pub struct Config {
     #[arg(long, env = "CBSS_SYNC_MAX_ITEMS", default_value_t = 1000, global = true)]
     pub sync_max_items: usize,
     /// `production` refuses to start without CBSS_JWT_SECRET, and turns off introspection and
-    /// field suggestions; anything else is development.
-    #[arg(long, env = "CBSS_ENV", default_value = "development", global = true)]
-    pub env: String,
+    /// field suggestions; `development` is the default. Any other value refuses to start: a typo
+    /// (`prod`) must not silently run a production server in development mode.
+    #[arg(long, env = "CBSS_ENV", value_enum, ignore_case = true, default_value_t = Env::Development, global = true)]
+    pub env: Env,
     /// The secret every key is derived from (at least 32 bytes). Without it, development runs
     /// make a random one at start, so tokens do not survive a restart.
     #[arg(long, env = "CBSS_JWT_SECRET", hide_env_values = true, global = true)]
@@ -65,7 +81,7 @@ impl Config {
     }
 
     pub fn is_production(&self) -> bool {
-        self.env.eq_ignore_ascii_case("production")
+        self.env == Env::Production
     }
 
     /// The keys, from CBSS_JWT_SECRET; in production a missing or short secret is an error.
@@ -95,11 +111,13 @@ impl Config {
             bind: ([127, 0, 0, 1], 0).into(),
             log: "warn".into(),
             db_max_connections: 5,
+            db_acquire_timeout_ms: 2000,
+            db_connect_retry_secs: 0,
             max_concurrent_requests: None,
             request_timeout_secs: 30,
             max_body_bytes: 4 * 1024 * 1024,
             sync_max_items: 1000,
-            env: "development".into(),
+            env: Env::Development,
             jwt_secret: Some("test secret, not for production use!!".into()),
             cors_origins: vec![],
             demo_password: "demo-password".into(),

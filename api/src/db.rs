@@ -19,6 +19,42 @@ impl StatementCounter {
     }
 }
 
+/// Connects, trying again with growing pauses (0.25 s doubling to 4 s) for
+/// `CBSS_DB_CONNECT_RETRY_SECS`: a service started beside its database (compose, a reboot) waits
+/// for it. Each failure is logged with the address tried (never the password).
+async fn connect_with_retries(opts: ConnectOptions, config: &Config) -> anyhow::Result<DatabaseConnection> {
+    let address = address(&config.database_url);
+    let started = std::time::Instant::now();
+    let window = Duration::from_secs(config.db_connect_retry_secs);
+    let mut pause = Duration::from_millis(250);
+    loop {
+        match Database::connect(opts.clone()).await {
+            Ok(db) => return Ok(db),
+            Err(e) if started.elapsed() + pause <= window => {
+                tracing::warn!(%address, error = %e, "the database does not answer; trying again in {pause:?}");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(4));
+            }
+            Err(e) => {
+                anyhow::bail!(
+                    "could not reach the database at {address} (tried for {} s): {e}",
+                    started.elapsed().as_secs()
+                )
+            }
+        }
+    }
+}
+
+/// Where a database URL points, without credentials: `host:port/db`, or the SQLite file.
+pub fn address(url: &str) -> String {
+    if let Ok(o) = url.parse::<PgConnectOptions>()
+        && url.starts_with("postgres")
+    {
+        return format!("{}:{}/{}", o.get_host(), o.get_port(), o.get_database().unwrap_or(""));
+    }
+    sqlite_file(url).unwrap_or(url).to_string()
+}
+
 /// How long a pooled connection may sit unused before it is pinged when checked out.
 const IDLE_BEFORE_PING: Duration = Duration::from_secs(10);
 
@@ -32,7 +68,7 @@ pub async fn connect(config: &Config) -> anyhow::Result<(DatabaseConnection, Sta
     let mut opts = ConnectOptions::new(url.clone());
     opts.max_connections(config.db_max_connections)
         .min_connections(1)
-        .acquire_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_millis(config.db_acquire_timeout_ms.max(1)))
         // sqlx pings every connection on its way back to the pool; a ping on every checkout
         // too cost each statement a second round trip (two process wake-ups on each side).
         // Only a connection left idle long enough to have been dropped is pinged again.
@@ -61,7 +97,7 @@ pub async fn connect(config: &Config) -> anyhow::Result<(DatabaseConnection, Sta
             })
         });
     }
-    let mut db = Database::connect(opts).await?;
+    let mut db = connect_with_retries(opts, config).await?;
     let counter = StatementCounter::default();
     let c = counter.0.clone();
     db.set_metric_callback(move |_| {

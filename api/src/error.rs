@@ -1,5 +1,8 @@
 //! The one error type of the service and its one mapping to GraphQL errors with a stable
-//! `extensions.code`. Database text never leaves this module: it is logged, the client gets INTERNAL.
+//! `extensions.code`. Database text never leaves this module: it is logged, the client gets INTERNAL
+//! — except for the database's own refusals of a client's mistake (a unique or foreign-key
+//! constraint, a NUL character on PostgreSQL), which answer as the store's checks before the write
+//! do: see `From<DbErr>`.
 
 use crate::store::sync::SyncedRow;
 use async_graphql::ErrorExtensions;
@@ -26,8 +29,10 @@ pub enum ApiError {
     /// Refused because of what is stored. `current`, when set, is the stored record the request
     /// conflicts with (a create retried with other content): a create mutation shows it in
     /// `extensions.current`, a sync item in its `record`.
+    /// `path`, when set, is the input field holding the value that is taken (a unique registry
+    /// number, email, name...), shown in `extensions.fields` as VALIDATION's are.
     #[error("{message}")]
-    Conflict { message: String, current: Option<Box<SyncedRow>> },
+    Conflict { message: String, current: Option<Box<SyncedRow>>, path: Option<String> },
     #[error("authentication required")]
     Unauthenticated,
     #[error("not allowed")]
@@ -36,6 +41,10 @@ pub enum ApiError {
     ConsentRequired,
     #[error("too many failed attempts; try again in {retry_after_secs} s")]
     TooManyAttempts { retry_after_secs: u64 },
+    /// The database is away (refused, unreachable, or no connection came within
+    /// `CBSS_DB_ACQUIRE_TIMEOUT_MS`): worth retrying, never the client's mistake nor a bug.
+    #[error("the database is not available; try again shortly")]
+    Unavailable(#[source] sea_orm::DbErr),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -55,7 +64,17 @@ impl ApiError {
 
     /// A CONFLICT without a stored record to show.
     pub fn conflict(message: impl Into<String>) -> Self {
-        Self::Conflict { message: message.into(), current: None }
+        Self::Conflict { message: message.into(), current: None, path: None }
+    }
+
+    /// The fields named in `extensions.fields`: VALIDATION's problems, or the field holding a
+    /// taken value of a CONFLICT.
+    pub fn fields(&self) -> Option<Vec<FieldError>> {
+        match self {
+            Self::Validation(f) => Some(f.clone()),
+            Self::Conflict { message, path: Some(path), .. } => Some(vec![FieldError::new(path, message)]),
+            _ => None,
+        }
     }
 
     pub fn code(&self) -> &'static str {
@@ -67,15 +86,138 @@ impl ApiError {
             Self::Forbidden => "FORBIDDEN",
             Self::ConsentRequired => "CONSENT_REQUIRED",
             Self::TooManyAttempts { .. } => "TOO_MANY_ATTEMPTS",
+            Self::Unavailable(_) => "UNAVAILABLE",
             Self::Internal(_) => "INTERNAL",
         }
     }
 }
 
+/// A value the database keeps unique and a client chooses. The store checks each before it
+/// writes and answers `Unique::error`; when a concurrent write won the race between that check
+/// and the write, the database's own error answers exactly the same (`From<DbErr>`), so two
+/// concurrent writes read like two sequential ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unique {
+    /// `person.registry_number`.
+    RegistryNumber,
+    /// `app_user.email`.
+    UserEmail,
+    /// `partner.name`.
+    PartnerName,
+    /// `immunisation (person_id, antigen_id, dose_number)`.
+    Dose,
+    /// `pregnancy_child.child_id`: a child is born of one pregnancy.
+    ChildOfPregnancy,
+}
+
+impl Unique {
+    pub const ALL: [Unique; 5] =
+        [Self::RegistryNumber, Self::UserEmail, Self::PartnerName, Self::Dose, Self::ChildOfPregnancy];
+
+    /// How the databases name the constraint: SQLite's message ends with its columns, PostgreSQL's
+    /// quotes the constraint's name.
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            Self::RegistryNumber => ("person.registry_number", "person_registry_number_key"),
+            Self::UserEmail => ("app_user.email", "app_user_email_key"),
+            Self::PartnerName => ("partner.name", "partner_name_key"),
+            Self::Dose => (
+                "immunisation.person_id, immunisation.antigen_id, immunisation.dose_number",
+                "uq_immunisation_person_antigen_dose",
+            ),
+            Self::ChildOfPregnancy => ("pregnancy_child.child_id", "pregnancy_child_child_id_key"),
+        }
+    }
+
+    /// The input field and the message of the CONFLICT.
+    fn answer(self) -> (&'static str, &'static str) {
+        match self {
+            Self::RegistryNumber => ("input.registryNumber", "another person has this registry number"),
+            Self::UserEmail => ("input.email", "a user with this email exists"),
+            Self::PartnerName => ("name", "a partner with this name exists"),
+            Self::Dose => ("input.doseNumber", "this dose of this antigen is already recorded for this person"),
+            Self::ChildOfPregnancy => ("input.childIds", "a child is already linked to another pregnancy"),
+        }
+    }
+
+    /// The CONFLICT the check and the constraint both answer.
+    pub fn error(self) -> ApiError {
+        let (path, message) = self.answer();
+        ApiError::Conflict { message: message.into(), current: None, path: Some(path.into()) }
+    }
+
+    /// The unique constraint a database message is about, among these.
+    fn of(message: &str) -> Option<Unique> {
+        Self::ALL.into_iter().find(|u| {
+            let (sqlite, postgres) = u.names();
+            message.strip_prefix("UNIQUE constraint failed: ") == Some(sqlite)
+                || message.contains(&format!("\"{postgres}\""))
+        })
+    }
+}
+
+/// The SQLSTATE (PostgreSQL) or extended result code (SQLite) of a database's error, if it is one.
+fn db_code(e: &sea_orm::DbErr) -> Option<String> {
+    use sea_orm::{DbErr, RuntimeErr};
+    match e {
+        DbErr::Exec(RuntimeErr::SqlxError(x)) | DbErr::Query(RuntimeErr::SqlxError(x)) => match &**x {
+            sea_orm::sqlx::Error::Database(d) => d.code().map(|c| c.into_owned()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The database's errors that are a client's mistake the store's checks did not catch first (a
+/// race, or a check missing) answer as the client's mistake: a unique constraint is a CONFLICT (the
+/// check's own answer for the values in `Unique`), a foreign key a VALIDATION, a NUL character in
+/// text (which PostgreSQL refuses and SQLite stores; every text input refuses it before) a
+/// VALIDATION. Everything else is INTERNAL. The database's text is only logged.
 impl From<sea_orm::DbErr> for ApiError {
     fn from(e: sea_orm::DbErr) -> Self {
-        Self::Internal(e.into())
+        use sea_orm::SqlErr;
+        if database_away(&e) {
+            tracing::warn!(error = %e, "the database is not available");
+            return Self::Unavailable(e);
+        }
+        let answer = match e.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(m)) => Some(match Unique::of(&m) {
+                Some(u) => u.error(),
+                None => Self::conflict("a record with this id or one of these values exists"),
+            }),
+            Some(SqlErr::ForeignKeyConstraintViolation(_)) => {
+                Some(Self::invalid("input", "refers to a record that does not exist"))
+            }
+            // 22021 character_not_in_repertoire: PostgreSQL's answer to a NUL in text.
+            _ if db_code(&e).as_deref() == Some("22021") => {
+                Some(Self::invalid("input", "text must not contain the NUL character (U+0000)"))
+            }
+            _ => None,
+        };
+        match answer {
+            Some(a) => {
+                tracing::warn!(error = %e, code = a.code(), "the database refused a write");
+                a
+            }
+            None => Self::Internal(e.into()),
+        }
     }
+}
+
+/// Whether a database error says the database is away rather than that a statement failed: no
+/// connection within the acquire timeout, or the connection itself broke.
+fn database_away(e: &sea_orm::DbErr) -> bool {
+    use sea_orm::sqlx::Error as Sqlx;
+    use sea_orm::{DbErr, RuntimeErr};
+    let broken = match e {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(s)) | DbErr::Query(RuntimeErr::SqlxError(s)) => {
+            matches!(**s, Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed | Sqlx::Tls(_))
+        }
+        _ => false,
+    };
+    // PostgreSQL shutting down or starting (57P01-57P03), or a broken connection (class 08).
+    broken || db_code(e).is_some_and(|c| c.starts_with("57P") || c.starts_with("08"))
 }
 
 impl From<sea_orm::TransactionError<ApiError>> for ApiError {
@@ -101,10 +243,7 @@ impl ApiError {
         if let ApiError::Internal(cause) = &e {
             tracing::error!(error = ?cause, "internal error");
         }
-        let fields = match &e {
-            ApiError::Validation(f) => Some(f.clone()),
-            _ => None,
-        };
+        let fields = e.fields();
         let retry_after = match &e {
             ApiError::TooManyAttempts { retry_after_secs } => Some(*retry_after_secs),
             _ => None,
@@ -157,6 +296,14 @@ impl Problems {
         if !ok {
             self.add(path, message);
         }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn extend(&mut self, other: Problems) {
+        self.0.extend(other.0);
     }
 
     pub fn into_result(self) -> ApiResult<()> {

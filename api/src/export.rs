@@ -57,6 +57,7 @@ fn error_response(e: ApiError) -> Response {
         ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
         ApiError::Forbidden => StatusCode::FORBIDDEN,
         ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
+        ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         _ => StatusCode::BAD_REQUEST,
     };
@@ -108,10 +109,24 @@ fn input<T: InputType>(json: Option<&str>, param: &str) -> ApiResult<Option<T>> 
         .map_err(|e| ApiError::invalid(param, e.into_server_error(Default::default()).message))
 }
 
-fn csv_line<I: IntoIterator<Item = S>, S: AsRef<[u8]>>(fields: I) -> ApiResult<Bytes> {
+/// One CSV line; every CSV the service writes goes through here, so every cell is `safe_cell`.
+fn csv_line<I: IntoIterator<Item = S>, S: AsRef<str>>(fields: I) -> ApiResult<Bytes> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(fields).map_err(|e| ApiError::Internal(e.into()))?;
+    w.write_record(fields.into_iter().map(|f| safe_cell(f.as_ref()).into_owned()))
+        .map_err(|e| ApiError::Internal(e.into()))?;
     Ok(Bytes::from(w.into_inner().map_err(|e| ApiError::Internal(anyhow::anyhow!("csv: {e}")))?))
+}
+
+/// A cell a spreadsheet opens as text, never as a formula (OWASP's CSV-injection advice): text
+/// beginning with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`. Numbers
+/// (`-1.5`, a z-score) stay numbers.
+fn safe_cell(text: &str) -> std::borrow::Cow<'_, str> {
+    let risky = text.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && text.trim().parse::<f64>().map_or(true, |n| !n.is_finite()) {
+        std::borrow::Cow::Owned(format!("'{text}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -281,7 +296,11 @@ where
         }
         Some((Ok(Bytes::from(chunk)), (None, after, None, line, next)))
     });
-    Ok(csv_response(name, Body::from_stream(stream)))
+    // Fused: once ended it stays ended. The compression layer (tower-http's `BodyIntoStream`,
+    // gzip and br) polls the body once more after its last `None`, looking for trailers, and an
+    // unfused `unfold` panics there ("must not be polled after it returned `Poll::Ready(None)`"):
+    // the connection dropped with the last pages still unsent.
+    Ok(csv_response(name, Body::from_stream(futures_util::StreamExt::fuse(stream))))
 }
 
 /// `GET /export/people.csv?filter={…}&where={…}`: every person the list query would give, in id
@@ -388,9 +407,7 @@ async fn coverage_rows(state: &AppState, headers: &HeaderMap, q: CoverageParams)
     let ids: Vec<Uuid> = c.rows.iter().filter_map(|r| r.org_unit_id).collect();
     let units: HashMap<Uuid, entity::org_unit::Model> =
         store.org_units_by_ids(&ids).await?.into_iter().map(|u| (u.id, u)).collect();
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let csv_err = |e: csv::Error| ApiError::Internal(e.into());
-    w.write_record([
+    let mut body = csv_line([
         "row",
         "indicator",
         "period",
@@ -406,8 +423,8 @@ async fn coverage_rows(state: &AppState, headers: &HeaderMap, q: CoverageParams)
         "denominator",
         "value",
         "suppressed",
-    ])
-    .map_err(csv_err)?;
+    ])?
+    .to_vec();
     let factor = c.indicator.factor as f64;
     let total = std::iter::once((&c.total, Some(&c.org_unit), "total"));
     let rows = c.rows.iter().map(|r| (r, r.org_unit_id.and_then(|id| units.get(&id)).or(Some(&c.org_unit)), "group"));
@@ -419,7 +436,7 @@ async fn coverage_rows(state: &AppState, headers: &HeaderMap, q: CoverageParams)
             format!("{:.1}", cell.numerator as f64 * factor / cell.denominator as f64)
         };
         let sex = cell.sex.map(|s| s.as_str()).unwrap_or("");
-        w.write_record([
+        body.extend_from_slice(&csv_line([
             kind,
             c.indicator.code.as_str(),
             c.period.label.as_str(),
@@ -435,9 +452,22 @@ async fn coverage_rows(state: &AppState, headers: &HeaderMap, q: CoverageParams)
             &shown(cell.denominator),
             &value,
             if cell.suppressed { "true" } else { "false" },
-        ])
-        .map_err(csv_err)?;
+        ])?);
     }
-    let body = w.into_inner().map_err(|e| ApiError::Internal(anyhow::anyhow!("csv: {e}")))?;
     Ok((format!("coverage-{}-{}.csv", c.indicator.code, c.period.label), body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_cell;
+
+    #[test]
+    fn formulas_are_shown_as_text_and_numbers_stay_numbers() {
+        for risky in ["=HYPERLINK(\"http://x\",\"y\")", "+cmd", "-1+1|calc", "@SUM(A1)", "\tx", "\rx", "-inf", "-"] {
+            assert_eq!(safe_cell(risky), format!("'{risky}"), "{risky:?}");
+        }
+        for plain in ["Ананд", "-1.5", "+3", "-2", "12", "", "a=b", "2026-07"] {
+            assert_eq!(safe_cell(plain), plain, "{plain:?}");
+        }
+    }
 }

@@ -12,6 +12,8 @@ use axum::response::{IntoResponse, Response};
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 const JSON: &str = "application/json";
+/// The `Retry-After` of an UNAVAILABLE answer, in seconds.
+const RETRY_AFTER_SECS: &str = "2";
 
 /// The media type of the answer, from the request's `Accept`.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -214,9 +216,18 @@ pub fn respond(mut response: async_graphql::Response, media: MediaType) -> Respo
         serde_json::to_string(&response)
             .unwrap_or_else(|_| r#"{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}"#.into())
     };
+    // A database that is away is a 503 in either media type, so that clients and load balancers
+    // retry instead of taking it for an answer.
+    let unavailable = response.errors.iter().any(|e| code_of(e) == "UNAVAILABLE");
+    if unavailable {
+        status = StatusCode::SERVICE_UNAVAILABLE;
+    }
     let mut res = Response::new(Body::from(body));
     *res.status_mut() = status;
     let headers = res.headers_mut();
+    if unavailable {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));
+    }
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(media.content_type()));
     // Answers hold personal data and depend on the caller: never kept by a shared cache.
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));

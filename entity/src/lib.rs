@@ -45,3 +45,4 @@ pub mod service_type;
 pub mod tombstone;
 pub mod user_role;
 pub mod user_scope;
+pub mod user_session;

@@ -141,4 +141,5 @@ by_name!(
     tombstone,
     user_role,
     user_scope,
+    user_session,
 );

@@ -8,7 +8,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub user_id: Uuid,
-    /// Every rotation of one login shares a family; reuse of a spent token revokes it whole.
+    /// Every rotation of one login shares a family, the id of its `user_session`; reuse of a
+    /// spent token revokes it whole and ends the session.
     pub family_id: Uuid,
     /// SHA-256 of the token; the token itself is never stored.
     #[sea_orm(unique)]

@@ -25,6 +25,7 @@ mod m20261205_000001_unit_pages;
 mod m20261206_000001_unit_orders;
 mod m20261207_000001_foreign_key_indexes;
 mod m20261208_000001_project_sync;
+mod m20261209_000001_user_sessions;
 pub mod reference;
 mod rows;
 
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000001_unit_orders::Migration),
             Box::new(m20261207_000001_foreign_key_indexes::Migration),
             Box::new(m20261208_000001_project_sync::Migration),
+            Box::new(m20261209_000001_user_sessions::Migration),
         ]
     }
 }

@@ -3,6 +3,7 @@
 //! `TEST_DATABASE_URL` (created here, dropped when the test ends).
 
 pub mod introspection;
+pub mod own_postgres;
 
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
@@ -19,12 +20,21 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub statements: cbss::db::StatementCounter,
     pub db: sea_orm::DatabaseConnection,
+    /// The database's URL, for another instance on the same database (`another_instance`).
+    url: String,
     _guard: DbGuard,
 }
 
 enum DbGuard {
+    /// A database the test owns itself (e.g. on its own server).
+    Given,
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres { server: String, name: String },
+    Postgres {
+        server: String,
+        name: String,
+    },
+    /// Another instance's: the first one's guard removes the database.
+    Shared,
 }
 
 impl Drop for DbGuard {
@@ -74,15 +84,19 @@ impl TestApp {
                 (url, DbGuard::Sqlite(dir))
             }
         };
-        let mut config = cbss::config::Config::for_database(url);
+        Self::spawn_on(url, guard, adjust).await
+    }
+
+    /// An app on a database the test made itself, e.g. on a server of its own (`own_postgres`);
+    /// the database is left in place afterwards.
+    pub async fn spawn_at(url: String, adjust: impl FnOnce(&mut cbss::config::Config)) -> Self {
+        Self::spawn_on(url, DbGuard::Given, adjust).await
+    }
+
+    async fn spawn_on(url: String, guard: DbGuard, adjust: impl FnOnce(&mut cbss::config::Config)) -> Self {
+        let mut config = cbss::config::Config::for_database(url.clone());
         adjust(&mut config);
-        let app = cbss::app::build(&config).await.expect("build app");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let service = app.router.clone().into_make_service_with_connect_info::<std::net::SocketAddr>();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, service).await;
-        });
+        let (app, addr) = Self::serve(&config).await;
         let store = cbss::store::Store::new(app.db.clone(), cbss::access::Principal::system(), app.keys.clone());
         store
             .create_user(cbss::store::NewUser {
@@ -100,13 +114,43 @@ impl TestApp {
             base: format!("http://{addr}"),
             admin_token: String::new(),
             keys: app.keys.clone(),
-            client: reqwest::Client::new(),
+            // Plain: no automatic decompression, so a test sees the response's own headers (and
+            // asks for an encoding with a header of its own); `exports` builds decoding clients.
+            client: reqwest::Client::builder().no_gzip().no_brotli().no_deflate().build().expect("client"),
             statements: app.statements,
             db: app.db,
+            url,
             _guard: guard,
         };
         app.admin_token = app.login("admin@test.mn").await;
         app
+    }
+
+    async fn serve(config: &cbss::config::Config) -> (cbss::app::App, std::net::SocketAddr) {
+        let app = cbss::app::build(config).await.expect("build app");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let service = app.router.clone().into_make_service_with_connect_info::<std::net::SocketAddr>();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, service).await;
+        });
+        (app, addr)
+    }
+
+    /// A second server on this app's database, with the same keys and caches of its own: another
+    /// instance behind the same load balancer. Its `admin_token` is this app's.
+    pub async fn another_instance(&self) -> TestApp {
+        let (app, addr) = Self::serve(&cbss::config::Config::for_database(self.url.clone())).await;
+        TestApp {
+            base: format!("http://{addr}"),
+            admin_token: self.admin_token.clone(),
+            keys: app.keys.clone(),
+            client: reqwest::Client::new(),
+            statements: app.statements,
+            db: app.db,
+            url: self.url.clone(),
+            _guard: DbGuard::Shared,
+        }
     }
 
     /// Loads the demo data set (small) into this app's database.

@@ -33,10 +33,14 @@ pub struct AccessClaims {
     pub jti: Uuid,
     /// The user's token version when issued; a raised version invalidates the token.
     pub ver: i32,
+    /// The session (login) the token belongs to (`user_session.id`, its refresh tokens'
+    /// family); an ended session invalidates the token. Required: a token without it is refused.
+    pub sid: Uuid,
 }
 
-pub fn issue_access(keys: &Keys, user: Uuid, token_version: i32, now: i64) -> Result<String, ApiError> {
+pub fn issue_access(keys: &Keys, user: Uuid, token_version: i32, session: Uuid, now: i64) -> Result<String, ApiError> {
     let claims = AccessClaims {
+        sid: session,
         sub: user,
         iss: ISSUER.into(),
         aud: AUDIENCE.into(),
@@ -85,6 +89,7 @@ fn in_lifetime(nbf: i64, exp: i64, now: i64) -> bool {
 pub struct Verified {
     pub sub: Uuid,
     pub ver: i32,
+    pub sid: Uuid,
     nbf: i64,
     exp: i64,
 }
@@ -112,7 +117,7 @@ impl VerifiedTokens {
             Some(v) => v,
             None => {
                 let c = verify_access(keys, token)?;
-                let v = Verified { sub: c.sub, ver: c.ver, nbf: c.nbf, exp: c.exp };
+                let v = Verified { sub: c.sub, ver: c.ver, sid: c.sid, nbf: c.nbf, exp: c.exp };
                 let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
                 if entries.len() >= Self::MAX_ENTRIES {
                     entries.clear();
@@ -150,16 +155,20 @@ mod tests {
     fn a_token_verifies_only_with_its_key_and_within_its_lifetime() {
         let keys = Keys::from_secret(b"0123456789abcdef0123456789abcdef");
         let other = Keys::from_secret(b"fedcba9876543210fedcba9876543210");
-        let user = Uuid::now_v7();
+        let (user, session) = (Uuid::now_v7(), Uuid::now_v7());
         let now = chrono::Utc::now().timestamp();
-        let token = issue_access(&keys, user, 3, now).unwrap();
+        let token = issue_access(&keys, user, 3, session, now).unwrap();
         let claims = verify_access(&keys, &token).unwrap();
-        assert_eq!((claims.sub, claims.ver), (user, 3));
+        assert_eq!((claims.sub, claims.ver, claims.sid), (user, 3, session));
         assert!(verify_access(&other, &token).is_err());
-        let old = issue_access(&keys, user, 3, now - ACCESS_TTL_SECS - 60).unwrap();
+        let old = issue_access(&keys, user, 3, session, now - ACCESS_TTL_SECS - 60).unwrap();
         assert!(verify_access(&keys, &old).is_err(), "expired");
-        let future = issue_access(&keys, user, 3, now + 600).unwrap();
+        let future = issue_access(&keys, user, 3, session, now + 600).unwrap();
         assert!(verify_access(&keys, &future).is_err(), "not yet valid");
+        let mut sessionless = serde_json::to_value(verify_access(&keys, &token).unwrap()).unwrap();
+        sessionless.as_object_mut().unwrap().remove("sid");
+        let header = Header { typ: Some(ACCESS_TYPE.into()), ..Header::new(ALGORITHM) };
+        assert!(verify_access(&keys, &sign(&keys, &header, &sessionless).unwrap()).is_err(), "no session");
         let (refresh, hash) = new_refresh_token();
         assert!(verify_access(&keys, &refresh).is_err());
         assert_eq!(hash_refresh_token(&refresh), hash);
@@ -168,12 +177,12 @@ mod tests {
     #[test]
     fn a_remembered_token_still_expires_and_a_changed_one_is_verified_again() {
         let keys = Keys::from_secret(b"0123456789abcdef0123456789abcdef");
-        let user = Uuid::now_v7();
+        let (user, session) = (Uuid::now_v7(), Uuid::now_v7());
         let now = chrono::Utc::now().timestamp();
-        let token = issue_access(&keys, user, 3, now).unwrap();
+        let token = issue_access(&keys, user, 3, session, now).unwrap();
         let memo = VerifiedTokens::default();
         let first = memo.verify_at(&keys, &token, now).unwrap();
-        assert_eq!((first.sub, first.ver), (user, 3));
+        assert_eq!((first.sub, first.ver, first.sid), (user, 3, session));
         assert_eq!(memo.verify_at(&keys, &token, now + 60).unwrap(), first, "remembered");
         let lapsed = now + ACCESS_TTL_SECS + LEEWAY_SECS as i64 + 1;
         assert!(memo.verify_at(&keys, &token, lapsed).is_err(), "expired while remembered");

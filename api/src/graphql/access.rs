@@ -229,7 +229,8 @@ impl AccessQuery {
         Ok(data(ctx)?.store.users().await?.into_iter().map(User).collect())
     }
 
-    /// Every partner organisation, by name (any signed-in user).
+    /// Partner organisations with their units, by name: every one for ADMIN, its own for a
+    /// PARTNER's staff; FORBIDDEN to other roles.
     async fn partners(&self, ctx: &Context<'_>) -> Result<Vec<Partner>> {
         Ok(data(ctx)?.store.partners().await?.into_iter().map(Partner).collect())
     }
@@ -272,8 +273,8 @@ impl AccessMutation {
         Ok(Session(d.store.login(&email, password, d.client_ip, &d.throttle).await?))
     }
 
-    /// Exchanges a refresh token for a new session; the presented token dies, and presenting
-    /// it again ends every session of that login. Needs no token.
+    /// Exchanges a refresh token for new tokens of the same session; the presented token dies,
+    /// and presenting it again ends the session (its access tokens too). Needs no token.
     /// Errors: UNAUTHENTICATED (an unknown, expired (30 days), spent or revoked token, or a
     /// deactivated user).
     async fn refresh_token(
@@ -284,14 +285,17 @@ impl AccessMutation {
         Ok(Session(public(ctx).store.refresh(&refresh_token).await?))
     }
 
-    /// Ends the session of `refreshToken`, or all of the caller's sessions when it is left out:
-    /// their refresh tokens stop working (an access token already issued works until it expires,
-    /// 15 minutes at most). Answers true.
+    /// Ends a session (one login): the session of `refreshToken`, or, when it is left out, the
+    /// session of the access token sent. Its refresh tokens and its access tokens are refused
+    /// from then on (UNAUTHENTICATED): at once on the server that answered, within 10 seconds on
+    /// the others. The caller's other sessions (other devices) go on. Answers true.
     /// Errors: UNAUTHENTICATED, VALIDATION (`refreshToken` is not one of your sessions).
     async fn logout(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The refresh token of the session to end; leave out to end all of yours.")]
+        #[graphql(
+            desc = "The refresh token of the session to end; leave out to end the session of this access token."
+        )]
         refresh_token: Option<String>,
     ) -> Result<bool> {
         Ok(data(ctx)?.store.logout(refresh_token).await?)

@@ -23,14 +23,14 @@ where
     match data(ctx)?.store.create(new.into()).await {
         Ok(row) => T::try_from(SyncRecord::from(row))
             .map_err(|_| ApiError::Internal(anyhow::anyhow!("a create answered a record of another kind")).into()),
-        Err(ApiError::Conflict { message, current: Some(row) }) => {
+        Err(ApiError::Conflict { message, current: Some(row), path }) => {
             // Resolved as `T` itself: a union resolves only the fields of its fragments.
             let fields = ctx.with_selection_set(&ctx.item.node.selection_set);
             let shown = match T::try_from(SyncRecord::from((*row).clone())) {
                 Ok(stored) => stored.resolve(&fields, ctx.item).await.ok(),
                 Err(_) => None,
             };
-            Err(ApiError::Conflict { message, current: Some(row) }.into_graphql(shown))
+            Err(ApiError::Conflict { message, current: Some(row), path }.into_graphql(shown))
         }
         Err(e) => Err(e.into()),
     }

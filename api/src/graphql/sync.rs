@@ -80,7 +80,8 @@ pub struct SyncError {
     pub code: String,
     /// What went wrong, in English.
     pub message: String,
-    /// For VALIDATION, every problem found; empty otherwise.
+    /// For VALIDATION, every problem found; for a CONFLICT over a value that must be unique (a
+    /// registry number...), its field; empty otherwise.
     pub fields: Vec<SyncFieldError>,
 }
 
@@ -95,12 +96,12 @@ pub struct SyncFieldError {
 
 impl From<&ApiError> for SyncError {
     fn from(e: &ApiError) -> Self {
-        let fields = match e {
-            ApiError::Validation(f) => {
-                f.iter().map(|f| SyncFieldError { path: f.path.clone(), message: f.message.clone() }).collect()
-            }
-            _ => vec![],
-        };
+        let fields = e
+            .fields()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|f| SyncFieldError { path: f.path, message: f.message })
+            .collect();
         // Database text never reaches a client (see error.rs).
         Self { code: e.code().into(), message: e.to_string(), fields }
     }

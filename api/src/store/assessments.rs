@@ -163,9 +163,10 @@ impl Store {
         let day = input.assessed_on.unwrap_or(today);
         let mut p = Problems::default();
         validate::past_date(&mut p, "input.assessedOn", day, today);
-        let note = input.note.as_deref().map(|t| validate::text(&mut p, "input.note", t, 2000));
+        let note = input.note.as_deref().map(|t| validate::lines(&mut p, "input.note", t, 2000));
+        let mut descriptions = Vec::new();
         for (i, a) in input.actions.iter().enumerate() {
-            validate::text(&mut p, &format!("input.actions.{i}.description"), &a.description, 500);
+            descriptions.push(validate::text(&mut p, &format!("input.actions.{i}.description"), &a.description, 500));
             if a.due_on.is_some_and(|d| d < day) {
                 p.add(format!("input.actions.{i}.dueOn"), "must not be before the visit");
             }
@@ -230,12 +231,18 @@ impl Store {
         }
         let mut follow_ups = Vec::new();
         for (i, f) in input.follow_ups.iter().enumerate() {
+            if input.follow_ups[..i].iter().any(|g| g.action_id == f.action_id) {
+                p.add(format!("input.followUps.{i}.actionId"), "is given twice");
+                continue;
+            }
             let found = assessment_action::Entity::find_by_id(f.action_id).one(self.db()).await?;
             match found.filter(|a| a.household_id == household.id) {
                 None => p.add(format!("input.followUps.{i}.actionId"), "is not an action agreed with this household"),
                 Some(action) => {
-                    let note =
-                        f.note.as_deref().map(|t| validate::text(&mut p, &format!("input.followUps.{i}.note"), t, 500));
+                    let note = f
+                        .note
+                        .as_deref()
+                        .map(|t| validate::lines(&mut p, &format!("input.followUps.{i}.note"), t, 500));
                     follow_ups.push((action, f.status, note));
                 }
             }
@@ -273,14 +280,15 @@ impl Store {
         let action_rows: Vec<assessment_action::ActiveModel> = input
             .actions
             .iter()
-            .map(|a| assessment_action::ActiveModel {
+            .zip(descriptions)
+            .map(|(a, description)| assessment_action::ActiveModel {
                 id: Set(Uuid::now_v7()),
                 created_at: Set(now),
                 updated_at: Set(now),
                 version: Set(1),
                 assessment_id: Set(id),
                 household_id: Set(household.id),
-                description: Set(a.description.trim().to_string()),
+                description: Set(description),
                 person_id: Set(a.person_id),
                 due_on: Set(a.due_on),
                 status: Set(ActionStatus::Open.as_str().into()),

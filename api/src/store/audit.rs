@@ -175,7 +175,9 @@ impl Store {
     pub async fn audit_log(&self, filter: AuditFilter, req: &PageRequest) -> ApiResult<Page<audit_log::Model>> {
         self.authorize(Action::Administer)?;
         let mut q = audit_log::Entity::find();
-        if let Some(e) = filter.entity {
+        let entity = filter.entity.map(|e| crate::domain::validate::term("filter.entity", &e)).transpose()?;
+        let action = filter.action.map(|a| crate::domain::validate::term("filter.action", &a)).transpose()?;
+        if let Some(e) = entity {
             q = q.filter(audit_log::Column::Entity.eq(e));
         }
         if let Some(id) = filter.entity_id {
@@ -184,7 +186,7 @@ impl Store {
         if let Some(u) = filter.user_id {
             q = q.filter(audit_log::Column::UserId.eq(u));
         }
-        if let Some(a) = filter.action {
+        if let Some(a) = action {
             q = q.filter(audit_log::Column::Action.eq(a));
         }
         if let Some(f) = filter.from {

@@ -3,6 +3,7 @@
 
 use super::Store;
 use crate::domain::life_stage::{AgeBound, AgeUnit, Criterion, StageRule};
+use crate::domain::validate;
 use crate::error::{ApiError, ApiResult};
 use entity::{antigen, antigen_dose, life_stage, service_type};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -46,6 +47,7 @@ impl Store {
             .filter(service_type::Column::Active.eq(true))
             .order_by_asc(service_type::Column::Code);
         if let Some(ls) = life_stage {
+            let ls = validate::term("lifeStage", &ls)?;
             q = q.filter(service_type::Column::LifeStageCode.eq(ls));
         }
         if let Some(s) = sector {
@@ -58,12 +60,17 @@ impl Store {
         if let Some(Some(st)) = self.cached(|c| c.service_types.get(code).cloned()) {
             return Ok(st);
         }
-        let st = service_type::Entity::find()
-            .filter(service_type::Column::Code.eq(code))
-            .filter(service_type::Column::Active.eq(true))
-            .one(self.db())
-            .await?
-            .ok_or_else(|| ApiError::invalid(path, format!("unknown service type {code:?}")))?;
+        // A code no service type can have (a NUL, a control character) is not looked up.
+        let found = if validate::plain(code) {
+            service_type::Entity::find()
+                .filter(service_type::Column::Code.eq(code))
+                .filter(service_type::Column::Active.eq(true))
+                .one(self.db())
+                .await?
+        } else {
+            None
+        };
+        let st = found.ok_or_else(|| ApiError::invalid(path, format!("unknown service type {code:?}")))?;
         self.cached(|c| c.service_types.insert(code.to_string(), st.clone()));
         Ok(st)
     }

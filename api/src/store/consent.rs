@@ -3,7 +3,7 @@
 
 use super::{Store, today};
 use crate::access::Action;
-use crate::domain::validate;
+use crate::domain::validate::{self, Kind};
 use crate::domain::vocab::LegalBasis;
 use crate::error::{ApiError, ApiResult, Problems};
 use async_graphql::InputObject;
@@ -42,7 +42,7 @@ impl NewConsent {
         path: &str,
     ) -> ApiResult<consent::ActiveModel> {
         let mut p = Problems::default();
-        let given_by = validate::text(&mut p, &format!("{path}.givenBy"), &self.given_by, 200);
+        let given_by = validate::name(&mut p, &format!("{path}.givenBy"), &self.given_by, 200);
         let purpose = validate::text(&mut p, &format!("{path}.purpose"), &self.purpose, 500);
         let given_on = self.given_on.unwrap_or_else(today);
         validate::past_date(&mut p, &format!("{path}.givenOn"), given_on, today());
@@ -70,9 +70,9 @@ impl NewConsent {
         self.id.is_none_or(|id| id == stored.id)
             && self.household_id.unwrap_or(household) == stored.household_id
             && stored.household_id == household
-            && self.given_by.trim() == stored.given_by
+            && validate::normalised(&self.given_by, Kind::Name) == stored.given_by
             && self.representative_for == stored.representative_for
-            && self.purpose.trim() == stored.purpose
+            && validate::normalised(&self.purpose, Kind::Line) == stored.purpose
             && self.legal_basis.as_str() == stored.legal_basis
             && self.given_on.is_none_or(|d| d == stored.given_on)
     }

@@ -224,11 +224,13 @@ impl Store {
         if !self.principal().is_authenticated() {
             return Err(ApiError::Unauthenticated);
         }
-        let indicator = indicator::Entity::find()
-            .filter(indicator::Column::Code.eq(code))
-            .one(self.db())
-            .await?
-            .ok_or_else(|| ApiError::invalid("indicator", format!("unknown indicator {code:?}")))?;
+        // A code no indicator can have (a NUL, a control character) is not looked up.
+        let found = if crate::domain::validate::plain(code) {
+            indicator::Entity::find().filter(indicator::Column::Code.eq(code)).one(self.db()).await?
+        } else {
+            None
+        };
+        let indicator = found.ok_or_else(|| ApiError::invalid("indicator", format!("unknown indicator {code:?}")))?;
         let period = Period::parse(period, today()).ok_or_else(|| {
             ApiError::invalid(
                 "period",

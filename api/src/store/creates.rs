@@ -93,12 +93,13 @@ impl Store {
             Creation::Consent(input) => self.settle_consent(id, input).await,
         };
         settled.map_err(|e| match e {
-            ApiError::Conflict { current: Some(row), .. } => ApiError::Conflict {
+            ApiError::Conflict { current: Some(row), path, .. } => ApiError::Conflict {
                 message: format!(
                     "this id is taken by a record with other content (version {}); it is in extensions.current",
                     row.version()
                 ),
                 current: Some(row),
+                path,
             },
             e => e,
         })
@@ -162,6 +163,7 @@ impl Store {
         Err(ApiError::Conflict {
             message: format!("the stored version is {}", current.version),
             current: Some(Box::new(SyncedRow::Consent(current))),
+            path: None,
         })
     }
 }

@@ -6,8 +6,8 @@
 use super::Store;
 use crate::access::units_under;
 use crate::domain::age;
-use crate::domain::names;
 use crate::domain::vocab::{Disability, Dwelling, MigrantStatus, Settlement, Sex};
+use crate::domain::{names, validate};
 use crate::error::{ApiError, ApiResult};
 use async_graphql::InputObject;
 use chrono::{Days, NaiveDate};
@@ -243,6 +243,15 @@ fn like_contains(term: &str) -> LikeExpr {
     LikeExpr::new(format!("%{escaped}%")).escape('\\')
 }
 
+/// Codes sent to the database as given (service codes): one holding a character no code has (a
+/// NUL, a control, an invisible character) is refused at `path` instead.
+fn plain_codes<'a>(codes: impl IntoIterator<Item = &'a String>, path: &str) -> ApiResult<()> {
+    match codes.into_iter().find(|c| !validate::plain(c)) {
+        Some(bad) => Err(ApiError::invalid(path, format!("unknown code {bad:?}"))),
+        None => Ok(()),
+    }
+}
+
 /// Combines a node's own conditions with its `and`, `or` and `not`.
 fn node<W>(
     cx: &mut Compiler,
@@ -394,6 +403,7 @@ impl Compiler {
         if r.services.is_empty() {
             return Err(ApiError::invalid(format!("{path}.services"), "name at least one service code"));
         }
+        plain_codes(&r.services, &format!("{path}.services"))?;
         let (mut from, mut to) = (r.from, r.to.unwrap_or(self.as_of));
         if let Some(days) = r.within_days {
             if days < 1 {
@@ -444,10 +454,7 @@ impl Compiler {
             if !self.identified {
                 return Err(ApiError::Forbidden);
             }
-            let term = names::normalise(name);
-            if term.is_empty() {
-                return Err(ApiError::invalid(format!("{path}.name"), "must not be blank"));
-            }
+            let term = names::normalise(&validate::term(&format!("{path}.name"), name)?);
             own.push(c(p, person::Column::SearchName).like(like_contains(&term)));
         }
         if let Some(alive) = w.alive {
@@ -513,7 +520,8 @@ impl Compiler {
             if !self.identified {
                 return Err(ApiError::Forbidden);
             }
-            own.push(c(h, household::Column::Address).like(like_contains(text)));
+            let text = validate::term(&format!("{path}.address"), text)?;
+            own.push(c(h, household::Column::Address).like(like_contains(&text)));
         }
         if let Some(m) = &w.has_member {
             self.spend(path)?;
@@ -531,6 +539,7 @@ impl Compiler {
             self.spend(path)?;
             let mut list = s.any_of.clone().unwrap_or_default();
             list.extend(s.eq.clone());
+            plain_codes(&list, &format!("{path}.service"))?;
             own.push(c(r, service_record::Column::ServiceTypeId).in_subquery(types(&list)));
         }
         if let Some(d) = &w.service_date {

@@ -224,10 +224,18 @@ impl Store {
         let registered_on = input.registered_on.unwrap_or_else(today);
         validate::past_date(&mut p, "input.registeredOn", registered_on, today());
         let address = optional_text(&mut p, "input.address", input.address);
-        let description = optional_text(&mut p, "input.description", input.description);
+        let description = input.description.map(|t| validate::lines(&mut p, "input.description", &t, 500));
         p.into_result()?;
         self.household_unit(input.org_unit_id, "input.orgUnitId").await?;
         let id = input.id.unwrap_or_else(Uuid::now_v7);
+        if input.consent.representative_for.is_some() {
+            // A new household has no members yet: a child's representative consents later, with
+            // `recordConsent`, once the child is registered in it.
+            return Err(ApiError::invalid(
+                "input.consent.representativeFor",
+                "a new household has no members yet: record a representative's consent after registering the child",
+            ));
+        }
         let consent = input.consent.row(id, self.principal().user_id, "input.consent")?;
         if self.id_taken::<household::Entity>("household", id).await? {
             return Err(ApiError::conflict("a household with this id exists"));
@@ -280,7 +288,7 @@ impl Store {
         }
         match input.description {
             MaybeUndefined::Value(a) => {
-                row.description = Set(Some(validate::text(&mut p, "input.description", &a, 500)))
+                row.description = Set(Some(validate::lines(&mut p, "input.description", &a, 500)))
             }
             MaybeUndefined::Null => row.description = Set(None),
             MaybeUndefined::Undefined => {}

@@ -68,6 +68,8 @@ pub struct Store {
     principal: Arc<Principal>,
     keys: Arc<Keys>,
     principals: Arc<PrincipalCache>,
+    /// The session (login) of the caller's access token, when the caller came with one.
+    session: Option<Uuid>,
     /// The server's writer of read audit entries (None: each entry is inserted on its own).
     reads: Option<ReadLog>,
     /// The request's place at the admission gate, given up while it waits for a commit.
@@ -78,7 +80,7 @@ impl Store {
     pub fn new(db: DatabaseConnection, principal: Principal, keys: Arc<Keys>) -> Self {
         let principals = Arc::default();
         let exec = Arc::new(write::Exec::Pool(db));
-        Self { exec, principal: Arc::new(principal), keys, principals, reads: None, ticket: None }
+        Self { exec, principal: Arc::new(principal), keys, principals, session: None, reads: None, ticket: None }
     }
 
     /// Writes read audit entries through the server's `ReadLog`.
@@ -115,9 +117,26 @@ impl Store {
         self
     }
 
+    /// The session of the caller's access token (`auth::tokens::AccessClaims::sid`).
+    pub fn with_session(mut self, session: Uuid) -> Self {
+        self.session = Some(session);
+        self
+    }
+
     /// After a change that can alter who may do what: cached principals are rebuilt.
     pub(crate) fn forget_principals(&self) {
         self.principals.clear();
+    }
+
+    /// After a session ended: its tokens' cached principals go, so this process refuses them at
+    /// once.
+    pub(crate) fn forget_session(&self, session: Uuid) {
+        self.principals.forget_session(session);
+    }
+
+    /// The session of the caller's access token, if any.
+    pub(crate) fn session(&self) -> Option<Uuid> {
+        self.session
     }
 
     pub fn principal(&self) -> &Principal {

@@ -28,6 +28,9 @@ impl Store {
     }
 
     pub async fn org_unit_by_code(&self, code: &str) -> ApiResult<Option<org_unit::Model>> {
+        let mut p = crate::error::Problems::default();
+        let code = crate::domain::validate::clean(&mut p, "code", code, crate::domain::validate::Kind::Line);
+        p.into_result()?;
         Ok(org_unit::Entity::find().filter(org_unit::Column::Code.eq(code)).one(self.db()).await?)
     }
 

@@ -10,7 +10,7 @@ use crate::access::Action;
 use crate::access::units_under;
 use crate::domain::vocab::{Disability, PersonSort, RelationToHead, Sex, SortDirection};
 use crate::domain::{names, validate};
-use crate::error::{ApiError, ApiResult, Problems};
+use crate::error::{ApiError, ApiResult, Problems, Unique};
 use async_graphql::{InputObject, MaybeUndefined};
 use chrono::{Datelike, NaiveDate};
 use entity::{person, pregnancy};
@@ -227,10 +227,7 @@ impl Store {
             });
         }
         if let Some(name) = filter.name {
-            let term = names::normalise(&name);
-            if term.is_empty() {
-                return Err(ApiError::invalid("filter.name", "must not be blank"));
-            }
+            let term = names::normalise(&validate::term("filter.name", &name)?);
             q = q.filter(Expr::col(person::Column::SearchName).like(like_contains(&term)));
         }
         if let Some(code) = filter.life_stage {
@@ -312,7 +309,7 @@ impl Store {
             q = q.filter(person::Column::Id.ne(id));
         }
         if q.one(self.db()).await?.is_some() {
-            return Err(ApiError::conflict("another person has this registry number"));
+            return Err(Unique::RegistryNumber.error());
         }
         Ok(())
     }
@@ -332,8 +329,8 @@ impl Store {
         self.authorize(Action::RegisterPeople)?;
         let today = today();
         let mut p = Problems::default();
-        let given = validate::text(&mut p, "input.givenName", &input.given_name, 100);
-        let family = validate::text(&mut p, "input.familyName", &input.family_name, 100);
+        let given = validate::name(&mut p, "input.givenName", &input.given_name, 100);
+        let family = validate::name(&mut p, "input.familyName", &input.family_name, 100);
         validate::past_date(&mut p, "input.birthDate", input.birth_date, today);
         let registry =
             input.registry_number.as_deref().map(|r| validate::registry_number(&mut p, "input.registryNumber", r));
@@ -391,8 +388,8 @@ impl Store {
         let today = today();
         let mut p = Problems::default();
         let mut row: person::ActiveModel = current.clone().into();
-        let given = input.given_name.map(|g| validate::text(&mut p, "input.givenName", &g, 100));
-        let family = input.family_name.map(|f| validate::text(&mut p, "input.familyName", &f, 100));
+        let given = input.given_name.map(|g| validate::name(&mut p, "input.givenName", &g, 100));
+        let family = input.family_name.map(|f| validate::name(&mut p, "input.familyName", &f, 100));
         if given.is_some() || family.is_some() {
             let g = given.unwrap_or(current.given_name.clone());
             let f = family.unwrap_or(current.family_name.clone());

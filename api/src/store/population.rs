@@ -3,8 +3,9 @@
 
 use super::Store;
 use crate::access::{Action, units_under};
+use crate::domain::validate;
 use crate::domain::vocab::Sex;
-use crate::error::{ApiError, ApiResult, FieldError};
+use crate::error::{ApiError, ApiResult, FieldError, Problems};
 use entity::{org_unit, population_estimate};
 use sea_orm::sea_query::{Expr, ExprTrait as _};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
@@ -34,6 +35,9 @@ impl Store {
     /// All or nothing: every bad line is reported (`csv.line N`) and nothing is stored.
     pub async fn import_population(&self, text: &str, source: Option<String>) -> ApiResult<PopulationImport> {
         self.authorize(Action::Administer)?;
+        let mut p = Problems::default();
+        let source = source.map(|s| validate::text(&mut p, "source", &s, 200));
+        p.into_result()?;
         let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
         let headers =
             reader.headers().map_err(|e| ApiError::invalid("csv", format!("unreadable header: {e}")))?.clone();
@@ -46,8 +50,12 @@ impl Store {
             .records()
             .collect::<Result<_, _>>()
             .map_err(|e| ApiError::invalid("csv", format!("unreadable: {e}")))?;
-        let codes: Vec<String> =
-            records.iter().map(|r| r.get(idx["org_unit_code"]).unwrap_or("").to_string()).collect();
+        // A code no unit can have (a NUL, a control character) is not looked up: it is unknown.
+        let codes: Vec<String> = records
+            .iter()
+            .map(|r| r.get(idx["org_unit_code"]).unwrap_or("").to_string())
+            .filter(|c| validate::plain(c))
+            .collect();
         let units: HashMap<String, Uuid> = org_unit::Entity::find()
             .filter(org_unit::Column::Code.is_in(codes))
             .all(self.db())
@@ -57,6 +65,8 @@ impl Store {
             .collect();
         let mut problems = Vec::new();
         let mut rows = Vec::new();
+        // Two lines for the same estimate: which one holds is not for the import to guess.
+        let mut lines: HashMap<(Uuid, i64, String, i64, i64), usize> = HashMap::new();
         for (i, r) in records.iter().enumerate() {
             let path = format!("csv.line {}", i + 2);
             let field = |name: &str| r.get(idx[name]).unwrap_or("");
@@ -83,6 +93,10 @@ impl Store {
             match (why, unit, year, from, to, population) {
                 (Some(message), ..) => problems.push(FieldError::new(path, message)),
                 (None, Some(unit), Some(year), Some(from), Some(to), Some(population)) => {
+                    if let Some(first) = lines.insert((unit, year, sex.clone(), from, to), i + 2) {
+                        problems.push(FieldError::new(path, format!("repeats the estimate of line {first}")));
+                        continue;
+                    }
                     rows.push(Row { unit, year: year as i32, sex, from: from as i32, to: to as i32, population })
                 }
                 _ => problems.push(FieldError::new(path, "unreadable")),

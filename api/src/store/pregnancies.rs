@@ -6,7 +6,7 @@ use super::{Store, today};
 use crate::access::Action;
 use crate::domain::vocab::{BirthAttendant, DeliveryPlace, PregnancyOutcome, Sex};
 use crate::domain::{age, validate};
-use crate::error::{ApiError, ApiResult, Problems};
+use crate::error::{ApiError, ApiResult, Problems, Unique};
 use async_graphql::InputObject;
 use chrono::{Days, NaiveDate};
 use entity::{person, pregnancy, pregnancy_child};
@@ -184,6 +184,10 @@ impl Store {
         }
         for (i, child_id) in input.child_ids.iter().enumerate() {
             let path = format!("input.childIds.{i}");
+            if input.child_ids[..i].contains(child_id) {
+                p.add(path, "is given twice");
+                continue;
+            }
             match self.person(*child_id).await {
                 Ok(child) => p.check(
                     child.birth_date == input.outcome_date,
@@ -199,7 +203,7 @@ impl Store {
             .one(self.db())
             .await?;
         if linked.is_some() {
-            return Err(ApiError::conflict("a child is already linked to another pregnancy"));
+            return Err(Unique::ChildOfPregnancy.error());
         }
         let id = current.id;
         let version = current.version;

@@ -280,12 +280,18 @@ impl Store {
         self.authorize(Action::ManageProjects)?;
         let mut p = Problems::default();
         let title = validate::text(&mut p, "input.title", &input.title, 200);
-        let objectives = validate::text(&mut p, "input.objectives", &input.objectives, 5000);
+        let objectives = validate::lines(&mut p, "input.objectives", &input.objectives, 5000);
         if let (Some(s), Some(e)) = (input.starts_on, input.ends_on) {
             p.check(e >= s, "input.endsOn", "must not be before the start");
         }
+        let mut descriptions = Vec::new();
         for (i, l) in input.budget_lines.iter().enumerate() {
-            validate::text(&mut p, &format!("input.budgetLines.{i}.description"), &l.description, 300);
+            descriptions.push(validate::text(
+                &mut p,
+                &format!("input.budgetLines.{i}.description"),
+                &l.description,
+                300,
+            ));
             p.check(l.amount_mnt > 0, &format!("input.budgetLines.{i}.amountMnt"), "must be more than 0");
             match (l.funder, l.partner_id) {
                 (FunderKind::Partner, None) => {
@@ -379,14 +385,14 @@ impl Store {
                     .insert(txn)
                     .await?;
                 }
-                for l in lines {
+                for (l, description) in lines.into_iter().zip(descriptions) {
                     let line = project_budget_line::ActiveModel {
                         id: Set(Uuid::now_v7()),
                         created_at: Set(now),
                         updated_at: Set(now),
                         version: Set(1),
                         project_id: Set(id),
-                        description: Set(l.description.trim().to_string()),
+                        description: Set(description),
                         amount_mnt: Set(l.amount_mnt),
                         funder: Set(l.funder.as_str().into()),
                         partner_id: Set(l.partner_id),
@@ -445,7 +451,7 @@ impl Store {
         }
         super::households::check_version(expected_version, current.version)?;
         let mut p = Problems::default();
-        let note = note.as_deref().map(|t| validate::text(&mut p, "note", t, 500));
+        let note = note.as_deref().map(|t| validate::lines(&mut p, "note", t, 500));
         p.into_result()?;
         let user = self.principal().user_id;
         self.write(move |txn, w| {
@@ -503,7 +509,7 @@ impl Store {
         p.check((0..=100).contains(&input.progress_percent), "input.progressPercent", "must be 0 to 100");
         p.check(input.households_reached >= 0, "input.householdsReached", "must not be negative");
         p.check(input.people_reached >= 0, "input.peopleReached", "must not be negative");
-        let narrative = validate::text(&mut p, "input.narrative", &input.narrative, 5000);
+        let narrative = validate::lines(&mut p, "input.narrative", &input.narrative, 5000);
         p.into_result()?;
         let id = input.id.unwrap_or_else(Uuid::now_v7);
         if self.id_taken::<project_report::Entity>("project_report", id).await? {

@@ -8,7 +8,7 @@ use crate::access::Action;
 use crate::domain::eligibility::{self, Eligibility, Recipient};
 use crate::domain::validate;
 use crate::domain::vocab::{DetailKind, EnrolmentEndReason, MeasurementPosition, Sex, TargetGroup};
-use crate::error::{ApiError, ApiResult, Problems};
+use crate::error::{ApiError, ApiResult, Problems, Unique};
 use async_graphql::InputObject;
 use chrono::NaiveDate;
 use entity::read::Read;
@@ -274,7 +274,7 @@ impl Store {
         let mut p = Problems::default();
         validate::past_date(&mut p, "input.date", input.date, today());
         let provider = input.provider.as_deref().map(|t| validate::text(&mut p, "input.provider", t, 200));
-        let note = input.note.as_deref().map(|t| validate::text(&mut p, "input.note", t, 2000));
+        let note = input.note.as_deref().map(|t| validate::lines(&mut p, "input.note", t, 2000));
         p.into_result()?;
         let target = TargetGroup::from_db(&st.target_group)?;
         let mut served = None;
@@ -458,11 +458,13 @@ impl Store {
         if let Some(Some(a)) = self.cached(|c| c.antigens.get(code).cloned()) {
             return Ok(a);
         }
-        let found = antigen::Entity::find()
-            .filter(antigen::Column::Code.eq(code))
-            .one(self.db())
-            .await?
-            .ok_or_else(|| ApiError::invalid("input.antigenCode", format!("unknown antigen {code:?}")))?;
+        // A code no antigen can have (a NUL, a control character) is not looked up.
+        let found = if validate::plain(code) {
+            antigen::Entity::find().filter(antigen::Column::Code.eq(code)).one(self.db()).await?
+        } else {
+            None
+        };
+        let found = found.ok_or_else(|| ApiError::invalid("input.antigenCode", format!("unknown antigen {code:?}")))?;
         self.cached(|c| c.antigens.insert(code.to_string(), found.clone()));
         Ok(found)
     }
@@ -478,10 +480,7 @@ impl Store {
         let record = input.record();
         let checked = self.check_record(record, DetailKind::Immunisation).await?;
         if self.dose_given(input.person_id, antigen.id, input.dose_number).await? {
-            return Err(ApiError::conflict(format!(
-                "dose {} of {} is already recorded for this person",
-                input.dose_number, antigen.code
-            )));
+            return Err(Unique::Dose.error());
         }
         let row = immunisation::ActiveModel {
             service_record_id: Set(checked.id),

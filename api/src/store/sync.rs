@@ -12,6 +12,7 @@ use super::services::{
     EndEnrolment, NewAttendance, NewEnrolment, NewGrowthMeasurement, NewImmunisation, NewServiceRecord,
 };
 use super::{GrowthCorrection, NewAssessment, NewMilestoneCheck, NewProject, NewReport, Store};
+use crate::domain::validate;
 use crate::domain::vocab::EnrolmentEndReason;
 use crate::error::{ApiError, ApiResult};
 use async_graphql::{Enum, InputObject, MaybeUndefined, OneofObject};
@@ -482,8 +483,8 @@ impl Store {
         self.cached(|c| c.item_context = Some(context));
         let (status, row, error) = match self.settle(id, base, item.payload).await {
             Ok((status, row)) => (status, Some(row), None),
-            Err(ApiError::Conflict { message, current: Some(row) }) => {
-                (SyncStatus::Conflict, Some(*row), Some(ApiError::conflict(message)))
+            Err(ApiError::Conflict { message, current: Some(row), path }) => {
+                (SyncStatus::Conflict, Some(*row), Some(ApiError::Conflict { message, current: None, path }))
             }
             Err(e) => (SyncStatus::Rejected, None, Some(e)),
         };
@@ -516,9 +517,9 @@ impl Store {
             payload => self.sync_service(id, base, payload).await,
         };
         match result {
-            Err(ApiError::Conflict { message, current: None }) => {
+            Err(ApiError::Conflict { message, current: None, path }) => {
                 let current = self.synced_row(kind, id).await?.map(Box::new);
-                Err(ApiError::Conflict { message, current })
+                Err(ApiError::Conflict { message, current, path })
             }
             other => other,
         }
@@ -810,8 +811,8 @@ impl Store {
         };
         let same = current.org_unit_id == input.org_unit_id
             && current.area == input.area.as_str()
-            && current.title == input.title.trim()
-            && current.objectives == input.objectives.trim()
+            && current.title == stored_form(&input.title)
+            && current.objectives == stored_form(&input.objectives)
             && current.starts_on == input.starts_on
             && current.ends_on == input.ends_on
             && self.same_project_details(id, &input).await?;
@@ -836,7 +837,7 @@ impl Store {
         let same = current.project_id == input.project_id
             && input.reported_on.is_none_or(|d| d == current.reported_on)
             && current.progress_percent == input.progress_percent
-            && current.narrative == input.narrative.trim()
+            && current.narrative == stored_form(&input.narrative)
             && current.households_reached == input.households_reached
             && current.people_reached == input.people_reached;
         if same {
@@ -867,8 +868,9 @@ impl Store {
             .filter(assessment_action::Column::AssessmentId.eq(current.id))
             .all(self.db())
             .await?;
-        let mut stored: Vec<_> = actions.iter().map(|a| (a.description.as_str(), a.person_id, a.due_on)).collect();
-        let mut given: Vec<_> = input.actions.iter().map(|a| (a.description.trim(), a.person_id, a.due_on)).collect();
+        let mut stored: Vec<_> = actions.iter().map(|a| (a.description.clone(), a.person_id, a.due_on)).collect();
+        let mut given: Vec<_> =
+            input.actions.iter().map(|a| (stored_form(&a.description), a.person_id, a.due_on)).collect();
         stored.sort();
         given.sort();
         if stored != given {
@@ -907,11 +909,11 @@ impl Store {
             .all(self.db())
             .await?;
         let mut stored: Vec<_> =
-            lines.iter().map(|l| (l.description.as_str(), l.amount_mnt, l.funder.as_str(), l.partner_id)).collect();
+            lines.iter().map(|l| (l.description.clone(), l.amount_mnt, l.funder.as_str(), l.partner_id)).collect();
         let mut given: Vec<_> = input
             .budget_lines
             .iter()
-            .map(|l| (l.description.trim(), l.amount_mnt, l.funder.as_str(), l.partner_id))
+            .map(|l| (stored_form(&l.description), l.amount_mnt, l.funder.as_str(), l.partner_id))
             .collect();
         stored.sort();
         given.sort();
@@ -1037,7 +1039,9 @@ impl Store {
                     .into_iter()
                     .map(|c| (c.milestone_id, c.achieved))
                     .collect();
-                let codes: Vec<&str> = r.items.iter().map(|i| i.milestone_code.as_str()).collect();
+                // A code no milestone can have is not looked up (PostgreSQL refuses a NUL in it).
+                let codes: Vec<&str> =
+                    r.items.iter().map(|i| i.milestone_code.as_str()).filter(|c| validate::plain(c)).collect();
                 let ids: HashMap<String, Uuid> = milestone::Entity::find()
                     .filter(milestone::Column::Code.is_in(codes))
                     .all(self.db())
@@ -1051,9 +1055,7 @@ impl Store {
             }
             SyncPayload::Enrolment(r) => {
                 let stored = enrolment::Entity::find_by_id(id).one(self.db()).await?;
-                stored.is_some_and(|e| {
-                    e.institution == r.institution.trim() && e.grade.as_deref() == r.grade.as_deref().map(str::trim)
-                })
+                stored.is_some_and(|e| e.institution == stored_form(&r.institution) && same_text(&r.grade, &e.grade))
             }
             _ => true,
         };
@@ -1061,9 +1063,15 @@ impl Store {
     }
 }
 
-/// Whether an optional text of a payload is the stored one (texts are stored trimmed).
+/// A payload's text as it is stored when valid (trimmed, NFC, line ends LF: `validate::normalised`),
+/// to compare a retry with the stored record.
+fn stored_form(given: &str) -> String {
+    validate::normalised(given, validate::Kind::Lines)
+}
+
+/// Whether an optional text of a payload is the stored one.
 fn same_text(given: &Option<String>, stored: &Option<String>) -> bool {
-    given.as_deref().map(str::trim) == stored.as_deref()
+    given.as_deref().map(stored_form).as_deref() == stored.as_deref()
 }
 
 enum Sameness {

@@ -7,11 +7,11 @@ use crate::auth::throttle::LoginThrottle;
 use crate::auth::{Keys, PrincipalCache, password, tokens};
 use crate::domain::validate;
 use crate::domain::vocab::{PartnerKind, Role, ScopeKind};
-use crate::error::{ApiError, ApiResult, Problems};
+use crate::error::{ApiError, ApiResult, Problems, Unique};
 use async_graphql::InputObject;
 use chrono::{Duration, Utc};
-use entity::{app_user, org_unit, partner, partner_assignment, refresh_token, user_role, user_scope};
-use sea_orm::sea_query::Expr;
+use entity::{app_user, org_unit, partner, partner_assignment, refresh_token, user_role, user_scope, user_session};
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
     TransactionTrait,
@@ -67,30 +67,53 @@ pub struct UserChanges {
 }
 
 pub fn normalise_email(email: &str) -> String {
-    email.trim().to_lowercase()
+    validate::normalised(email, validate::Kind::Line).to_lowercase()
 }
 
-/// Builds the principal of a verified access token, or refuses a stale one (deactivated user,
-/// raised token version).
-/// A principal built in the last few seconds for the same user and token version is reused
-/// (`auth::principals`).
+/// Builds the principal of a verified access token, or refuses a stale one: `caller_for_token`.
 pub async fn principal_for_token(
     db: &DatabaseConnection,
     keys: &Keys,
     cache: &PrincipalCache,
     token: &str,
 ) -> ApiResult<Principal> {
+    caller_for_token(db, keys, cache, token).await.map(|(principal, _)| principal)
+}
+
+/// The principal of a verified access token and the token's session, or UNAUTHENTICATED for a
+/// stale token: a deactivated user, a raised token version, an ended session (logout, a reused
+/// refresh token, a password change or reset, a change of the user's rights).
+///
+/// A principal built in the last few seconds for the same user, token version and session is
+/// reused (`auth::principals`), with no statement at all; otherwise the user is read together
+/// with its session's state, in one statement of two primary-key lookups, before the rights.
+pub async fn caller_for_token(
+    db: &DatabaseConnection,
+    keys: &Keys,
+    cache: &PrincipalCache,
+    token: &str,
+) -> ApiResult<(Principal, Uuid)> {
     let claims = cache.tokens.verify(keys, token)?;
-    if let Some(p) = cache.get(claims.sub, claims.ver) {
-        return Ok(p);
+    if let Some(p) = cache.get(claims.sub, claims.ver, claims.sid) {
+        return Ok((p, claims.sid));
     }
-    let user = app_user::Entity::find_by_id(claims.sub).one(db).await?.ok_or(ApiError::Unauthenticated)?;
+    let live_session = Query::select()
+        .column(user_session::Column::UserId)
+        .from(user_session::Entity)
+        .and_where(user_session::Column::Id.eq(claims.sid))
+        .and_where(user_session::Column::EndedAt.is_null())
+        .to_owned();
+    let user = app_user::Entity::find_by_id(claims.sub)
+        .filter(app_user::Column::Id.in_subquery(live_session))
+        .one(db)
+        .await?
+        .ok_or(ApiError::Unauthenticated)?;
     if !user.active || user.token_version != claims.ver {
         return Err(ApiError::Unauthenticated);
     }
     let p = principal_of(db, &user).await?;
-    cache.put(claims.sub, claims.ver, p.clone());
-    Ok(p)
+    cache.put(claims.sub, claims.ver, claims.sid, p.clone());
+    Ok((p, claims.sid))
 }
 
 async fn principal_of<C: ConnectionTrait>(db: &C, user: &app_user::Model) -> ApiResult<Principal> {
@@ -138,6 +161,9 @@ impl Store {
         throttle: &LoginThrottle,
     ) -> ApiResult<Session> {
         let email = normalise_email(email);
+        let mut p = Problems::default();
+        validate::clean(&mut p, "email", &email, validate::Kind::Line);
+        p.into_result()?;
         if let Some(wait) = throttle.retry_after(&email, ip) {
             tracing::warn!(%email, ?ip, "login throttled");
             return Err(ApiError::TooManyAttempts { retry_after_secs: Ord::max(wait.as_secs(), 1) });
@@ -150,7 +176,7 @@ impl Store {
                 throttle.succeeded(&email, ip);
                 tracing::info!(%email, ?ip, "login");
                 audit.note(self.db(), "LOGIN", "user", Some(user.id), None, ip.map(|i| i.to_string())).await?;
-                self.open_session(user, Uuid::now_v7()).await
+                self.open_session(user).await
             }
             None => {
                 throttle.failed(&email, ip);
@@ -161,27 +187,53 @@ impl Store {
         }
     }
 
-    async fn open_session(&self, user: app_user::Model, family: Uuid) -> ApiResult<Session> {
-        let now = Utc::now();
-        let access_token = tokens::issue_access(self.keys(), user.id, user.token_version, now.timestamp())?;
+    /// Opens a new session (a login): its row, its first refresh token, its first access token.
+    async fn open_session(&self, user: app_user::Model) -> ApiResult<Session> {
+        let (now, id) = (Utc::now(), Uuid::now_v7());
+        let session = user_session::ActiveModel {
+            id: Set(id),
+            user_id: Set(user.id),
+            started_at: Set(now),
+            renewed_at: Set(now),
+            ended_at: Set(None),
+        };
+        let (tokens, row) = self.tokens_of(&user, id, now)?;
+        self.db()
+            .transaction::<_, (), ApiError>(|txn| {
+                Box::pin(async move {
+                    session.insert(txn).await?;
+                    row.insert(txn).await?;
+                    Ok(())
+                })
+            })
+            .await?;
+        Ok(tokens.into_session(user))
+    }
+
+    /// A session's next pair of tokens, and the row of the refresh token to store.
+    fn tokens_of(
+        &self,
+        user: &app_user::Model,
+        session: Uuid,
+        now: chrono::DateTime<Utc>,
+    ) -> ApiResult<(Issued, refresh_token::ActiveModel)> {
+        let access = tokens::issue_access(self.keys(), user.id, user.token_version, session, now.timestamp())?;
         let (refresh, hash) = tokens::new_refresh_token();
-        refresh_token::ActiveModel {
+        let row = refresh_token::ActiveModel {
             id: Set(Uuid::now_v7()),
             user_id: Set(user.id),
-            family_id: Set(family),
+            family_id: Set(session),
             token_hash: Set(hash),
             issued_at: Set(now),
             expires_at: Set(now + Duration::days(tokens::REFRESH_TTL_DAYS)),
             used_at: Set(None),
             revoked_at: Set(None),
-        }
-        .insert(self.db())
-        .await?;
-        Ok(Session { access_token, refresh_token: refresh, expires_in: tokens::ACCESS_TTL_SECS, user })
+        };
+        Ok((Issued { access, refresh }, row))
     }
 
-    /// Rotates a refresh token: the presented one dies; presenting a spent one again revokes its
-    /// whole family (it was stolen, or the client is confused: either way, log in again).
+    /// Rotates a refresh token: the presented one dies; presenting a spent one again ends its
+    /// session (it was stolen, or the client is confused: either way, log in again).
     pub async fn refresh(&self, token: &str) -> ApiResult<Session> {
         let hash = tokens::hash_refresh_token(token);
         let now = Utc::now();
@@ -189,54 +241,71 @@ impl Store {
             refresh_token::Entity::find().filter(refresh_token::Column::TokenHash.eq(hash)).one(self.db()).await?;
         let Some(row) = found else { return Err(ApiError::Unauthenticated) };
         if row.used_at.is_some() || row.revoked_at.is_some() {
-            tracing::warn!(user = %row.user_id, family = %row.family_id, "refresh token reused: revoking its family");
-            self.revoke_family(row.family_id).await?;
-            self.auditor().note(self.db(), "REFRESH_REUSED", "user", Some(row.user_id), None, None).await?;
+            tracing::warn!(user = %row.user_id, family = %row.family_id, "refresh token reused: ending its session");
+            let audit = self.auditor();
+            self.db()
+                .transaction::<_, (), ApiError>(|txn| {
+                    Box::pin(async move {
+                        end_session(txn, row.family_id).await?;
+                        audit.note(txn, "REFRESH_REUSED", "user", Some(row.user_id), None, None).await
+                    })
+                })
+                .await?;
+            self.forget_session(row.family_id);
             return Err(ApiError::Unauthenticated);
         }
         if row.expires_at <= now {
             return Err(ApiError::Unauthenticated);
         }
-        // Spend it only if nobody spent it in between (two concurrent refreshes: one wins).
-        let spent = refresh_token::Entity::update_many()
-            .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
-            .filter(refresh_token::Column::Id.eq(row.id))
-            .filter(refresh_token::Column::UsedAt.is_null())
-            .exec(self.db())
-            .await?;
-        if spent.rows_affected == 0 {
-            self.revoke_family(row.family_id).await?;
-            return Err(ApiError::Unauthenticated);
-        }
         let user = app_user::Entity::find_by_id(row.user_id).one(self.db()).await?.filter(|u| u.active);
         let Some(user) = user else { return Err(ApiError::Unauthenticated) };
-        self.open_session(user, row.family_id).await
-    }
-
-    async fn revoke_family(&self, family: Uuid) -> ApiResult<()> {
-        refresh_token::Entity::update_many()
-            .col_expr(refresh_token::Column::RevokedAt, Expr::value(Utc::now()))
-            .filter(refresh_token::Column::FamilyId.eq(family))
-            .filter(refresh_token::Column::RevokedAt.is_null())
-            .exec(self.db())
+        let (tokens, next) = self.tokens_of(&user, row.family_id, now)?;
+        let renewed = self
+            .db()
+            .transaction::<_, bool, ApiError>(|txn| {
+                Box::pin(async move {
+                    // The session's row first: it orders a renewal and the session's end (logout,
+                    // a password change) on PostgreSQL, so no token is issued into an ended one.
+                    let live = user_session::Entity::update_many()
+                        .col_expr(user_session::Column::RenewedAt, Expr::value(now))
+                        .filter(user_session::Column::Id.eq(row.family_id))
+                        .filter(user_session::Column::UserId.eq(row.user_id))
+                        .filter(user_session::Column::EndedAt.is_null())
+                        .exec(txn)
+                        .await?;
+                    if live.rows_affected == 0 {
+                        return Ok(false);
+                    }
+                    // Spend it only if nobody spent it in between (two concurrent refreshes: the
+                    // loser ends the session).
+                    let spent = refresh_token::Entity::update_many()
+                        .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
+                        .filter(refresh_token::Column::Id.eq(row.id))
+                        .filter(refresh_token::Column::UsedAt.is_null())
+                        .filter(refresh_token::Column::RevokedAt.is_null())
+                        .exec(txn)
+                        .await?;
+                    if spent.rows_affected == 0 {
+                        end_session(txn, row.family_id).await?;
+                        return Ok(false);
+                    }
+                    next.insert(txn).await?;
+                    Ok(true)
+                })
+            })
             .await?;
-        Ok(())
+        if !renewed {
+            self.forget_session(row.family_id);
+            return Err(ApiError::Unauthenticated);
+        }
+        Ok(tokens.into_session(user))
     }
 
-    async fn revoke_all_of<C: ConnectionTrait>(conn: &C, user: Uuid) -> ApiResult<()> {
-        refresh_token::Entity::update_many()
-            .col_expr(refresh_token::Column::RevokedAt, Expr::value(Utc::now()))
-            .filter(refresh_token::Column::UserId.eq(user))
-            .filter(refresh_token::Column::RevokedAt.is_null())
-            .exec(conn)
-            .await?;
-        Ok(())
-    }
-
-    /// Ends the session of `refresh_token`, or every session of the caller when none is given.
+    /// Ends the session of `refresh`, or, without one, the session of the caller's access token:
+    /// its refresh tokens and access tokens are refused from then on.
     pub async fn logout(&self, refresh: Option<String>) -> ApiResult<bool> {
         let me = self.principal().user_id.ok_or(ApiError::Unauthenticated)?;
-        match refresh {
+        let session = match refresh {
             Some(t) => {
                 let hash = tokens::hash_refresh_token(&t);
                 let row = refresh_token::Entity::find()
@@ -244,13 +313,24 @@ impl Store {
                     .one(self.db())
                     .await?;
                 match row.filter(|r| r.user_id == me) {
-                    Some(r) => self.revoke_family(r.family_id).await?,
+                    Some(r) => r.family_id,
                     None => return Err(ApiError::invalid("refreshToken", "is not one of your sessions")),
                 }
             }
-            None => Self::revoke_all_of(self.db(), me).await?,
-        }
-        self.auditor().note(self.db(), "LOGOUT", "user", Some(me), None, None).await?;
+            None => self
+                .session()
+                .ok_or_else(|| ApiError::invalid("refreshToken", "give the refresh token of the session to end"))?,
+        };
+        let audit = self.auditor();
+        self.db()
+            .transaction::<_, (), ApiError>(|txn| {
+                Box::pin(async move {
+                    end_session(txn, session).await?;
+                    audit.note(txn, "LOGOUT", "user", Some(me), None, None).await
+                })
+            })
+            .await?;
+        self.forget_session(session);
         Ok(true)
     }
 
@@ -293,7 +373,7 @@ impl Store {
             .transaction::<_, (), ApiError>(|txn| {
                 Box::pin(async move {
                     row.update(txn).await?;
-                    Self::revoke_all_of(txn, user.id).await?;
+                    end_sessions_of(txn, user.id).await?;
                     audit.note(txn, action, "user", Some(user.id), None, None).await
                 })
             })
@@ -334,12 +414,13 @@ impl Store {
         self.authorize(Action::Administer)?;
         let email = normalise_email(&input.email);
         let mut p = Problems::default();
+        validate::clean(&mut p, "input.email", &email, validate::Kind::Line);
         p.check(
             email.contains('@') && email.len() <= 254 && !email.contains(' '),
             "input.email",
             "is not an email address",
         );
-        let display = validate::text(&mut p, "input.displayName", &input.display_name, 200);
+        let display = validate::name(&mut p, "input.displayName", &input.display_name, 200);
         password::check_strength(&mut p, "input.password", &input.password);
         p.check(!input.roles.is_empty(), "input.roles", "give at least one role");
         p.check(
@@ -357,7 +438,7 @@ impl Store {
                 .ok_or_else(|| ApiError::invalid("input.partnerId", "unknown partner"))?;
         }
         if app_user::Entity::find().filter(app_user::Column::Email.eq(&email)).one(self.db()).await?.is_some() {
-            return Err(ApiError::conflict("a user with this email exists"));
+            return Err(Unique::UserEmail.error());
         }
         let hash = password::hash(input.password).await?;
         let now = Utc::now();
@@ -395,7 +476,7 @@ impl Store {
         self.authorize(Action::Administer)?;
         let user = app_user::Entity::find_by_id(input.id).one(self.db()).await?.ok_or(ApiError::not_found("user"))?;
         let mut p = Problems::default();
-        let display = input.display_name.as_deref().map(|d| validate::text(&mut p, "input.displayName", d, 200));
+        let display = input.display_name.as_deref().map(|d| validate::name(&mut p, "input.displayName", d, 200));
         if let Some(r) = &input.roles {
             p.check(!r.is_empty(), "input.roles", "give at least one role");
         }
@@ -437,7 +518,7 @@ impl Store {
                     )
                     .await?;
                     if rights_changed {
-                        Self::revoke_all_of(txn, saved.id).await?;
+                        end_sessions_of(txn, saved.id).await?;
                     }
                     let detail = format!(
                         "roles {:?}, capture {:?}, view {:?}",
@@ -457,7 +538,12 @@ impl Store {
         if !self.principal().is_authenticated() {
             return Err(ApiError::Unauthenticated);
         }
-        Ok(partner::Entity::find().order_by_asc(partner::Column::Name).all(self.db()).await?)
+        let query = match self.principal().partners_visible() {
+            Some(crate::access::PartnersVisible::All) => partner::Entity::find(),
+            Some(crate::access::PartnersVisible::Own(id)) => partner::Entity::find_by_id(id),
+            None => return Err(ApiError::Forbidden),
+        };
+        Ok(query.order_by_asc(partner::Column::Name).all(self.db()).await?)
     }
 
     pub async fn partner_units(&self, partners: &[Uuid]) -> ApiResult<Vec<partner_assignment::Model>> {
@@ -475,11 +561,16 @@ impl Store {
     ) -> ApiResult<partner::Model> {
         self.authorize(Action::Administer)?;
         let mut p = Problems::default();
-        let name = validate::text(&mut p, "name", &name, 200);
+        let name = validate::name(&mut p, "name", &name, 200);
+        for (i, u) in unit_ids.iter().enumerate() {
+            if unit_ids[..i].contains(u) {
+                p.add(format!("unitIds.{i}"), "is given twice");
+            }
+        }
         p.into_result()?;
         self.check_units(&unit_ids, "unitIds").await?;
         if partner::Entity::find().filter(partner::Column::Name.eq(&name)).one(self.db()).await?.is_some() {
-            return Err(ApiError::conflict("a partner with this name exists"));
+            return Err(Unique::PartnerName.error());
         }
         let now = Utc::now();
         let row = partner::ActiveModel {
@@ -507,6 +598,56 @@ impl Store {
             })
             .await?)
     }
+}
+
+/// Tokens just issued for a session.
+struct Issued {
+    access: String,
+    refresh: String,
+}
+
+impl Issued {
+    fn into_session(self, user: app_user::Model) -> Session {
+        Session { access_token: self.access, refresh_token: self.refresh, expires_in: tokens::ACCESS_TTL_SECS, user }
+    }
+}
+
+/// Ends one session: its row, then its refresh tokens (the row first, as `Store::refresh` takes
+/// them). The caller forgets its cached principals after the commit (`Store::forget_session`).
+async fn end_session<C: ConnectionTrait>(conn: &C, session: Uuid) -> ApiResult<()> {
+    let now = Utc::now();
+    user_session::Entity::update_many()
+        .col_expr(user_session::Column::EndedAt, Expr::value(now))
+        .filter(user_session::Column::Id.eq(session))
+        .filter(user_session::Column::EndedAt.is_null())
+        .exec(conn)
+        .await?;
+    refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
+        .filter(refresh_token::Column::FamilyId.eq(session))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Ends every session of a user (a password change or reset, deactivation, new rights). The
+/// caller clears the principal cache after the commit (`Store::forget_principals`).
+async fn end_sessions_of<C: ConnectionTrait>(conn: &C, user: Uuid) -> ApiResult<()> {
+    let now = Utc::now();
+    user_session::Entity::update_many()
+        .col_expr(user_session::Column::EndedAt, Expr::value(now))
+        .filter(user_session::Column::UserId.eq(user))
+        .filter(user_session::Column::EndedAt.is_null())
+        .exec(conn)
+        .await?;
+    refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
+        .filter(refresh_token::Column::UserId.eq(user))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(())
 }
 
 /// Replaces the given sets (None leaves a set as it is).

@@ -500,6 +500,7 @@ impl Store {
             principal: self.principal.clone(),
             keys: self.keys.clone(),
             principals: self.principals.clone(),
+            session: self.session,
             // Reads in a batch are audited in its transaction.
             reads: None,
             ticket: self.ticket.clone(),

@@ -141,14 +141,22 @@ async fn an_analyst_sees_everyone_de_identified_and_writes_nothing() {
     assert_eq!(code, "FORBIDDEN");
 }
 
-fn claims(app_user: &str, now: i64) -> Value {
-    json!({ "sub": app_user, "iss": "cbss", "aud": "cbss-api", "iat": now, "nbf": now, "exp": now + 600, "jti": uuid::Uuid::new_v4(), "ver": 1 })
+fn claims_in(app_user: &str, session: &str, now: i64) -> Value {
+    json!({ "sub": app_user, "iss": "cbss", "aud": "cbss-api", "iat": now, "nbf": now, "exp": now + 600, "jti": uuid::Uuid::new_v4(), "ver": 1, "sid": session })
+}
+
+/// The `sid` claim (the session) of an access token.
+fn session_of(token: &str) -> String {
+    let payload = URL_SAFE_NO_PAD.decode(token.split('.').nth(1).unwrap()).unwrap();
+    serde_json::from_slice::<Value>(&payload).unwrap()["sid"].as_str().expect("a session claim").to_string()
 }
 
 #[tokio::test]
 async fn forged_and_stale_tokens_are_refused() {
     let app = TestApp::spawn().await;
     let me = app.ok("{ me { id } }", json!({})).await["me"]["id"].as_str().unwrap().to_string();
+    let sid = session_of(&app.admin_token);
+    let claims = |user: &str, now| claims_in(user, &sid, now);
     let now = chrono::Utc::now().timestamp();
     let at = |alg| Header { typ: Some("at+jwt".into()), ..Header::new(alg) };
     let sign = |header: &Header, c: &Value| cbss::auth::tokens::sign(&app.keys, header, c).unwrap();
@@ -188,6 +196,16 @@ async fn forged_and_stale_tokens_are_refused() {
     let mut c = claims(&me, now);
     c["ver"] = json!(0);
     forged.push(("an older token version", sign(&at(Algorithm::HS256), &c)));
+    let mut c = claims(&me, now);
+    c.as_object_mut().unwrap().remove("sid");
+    forged.push(("no session", sign(&at(Algorithm::HS256), &c)));
+    let mut c = claims(&me, now);
+    c["sid"] = json!(uuid::Uuid::now_v7());
+    forged.push(("an unknown session", sign(&at(Algorithm::HS256), &c)));
+    field_worker(&app, "other@test.mn").await;
+    let mut c = claims(&me, now);
+    c["sid"] = json!(session_of(&log_in(&app, "other@test.mn").await.access));
+    forged.push(("another user's session", sign(&at(Algorithm::HS256), &c)));
     let session = app
         .gql_as(
             None,
@@ -223,25 +241,155 @@ async fn a_reused_refresh_token_revokes_its_whole_family() {
 }
 
 #[tokio::test]
-async fn logout_and_deactivation_end_sessions() {
+async fn a_reused_refresh_token_ends_the_sessions_access_tokens() {
     let app = TestApp::spawn().await;
-    app.seed_demo(60).await;
-    let s = app.gql_as(None, LOGIN, json!({ "e": "field.zavkhan@demo.mn", "p": PASSWORD })).await;
-    let (access, refresh) =
-        (s["data"]["login"]["accessToken"].as_str().unwrap(), s["data"]["login"]["refreshToken"].as_str().unwrap());
-    app.ok_as(access, "mutation { logout }", json!({})).await;
-    let (code, _) = app.err_as(None, REFRESH, json!({ "t": refresh })).await;
-    assert_eq!(code, "UNAUTHENTICATED");
-    let worker = app.login("field.zavkhan@demo.mn").await;
-    // Used once, so the server holds the worker's principal in its cache.
-    app.ok_as(&worker, "{ me { email } }", json!({})).await;
+    let unit = field_worker(&app, "field@test.mn").await;
+    let login = log_in(&app, "field@test.mn").await;
+    let other = log_in(&app, "field@test.mn").await;
+    works(&app, &login.access, &unit).await;
+    let r = app.gql_as(None, REFRESH, json!({ "t": login.refresh })).await;
+    let renewed = r["data"]["refreshToken"]["accessToken"].as_str().expect("rotated").to_string();
+    works(&app, &renewed, &unit).await;
+    let (code, _) = app.err_as(None, REFRESH, json!({ "t": login.refresh })).await;
+    assert_eq!(code, "UNAUTHENTICATED", "the spent token, presented again");
+    refused(&app, &renewed, &unit, "the access token of the rotation").await;
+    refused(&app, &login.access, &unit, "the login's first access token").await;
+    works(&app, &other.access, &unit).await;
+}
+
+const ME: &str = "{ me { email } }";
+const CREATE_HOUSEHOLD: &str = "mutation($u: UUID!) { createHousehold(input: { orgUnitId: $u, dwelling: GER, consent: { givenBy: \"Head\", purpose: \"CBSS\" } }) { id } }";
+
+/// Creates a field worker who captures in a district of Ulaanbaatar; answers the district's id.
+async fn field_worker(app: &TestApp, email: &str) -> String {
+    let ub = unit(app, "11").await;
+    let d = app.ok("query($id: UUID!) { orgUnit(id: $id) { children { id } } }", json!({ "id": ub })).await;
+    let district = d["orgUnit"]["children"][0]["id"].as_str().unwrap().to_string();
+    app.ok(
+        "mutation($i: CreateUserInput!) { createUser(input: $i) { id } }",
+        json!({ "i": { "email": email, "displayName": email, "password": PASSWORD,
+                       "roles": ["FIELD_WORKER"], "captureUnitIds": [district] } }),
+    )
+    .await;
+    district
+}
+
+struct Login {
+    access: String,
+    refresh: String,
+}
+
+/// A new session of the user (a login).
+async fn log_in(app: &TestApp, email: &str) -> Login {
+    let s = app.gql_as(None, LOGIN, json!({ "e": email, "p": PASSWORD })).await;
+    let token = |t: &str| s["data"]["login"][t].as_str().unwrap_or_else(|| panic!("login failed: {s:#}")).to_string();
+    Login { access: token("accessToken"), refresh: token("refreshToken") }
+}
+
+/// The token reads and writes (and, used, is in the server's principal cache).
+async fn works(app: &TestApp, token: &str, unit: &str) {
+    app.ok_as(token, ME, json!({})).await;
+    app.ok_as(token, CREATE_HOUSEHOLD, json!({ "u": unit })).await;
+}
+
+/// The token is refused UNAUTHENTICATED on a query and on a mutation, which writes nothing.
+async fn refused(app: &TestApp, token: &str, unit: &str, what: &str) {
+    let households = app.count("household").await;
+    let (code, _) = app.err_as(Some(token), ME, json!({})).await;
+    assert_eq!(code, "UNAUTHENTICATED", "{what}: a query");
+    let (code, _) = app.err_as(Some(token), CREATE_HOUSEHOLD, json!({ "u": unit })).await;
+    assert_eq!(code, "UNAUTHENTICATED", "{what}: createHousehold");
+    assert_eq!(app.count("household").await, households, "{what}: nothing written");
+}
+
+#[tokio::test]
+async fn logout_ends_its_session_at_once_and_no_other() {
+    let app = TestApp::spawn().await;
+    let unit = field_worker(&app, "field@test.mn").await;
+    let (phone, tablet, laptop) =
+        (log_in(&app, "field@test.mn").await, log_in(&app, "field@test.mn").await, log_in(&app, "field@test.mn").await);
+    for s in [&phone, &tablet, &laptop] {
+        works(&app, &s.access, &unit).await;
+    }
+    // Without a refresh token: the session of the access token sent.
+    assert_eq!(app.ok_as(&phone.access, "mutation { logout }", json!({})).await["logout"], true);
+    refused(&app, &phone.access, &unit, "the logged-out session's access token").await;
+    let (code, _) = app.err_as(None, REFRESH, json!({ "t": phone.refresh })).await;
+    assert_eq!(code, "UNAUTHENTICATED", "and its refresh token");
+    works(&app, &tablet.access, &unit).await;
+    // With one: that session, whichever token is sent.
+    let by_refresh = "mutation($t: String) { logout(refreshToken: $t) }";
+    app.ok_as(&laptop.access, by_refresh, json!({ "t": tablet.refresh })).await;
+    refused(&app, &tablet.access, &unit, "the session of the refresh token given").await;
+    works(&app, &laptop.access, &unit).await;
+    let (code, _) = app.err_as(Some(&app.admin_token), by_refresh, json!({ "t": laptop.refresh })).await;
+    assert_eq!(code, "VALIDATION", "someone else's session");
+    works(&app, &laptop.access, &unit).await;
+}
+
+#[tokio::test]
+async fn another_instance_refuses_an_ended_session_within_the_principal_cache_lifetime() {
+    let app = TestApp::spawn().await;
+    let other = app.another_instance().await;
+    let unit = field_worker(&app, "field@test.mn").await;
+    let (used, unused) = (log_in(&app, "field@test.mn").await, log_in(&app, "field@test.mn").await);
+    // Used there, so the other instance holds its principal in its cache.
+    works(&other, &used.access, &unit).await;
+    app.ok_as(&unused.access, "mutation { logout }", json!({})).await;
+    refused(&other, &unused.access, &unit, "a session the other instance had not cached").await;
+    app.ok_as(&used.access, "mutation { logout }", json!({})).await;
+    refused(&app, &used.access, &unit, "on the instance that ended it").await;
+    let start = std::time::Instant::now();
+    let deadline = cbss::auth::principals::TTL + std::time::Duration::from_secs(2);
+    while other.gql_as(Some(&used.access), ME, json!({})).await["errors"].is_null() {
+        assert!(start.elapsed() < deadline, "still accepted on the other instance after {:?}", start.elapsed());
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    refused(&other, &used.access, &unit, "on the other instance, once its cache entry lapsed").await;
+}
+
+#[tokio::test]
+async fn a_password_change_ends_every_session_of_the_user() {
+    let app = TestApp::spawn().await;
+    let unit = field_worker(&app, "field@test.mn").await;
+    let (one, two) = (log_in(&app, "field@test.mn").await, log_in(&app, "field@test.mn").await);
+    works(&app, &one.access, &unit).await;
+    works(&app, &two.access, &unit).await;
+    let change = "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }";
+    app.ok_as(&one.access, change, json!({ "c": PASSWORD, "n": "a new password, long enough" })).await;
+    refused(&app, &one.access, &unit, "the session that changed the password").await;
+    refused(&app, &two.access, &unit, "another session").await;
+    for s in [&one, &two] {
+        let (code, _) = app.err_as(None, REFRESH, json!({ "t": s.refresh })).await;
+        assert_eq!(code, "UNAUTHENTICATED");
+    }
+    let s = app.gql_as(None, LOGIN, json!({ "e": "field@test.mn", "p": "a new password, long enough" })).await;
+    works(&app, s["data"]["login"]["accessToken"].as_str().expect("a login with the new password"), &unit).await;
+}
+
+#[tokio::test]
+async fn deactivation_and_new_rights_end_the_users_sessions() {
+    let app = TestApp::spawn().await;
+    let unit = field_worker(&app, "field@test.mn").await;
     let users = app.ok("{ users { id email } }", json!({})).await;
-    let id = users["users"].as_array().unwrap().iter().find(|u| u["email"] == "field.zavkhan@demo.mn").unwrap()["id"]
-        .clone();
-    app.ok("mutation($id: UUID!) { updateUser(input: { id: $id, active: false }) { active } }", json!({ "id": id }))
-        .await;
-    let (code, _) = app.err_as(Some(&worker), "{ me { email } }", json!({})).await;
-    assert_eq!(code, "UNAUTHENTICATED", "a deactivated user's token dies at once");
+    let id = users["users"].as_array().unwrap().iter().find(|u| u["email"] == "field@test.mn").unwrap()["id"].clone();
+    let update = "mutation($i: UpdateUserInput!) { updateUser(input: $i) { active } }";
+
+    let worker = log_in(&app, "field@test.mn").await;
+    works(&app, &worker.access, &unit).await;
+    app.ok(update, json!({ "i": { "id": id, "active": false } })).await;
+    refused(&app, &worker.access, &unit, "a deactivated user's token").await;
+    app.ok(update, json!({ "i": { "id": id, "active": true } })).await;
+    refused(&app, &worker.access, &unit, "after reactivation, the old session's token").await;
+    let (code, _) = app.err_as(None, REFRESH, json!({ "t": worker.refresh })).await;
+    assert_eq!(code, "UNAUTHENTICATED", "and its refresh token");
+
+    let worker = log_in(&app, "field@test.mn").await;
+    works(&app, &worker.access, &unit).await;
+    app.ok(update, json!({ "i": { "id": id, "displayName": "Field worker" } })).await;
+    works(&app, &worker.access, &unit).await;
+    app.ok(update, json!({ "i": { "id": id, "captureUnitIds": [unit], "viewUnitIds": [] } })).await;
+    refused(&app, &worker.access, &unit, "after a change of scopes").await;
 }
 
 #[tokio::test]

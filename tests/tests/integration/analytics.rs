@@ -366,3 +366,26 @@ async fn lists_take_where_and_order_by_with_cursor_pages_and_export_as_csv() {
     );
     assert!(lines[3].starts_with("total,PEOPLE") && lines[3].ends_with(",4,2,false"), "{body}");
 }
+
+/// Exports are safe to open in a spreadsheet: a cell that would start a formula is text.
+#[tokio::test]
+async fn exports_neutralise_formulas_and_keep_numbers() {
+    let app = TestApp::spawn().await;
+    let h = household(&app, &unit(&app, "11-BZD").await).await;
+    app.ok(
+        "mutation($h: UUID!) { updateHousehold(input: { id: $h, address: \"@SUM(1+1)\" }) { id } }",
+        json!({ "h": h }),
+    )
+    .await;
+    for given in ["=HYPERLINK(\"http://evil.example\",\"y\")", "+cmd|' /C calc'!A0", "-2+3"] {
+        person(&app, &h, given, "FEMALE", "2020-01-01").await;
+    }
+    let get = |path: &'static str| app.client.get(format!("{}{path}", app.base)).bearer_auth(&app.admin_token).send();
+    let people = get("/export/people.csv").await.unwrap().text().await.unwrap();
+    assert!(people.contains("\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"y\"\")\""), "{people}");
+    assert!(people.contains("'+cmd|"), "{people}");
+    assert!(people.contains(",'-2+3,"), "{people}");
+    assert!(!people.lines().any(|l| l.split(',').any(|c| c.starts_with(['=', '+', '@']))), "{people}");
+    let households = get("/export/households.csv").await.unwrap().text().await.unwrap();
+    assert!(households.contains("'@SUM(1+1)"), "{households}");
+}

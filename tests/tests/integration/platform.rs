@@ -156,13 +156,13 @@ async fn a_deeply_nested_query_is_refused() {
 #[tokio::test]
 async fn production_hides_the_schema_and_refuses_to_start_without_a_key() {
     let mut config = cbss::config::Config::for_database("sqlite::memory:");
-    config.env = "production".into();
+    config.env = cbss::config::Env::Production;
     config.jwt_secret = None;
     assert!(cbss::app::build(&config).await.is_err(), "no key, no start");
     config.jwt_secret = Some("too short".into());
     assert!(cbss::app::build(&config).await.is_err(), "a short key is no key");
 
-    let app = TestApp::spawn_with(|c| c.env = "production".into()).await;
+    let app = TestApp::spawn_with(|c| c.env = cbss::config::Env::Production).await;
     let body = app.gql("{ __schema { queryType { name } } }", json!({})).await;
     assert!(body["data"]["__schema"].is_null(), "no introspection in production: {body:#}");
     let body = app.gql("{ peple { totalCount } }", json!({})).await;
