@@ -171,7 +171,8 @@ pub struct GrowthChart {
 /// One measurement on a growth chart.
 #[derive(SimpleObject)]
 pub struct GrowthChartPoint {
-    /// The measurement's id.
+    /// The measurement's id (a pseudonym for callers who see data de-identified, as
+    /// `GrowthMeasurement.id`).
     pub id: Uuid,
     /// The day it was measured.
     pub date: NaiveDate,
@@ -211,7 +212,9 @@ fn round4(x: f64) -> f64 {
 }
 
 impl GrowthChart {
-    pub fn new(indicator: GrowthIndicator, sex: Sex, chart: Chart) -> Self {
+    /// The chart as the caller may see it: `shown` gives each measurement's id as the caller's
+    /// other fields do (a pseudonym for callers who see data de-identified).
+    pub fn new(indicator: GrowthIndicator, sex: Sex, chart: Chart, shown: impl Fn(Uuid) -> Uuid) -> Self {
         Self {
             indicator,
             sex,
@@ -219,7 +222,7 @@ impl GrowthChart {
                 .points
                 .into_iter()
                 .map(|p| GrowthChartPoint {
-                    id: p.measurement_id,
+                    id: shown(p.measurement_id),
                     date: p.date,
                     age_days: p.age_days,
                     value: p.value,

@@ -256,7 +256,7 @@ impl Person {
         let measurements = many(&d.loaders.growth_of_person, self.0.id).await?;
         let records = many(&d.loaders.records_of_person, self.0.id).await?;
         let chart = growth::chart(&self.0, indicator, &measurements, &records, as_of.unwrap_or_else(today))?;
-        Ok(GrowthChart::new(indicator, Sex::from_db(&self.0.sex)?, chart))
+        Ok(GrowthChart::new(indicator, Sex::from_db(&self.0.sex)?, chart, |id| d.store.public_id(id)))
     }
     /// Development milestones checked so far and whether the child is on track in each domain
     /// on `asOf` (default today).

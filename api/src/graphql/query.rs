@@ -208,11 +208,14 @@ impl CoreQuery {
     /// and WHO's plausibility flags.
     async fn growth_z_scores(
         &self,
+        ctx: &Context<'_>,
         #[graphql(
             desc = "The measurement; impossible values (weight outside 0.2-250 kg, length/height outside 20-250 cm) are VALIDATION."
         )]
         input: GrowthQuestion,
     ) -> Result<GrowthZScores> {
+        // Like every operation but login and refreshToken, it needs a token.
+        data(ctx)?;
         Ok(input.answer()?)
     }
 

@@ -67,3 +67,40 @@ async fn partners_are_listed_to_administrators_and_to_a_partners_own_staff() {
         assert_eq!(code, "FORBIDDEN", "{user}");
     }
 }
+
+#[tokio::test]
+async fn growth_needs_a_token_and_shows_analysts_no_real_measurement_id() {
+    let app = TestApp::spawn().await;
+    app.seed_demo(300).await;
+    let q = "query($i: GrowthInput!) { growthZScores(input: $i) { weightForAge } }";
+    let input = json!({ "i": { "sex": "MALE", "ageDays": 300, "weightKg": 9.0 } });
+    let (code, _) = app.err_as(None, q, input).await;
+    assert_eq!(code, "UNAUTHENTICATED");
+
+    let h = household(&app, &unit(&app, "11-BZD-01").await).await;
+    let child = person(&app, &h, "Тэмүүжин", "MALE", "2025-06-01").await;
+    let real = app
+        .ok(
+            "mutation($p: UUID!) { recordGrowthMeasurement(input: { personId: $p, date: \"2026-11-02\", weightKg: 9.2, lengthHeightCm: 74.0, position: LYING }) { id } }",
+            json!({ "p": child }),
+        )
+        .await["recordGrowthMeasurement"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let chart = "query($u: UUID!) { people(filter: { orgUnitId: $u, bornFrom: \"2025-06-01\", bornTo: \"2025-06-30\" }) { edges { node { growthChart(indicator: WEIGHT_FOR_AGE) { points { id } } } } } }";
+    let u = json!({ "u": unit(&app, "11-BZD-01").await });
+    let ids = |d: &Value| -> Vec<String> {
+        d["people"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|e| e["node"]["growthChart"]["points"].as_array().unwrap().clone())
+            .map(|p| p["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(ids(&app.ok(chart, u.clone()).await).contains(&real), "the administrator sees the real id");
+    let analyst = app.login("analyst@demo.mn").await;
+    let seen = ids(&app.ok_as(&analyst, chart, u).await);
+    assert!(!seen.is_empty() && !seen.contains(&real), "{seen:?}");
+}
