@@ -331,8 +331,8 @@ async fn people_stream(state: &AppState, headers: &HeaderMap, q: ListParams) -> 
             crate::domain::age::birth_month(p.birth_date),
             units.get(&p.org_unit_id).cloned().unwrap_or_default(),
             p.household_id.map(|h| shown.public_id(h).to_string()).unwrap_or_default(),
-            p.disability.clone().unwrap_or_default(),
-            p.date_of_death.map(|d| d.to_string()).unwrap_or_default(),
+            if named { p.disability.clone().unwrap_or_default() } else { String::new() },
+            if named { p.date_of_death.map(|d| d.to_string()).unwrap_or_default() } else { String::new() },
         ]
     };
     let next = move |after: Uuid| {

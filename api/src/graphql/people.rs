@@ -187,13 +187,18 @@ impl Person {
     async fn phone(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
         Ok(identified(ctx)?.then_some(self.0.phone.as_deref()).flatten())
     }
-    /// A functional difficulty (Washington Group domain); null when none is recorded.
-    async fn disability(&self) -> Result<Option<Disability>> {
+    /// A functional difficulty (Washington Group domain); null when none is recorded, and for
+    /// callers who see data de-identified (a special category of personal data).
+    async fn disability(&self, ctx: &Context<'_>) -> Result<Option<Disability>> {
+        if !identified(ctx)? {
+            return Ok(None);
+        }
         Ok(self.0.disability.as_deref().map(Disability::from_db).transpose()?)
     }
-    /// The day they died; null while alive (or not recorded).
-    async fn date_of_death(&self) -> Option<NaiveDate> {
-        self.0.date_of_death
+    /// The day they died; null while alive (or not recorded), and for callers who see data
+    /// de-identified (an exact date about one person).
+    async fn date_of_death(&self, ctx: &Context<'_>) -> Result<Option<NaiveDate>> {
+        Ok(identified(ctx)?.then_some(self.0.date_of_death).flatten())
     }
     /// Her pregnancies, newest first.
     #[graphql(complexity = "super::NESTED_LIST_WEIGHT * child_complexity")]

@@ -104,3 +104,45 @@ async fn growth_needs_a_token_and_shows_analysts_no_real_measurement_id() {
     let seen = ids(&app.ok_as(&analyst, chart, u).await);
     assert!(!seen.is_empty() && !seen.contains(&real), "{seen:?}");
 }
+
+/// A disability (a special category) and an exact date of death reach no de-identified caller:
+/// not through the planned page, the executor or the CSV export.
+#[tokio::test]
+async fn analysts_see_neither_disability_nor_a_date_of_death() {
+    let app = TestApp::spawn().await;
+    app.seed_demo(300).await;
+    let district = unit(&app, "11-BZD").await;
+    let h = household(&app, &district).await;
+    let p = person(&app, &h, "Сувд", "FEMALE", "1950-02-03").await;
+    app.ok(
+        "mutation($p: UUID!) { updatePerson(input: { id: $p, disability: MOBILITY, dateOfDeath: \"2026-01-05\" }) { id } }",
+        json!({ "p": p }),
+    )
+    .await;
+    let plain = "query($u: UUID!) { people(filter: { orgUnitId: $u }, first: 100) { edges { node { disability dateOfDeath } } } }";
+    let fragment = "query($u: UUID!) { people(filter: { orgUnitId: $u }, first: 100) { edges { node { ...on Person { disability dateOfDeath } } } } }";
+    let u = json!({ "u": district });
+    let nodes = |d: &Value| -> Vec<Value> {
+        d["people"]["edges"].as_array().unwrap().iter().map(|e| e["node"].clone()).collect()
+    };
+    let admin = nodes(&app.ok(plain, u.clone()).await);
+    assert!(admin.contains(&json!({ "disability": "MOBILITY", "dateOfDeath": "2026-01-05" })), "{admin:?}");
+    let analyst = app.login("analyst@demo.mn").await;
+    for q in [plain, fragment] {
+        let seen = nodes(&app.ok_as(&analyst, q, u.clone()).await);
+        assert_eq!(seen.len(), admin.len(), "{q}");
+        assert!(seen.iter().all(|n| n == &json!({ "disability": null, "dateOfDeath": null })), "{q}: {seen:?}");
+    }
+    let csv = app
+        .client
+        .get(format!("{}/export/people.csv", app.base))
+        .bearer_auth(&analyst)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.lines().count() > 1, "{csv}");
+    assert!(!csv.contains("MOBILITY") && !csv.contains("2026-01-05"), "{csv}");
+}
