@@ -191,9 +191,10 @@ async fn graphql_handler(State(state): State<AppState>, request: Request) -> Res
         },
         None => (Principal::anonymous(), None),
     };
-    if let Err(e) = state.documents.prepare(&mut req) {
-        return transport::request_error(e, media);
-    }
+    let doc = match state.documents.prepare(&mut req) {
+        Ok(doc) => doc,
+        Err(e) => return transport::request_error(e, media),
+    };
     if let Persisted::Register(hash) = persisted {
         state.persisted.register(hash, &req.query);
     }
@@ -218,9 +219,13 @@ async fn graphql_handler(State(state): State<AppState>, request: Request) -> Res
     if let Some(session) = session {
         store = store.with_session(session);
     }
+    // Kept to say where an argument that does not coerce went wrong (`graphql::coercion`).
+    let (variables, operation) = (req.variables.clone(), req.operation_name.clone());
     let req = req.data(RequestData::new(store, client_ip, state.throttle.clone(), state.reference.clone()));
     let schema = state.schema.clone();
-    transport::respond(to_the_end(async move { schema.execute(req).await }).await, media)
+    let mut response = to_the_end(async move { schema.execute(req).await }).await;
+    graphql::coercion::explain(&mut response.errors, &doc, &variables, operation.as_deref());
+    transport::respond(response, media)
 }
 
 /// Ready when the database answers a ping within a second: a load balancer asking is told at

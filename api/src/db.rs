@@ -4,9 +4,13 @@ use crate::config::Config;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::postgres::PgConnectOptions;
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, TransactionTrait};
-use std::sync::Arc;
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseConnectionType, DbBackend, TransactionTrait,
+};
+use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock, Weak};
 use std::time::Duration;
 
 /// Counts the SQL statements a connection runs (exposed for tests and benchmarks).
@@ -58,6 +62,59 @@ pub fn address(url: &str) -> String {
 /// How long a pooled connection may sit unused before it is pinged when checked out.
 const IDLE_BEFORE_PING: Duration = Duration::from_secs(10);
 
+/// The turns of a SQLite database's writers, by database file: one queue per file in the process.
+static WRITERS: LazyLock<std::sync::Mutex<HashMap<PathBuf, Weak<tokio::sync::Mutex<()>>>>> =
+    LazyLock::new(Default::default);
+
+/// A writer's turn on its database, held until dropped; nothing on PostgreSQL.
+pub struct WriteTurn {
+    _held: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl WriteTurn {
+    /// No turn: for a write that runs in a transaction which holds one (a sync batch's).
+    pub fn within() -> Self {
+        Self { _held: None }
+    }
+}
+
+/// Waits for this database's turn to write.
+///
+/// SQLite lets one transaction write at a time. Left to SQLite, writers that find the database
+/// locked poll for it in its busy handler (sleeps of up to 100 ms) until the busy timeout, in
+/// no order: in a burst of sync batches the last ones waited 10.4 s, at the edge of the timeout
+/// (issue 30), and each waiting transaction held a pooled connection meanwhile. So the service
+/// queues its own writers before they begin — first come, first served (tokio's mutex is fair),
+/// without a connection while they wait — and each write transaction, from its BEGIN to its
+/// COMMIT, holds the turn: `Store::write`, `Store::insert_new`, a sync batch, the sessions' and
+/// users' transactions, the audit writes outside them. SQLite's busy timeout is then only for
+/// other processes on the same file (the `cbss` CLI) and for a transaction that another has
+/// just given up. PostgreSQL locks rows, not the database: its writers never wait here.
+///
+/// A request keeps its admission place while it waits (`admission`): the queue is never longer
+/// than the requests let in, and what waits longer than a request may is dropped at the gate.
+/// One turn per database file, so two pools on one file (another instance in the same process)
+/// share it. A turn is never taken inside another (tokio's mutex is not reentrant): each write
+/// takes its own before its BEGIN and gives it back after its end.
+pub async fn write_turn(db: &DatabaseConnection) -> WriteTurn {
+    let DatabaseConnectionType::SqlxSqlitePoolConnection(_) = &db.inner else { return WriteTurn::within() };
+    let file = db.get_sqlite_connection_pool().connect_options().get_filename().to_path_buf();
+    let queue = {
+        let mut all = WRITERS.lock().unwrap_or_else(|e| e.into_inner());
+        match all.get(&file).and_then(Weak::upgrade) {
+            Some(queue) => queue,
+            None => {
+                // A queue nobody holds or waits in is as good as none: dropped ones go here.
+                all.retain(|_, q| q.strong_count() > 0);
+                let queue = Arc::new(tokio::sync::Mutex::new(()));
+                all.insert(file, Arc::downgrade(&queue));
+                queue
+            }
+        }
+    };
+    WriteTurn { _held: Some(queue.lock_owned().await) }
+}
+
 pub async fn connect(config: &Config) -> anyhow::Result<(DatabaseConnection, StatementCounter)> {
     let url = &config.database_url;
     if let Some(dir) =
@@ -66,6 +123,9 @@ pub async fn connect(config: &Config) -> anyhow::Result<(DatabaseConnection, Sta
         std::fs::create_dir_all(dir)?;
     }
     let mut opts = ConnectOptions::new(url.clone());
+    // Writers queue in the service (`write_turn`); SQLite's busy handler waits only for other
+    // processes' writes, and as long as a request may last.
+    let busy_timeout = config.request_timeout();
     opts.max_connections(config.db_max_connections)
         .min_connections(1)
         .acquire_timeout(Duration::from_millis(config.db_acquire_timeout_ms.max(1)))
@@ -75,11 +135,11 @@ pub async fn connect(config: &Config) -> anyhow::Result<(DatabaseConnection, Sta
         .test_before_acquire_if_idle_for(IDLE_BEFORE_PING)
         .sqlx_logging(false)
         // WAL lets readers run while one writer writes; foreign keys are off in SQLite unless asked.
-        .map_sqlx_sqlite_opts(|o: SqliteConnectOptions| {
+        .map_sqlx_sqlite_opts(move |o: SqliteConnectOptions| {
             o.journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10))
+                .busy_timeout(busy_timeout)
         });
     if url.starts_with("postgres") {
         opts.statement_timeout(config.request_timeout());
@@ -164,4 +224,30 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
         tracing::info!(filled, "growth z-scores filled in");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::FutureExt;
+
+    #[tokio::test]
+    async fn writers_of_one_sqlite_file_take_turns() {
+        let dir = std::env::temp_dir();
+        let url = |name: &str| format!("sqlite://{}?mode=rwc", dir.join(name).display());
+        let name = format!("cbss-turns-{}.db", uuid::Uuid::now_v7());
+        let (a, b) = (Database::connect(url(&name)).await.unwrap(), Database::connect(url(&name)).await.unwrap());
+        let elsewhere = Database::connect(url(&format!("other-{name}"))).await.unwrap();
+        let first = write_turn(&a).await;
+        assert!(write_turn(&b).now_or_never().is_none(), "another pool on the same file waits its turn");
+        assert!(write_turn(&elsewhere).now_or_never().is_some(), "another file does not");
+        drop(first);
+        assert!(write_turn(&b).now_or_never().is_some());
+        for db in [a, b, elsewhere] {
+            let _ = db.close().await;
+        }
+        for file in [name.clone(), format!("other-{name}")] {
+            let _ = std::fs::remove_file(dir.join(file));
+        }
+    }
 }

@@ -205,7 +205,8 @@ impl From<sea_orm::DbErr> for ApiError {
 }
 
 /// Whether a database error says the database is away rather than that a statement failed: no
-/// connection within the acquire timeout, or the connection itself broke.
+/// connection within the acquire timeout, the connection itself broke, or (SQLite) the database
+/// stayed locked by another writer for the whole busy timeout. Each is worth retrying.
 fn database_away(e: &sea_orm::DbErr) -> bool {
     use sea_orm::sqlx::Error as Sqlx;
     use sea_orm::{DbErr, RuntimeErr};
@@ -217,7 +218,25 @@ fn database_away(e: &sea_orm::DbErr) -> bool {
         _ => false,
     };
     // PostgreSQL shutting down or starting (57P01-57P03), or a broken connection (class 08).
-    broken || db_code(e).is_some_and(|c| c.starts_with("57P") || c.starts_with("08"))
+    broken || db_code(e).is_some_and(|c| c.starts_with("57P") || c.starts_with("08")) || sqlite_busy(e)
+}
+
+/// Whether SQLite answered SQLITE_BUSY (5) or SQLITE_LOCKED (6), in any of their extended codes
+/// (the primary code is the low byte): another connection or process held the lock too long.
+/// The service's own writers take turns (`db::write_turn`), so this is another process's long
+/// write, or a lock not yet given back: UNAVAILABLE, worth retrying, rather than INTERNAL.
+fn sqlite_busy(e: &sea_orm::DbErr) -> bool {
+    use sea_orm::sqlx::sqlite::SqliteError;
+    use sea_orm::{DbErr, RuntimeErr};
+    let (DbErr::Exec(RuntimeErr::SqlxError(x))
+    | DbErr::Query(RuntimeErr::SqlxError(x))
+    | DbErr::Conn(RuntimeErr::SqlxError(x))) = e
+    else {
+        return false;
+    };
+    let sea_orm::sqlx::Error::Database(d) = &**x else { return false };
+    d.try_downcast_ref::<SqliteError>().is_some()
+        && d.code().and_then(|c| c.parse::<i32>().ok()).is_some_and(|c| matches!(c & 0xff, 5 | 6))
 }
 
 impl From<sea_orm::TransactionError<ApiError>> for ApiError {
@@ -308,5 +327,35 @@ impl Problems {
 
     pub fn into_result(self) -> ApiResult<()> {
         if self.0.is_empty() { Ok(()) } else { Err(ApiError::Validation(self.0)) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::{ConnectOptions, ConnectionTrait, Database, TransactionTrait};
+
+    /// A write that finds the database locked by another connection for the whole busy timeout
+    /// (here none) is worth retrying: UNAVAILABLE, not INTERNAL.
+    #[tokio::test]
+    async fn a_sqlite_database_locked_too_long_is_unavailable() {
+        let file = std::env::temp_dir().join(format!("cbss-busy-{}.db", uuid::Uuid::now_v7()));
+        let connect = || {
+            let mut opts = ConnectOptions::new(format!("sqlite://{}?mode=rwc", file.display()));
+            opts.max_connections(1).map_sqlx_sqlite_opts(|o| o.busy_timeout(std::time::Duration::ZERO));
+            Database::connect(opts)
+        };
+        let (holder, other) = (connect().await.unwrap(), connect().await.unwrap());
+        holder.execute_unprepared("CREATE TABLE t (x INTEGER)").await.unwrap();
+        let txn = holder.begin().await.unwrap();
+        txn.execute_unprepared("INSERT INTO t VALUES (1)").await.unwrap();
+        let refused = other.execute_unprepared("INSERT INTO t VALUES (2)").await.unwrap_err();
+        assert!(sqlite_busy(&refused), "{refused:?}");
+        assert_eq!(ApiError::from(refused).code(), "UNAVAILABLE");
+        txn.rollback().await.unwrap();
+        let (_, _) = (holder.close().await, other.close().await);
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+        }
     }
 }

@@ -255,7 +255,8 @@ fn add_missing_code(e: &mut ServerError, request_error: bool) {
     }
     let code = if !request_error {
         // Every resolver error passes through `ApiError` and has its code; what is left is the
-        // executor's coercion of an argument (`Failed to parse "NaiveDate"`, `Invalid value`).
+        // executor's coercion of an argument (`Failed to parse "NaiveDate"`, `Invalid value`)
+        // that `graphql::coercion` could not place in the document.
         "VALIDATION"
     } else if e.message == "Query is too complex." {
         "QUERY_TOO_COMPLEX"

@@ -13,7 +13,7 @@
 
 use super::{MAX_ALIASES, MAX_DEPTH};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{ErrorExtensionValues, Name, Pos, Request, ServerError, Value};
+use async_graphql::{ErrorExtensionValues, Name, Pos, Request, ServerError, Value, Variables};
 use std::collections::HashMap;
 
 /// The most lists an introspection answer nests: `__schema { types { fields { args } } }`.
@@ -21,6 +21,13 @@ pub const MAX_INTROSPECTION_LISTS: usize = 3;
 /// The deepest introspection selection: graphql-js and graphql-core nest `ofType` 9 times by
 /// default (15 levels in all); a client may ask for up to twice that.
 pub const MAX_INTROSPECTION_DEPTH: usize = 30;
+
+/// The most values one list of a request may hold, in its variables or written in the document.
+/// The ids a write names are looked up with one `IN (...)`, and a statement takes at most 32,766
+/// parameters on SQLite (65,535 on PostgreSQL): 70,000 unit ids for a user's scope or a partner
+/// were an INTERNAL error (found by fuzzing, tests/fuzz). A sync batch (CBSS_SYNC_MAX_ITEMS,
+/// 1,000) stays far below.
+pub const MAX_LIST_VALUES: usize = 10_000;
 
 /// Introspection fields whose value is a list: the only ones that multiply an answer.
 const INTROSPECTION_LISTS: [&str; 8] =
@@ -39,7 +46,13 @@ pub enum Introspection {
 /// Checks the request's document against the limits; a document that does not parse passes (the
 /// caller reports syntax errors before this).
 pub fn check(request: &mut Request, introspection: Introspection) -> Result<(), ServerError> {
+    if let Some(path) = long_variable(&request.variables) {
+        return Err(too_long(path, None));
+    }
     let Ok(doc) = request.parsed_query() else { return Ok(()) };
+    if let Some((path, pos)) = long_argument(doc) {
+        return Err(too_long(path, Some(pos)));
+    }
     if aliases(doc) > MAX_ALIASES {
         return Err(refusal("TOO_MANY_ALIASES", format!("too many aliases (at most {MAX_ALIASES})"), None));
     }
@@ -97,6 +110,60 @@ pub fn refusal(code: &str, message: String, pos: Option<Pos>) -> ServerError {
     ext.set("code", Value::from(code));
     err.extensions = Some(ext);
     err
+}
+
+/// VALIDATION at `path`, with `extensions.fields` as the API's own VALIDATION errors have it.
+fn too_long(path: String, pos: Option<Pos>) -> ServerError {
+    let message = format!("a list holds at most {MAX_LIST_VALUES} values");
+    let mut err = refusal("VALIDATION", format!("invalid input: {path}: {message}"), pos);
+    let field = [(Name::new("path"), Value::from(path)), (Name::new("message"), Value::from(message))];
+    if let Some(ext) = err.extensions.as_mut() {
+        ext.set("fields", Value::List(vec![Value::Object(field.into_iter().collect())]));
+    }
+    err
+}
+
+/// The path of the first list in `v` longer than `MAX_LIST_VALUES` (`path.key.0`).
+fn long_list(v: &Value, path: String) -> Option<String> {
+    match v {
+        Value::List(l) if l.len() > MAX_LIST_VALUES => Some(path),
+        Value::List(l) => l.iter().enumerate().find_map(|(i, v)| long_list(v, format!("{path}.{i}"))),
+        Value::Object(o) => o.iter().find_map(|(k, v)| long_list(v, format!("{path}.{k}"))),
+        _ => None,
+    }
+}
+
+/// The first such list in the variables (`$name.key`).
+fn long_variable(variables: &Variables) -> Option<String> {
+    variables.iter().find_map(|(name, v)| long_list(v, format!("${name}")))
+}
+
+/// The first such list written in the document (an argument's value, a variable's default),
+/// with its place.
+fn long_argument(doc: &ExecutableDocument) -> Option<(String, Pos)> {
+    fn set(s: &SelectionSet) -> Option<(String, Pos)> {
+        s.items.iter().find_map(|item| match &item.node {
+            Selection::Field(f) => f
+                .node
+                .arguments
+                .iter()
+                .find_map(|(name, v)| {
+                    // Variables in it are checked apart (`long_variable`).
+                    let value = v.node.clone().into_const_with(|_| Ok::<_, ()>(Value::Null)).ok()?;
+                    long_list(&value, name.node.to_string()).map(|p| (p, v.pos))
+                })
+                .or_else(|| set(&f.node.selection_set.node)),
+            Selection::InlineFragment(f) => set(&f.node.selection_set.node),
+            Selection::FragmentSpread(_) => None,
+        })
+    }
+    let defaults = doc.operations.iter().flat_map(|(_, op)| op.node.variable_definitions.iter()).find_map(|d| {
+        let value = d.node.default_value.as_ref()?;
+        long_list(&value.node, format!("${}", d.node.name.node)).map(|p| (p, value.pos))
+    });
+    defaults
+        .or_else(|| doc.operations.iter().find_map(|(_, op)| set(&op.node.selection_set.node)))
+        .or_else(|| doc.fragments.values().find_map(|f| set(&f.node.selection_set.node)))
 }
 
 /// What a selection set reaches: data-field depth, and the extent of any introspection in it.

@@ -2,6 +2,7 @@
 
 mod access;
 mod aggregate;
+pub mod coercion;
 mod connection;
 mod coverage;
 pub mod documents;

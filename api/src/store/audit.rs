@@ -131,11 +131,13 @@ impl ReadLog {
             let mut batch = Vec::with_capacity(Self::BATCH);
             while rx.recv_many(&mut batch, Self::BATCH).await > 0 {
                 let (rows, waiting): (Vec<_>, Vec<_>) = batch.drain(..).unzip();
+                let turn = crate::db::write_turn(&db).await;
                 let done = audit_log::Entity::insert_many(rows)
                     .exec_without_returning(&db)
                     .await
                     .map(drop)
                     .map_err(|e| e.to_string());
+                drop(turn);
                 for w in waiting {
                     let _ = w.send(done.clone());
                 }

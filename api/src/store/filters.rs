@@ -19,6 +19,41 @@ use uuid::Uuid;
 
 /// The most conditions one filter may hold, so a question cannot become a denial of service.
 pub const MAX_CONDITIONS: usize = 64;
+/// The deepest nesting of a filter's conditions (`and`, `or`, `not`). Nesting spends no
+/// condition, and compiling recurses once a level: `not` nested ~110 deep (in a variable, which
+/// JSON bounds at 128 levels) overflowed the stack of a debug build, which aborts the process.
+pub const MAX_NESTING: usize = 32;
+/// The most values one list of a filter may hold (an `in`, `services`). Each is a bound
+/// parameter, and an age a branch of an `OR`: a few thousand ages (`ageMonths: { in: [...] }`)
+/// overflowed the stack of a debug build, which aborts the process, and a thousand passed SQLite's
+/// expression depth (1,000) as an INTERNAL; 70,000 sexes or unit ids passed SQLite's 32,766
+/// parameters. Found by fuzzing (tests/fuzz).
+pub const MAX_VALUES: usize = 100;
+
+/// The oldest age a filter may name: 150 years. Ages become dates by arithmetic on `i32`, which
+/// overflowed (a panic, the connection dropped without an answer) for `ageYears: { eq: 385625938 }`
+/// or `ageMonths: { gt: 2147483647 }`. Found by fuzzing (tests/fuzz).
+pub const MAX_AGE_YEARS: i32 = 150;
+/// The longest `received.withinDays`: 100 years (more ran the date out of range, a panic).
+pub const MAX_WITHIN_DAYS: i32 = 36_525;
+
+/// Refuses an age condition with a value outside 0 to `MAX_AGE_YEARS` years (in `per_year` units).
+fn plausible_ages(m: &IntCondition, per_year: i32, path: impl FnOnce() -> String) -> ApiResult<()> {
+    let max = MAX_AGE_YEARS * per_year;
+    let mut given = [m.eq, m.gt, m.gte, m.lt, m.lte].into_iter().flatten().chain(m.any_of.iter().flatten().copied());
+    if given.any(|n| !(0..=max).contains(&n)) {
+        return Err(ApiError::invalid(path(), format!("ages are between 0 and {max}")));
+    }
+    Ok(())
+}
+
+/// Refuses a list of more than `MAX_VALUES` at `path()` (made only then).
+fn few_values<T>(list: Option<&[T]>, path: impl FnOnce() -> String) -> ApiResult<()> {
+    match list {
+        Some(l) if l.len() > MAX_VALUES => Err(ApiError::invalid(path(), format!("at most {MAX_VALUES} values"))),
+        _ => Ok(()),
+    }
+}
 
 /// A condition on a date; every bound given must hold.
 #[derive(InputObject, Clone, Default, Debug)]
@@ -227,6 +262,8 @@ pub struct Compiler {
     units: HashMap<Uuid, String>,
     budget: usize,
     next_alias: usize,
+    /// How deep in `and` / `or` / `not` the compiler is.
+    depth: usize,
 }
 
 fn a(name: &str) -> Alias {
@@ -252,8 +289,26 @@ fn plain_codes<'a>(codes: impl IntoIterator<Item = &'a String>, path: &str) -> A
     }
 }
 
-/// Combines a node's own conditions with its `and`, `or` and `not`.
+/// Combines a node's own conditions with its `and`, `or` and `not`, at most `MAX_NESTING` deep.
 fn node<W>(
+    cx: &mut Compiler,
+    own: Vec<SimpleExpr>,
+    and: &Option<Vec<W>>,
+    or: &Option<Vec<W>>,
+    not: &Option<Box<W>>,
+    path: &str,
+    sub: impl FnMut(&mut Compiler, &W, &str) -> ApiResult<Condition>,
+) -> ApiResult<Condition> {
+    if cx.depth == MAX_NESTING {
+        return Err(ApiError::invalid(path, format!("`and`, `or` and `not` nest at most {MAX_NESTING} deep")));
+    }
+    cx.depth += 1;
+    let combined = combine(cx, own, and, or, not, path, sub);
+    cx.depth -= 1;
+    combined
+}
+
+fn combine<W>(
     cx: &mut Compiler,
     own: Vec<SimpleExpr>,
     and: &Option<Vec<W>>,
@@ -354,6 +409,7 @@ impl Compiler {
         path: &str,
         known: Option<&dyn Fn(&str) -> bool>,
     ) -> ApiResult<Vec<SimpleExpr>> {
+        few_values(cc.any_of.as_deref(), || format!("{path}.in"))?;
         let mut list: Vec<String> = cc.any_of.clone().unwrap_or_default();
         if let Some(eq) = &cc.eq {
             list.push(eq.clone());
@@ -403,11 +459,13 @@ impl Compiler {
         if r.services.is_empty() {
             return Err(ApiError::invalid(format!("{path}.services"), "name at least one service code"));
         }
+        few_values(Some(r.services.as_slice()), || format!("{path}.services"))?;
         plain_codes(&r.services, &format!("{path}.services"))?;
         let (mut from, mut to) = (r.from, r.to.unwrap_or(self.as_of));
         if let Some(days) = r.within_days {
-            if days < 1 {
-                return Err(ApiError::invalid(format!("{path}.withinDays"), "must be at least 1"));
+            if !(1..=MAX_WITHIN_DAYS).contains(&days) {
+                let message = format!("must be between 1 and {MAX_WITHIN_DAYS}");
+                return Err(ApiError::invalid(format!("{path}.withinDays"), message));
             }
             from = Some(self.as_of - Days::new(days as u64 - 1));
             to = self.as_of;
@@ -429,10 +487,12 @@ impl Compiler {
         let mut own = Vec::new();
         if let Some(u) = &w.org_unit {
             self.spend(path)?;
+            few_values(u.any_of.as_deref(), || format!("{path}.orgUnit.in"))?;
             own.extend(self.units(c(p, person::Column::OrgUnitId), u));
         }
         if let Some(s) = &w.sex {
             self.spend(path)?;
+            few_values(s.any_of.as_deref(), || format!("{path}.sex.in"))?;
             let mut list: Vec<&str> = s.any_of.iter().flatten().map(|s| s.as_str()).collect();
             list.extend(s.eq.map(Sex::as_str));
             own.push(c(p, person::Column::Sex).is_in(list));
@@ -443,10 +503,14 @@ impl Compiler {
         }
         if let Some(m) = &w.age_months {
             self.spend(path)?;
+            few_values(m.any_of.as_deref(), || format!("{path}.ageMonths.in"))?;
+            plausible_ages(m, 12, || format!("{path}.ageMonths"))?;
             own.extend(self.ages(c(p, person::Column::BirthDate), m, 1));
         }
         if let Some(y) = &w.age_years {
             self.spend(path)?;
+            few_values(y.any_of.as_deref(), || format!("{path}.ageYears.in"))?;
+            plausible_ages(y, 1, || format!("{path}.ageYears"))?;
             own.extend(self.ages(c(p, person::Column::BirthDate), y, 12));
         }
         if let Some(name) = &w.name {
@@ -485,6 +549,7 @@ impl Compiler {
         let mut own = Vec::new();
         if let Some(u) = &w.org_unit {
             self.spend(path)?;
+            few_values(u.any_of.as_deref(), || format!("{path}.orgUnit.in"))?;
             own.extend(self.units(c(h, household::Column::OrgUnitId), u));
         }
         if let Some(d) = &w.dwelling {
@@ -537,6 +602,7 @@ impl Compiler {
         let mut own = Vec::new();
         if let Some(s) = &w.service {
             self.spend(path)?;
+            few_values(s.any_of.as_deref(), || format!("{path}.service.in"))?;
             let mut list = s.any_of.clone().unwrap_or_default();
             list.extend(s.eq.clone());
             plain_codes(&list, &format!("{path}.service"))?;
@@ -548,6 +614,7 @@ impl Compiler {
         }
         if let Some(u) = &w.org_unit {
             self.spend(path)?;
+            few_values(u.any_of.as_deref(), || format!("{path}.orgUnit.in"))?;
             own.extend(self.units(c(r, service_record::Column::OrgUnitId), u));
         }
         node(self, own, &w.and, &w.or, &w.not, path, |cx, w, path| cx.service_record(w, r, path))
@@ -562,6 +629,8 @@ impl Compiler {
         }
         if let Some(ages) = &w.age_months {
             self.spend(path)?;
+            few_values(ages.any_of.as_deref(), || format!("{path}.ageMonths.in"))?;
+            plausible_ages(ages, 12, || format!("{path}.ageMonths"))?;
             // Completed months from days: [n months, n+1 months) on WHO's month.
             let days = |n: i32| (n as f64 * crate::domain::age_band::DAYS_PER_MONTH).ceil() as i64;
             let col = c(m, growth_measurement::Column::AgeDays);
@@ -691,6 +760,6 @@ impl Store {
                 return Err(ApiError::invalid(format!("{path}.orgUnit.under"), format!("no org unit {missing}")));
             }
         }
-        Ok(Compiler { as_of, identified: self.identified(), units, budget: MAX_CONDITIONS, next_alias: 0 })
+        Ok(Compiler { as_of, identified: self.identified(), units, budget: MAX_CONDITIONS, next_alias: 0, depth: 0 })
     }
 }

@@ -101,6 +101,7 @@ impl Store {
     /// store's connection.
     pub(crate) async fn log_read(&self, entry: entity::audit_log::ActiveModel) -> ApiResult<()> {
         let Some(reads) = &self.reads else {
+            let _turn = self.write_turn().await;
             sea_orm::ActiveModelTrait::insert(entry, self.db()).await?;
             return Ok(());
         };

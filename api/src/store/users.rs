@@ -175,12 +175,16 @@ impl Store {
             Some(user) => {
                 throttle.succeeded(&email, ip);
                 tracing::info!(%email, ?ip, "login");
-                audit.note(self.db(), "LOGIN", "user", Some(user.id), None, ip.map(|i| i.to_string())).await?;
+                {
+                    let _turn = self.write_turn().await;
+                    audit.note(self.db(), "LOGIN", "user", Some(user.id), None, ip.map(|i| i.to_string())).await?;
+                }
                 self.open_session(user).await
             }
             None => {
                 throttle.failed(&email, ip);
                 tracing::warn!(%email, ?ip, "login failed");
+                let _turn = self.write_turn().await;
                 audit.note(self.db(), "LOGIN_FAILED", "user", None, None, Some(format!("{email} from {ip:?}"))).await?;
                 Err(ApiError::Unauthenticated)
             }
@@ -198,6 +202,7 @@ impl Store {
             ended_at: Set(None),
         };
         let (tokens, row) = self.tokens_of(&user, id, now)?;
+        let _turn = self.write_turn().await;
         self.db()
             .transaction::<_, (), ApiError>(|txn| {
                 Box::pin(async move {
@@ -243,6 +248,7 @@ impl Store {
         if row.used_at.is_some() || row.revoked_at.is_some() {
             tracing::warn!(user = %row.user_id, family = %row.family_id, "refresh token reused: ending its session");
             let audit = self.auditor();
+            let _turn = self.write_turn().await;
             self.db()
                 .transaction::<_, (), ApiError>(|txn| {
                     Box::pin(async move {
@@ -260,6 +266,7 @@ impl Store {
         let user = app_user::Entity::find_by_id(row.user_id).one(self.db()).await?.filter(|u| u.active);
         let Some(user) = user else { return Err(ApiError::Unauthenticated) };
         let (tokens, next) = self.tokens_of(&user, row.family_id, now)?;
+        let _turn = self.write_turn().await;
         let renewed = self
             .db()
             .transaction::<_, bool, ApiError>(|txn| {
@@ -322,6 +329,7 @@ impl Store {
                 .ok_or_else(|| ApiError::invalid("refreshToken", "give the refresh token of the session to end"))?,
         };
         let audit = self.auditor();
+        let _turn = self.write_turn().await;
         self.db()
             .transaction::<_, (), ApiError>(|txn| {
                 Box::pin(async move {
@@ -369,6 +377,7 @@ impl Store {
         row.version = Set(user.version + 1);
         row.updated_at = Set(Utc::now());
         let audit = self.auditor();
+        let _turn = self.write_turn().await;
         self.db()
             .transaction::<_, (), ApiError>(|txn| {
                 Box::pin(async move {
@@ -456,6 +465,7 @@ impl Store {
         };
         let (roles, capture, view) = (input.roles, input.capture_unit_ids, input.view_unit_ids);
         let audit = self.auditor();
+        let _turn = self.write_turn().await;
         Ok(self
             .db()
             .transaction::<_, app_user::Model, ApiError>(|txn| {
@@ -504,6 +514,7 @@ impl Store {
         row.version = Set(user.version + 1);
         row.updated_at = Set(Utc::now());
         let audit = self.auditor();
+        let _turn = self.write_turn().await;
         let saved = self
             .db()
             .transaction::<_, app_user::Model, ApiError>(|txn| {
@@ -582,6 +593,7 @@ impl Store {
             version: Set(1),
         };
         let audit = self.auditor();
+        let _turn = self.write_turn().await;
         Ok(self
             .db()
             .transaction::<_, partner::Model, ApiError>(|txn| {

@@ -13,6 +13,7 @@
 
 use super::Store;
 use super::audit::Auditor;
+use crate::db::{self, WriteTurn};
 use crate::error::{ApiError, ApiResult};
 use entity::{
     antigen, attendance, audit_log, consent, enrolment, growth_measurement, household, immunisation, milestone,
@@ -43,6 +44,9 @@ pub(crate) enum Exec {
 pub(crate) struct Batch {
     pool: DatabaseConnection,
     txn: DatabaseTransaction,
+    /// The database's turn to write (`db::write_turn`), from before the batch's BEGIN until its
+    /// end; after `txn` so that a batch dropped half-way ends its transaction first.
+    _turn: WriteTurn,
     seq: i64,
     /// Each write in its own savepoint: slower, but a failing statement undoes only its item.
     savepoints: bool,
@@ -373,6 +377,7 @@ impl Store {
     {
         match &*self.exec {
             Exec::Pool(db) => {
+                let _turn = db::write_turn(db).await;
                 let txn = db.begin().await?;
                 let w = WriteCtx::new(next_change_seq(&txn).await?, self.auditor());
                 match f(&txn, &w).await {
@@ -438,6 +443,7 @@ impl Store {
         };
         match &*self.exec {
             Exec::Pool(db) => {
+                let _turn = db::write_turn(db).await;
                 let txn = db.begin().await?;
                 let w = WriteCtx::new(next_change_seq(&txn).await?, self.auditor());
                 stamp(w.seq).insert(&txn).await?;
@@ -481,6 +487,7 @@ impl Store {
         let Exec::Pool(db) = &*self.exec else {
             return Err(ApiError::Internal(anyhow::anyhow!("batches do not nest")));
         };
+        let turn = db::write_turn(db).await;
         let txn = db.begin().await?;
         // Drawn first: on SQLite this takes the write lock before anything is read, so the
         // batch never has to upgrade a stale read snapshot; on PostgreSQL it orders batches.
@@ -488,6 +495,7 @@ impl Store {
         let batch = Batch {
             pool: db.clone(),
             txn,
+            _turn: turn,
             seq,
             savepoints,
             broken: AtomicBool::new(false),
@@ -505,6 +513,15 @@ impl Store {
             reads: None,
             ticket: self.ticket.clone(),
         })
+    }
+
+    /// This database's turn to write (`db::write_turn`), for a write transaction or statement
+    /// outside `write` and `insert_new`; none in a batch, which holds the turn for its writes.
+    pub(crate) async fn write_turn(&self) -> WriteTurn {
+        match &*self.exec {
+            Exec::Pool(db) => db::write_turn(db).await,
+            Exec::Batch(_) => WriteTurn::within(),
+        }
     }
 
     /// The connection pool, for reads that outlive a request's statements (lazy counts).

@@ -4,9 +4,11 @@
 mod access;
 mod analytics;
 mod coverage;
+mod error_codes;
 mod exports;
 mod family;
 mod fixtures;
+mod fuzzed_inputs;
 mod health;
 mod hostile_input;
 mod nested_queries;

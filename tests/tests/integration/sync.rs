@@ -698,3 +698,123 @@ async fn attendance_syncs_with_its_enrolment_and_a_resend_changes_nothing() {
         .collect();
     assert_eq!(present, [&json!(17)]);
 }
+
+/// A burst of writers at once — sync batches, single mutations, logins and audited reads — waits
+/// for the database and loses nothing.
+///
+/// On SQLite, which takes one writer at a time, the service's writers wait their turn
+/// (`db::write_turn`) before they begin, holding no pooled connection, instead of each waiting in
+/// SQLite's busy handler inside its BEGIN. Here the database is locked by a write of the test's
+/// own while the burst arrives: writers waiting inside BEGIN held all three connections, and the
+/// rest of the burst found none within the acquire timeout (UNAVAILABLE). PostgreSQL locks rows,
+/// not the database: there the burst runs as it comes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_burst_of_batches_and_mutations_waits_its_turn_and_loses_nothing() {
+    use sea_orm::{ConnectionTrait, DbBackend, TransactionTrait};
+    let sqlite = cbss_tests::backend() == "sqlite";
+    let app = TestApp::spawn_with(|c| {
+        if sqlite {
+            c.db_max_connections = 3;
+            c.db_acquire_timeout_ms = 500;
+        }
+        // Waiting counts towards the request timeout; a debug build on two cores is slow.
+        c.request_timeout_secs = 600;
+    })
+    .await;
+    let soum = district(&app, 0).await;
+    let home = household(&app, &soum).await;
+    let reader = person(&app, &home, "Ариунаа", "FEMALE", "1990-03-04").await;
+    let (households, people) = (app.count("household").await, app.count("person").await);
+    const BATCHES: usize = 8;
+    const HOUSEHOLDS: usize = 50;
+    let batches: Vec<Vec<Value>> = (0..BATCHES)
+        .map(|_| {
+            let mut items = Vec::new();
+            for _ in 0..HOUSEHOLDS {
+                let h = new_id();
+                items.push(household_item(&h, &soum));
+                for (given, sex) in [("Бат", "MALE"), ("Сараа", "FEMALE"), ("Төмөр", "MALE")] {
+                    items.push(person_item(&new_id(), &h, given, sex, "2001-02-03"));
+                }
+            }
+            items
+        })
+        .collect();
+    // SQLite: a write of another connection holds the database while the burst arrives (the
+    // pause only lets the burst pile up: however long it is, every request must succeed).
+    let lock = if sqlite {
+        let txn = app.db.begin().await.unwrap();
+        let bump = "UPDATE sync_state SET change_seq = change_seq WHERE id = 1";
+        txn.execute_raw(sea_orm::Statement::from_string(DbBackend::Sqlite, bump)).await.unwrap();
+        Some(txn)
+    } else {
+        None
+    };
+    let release = async {
+        if let Some(txn) = lock {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            txn.commit().await.unwrap();
+        }
+    };
+    let pushes = futures_util::future::join_all(batches.iter().map(|items| app.gql(PUSH, json!({ "items": items }))));
+    let creates = futures_util::future::join_all((0..16).map(|_| {
+        app.gql(
+            "mutation($u: UUID!) { createHousehold(input: { orgUnitId: $u, dwelling: APARTMENT, consent: { givenBy: \"Head\", purpose: \"CBSS services\" } }) { id } }",
+            json!({ "u": soum }),
+        )
+    }));
+    let registrations = futures_util::future::join_all((0..8).map(|i| {
+        app.gql(
+            "mutation($i: RegisterPersonInput!) { registerPerson(input: $i) { id } }",
+            json!({ "i": { "householdId": home, "givenName": format!("Хүү {}", ["А", "Б", "В", "Г", "Д", "Е", "Ж", "З"][i]), "familyName": "Дорж", "sex": "MALE", "birthDate": "2015-06-07" } }),
+        )
+    }));
+    let logins = futures_util::future::join_all((0..4).map(|_| {
+        app.gql_as(
+            None,
+            "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }",
+            json!({ "e": "admin@test.mn", "p": PASSWORD }),
+        )
+    }));
+    let reads = futures_util::future::join_all(
+        (0..8).map(|_| app.gql("query($p: UUID!) { person(id: $p) { id } }", json!({ "p": reader }))),
+    );
+    let (pushed, created, registered, logged_in, read, ()) =
+        tokio::join!(pushes, creates, registrations, logins, reads, release);
+
+    let answers = pushed.iter().chain(&created).chain(&registered).chain(&logged_in).chain(&read);
+    let failed: Vec<&Value> = answers.filter(|a| a.get("errors").is_some_and(|e| !e.is_null())).collect();
+    assert!(failed.is_empty(), "every write of the burst succeeds (no INTERNAL, no UNAVAILABLE): {failed:#?}");
+    for p in &pushed {
+        let r = &p["data"]["syncPush"];
+        assert_eq!(r["committed"], true, "{r:#}");
+        assert_eq!(
+            (r["summary"]["created"].as_i64(), r["summary"]["rejected"].as_i64()),
+            (Some(4 * HOUSEHOLDS as i64), Some(0)),
+            "{r:#}"
+        );
+    }
+    assert!(logged_in.iter().all(|l| l["data"]["login"]["accessToken"].is_string()));
+    assert!(read.iter().all(|r| r["data"]["person"]["id"] == reader));
+
+    // Nothing lost: every record, each write under a change number of its own, every audit entry.
+    assert_eq!(app.count("household").await, households + (BATCHES * HOUSEHOLDS) as i64 + 16);
+    assert_eq!(app.count("person").await, people + (BATCHES * HOUSEHOLDS * 3) as i64 + 8);
+    let distinct = |table: &'static str| {
+        let app = &app;
+        async move {
+            let sql = format!("SELECT COUNT(DISTINCT change_seq) AS n FROM {table}");
+            let row = app.db.query_one_raw(sea_orm::Statement::from_string(app.db.get_database_backend(), sql));
+            row.await.unwrap().unwrap().try_get::<i64>("", "n").unwrap()
+        }
+    };
+    assert_eq!(distinct("household").await, 1 + BATCHES as i64 + 16, "one change number per write");
+    assert_eq!(distinct("person").await, 1 + BATCHES as i64 + 8);
+    let entries = app
+        .ok(
+            "query($p: UUID!) { auditLog(filter: { entityId: $p, action: \"READ\" }, first: 50) { edges { node { id } } } }",
+            json!({ "p": reader }),
+        )
+        .await;
+    assert_eq!(entries["auditLog"]["edges"].as_array().unwrap().len(), 8, "every read audited once");
+}
