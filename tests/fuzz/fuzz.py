@@ -3,9 +3,10 @@
     python fuzz.py --url http://127.0.0.1:PORT/graphql --seconds 75 --label sqlite \
         --role field.zavkhan@demo.mn --role admin@demo.mn --workdir DIR
 
-Reads the schema by introspection (as the first role), writes it as SDL, fuzzes every query and
-mutation in it for SECONDS per role with that role's token (hooks.py: the token, the checks,
-the counts), prints a per-role line and one summary line; exits 1 on any finding.
+Reads the schema by introspection (as the last role, the widest), writes it as SDL with a
+schemathesis config of realistic values, fuzzes every query and mutation in it for SECONDS per
+role with that role's token (hooks.py: the token, the checks, the counts), prints a line per
+role and one summary line; exits 1 on any finding.
 """
 
 from __future__ import annotations
@@ -242,7 +243,8 @@ def main() -> int:
             print(f"  FINDING {key}\n    answer: {body}")
         if code != 0 or found:
             failed = True
-            # schemathesis' own report: the failures with a curl command to reproduce each.
+            # schemathesis' own report (its last 20,000 characters): each failure with a curl
+            # command to reproduce it.
             start = log.find("FAILURES")
             print(log[start if start >= 0 else 0:][-20000:])
         seed = re.search(r"^Seed: (\d+)", log, re.M)

@@ -8,6 +8,9 @@ user's token with every generated operation, and checks every answer:
   cbss_no_internal         no error has the code INTERNAL (a fault the client did not cause)
   cbss_no_leaks            no SQL, driver, panic or file-path text in the answer
 
+and counts a request that got no answer at all (a dropped connection: a panic, a crash) as a
+finding too.
+
 Counts what it sent and what it found into CBSS_FUZZ_STATS (JSON) when the process ends.
 """
 
@@ -244,6 +247,13 @@ def after_call(ctx, case, response):
             _stats["data_operations"][case.operation.label] += 1
         if any(_code(e) == "UNAUTHENTICATED" for e in errors):
             _state["suspect"] = True
+
+
+@schemathesis.hook
+def after_network_error(ctx, case, request):
+    # No answer at all: the server dropped the connection (a panic in a request) or died.
+    with _lock:
+        _stats["findings"].setdefault(f"no answer: {case.operation.label}: the connection failed", "")
 
 
 def _finding(check: str, case, response, message: str) -> None:

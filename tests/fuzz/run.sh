@@ -2,9 +2,11 @@
 # Fuzzes the GraphQL API: schemathesis (GraphQL mode, tests/fuzz/requirements.txt) generates
 # queries and mutations of every root field from the schema (read by introspection) and sends
 # them for SECONDS_PER_ROLE as field.zavkhan@demo.mn, then as admin@demo.mn, to the real server
-# (target/debug/cbss) on a fresh database seeded with `cbss seed --demo --people 300`. Fails on
-# any 5xx, any error without extensions.code, any INTERNAL, any answer with SQL, driver, panic or
-# path text in it, or a body that is not a GraphQL response (tests/fuzz/hooks.py).
+# (target/debug/cbss) on a fresh database seeded with `cbss seed --demo --people 300`, some
+# with a list grown to thousands of values. Fails on any 5xx, any request left without an answer,
+# any error without extensions.code, any INTERNAL, any answer with SQL, driver, panic or path text
+# in it, or a body that is not a GraphQL response (tests/fuzz/hooks.py; tests/fuzz/selftest.py
+# first shows these checks catch each of those on a fake server).
 #   bash tests/fuzz/run.sh [SECONDS_PER_ROLE] [DATABASE_URL]
 # SECONDS_PER_ROLE: 75 by default. DATABASE_URL: a PostgreSQL server (postgres://user@host:port);
 # the run creates a database cbss_fuzz_<random> on it and drops it after. Without it: SQLite.
@@ -13,6 +15,7 @@
 # Writes nothing in the source tree but target/fuzz-venv (the virtualenv, kept between runs).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+export PYTHONDONTWRITEBYTECODE=1
 seconds="${1:-75}"
 pg="${2:-}"
 

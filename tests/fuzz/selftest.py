@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SDL = "type Query { a(x: Int): Int  b(x: Int): Int  c(x: Int): Int  d(x: Int): Int  e(x: Int): Int  f(x: Int): Int }"
+SDL = "type Query { " + " ".join(f"{f}(x: Int): Int" for f in "abcdefg") + " }"
 ANSWERS = {
     "a": (500, {"errors": [{"message": "boom", "extensions": {"code": "INTERNAL_SERVER_ERROR"}}]}),
     "b": (200, {"data": None, "errors": [{"message": "no code", "path": ["b"]}]}),
@@ -30,7 +30,8 @@ ANSWERS = {
                                           "extensions": {"code": "VALIDATION"}}]}),
     "f": (200, {"data": {"f": 1}}),
 }
-EXPECTED = {"Query.a": "5xx", "Query.b": "no code", "Query.c": "INTERNAL", "Query.d": "leak"}
+# `g` closes the connection without an answer, as a request that panics does.
+EXPECTED = {"Query.a": "5xx", "Query.b": "no code", "Query.c": "INTERNAL", "Query.d": "leak", "Query.g": "no answer"}
 
 
 class Fake(BaseHTTPRequestHandler):
@@ -39,7 +40,11 @@ class Fake(BaseHTTPRequestHandler):
         if "login(" in query:
             status, body = 200, {"data": {"login": {"accessToken": "t", "user": {"id": "x"}}}}
         else:
-            status, body = ANSWERS[re.search(r"\{\s*(\w+)", query).group(1)]
+            field = re.search(r"\{\s*(\w+)", query).group(1)
+            if field == "g":
+                self.close_connection = True
+                return
+            status, body = ANSWERS[field]
         data = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
