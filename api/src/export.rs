@@ -6,6 +6,7 @@
 //! its status, one after it cuts the download short.
 
 use crate::app::AppState;
+use crate::disclosure;
 use crate::domain::vocab::{
     AggregateDimension, AggregateEntity, CoverageDimension, DenominatorSource, Measure, OrgUnitLevel,
 };
@@ -14,7 +15,7 @@ use crate::store::aggregate::{AggregateCell, AggregateFilter, AggregateQuestion}
 use crate::store::filters::{HouseholdWhere, PersonWhere};
 use crate::store::{HouseholdFilter, Page, PageRequest, PersonFilter};
 use crate::store::{Store, users};
-use async_graphql::InputType;
+use async_graphql::{InputType, Value};
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -303,6 +304,60 @@ where
     Ok(csv_response(name, Body::from_stream(futures_util::StreamExt::fuse(stream))))
 }
 
+/// A column of a list's CSV: its header and the schema field it shows, whose disclosure class
+/// decides what a de-identified caller gets in it.
+pub type Column = (&'static str, &'static str, &'static str);
+
+pub const PEOPLE_COLUMNS: &[Column] = &[
+    ("id", "Person", "id"),
+    ("given_name", "Person", "givenName"),
+    ("family_name", "Person", "familyName"),
+    ("sex", "Person", "sex"),
+    ("birth_date", "Person", "birthDate"),
+    ("birth_month", "Person", "birthMonth"),
+    ("org_unit_code", "OrgUnit", "code"),
+    ("household_id", "Household", "id"),
+    ("disability", "Person", "disability"),
+    ("date_of_death", "Person", "dateOfDeath"),
+];
+
+pub const HOUSEHOLD_COLUMNS: &[Column] = &[
+    ("id", "Household", "id"),
+    ("org_unit_code", "OrgUnit", "code"),
+    ("address", "Household", "address"),
+    ("dwelling", "Household", "dwelling"),
+    ("is_herder", "Household", "isHerder"),
+    ("migrant_status", "Household", "migrantStatus"),
+    ("registered_on", "Household", "registeredOn"),
+];
+
+fn heads(columns: &[Column]) -> Vec<&'static str> {
+    columns.iter().map(|(head, _, _)| *head).collect()
+}
+
+/// One line's cells, each as its column's field shows it to the caller (`disclosure`): a
+/// withheld value is an empty cell.
+fn cells<const N: usize>(store: &Store, columns: &[Column], values: [Value; N]) -> Vec<String> {
+    debug_assert_eq!(columns.len(), N);
+    columns
+        .iter()
+        .zip(values)
+        .map(|((_, ty, field), v)| {
+            let v = if store.identified() {
+                v
+            } else {
+                let class = disclosure::output(ty, field).unwrap_or(disclosure::Out::Withheld);
+                disclosure::shown(class, v, |id| store.public_id(id))
+            };
+            match v {
+                Value::Null => String::new(),
+                Value::String(s) => s,
+                other => other.to_string(),
+            }
+        })
+        .collect()
+}
+
 /// `GET /export/people.csv?filter={…}&where={…}`: every person the list query would give, in id
 /// order; names, exact birth dates and ids as the API shows them to this caller.
 pub async fn people_csv(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<ListParams>) -> Response {
@@ -321,37 +376,29 @@ async fn people_stream(state: &AppState, headers: &HeaderMap, q: ListParams) -> 
     let units: HashMap<Uuid, String> = store.unit_codes().await?;
     let shown = store.clone();
     let line = move |p: &entity::person::Model| {
-        let named = shown.identified();
-        vec![
-            shown.public_id(p.id).to_string(),
-            if named { p.given_name.clone() } else { String::new() },
-            if named { p.family_name.clone() } else { String::new() },
-            p.sex.clone(),
-            if named { p.birth_date.to_string() } else { String::new() },
-            crate::domain::age::birth_month(p.birth_date),
-            units.get(&p.org_unit_id).cloned().unwrap_or_default(),
-            p.household_id.map(|h| shown.public_id(h).to_string()).unwrap_or_default(),
-            if named { p.disability.clone().unwrap_or_default() } else { String::new() },
-            if named { p.date_of_death.map(|d| d.to_string()).unwrap_or_default() } else { String::new() },
-        ]
+        let unit = units.get(&p.org_unit_id).cloned();
+        cells(
+            &shown,
+            PEOPLE_COLUMNS,
+            [
+                Value::String(p.id.to_string()),
+                Value::String(p.given_name.clone()),
+                Value::String(p.family_name.clone()),
+                Value::String(p.sex.clone()),
+                Value::String(p.birth_date.to_string()),
+                Value::String(crate::domain::age::birth_month(p.birth_date)),
+                unit.map_or(Value::Null, Value::String),
+                p.household_id.map_or(Value::Null, |h| Value::String(h.to_string())),
+                p.disability.clone().map_or(Value::Null, Value::String),
+                p.date_of_death.map_or(Value::Null, |d| Value::String(d.to_string())),
+            ],
+        )
     };
     let next = move |after: Uuid| {
         let (store, filter, cond) = (store.clone(), filter.clone(), cond.clone());
         async move { store.people(filter, cond, &page(Some(after))).await }
     };
-    let head = [
-        "id",
-        "given_name",
-        "family_name",
-        "sex",
-        "birth_date",
-        "birth_month",
-        "org_unit_code",
-        "household_id",
-        "disability",
-        "date_of_death",
-    ];
-    stream_csv("people.csv", &head, first, |p| p.id, line, next)
+    stream_csv("people.csv", &heads(PEOPLE_COLUMNS), first, |p| p.id, line, next)
 }
 
 /// `GET /export/households.csv?filter={…}&where={…}`: every household the list query would give.
@@ -375,22 +422,26 @@ async fn households_stream(state: &AppState, headers: &HeaderMap, q: ListParams)
     let units: HashMap<Uuid, String> = store.unit_codes().await?;
     let shown = store.clone();
     let line = move |h: &entity::household::Model| {
-        vec![
-            shown.public_id(h.id).to_string(),
-            units.get(&h.org_unit_id).cloned().unwrap_or_default(),
-            if shown.identified() { h.address.clone().unwrap_or_default() } else { String::new() },
-            h.dwelling.clone(),
-            h.is_herder.to_string(),
-            h.migrant_status.clone(),
-            h.registered_on.to_string(),
-        ]
+        let unit = units.get(&h.org_unit_id).cloned();
+        cells(
+            &shown,
+            HOUSEHOLD_COLUMNS,
+            [
+                Value::String(h.id.to_string()),
+                unit.map_or(Value::Null, Value::String),
+                h.address.clone().map_or(Value::Null, Value::String),
+                Value::String(h.dwelling.clone()),
+                Value::Boolean(h.is_herder),
+                Value::String(h.migrant_status.clone()),
+                Value::String(h.registered_on.to_string()),
+            ],
+        )
     };
     let next = move |after: Uuid| {
         let (store, filter, cond) = (store.clone(), filter.clone(), cond.clone());
         async move { store.households(filter, cond, &page(Some(after))).await }
     };
-    let head = ["id", "org_unit_code", "address", "dwelling", "is_herder", "migrant_status", "registered_on"];
-    stream_csv("households.csv", &head, first, |h| h.id, line, next)
+    stream_csv("households.csv", &heads(HOUSEHOLD_COLUMNS), first, |h| h.id, line, next)
 }
 
 async fn coverage_rows(state: &AppState, headers: &HeaderMap, q: CoverageParams) -> ApiResult<(String, Vec<u8>)> {

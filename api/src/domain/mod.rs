@@ -4,6 +4,7 @@
 
 pub mod age;
 pub mod age_band;
+pub mod cell_key;
 pub mod eligibility;
 pub mod family;
 pub mod growth;

@@ -6,7 +6,7 @@ use super::connection::{Conn, connection, connection_by};
 use super::loaders::{many, one, ones};
 use super::org_units::OrgUnit;
 use super::people::{Household, Person};
-use super::{data, identified, node_id};
+use super::{data, node_id};
 use crate::domain::family::percent;
 use crate::domain::vocab::{ActionStatus, AppliesWhen, AssessmentAnswer, CipArea, FunderKind, ProjectStatus};
 use crate::store::{
@@ -96,8 +96,8 @@ pub struct AssessmentAnswerItem {
 #[Object]
 impl FamilyAssessment {
     /// The visit's id (a pseudonym for callers who see data de-identified).
-    pub(super) async fn id(&self, ctx: &Context<'_>) -> Result<ID> {
-        node_id(ctx, self.0.id)
+    pub(super) async fn id(&self) -> Result<ID> {
+        node_id(self.0.id)
     }
     /// The household visited.
     async fn household(&self, ctx: &Context<'_>) -> Result<Option<Household>> {
@@ -124,8 +124,8 @@ impl FamilyAssessment {
         percent(self.0.met as i64, self.0.applicable as i64)
     }
     /// A free-text note; null for callers who see data de-identified, or when none was given.
-    async fn note(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
-        Ok(identified(ctx)?.then_some(self.0.note.as_deref()).flatten())
+    async fn note(&self) -> Result<Option<&str>> {
+        Ok(self.0.note.as_deref())
     }
     /// Every indicator of the instrument with its answer.
     async fn answers(&self, ctx: &Context<'_>) -> Result<Vec<AssessmentAnswerItem>> {
@@ -167,8 +167,8 @@ impl AssessmentAction {
         self.0.id
     }
     /// What the family will do; null for callers who see data de-identified.
-    async fn description(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
-        Ok(identified(ctx)?.then_some(self.0.description.as_str()))
+    async fn description(&self) -> Result<Option<&str>> {
+        Ok(Some(self.0.description.as_str()))
     }
     /// The family member who took it on.
     async fn person(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
@@ -188,8 +188,8 @@ impl AssessmentAction {
         self.0.followed_up_on
     }
     /// The follow-up's note; null for callers who see data de-identified, or when none was given.
-    async fn follow_up_note(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
-        Ok(identified(ctx)?.then_some(self.0.follow_up_note.as_deref()).flatten())
+    async fn follow_up_note(&self) -> Result<Option<&str>> {
+        Ok(self.0.follow_up_note.as_deref())
     }
 }
 

@@ -53,6 +53,7 @@ pub fn schema_for(production: bool, sync: SyncSettings) -> CbssSchema {
     let builder =
         connection::describe_made_types(Schema::build(Query::default(), Mutation::default(), EmptySubscription))
             .data(sync)
+            .extension(crate::disclosure::Guard)
             .limit_complexity(MAX_COMPLEXITY)
             .limit_directives(MAX_DIRECTIVES);
     if production { builder.disable_suggestions().finish() } else { builder.finish() }
@@ -151,17 +152,8 @@ pub(crate) fn public<'a>(ctx: &Context<'a>) -> &'a RequestData {
     ctx.data_unchecked::<RequestData>()
 }
 
-/// The id a caller is shown (a pseudonym for de-identified callers).
-pub(crate) fn shown_id(ctx: &Context<'_>, id: uuid::Uuid) -> async_graphql::Result<uuid::Uuid> {
-    Ok(data(ctx)?.store.public_id(id))
-}
-
-/// `shown_id` as the `ID` of a `Node` (the same UUID, as text).
-pub(crate) fn node_id(ctx: &Context<'_>, id: uuid::Uuid) -> async_graphql::Result<async_graphql::ID> {
-    Ok(async_graphql::ID(shown_id(ctx, id)?.to_string()))
-}
-
-/// Whether the caller sees who people are.
-pub(crate) fn identified(ctx: &Context<'_>) -> async_graphql::Result<bool> {
-    Ok(data(ctx)?.store.identified())
+/// A record's id as the `ID` of a `Node`: the UUID as text. De-identified callers get its
+/// pseudonym, as every field of `disclosure::Out::Pseudonym`.
+pub(crate) fn node_id(id: uuid::Uuid) -> async_graphql::Result<async_graphql::ID> {
+    Ok(async_graphql::ID(id.to_string()))
 }

@@ -6,7 +6,7 @@ use super::milestones::MilestoneProgress;
 use super::org_units::OrgUnit;
 use super::schedule::DueService;
 use super::services::{GrowthMeasurement, Immunisation, LifeStage, ServiceRecord};
-use super::{data, identified, node_id};
+use super::{data, node_id};
 use crate::domain::vocab::{
     BirthAttendant, DeliveryPlace, Disability, Dwelling, GrowthIndicator, MigrantStatus, PregnancyOutcome,
     RelationToHead, Sex,
@@ -25,21 +25,21 @@ pub struct Household(pub household::Model);
 #[Object]
 impl Household {
     /// The household's id; a stable pseudonym for callers who see data de-identified.
-    pub(super) async fn id(&self, ctx: &Context<'_>) -> Result<ID> {
-        node_id(ctx, self.0.id)
+    pub(super) async fn id(&self) -> Result<ID> {
+        node_id(self.0.id)
     }
     /// The soum, district, bag or khoroo it lives in.
     async fn org_unit(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
         Ok(one(&data(ctx)?.loaders.org_unit, self.0.org_unit_id).await?.map(OrgUnit))
     }
     /// The address as written; null when not recorded, and for callers who see data de-identified.
-    async fn address(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
-        Ok(identified(ctx)?.then_some(self.0.address.as_deref()).flatten())
+    async fn address(&self) -> Result<Option<&str>> {
+        Ok(self.0.address.as_deref())
     }
     /// Free text about the household; null when not recorded, and for callers who see data
     /// de-identified.
-    async fn description(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
-        Ok(identified(ctx)?.then_some(self.0.description.as_deref()).flatten())
+    async fn description(&self) -> Result<Option<&str>> {
+        Ok(self.0.description.as_deref())
     }
     /// Consents and other legal bases recorded for the household.
     #[graphql(complexity = "super::NESTED_LIST_WEIGHT * child_complexity")]
@@ -110,8 +110,8 @@ pub struct Person(pub person::Model);
 #[Object]
 impl Person {
     /// The person's id; a stable pseudonym for callers who see data de-identified.
-    pub(super) async fn id(&self, ctx: &Context<'_>) -> Result<ID> {
-        node_id(ctx, self.0.id)
+    pub(super) async fn id(&self) -> Result<ID> {
+        node_id(self.0.id)
     }
     /// The household they live in; null for a person registered without one.
     async fn household(&self, ctx: &Context<'_>) -> Result<Option<Household>> {
@@ -125,12 +125,12 @@ impl Person {
         Ok(one(&data(ctx)?.loaders.org_unit, self.0.org_unit_id).await?.map(OrgUnit))
     }
     /// The given name; null for callers who see data de-identified.
-    async fn given_name(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
-        Ok(identified(ctx)?.then_some(self.0.given_name.as_str()))
+    async fn given_name(&self) -> Result<Option<&str>> {
+        Ok(Some(self.0.given_name.as_str()))
     }
     /// The family (patronymic) name; null for callers who see data de-identified.
-    async fn family_name(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
-        Ok(identified(ctx)?.then_some(self.0.family_name.as_str()))
+    async fn family_name(&self) -> Result<Option<&str>> {
+        Ok(Some(self.0.family_name.as_str()))
     }
     /// Their sex.
     async fn sex(&self) -> Result<Sex> {
@@ -138,8 +138,8 @@ impl Person {
     }
     /// The birth date; null for callers who see data de-identified (they get `birthMonth` and
     /// `ageMonths`).
-    async fn birth_date(&self, ctx: &Context<'_>) -> Result<Option<NaiveDate>> {
-        Ok(identified(ctx)?.then_some(self.0.birth_date))
+    async fn birth_date(&self) -> Result<Option<NaiveDate>> {
+        Ok(Some(self.0.birth_date))
     }
     /// Year and month of birth, `YYYY-MM`: shown to every caller.
     async fn birth_month(&self) -> String {
@@ -153,9 +153,13 @@ impl Person {
     /// Completed months of age on `asOf` (default today).
     async fn age_months(
         &self,
-        #[graphql(desc = "The day; default today (Mongolia's date).")] as_of: Option<NaiveDate>,
-    ) -> i32 {
-        age::months(self.0.birth_date, as_of.unwrap_or_else(today))
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The day; default today (Mongolia's date). For callers who see data de-identified, the last day of its month."
+        )]
+        as_of: Option<NaiveDate>,
+    ) -> Result<i32> {
+        Ok(age::months(self.0.birth_date, data(ctx)?.store.reference_day(as_of)))
     }
     /// The life stage on `asOf` (default today), derived from the birth date and an open
     /// pregnancy; null for adults.
@@ -164,8 +168,8 @@ impl Person {
         ctx: &Context<'_>,
         #[graphql(desc = "The day; default today (Mongolia's date).")] as_of: Option<NaiveDate>,
     ) -> Result<Option<LifeStage>> {
-        let on = as_of.unwrap_or_else(today);
         let d = data(ctx)?;
+        let on = d.store.reference_day(as_of);
         let pregnancies = many(&d.loaders.pregnancies_of_mother, self.0.id).await?;
         let open = pregnancies.iter().any(|p| p.registered_on <= on && p.outcome_date.is_none_or(|o| o > on));
         let stages = d.life_stages().await?;
@@ -179,26 +183,23 @@ impl Person {
     }
     /// The civil registry number; null when not recorded, and for callers who see data
     /// de-identified.
-    async fn registry_number(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
-        Ok(identified(ctx)?.then_some(self.0.registry_number.as_deref()).flatten())
+    async fn registry_number(&self) -> Result<Option<&str>> {
+        Ok(self.0.registry_number.as_deref())
     }
     /// The phone number (eight digits); null when not recorded, and for callers who see data
     /// de-identified.
-    async fn phone(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
-        Ok(identified(ctx)?.then_some(self.0.phone.as_deref()).flatten())
+    async fn phone(&self) -> Result<Option<&str>> {
+        Ok(self.0.phone.as_deref())
     }
     /// A functional difficulty (Washington Group domain); null when none is recorded, and for
     /// callers who see data de-identified (a special category of personal data).
-    async fn disability(&self, ctx: &Context<'_>) -> Result<Option<Disability>> {
-        if !identified(ctx)? {
-            return Ok(None);
-        }
+    async fn disability(&self) -> Result<Option<Disability>> {
         Ok(self.0.disability.as_deref().map(Disability::from_db).transpose()?)
     }
     /// The day they died; null while alive (or not recorded), and for callers who see data
     /// de-identified (an exact date about one person).
-    async fn date_of_death(&self, ctx: &Context<'_>) -> Result<Option<NaiveDate>> {
-        Ok(identified(ctx)?.then_some(self.0.date_of_death).flatten())
+    async fn date_of_death(&self) -> Result<Option<NaiveDate>> {
+        Ok(self.0.date_of_death)
     }
     /// Her pregnancies, newest first.
     #[graphql(complexity = "super::NESTED_LIST_WEIGHT * child_complexity")]
@@ -232,8 +233,8 @@ impl Person {
         ctx: &Context<'_>,
         #[graphql(desc = "The day; default today (Mongolia's date).")] as_of: Option<NaiveDate>,
     ) -> Result<Vec<DueService>> {
-        let on = as_of.unwrap_or_else(today);
         let d = data(ctx)?;
+        let on = d.store.reference_day(as_of);
         let schedule = d.schedule().await?;
         let records: Vec<RecordFact> =
             many(&d.loaders.records_of_person, self.0.id).await?.iter().map(RecordFact::of).collect();
@@ -260,8 +261,8 @@ impl Person {
         let d = data(ctx)?;
         let measurements = many(&d.loaders.growth_of_person, self.0.id).await?;
         let records = many(&d.loaders.records_of_person, self.0.id).await?;
-        let chart = growth::chart(&self.0, indicator, &measurements, &records, as_of.unwrap_or_else(today))?;
-        Ok(GrowthChart::new(indicator, Sex::from_db(&self.0.sex)?, chart, |id| d.store.public_id(id)))
+        let chart = growth::chart(&self.0, indicator, &measurements, &records, d.store.reference_day(as_of))?;
+        Ok(GrowthChart::new(indicator, Sex::from_db(&self.0.sex)?, chart))
     }
     /// Development milestones checked so far and whether the child is on track in each domain
     /// on `asOf` (default today).
@@ -270,8 +271,8 @@ impl Person {
         ctx: &Context<'_>,
         #[graphql(desc = "The day; default today (Mongolia's date).")] as_of: Option<NaiveDate>,
     ) -> Result<MilestoneProgress> {
-        let on = as_of.unwrap_or_else(today);
         let d = data(ctx)?;
+        let on = d.store.reference_day(as_of);
         let reference = d.milestones().await?;
         let checks = many(&d.loaders.milestone_checks_of_person, self.0.id).await?;
         let records = many(&d.loaders.records_of_person, self.0.id).await?;
@@ -304,8 +305,8 @@ pub struct Pregnancy(pub pregnancy::Model);
 #[Object]
 impl Pregnancy {
     /// The pregnancy's id; a stable pseudonym for callers who see data de-identified.
-    pub(super) async fn id(&self, ctx: &Context<'_>) -> Result<ID> {
-        node_id(ctx, self.0.id)
+    pub(super) async fn id(&self) -> Result<ID> {
+        node_id(self.0.id)
     }
     /// The woman.
     async fn mother(&self, ctx: &Context<'_>) -> Result<Option<Person>> {

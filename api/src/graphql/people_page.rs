@@ -17,10 +17,11 @@ use super::RequestData;
 use super::connection::Conn;
 use super::people::{Household, Person};
 use super::services::{ServiceRecord, ServiceType};
+use crate::disclosure;
 use crate::domain::age;
 use crate::domain::vocab::{DetailKind, Disability, Dwelling, MigrantStatus, RelationToHead, Sector, Sex, TargetGroup};
 use crate::error::{ApiError, ApiResult};
-use crate::store::{Store, today};
+use crate::store::Store;
 use async_graphql::connection::{Edge, EmptyFields, PageInfo};
 use async_graphql::dataloader::Loader;
 use async_graphql::indexmap::IndexMap;
@@ -278,33 +279,41 @@ impl PeoplePage {
 }
 
 impl Read<'_> {
-    /// The caller's view of personal data: null for de-identified callers.
-    fn shown<T: ScalarType>(&self, v: Option<T>) -> Value {
-        if self.store.identified() { opt(v) } else { Value::Null }
-    }
-
-    fn id(&self, id: Uuid) -> Value {
-        scalar(self.store.public_id(id))
+    /// An object of the selected fields of type `ty`, each as `disclosure` shows it to the
+    /// caller (the executor's `disclosure::Guard` does the same field by field).
+    fn object(&self, ty: &str, sels: &[Sel<'_>], mut value: impl FnMut(&Sel<'_>) -> Answer) -> Answer {
+        if self.store.identified() {
+            return object(sels, value);
+        }
+        object(sels, |s| {
+            if s.name.starts_with("__") {
+                return value(s);
+            }
+            let class = disclosure::output(ty, s.name).unwrap_or(disclosure::Out::Withheld);
+            if class.withheld() {
+                return Ok(Value::Null);
+            }
+            Ok(disclosure::shown(class, value(s)?, |id| self.store.public_id(id)))
+        })
     }
 
     fn person(&self, p: &person::Model, sels: &[Sel<'_>]) -> Answer {
-        object(sels, |s| {
+        self.object("Person", sels, |s| {
             Ok(match s.name {
                 "__typename" => typename::<Person>(),
-                "id" => self.id(p.id),
-                "givenName" => self.shown(Some(p.given_name.clone())),
-                "familyName" => self.shown(Some(p.family_name.clone())),
+                "id" => scalar(p.id),
+                "givenName" => Value::String(p.given_name.clone()),
+                "familyName" => Value::String(p.family_name.clone()),
                 "sex" => enum_value(Sex::from_db(&p.sex)?),
-                "birthDate" => self.shown(Some(p.birth_date)),
+                "birthDate" => scalar(p.birth_date),
                 "birthMonth" => Value::String(age::birth_month(p.birth_date)),
                 "birthDateEstimated" => Value::Boolean(p.birth_date_estimated),
-                "ageMonths" => scalar(age::months(p.birth_date, today())),
+                "ageMonths" => scalar(age::months(p.birth_date, self.store.reference_day(None))),
                 "relationToHead" => vocab(p.relation_to_head.as_deref(), RelationToHead::from_db)?,
-                "registryNumber" => self.shown(p.registry_number.clone()),
-                "phone" => self.shown(p.phone.clone()),
-                "disability" if self.store.identified() => vocab(p.disability.as_deref(), Disability::from_db)?,
-                "disability" => Value::Null,
-                "dateOfDeath" => self.shown(p.date_of_death),
+                "registryNumber" => opt(p.registry_number.clone()),
+                "phone" => opt(p.phone.clone()),
+                "disability" => vocab(p.disability.as_deref(), Disability::from_db)?,
+                "dateOfDeath" => opt(p.date_of_death),
                 "version" => scalar(p.version),
                 "createdAt" => scalar(p.created_at),
                 "updatedAt" => scalar(p.updated_at),
@@ -323,12 +332,12 @@ impl Read<'_> {
     }
 
     fn household(&self, h: &household::Model, sels: &[Sel<'_>]) -> Answer {
-        object(sels, |s| {
+        self.object("Household", sels, |s| {
             Ok(match s.name {
                 "__typename" => typename::<Household>(),
-                "id" => self.id(h.id),
-                "address" => self.shown(h.address.clone()),
-                "description" => self.shown(h.description.clone()),
+                "id" => scalar(h.id),
+                "address" => opt(h.address.clone()),
+                "description" => opt(h.description.clone()),
                 "dwelling" => enum_value(Dwelling::from_db(&h.dwelling)?),
                 "isHerder" => Value::Boolean(h.is_herder),
                 "migrantStatus" => enum_value(MigrantStatus::from_db(&h.migrant_status)?),
@@ -342,10 +351,10 @@ impl Read<'_> {
     }
 
     fn record(&self, r: &Brief, sels: &[Sel<'_>]) -> Answer {
-        object(sels, |s| {
+        self.object("ServiceRecord", sels, |s| {
             Ok(match s.name {
                 "__typename" => typename::<ServiceRecord>(),
-                "id" => self.id(r.id),
+                "id" => scalar(r.id),
                 "date" => scalar(r.service_date),
                 "version" => scalar(r.version),
                 "serviceType" => match self.types.and_then(|t| t.get(&r.service_type_id)) {

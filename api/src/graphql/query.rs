@@ -14,7 +14,7 @@ use crate::error::{ApiError, found};
 use crate::store::filters::{HouseholdWhere, PersonWhere};
 use crate::store::{
     DueListFilter, HouseholdFilter, HouseholdOrder, OrgUnitFilter, PersonFilter, PersonOrder, SortedPageRequest,
-    encode_sorted_cursor, today,
+    encode_sorted_cursor,
 };
 use async_graphql::{Context, Object, Result};
 use chrono::NaiveDate;
@@ -246,7 +246,7 @@ impl CoreQuery {
         if !(0..=MAX_WITHIN_DAYS).contains(&within_days) {
             return Err(ApiError::invalid("withinDays", format!("must be between 0 and {MAX_WITHIN_DAYS}")).into());
         }
-        let as_of = as_of.unwrap_or_else(today);
+        let as_of = d.store.reference_day(as_of);
         let filter = DueListFilter { org_unit_id, as_of, within_days: within_days as u32, kinds };
         let page = d.store.due_list(filter, d.schedule().await?, &req).await?;
         Ok(connection_by(page, |e| e.cursor(d.store.keys()), |entry| DueListEntry { entry, as_of }))

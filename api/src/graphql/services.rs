@@ -6,7 +6,7 @@ use super::milestones::MilestoneCheck;
 use super::org_units::OrgUnit;
 use super::people::{Household, Person, Pregnancy};
 use super::schedule::AntigenDose;
-use super::{data, node_id, shown_id};
+use super::{data, node_id};
 use crate::domain::vocab::{DetailKind, EnrolmentEndReason, GrowthReference, MeasurementPosition, Sector, TargetGroup};
 use crate::error::ApiError;
 use crate::store::growth::stored;
@@ -234,8 +234,8 @@ impl ServiceRecord {
 #[Object]
 impl ServiceRecord {
     /// The record's id; a stable pseudonym for callers who see data de-identified.
-    pub(super) async fn id(&self, ctx: &Context<'_>) -> Result<ID> {
-        node_id(ctx, self.row.id)
+    pub(super) async fn id(&self) -> Result<ID> {
+        node_id(self.row.id)
     }
     /// What was given.
     async fn service_type(&self, ctx: &Context<'_>) -> Result<Option<ServiceType>> {
@@ -332,8 +332,8 @@ pub struct GrowthMeasurement(pub growth_measurement::Model);
 #[Object]
 impl GrowthMeasurement {
     /// The id of its service record (a pseudonym for de-identified callers).
-    async fn id(&self, ctx: &Context<'_>) -> Result<Uuid> {
-        shown_id(ctx, self.0.service_record_id)
+    async fn id(&self) -> Result<Uuid> {
+        Ok(self.0.service_record_id)
     }
     /// Its service record.
     async fn record(&self, ctx: &Context<'_>) -> Result<Option<ServiceRecord>> {
@@ -408,8 +408,8 @@ pub struct Immunisation(pub immunisation::Model);
 #[Object]
 impl Immunisation {
     /// The id of its service record (a pseudonym for de-identified callers).
-    async fn id(&self, ctx: &Context<'_>) -> Result<Uuid> {
-        shown_id(ctx, self.0.service_record_id)
+    async fn id(&self) -> Result<Uuid> {
+        Ok(self.0.service_record_id)
     }
     /// Its service record.
     async fn record(&self, ctx: &Context<'_>) -> Result<Option<ServiceRecord>> {
@@ -436,8 +436,8 @@ pub struct Enrolment(pub enrolment::Model);
 #[Object]
 impl Enrolment {
     /// The id of its service record (a pseudonym for de-identified callers).
-    async fn id(&self, ctx: &Context<'_>) -> Result<Uuid> {
-        shown_id(ctx, self.0.service_record_id)
+    async fn id(&self) -> Result<Uuid> {
+        Ok(self.0.service_record_id)
     }
     /// Its service record: its date is the day the child was enrolled.
     async fn record(&self, ctx: &Context<'_>) -> Result<Option<ServiceRecord>> {
@@ -477,12 +477,12 @@ pub struct Attendance(pub attendance::Model);
 #[Object]
 impl Attendance {
     /// The attendance record's id (a pseudonym for de-identified callers).
-    async fn id(&self, ctx: &Context<'_>) -> Result<Uuid> {
-        shown_id(ctx, self.0.service_record_id)
+    async fn id(&self) -> Result<Uuid> {
+        Ok(self.0.service_record_id)
     }
     /// The enrolment's id (a pseudonym for de-identified callers).
-    async fn enrolment_id(&self, ctx: &Context<'_>) -> Result<Uuid> {
-        shown_id(ctx, self.0.enrolment_id)
+    async fn enrolment_id(&self) -> Result<Uuid> {
+        Ok(self.0.enrolment_id)
     }
     /// The first day of the period.
     async fn period_start(&self) -> NaiveDate {

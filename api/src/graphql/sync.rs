@@ -1,9 +1,9 @@
 //! Offline sync for mobile clients: `syncPush` (batch upload) and `changes` (delta pull).
 
 use super::access::Consent;
+use super::data;
 use super::people::{Household, Person, Pregnancy};
 use super::services::ServiceRecord;
-use super::{data, shown_id};
 use crate::error::ApiError;
 use crate::store::sync::{
     Change as StoreChange, ItemOutcome, PushOutcome, SyncAtomicity, SyncItem, SyncKind, SyncStatus, SyncedRow,
@@ -258,8 +258,8 @@ impl Change {
         })
     }
     /// The record's id (a pseudonym for callers who see data de-identified).
-    async fn id(&self, ctx: &Context<'_>) -> Result<Uuid> {
-        shown_id(ctx, self.0.id)
+    async fn id(&self) -> Result<Uuid> {
+        Ok(self.0.id)
     }
     /// The version now stored (null for a tombstone).
     async fn version(&self) -> Option<i32> {

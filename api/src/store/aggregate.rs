@@ -3,10 +3,11 @@
 //! query (and one more for the total when the rows are grouped), in the caller's view scope.
 //! Every row is placed by where its person (or household) lives, as coverage does.
 
-use super::dimensions::{Calendar, age_band_of_days, age_band_on, child_unit, days_between, period_of};
+use super::Store;
+use super::dimensions::{Calendar, age_band_of_days, age_band_on, child_unit, days_between, period_of, record_key};
 use super::filters::{HouseholdWhere, MeasurementWhere, NamesUnits, PersonWhere, ServiceRecordWhere, ids_where};
-use super::{Store, today};
 use crate::domain::age_band;
+use crate::domain::cell_key::{self, Protected};
 use crate::domain::vocab::{
     AggregateDimension as Dim, AggregateEntity as Entity, Measure, OrgUnitLevel, Settlement, Sex,
 };
@@ -58,7 +59,8 @@ pub struct AggregateCell {
     pub mean_haz: Option<f64>,
     pub mean_whz: Option<f64>,
     pub mean_waz: Option<f64>,
-    /// Counts from 1 to 4 withheld from this caller (see `Principal::suppresses`).
+    /// Counts from 1 to 4 withheld from this caller; a de-identified caller's counts are
+    /// perturbed (`domain::cell_key`).
     pub suppressed: bool,
 }
 
@@ -94,7 +96,7 @@ impl Store {
             return Err(ApiError::Unauthenticated);
         }
         let unit = self.known_unit(q.org_unit_id, "orgUnitId").await?;
-        let as_of = q.as_of.unwrap_or_else(today);
+        let as_of = self.reference_day(q.as_of);
         let mut group_by = Vec::new();
         for d in q.group_by {
             if !group_by.contains(&d) {
@@ -196,7 +198,6 @@ impl Store {
         }
         c.count = r.try_get("", "m_count")?;
         let p = self.principal();
-        let mut small = p.suppresses(c.count);
         for m in measures {
             match m {
                 Measure::Count => {}
@@ -207,8 +208,18 @@ impl Store {
                 Measure::MeanWaz => c.mean_waz = r.try_get("", "m_mean_waz")?,
             }
         }
-        small |= c.people.is_some_and(|n| p.suppresses(n)) || c.households.is_some_and(|n| p.suppresses(n));
-        c.suppressed = small;
+        if p.deidentified {
+            // Every count of the cell perturbed with the cell's key (`domain::cell_key`).
+            let key: Option<i64> = r.try_get("", "m_key")?;
+            let key = key.unwrap_or(0);
+            let mut protect = |n: &mut i64| match cell_key::protect(*n, key) {
+                Protected::Shown(shown) => *n = shown,
+                Protected::Suppressed => c.suppressed = true,
+            };
+            protect(&mut c.count);
+            c.people.as_mut().map(&mut protect);
+            c.households.as_mut().map(&mut protect);
+        }
         Ok(c)
     }
 
@@ -357,8 +368,16 @@ impl Store {
                 Dim::Dwelling => group(&mut q, Expr::col((h.clone(), household::Column::Dwelling)), "group_dwelling"),
             }
         }
-        // Measures; the row count always, for suppression.
+        // Measures; the row count always, and for de-identified callers the cell key.
         q.expr_as(Expr::col(Asterisk).count(), a("m_count"));
+        if !self.identified() {
+            let id = match entity {
+                Entity::People => "p.id",
+                Entity::Households => "h.id",
+                Entity::ServiceRecords | Entity::GrowthMeasurements => "r.id",
+            };
+            q.expr_as(Func::sum(record_key(backend, id)), a("m_key"));
+        }
         for mv in measures {
             match mv {
                 Measure::Count => {}

@@ -7,10 +7,11 @@
 //! child `c` of the chosen unit whose subtree holds `u`), and a condition that puts a row in
 //! the numerator: `COUNT(*)` and `SUM(CASE WHEN numerator THEN 1 ELSE 0 END)`.
 
-use super::dimensions::{age_band_of_days, age_band_on, child_unit, days_between};
+use super::dimensions::{age_band_of_days, age_band_on, child_unit, days_between, record_key};
 use super::{Store, today};
 use crate::domain::age;
 use crate::domain::age_band;
+use crate::domain::cell_key::{self, Protected};
 use crate::domain::period::Period;
 use crate::domain::vocab::{CoverageDimension, DenominatorSource, OrgUnitLevel, Settlement, Sex};
 use crate::error::{ApiError, ApiResult};
@@ -40,8 +41,13 @@ pub struct CoverageCell {
     pub period: Option<String>,
     pub numerator: i64,
     pub denominator: i64,
-    /// Too small to show this caller (see `Principal::suppresses`).
+    /// Too small to show this caller; a de-identified caller's counts are perturbed
+    /// (`domain::cell_key`).
     pub suppressed: bool,
+    /// The sums of the record keys of the numerator's and the denominator's rows (None for an
+    /// official estimate, which is published as it is).
+    numerator_key: i64,
+    denominator_key: Option<i64>,
 }
 
 impl CoverageCell {
@@ -55,6 +61,8 @@ impl CoverageCell {
             numerator: 0,
             denominator: 0,
             suppressed: false,
+            numerator_key: 0,
+            denominator_key: Some(0),
         }
     }
 
@@ -96,6 +104,8 @@ struct Source {
     age_band: Option<SimpleExpr>,
     denominator: Vec<SimpleExpr>,
     numerator: SimpleExpr,
+    /// The counted row's id column, whose last byte is its record key (`domain::cell_key`).
+    key: &'static str,
 }
 
 /// A checked coverage question.
@@ -158,7 +168,7 @@ impl Store {
         let q = self.question(code, unit, period, group_by, level, denominator).await?;
         let mut rows = Vec::new();
         for (label, sub) in q.periods() {
-            let reference = Ord::min(sub.to, today());
+            let reference = self.reference_day(Some(Ord::min(sub.to, today())));
             rows.extend(self.cells(&q, &sub, reference, &q.group_by, label).await?);
         }
         rows.sort_by_key(CoverageCell::key);
@@ -166,11 +176,20 @@ impl Store {
         let total = if by_period || q.denominator == DenominatorSource::Population {
             // Months of a stock indicator do not add up, and an estimate is for the whole unit.
             let whole = self.cells(&q, &q.period, q.reference, &[], None).await?;
-            whole.into_iter().next().unwrap_or_else(|| self.cell(CoverageCell::empty(), 0, 0))
+            whole.into_iter().next().unwrap_or_else(CoverageCell::empty)
         } else {
-            let (n, d) = rows.iter().fold((0, 0), |(n, d), c| (n + c.numerator, d + c.denominator));
-            self.cell(CoverageCell::empty(), n, d)
+            // The rows' true counts and keys add up to the total's, which is then perturbed on
+            // its own.
+            rows.iter().fold(CoverageCell::empty(), |mut t, c| {
+                t.numerator += c.numerator;
+                t.denominator += c.denominator;
+                t.numerator_key += c.numerator_key;
+                t.denominator_key = t.denominator_key.zip(c.denominator_key).map(|(a, b)| a + b);
+                t
+            })
         };
+        let rows = rows.into_iter().map(|c| self.published(c)).collect();
+        let total = self.published(total);
         Ok(Coverage {
             indicator: q.indicator,
             org_unit: q.unit,
@@ -201,7 +220,7 @@ impl Store {
         let backend = self.db().get_database_backend();
         let mut out = Vec::new();
         for (_, sub) in q.periods() {
-            let reference = Ord::min(sub.to, today());
+            let reference = self.reference_day(Some(Ord::min(sub.to, today())));
             let stmt = self.coverage_query(self.source(&q, &sub, reference, backend)?, &q, &q.group_by);
             out.push(match backend {
                 DbBackend::Postgres => stmt.to_string(PostgresQueryBuilder),
@@ -237,7 +256,7 @@ impl Store {
                 "use 2026, 2026Q3, 2026-07, THIS_MONTH, THIS_QUARTER, THIS_YEAR or LAST_12_MONTHS",
             )
         })?;
-        let reference = Ord::min(period.to, today());
+        let reference = self.reference_day(Some(Ord::min(period.to, today())));
         if reference < period.from {
             return Err(ApiError::invalid("period", "has not started yet"));
         }
@@ -301,9 +320,13 @@ impl Store {
                 let s: Option<String> = r.try_get("", "group_settlement")?;
                 c.settlement = s.map(|s| Settlement::from_db(&s)).transpose()?;
             }
-            let denominator: i64 = r.try_get("", "denominator")?;
-            let numerator: Option<i64> = r.try_get("", "numerator")?;
-            rows.push(self.cell(c, numerator.unwrap_or(0), denominator));
+            c.denominator = r.try_get("", "denominator")?;
+            c.numerator = r.try_get::<Option<i64>>("", "numerator")?.unwrap_or(0);
+            if !self.identified() {
+                c.denominator_key = Some(r.try_get::<Option<i64>>("", "key_all")?.unwrap_or(0));
+                c.numerator_key = r.try_get::<Option<i64>>("", "key_hit")?.unwrap_or(0);
+            }
+            rows.push(c);
         }
         if q.denominator == DenominatorSource::Population {
             return self.over_population(q, reference, group_by, rows, label).await;
@@ -342,21 +365,23 @@ impl Store {
                 let tree = self.population(&q.unit.path, year, *months, *s).await?;
                 for u in &units {
                     let d = tree.of(u.unwrap_or(q.unit.id)).map_or(0, |v| v.round() as i64);
-                    let n: i64 = registry
+                    let (n, key) = registry
                         .iter()
                         .filter(|c| (u.is_none() || c.org_unit_id == *u) && (s.is_none() || c.sex == *s))
                         .filter(|c| band.is_none() || c.age_band == *band)
-                        .map(|c| c.numerator)
-                        .sum();
+                        .fold((0, 0), |(n, k), c| (n + c.numerator, k + c.numerator_key));
                     if d > 0 || n > 0 {
-                        let cell = CoverageCell {
+                        rows.push(CoverageCell {
                             org_unit_id: *u,
                             sex: *s,
                             age_band: *band,
                             period: label.clone(),
+                            numerator: n,
+                            denominator: d,
+                            numerator_key: key,
+                            denominator_key: None,
                             ..CoverageCell::empty()
-                        };
-                        rows.push(self.cell(cell, n, d));
+                        });
                     }
                 }
             }
@@ -364,11 +389,20 @@ impl Store {
         Ok(rows)
     }
 
-    fn cell(&self, mut c: CoverageCell, numerator: i64, denominator: i64) -> CoverageCell {
-        let p = self.principal();
-        c.suppressed = p.suppresses(denominator) || p.suppresses(numerator);
-        c.numerator = numerator;
-        c.denominator = denominator;
+    /// A cell as this caller sees it: for de-identified callers each count perturbed with its
+    /// cell key, suppressed when small, and the numerator never over the denominator.
+    fn published(&self, mut c: CoverageCell) -> CoverageCell {
+        if self.identified() {
+            return c;
+        }
+        let denominator = match c.denominator_key {
+            Some(key) => cell_key::protect(c.denominator, key),
+            None => Protected::Shown(c.denominator),
+        };
+        match (cell_key::protect(c.numerator, c.numerator_key), denominator) {
+            (Protected::Shown(n), Protected::Shown(d)) => (c.numerator, c.denominator) = (Ord::min(n, d), d),
+            _ => c.suppressed = true,
+        }
         c
     }
 
@@ -401,6 +435,13 @@ impl Store {
             "group_settlement",
         );
         q.expr_as(Expr::col(Asterisk).count(), a("denominator"));
+        let backend = self.db().get_database_backend();
+        if !self.identified() {
+            let key = record_key(backend, s.key);
+            q.expr_as(Func::sum(key.clone()), a("key_all"));
+            let hit = CaseStatement::new().case(s.numerator.clone(), key).finally(Expr::val(0));
+            q.expr_as(Func::sum(hit), a("key_hit"));
+        }
         let hit = CaseStatement::new().case(s.numerator, Expr::val(1)).finally(Expr::val(0));
         q.expr_as(Func::sum(hit), a("numerator"));
         q.to_owned()
@@ -461,6 +502,7 @@ impl Store {
                     age_band: by_age.then(|| age_band_on("p.birth_date", reference)),
                     denominator,
                     numerator,
+                    key: "p.id",
                 })
             }
             "BIRTHS_ANC" | "BIRTHS_SKILLED" | "BIRTHS_PNC" => {
@@ -551,6 +593,7 @@ impl Store {
                     age_band,
                     denominator,
                     numerator,
+                    key: "g.id",
                 })
             }
             "ANTHROPOMETRY" => {
@@ -603,6 +646,7 @@ impl Store {
                     age_band: by_age.then(|| age_band_of_days(Expr::cust("m.age_days"))),
                     denominator,
                     numerator,
+                    key: "m.service_record_id",
                 })
             }
             "HOUSEHOLDS_ASSESSED" => {
@@ -657,6 +701,7 @@ impl Store {
                     age_band: None,
                     denominator,
                     numerator: answer.eq("YES"),
+                    key: "fa.household_id",
                 })
             }
             other => Err(ApiError::Internal(anyhow::anyhow!("unknown coverage rule {other}"))),

@@ -31,6 +31,18 @@ pub fn age_band_of_days(days: SimpleExpr) -> SimpleExpr {
     case.finally(Expr::val(BANDS[BANDS.len() - 1].label)).into()
 }
 
+/// The record key of a row (`domain::cell_key`): the last byte of its UUID column `id`.
+pub fn record_key(backend: DbBackend, id: &str) -> SimpleExpr {
+    match backend {
+        DbBackend::Postgres => Expr::cust(format!("get_byte(uuid_send({id}), 15)")),
+        // SQLite holds UUIDs as 16-byte blobs: the last two hex digits, read digit by digit.
+        _ => Expr::cust(format!(
+            "((instr('0123456789ABCDEF', substr(hex({id}), 31, 1)) - 1) * 16 \
+             + instr('0123456789ABCDEF', substr(hex({id}), 32, 1)) - 1)"
+        )),
+    }
+}
+
 /// Whole days from `earlier` to `later` (two date columns).
 pub fn days_between(backend: DbBackend, later: &str, earlier: &str) -> SimpleExpr {
     match backend {

@@ -5,6 +5,7 @@
 
 use super::Store;
 use crate::access::units_under;
+use crate::disclosure::{self, In};
 use crate::domain::age;
 use crate::domain::vocab::{Disability, Dwelling, MigrantStatus, Settlement, Sex};
 use crate::domain::{names, validate};
@@ -367,6 +368,19 @@ impl Compiler {
         out
     }
 
+    /// The class `disclosure` declares for input field `field` of `ty`: refused to de-identified
+    /// callers when identifying.
+    fn class(&self, ty: &str, field: &str) -> ApiResult<In> {
+        disclosure::given(!self.identified, ty, field)
+    }
+
+    /// A date condition on `ty.field`, checked against its declared class.
+    fn dates_of(&self, ty: &str, field: &str, col: Expr, d: &DateCondition, path: &str) -> ApiResult<Vec<SimpleExpr>> {
+        let bounds = [("gte", d.gte, true), ("lt", d.lt, true), ("lte", d.lte, false), ("gt", d.gt, false)];
+        disclosure::given_days(!self.identified, ty, field, d.eq, bounds, &format!("{path}.{field}"))?;
+        Ok(Self::dates(col, d))
+    }
+
     fn dates(col: Expr, d: &DateCondition) -> Vec<SimpleExpr> {
         let mut out = Vec::new();
         if let Some(v) = d.eq {
@@ -461,13 +475,22 @@ impl Compiler {
         }
         few_values(Some(r.services.as_slice()), || format!("{path}.services"))?;
         plain_codes(&r.services, &format!("{path}.services"))?;
+        let deidentified = !self.identified;
+        for (field, v, start) in [("from", r.from, true), ("to", r.to, false)] {
+            if let Some(v) = v {
+                disclosure::given_day(deidentified, "ServiceReceived", field, v, start, &format!("{path}.{field}"))?;
+            }
+        }
         let (mut from, mut to) = (r.from, r.to.unwrap_or(self.as_of));
         if let Some(days) = r.within_days {
             if !(1..=MAX_WITHIN_DAYS).contains(&days) {
                 let message = format!("must be between 1 and {MAX_WITHIN_DAYS}");
                 return Err(ApiError::invalid(format!("{path}.withinDays"), message));
             }
-            from = Some(self.as_of - Days::new(days as u64 - 1));
+            let start = self.as_of - Days::new(days as u64 - 1);
+            // A window sliding by days would date each service by bisection.
+            let whole = deidentified && self.class("ServiceReceived", "withinDays")? == In::DaysBack;
+            from = Some(if whole { disclosure::month_start(start) } else { start });
             to = self.as_of;
         }
         let sr = a("rcv");
@@ -499,7 +522,7 @@ impl Compiler {
         }
         if let Some(d) = &w.birth_date {
             self.spend(path)?;
-            own.extend(Self::dates(c(p, person::Column::BirthDate), d));
+            own.extend(self.dates_of("PersonWhere", "birthDate", c(p, person::Column::BirthDate), d, path)?);
         }
         if let Some(m) = &w.age_months {
             self.spend(path)?;
@@ -515,9 +538,7 @@ impl Compiler {
         }
         if let Some(name) = &w.name {
             self.spend(path)?;
-            if !self.identified {
-                return Err(ApiError::Forbidden);
-            }
+            self.class("PersonWhere", "name")?;
             let term = names::normalise(&validate::term(&format!("{path}.name"), name)?);
             own.push(c(p, person::Column::SearchName).like(like_contains(&term)));
         }
@@ -569,7 +590,13 @@ impl Compiler {
         }
         if let Some(d) = &w.registered_on {
             self.spend(path)?;
-            own.extend(Self::dates(c(h, household::Column::RegisteredOn), d));
+            own.extend(self.dates_of(
+                "HouseholdWhere",
+                "registeredOn",
+                c(h, household::Column::RegisteredOn),
+                d,
+                path,
+            )?);
         }
         if let Some(s) = w.urban_rural {
             self.spend(path)?;
@@ -582,9 +609,7 @@ impl Compiler {
         }
         if let Some(text) = &w.address {
             self.spend(path)?;
-            if !self.identified {
-                return Err(ApiError::Forbidden);
-            }
+            self.class("HouseholdWhere", "address")?;
             let text = validate::term(&format!("{path}.address"), text)?;
             own.push(c(h, household::Column::Address).like(like_contains(&text)));
         }
@@ -610,7 +635,13 @@ impl Compiler {
         }
         if let Some(d) = &w.service_date {
             self.spend(path)?;
-            own.extend(Self::dates(c(r, service_record::Column::ServiceDate), d));
+            own.extend(self.dates_of(
+                "ServiceRecordWhere",
+                "serviceDate",
+                c(r, service_record::Column::ServiceDate),
+                d,
+                path,
+            )?);
         }
         if let Some(u) = &w.org_unit {
             self.spend(path)?;
@@ -625,7 +656,8 @@ impl Compiler {
         let mut own = Vec::new();
         if let Some(d) = &w.measured_on {
             self.spend(path)?;
-            own.extend(Self::dates(c(r, service_record::Column::ServiceDate), d));
+            let col = c(r, service_record::Column::ServiceDate);
+            own.extend(self.dates_of("GrowthMeasurementWhere", "measuredOn", col, d, path)?);
         }
         if let Some(ages) = &w.age_months {
             self.spend(path)?;
@@ -760,6 +792,7 @@ impl Store {
                 return Err(ApiError::invalid(format!("{path}.orgUnit.under"), format!("no org unit {missing}")));
             }
         }
+        let as_of = self.reference_day(Some(as_of));
         Ok(Compiler { as_of, identified: self.identified(), units, budget: MAX_CONDITIONS, next_alias: 0, depth: 0 })
     }
 }

@@ -142,6 +142,12 @@ impl Store {
         order: HouseholdOrder,
         req: &SortedPageRequest,
     ) -> ApiResult<Page<household::Model>> {
+        if !self.identified()
+            && crate::disclosure::input("HouseholdSort", order.field.as_str()) != Some(crate::disclosure::In::Safe)
+        {
+            // An order by a day (and its cursors) would tell the days apart.
+            return Err(ApiError::Forbidden);
+        }
         let Some(unit) = filter.org_unit_id else {
             let q = self.households_select(filter, cond).await?;
             return page::fetch_ordered(self.pool(), q, &order.order(), household::Column::Id, req).await;

@@ -174,6 +174,14 @@ impl Store {
         !self.principal.deidentified
     }
 
+    /// The day ages, stages and statuses are computed on for `as_of` (default today): for
+    /// de-identified callers the last day of its month, where completed months are the same for
+    /// every birth day of a month (see `disclosure`).
+    pub fn reference_day(&self, as_of: Option<chrono::NaiveDate>) -> chrono::NaiveDate {
+        let day = as_of.unwrap_or_else(today);
+        if self.principal.deidentified { crate::disclosure::month_end(day) } else { day }
+    }
+
     /// The id a caller is shown: the id itself, or its stable pseudonym for de-identified callers.
     pub fn public_id(&self, id: Uuid) -> Uuid {
         if self.principal.deidentified { self.keys.pseudonym(id) } else { id }

@@ -8,6 +8,7 @@ use super::write::NewRow;
 use super::{Store, today};
 use crate::access::Action;
 use crate::access::units_under;
+use crate::disclosure;
 use crate::domain::vocab::{Disability, PersonSort, RelationToHead, Sex, SortDirection};
 use crate::domain::{names, validate};
 use crate::error::{ApiError, ApiResult, Problems, Unique};
@@ -178,9 +179,8 @@ impl Store {
         order: PersonOrder,
         req: &SortedPageRequest,
     ) -> ApiResult<Page<person::Model>> {
-        if !self.identified() && order.field != PersonSort::Id {
-            // Names and exact birth dates are hidden from de-identified callers; an order by
-            // them (and its cursors) would reveal them.
+        if !self.identified() && disclosure::input("PersonSort", order.field.as_str()) != Some(disclosure::In::Safe) {
+            // An order by a name or a day (and its cursors) would reveal them.
             return Err(ApiError::Forbidden);
         }
         let Some(unit) = filter.org_unit_id else {
@@ -198,9 +198,16 @@ impl Store {
         filter: PersonFilter,
         cond: Option<PersonWhere>,
     ) -> ApiResult<Select<person::Entity>> {
-        if !self.identified() && (filter.name.is_some() || filter.household_id.is_some()) {
-            // Searching by name or household would single people out of de-identified data.
-            return Err(ApiError::Forbidden);
+        let deidentified = !self.identified();
+        for (field, given) in [("name", filter.name.is_some()), ("householdId", filter.household_id.is_some())] {
+            if given {
+                disclosure::given(deidentified, "PersonFilter", field)?;
+            }
+        }
+        for (field, day, start) in [("bornFrom", filter.born_from, true), ("bornTo", filter.born_to, false)] {
+            if let Some(day) = day {
+                disclosure::given_day(deidentified, "PersonFilter", field, day, start, &format!("filter.{field}"))?;
+            }
         }
         let mut q = self.visible(person::Entity::find());
         if let Some(unit) = filter.org_unit_id {
@@ -231,7 +238,7 @@ impl Store {
             q = q.filter(Expr::col(person::Column::SearchName).like(like_contains(&term)));
         }
         if let Some(code) = filter.life_stage {
-            let as_of = filter.as_of.unwrap_or_else(today);
+            let as_of = self.reference_day(filter.as_of);
             q = q.filter(self.life_stage_condition(&code, as_of).await?);
         }
         if let Some(w) = cond {

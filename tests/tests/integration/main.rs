@@ -4,6 +4,8 @@
 mod access;
 mod analytics;
 mod coverage;
+mod differencing;
+mod disclosure;
 mod error_codes;
 mod exports;
 mod family;

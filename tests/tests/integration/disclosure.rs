@@ -1,0 +1,248 @@
+//! Disclosure classes (`api/src/disclosure.rs`): every schema item and CSV column has one, and a
+//! de-identified caller (ANALYST) gets no day of any event about a person, by field, filter,
+//! sort, `asOf` or export.
+
+use crate::fixtures::unit;
+use cbss::disclosure;
+use cbss_tests::TestApp;
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+
+const SCHEMA: &str = "{ __schema { types { kind name
+    fields { name type { kind } args { name } }
+    inputFields { name }
+    enumValues { name } } } }";
+
+#[tokio::test]
+async fn every_field_argument_filter_sort_key_and_csv_column_has_a_disclosure_class() {
+    let app = TestApp::spawn().await;
+    let types = app.ok(SCHEMA, json!({})).await["__schema"]["types"].as_array().unwrap().clone();
+    let mut missing = Vec::new();
+    let mut nullable = Vec::new();
+    let mut seen = BTreeSet::new();
+    for t in &types {
+        let name = t["name"].as_str().unwrap();
+        if name.starts_with("__") {
+            continue;
+        }
+        match t["kind"].as_str().unwrap() {
+            "OBJECT" | "INTERFACE" => {
+                for f in t["fields"].as_array().unwrap() {
+                    let field = f["name"].as_str().unwrap();
+                    seen.insert(format!("{name}.{field}"));
+                    match disclosure::output(name, field) {
+                        None => missing.push(format!("field {name}.{field}")),
+                        Some(c) if c.withheld() && f["type"]["kind"] == "NON_NULL" => {
+                            nullable.push(format!("{name}.{field}"))
+                        }
+                        Some(_) => {}
+                    }
+                    for a in f["args"].as_array().unwrap() {
+                        let arg = a["name"].as_str().unwrap();
+                        if disclosure::input(&format!("{name}.{field}"), arg).is_none() {
+                            missing.push(format!("argument {name}.{field}({arg})"));
+                        }
+                    }
+                }
+            }
+            "INPUT_OBJECT" => {
+                for f in t["inputFields"].as_array().unwrap() {
+                    let field = f["name"].as_str().unwrap();
+                    if disclosure::input(name, field).is_none() {
+                        missing.push(format!("input field {name}.{field}"));
+                    }
+                }
+            }
+            "ENUM" if name.ends_with("Sort") => {
+                for v in t["enumValues"].as_array().unwrap() {
+                    let value = v["name"].as_str().unwrap();
+                    if disclosure::input(name, value).is_none() {
+                        missing.push(format!("sort key {name}.{value}"));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    for (head, ty, field) in cbss::export::PEOPLE_COLUMNS.iter().chain(cbss::export::HOUSEHOLD_COLUMNS) {
+        if disclosure::output(ty, field).is_none() {
+            missing.push(format!("CSV column {head} ({ty}.{field})"));
+        }
+    }
+    assert!(missing.is_empty(), "declare a disclosure class for: {missing:#?}");
+    assert!(nullable.is_empty(), "withheld fields must be nullable: {nullable:?}");
+    let stale: Vec<String> = disclosure::OUTPUT
+        .iter()
+        .flat_map(|(t, fs)| fs.iter().map(move |(f, _)| format!("{t}.{f}")))
+        .filter(|item| !seen.contains(item))
+        .collect();
+    assert!(stale.is_empty(), "declared but not in the schema: {stale:?}");
+}
+
+/// Every day-level value in `v` (a date, or an instant) with where it was found, and every
+/// `ageDays`/`daysOverdue` that is not whole months.
+fn days_in(v: &Value, path: &str, out: &mut Vec<String>) {
+    match v {
+        Value::Object(map) => {
+            for (k, v) in map {
+                let at = format!("{path}.{k}");
+                if k == "asOf" {
+                    // The caller's own `asOf`, moved to the end of its month: not about a person.
+                    continue;
+                }
+                if let Some(n) = v.as_i64()
+                    && (k == "ageDays" || k == "daysOverdue")
+                    && disclosure::whole_months_in_days(n) != n
+                {
+                    out.push(format!("{at} = {n}"));
+                }
+                days_in(v, &at, out);
+            }
+        }
+        Value::Array(list) => list.iter().enumerate().for_each(|(i, v)| days_in(v, &format!("{path}.{i}"), out)),
+        Value::String(s) => {
+            let date = s.get(..10).and_then(|d| d.parse::<chrono::NaiveDate>().ok());
+            if let Some(d) = date {
+                let midnight = s.len() == 10 || s[10..].starts_with("T00:00:00");
+                if chrono::Datelike::day(&d) != 1 || !midnight {
+                    out.push(format!("{path} = {s}"));
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+const PEOPLE: &str = "query($where: PersonWhere) { people(first: 20, where: $where) { totalCount edges { node {
+    ...Everything
+    household { id address description registeredOn createdAt updatedAt
+      consents { id householdId givenBy givenOn withdrawnOn }
+      assessments { id assessedOn note actions { id description dueOn followedUpOn followUpNote } } }
+    pregnancies { id lastMenstrualPeriod expectedDeliveryDate registeredOn gestationWeeks outcomeDate
+      children { id birthDate birthMonth } }
+} } } }
+fragment Everything on Person {
+    id givenName familyName birthDate birthMonth ageMonths registryNumber phone disability dateOfDeath createdAt updatedAt
+    serviceRecords { id date createdAt provider recordedBy note
+      growthMeasurement { id date ageDays } immunisation { id date }
+      enrolment { id institution endedOn attendance { id enrolmentId periodStart periodEnd } } }
+    dueServices { dueDate overdueFrom closesOn givenOn daysOverdue }
+    growthChart(indicator: WEIGHT_FOR_AGE) { points { id date ageDays } }
+    milestones { asOf ageMonths domains { lastCheckedOn items { checkedOn achievedOn } } }
+}";
+
+#[tokio::test]
+async fn an_analyst_gets_no_day_of_any_event_about_a_person() {
+    let app = TestApp::spawn().await;
+    app.seed_demo(300).await;
+    let analyst = app.login("analyst@demo.mn").await;
+    let mut reached = 0;
+    // Children, mothers, everyone: each shape of person the demo data has.
+    for cond in [
+        json!({ "ageMonths": { "lte": 59 } }),
+        json!({ "sex": { "eq": "FEMALE" }, "ageYears": { "gte": 15 } }),
+        json!(null),
+    ] {
+        let vars = json!({ "where": cond });
+        let real = app.ok(PEOPLE, vars.clone()).await;
+        let mut days = Vec::new();
+        days_in(&real, "", &mut days);
+        assert!(days.len() > 100, "the administrator sees days (or the test could not fail): {}", days.len());
+        reached += days.len();
+        let seen = app.ok_as(&analyst, PEOPLE, vars).await;
+        let mut leaked = Vec::new();
+        days_in(&seen, "", &mut leaked);
+        assert!(leaked.is_empty(), "days reached the analyst: {:#?}", &leaked[..leaked.len().min(20)]);
+        let text = seen.to_string();
+        for withheld in ["\"givenName\":\"", "\"address\":\"", "\"disability\":\"", "\"note\":\"", "\"provider\":\""] {
+            assert!(!text.contains(withheld), "{withheld} reached the analyst");
+        }
+    }
+    assert!(reached > 1000);
+
+    // A due list, as a round would show it.
+    let soum = unit(&app, "85-ZAVKHAN").await;
+    let q = "query($u: UUID!) { dueList(orgUnitId: $u, withinDays: 30, first: 50) { edges { node {
+        urgentFrom daysOverdue person { id } items { dueDate overdueFrom closesOn givenOn daysOverdue } } } } }";
+    let mut leaked = Vec::new();
+    days_in(&app.ok_as(&analyst, q, json!({ "u": soum })).await, "", &mut leaked);
+    assert!(leaked.is_empty(), "days reached the analyst in the due list: {leaked:#?}");
+}
+
+#[tokio::test]
+async fn an_analyst_cannot_find_a_birth_day_by_filter_sort_as_of_or_export() {
+    let app = TestApp::spawn().await;
+    app.seed_demo(300).await;
+    let analyst = app.login("analyst@demo.mn").await;
+    let refused = |code: &str, error: &Value, path: &str| {
+        assert_eq!(code, "VALIDATION", "{error}");
+        let paths: Vec<&str> =
+            error["extensions"]["fields"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
+        assert_eq!(paths, [path], "{error}");
+    };
+    let count = "query($f: PersonFilter, $w: PersonWhere) { people(filter: $f, where: $w) { totalCount } }";
+    let day = json!({ "f": { "bornFrom": "2024-03-17", "bornTo": "2024-03-17" } });
+    let (code, e) = app.err_as(Some(&analyst), count, day.clone()).await;
+    refused(&code, &e, "filter.bornFrom");
+    let (code, e) = app.err_as(Some(&analyst), count, json!({ "w": { "birthDate": { "eq": "2024-03-17" } } })).await;
+    refused(&code, &e, "where.birthDate.eq");
+    let (code, e) = app.err_as(Some(&analyst), count, json!({ "w": { "birthDate": { "gte": "2024-03-17" } } })).await;
+    refused(&code, &e, "where.birthDate.gte");
+    let nested = json!({ "w": { "household": { "hasMember": { "birthDate": { "lte": "2024-03-17" } } } } });
+    let (code, e) = app.err_as(Some(&analyst), count, nested).await;
+    refused(&code, &e, "where.household.hasMember.birthDate.lte");
+    let (code, e) = app
+        .err_as(Some(&analyst), count, json!({ "w": { "received": { "services": ["BCG"], "from": "2024-03-17" } } }))
+        .await;
+    refused(&code, &e, "where.received.from");
+    let (code, _) =
+        app.err_as(Some(&analyst), "{ people(orderBy: { field: BIRTH_DATE }) { totalCount } }", json!({})).await;
+    assert_eq!(code, "FORBIDDEN");
+    let (code, _) =
+        app.err_as(Some(&analyst), "{ households(orderBy: { field: REGISTERED_ON }) { totalCount } }", json!({})).await;
+    assert_eq!(code, "FORBIDDEN");
+    let uvs = unit(&app, "85").await;
+    let agg = "query($u: UUID!, $f: AggregateFilter) { aggregate(entity: PEOPLE, orgUnitId: $u, filter: $f) { asOf total { count } } }";
+    let (code, e) = app
+        .err_as(Some(&analyst), agg, json!({ "u": uvs, "f": { "person": { "birthDate": { "eq": "2024-03-17" } } } }))
+        .await;
+    refused(&code, &e, "filter.person.birthDate.eq");
+    let res = app
+        .client
+        .get(format!("{}/export/people.csv", app.base))
+        .query(&[("where", r#"{"birthDate":{"eq":"2024-03-17"}}"#)])
+        .bearer_auth(&analyst)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    assert_eq!(res.json::<Value>().await.unwrap()["errors"][0]["extensions"]["code"], "VALIDATION");
+
+    // Whole months answer, and the same as the administrator's count.
+    let month = json!({ "f": { "bornFrom": "2024-03-01", "bornTo": "2024-03-31" } });
+    let theirs = app.ok_as(&analyst, count, month.clone()).await["people"]["totalCount"].clone();
+    let mine = app.ok(count, month).await["people"]["totalCount"].clone();
+    assert_eq!(theirs, mine);
+    assert!(app.ok(count, day).await["people"]["totalCount"].is_number(), "the administrator may ask by day");
+
+    // `asOf` moves to the end of its month: every day of a month answers the same.
+    let ages = "query($d: NaiveDate) { people(first: 100, where: { ageMonths: { lte: 59 } }) { edges { node { ageMonths(asOf: $d) lifeStage(asOf: $d) { code } dueServices(asOf: $d) { status } } } } }";
+    let first = app.ok_as(&analyst, ages, json!({ "d": "2026-03-01" })).await;
+    for d in ["2026-03-02", "2026-03-16", "2026-03-31"] {
+        assert_eq!(app.ok_as(&analyst, ages, json!({ "d": d })).await, first, "asOf {d} told days apart");
+    }
+    let differs = app.ok(ages, json!({ "d": "2026-03-01" })).await != app.ok(ages, json!({ "d": "2026-03-31" })).await;
+    assert!(differs, "the days differ for the administrator (or the test could not fail)");
+    let d = app.ok_as(&analyst, agg, json!({ "u": uvs, "f": null })).await;
+    assert_eq!(d["aggregate"]["asOf"], json!(disclosure::month_end(cbss::store::today()).to_string()));
+}
+
+#[test]
+fn the_readme_shows_the_declared_classes() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let table = disclosure::readme_table();
+    assert!(
+        readme.contains(&table),
+        "README.md's table of what de-identified callers get is out of date; it is:\n{table}"
+    );
+}
