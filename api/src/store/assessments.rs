@@ -2,8 +2,10 @@
 //! household's composition on the day, the agreed actions and their follow-up, and the roll-up
 //! of answers to any unit of the tree.
 
+use super::dimensions::record_key;
 use super::{Store, today};
 use crate::access::{Action, Scoped, units_under};
+use crate::domain::cell_key;
 use crate::domain::family::{self, Composition, Member, Tally};
 use crate::domain::period::Period;
 use crate::domain::validate;
@@ -15,8 +17,11 @@ use entity::{
     assessment_action, assessment_answer, assessment_indicator, assessment_instrument, family_assessment, person,
     pregnancy,
 };
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TryIntoModel};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query, SimpleExpr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityName, EntityTrait, IdenStatic, QueryFilter, QueryOrder, QuerySelect, Set,
+    TryIntoModel,
+};
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
@@ -78,6 +83,13 @@ pub struct FollowUp {
     pub status: ActionStatus,
     /// A note, at most 500 characters.
     pub note: Option<String>,
+}
+
+/// The households an indicator applied to and met it, each with its records' key sum.
+#[derive(Clone, Copy, Default)]
+struct Counts {
+    applicable: (i64, i64),
+    met: (i64, i64),
 }
 
 /// One indicator in a roll-up.
@@ -391,29 +403,41 @@ impl Store {
         let indicators = self.indicators_of(instrument.id).await?;
         let (households, now) = self.tallies(&unit.path, &period).await?;
         let (previous_households, before) = self.tallies(&unit.path, &previous).await?;
-        let tally = |t: &HashMap<String, (i64, i64)>, code: &str| {
-            let (applicable, met) = t.get(code).copied().unwrap_or((0, 0));
-            Tally { code: code.to_string(), applicable, met }
+        // For de-identified callers every count is perturbed with its cell key, and shares and
+        // ranks follow the shown counts (`domain::cell_key`).
+        let deidentified = !self.identified();
+        let publish = |(n, key): (i64, i64)| match deidentified {
+            false => Some(n),
+            true => cell_key::protect(n, key).value(),
         };
-        let current: Vec<Tally> = indicators.iter().map(|i| tally(&now, &i.code)).collect();
+        let tally = |t: &HashMap<String, Counts>, code: &str| {
+            let c = t.get(code).copied().unwrap_or_default();
+            match (publish(c.applicable), publish(c.met)) {
+                (Some(applicable), Some(met)) => {
+                    (Tally { code: code.to_string(), applicable, met: Ord::min(met, applicable) }, false)
+                }
+                _ => (Tally { code: code.to_string(), applicable: 0, met: 0 }, true),
+            }
+        };
+        let current: Vec<Tally> = indicators.iter().map(|i| tally(&now, &i.code).0).collect();
         let ranks: HashMap<String, usize> =
             family::priorities(&current).iter().enumerate().map(|(n, t)| (t.code.clone(), n + 1)).collect();
-        let p = self.principal();
         let indicators = indicators
             .into_iter()
             .map(|i| {
-                let (now, before) = (tally(&now, &i.code), tally(&before, &i.code));
+                let ((now, suppressed), (before, previous_suppressed)) =
+                    (tally(&now, &i.code), tally(&before, &i.code));
                 IndicatorSummary {
-                    suppressed: p.suppresses(now.applicable),
-                    previous_suppressed: p.suppresses(before.applicable),
+                    suppressed,
+                    previous_suppressed,
                     now,
                     before,
-                    priority: ranks.get(&i.code).copied(),
+                    priority: if suppressed { None } else { ranks.get(&i.code).copied() },
                     indicator: i,
                 }
             })
             .collect();
-        let shown = |n: i64| (!p.suppresses(n)).then_some(n);
+        let shown = publish;
         Ok(AssessmentSummary {
             org_unit: unit,
             period,
@@ -426,7 +450,7 @@ impl Store {
 
     /// (households assessed, code → (applicable, met)) for the latest visit per household in the
     /// period, counted by the database.
-    async fn tallies(&self, path: &str, period: &Period) -> ApiResult<(i64, HashMap<String, (i64, i64)>)> {
+    async fn tallies(&self, path: &str, period: &Period) -> ApiResult<((i64, i64), HashMap<String, Counts>)> {
         use family_assessment::Column as F;
         let f2 = Alias::new("f2");
         // A later visit of the same household in the period hides this one.
@@ -458,19 +482,28 @@ impl Store {
         if let Some(scope) = family_assessment::Entity::in_scope(&self.principal().view) {
             latest = latest.add(scope);
         }
-        let households: i64 = family_assessment::Entity::find()
+        // Each household's record key (`domain::cell_key`), summed per cell.
+        let backend = sea_orm::ConnectionTrait::get_database_backend(self.db());
+        let key = || {
+            let id = format!("{}.{}", family_assessment::Entity.table_name(), F::HouseholdId.as_str());
+            let sum: SimpleExpr = Func::sum(record_key(backend, &id)).into();
+            SimpleExpr::from(Func::coalesce([sum, Expr::val(0)]))
+        };
+        let households: (i64, i64) = family_assessment::Entity::find()
             .select_only()
             .column_as(Expr::col((family_assessment::Entity, F::Id)).count(), "n")
+            .column_as(key(), "k")
             .filter(latest.clone())
             .into_tuple()
             .one(self.db())
             .await?
-            .unwrap_or(0);
-        let rows: Vec<(String, String, i64)> = assessment_answer::Entity::find()
+            .unwrap_or((0, 0));
+        let rows: Vec<(String, String, i64, i64)> = assessment_answer::Entity::find()
             .select_only()
             .column(assessment_indicator::Column::Code)
             .column(assessment_answer::Column::Answer)
             .column_as(Expr::col((assessment_answer::Entity, assessment_answer::Column::AssessmentId)).count(), "n")
+            .column_as(key(), "k")
             .join(
                 sea_orm::JoinType::InnerJoin,
                 assessment_answer::Entity::belongs_to(family_assessment::Entity)
@@ -491,15 +524,15 @@ impl Store {
             .into_tuple()
             .all(self.db())
             .await?;
-        let mut out: HashMap<String, (i64, i64)> = HashMap::new();
-        for (code, answer, n) in rows {
+        let mut out: HashMap<String, Counts> = HashMap::new();
+        for (code, answer, n, k) in rows {
             let e = out.entry(code).or_default();
             match AssessmentAnswer::from_db(&answer)? {
                 AssessmentAnswer::Yes => {
-                    e.0 += n;
-                    e.1 += n;
+                    e.applicable = (e.applicable.0 + n, e.applicable.1 + k);
+                    e.met = (n, k);
                 }
-                AssessmentAnswer::No => e.0 += n,
+                AssessmentAnswer::No => e.applicable = (e.applicable.0 + n, e.applicable.1 + k),
                 AssessmentAnswer::NotApplicable => {}
             }
         }

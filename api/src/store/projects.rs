@@ -440,10 +440,12 @@ impl Store {
         expected_version: Option<i32>,
         note: Option<String>,
     ) -> ApiResult<community_project::Model> {
-        let current = self.community_project(id).await?;
+        // The role first: a role that may never do this learns nothing of the project.
+        self.authorize(Action::ManageProjects)?;
         if matches!(to, ProjectStatus::Approved | ProjectStatus::Cancelled) {
             self.authorize(Action::DecideProjects)?;
         }
+        let current = self.community_project(id).await?;
         self.check_manage(&current).await?;
         let from = ProjectStatus::from_db(&current.status)?;
         if !transition_allowed(from, to) {
@@ -550,6 +552,7 @@ impl Store {
         household_ids: Vec<Uuid>,
         person_ids: Vec<Uuid>,
     ) -> ApiResult<community_project::Model> {
+        self.authorize(Action::ManageProjects)?;
         let project = self.community_project(project_id).await?;
         self.check_manage(&project).await?;
         let households = self.visible_where_in::<household::Entity>(household::Column::Id, &household_ids).await?;

@@ -201,3 +201,34 @@ async fn coverage_for_an_analyst_is_perturbed_consistently_and_its_rates_follow_
     }
     assert!(cells >= 10 && moved * 3 > cells, "counts were perturbed in {moved} of {cells} cells");
 }
+
+#[tokio::test]
+async fn an_assessment_roll_up_for_an_analyst_is_perturbed_and_ranks_only_what_it_shows() {
+    let app = TestApp::spawn().await;
+    app.seed_demo(1000).await;
+    let analyst = app.login("analyst@demo.mn").await;
+    let q = "query($u: UUID!) { assessmentSummary(orgUnitId: $u, period: \"LAST_12_MONTHS\") { householdsAssessed
+        indicators { indicator { code } householdsApplicable householdsMeeting share suppressed priorityRank } } }";
+    let (mut shown, mut moved) = (0, 0);
+    for code in ["11-BZD-01", "85-ZAVKHAN"] {
+        let u = json!({ "u": crate::fixtures::unit(&app, code).await });
+        let real = app.ok(q, u.clone()).await["assessmentSummary"].clone();
+        let seen = app.ok_as(&analyst, q, u.clone()).await["assessmentSummary"].clone();
+        assert_eq!(app.ok_as(&analyst, q, u).await["assessmentSummary"], seen, "the same question, the same answer");
+        let n = real["householdsAssessed"].as_i64().unwrap();
+        assert!(n >= 5 && (seen["householdsAssessed"].as_i64().unwrap() - n).abs() <= 3);
+        for (s, r) in seen["indicators"].as_array().unwrap().iter().zip(real["indicators"].as_array().unwrap()) {
+            let (a, m) = (r["householdsApplicable"].as_i64().unwrap(), r["householdsMeeting"].as_i64().unwrap());
+            if s["suppressed"] == json!(true) {
+                assert!((1..5).contains(&a) || (1..5).contains(&m), "{r} suppressed");
+                assert!(s["share"].is_null() && s["priorityRank"].is_null() && s["householdsMeeting"].is_null(), "{s}");
+                continue;
+            }
+            let (sa, sm) = (s["householdsApplicable"].as_i64().unwrap(), s["householdsMeeting"].as_i64().unwrap());
+            assert!((sa - a).abs() <= 3 && (sm - m).abs() <= 3 && sm <= sa, "{r} shown as {s}");
+            shown += 1;
+            moved += (sa != a || sm != m) as usize;
+        }
+    }
+    assert!(shown >= 5 && moved > 0, "{moved} of {shown} indicators perturbed");
+}

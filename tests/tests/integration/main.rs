@@ -23,5 +23,6 @@ mod platform;
 mod readme;
 mod references;
 mod retries;
+mod roles;
 mod services;
 mod sync;
