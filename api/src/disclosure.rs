@@ -1066,6 +1066,59 @@ pub fn whole_month_bound(d: NaiveDate, start: bool) -> bool {
     if start { d.day() == 1 } else { d == month_end(d) }
 }
 
+/// A row as ages, stages, schedules and charts are derived from it for a de-identified caller:
+/// every day about the person moved to the first of its month. Coarsening the outputs alone
+/// would leave comparisons of exact days (an OVERDUE a week after birth, a NEWBORN stage) to
+/// tell days apart; derived from these, every answer is the same for every day of a month.
+pub trait Coarsened: Clone {
+    fn coarsened(&self) -> Self;
+}
+
+impl Coarsened for entity::person::Model {
+    fn coarsened(&self) -> Self {
+        let mut p = self.clone();
+        p.birth_date = month_start(p.birth_date);
+        p.date_of_death = p.date_of_death.map(month_start);
+        p
+    }
+}
+
+impl Coarsened for entity::pregnancy::Model {
+    fn coarsened(&self) -> Self {
+        let mut g = self.clone();
+        g.last_menstrual_period = g.last_menstrual_period.map(month_start);
+        g.expected_delivery_date = month_start(g.expected_delivery_date);
+        g.registered_on = month_start(g.registered_on);
+        g.outcome_date = g.outcome_date.map(month_start);
+        g
+    }
+}
+
+impl Coarsened for entity::immunisation::Model {
+    fn coarsened(&self) -> Self {
+        let mut i = self.clone();
+        i.given_on = i.given_on.map(month_start);
+        i
+    }
+}
+
+impl Coarsened for entity::service_record::Model {
+    fn coarsened(&self) -> Self {
+        let mut r = self.clone();
+        r.service_date = month_start(r.service_date);
+        r
+    }
+}
+
+impl Coarsened for entity::growth_measurement::Model {
+    fn coarsened(&self) -> Self {
+        let mut m = self.clone();
+        m.measured_on = m.measured_on.map(month_start);
+        m.age_days = m.age_days.map(|d| whole_months_in_days(d as i64) as i32);
+        m
+    }
+}
+
 /// The README's table of what de-identified callers get, made from the declarations (a test
 /// keeps the README's copy equal to it).
 pub fn readme_table() -> String {

@@ -171,10 +171,12 @@ impl Person {
         let d = data(ctx)?;
         let on = d.store.reference_day(as_of);
         let pregnancies = many(&d.loaders.pregnancies_of_mother, self.0.id).await?;
+        let pregnancies = d.store.derived(&pregnancies);
         let open = pregnancies.iter().any(|p| p.registered_on <= on && p.outcome_date.is_none_or(|o| o > on));
         let stages = d.life_stages().await?;
         let rules: Vec<life_stage::StageRule> = stages.iter().map(|(r, _)| r.clone()).collect();
-        let code = life_stage::stage_on(&rules, self.0.birth_date, on, open).map(|r| r.code.clone());
+        let person = d.store.derived_row(&self.0);
+        let code = life_stage::stage_on(&rules, person.birth_date, on, open).map(|r| r.code.clone());
         Ok(code.and_then(|c| stages.iter().find(|(r, _)| r.code == c)).map(|(_, m)| LifeStage(m.clone())))
     }
     /// How they are related to the head of their household; null when not recorded.
@@ -236,12 +238,13 @@ impl Person {
         let d = data(ctx)?;
         let on = d.store.reference_day(as_of);
         let schedule = d.schedule().await?;
-        let records: Vec<RecordFact> =
-            many(&d.loaders.records_of_person, self.0.id).await?.iter().map(RecordFact::of).collect();
+        let records = many(&d.loaders.records_of_person, self.0.id).await?;
+        let records: Vec<RecordFact> = d.store.derived(&records).iter().map(RecordFact::of).collect();
         let doses = many(&d.loaders.immunisations_of_person, self.0.id).await?;
         let pregnancies = many(&d.loaders.pregnancies_of_mother, self.0.id).await?;
+        let person = d.store.derived_row(&self.0);
         Ok(schedule
-            .evaluate(&self.0, &pregnancies, &records, &doses, on)
+            .evaluate(&person, &d.store.derived(&pregnancies), &records, &d.store.derived(&doses), on)
             .into_iter()
             .map(|i| DueService::new(i, on))
             .collect())
@@ -261,7 +264,9 @@ impl Person {
         let d = data(ctx)?;
         let measurements = many(&d.loaders.growth_of_person, self.0.id).await?;
         let records = many(&d.loaders.records_of_person, self.0.id).await?;
-        let chart = growth::chart(&self.0, indicator, &measurements, &records, d.store.reference_day(as_of))?;
+        let (person, measurements, records) =
+            (d.store.derived_row(&self.0), d.store.derived(&measurements), d.store.derived(&records));
+        let chart = growth::chart(&person, indicator, &measurements, &records, d.store.reference_day(as_of))?;
         Ok(GrowthChart::new(indicator, Sex::from_db(&self.0.sex)?, chart))
     }
     /// Development milestones checked so far and whether the child is on track in each domain
@@ -276,10 +281,11 @@ impl Person {
         let reference = d.milestones().await?;
         let checks = many(&d.loaders.milestone_checks_of_person, self.0.id).await?;
         let records = many(&d.loaders.records_of_person, self.0.id).await?;
+        let (person, records) = (d.store.derived_row(&self.0), d.store.derived(&records));
         Ok(MilestoneProgress {
             as_of: on,
-            age_months: age::months(self.0.birth_date, on),
-            domains: milestone_progress(reference, &self.0, &checks, &records, on)?,
+            age_months: age::months(person.birth_date, on),
+            domains: milestone_progress(reference, &person, &checks, &records, on)?,
             reference: reference.to_vec(),
         })
     }

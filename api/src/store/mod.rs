@@ -182,6 +182,25 @@ impl Store {
         if self.principal.deidentified { crate::disclosure::month_end(day) } else { day }
     }
 
+    /// Rows as derivations start from them for this caller (`disclosure::Coarsened`): as they
+    /// are, or with every day about the person moved to the first of its month.
+    pub fn derived<'a, T: crate::disclosure::Coarsened>(&self, rows: &'a [T]) -> std::borrow::Cow<'a, [T]> {
+        if self.principal.deidentified {
+            std::borrow::Cow::Owned(rows.iter().map(T::coarsened).collect())
+        } else {
+            std::borrow::Cow::Borrowed(rows)
+        }
+    }
+
+    /// One row as `derived` gives it.
+    pub fn derived_row<'a, T: crate::disclosure::Coarsened>(&self, row: &'a T) -> std::borrow::Cow<'a, T> {
+        if self.principal.deidentified {
+            std::borrow::Cow::Owned(row.coarsened())
+        } else {
+            std::borrow::Cow::Borrowed(row)
+        }
+    }
+
     /// The id a caller is shown: the id itself, or its stable pseudonym for de-identified callers.
     pub fn public_id(&self, id: Uuid) -> Uuid {
         if self.principal.deidentified { self.keys.pseudonym(id) } else { id }

@@ -257,7 +257,18 @@ impl Store {
             .iter()
             .find(|(r, _)| r.code == code)
             .ok_or_else(|| ApiError::invalid("filter.lifeStage", format!("unknown life stage {code:?}")))?;
-        if let Some((earliest, latest)) = rule.birth_date_range(as_of) {
+        if let Some((mut earliest, mut latest)) = rule.birth_date_range(as_of) {
+            if !self.identified() {
+                // As if every birth were on the first of its month (`disclosure::Coarsened`): a
+                // stage bounded in days would otherwise tell the days of a month apart.
+                let first = disclosure::month_start(earliest);
+                earliest = if first == earliest {
+                    first
+                } else {
+                    disclosure::month_end(earliest).succ_opt().unwrap_or(earliest)
+                };
+                latest = disclosure::month_end(latest);
+            }
             // An open pregnancy comes first, so a pregnant adolescent is in PREGNANCY, not ADOLESCENCE.
             return Ok(Condition::all()
                 .add(person::Column::BirthDate.between(earliest, latest))

@@ -246,3 +246,43 @@ fn the_readme_shows_the_declared_classes() {
         "README.md's table of what de-identified callers get is out of date; it is:\n{table}"
     );
 }
+
+#[tokio::test]
+async fn two_children_born_in_one_month_look_the_same_to_an_analyst_in_everything_derived() {
+    let app = TestApp::spawn().await;
+    let unit_id = unit(&app, "11-BZD").await;
+    let h = crate::fixtures::household(&app, &unit_id).await;
+    // Born on the 2nd and the 27th of last month, each given BCG three days later.
+    let month = disclosure::month_start(cbss::store::today()) - chrono::Months::new(1);
+    for day in [1, 26] {
+        let born = month + chrono::Days::new(day);
+        let p = crate::fixtures::person(&app, &h, "Ану", "FEMALE", &born.to_string()).await;
+        app.ok(
+            "mutation($p: UUID!, $d: NaiveDate!) { recordImmunisation(input: { personId: $p, date: $d, antigenCode: \"BCG\", doseNumber: 1 }) { id } }",
+            json!({ "p": p, "d": (born + chrono::Days::new(3)).to_string() }),
+        )
+        .await;
+    }
+    app.ok(
+        "mutation { createUser(input: { email: \"analyst@test.mn\", displayName: \"A\", password: \"a-long-password-1\", roles: [ANALYST] }) { id } }",
+        json!({}),
+    )
+    .await;
+    let body = app
+        .gql_as(
+            None,
+            "mutation { login(email: \"analyst@test.mn\", password: \"a-long-password-1\") { accessToken } }",
+            json!({}),
+        )
+        .await;
+    let analyst = body["data"]["login"]["accessToken"].as_str().unwrap().to_string();
+    let q = "query($u: UUID!) { people(filter: { orgUnitId: $u }) { nodes { birthMonth ageMonths lifeStage { code }
+        dueServices { code status dueDate overdueFrom closesOn givenOn daysOverdue }
+        milestones { ageMonths domains { onTrack } } growthChart(indicator: WEIGHT_FOR_AGE) { curves { ageDays } } } } }";
+    let seen = app.ok_as(&analyst, q, json!({ "u": unit_id })).await;
+    let nodes = seen["people"]["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 2);
+    assert_eq!(nodes[0], nodes[1], "an analyst told two children of one birth month apart");
+    let real = app.ok(q, json!({ "u": unit_id })).await;
+    assert_ne!(real["people"]["nodes"][0], real["people"]["nodes"][1], "they differ for the administrator");
+}
