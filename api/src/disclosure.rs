@@ -44,6 +44,10 @@ pub enum Out {
     EventTime,
     /// A number of days about a person (an age, an interval): its whole months, in days.
     Days,
+    /// A z-score of a person's measurement, computed from the exact age: floored to the half SD
+    /// (−2.37 → −2.5), which keeps WHO's cut-offs (−3, −2, +2, +3) and flags exact and leaves
+    /// too little to work the age in days back out of a weight (a day moves a z-score ~0.01).
+    ZScore,
     /// Completed months of age: computed on the last day of a month for de-identified callers
     /// (the store's reference day), which gives the same for every birth day in a month.
     AgeMonths,
@@ -67,6 +71,9 @@ pub enum In {
     /// months (`gte`/`from` on a month's first day, `lte`/`to` on its last, `lt` on a first,
     /// `gt` on a last; no `eq`).
     WholeMonths,
+    /// A bound on a z-score: de-identified callers give multiples of 0.5 (the half SD their
+    /// z-scores are floored to), so no bisection finds an exact z-score.
+    HalfSd,
     /// A number of days back from today that selects events: counted from the first day of
     /// that day's month for de-identified callers.
     DaysBack,
@@ -345,7 +352,7 @@ pub static OUTPUT: &[(&str, Fields)] = &[
             ("date", EventDate),
             ("ageDays", Days),
             ("value", Safe),
-            ("zScore", Safe),
+            ("zScore", ZScore),
             ("flagged", Safe),
         ],
     ),
@@ -398,10 +405,10 @@ pub static OUTPUT: &[(&str, Fields)] = &[
             ("oedema", Safe),
             ("ageDays", Days),
             ("reference", Safe),
-            ("weightForAge", Safe),
-            ("lengthHeightForAge", Safe),
-            ("weightForLengthHeight", Safe),
-            ("bmiForAge", Safe),
+            ("weightForAge", ZScore),
+            ("lengthHeightForAge", ZScore),
+            ("weightForLengthHeight", ZScore),
+            ("bmiForAge", ZScore),
             ("classification", Safe),
             ("flags", Safe),
         ],
@@ -836,9 +843,9 @@ pub static INPUT_FIELDS: &[(&str, Inputs)] = &[
             ("not", In::Safe),
             ("measuredOn", In::WholeMonths),
             ("ageMonths", In::Safe),
-            ("haz", In::Safe),
-            ("whz", In::Safe),
-            ("waz", In::Safe),
+            ("haz", In::HalfSd),
+            ("whz", In::HalfSd),
+            ("waz", In::HalfSd),
             ("flagged", In::Safe),
         ],
     ),
@@ -1032,6 +1039,10 @@ pub fn shown(class: Out, value: Value, pseudonym: impl Fn(Uuid) -> Uuid) -> Valu
             Some(days) => Value::from(whole_months_in_days(days)),
             None => Value::Null,
         },
+        (ZScore, Value::Number(n)) => match n.as_f64() {
+            Some(z) => Value::from(half_sd_floor(z)),
+            None => Value::Null,
+        },
         // A list of such values (none today) or a shape the class does not know: nothing.
         _ => Value::Null,
     }
@@ -1058,6 +1069,33 @@ pub fn whole_months_in_days(days: i64) -> i64 {
     // Rounded up, so that whole months of whole months are the same.
     let months = (days * 16).div_euclid(487);
     (months * 487 + 15).div_euclid(16)
+}
+
+/// `z` floored to a multiple of 0.5.
+pub fn half_sd_floor(z: f64) -> f64 {
+    (z * 2.0).floor() / 2.0
+}
+
+/// Checks a z-score bound a caller gave as `ty.field` (at `path`): a multiple of 0.5 for
+/// de-identified callers where it is declared so.
+pub fn given_z(
+    deidentified: bool,
+    ty: &str,
+    field: &str,
+    bounds: [(&str, Option<f64>); 4],
+    path: &str,
+) -> ApiResult<()> {
+    if deidentified && given(deidentified, ty, field)? == In::HalfSd {
+        for (bound, z) in bounds {
+            if let Some(z) = z
+                && (z * 2.0).fract() != 0.0
+            {
+                let message = "de-identified callers bound z-scores by multiples of 0.5 (their z-scores are floored to the half SD)";
+                return Err(ApiError::invalid(format!("{path}.{bound}"), message));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Whether a date given as a bound of class `In::WholeMonths` is whole-month: `start` bounds
@@ -1122,7 +1160,7 @@ impl Coarsened for entity::growth_measurement::Model {
 /// The README's table of what de-identified callers get, made from the declarations (a test
 /// keeps the README's copy equal to it).
 pub fn readme_table() -> String {
-    let outputs: [(Out, &str, &str); 8] = [
+    let outputs: [(Out, &str, &str); 9] = [
         (Pseudonym, "id of a record about a person or household", "a stable keyed pseudonym"),
         (Direct, "direct identifier, or free text that may name someone", "null"),
         (Special, "special category of personal data", "null"),
@@ -1135,14 +1173,20 @@ pub fn readme_table() -> String {
             "completed months of age",
             "counted on the last day of the month (the same for every birth day in it)",
         ),
+        (
+            ZScore,
+            "z-score of a measurement",
+            "floored to the half SD (−2.37 → −2.5): WHO's cut-offs keep their meaning",
+        ),
     ];
-    let inputs: [(In, &str, &str); 4] = [
+    let inputs: [(In, &str, &str); 5] = [
         (In::Identifying, "search that singles people out", "FORBIDDEN"),
         (
             In::WholeMonths,
             "date bound about a person (filter or sort)",
             "whole months: `gte`/`from` a month's first day, `lte`/`to` its last (`lt` a first, `gt` a last), no `eq` (VALIDATION); no sort by it (FORBIDDEN)",
         ),
+        (In::HalfSd, "z-score bound", "a multiple of 0.5 (VALIDATION)"),
         (In::DaysBack, "days back from today", "counted from the first day of that day's month"),
         (In::ReferenceDay, "day ages and statuses are computed on", "the last day of its month"),
     ];
@@ -1279,6 +1323,14 @@ mod tests {
         }
         assert_eq!(shown(Direct, Value::from("Бат"), |i| i), Value::Null);
         assert_eq!(shown(Days, Value::from(45), |i| i), Value::from(31));
+        assert_eq!(shown(ZScore, Value::from(-2.37), |i| i), Value::from(-2.5));
+        for (z, floored) in [(-2.0, -2.0), (-1.99, -2.0), (-3.01, -3.5), (2.49, 2.0), (0.0, 0.0)] {
+            assert_eq!(half_sd_floor(z), floored);
+            // WHO's cut-offs: below −2 (or −3) stays below, at or above stays so.
+            for cut in [-3.0, -2.0, 2.0, 3.0] {
+                assert_eq!(half_sd_floor(z) < cut, z < cut, "{z} against {cut}");
+            }
+        }
     }
 
     #[test]

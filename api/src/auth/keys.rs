@@ -13,11 +13,15 @@ type HmacSha256 = Hmac<Sha256>;
 /// The shortest secret accepted: 256 bits, as HS256 needs (RFC 7518 §3.2).
 pub const MIN_SECRET_BYTES: usize = 32;
 
+#[derive(Clone)]
 pub struct Keys {
     pub(crate) jwt_encoding: EncodingKey,
     pub(crate) jwt_decoding: DecodingKey,
     pseudonym: [u8; 32],
     cursor: Aes128,
+    /// The cursor key of de-identified callers: a cursor is a stable function of a real id, so
+    /// one key for every caller would let an analyst's row be matched to a field worker's.
+    cursor_deidentified: Aes128,
 }
 
 /// HMAC-SHA256(secret, label): independent subkeys, so one leaking reveals nothing of the others.
@@ -31,12 +35,20 @@ impl Keys {
     pub fn from_secret(secret: &[u8]) -> Self {
         let jwt = derive(secret, "cbss/jwt/v1");
         let cursor = derive(secret, "cbss/cursor/v1");
+        let cursor_deidentified = derive(secret, "cbss/cursor-deidentified/v1");
         Self {
             jwt_encoding: EncodingKey::from_secret(&jwt),
             jwt_decoding: DecodingKey::from_secret(&jwt),
             pseudonym: derive(secret, "cbss/pseudonym/v1"),
             cursor: Aes128::new_from_slice(&cursor[..16]).expect("AES-128 takes 16-byte keys"),
+            cursor_deidentified: Aes128::new_from_slice(&cursor_deidentified[..16])
+                .expect("AES-128 takes 16-byte keys"),
         }
+    }
+
+    /// These keys as a de-identified caller's requests use them: their own cursor key.
+    pub fn for_deidentified(&self) -> Self {
+        Self { cursor: self.cursor_deidentified.clone(), ..self.clone() }
     }
 
     /// A random secret for development runs (tokens then die with the process).

@@ -688,13 +688,21 @@ impl Compiler {
                 }
             }
         }
-        for (f, z) in [
-            (&w.haz, growth_measurement::Column::Haz),
-            (&w.whz, growth_measurement::Column::Whz),
-            (&w.waz, growth_measurement::Column::Waz),
+        for (f, z, field) in [
+            (&w.haz, growth_measurement::Column::Haz, "haz"),
+            (&w.whz, growth_measurement::Column::Whz, "whz"),
+            (&w.waz, growth_measurement::Column::Waz, "waz"),
         ] {
             if let Some(f) = f {
                 self.spend(path)?;
+                let bounds = [("gt", f.gt), ("gte", f.gte), ("lt", f.lt), ("lte", f.lte)];
+                disclosure::given_z(
+                    !self.identified,
+                    "GrowthMeasurementWhere",
+                    field,
+                    bounds,
+                    &format!("{path}.{field}"),
+                )?;
                 own.extend(Self::floats(c(m, z), f));
             }
         }

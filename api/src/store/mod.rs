@@ -80,6 +80,11 @@ impl Store {
     pub fn new(db: DatabaseConnection, principal: Principal, keys: Arc<Keys>) -> Self {
         let principals = Arc::default();
         let exec = Arc::new(write::Exec::Pool(db));
+        let keys = if principal.deidentified && principal.is_authenticated() {
+            Arc::new(keys.for_deidentified())
+        } else {
+            keys
+        };
         Self { exec, principal: Arc::new(principal), keys, principals, session: None, reads: None, ticket: None }
     }
 

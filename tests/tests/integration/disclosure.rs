@@ -96,6 +96,14 @@ fn days_in(v: &Value, path: &str, out: &mut Vec<String>) {
                 {
                     out.push(format!("{at} = {n}"));
                 }
+                // A z-score finer than the half SD gives the age in days back out of a weight.
+                let z_score = ["weightForAge", "lengthHeightForAge", "weightForLengthHeight", "bmiForAge", "zScore"];
+                if let Some(z) = v.as_f64()
+                    && z_score.contains(&k.as_str())
+                    && (z * 2.0).fract() != 0.0
+                {
+                    out.push(format!("{at} = {z}"));
+                }
                 days_in(v, &at, out);
             }
         }
@@ -124,10 +132,10 @@ const PEOPLE: &str = "query($where: PersonWhere) { people(first: 20, where: $whe
 fragment Everything on Person {
     id givenName familyName birthDate birthMonth ageMonths registryNumber phone disability dateOfDeath createdAt updatedAt
     serviceRecords { id date createdAt provider recordedBy note
-      growthMeasurement { id date ageDays } immunisation { id date }
+      growthMeasurement { id date ageDays weightForAge lengthHeightForAge weightForLengthHeight bmiForAge } immunisation { id date }
       enrolment { id institution endedOn attendance { id enrolmentId periodStart periodEnd } } }
     dueServices { dueDate overdueFrom closesOn givenOn daysOverdue }
-    growthChart(indicator: WEIGHT_FOR_AGE) { points { id date ageDays } }
+    growthChart(indicator: WEIGHT_FOR_AGE) { points { id date ageDays zScore } }
     milestones { asOf ageMonths domains { lastCheckedOn items { checkedOn achievedOn } } }
 }";
 
@@ -217,6 +225,21 @@ async fn an_analyst_cannot_find_a_birth_day_by_filter_sort_as_of_or_export() {
         .unwrap();
     assert_eq!(res.status(), 400);
     assert_eq!(res.json::<Value>().await.unwrap()["errors"][0]["extensions"]["code"], "VALIDATION");
+
+    // Cursors of analysts' pages are their own: none matches the one another role is given for
+    // the same person, and they page as well.
+    let page = "query($a: String) { people(first: 20, after: $a) { edges { cursor } pageInfo { endCursor } } }";
+    let cursors = |d: &Value| -> Vec<String> {
+        d["people"]["edges"].as_array().unwrap().iter().map(|e| e["cursor"].as_str().unwrap().to_string()).collect()
+    };
+    let (theirs, mine) = (app.ok_as(&analyst, page, json!({})).await, app.ok(page, json!({})).await);
+    assert!(
+        cursors(&theirs).iter().all(|c| !cursors(&mine).contains(c)),
+        "a cursor links an analyst's row to an identified one"
+    );
+    let next = app.ok_as(&analyst, page, json!({ "a": theirs["people"]["pageInfo"]["endCursor"] })).await;
+    assert_eq!(cursors(&next).len(), 20);
+    assert!(cursors(&next).iter().all(|c| !cursors(&theirs).contains(c)));
 
     // Whole months answer, and the same as the administrator's count.
     let month = json!({ "f": { "bornFrom": "2024-03-01", "bornTo": "2024-03-31" } });
