@@ -278,6 +278,11 @@ impl Store {
         reference: &ScheduleReference,
         req: &SortedPageRequest,
     ) -> ApiResult<Page<DueEntry>> {
+        if !self.identified() {
+            // A round is for those who visit people; its window (`withinDays`) swept a day at a
+            // time would date each due service, and so each birth, to the day.
+            return Err(ApiError::Forbidden);
+        }
         let unit = self.known_unit(filter.org_unit_id, "orgUnitId").await?;
         let reference = reference.only(filter.kinds.as_deref());
         let on = filter.as_of;
