@@ -1266,7 +1266,7 @@ impl ExtensionFactory for Guard {
 }
 
 struct GuardOf {
-    /// `Some(store)`'s pseudonym key holder when the caller is de-identified; read once.
+    /// Whether the request's caller is de-identified; read at its first field.
     deidentified: OnceLock<bool>,
 }
 

@@ -269,11 +269,12 @@ impl CoreQuery {
     }
 }
 
-/// The root query. Every field but `growthZScores` needs an access token (`Authorization: Bearer
-/// <accessToken>`, from `login`) and answers UNAUTHENTICATED without one. Personal data (every
-/// list, lookup and nested record of it) is cut to the caller's view scope, and callers who see
-/// data de-identified (ANALYST) get null names and pseudonymous ids (README, "Access control");
-/// reference data (the org-unit tree, catalogues, partners) is the same for every caller.
+/// The root query. Every field needs an access token (`Authorization: Bearer <accessToken>`,
+/// from `login`) and answers UNAUTHENTICATED without one. Personal data (every list, lookup and
+/// nested record of it) is cut to the caller's view scope. Callers who see data de-identified
+/// (ANALYST) get no identifiers, dates about people by month, pseudonymous ids and perturbed
+/// counts (README, "What de-identified callers see"); reference data (the org-unit tree,
+/// catalogues) is the same for every caller.
 #[derive(async_graphql::MergedObject, Default)]
 #[graphql(name = "Query")]
 pub struct Query(
