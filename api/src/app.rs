@@ -11,7 +11,7 @@ use crate::db::{self, StatementCounter};
 use crate::graphql::documents::Documents;
 use crate::graphql::limits::{Introspection, refusal};
 use crate::graphql::persisted::{Persisted, PersistedQueries};
-use crate::graphql::{self, CbssSchema, RequestData};
+use crate::graphql::{self, RequestData};
 use crate::store::{ReadLog, Store, users};
 use crate::transport::{self, MediaType, Refusal};
 use async_graphql::parser::types::OperationType;
@@ -31,7 +31,7 @@ use tower_http::trace::TraceLayer;
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
-    pub schema: CbssSchema,
+    pub schema: graphql::Schemas,
     pub keys: Arc<Keys>,
     pub throttle: Arc<LoginThrottle>,
     /// Principals of recent tokens (`auth::principals`).
@@ -221,8 +221,8 @@ async fn graphql_handler(State(state): State<AppState>, request: Request) -> Res
     }
     // Kept to say where an argument that does not coerce went wrong (`graphql::coercion`).
     let (variables, operation) = (req.variables.clone(), req.operation_name.clone());
+    let schema = state.schema.for_caller(&store).clone();
     let req = req.data(RequestData::new(store, client_ip, state.throttle.clone(), state.reference.clone()));
-    let schema = state.schema.clone();
     let mut response = to_the_end(async move { schema.execute(req).await }).await;
     graphql::coercion::explain(&mut response.errors, &doc, &variables, operation.as_deref());
     transport::respond(response, media)
