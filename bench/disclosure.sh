@@ -33,8 +33,8 @@ login_as() {
 }
 
 # The documents, as a client sends them: the values in variables.
-COVERAGE='query($i: String!, $u: UUID!, $p: String!, $g: [CoverageDimension!]!, $l: OrgUnitLevel) { coverage(indicator: $i, orgUnitId: $u, period: $p, groupBy: $g, orgUnitLevel: $l) { total { numerator denominator value suppressed } rows { orgUnit { code name } sex numerator denominator value suppressed } } }'
-AGGREGATE='query($e: AggregateEntity!, $u: UUID!, $g: [AggregateDimension!]!, $l: OrgUnitLevel) { aggregate(entity: $e, orgUnitId: $u, groupBy: $g, orgUnitLevel: $l) { total { count } rows { orgUnit { code name } ageBand count } } }'
+COVERAGE='query($i: String!, $u: UUID!, $p: String!, $g: [CoverageDimension!]!, $l: OrgUnitLevel) { coverage(indicator: $i, orgUnitId: $u, period: $p, groupBy: $g, orgUnitLevel: $l) { total { numerator denominator value suppressed } rows { orgUnit { code nameEn } sex numerator denominator value suppressed } } }'
+AGGREGATE='query($e: AggregateEntity!, $u: UUID!, $g: [AggregateDimension!]!, $l: OrgUnitLevel) { aggregate(entity: $e, orgUnitId: $u, groupBy: $g, orgUnitLevel: $l) { total { count } rows { orgUnit { code nameEn } ageBand count } } }'
 
 # Median wall time (ms) of RUNS requests after two warm-ups, and the answer's rows and
 # suppressed cells; "error" when an answer is not a clean 200, so a failure cannot pass for a
