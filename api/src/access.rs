@@ -80,9 +80,6 @@ pub struct Principal {
     pub partner_id: Option<Uuid>,
 }
 
-/// The smallest count shown to de-identified callers (see `Principal::suppresses`).
-pub const SMALL_CELL: i64 = 5;
-
 /// The partner organisations a caller may list (`Principal::partners_visible`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PartnersVisible {
@@ -201,13 +198,6 @@ impl Principal {
         } else {
             None
         }
-    }
-
-    /// Whether an aggregate count must be hidden from this caller: de-identified callers see
-    /// no count from 1 to `SMALL_CELL - 1`, so a small area's few households or people cannot be
-    /// singled out.
-    pub fn suppresses(&self, count: i64) -> bool {
-        self.deidentified && count > 0 && count < SMALL_CELL
     }
 
     /// The roles as stored in the audit log.

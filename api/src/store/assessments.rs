@@ -99,7 +99,7 @@ pub struct IndicatorSummary {
     pub before: Tally,
     /// 1 = the first priority; None when it applied to no household.
     pub priority: Option<usize>,
-    /// The counts are too small to show this caller (see `Principal::suppresses`).
+    /// The counts are too small to show this caller (`domain::cell_key`).
     pub suppressed: bool,
     pub previous_suppressed: bool,
 }
