@@ -76,6 +76,9 @@ pub struct Principal {
     pub capture: Scope,
     /// Sees no names, registry numbers, phones or exact birth dates, and pseudonyms for ids.
     pub deidentified: bool,
+    /// De-identified and reads statistical tables only: no records one by one (ANALYST without
+    /// RESEARCHER), since rows can be counted exactly.
+    pub tables_only: bool,
     /// The partner organisation the caller works for, if any.
     pub partner_id: Option<Uuid>,
 }
@@ -114,6 +117,7 @@ impl Principal {
             view: Scope::Everywhere,
             capture: Scope::Everywhere,
             deidentified: false,
+            tables_only: false,
             partner_id: None,
         }
     }
@@ -126,6 +130,7 @@ impl Principal {
             view: Scope::Subtrees(vec![]),
             capture: Scope::Subtrees(vec![]),
             deidentified: true,
+            tables_only: true,
             partner_id: None,
         }
     }
@@ -153,12 +158,19 @@ impl Principal {
             if has(Role::Partner) {
                 seen.extend(partner_units);
             }
-            let view = if has(Role::Analyst) { Scope::Everywhere } else { Scope::Subtrees(dedup(seen)) };
+            let view = if has(Role::Analyst) || has(Role::Researcher) {
+                Scope::Everywhere
+            } else {
+                Scope::Subtrees(dedup(seen))
+            };
             (view, Scope::Subtrees(if writes { dedup(capture) } else { vec![] }))
         };
-        // An analyst who holds no role that reads identifiable data sees it de-identified.
-        let deidentified = has(Role::Analyst) && !roles.iter().any(|r| *r != Role::Analyst);
-        Self { user_id: Some(user_id), roles, view, capture, deidentified, partner_id: None }
+        // An analyst or researcher who holds no role that reads identifiable data sees it
+        // de-identified; an analyst without the researcher's role, as tables only.
+        let statistical = |r: &Role| matches!(r, Role::Analyst | Role::Researcher);
+        let deidentified = roles.iter().any(statistical) && roles.iter().all(statistical);
+        let tables_only = deidentified && !has(Role::Researcher);
+        Self { user_id: Some(user_id), roles, view, capture, deidentified, tables_only, partner_id: None }
     }
 
     /// The same principal, working for a partner organisation.
@@ -330,7 +342,11 @@ pub fn projects_of_partner(partner: Uuid) -> Condition {
 /// projects their organisation funds or implements, wherever they are, and no others; everyone
 /// else sees the projects in their view scope.
 pub fn projects_condition(p: &Principal) -> Option<Condition> {
-    let staff_only = p.has(Role::Partner) && !p.has(Role::Admin) && !p.has(Role::FieldWorker) && !p.has(Role::Analyst);
+    let staff_only = p.has(Role::Partner)
+        && !p.has(Role::Admin)
+        && !p.has(Role::FieldWorker)
+        && !p.has(Role::Analyst)
+        && !p.has(Role::Researcher);
     if staff_only {
         let Some(partner) = p.partner_id else {
             return Some(Condition::all().add(Expr::val(1).eq(0)));
@@ -369,7 +385,11 @@ mod tests {
         assert!(
             analyst.deidentified && analyst.view == Scope::Everywhere && analyst.capture == Scope::Subtrees(vec![])
         );
-        assert!(!analyst.may(Action::RecordServices));
+        assert!(analyst.tables_only && !analyst.may(Action::RecordServices));
+        let researcher = Principal::for_user(id, vec![Role::Researcher], vec![], vec![], vec![]);
+        assert!(researcher.deidentified && !researcher.tables_only && researcher.view == Scope::Everywhere);
+        let both = Principal::for_user(id, vec![Role::Analyst, Role::Researcher], vec![], vec![], vec![]);
+        assert!(both.deidentified && !both.tables_only);
         let partner = Principal::for_user(id, vec![Role::Partner], vec![], vec![], vec!["/uvs/".into()]);
         assert_eq!(partner.view, Scope::Subtrees(vec!["/uvs/".into()]));
         assert!(!partner.deidentified);
@@ -379,7 +399,7 @@ mod tests {
         let provider = Principal::for_user(id, vec![Role::Provider], vec!["/f/".into()], vec![], vec![]);
         assert!(provider.may(Action::RecordServices) && !provider.may(Action::RegisterPeople));
         let both = Principal::for_user(id, vec![Role::Analyst, Role::Admin], vec![], vec![], vec![]);
-        assert!(!both.deidentified);
+        assert!(!both.deidentified && !both.tables_only);
     }
 
     #[test]

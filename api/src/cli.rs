@@ -107,6 +107,7 @@ enum UserCommand {
 enum RoleArg {
     Admin,
     Analyst,
+    Researcher,
     Partner,
     FieldWorker,
     Provider,
@@ -117,6 +118,7 @@ impl From<RoleArg> for Role {
         match r {
             RoleArg::Admin => Role::Admin,
             RoleArg::Analyst => Role::Analyst,
+            RoleArg::Researcher => Role::Researcher,
             RoleArg::Partner => Role::Partner,
             RoleArg::FieldWorker => Role::FieldWorker,
             RoleArg::Provider => Role::Provider,

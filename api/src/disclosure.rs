@@ -1,5 +1,5 @@
 //! What every item of the schema discloses about a person, declared once, and what a
-//! de-identified caller (ANALYST) gets of it.
+//! de-identified caller (ANALYST, RESEARCHER) gets of it.
 //!
 //! Every field of every object type has an [`Out`] class and every argument and input field an
 //! [`In`] class, in the tables below. The executor applies [`Out`] to each field's value in one
@@ -14,6 +14,10 @@
 //! pseudonyms. Dates given in filters about people must be whole months, and the day ages and
 //! statuses are computed on is moved to the end of its month ([`crate::store::Store::reference_day`]):
 //! a day-by-day sweep of an `asOf` or a bound would otherwise find a birth day by bisection.
+//! Counts of records about people are protected by the cell-key method
+//! ([`crate::domain::cell_key`]), and records one by one ([`Out::Records`]) are for microdata
+//! readers (RESEARCHER) only: a list's rows can be counted exactly, which would undo the
+//! protection of every count an analyst is shown.
 
 use crate::error::{ApiError, ApiResult};
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo};
@@ -51,6 +55,42 @@ pub enum Out {
     /// Completed months of age: computed on the last day of a month for de-identified callers
     /// (the store's reference day), which gives the same for every birth day in a month.
     AgeMonths,
+    /// Records about people one by one (a list's rows, its page info, an assessment by id):
+    /// FORBIDDEN to callers who read tables only ([`Reader::Tables`]), since rows can be counted;
+    /// microdata readers get them, each field as its own class says.
+    Records,
+    /// A count of records about people: protected by the cell-key method for de-identified
+    /// callers where it is counted (1–4: null; else within ±3).
+    Count,
+}
+
+/// How much of the data a caller reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reader {
+    /// Everything in their scope, as it is.
+    Identified,
+    /// De-identified records one by one, and protected tables (RESEARCHER).
+    Microdata,
+    /// Protected tables and counts only (ANALYST, RESEARCHER).
+    Tables,
+}
+
+impl Reader {
+    pub fn of(principal: &crate::access::Principal) -> Self {
+        match (principal.deidentified, principal.tables_only) {
+            (false, _) => Reader::Identified,
+            (true, false) => Reader::Microdata,
+            (true, true) => Reader::Tables,
+        }
+    }
+}
+
+/// Refuses a field of class `class` to a reader who may not read it at all.
+pub fn readable(reader: Reader, class: Out) -> ApiResult<()> {
+    match (reader, class) {
+        (Reader::Tables, Records) => Err(ApiError::Forbidden),
+        _ => Ok(()),
+    }
 }
 
 impl Out {
@@ -246,8 +286,8 @@ pub static OUTPUT: &[(&str, Fields)] = &[
             ("partners", Safe),
             ("transitions", Safe),
             ("reports", Safe),
-            ("householdsReached", Safe),
-            ("peopleReached", Safe),
+            ("householdsReached", Records),
+            ("peopleReached", Records),
             ("totals", Safe),
         ],
     ),
@@ -450,7 +490,7 @@ pub static OUTPUT: &[(&str, Fields)] = &[
             ("updatedAt", EventTime),
         ],
     ),
-    ("HouseholdConnection", &[("pageInfo", Safe), ("edges", Safe), ("nodes", Safe), ("totalCount", Safe)]),
+    ("HouseholdConnection", &[("pageInfo", Records), ("edges", Records), ("nodes", Records), ("totalCount", Count)]),
     ("HouseholdEdge", &[("node", Safe), ("cursor", Safe)]),
     (
         "Immunisation",
@@ -576,7 +616,7 @@ pub static OUTPUT: &[(&str, Fields)] = &[
             ("updatedAt", EventTime),
         ],
     ),
-    ("PersonConnection", &[("pageInfo", Safe), ("edges", Safe), ("nodes", Safe), ("totalCount", Safe)]),
+    ("PersonConnection", &[("pageInfo", Records), ("edges", Records), ("nodes", Records), ("totalCount", Count)]),
     ("PersonEdge", &[("node", Safe), ("cursor", Safe)]),
     ("PopulationImport", &[("imported", Safe), ("replaced", Safe)]),
     (
@@ -616,8 +656,8 @@ pub static OUTPUT: &[(&str, Fields)] = &[
         &[
             ("budgetMnt", Safe),
             ("byFunder", Safe),
-            ("householdsLinked", Safe),
-            ("peopleLinked", Safe),
+            ("householdsLinked", Count),
+            ("peopleLinked", Count),
             ("householdsReported", Safe),
             ("peopleReported", Safe),
         ],
@@ -725,6 +765,9 @@ pub static OUTPUT: &[(&str, Fields)] = &[
         ],
     ),
     ("UserScope", &[("orgUnit", Safe), ("kind", Safe)]),
+    // The root fields that answer records one by one by their own argument (the lists do it
+    // through their connection's rows).
+    ("Query", &[("familyAssessment", Records)]),
 ];
 
 type Inputs = &'static [(&'static str, In)];
@@ -995,12 +1038,13 @@ static OUTPUT_INDEX: LazyLock<HashMap<(&'static str, &'static str), Out>> =
 /// The class of a field of an object type; `None` for a field without one (a test keeps
 /// there being none).
 pub fn output(type_name: &str, field: &str) -> Option<Out> {
+    let class = OUTPUT_INDEX.get(&(type_name, field)).copied();
     if matches!(type_name, "Query" | "Mutation") {
         // Root fields answer objects, whose fields are classed; who may call them is the
-        // store's access rules.
-        return Some(Safe);
+        // store's access rules, but for the few declared here.
+        return class.or(Some(Safe));
     }
-    OUTPUT_INDEX.get(&(type_name, field)).copied()
+    class
 }
 
 /// The class of an input field, an argument (`Type.field`) or a sort key.
@@ -1021,7 +1065,7 @@ pub fn input(type_name: &str, field: &str) -> Option<In> {
 pub fn shown(class: Out, value: Value, pseudonym: impl Fn(Uuid) -> Uuid) -> Value {
     match (class, value) {
         (_, Value::Null) => Value::Null,
-        (Safe | AgeMonths, v) => v,
+        (Safe | AgeMonths | Records | Count, v) => v,
         (Direct | Special | Withheld, _) => Value::Null,
         (Pseudonym, Value::String(s)) => match Uuid::parse_str(&s) {
             Ok(id) => Value::String(pseudonym(id).to_string()),
@@ -1160,7 +1204,17 @@ impl Coarsened for entity::growth_measurement::Model {
 /// The README's table of what de-identified callers get, made from the declarations (a test
 /// keeps the README's copy equal to it).
 pub fn readme_table() -> String {
-    let outputs: [(Out, &str, &str); 9] = [
+    let outputs: [(Out, &str, &str); 11] = [
+        (
+            Records,
+            "records about people one by one (a list's rows and page info, a record by id)",
+            "ANALYST: FORBIDDEN (rows can be counted); RESEARCHER: each field as this table says",
+        ),
+        (
+            Count,
+            "count of records about people",
+            "protected by the cell-key method (below): 1–4 null, others within ±3",
+        ),
         (Pseudonym, "id of a record about a person or household", "a stable keyed pseudonym"),
         (Direct, "direct identifier, or free text that may name someone", "null"),
         (Special, "special category of personal data", "null"),
@@ -1261,13 +1315,13 @@ pub struct Guard;
 
 impl ExtensionFactory for Guard {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(GuardOf { deidentified: OnceLock::new() })
+        Arc::new(GuardOf { reader: OnceLock::new() })
     }
 }
 
 struct GuardOf {
-    /// Whether the request's caller is de-identified; read at its first field.
-    deidentified: OnceLock<bool>,
+    /// How much the request's caller reads; set at its first field.
+    reader: OnceLock<Reader>,
 }
 
 #[async_trait::async_trait]
@@ -1279,8 +1333,8 @@ impl Extension for GuardOf {
         next: NextResolve<'_>,
     ) -> ServerResult<Option<Value>> {
         let data = ctx.data::<crate::graphql::RequestData>().ok();
-        let deidentified = *self.deidentified.get_or_init(|| data.is_some_and(|d| !d.store.identified()));
-        if !deidentified
+        let reader = *self.reader.get_or_init(|| data.map_or(Reader::Tables, |d| d.store.reader()));
+        if reader == Reader::Identified
             || info.is_for_introspection
             || info.parent_type.starts_with('[')
             || info.name.starts_with("__")
@@ -1289,6 +1343,19 @@ impl Extension for GuardOf {
         }
         // A field without a class is withheld: the schema test names it.
         let class = output(info.parent_type, info.name).unwrap_or(Withheld);
+        if let Err(e) = readable(reader, class) {
+            // Field names never start with a digit: a number is a list index.
+            let path = (info.path_node.to_string_vec().into_iter())
+                .map(|s| match s.parse() {
+                    Ok(i) => async_graphql::PathSegment::Index(i),
+                    Err(_) => async_graphql::PathSegment::Field(s),
+                })
+                .collect();
+            let e = async_graphql::Error::from(e);
+            let mut refused = async_graphql::ServerError::new(e.message, None).with_path(path);
+            refused.extensions = e.extensions;
+            return Err(refused);
+        }
         if class.withheld() {
             return Ok(Some(Value::Null));
         }

@@ -331,6 +331,13 @@ pub const HOUSEHOLD_COLUMNS: &[Column] = &[
     ("registered_on", "Household", "registeredOn"),
 ];
 
+/// Refuses a list's export to a caller who may not read its rows (the class of the connection's
+/// `nodes`, which the export's lines are).
+fn rows_readable(store: &Store, connection: &str) -> ApiResult<()> {
+    let class = disclosure::output(connection, "nodes").unwrap_or(disclosure::Out::Records);
+    disclosure::readable(store.reader(), class)
+}
+
 fn heads(columns: &[Column]) -> Vec<&'static str> {
     columns.iter().map(|(head, _, _)| *head).collect()
 }
@@ -369,6 +376,7 @@ pub async fn people_csv(State(state): State<AppState>, headers: HeaderMap, Query
 
 async fn people_stream(state: &AppState, headers: &HeaderMap, q: ListParams) -> ApiResult<Response> {
     let store = std::sync::Arc::new(store_for(state, headers).await?);
+    rows_readable(&store, "PersonConnection")?;
     let filter: PersonFilter = input(q.filter.as_deref(), "filter")?.unwrap_or_default();
     let cond: Option<PersonWhere> = input(q.cond.as_deref(), "where")?;
     let page = |after: Option<Uuid>| PageRequest { first: EXPORT_PAGE, after };
@@ -415,6 +423,7 @@ pub async fn households_csv(
 
 async fn households_stream(state: &AppState, headers: &HeaderMap, q: ListParams) -> ApiResult<Response> {
     let store = std::sync::Arc::new(store_for(state, headers).await?);
+    rows_readable(&store, "HouseholdConnection")?;
     let filter: HouseholdFilter = input(q.filter.as_deref(), "filter")?.unwrap_or_default();
     let cond: Option<HouseholdWhere> = input(q.cond.as_deref(), "where")?;
     let page = |after: Option<Uuid>| PageRequest { first: EXPORT_PAGE, after };

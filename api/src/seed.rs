@@ -373,6 +373,7 @@ where
 pub const DEMO_USERS: &[(&str, Role, Option<&str>, &str)] = &[
     ("admin@demo.mn", Role::Admin, None, "Demo administrator"),
     ("analyst@demo.mn", Role::Analyst, None, "Demo ministry analyst"),
+    ("researcher@demo.mn", Role::Researcher, None, "Demo researcher (de-identified microdata)"),
     ("ngo.uvs@demo.mn", Role::Partner, None, "Demo NGO staff, Uvs"),
     ("field.zavkhan@demo.mn", Role::FieldWorker, Some("85-ZAVKHAN"), "Demo social worker, Zavkhan soum"),
     ("field.bayanzurkh@demo.mn", Role::FieldWorker, Some("11-BZD-01"), "Demo social worker, Bayanzürkh khoroo 1"),

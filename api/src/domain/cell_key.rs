@@ -63,6 +63,12 @@ fn slot(count: i64, cell_key: i64) -> u8 {
     (x & 0xFF) as u8
 }
 
+/// The record key of a record with id `id`: the last byte of the UUID, as
+/// `store::dimensions::record_key` reads it in SQL.
+pub fn record_key(id: uuid::Uuid) -> i64 {
+    id.as_bytes()[15] as i64
+}
+
 /// `count` records whose keys sum to `key_sum`, as published.
 pub fn protect(count: i64, key_sum: i64) -> Protected {
     if count <= 0 {

@@ -282,9 +282,15 @@ vocabulary!(
         /// Reads and writes everything; users, partners, erasure, the audit log, population
         /// estimates; approves and cancels community projects.
         Admin => "ADMIN",
-        /// Reads everything, de-identified (unless the user also holds another role); writes
-        /// nothing.
+        /// Statistical tables across the country: coverage, aggregates, assessment summaries and
+        /// the counts of lists, protected by the cell-key method; no records one by one (their
+        /// rows could be counted exactly); writes nothing. Unless the user also holds a role
+        /// that reads identifiable data.
         Analyst => "ANALYST",
+        /// Everything an analyst reads, and de-identified records one by one (microdata): lists
+        /// of people and households with pseudonymous ids and coarsened dates. Rows can be
+        /// counted, so grant it only under a data-sharing agreement. Writes nothing.
+        Researcher => "RESEARCHER",
         /// Staff of a partner organisation: reads the units the organisation is assigned to and
         /// the projects it funds or implements; writes households, people, pregnancies, consent,
         /// services and family assessments in its capture scope (if it has one), and works on its

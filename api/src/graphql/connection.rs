@@ -9,16 +9,18 @@ pub struct Total(crate::store::TotalCount);
 
 #[Object]
 impl Total {
-    /// Every item matching the filter, across all pages.
-    async fn total_count(&self) -> async_graphql::Result<i64> {
+    /// Every item matching the filter, across all pages. For de-identified callers (ANALYST,
+    /// RESEARCHER) a count of people or households is protected by the cell-key method (see the
+    /// README): null for 1 to 4, otherwise within ±3 of the truth; null for nobody else.
+    async fn total_count(&self) -> async_graphql::Result<Option<i64>> {
         Ok(self.count().await?)
     }
 }
 
 impl Total {
     /// The count `totalCount` answers (also read by a planned page of people).
-    pub async fn count(&self) -> crate::error::ApiResult<i64> {
-        Ok(self.0.get().await? as i64)
+    pub async fn count(&self) -> crate::error::ApiResult<Option<i64>> {
+        Ok(self.0.get().await?.map(|n| n as i64))
     }
 }
 

@@ -426,9 +426,12 @@ pub struct ProjectTotals {
     /// The budget by kind of funder, in the order the lines first name them.
     by_funder: Vec<FunderTotal>,
     /// Households linked as reached (`linkProjectReach`), those outside your view scope too.
-    households_linked: i64,
-    /// People linked as reached, those outside your view scope too.
-    people_linked: i64,
+    /// For de-identified callers protected by the cell-key method: null for 1 to 4, otherwise
+    /// within ±3; null for nobody else.
+    households_linked: Option<i64>,
+    /// People linked as reached, those outside your view scope too; protected as
+    /// `householdsLinked` is.
+    people_linked: Option<i64>,
     /// Households reached by the latest report (0 before any).
     households_reported: i64,
     /// People reached by the latest report (0 before any).
@@ -521,11 +524,12 @@ impl CommunityProject {
     }
     /// Budget and reach totals.
     async fn totals(&self, ctx: &Context<'_>) -> Result<ProjectTotals> {
-        let loaders = &data(ctx)?.loaders;
+        let d = data(ctx)?;
+        let loaders = &d.loaders;
         let lines = many(&loaders.budget_of_project, self.0.id).await?;
         let links = many(&loaders.reach_of_project, self.0.id).await?;
         let reports = many(&loaders.reports_of_project, self.0.id).await?;
-        let t = store::ProjectTotals::of(&lines, &links, &reports)?;
+        let t = d.store.project_totals(&lines, &links, &reports)?;
         Ok(ProjectTotals {
             budget_mnt: t.budget_mnt,
             by_funder: t.by_funder.into_iter().map(|(funder, amount_mnt)| FunderTotal { funder, amount_mnt }).collect(),

@@ -54,7 +54,7 @@ impl NodeQuery {
     /// The record with this id (an org unit, person, household, pregnancy, service record, family
     /// assessment or community project), as the by-id field of its type would answer it: null
     /// when unknown, not a UUID, or outside your view scope. Callers who see data de-identified
-    /// (ANALYST) get org units only: the pseudonymous ids they are shown resolve to nothing.
+    /// (ANALYST, RESEARCHER) get org units only: the pseudonymous ids they are shown resolve to nothing.
     async fn node(
         &self,
         ctx: &Context<'_>,

@@ -21,7 +21,7 @@ use entity::{household, person, pregnancy};
 pub struct Household(pub household::Model);
 
 /// A household: the people who live together, placed in a soum, district, bag or khoroo. Callers
-/// who see data de-identified (ANALYST) get a pseudonymous id and no address or description.
+/// who see data de-identified (ANALYST, RESEARCHER) get a pseudonymous id and no address or description.
 #[Object]
 impl Household {
     /// The household's id; a stable pseudonym for callers who see data de-identified.
@@ -105,7 +105,7 @@ impl Household {
 pub struct Person(pub person::Model);
 
 /// A person, placed in the unit of their household (or registered in a unit without one). Callers
-/// who see data de-identified (ANALYST) get a pseudonymous id and null names, registry number,
+/// who see data de-identified (ANALYST, RESEARCHER) get a pseudonymous id and null names, registry number,
 /// phone and birth date (`birthMonth` and `ageMonths` instead).
 #[Object]
 impl Person {

@@ -192,6 +192,8 @@ impl OutputType for PeoplePage {
                 }
                 // The executor reports the error on the nested field it belongs to, and keeps
                 // the rest of the page where the field is nullable.
+                // A field the caller may not read is refused there too, on its own path.
+                Err(e) if e.extensions.as_ref().and_then(|x| x.get("code")) == Some(&Value::from("FORBIDDEN")) => {}
                 Err(e) => tracing::warn!(error = e.message, "a planned people page failed; executing it"),
             }
         }
@@ -244,11 +246,11 @@ impl PeoplePage {
             false => None,
         };
         let read = Read { store: &d.store, households, records, types };
-        object(sels, |s| {
+        read.object("PersonConnection", sels, |s| {
             Ok(match s.name {
                 "__typename" => typename::<Conn<Person>>(),
                 "edges" => list(conn.edges.iter(), |e| {
-                    object(&s.sub, |f| {
+                    read.object("PersonEdge", &s.sub, |f| {
                         Ok(match f.name {
                             "__typename" => typename::<PersonEdge>(),
                             "cursor" => Value::String(e.cursor.clone()),
@@ -271,7 +273,7 @@ impl PeoplePage {
                         })
                     })?
                 }
-                "totalCount" => opt(total),
+                "totalCount" => opt(total.flatten()),
                 _ => return Err(unplanned(s)),
             })
         })
@@ -290,6 +292,7 @@ impl Read<'_> {
                 return value(s);
             }
             let class = disclosure::output(ty, s.name).unwrap_or(disclosure::Out::Withheld);
+            disclosure::readable(self.store.reader(), class)?;
             if class.withheld() {
                 return Ok(Value::Null);
             }

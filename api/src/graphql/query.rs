@@ -84,7 +84,7 @@ impl CoreQuery {
 
     /// Households in your view scope: `filter` for the common questions, `where` for any
     /// combination (and / or / not); `orderBy` (default: by id), cursor pages. Searching by
-    /// address is FORBIDDEN to callers who see data de-identified (ANALYST).
+    /// address is FORBIDDEN to callers who see data de-identified (ANALYST, RESEARCHER).
     #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
     #[allow(clippy::too_many_arguments)]
     async fn households(
@@ -120,7 +120,7 @@ impl CoreQuery {
     }
 
     /// A household by id; null when it is unknown or outside your view scope, and always for
-    /// callers who see data de-identified (ANALYST).
+    /// callers who see data de-identified (ANALYST, RESEARCHER).
     async fn household(
         &self,
         ctx: &Context<'_>,
@@ -133,7 +133,7 @@ impl CoreQuery {
     /// (and / or / not; ages, services received or not in a window, the household's
     /// attributes); `orderBy` (default: by id), cursor pages. Searching by name or household, and
     /// ordering by names or birth date, are FORBIDDEN to callers who see data de-identified
-    /// (ANALYST).
+    /// (ANALYST, RESEARCHER).
     #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
     #[allow(clippy::too_many_arguments)]
     async fn people(
@@ -172,7 +172,7 @@ impl CoreQuery {
     }
 
     /// A person by id; null when unknown or outside your view scope, and always for callers who
-    /// see data de-identified (ANALYST). Each person shown is a read in the audit log.
+    /// see data de-identified (ANALYST, RESEARCHER). Each person shown is a read in the audit log.
     async fn person(
         &self,
         ctx: &Context<'_>,
@@ -272,7 +272,7 @@ impl CoreQuery {
 /// The root query. Every field needs an access token (`Authorization: Bearer <accessToken>`,
 /// from `login`) and answers UNAUTHENTICATED without one. Personal data (every list, lookup and
 /// nested record of it) is cut to the caller's view scope. Callers who see data de-identified
-/// (ANALYST) get no identifiers, dates about people by month, pseudonymous ids and perturbed
+/// (ANALYST, RESEARCHER) get no identifiers, dates about people by month, pseudonymous ids and perturbed
 /// counts (README, "What de-identified callers see"); reference data (the org-unit tree,
 /// catalogues) is the same for every caller.
 #[derive(async_graphql::MergedObject, Default)]

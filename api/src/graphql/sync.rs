@@ -306,7 +306,7 @@ impl SyncQuery {
     /// Everything in your view scope that changed after `since` (a cursor from an earlier
     /// pull; leave out for everything), oldest change first, ordered by the server's change
     /// sequence: each record once, at its latest version, with tombstones for erased records.
-    /// For identified callers only: callers who see data de-identified (ANALYST) are FORBIDDEN.
+    /// For identified callers only: callers who see data de-identified (ANALYST, RESEARCHER) are FORBIDDEN.
     /// Errors: UNAUTHENTICATED, FORBIDDEN, VALIDATION (a bad `since` or `first`).
     async fn changes(
         &self,

@@ -117,6 +117,9 @@ fn optional_text(p: &mut Problems, path: &str, v: Option<String>) -> Option<Stri
     v.map(|t| validate::text(p, path, &t, 500))
 }
 
+/// The id column of a household's row, whose last byte is its record key (`domain::cell_key`).
+const HOUSEHOLD_ID: &str = "household.id";
+
 impl Store {
     pub async fn households(
         &self,
@@ -126,12 +129,15 @@ impl Store {
     ) -> ApiResult<Page<household::Model>> {
         let Some(unit) = filter.org_unit_id else {
             let q = self.households_select(filter, cond).await?;
-            return page::fetch(self.pool(), q, household::Column::Id, req).await;
+            let page = page::fetch(self.pool(), q.clone(), household::Column::Id, req).await?;
+            return Ok(self.counted(page, &q, HOUSEHOLD_ID));
         };
         let unit = self.known_unit(unit, "filter.orgUnitId").await?;
         let q = self.households_select(HouseholdFilter { org_unit_id: None, ..filter }, cond).await?;
-        page::fetch_in_subtree(self.pool(), q, household::Column::OrgUnitId, &unit.path, household::Column::Id, req)
-            .await
+        let whole = page::in_subtree(q.clone(), household::Column::OrgUnitId, &unit.path);
+        let (unit_column, id) = (household::Column::OrgUnitId, household::Column::Id);
+        let page = page::fetch_in_subtree(self.pool(), q, unit_column, &unit.path, id, req).await?;
+        Ok(self.counted(page, &whole, HOUSEHOLD_ID))
     }
 
     /// Households in an order other than by id.
@@ -150,12 +156,17 @@ impl Store {
         }
         let Some(unit) = filter.org_unit_id else {
             let q = self.households_select(filter, cond).await?;
-            return page::fetch_ordered(self.pool(), q, &order.order(), household::Column::Id, req).await;
+            let page = page::fetch_ordered(self.pool(), q.clone(), &order.order(), household::Column::Id, req).await?;
+            return Ok(self.counted(page, &q, HOUSEHOLD_ID));
         };
         let unit = self.known_unit(unit, "filter.orgUnitId").await?;
         let q = self.households_select(HouseholdFilter { org_unit_id: None, ..filter }, cond).await?;
+        let whole = page::in_subtree(q.clone(), household::Column::OrgUnitId, &unit.path);
         let (order, id) = (order.order(), household::Column::Id);
-        page::fetch_ordered_in_subtree(self.pool(), q, household::Column::OrgUnitId, &unit.path, &order, id, req).await
+        let page =
+            page::fetch_ordered_in_subtree(self.pool(), q, household::Column::OrgUnitId, &unit.path, &order, id, req)
+                .await?;
+        Ok(self.counted(page, &whole, HOUSEHOLD_ID))
     }
 
     async fn households_select(

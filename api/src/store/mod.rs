@@ -174,9 +174,14 @@ impl Store {
         Auditor::new(&self.principal).with_context(self.cached(|c| c.item_context.clone()).flatten())
     }
 
-    /// Whether the caller sees who people are (everyone but analysts).
+    /// Whether the caller sees who people are (everyone but analysts and researchers).
     pub fn identified(&self) -> bool {
         !self.principal.deidentified
+    }
+
+    /// How much the caller reads (`disclosure::Reader`).
+    pub fn reader(&self) -> crate::disclosure::Reader {
+        crate::disclosure::Reader::of(&self.principal)
     }
 
     /// The day ages, stages and statuses are computed on for `as_of` (default today): for
@@ -209,6 +214,21 @@ impl Store {
     /// The id a caller is shown: the id itself, or its stable pseudonym for de-identified callers.
     pub fn public_id(&self, id: Uuid) -> Uuid {
         if self.principal.deidentified { self.keys.pseudonym(id) } else { id }
+    }
+
+    /// `page` of a list of records about people or households, its totalCount as this caller
+    /// may see it: for de-identified callers, the count of `whole` (the list's every row)
+    /// protected by the cell-key method, each row's record key from its id column `id`.
+    pub(crate) fn counted<E: EntityTrait>(
+        &self,
+        mut page: Page<E::Model>,
+        whole: &Select<E>,
+        id: &'static str,
+    ) -> Page<E::Model> {
+        if self.principal.deidentified {
+            page.total = TotalCount::protected(self.pool(), whole, id);
+        }
+        page
     }
 
     /// A page request with its cursor opened with this service's key.

@@ -97,20 +97,46 @@ pub fn decode_cursor(keys: &Keys, cursor: &str) -> ApiResult<Uuid> {
         .ok_or_else(|| ApiError::invalid("after", "is not a cursor this service gave out"))
 }
 
-type CountFuture = Pin<Box<dyn Future<Output = ApiResult<u64>> + Send>>;
+type CountFuture = Pin<Box<dyn Future<Output = ApiResult<Option<u64>>> + Send>>;
 
 /// Counts every row matching the page's filter; run only when a client asks for totalCount.
+/// `None`: a protected count of 1 to 4, suppressed (`domain::cell_key`).
 #[derive(Clone)]
 pub struct TotalCount(Arc<dyn Fn() -> CountFuture + Send + Sync>);
 
 impl TotalCount {
-    pub async fn get(&self) -> ApiResult<u64> {
+    pub async fn get(&self) -> ApiResult<Option<u64>> {
         (self.0)().await
     }
 
     /// A count already known (a list computed in full).
     pub fn known(n: u64) -> Self {
-        TotalCount(Arc::new(move || Box::pin(async move { Ok(n) })))
+        TotalCount(Arc::new(move || Box::pin(async move { Ok(Some(n)) })))
+    }
+
+    /// The count of `select`'s rows protected by the cell-key method, each row's record key
+    /// read from its id column `id` (SQL, e.g. `person.id`); run only when asked for.
+    pub fn protected<E>(db: &DatabaseConnection, select: &Select<E>, id: &'static str) -> Self
+    where
+        E: EntityTrait,
+    {
+        use sea_orm::sea_query::{Expr, Func};
+        let (select, db) = (select.clone(), db.clone());
+        TotalCount(Arc::new(move || {
+            let (s, db) = (select.clone(), db.clone());
+            Box::pin(async move {
+                let key = super::dimensions::record_key(db.get_database_backend(), id);
+                let (n, keys): (i64, Option<i64>) = s
+                    .select_only()
+                    .expr_as(Expr::cust("COUNT(*)"), "n")
+                    .expr_as(Func::cast_as(Func::sum(key), sea_orm::sea_query::Alias::new("BIGINT")), "k")
+                    .into_tuple()
+                    .one(&db)
+                    .await?
+                    .unwrap_or((0, None));
+                Ok(crate::domain::cell_key::protect(n, keys.unwrap_or(0)).value().map(|n| n as u64))
+            })
+        }))
     }
 }
 
@@ -148,7 +174,7 @@ where
     let (select, db) = (select.clone(), db.clone());
     TotalCount(Arc::new(move || {
         let (s, db) = (select.clone(), db.clone());
-        Box::pin(async move { Ok(s.count(&db).await?) })
+        Box::pin(async move { Ok(Some(s.count(&db).await?)) })
     }))
 }
 
@@ -177,6 +203,12 @@ where
     Ok(Page::of(items, req.first, req.after.is_some(), total))
 }
 
+/// `select` restricted to the rows whose `unit` is in the subtree of the unit at `path`.
+pub fn in_subtree<E: EntityTrait>(select: Select<E>, unit: E::Column, path: &str) -> Select<E> {
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    select.filter(Expr::col(unit).in_subquery(units_under(path)))
+}
+
 /// One page of `select` (filtered and scoped) restricted to the subtree of the unit at `path`
 /// by `unit`, ordered by `id`. On PostgreSQL each unit of the subtree gives at most a page of
 /// its rows from the (unit, id) index, in a LATERAL join, and the page is the first of those:
@@ -196,9 +228,8 @@ where
     E: EntityTrait,
     E::Model: FromPgRow + Send + Sync,
 {
-    use sea_orm::sea_query::{Expr, ExprTrait};
     use sea_orm::{DbBackend, IdenStatic};
-    let whole = select.clone().filter(Expr::col(unit).in_subquery(units_under(path)));
+    let whole = in_subtree(select.clone(), unit, path);
     if db.get_database_backend() != DbBackend::Postgres {
         return fetch(db, whole, id, req).await;
     }
@@ -225,9 +256,8 @@ where
     E: EntityTrait,
     E::Model: FromPgRow + Send + Sync,
 {
-    use sea_orm::sea_query::{Expr, ExprTrait};
     use sea_orm::{DbBackend, IdenStatic};
-    let whole = select.clone().filter(Expr::col(unit).in_subquery(units_under(path)));
+    let whole = in_subtree(select.clone(), unit, path);
     if db.get_database_backend() != DbBackend::Postgres {
         return fetch_ordered(db, whole, order, id, req).await;
     }

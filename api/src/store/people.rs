@@ -155,6 +155,9 @@ fn like_contains(term: &str) -> LikeExpr {
     LikeExpr::new(format!("%{escaped}%")).escape('\\')
 }
 
+/// The id column of a person's row, whose last byte is its record key (`domain::cell_key`).
+const PERSON_ID: &str = "person.id";
+
 impl Store {
     pub async fn people(
         &self,
@@ -164,11 +167,16 @@ impl Store {
     ) -> ApiResult<Page<person::Model>> {
         let Some(unit) = filter.org_unit_id else {
             let q = self.people_select(filter, cond).await?;
-            return page::fetch(self.pool(), q, person::Column::Id, req).await;
+            let page = page::fetch(self.pool(), q.clone(), person::Column::Id, req).await?;
+            return Ok(self.counted(page, &q, PERSON_ID));
         };
         let unit = self.known_unit(unit, "filter.orgUnitId").await?;
         let q = self.people_select(PersonFilter { org_unit_id: None, ..filter }, cond).await?;
-        page::fetch_in_subtree(self.pool(), q, person::Column::OrgUnitId, &unit.path, person::Column::Id, req).await
+        let whole = page::in_subtree(q.clone(), person::Column::OrgUnitId, &unit.path);
+        let page =
+            page::fetch_in_subtree(self.pool(), q, person::Column::OrgUnitId, &unit.path, person::Column::Id, req)
+                .await?;
+        Ok(self.counted(page, &whole, PERSON_ID))
     }
 
     /// People in an order other than by id.
@@ -185,12 +193,17 @@ impl Store {
         }
         let Some(unit) = filter.org_unit_id else {
             let q = self.people_select(filter, cond).await?;
-            return page::fetch_ordered(self.pool(), q, &order.order(), person::Column::Id, req).await;
+            let page = page::fetch_ordered(self.pool(), q.clone(), &order.order(), person::Column::Id, req).await?;
+            return Ok(self.counted(page, &q, PERSON_ID));
         };
         let unit = self.known_unit(unit, "filter.orgUnitId").await?;
         let q = self.people_select(PersonFilter { org_unit_id: None, ..filter }, cond).await?;
+        let whole = page::in_subtree(q.clone(), person::Column::OrgUnitId, &unit.path);
         let (order, id) = (order.order(), person::Column::Id);
-        page::fetch_ordered_in_subtree(self.pool(), q, person::Column::OrgUnitId, &unit.path, &order, id, req).await
+        let page =
+            page::fetch_ordered_in_subtree(self.pool(), q, person::Column::OrgUnitId, &unit.path, &order, id, req)
+                .await?;
+        Ok(self.counted(page, &whole, PERSON_ID))
     }
 
     async fn people_select(

@@ -5,6 +5,7 @@
 use super::page::{self, Page, PageRequest, SortedPageRequest};
 use super::{Store, today};
 use crate::access::{Action, projects_condition};
+use crate::domain::cell_key;
 use crate::domain::family::transition_allowed;
 use crate::domain::period::Period;
 use crate::domain::validate;
@@ -143,8 +144,9 @@ impl ProjectOrder {
 pub struct ProjectTotals {
     pub budget_mnt: i64,
     pub by_funder: Vec<(FunderKind, i64)>,
-    pub households_linked: i64,
-    pub people_linked: i64,
+    /// Protected by the cell-key method for de-identified callers (`None`: 1 to 4).
+    pub households_linked: Option<i64>,
+    pub people_linked: Option<i64>,
     /// From the latest monitoring report.
     pub households_reported: i64,
     pub people_reported: i64,
@@ -670,13 +672,35 @@ impl Store {
     }
 }
 
-impl ProjectTotals {
-    /// A project's totals from its budget lines, reach links and reports (oldest first).
-    pub fn of(
+impl Store {
+    /// A project's totals as this caller may see them.
+    pub fn project_totals(
+        &self,
         lines: &[project_budget_line::Model],
         links: &[project_reach::Model],
         reports: &[project_report::Model],
+    ) -> ApiResult<ProjectTotals> {
+        ProjectTotals::of(lines, links, reports, !self.identified())
+    }
+}
+
+impl ProjectTotals {
+    /// A project's totals from its budget lines, reach links and reports (oldest first); the
+    /// counts of linked records protected when `protect` (a de-identified caller).
+    fn of(
+        lines: &[project_budget_line::Model],
+        links: &[project_reach::Model],
+        reports: &[project_report::Model],
+        protect: bool,
     ) -> ApiResult<Self> {
+        let linked = |kind: &str| {
+            let ids: Vec<Uuid> = links.iter().filter(|l| l.kind == kind).map(|l| l.subject_id).collect();
+            let n = ids.len() as i64;
+            match protect {
+                true => cell_key::protect(n, ids.iter().map(|id| cell_key::record_key(*id)).sum()).value(),
+                false => Some(n),
+            }
+        };
         let mut by_funder: Vec<(FunderKind, i64)> = Vec::new();
         for l in lines {
             let f = FunderKind::from_db(&l.funder)?;
@@ -689,8 +713,8 @@ impl ProjectTotals {
         Ok(Self {
             budget_mnt: lines.iter().map(|l| l.amount_mnt).sum(),
             by_funder,
-            households_linked: links.iter().filter(|l| l.kind == "HOUSEHOLD").count() as i64,
-            people_linked: links.iter().filter(|l| l.kind == "PERSON").count() as i64,
+            households_linked: linked("HOUSEHOLD"),
+            people_linked: linked("PERSON"),
             households_reported: latest.map_or(0, |r| r.households_reached as i64),
             people_reported: latest.map_or(0, |r| r.people_reached as i64),
         })

@@ -346,7 +346,7 @@ impl Store {
         dry_run: bool,
         max_items: usize,
     ) -> ApiResult<PushOutcome> {
-        // A role that may write nothing (ANALYST) has nothing to push: refused as a whole, as
+        // A role that may write nothing (ANALYST, RESEARCHER) has nothing to push: refused as a whole, as
         // each of its items would be.
         if self.authorize(Action::RecordServices).is_err() {
             self.authorize(Action::RegisterPeople)?;

@@ -232,3 +232,115 @@ async fn an_assessment_roll_up_for_an_analyst_is_perturbed_and_ranks_only_what_i
     }
     assert!(shown >= 5 && moved > 0, "{moved} of {shown} indicators perturbed");
 }
+
+/// A user with one role, logged in.
+async fn user_with(app: &TestApp, email: &str, role: &str) -> String {
+    let i = json!({ "email": email, "displayName": role, "password": cbss_tests::PASSWORD, "roles": [role] });
+    app.ok("mutation($i: CreateUserInput!) { createUser(input: $i) { id } }", json!({ "i": i })).await;
+    app.login(email).await
+}
+
+/// A list's rows could be counted one by one: an analyst gets a list as its protected
+/// `totalCount` only, and a researcher's `totalCount` is protected as every count is.
+#[tokio::test]
+async fn an_analyst_reads_a_list_as_its_protected_count_and_never_its_rows() {
+    let app = TestApp::spawn().await;
+    let analyst = user_with(&app, "tables@t.mn", "ANALYST").await;
+    let researcher = user_with(&app, "micro@t.mn", "RESEARCHER").await;
+    let khoroo = crate::fixtures::unit(&app, "11-BZD").await;
+    let h = crate::fixtures::household(&app, &khoroo).await;
+    let count = "query($u: UUID!) { people(filter: { orgUnitId: $u, bornFrom: \"2019-02-01\", bornTo: \"2019-02-28\" }) { totalCount } }";
+    let u = json!({ "u": khoroo });
+    let mut born = 0;
+    for n in 1..=12 {
+        crate::fixtures::person(&app, &h, "Ану", "FEMALE", &format!("2019-02-{:02}", n * 2)).await;
+        born += 1;
+        let exact = app.ok(count, u.clone()).await["people"]["totalCount"].as_i64().unwrap();
+        assert_eq!(exact, born, "the administrator counts exactly (or the test could not fail)");
+        for token in [&analyst, &researcher] {
+            let seen = app.ok_as(token, count, u.clone()).await["people"]["totalCount"].clone();
+            if born < 5 {
+                assert_eq!(seen, Value::Null, "{born} people: a count from 1 to 4 is never shown");
+            } else {
+                let seen = seen.as_i64().unwrap();
+                assert!(seen >= 5 && (seen - born).abs() <= 3, "{seen} shown for {born}");
+                let again = app.ok_as(token, count, u.clone()).await["people"]["totalCount"].clone();
+                assert_eq!(again, json!(seen), "the same people, the same answer");
+            }
+        }
+    }
+    let none = "{ people(filter: { bornFrom: \"1900-01-01\", bornTo: \"1900-01-31\" }) { totalCount } }";
+    assert_eq!(app.ok_as(&analyst, none, json!({})).await["people"]["totalCount"], 0, "0 stays 0");
+
+    // The rows, in every shape a client sends them: refused at their own path, the planned page
+    // and the executor alike.
+    let shapes = [
+        ("{ people(first: 5) { edges { node { id } } } }", json!(["people", "edges"])),
+        ("{ people(first: 5) { nodes { ageMonths } } }", json!(["people", "nodes"])),
+        ("{ people(first: 5) { totalCount pageInfo { hasNextPage } } }", json!(["people", "pageInfo"])),
+        (
+            "query Q { people(first: 5) { ...Page } } fragment Page on PersonConnection { edges { node { sex } } }",
+            json!(["people", "edges"]),
+        ),
+        ("{ households(first: 5) { nodes { dwelling } } }", json!(["households", "nodes"])),
+    ];
+    for (q, path) in shapes {
+        let (code, e) = app.err_as(Some(&analyst), q, json!({})).await;
+        assert_eq!((code.as_str(), &e["path"]), ("FORBIDDEN", &path), "{q}: {e}");
+        let rows = app.ok_as(&researcher, q, json!({})).await;
+        assert!(rows.to_string().len() > 40, "a researcher reads the rows: {rows}");
+    }
+    let export = |list: &str, token: &str| {
+        app.client.get(format!("{}/export/{list}.csv", app.base)).bearer_auth(token.to_string()).send()
+    };
+    for list in ["people", "households"] {
+        assert_eq!(export(list, &analyst).await.unwrap().status(), 403, "{list}.csv");
+        assert_eq!(export(list, &researcher).await.unwrap().status(), 200, "{list}.csv");
+    }
+}
+
+/// A project's reach is a count of records too: protected for de-identified callers, and the
+/// records it reached are rows an analyst may not read.
+#[tokio::test]
+async fn a_projects_reach_is_a_protected_count_and_its_records_rows() {
+    let app = TestApp::spawn().await;
+    app.seed_demo(300).await;
+    let project = &app.ok("{ communityProjects(first: 1) { nodes { id orgUnit { id } } } }", json!({})).await["communityProjects"]
+        ["nodes"][0];
+    let u = json!({ "u": project["orgUnit"]["id"] });
+    let ids = |d: &Value, list: &str| -> Vec<Value> {
+        d[list]["nodes"].as_array().unwrap().iter().map(|n| n["id"].clone()).collect()
+    };
+    let people = ids(
+        &app.ok("query($u: UUID!) { people(filter: { orgUnitId: $u }, first: 7) { nodes { id } } }", u.clone()).await,
+        "people",
+    );
+    let households = ids(
+        &app.ok("query($u: UUID!) { households(filter: { orgUnitId: $u }, first: 3) { nodes { id } } }", u).await,
+        "households",
+    );
+    assert_eq!((people.len(), households.len()), (7, 3));
+    app.ok(
+        "mutation($id: UUID!, $h: [UUID!]!, $p: [UUID!]!) { linkProjectReach(projectId: $id, householdIds: $h, personIds: $p) { id } }",
+        json!({ "id": project["id"], "h": households, "p": people }),
+    )
+    .await;
+    let totals = "query($id: UUID!) { communityProject(id: $id) { totals { householdsLinked peopleLinked } } }";
+    let id = json!({ "id": project["id"] });
+    let exact = app.ok(totals, id.clone()).await["communityProject"]["totals"].clone();
+    assert_eq!(exact, json!({ "householdsLinked": 3, "peopleLinked": 7 }));
+    let analyst = app.login("analyst@demo.mn").await;
+    let researcher = app.login("researcher@demo.mn").await;
+    for token in [&analyst, &researcher] {
+        let seen = app.ok_as(token, totals, id.clone()).await["communityProject"]["totals"].clone();
+        assert_eq!(seen["householdsLinked"], Value::Null, "3 households: not shown");
+        let h = seen["peopleLinked"].as_i64().unwrap();
+        assert!(h >= 5 && (h - 7).abs() <= 3, "{seen}");
+    }
+    let reached = "query($id: UUID!) { communityProject(id: $id) { peopleReached { id } } }";
+    let (code, e) = app.err_as(Some(&analyst), reached, id.clone()).await;
+    assert_eq!((code.as_str(), &e["path"]), ("FORBIDDEN", &json!(["communityProject", "peopleReached"])), "{e}");
+    let seen = app.ok_as(&researcher, reached, id).await["communityProject"]["peopleReached"].clone();
+    let seen: Vec<Value> = seen.as_array().unwrap().iter().map(|p| p["id"].clone()).collect();
+    assert!(seen.len() == 7 && seen.iter().all(|p| !people.contains(p)), "pseudonyms: {seen:?}");
+}

@@ -88,7 +88,7 @@ async fn the_planned_people_page_answers_as_the_executor_does() {
     .await;
     let callers = [
         ("admin", app.admin_token.clone()),
-        ("analyst", app.login("analyst@demo.mn").await),
+        ("researcher", app.login("researcher@demo.mn").await),
         ("partner", app.login("ngo.uvs@demo.mn").await),
         ("field worker", app.login("field.zavkhan@demo.mn").await),
     ];
@@ -113,7 +113,7 @@ async fn the_planned_people_page_answers_as_the_executor_does() {
             let records = nodes.clone().flat_map(|n| n["serviceRecords"].as_array().unwrap());
             assert!(records.clone().any(|r| r["serviceType"]["code"].is_string()), "{who}: {planned}");
             let named = nodes.clone().any(|n| n["givenName"].is_string() && n["household"]["address"].is_string());
-            assert_eq!(named, *who != "analyst", "{who} sees names: {planned}");
+            assert_eq!(named, *who != "researcher", "{who} sees names: {planned}");
             if *who == "admin" && args == "(first: 40)" {
                 let first = &edges[0]["node"];
                 assert_eq!(first["dateOfDeath"], "2025-01-02", "{planned}");

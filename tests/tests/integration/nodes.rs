@@ -64,8 +64,9 @@ async fn node_refetches_each_type_by_its_id_in_the_callers_scope() {
     assert!(node(&app, &worker, &record).await.is_null());
     assert_eq!(node(&app, &worker, &khoroo).await["__typename"], "OrgUnit", "the tree is the same for everyone");
 
-    // An analyst resolves org units only: neither its pseudonyms nor real ids find a person.
-    let analyst = app.login("analyst@demo.mn").await;
+    // A de-identified caller resolves org units only: neither its pseudonyms nor real ids find
+    // a person.
+    let analyst = app.login("researcher@demo.mn").await;
     let pseudonym = app.ok_as(&analyst, "{ people(first: 1) { edges { node { id } } } }", json!({})).await["people"]["edges"][0]
         ["node"]["id"]
         .as_str()

@@ -482,7 +482,7 @@ async fn every_readme_example_runs_as_written_against_the_demo_data() {
         assert!(n.is_some_and(|n| n > 0), "no {alias} in Uvs");
     }
 
-    // The analyst's ids are pseudonyms: no person has one.
+    // The researcher's ids are pseudonyms: no person has one.
     let node = &answer_of(&ran, "people")["edges"][0]["node"];
     assert_eq!(node["lifeStage"]["code"], "EARLY_CHILDHOOD");
     let q = "query($id: UUID!) { person(id: $id) { id } }";

@@ -61,7 +61,7 @@ async fn partners_are_listed_to_administrators_and_to_a_partners_own_staff() {
     let own = app.ok_as(&ngo, q, json!({})).await;
     assert_eq!(own["partners"].as_array().unwrap().len(), 1, "{own:#}");
     assert_eq!(own["partners"][0]["name"], "Demo NGO (Uvs)");
-    for user in ["field.zavkhan@demo.mn", "analyst@demo.mn"] {
+    for user in ["field.zavkhan@demo.mn", "analyst@demo.mn", "researcher@demo.mn"] {
         let token = app.login(user).await;
         let (code, _) = app.err_as(Some(&token), q, json!({})).await;
         assert_eq!(code, "FORBIDDEN", "{user}");
@@ -69,7 +69,7 @@ async fn partners_are_listed_to_administrators_and_to_a_partners_own_staff() {
 }
 
 #[tokio::test]
-async fn growth_needs_a_token_and_shows_analysts_no_real_measurement_id() {
+async fn growth_needs_a_token_and_shows_researchers_no_real_measurement_id() {
     let app = TestApp::spawn().await;
     app.seed_demo(300).await;
     let q = "query($i: GrowthInput!) { growthZScores(input: $i) { weightForAge } }";
@@ -100,7 +100,7 @@ async fn growth_needs_a_token_and_shows_analysts_no_real_measurement_id() {
             .collect()
     };
     assert!(ids(&app.ok(chart, u.clone()).await).contains(&real), "the administrator sees the real id");
-    let analyst = app.login("analyst@demo.mn").await;
+    let analyst = app.login("researcher@demo.mn").await;
     let seen = ids(&app.ok_as(&analyst, chart, u).await);
     assert!(!seen.is_empty() && !seen.contains(&real), "{seen:?}");
 }
@@ -108,7 +108,7 @@ async fn growth_needs_a_token_and_shows_analysts_no_real_measurement_id() {
 /// A disability (a special category) and an exact date of death reach no de-identified caller:
 /// not through the planned page, the executor or the CSV export.
 #[tokio::test]
-async fn analysts_see_neither_disability_nor_a_date_of_death() {
+async fn researchers_see_neither_disability_nor_a_date_of_death() {
     let app = TestApp::spawn().await;
     app.seed_demo(300).await;
     let district = unit(&app, "11-BZD").await;
@@ -127,7 +127,7 @@ async fn analysts_see_neither_disability_nor_a_date_of_death() {
     };
     let admin = nodes(&app.ok(plain, u.clone()).await);
     assert!(admin.contains(&json!({ "disability": "MOBILITY", "dateOfDeath": "2026-01-05" })), "{admin:?}");
-    let analyst = app.login("analyst@demo.mn").await;
+    let analyst = app.login("researcher@demo.mn").await;
     for q in [plain, fragment] {
         let seen = nodes(&app.ok_as(&analyst, q, u.clone()).await);
         assert_eq!(seen.len(), admin.len(), "{q}");

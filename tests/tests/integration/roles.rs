@@ -8,13 +8,15 @@ use cbss_tests::TestApp;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 
-const ROLES: [&str; 5] = ["ADMIN", "ANALYST", "PARTNER", "FIELD_WORKER", "PROVIDER"];
+const ROLES: [&str; 6] = ["ADMIN", "ANALYST", "RESEARCHER", "PARTNER", "FIELD_WORKER", "PROVIDER"];
 
 /// The README's "Root fields by role" table: field → the roles it says "yes" (or a qualified
 /// yes) for.
 fn readme_matrix() -> BTreeMap<String, BTreeSet<&'static str>> {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
-    let start = readme.find("| root field | ADMIN | ANALYST | PARTNER | FIELD_WORKER | PROVIDER |").expect("the table");
+    let start = readme
+        .find("| root field | ADMIN | ANALYST | RESEARCHER | PARTNER | FIELD_WORKER | PROVIDER |")
+        .expect("the table");
     let mut out = BTreeMap::new();
     for line in readme[start..].lines().skip(2) {
         if !line.starts_with('|') {
@@ -391,6 +393,7 @@ async fn every_root_field_answers_each_role_as_the_readme_says() {
     let tokens = [
         ("ADMIN", app.admin_token.clone()),
         ("ANALYST", app.login("analyst@demo.mn").await),
+        ("RESEARCHER", app.login("researcher@demo.mn").await),
         ("PARTNER", app.login("ngo.uvs@demo.mn").await),
         ("FIELD_WORKER", app.login("field.zavkhan@demo.mn").await),
         ("PROVIDER", app.login("provider.zavkhan@demo.mn").await),
