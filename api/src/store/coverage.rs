@@ -148,6 +148,10 @@ impl Question {
     }
 }
 
+/// The last day of age WHO's under-5 anthropometry counts: 1,826 / 30.4375 = 59.99 months
+/// (`../shared/who/README.md` §2; WHO's Anthro software).
+const UNDER_FIVE_LAST_DAY: i32 = 1826;
+
 impl Store {
     /// The indicator catalogue.
     pub async fn indicators(&self) -> ApiResult<Vec<indicator::Model>> {
@@ -613,13 +617,19 @@ impl Store {
                     Expr::col((p.clone(), person::Column::Id))
                         .equals((m.clone(), growth_measurement::Column::PersonId)),
                 );
-                // A usable measurement of `x` in the period (the date is the record's, copied).
+                // WHO: a child with bilateral pitting oedema has no weight-based z-score and
+                // counts as severely wasted, so in every "WHZ below a cut" indicator (numerator
+                // and denominator); the others leave the child out, its z-score being missing.
+                let oedema_wasted = ind.z_index.as_deref() == Some("whz") && !ind.z_above;
+                let oedema = |x: &Alias| Expr::col((x.clone(), growth_measurement::Column::Oedema)).eq(true);
+                // A usable measurement of `x` in the period (the date is the record's, copied),
+                // under 60 months as WHO counts them: age in days / 30.4375 < 60, through day 1,826.
                 let usable = |x: &Alias| {
+                    let scored = Expr::col((x.clone(), z)).is_not_null().and(Expr::col((x.clone(), flag)).eq(false));
                     vec![
                         Expr::col((x.clone(), growth_measurement::Column::MeasuredOn)).between(period.from, reference),
-                        Expr::col((x.clone(), growth_measurement::Column::AgeDays)).lt(1826),
-                        Expr::col((x.clone(), z)).is_not_null(),
-                        Expr::col((x.clone(), flag)).eq(false),
+                        Expr::col((x.clone(), growth_measurement::Column::AgeDays)).lte(UNDER_FIVE_LAST_DAY),
+                        if oedema_wasted { scored.or(oedema(x)) } else { scored },
                     ]
                 };
                 // Only each child's latest usable measurement in the period counts.
@@ -637,8 +647,12 @@ impl Store {
                 later.and_where(on(&m2).gt(on(&m)).or(on(&m2).eq(on(&m)).and(id(&m2).gt(id(&m)))));
                 let mut denominator = usable(&m);
                 denominator.push(Expr::exists(later.to_owned()).not());
-                let zcol = Expr::col((m, z));
-                let numerator = if ind.z_above { zcol.gt(cut) } else { zcol.lt(cut) };
+                let zcol = Expr::col((m.clone(), z));
+                let numerator = match (ind.z_above, oedema_wasted) {
+                    (true, _) => zcol.gt(cut),
+                    (false, true) => zcol.lt(cut).or(oedema(&m)),
+                    (false, false) => zcol.lt(cut),
+                };
                 Ok(Source {
                     select,
                     unit: Expr::col((p.clone(), person::Column::OrgUnitId)),

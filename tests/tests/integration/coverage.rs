@@ -448,3 +448,57 @@ async fn an_ended_enrolment_stops_counting_the_day_after_it_ends() {
     // Ending it again is a conflict, whatever the date.
     assert_eq!(app.err(END, end(days_before(r, 0), version + 1)).await.0, "CONFLICT");
 }
+
+/// WHO's rules for under-5 anthropometry: a child with bilateral pitting oedema is severely
+/// wasted (in WASTING's numerator and denominator, though it has no WHZ) and out of the other
+/// weight-based indicators; "under 5" is through day 1,826 of age (59.99 months), not 1,825.
+#[tokio::test]
+async fn oedema_counts_as_wasting_and_under_five_runs_through_day_1826() {
+    let app = TestApp::spawn().await;
+    let district = app.ok("{ orgUnitByCode(code: \"11-BZD\") { id } }", json!({})).await["orgUnitByCode"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let h = household(&app, &district).await;
+    let r = reference();
+    let on = r - Days::new(10);
+    let t = app.admin_token.clone();
+    // Measured on day 1,826 and on day 1,827 of age, with the same normal weight and height.
+    let b1826 = child(&app, &h, "FEMALE", on - Days::new(1826)).await;
+    measure(&app, &b1826, &on.to_string(), 18.0, 109.0).await;
+    let b1827 = child(&app, &h, "FEMALE", on - Days::new(1827)).await;
+    measure(&app, &b1827, &on.to_string(), 18.0, 109.0).await;
+    // Two years old, with oedema: weight and height taken, no weight-based z-score.
+    let o = child(&app, &h, "MALE", months_before(r, 24)).await;
+    app.ok(
+        "mutation($i: RecordGrowthMeasurementInput!) { recordGrowthMeasurement(input: $i) { id } }",
+        json!({ "i": { "personId": o, "date": on.to_string(), "weightKg": 11.0, "lengthHeightCm": 86.0, "oedema": true } }),
+    )
+    .await;
+    // The ages as stored, and the z-scores: worked out here, not read from the indicator.
+    let q = "query($id: UUID!) { person(id: $id) { growthMeasurements { ageDays oedema weightForLengthHeight lengthHeightForAge } } }";
+    let mut seen = Vec::new();
+    for id in [&b1826, &b1827, &o] {
+        seen.push(app.ok(q, json!({ "id": id })).await["person"]["growthMeasurements"][0].clone());
+    }
+    let ages: Vec<i64> = seen.iter().map(|m| m["ageDays"].as_i64().unwrap()).collect();
+    assert_eq!(ages[..2], [1826, 1827], "{seen:?}");
+    assert!(seen[2]["weightForLengthHeight"].is_null() && seen[2]["lengthHeightForAge"].is_number(), "{seen:?}");
+    let under_five: Vec<&Value> =
+        seen.iter().filter(|m| m["ageDays"].as_i64().unwrap() * 10_000 < 60 * 304_375).collect();
+    assert_eq!(under_five.len(), 2, "day 1,826 is 59.99 months, day 1,827 is 60.02");
+    let below = |m: &&&Value, key: &str, cut: f64| m[key].as_f64().is_some_and(|z| z < cut);
+    let wasted = under_five.iter().filter(|m| below(m, "weightForLengthHeight", -2.0) || m["oedema"] == true).count();
+    let severe = under_five.iter().filter(|m| below(m, "weightForLengthHeight", -3.0) || m["oedema"] == true).count();
+    let stunted = under_five.iter().filter(|m| below(m, "lengthHeightForAge", -2.0)).count();
+    let with_whz = under_five.iter().filter(|m| m["weightForLengthHeight"].is_number()).count();
+    let total = |code: &'static str| {
+        let (app, t, district) = (&app, &t, &district);
+        async move { counts(&coverage(app, t, code, district, &[]).await["total"]) }
+    };
+    assert_eq!((wasted, severe), (1, 1), "the oedema child (or the test could not fail)");
+    assert_eq!(total("WASTING").await, (wasted as i64, 2), "the oedema child is wasted and counted");
+    assert_eq!(total("STUNTING").await, (stunted as i64, 2), "oedema leaves height-for-age as it is");
+    assert_eq!(total("OVERWEIGHT").await, (0, with_whz as i64), "no WHZ, no overweight question");
+    assert_eq!(with_whz, 1);
+}
