@@ -71,7 +71,7 @@ pub enum Reader {
     Identified,
     /// De-identified records one by one, and protected tables (RESEARCHER).
     Microdata,
-    /// Protected tables and counts only (ANALYST, RESEARCHER).
+    /// Protected tables and counts only (ANALYST).
     Tables,
 }
 

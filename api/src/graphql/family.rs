@@ -512,12 +512,14 @@ impl CommunityProject {
     async fn reports(&self, ctx: &Context<'_>) -> Result<Vec<ProjectReport>> {
         Ok(many(&data(ctx)?.loaders.reports_of_project, self.0.id).await?.into_iter().map(ProjectReport).collect())
     }
-    /// Households it reached (those the caller may see).
+    /// Households it reached (those the caller may see); FORBIDDEN to an ANALYST, who reads
+    /// `totals` instead.
     async fn households_reached(&self, ctx: &Context<'_>) -> Result<Vec<Household>> {
         let ids = self.reached(ctx, "HOUSEHOLD").await?;
         Ok(ones(&data(ctx)?.loaders.household, &ids).await?.into_iter().map(Household).collect())
     }
-    /// People it reached (those the caller may see).
+    /// People it reached (those the caller may see); FORBIDDEN to an ANALYST, who reads `totals`
+    /// instead.
     async fn people_reached(&self, ctx: &Context<'_>) -> Result<Vec<Person>> {
         let ids = self.reached(ctx, "PERSON").await?;
         Ok(ones(&data(ctx)?.loaders.person, &ids).await?.into_iter().map(Person).collect())
@@ -565,6 +567,7 @@ impl FamilyQuery {
     }
 
     /// A family assessment visit by id; null when unknown or outside your view scope.
+    /// FORBIDDEN to an ANALYST, who reads tables only.
     async fn family_assessment(
         &self,
         ctx: &Context<'_>,

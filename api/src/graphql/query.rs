@@ -84,7 +84,8 @@ impl CoreQuery {
 
     /// Households in your view scope: `filter` for the common questions, `where` for any
     /// combination (and / or / not); `orderBy` (default: by id), cursor pages. Searching by
-    /// address is FORBIDDEN to callers who see data de-identified (ANALYST, RESEARCHER).
+    /// address is FORBIDDEN to callers who see data de-identified (ANALYST, RESEARCHER). An
+    /// ANALYST reads `totalCount` only (the rows are FORBIDDEN: they could be counted).
     #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
     #[allow(clippy::too_many_arguments)]
     async fn households(
@@ -133,7 +134,8 @@ impl CoreQuery {
     /// (and / or / not; ages, services received or not in a window, the household's
     /// attributes); `orderBy` (default: by id), cursor pages. Searching by name or household, and
     /// ordering by names or birth date, are FORBIDDEN to callers who see data de-identified
-    /// (ANALYST, RESEARCHER).
+    /// (ANALYST, RESEARCHER). An ANALYST reads `totalCount` only (the rows are FORBIDDEN: they
+    /// could be counted).
     #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
     #[allow(clippy::too_many_arguments)]
     async fn people(

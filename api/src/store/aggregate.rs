@@ -4,7 +4,9 @@
 //! Every row is placed by where its person (or household) lives, as coverage does.
 
 use super::Store;
-use super::dimensions::{Calendar, age_band_of_days, age_band_on, child_unit, days_between, period_of, record_key};
+use super::dimensions::{
+    Calendar, age_band_of_days, age_band_on, child_unit, days_between, distinct_record_key_sum, period_of, record_key,
+};
 use super::filters::{HouseholdWhere, MeasurementWhere, NamesUnits, PersonWhere, ServiceRecordWhere, ids_where};
 use crate::domain::age_band;
 use crate::domain::cell_key::{self, Protected};
@@ -124,7 +126,13 @@ impl Store {
             let all = self.aggregate_rows(q.entity, &unit, None, &q.filter, &[], &measures, as_of).await?;
             all.into_iter().next().unwrap_or_default()
         };
-        let rows = if group_by.is_empty() { Vec::new() } else { rows };
+        let mut rows = if group_by.is_empty() { Vec::new() } else { rows };
+        if !self.identified() {
+            // A row of 1 to 4 records is left out, as a row of none is: listed as suppressed, it
+            // told that someone is there (with a filter on disability, who), and the number of
+            // such rows counted them.
+            rows.retain(|c| !(c.suppressed && c.count < cell_key::SMALL));
+        }
         Ok(Aggregate { entity: q.entity, org_unit: unit, as_of, group_by, measures, rows, total })
     }
 
@@ -145,7 +153,7 @@ impl Store {
             .query_analytical(&stmt)
             .await?
             .iter()
-            .map(|r| self.aggregate_cell(r, group_by, measures))
+            .map(|r| self.aggregate_cell(r, entity, group_by, measures))
             .collect::<ApiResult<_>>()?;
         rows.sort_by(|x, y| {
             let band = |c: &AggregateCell| c.age_band.and_then(|l| age_band::BANDS.iter().position(|b| b.label == l));
@@ -171,7 +179,13 @@ impl Store {
         Ok(rows)
     }
 
-    fn aggregate_cell(&self, r: &QueryResult, group_by: &[Dim], measures: &[Measure]) -> ApiResult<AggregateCell> {
+    fn aggregate_cell(
+        &self,
+        r: &QueryResult,
+        entity: Entity,
+        group_by: &[Dim],
+        measures: &[Measure],
+    ) -> ApiResult<AggregateCell> {
         let by = |d| group_by.contains(&d);
         let text = |name: &str| r.try_get::<Option<String>>("", name);
         let mut c = AggregateCell::default();
@@ -209,16 +223,25 @@ impl Store {
             }
         }
         if p.deidentified {
-            // Every count of the cell perturbed with the cell's key (`domain::cell_key`).
-            let key: Option<i64> = r.try_get("", "m_key")?;
-            let key = key.unwrap_or(0);
-            let mut protect = |n: &mut i64| match cell_key::protect(*n, key) {
+            // Every count of the cell perturbed with the key of what it counts (`domain::cell_key`).
+            let key = |name: &str| -> ApiResult<i64> { Ok(r.try_get::<Option<i64>>("", name)?.unwrap_or(0)) };
+            let rows_key = key("m_key")?;
+            let (people_key, households_key) = match entity {
+                Entity::People => (rows_key, key("m_households_key").unwrap_or(0)),
+                Entity::Households => (key("m_people_key").unwrap_or(0), rows_key),
+                _ => (key("m_people_key").unwrap_or(0), key("m_households_key").unwrap_or(0)),
+            };
+            let mut protect = |n: &mut i64, key: i64| match cell_key::protect(*n, key) {
                 Protected::Shown(shown) => *n = shown,
                 Protected::Suppressed => c.suppressed = true,
             };
-            protect(&mut c.count);
-            c.people.as_mut().map(&mut protect);
-            c.households.as_mut().map(&mut protect);
+            protect(&mut c.count, rows_key);
+            if let Some(n) = c.people.as_mut() {
+                protect(n, people_key);
+            }
+            if let Some(n) = c.households.as_mut() {
+                protect(n, households_key);
+            }
         }
         Ok(c)
     }
@@ -377,6 +400,17 @@ impl Store {
                 Entity::ServiceRecords | Entity::GrowthMeasurements => "r.id",
             };
             q.expr_as(Func::sum(record_key(backend, id)), a("m_key"));
+            // A distinct count is perturbed with the key of the records it counts, not of the
+            // rows they were reached through: one set of households reached through different
+            // people must answer the same, or averaging the answers undoes the noise.
+            for (measure, counted, name) in
+                [(Measure::People, Entity::People, "p.id"), (Measure::Households, Entity::Households, "p.household_id")]
+            {
+                if measures.contains(&measure) && entity != counted {
+                    let key = if measure == Measure::People { "m_people_key" } else { "m_households_key" };
+                    q.expr_as(distinct_record_key_sum(backend, name), a(key));
+                }
+            }
         }
         for mv in measures {
             match mv {

@@ -43,6 +43,26 @@ pub fn record_key(backend: DbBackend, id: &str) -> SimpleExpr {
     }
 }
 
+/// The key sum of the distinct records whose UUID column is `id` (several rows may name one
+/// record: a household's members, a person's service records), modulo 256: the sum of the
+/// DISTINCT integers of each id's last 5 bytes, which tell records apart and are each
+/// congruent to the record's key modulo 256. Below 2^40 each, so the sum of 8 M of them fits a
+/// BIGINT.
+pub fn distinct_record_key_sum(backend: DbBackend, id: &str) -> SimpleExpr {
+    let tail = match backend {
+        DbBackend::Postgres => (11..16)
+            .map(|i| format!("get_byte(uuid_send({id}), {i})::bigint * {}", 1i64 << (8 * (15 - i))))
+            .collect::<Vec<_>>()
+            .join(" + "),
+        // SQLite holds UUIDs as 16-byte blobs: the last ten hex digits, read digit by digit.
+        _ => (23..33)
+            .map(|i| format!("(instr('0123456789ABCDEF', substr(hex({id}), {i}, 1)) - 1) * {}", 1i64 << (4 * (32 - i))))
+            .collect::<Vec<_>>()
+            .join(" + "),
+    };
+    Expr::cust(format!("CAST(SUM(DISTINCT {tail}) % 256 AS BIGINT)"))
+}
+
 /// Whole days from `earlier` to `later` (two date columns).
 pub fn days_between(backend: DbBackend, later: &str, earlier: &str) -> SimpleExpr {
     match backend {
