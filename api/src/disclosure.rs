@@ -60,7 +60,7 @@ pub enum Out {
     /// microdata readers get them, each field as its own class says.
     Records,
     /// A count of records about people: protected by the cell-key method for de-identified
-    /// callers where it is counted (1–4: null; else within ±3).
+    /// callers where it is counted (0–4: null; else within ±3).
     Count,
 }
 
@@ -1213,7 +1213,7 @@ pub fn readme_table() -> String {
         (
             Count,
             "count of records about people",
-            "protected by the cell-key method (below): 1–4 null, others within ±3",
+            "protected by the cell-key method (below): 0–4 null, others within ±3",
         ),
         (Pseudonym, "id of a record about a person or household", "a stable keyed pseudonym"),
         (Direct, "direct identifier, or free text that may name someone", "null"),

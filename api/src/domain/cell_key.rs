@@ -10,9 +10,9 @@
 //! answer (nothing to average), and a total minus its rows, or one filter minus another, gives
 //! noise, not people.
 //!
-//! Parameters (public; the keys are what is secret): counts from 1 to 4 are suppressed (shown
-//! as null); 0 stays 0; a count of 5 or more is shown within ±3 of the truth and never under 5,
-//! the adjustment drawn from −3…+3 with probabilities 10%, 15%, 15%, 20%, 15%, 15%, 10%. Why
+//! Parameters (public; the keys are what is secret): counts from 0 to 4 are suppressed (shown
+//! as null: a zero shown would tell that a suppressed cell holds someone); a count of 5 or more
+//! is shown within ±3 of the truth and never under 5, the adjustment drawn from −3…+3 with probabilities 10%, 15%, 15%, 20%, 15%, 15%, 10%. Why
 //! ±3: an attacker who knows a hidden count is from 1 to 4 and subtracts two answers (a total
 //! and its visible rows, or two overlapping filters) guesses it right about 45% of the time with
 //! ±2 and about 36% with ±3 (a blind guess: 25%), and is never certain but in rare corners
@@ -71,9 +71,8 @@ pub fn record_key(id: uuid::Uuid) -> i64 {
 
 /// `count` records whose keys sum to `key_sum`, as published.
 pub fn protect(count: i64, key_sum: i64) -> Protected {
-    if count <= 0 {
-        return Protected::Shown(0);
-    }
+    // Zero too: were it shown, a suppressed cell would tell that someone is there, and a
+    // question about one person (a birth month, a bag and a condition) would answer for them.
     if count < SMALL {
         return Protected::Suppressed;
     }
@@ -86,10 +85,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn small_counts_are_suppressed_and_zero_stays_zero() {
+    fn counts_under_five_and_zero_alike_are_suppressed() {
         for key in 0..KEYS {
-            assert_eq!(protect(0, key), Protected::Shown(0));
-            for n in 1..SMALL {
+            for n in 0..SMALL {
                 assert_eq!(protect(n, key), Protected::Suppressed);
             }
         }

@@ -18,7 +18,8 @@ fn shown<T>(cell: &AggregateCell, v: Option<T>) -> Option<T> {
 
 /// One row of an aggregate: the value of each dimension grouped by (null for the others) and the
 /// measures asked for (null for the others). For callers who see data de-identified, a row with a
-/// count from 1 to 4 is `suppressed`.
+/// count from 1 to 4 is left out (as a row of none is), and the total with a count from 0 to 4 is
+/// `suppressed`.
 #[Object]
 impl AggregateRow {
     /// The unit one level below the chosen one (grouped by ORG_UNIT; null for rows placed at
@@ -79,8 +80,8 @@ impl AggregateRow {
     async fn mean_waz(&self) -> Option<f64> {
         shown(&self.0, self.0.mean_waz.map(round2))
     }
-    /// A count from 1 to 4 for a caller who sees data de-identified: every figure of the row is
-    /// withheld.
+    /// A count from 0 to 4 for a caller who sees data de-identified: every figure of the row is
+    /// withheld (a distinct count of 0 to 4 beside a shown row count too).
     async fn suppressed(&self) -> bool {
         self.0.suppressed
     }

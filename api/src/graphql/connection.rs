@@ -11,7 +11,7 @@ pub struct Total(crate::store::TotalCount);
 impl Total {
     /// Every item matching the filter, across all pages. For de-identified callers (ANALYST,
     /// RESEARCHER) a count of people or households is protected by the cell-key method (see the
-    /// README): null for 1 to 4, otherwise within ±3 of the truth; null for nobody else.
+    /// README): null for 0 to 4, otherwise within ±3 of the truth; null for nobody else.
     async fn total_count(&self) -> async_graphql::Result<Option<i64>> {
         Ok(self.count().await?)
     }

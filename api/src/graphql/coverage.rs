@@ -109,8 +109,8 @@ impl CoverageRow {
         let v = self.cell.numerator as f64 * self.factor as f64 / self.cell.denominator as f64;
         Some((v * 10.0).round() / 10.0)
     }
-    /// A count from 1 to 4 for a caller who sees data de-identified: withheld, so a small area
-    /// cannot be re-identified.
+    /// A count from 0 to 4 for a caller who sees data de-identified: withheld, so a small area
+    /// cannot be re-identified (zero too, or a suppressed cell would tell that someone is there).
     async fn suppressed(&self) -> bool {
         self.cell.suppressed
     }
@@ -170,7 +170,7 @@ impl CoverageQuery {
     /// THIS_YEAR, LAST_12_MONTHS), in your scope, counted from the records; grouped by the units
     /// one level down, sex, age band, urban/rural, month or quarter. Rows add up to the total,
     /// except months and quarters of indicators counted at a date (children of an age band). For
-    /// callers who see data de-identified, cells with a count from 1 to 4 are `suppressed`.
+    /// callers who see data de-identified, cells with a count from 0 to 4 are `suppressed`.
     /// Errors: UNAUTHENTICATED, VALIDATION (an unknown indicator or unit, a period that will not
     /// parse or has not started, MONTH with QUARTER, SEX for an indicator counted per birth, SEX
     /// or AGE_BAND for one counted per household, POPULATION for an indicator without an age band

@@ -426,7 +426,7 @@ pub struct ProjectTotals {
     /// The budget by kind of funder, in the order the lines first name them.
     by_funder: Vec<FunderTotal>,
     /// Households linked as reached (`linkProjectReach`), those outside your view scope too.
-    /// For de-identified callers protected by the cell-key method: null for 1 to 4, otherwise
+    /// For de-identified callers protected by the cell-key method: null for 0 to 4, otherwise
     /// within ±3; null for nobody else.
     households_linked: Option<i64>,
     /// People linked as reached, those outside your view scope too; protected as

@@ -61,7 +61,7 @@ pub struct AggregateCell {
     pub mean_haz: Option<f64>,
     pub mean_whz: Option<f64>,
     pub mean_waz: Option<f64>,
-    /// Counts from 1 to 4 withheld from this caller; a de-identified caller's counts are
+    /// Counts from 0 to 4 withheld from this caller; a de-identified caller's counts are
     /// perturbed (`domain::cell_key`).
     pub suppressed: bool,
 }

@@ -100,7 +100,7 @@ pub fn decode_cursor(keys: &Keys, cursor: &str) -> ApiResult<Uuid> {
 type CountFuture = Pin<Box<dyn Future<Output = ApiResult<Option<u64>>> + Send>>;
 
 /// Counts every row matching the page's filter; run only when a client asks for totalCount.
-/// `None`: a protected count of 1 to 4, suppressed (`domain::cell_key`).
+/// `None`: a protected count of 0 to 4, suppressed (`domain::cell_key`).
 #[derive(Clone)]
 pub struct TotalCount(Arc<dyn Fn() -> CountFuture + Send + Sync>);
 

@@ -144,7 +144,7 @@ impl ProjectOrder {
 pub struct ProjectTotals {
     pub budget_mnt: i64,
     pub by_funder: Vec<(FunderKind, i64)>,
-    /// Protected by the cell-key method for de-identified callers (`None`: 1 to 4).
+    /// Protected by the cell-key method for de-identified callers (`None`: 0 to 4).
     pub households_linked: Option<i64>,
     pub people_linked: Option<i64>,
     /// From the latest monitoring report.
