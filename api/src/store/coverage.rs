@@ -90,6 +90,13 @@ pub struct Coverage {
     pub total: CoverageCell,
 }
 
+/// The numerator's hits of a de-identified caller's cell are summed packed with their record
+/// keys: hits + (sum of their keys) × HIT. Unpacked exactly while hits < HIT (2^24, 16.7 M):
+/// a cell counts one row per person, birth, child or household of a unit and period, at most
+/// its denominator, which `cells` checks is under HIT (Mongolia has 3.5 M people). The keys'
+/// sum is then under 255 × 2^24, the packed sum under 2^56: an i64.
+const HIT: i64 = 1 << 24;
+
 fn a(name: &str) -> Alias {
     Alias::new(name)
 }
@@ -325,10 +332,20 @@ impl Store {
                 c.settlement = s.map(|s| Settlement::from_db(&s)).transpose()?;
             }
             c.denominator = r.try_get("", "denominator")?;
-            c.numerator = r.try_get::<Option<i64>>("", "numerator")?.unwrap_or(0);
-            if !self.identified() {
+            if self.identified() {
+                c.numerator = r.try_get::<Option<i64>>("", "numerator")?.unwrap_or(0);
+            } else {
+                // The hits are at most the denominator: under HIT, they cannot carry into the keys.
+                if c.denominator >= HIT {
+                    return Err(ApiError::Internal(anyhow::anyhow!(
+                        "{} rows in a cell of {}: too many to unpack its hits",
+                        c.denominator,
+                        q.indicator.code
+                    )));
+                }
+                let packed = r.try_get::<Option<i64>>("", "hits")?.unwrap_or(0);
+                (c.numerator, c.numerator_key) = (packed % HIT, packed / HIT);
                 c.denominator_key = Some(r.try_get::<Option<i64>>("", "key_all")?.unwrap_or(0));
-                c.numerator_key = r.try_get::<Option<i64>>("", "key_hit")?.unwrap_or(0);
             }
             rows.push(c);
         }
@@ -439,15 +456,20 @@ impl Store {
             "group_settlement",
         );
         q.expr_as(Expr::col(Asterisk).count(), a("denominator"));
-        let backend = self.db().get_database_backend();
-        if !self.identified() {
-            let key = record_key(backend, s.key);
-            q.expr_as(Func::sum(key.clone()), a("key_all"));
-            let hit = CaseStatement::new().case(s.numerator.clone(), key).finally(Expr::val(0));
-            q.expr_as(Func::sum(hit), a("key_hit"));
+        if self.identified() {
+            let hit = CaseStatement::new().case(s.numerator, Expr::val(1)).finally(Expr::val(0));
+            q.expr_as(Func::sum(hit), a("numerator"));
+            return q.to_owned();
         }
-        let hit = CaseStatement::new().case(s.numerator, Expr::val(1)).finally(Expr::val(0));
-        q.expr_as(Func::sum(hit), a("numerator"));
+        let key = record_key(self.db().get_database_backend(), s.key);
+        q.expr_as(Func::sum(key.clone()), a("key_all"));
+        // The numerator's hits and the sum of their keys from one CASE, so its condition is
+        // evaluated once a row (PostgreSQL runs each copy of a condition as a SubPlan of its
+        // own). A hit adds 1 + key × HIT: the sum is hits + keys × HIT (`cells` unpacks it),
+        // BIGINT on both databases (PostgreSQL sums bigints as numeric: cast back).
+        let packed = Expr::val(1).add(key.cast_as(a("BIGINT")).mul(HIT));
+        let hit = CaseStatement::new().case(s.numerator, packed).finally(Expr::val(0));
+        q.expr_as(Func::sum(hit).cast_as(a("BIGINT")), a("hits"));
         q.to_owned()
     }
 
