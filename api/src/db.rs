@@ -205,7 +205,8 @@ fn sqlite_file(url: &str) -> Option<&str> {
 }
 
 /// Applies pending migrations, then fills in what the migrations cannot compute themselves
-/// (WHO z-scores of growth measurements stored before they were computed on write).
+/// (WHO z-scores of growth measurements stored before they were computed on write, the
+/// verdicts of doses stored before doses were evaluated).
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
     if db.get_database_backend() == DbBackend::Postgres {
         // One transaction, free of the request timeout every pooled connection carries: a
@@ -222,6 +223,10 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
         crate::store::growth::backfill(db).await.map_err(|e| anyhow::anyhow!("filling in growth z-scores: {e:?}"))?;
     if filled > 0 {
         tracing::info!(filled, "growth z-scores filled in");
+    }
+    let evaluated = crate::store::doses::backfill(db).await.map_err(|e| anyhow::anyhow!("evaluating doses: {e:?}"))?;
+    if evaluated > 0 {
+        tracing::info!(evaluated, "doses evaluated");
     }
     Ok(())
 }

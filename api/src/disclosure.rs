@@ -169,6 +169,7 @@ pub static OUTPUT: &[(&str, Fields)] = &[
             ("nameMn", Safe),
             ("doses", Safe),
             ("inNationalSchedule", Safe),
+            ("liveInjected", Safe),
             ("doseSchedule", Safe),
         ],
     ),
@@ -180,6 +181,9 @@ pub static OUTPUT: &[(&str, Fields)] = &[
             ("minIntervalDays", Safe),
             ("maxAgeDays", Safe),
             ("graceDays", Safe),
+            ("minAgeDays", Safe),
+            ("maxValidAgeDays", Safe),
+            ("validityGraceDays", Safe),
         ],
     ),
     (
@@ -494,7 +498,17 @@ pub static OUTPUT: &[(&str, Fields)] = &[
     ("HouseholdEdge", &[("node", Safe), ("cursor", Safe)]),
     (
         "Immunisation",
-        &[("id", Pseudonym), ("record", Safe), ("date", EventDate), ("antigen", Safe), ("doseNumber", Safe)],
+        &[
+            ("id", Pseudonym),
+            ("record", Safe),
+            ("date", EventDate),
+            ("antigen", Safe),
+            ("doseNumber", Safe),
+            // A verdict made on the exact age at the dose: with the dose's month it bounds the
+            // age in days (a dose TOO_EARLY at 42 days).
+            ("evaluation", Withheld),
+            ("validDoseNumber", Withheld),
+        ],
     ),
     (
         "Indicator",

@@ -104,15 +104,12 @@ pub enum Unique {
     UserEmail,
     /// `partner.name`.
     PartnerName,
-    /// `immunisation (person_id, antigen_id, dose_number)`.
-    Dose,
     /// `pregnancy_child.child_id`: a child is born of one pregnancy.
     ChildOfPregnancy,
 }
 
 impl Unique {
-    pub const ALL: [Unique; 5] =
-        [Self::RegistryNumber, Self::UserEmail, Self::PartnerName, Self::Dose, Self::ChildOfPregnancy];
+    pub const ALL: [Unique; 4] = [Self::RegistryNumber, Self::UserEmail, Self::PartnerName, Self::ChildOfPregnancy];
 
     /// How the databases name the constraint: SQLite's message ends with its columns, PostgreSQL's
     /// quotes the constraint's name.
@@ -121,10 +118,6 @@ impl Unique {
             Self::RegistryNumber => ("person.registry_number", "person_registry_number_key"),
             Self::UserEmail => ("app_user.email", "app_user_email_key"),
             Self::PartnerName => ("partner.name", "partner_name_key"),
-            Self::Dose => (
-                "immunisation.person_id, immunisation.antigen_id, immunisation.dose_number",
-                "uq_immunisation_person_antigen_dose",
-            ),
             Self::ChildOfPregnancy => ("pregnancy_child.child_id", "pregnancy_child_child_id_key"),
         }
     }
@@ -135,7 +128,6 @@ impl Unique {
             Self::RegistryNumber => ("input.registryNumber", "another person has this registry number"),
             Self::UserEmail => ("input.email", "a user with this email exists"),
             Self::PartnerName => ("name", "a partner with this name exists"),
-            Self::Dose => ("input.doseNumber", "this dose of this antigen is already recorded for this person"),
             Self::ChildOfPregnancy => ("input.childIds", "a child is already linked to another pregnancy"),
         }
     }

@@ -2,8 +2,10 @@
 //! households with mothers and children of every life stage, pregnancies and services along the
 //! chain. Batched inserts, so `--people 1000000` takes minutes, not hours.
 
+use crate::domain::dose_validity::{self, Recorded};
 use crate::domain::growth;
 use crate::domain::names;
+use crate::domain::schedule::DoseRule;
 use crate::domain::vocab::{MeasurementPosition, PartnerKind, Role, Sex};
 use chrono::{Days, Months, NaiveDate, Utc};
 use entity::{
@@ -163,6 +165,8 @@ struct Gen {
     rng: fastrand::Rng,
     /// The national immunisation schedule (reference data): antigen and the ages of its doses.
     schedule: Vec<(&'static str, Vec<i64>)>,
+    /// When a dose counts (reference data), to store each generated dose's verdict.
+    dose_rules: Vec<DoseRule>,
     today: NaiveDate,
     now: chrono::DateTime<Utc>,
     registry_serial: u32,
@@ -253,17 +257,42 @@ impl Gen {
     fn child_services(&mut self, rows: &mut Rows, child: Uuid, unit: Uuid, birth: NaiveDate, sex_male: bool) {
         let age_days = (self.today - birth).num_days();
         let schedule = std::mem::take(&mut self.schedule);
+        let first_dose = rows.immunisations.len();
+        let mut given = Vec::new();
         for (antigen, ages) in &schedule {
+            let mut previous: Option<NaiveDate> = None;
             for (i, age) in ages.iter().enumerate() {
                 // About one child in eight misses a given dose, so due lists have defaulters.
                 if *age > age_days || self.rng.u8(0..8) == 0 {
                     continue;
                 }
-                let date = birth + Days::new((*age + self.rng.i64(0..20)) as u64);
-                if (self.today - date).num_days() > RECORDED_SINCE_DAYS {
+                // Given when due, a few days late, and never before the minimum interval after
+                // the previous dose; but one dose in 40 is given too early (two weeks after the
+                // previous one, or at four weeks of age): the invalid doses registries find.
+                let interval = self
+                    .dose_rules
+                    .iter()
+                    .find(|r| r.antigen == *antigen && r.dose == i as i32 + 1)
+                    .and_then(|r| r.min_interval_days)
+                    .unwrap_or(0);
+                let jitter = self.rng.i64(0..20) as u64;
+                let when_due = birth + Days::new(*age as u64 + jitter);
+                if (self.today - when_due).num_days() > RECORDED_SINCE_DAYS {
                     // Given before the registry began: not in it.
+                    previous = Some(when_due);
                     continue;
                 }
+                let mut date = when_due;
+                if let Some(p) = previous {
+                    date = date.max(p + Days::new(interval as u64 + jitter));
+                }
+                // Chosen from the child's id, not drawn, and never in the future: the rest of the
+                // demo data stays as it was generated before doses were evaluated.
+                if (child.as_u128() >> (8 * i)) % 40 == u128::from(antigen.as_bytes()[0]) % 40 {
+                    date = previous.map_or(birth + Days::new(28), |p| p + Days::new(14));
+                }
+                let date = date.min(self.today);
+                previous = Some(date);
                 let id = self.record(rows, "IMMUNISATION", Some(child), None, unit, date);
                 rows.immunisations.push(immunisation::ActiveModel {
                     service_record_id: Set(id),
@@ -271,10 +300,20 @@ impl Gen {
                     antigen_id: Set(reference_id("antigen", antigen)),
                     dose_number: Set(i as i32 + 1),
                     given_on: Set(Some(date)),
+                    evaluation: Set(None),
+                    valid_dose_number: Set(None),
                 });
+                given.push(Recorded { antigen: antigen.to_string(), date, evaluated: true });
             }
         }
         self.schedule = schedule;
+        // Each dose's verdict, as a write would store it (a dose given late after a missed one
+        // fills the missed position).
+        let verdicts = dose_validity::evaluate(&self.dose_rules, birth, &given);
+        for (row, v) in rows.immunisations[first_dose..].iter_mut().zip(verdicts) {
+            row.evaluation = Set(Some(v.evaluation.as_str().to_string()));
+            row.valid_dose_number = Set(v.valid_dose);
+        }
         let months = age_days / 30;
         if months < 60 {
             for _ in 0..self.rng.u8(1..=3) {
@@ -552,6 +591,30 @@ async fn demo_family(db: &DatabaseConnection, ngo: Uuid, rng: &mut fastrand::Rng
 
 /// Loads the demo data set with about `people` people, and the demo users with `password`.
 /// Refuses a database that holds data.
+/// The dose rules of the reference data (what the migrations store in `antigen_dose`).
+fn dose_rules() -> Vec<DoseRule> {
+    let validity = migration::reference::dose_validity();
+    migration::reference::immunisation_schedule()
+        .into_iter()
+        .map(|d| {
+            let v = validity.iter().find(|v| v.antigen == d.antigen && v.dose == d.dose);
+            DoseRule {
+                antigen: d.antigen.into(),
+                dose: d.dose,
+                recommended_age_days: d.recommended_age_days,
+                min_interval_days: d.min_interval_days,
+                max_age_days: d.max_age_days,
+                grace_days: d.grace_days,
+                min_age_days: v.map_or(0, |v| v.min_age_days),
+                max_valid_age_days: v.and_then(|v| v.max_valid_age_days),
+                validity_grace_days: v.map_or(0, |v| v.validity_grace_days),
+                live_injected: v.is_some_and(|v| v.live_injected),
+                in_schedule: d.in_schedule,
+            }
+        })
+        .collect()
+}
+
 pub async fn demo(db: &DatabaseConnection, people: usize, password: &str) -> anyhow::Result<Summary> {
     anyhow::ensure!(is_empty(db).await?, "the database already holds households; seed only an empty database");
     let now = Utc::now();
@@ -637,7 +700,8 @@ pub async fn demo(db: &DatabaseConnection, people: usize, password: &str) -> any
             None => schedule.push((d.antigen, vec![i64::from(d.recommended_age_days)])),
         }
     }
-    let mut g = Gen { rng: fastrand::Rng::with_seed(SEED), schedule, today, now, registry_serial: 0 };
+    let mut g =
+        Gen { rng: fastrand::Rng::with_seed(SEED), schedule, dose_rules: dose_rules(), today, now, registry_serial: 0 };
     let mut made = 0usize;
     let mut rows = empty_rows();
     let mut writing: Option<tokio::task::JoinHandle<anyhow::Result<()>>> = None;

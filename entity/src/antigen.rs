@@ -14,6 +14,8 @@ pub struct Model {
     pub doses: i32,
     /// Part of the national schedule (false: recordable, never due).
     pub in_schedule: bool,
+    /// A live injected vaccine (28 days from another one not given the same day).
+    pub live_injected: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub version: i32,

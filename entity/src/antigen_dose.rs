@@ -15,6 +15,12 @@ pub struct Model {
     pub max_age_days: Option<i32>,
     /// Days after the due date from which the dose is overdue.
     pub grace_days: i32,
+    /// Youngest age (days) at which the dose counts (`domain::dose_validity`).
+    pub min_age_days: i32,
+    /// Oldest age (days) at which the dose counts; null: no limit.
+    pub max_valid_age_days: Option<i32>,
+    /// Days before the minimum age or interval a dose still counts.
+    pub validity_grace_days: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub version: i32,

@@ -12,6 +12,11 @@ pub struct Model {
     pub dose_number: i32,
     /// The service record's date (copied: coverage counts by it without the join).
     pub given_on: Option<Date>,
+    /// Whether the dose counts (a `DoseEvaluation`), evaluated on every write of the person's
+    /// doses or birth date; null until evaluated (rows stored before evaluation existed).
+    pub evaluation: Option<String>,
+    /// The series position a valid dose fills; null for a dose that counts for nothing.
+    pub valid_dose_number: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -26,6 +26,7 @@ mod m20261206_000001_unit_orders;
 mod m20261207_000001_foreign_key_indexes;
 mod m20261208_000001_project_sync;
 mod m20261209_000001_user_sessions;
+mod m20261210_000001_dose_validity;
 pub mod reference;
 mod rows;
 
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000001_foreign_key_indexes::Migration),
             Box::new(m20261208_000001_project_sync::Migration),
             Box::new(m20261209_000001_user_sessions::Migration),
+            Box::new(m20261210_000001_dose_validity::Migration),
         ]
     }
 }

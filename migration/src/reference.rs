@@ -249,6 +249,29 @@ pub fn indicators() -> Vec<Vec<&'static str>> {
     commented_rows(include_str!("../data/indicators.csv")).collect()
 }
 
+/// When a dose counts (`dose_validity_mn.csv`).
+pub struct DoseValidity {
+    pub antigen: &'static str,
+    pub dose: i32,
+    pub min_age_days: i32,
+    pub max_valid_age_days: Option<i32>,
+    pub validity_grace_days: i32,
+    pub live_injected: bool,
+}
+
+pub fn dose_validity() -> Vec<DoseValidity> {
+    commented_rows(include_str!("../data/dose_validity_mn.csv"))
+        .map(|r| DoseValidity {
+            antigen: r[0],
+            dose: r[1].parse().unwrap_or_default(),
+            min_age_days: r[2].parse().unwrap_or_default(),
+            max_valid_age_days: opt_i32(r[3]),
+            validity_grace_days: r[4].parse().unwrap_or_default(),
+            live_injected: r[5] == "true",
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

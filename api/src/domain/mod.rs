@@ -5,6 +5,7 @@
 pub mod age;
 pub mod age_band;
 pub mod cell_key;
+pub mod dose_validity;
 pub mod eligibility;
 pub mod family;
 pub mod growth;

@@ -3,7 +3,9 @@
 // How a schedule is read (the data: migration/data/immunisation_schedule_mn.csv and
 // schedule_rules.csv):
 //
-// * Immunisation: the doses of an antigen form a series. A dose is due at its recommended age,
+// * Immunisation: the doses of an antigen form a series, filled by the valid doses in date order
+//   (`dose_validity`; an invalid dose fills nothing, and its repeat waits the minimum interval
+//   after it). A dose is due at its recommended age,
 //   and never sooner than the minimum interval after the previous dose was given; it is overdue
 //   `grace_days` after that and MISSED once the child is older than its catch-up limit. A dose
 //   after one not yet given is UPCOMING, dated as if the earlier one were given when due (or
@@ -18,7 +20,8 @@
 //   last window has not closed; immunisation doses while the person is within the schedule's
 //   oldest catch-up age. Records dated after the day are ignored.
 
-use super::vocab::{DueKind, DueStatus, ScheduleAnchor, SchedulePattern, ScheduleUnit};
+use super::dose_validity;
+use super::vocab::{DoseEvaluation, DueKind, DueStatus, ScheduleAnchor, SchedulePattern, ScheduleUnit};
 use chrono::{Days, Months, NaiveDate};
 use std::collections::HashMap;
 
@@ -34,6 +37,16 @@ pub struct DoseRule {
     pub min_interval_days: Option<i32>,
     pub max_age_days: Option<i32>,
     pub grace_days: i32,
+    /// Validity (`domain::dose_validity`): the youngest age at which the dose counts.
+    pub min_age_days: i32,
+    /// Validity: the oldest age at which the dose counts; None: no limit.
+    pub max_valid_age_days: Option<i32>,
+    /// Validity: days before the minimum age or interval a dose still counts (CDSi: 4).
+    pub validity_grace_days: i32,
+    /// A live injected vaccine (28 days from another one not given the same day).
+    pub live_injected: bool,
+    /// Part of the national schedule: listed as due (false: recordable and evaluated only).
+    pub in_schedule: bool,
 }
 
 /// A row of `schedule_rule`.
@@ -70,8 +83,9 @@ pub struct Facts {
 #[derive(Clone, Debug, PartialEq)]
 pub struct GivenDose {
     pub antigen: String,
-    pub dose: i32,
     pub date: NaiveDate,
+    /// False for doses outside the children's schedule (Td in pregnancy).
+    pub evaluated: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -202,16 +216,37 @@ pub fn evaluate(doses: &[DoseRule], rules: &[Rule], facts: &Facts, history: &His
 
 fn immunisations(doses: &[DoseRule], birth: NaiveDate, given: &[GivenDose], on: NaiveDate) -> Vec<Item> {
     // Beyond the oldest catch-up age only what was given is listed.
-    let schedule_end = doses.iter().map(|d| d.max_age_days).try_fold(0, |acc, m| m.map(|m| acc.max(m)));
+    let schedule_end =
+        doses.iter().filter(|d| d.in_schedule).map(|d| d.max_age_days).try_fold(0, |acc, m| m.map(|m| acc.max(m)));
     let in_schedule = schedule_end.is_none_or(|end| days(birth, end).is_none_or(|e| on <= e));
     let mut antigens: Vec<&str> = Vec::new();
-    for d in doses {
+    for d in doses.iter().filter(|d| d.in_schedule) {
         if !antigens.contains(&d.antigen.as_str()) {
             antigens.push(&d.antigen);
         }
     }
-    let given_on: HashMap<(&str, i32), NaiveDate> =
-        given.iter().filter(|g| g.date <= on).map(|g| ((g.antigen.as_str(), g.dose), g.date)).collect();
+    // Positions are filled by valid doses; the latest invalid dose of each antigen spaces its
+    // repeat.
+    let recorded: Vec<dose_validity::Recorded> = given
+        .iter()
+        .filter(|g| g.date <= on)
+        .map(|g| dose_validity::Recorded { antigen: g.antigen.clone(), date: g.date, evaluated: g.evaluated })
+        .collect();
+    let verdicts = dose_validity::evaluate(doses, birth, &recorded);
+    let mut given_on: HashMap<(&str, i32), NaiveDate> = HashMap::new();
+    let mut last_invalid: HashMap<&str, NaiveDate> = HashMap::new();
+    for (g, v) in recorded.iter().zip(&verdicts) {
+        match (v.valid_dose, v.evaluation) {
+            (Some(n), _) => {
+                given_on.insert((g.antigen.as_str(), n), g.date);
+            }
+            (None, DoseEvaluation::NotEvaluated | DoseEvaluation::SameDay | DoseEvaluation::Extra) => {}
+            (None, _) => {
+                let last = last_invalid.entry(g.antigen.as_str()).or_insert(g.date);
+                *last = (*last).max(g.date);
+            }
+        }
+    }
     let mut items = Vec::new();
     for antigen in antigens {
         let mut series: Vec<&DoseRule> = doses.iter().filter(|d| d.antigen == antigen).collect();
@@ -223,13 +258,21 @@ fn immunisations(doses: &[DoseRule], birth: NaiveDate, given: &[GivenDose], on: 
             let Some(recommended) = days(birth, d.recommended_age_days) else {
                 continue;
             };
-            let due = match (previous, d.min_interval_days) {
+            let mut due = match (previous, d.min_interval_days) {
                 (Some(p), Some(interval)) => days(p, interval).map_or(recommended, |e| e.max(recommended)),
                 _ => recommended,
             };
+            // The position an invalid dose failed to fill: its repeat waits after it.
+            let given = given_on.get(&(antigen, d.dose)).copied();
+            if previous_given
+                && given.is_none()
+                && let Some(invalid) = last_invalid.get(antigen).filter(|i| previous.is_none_or(|p| **i > p))
+                && let Some(repeat) = dose_validity::repeat_due(d, *invalid)
+            {
+                due = due.max(repeat);
+            }
             let overdue_from = days(due, d.grace_days).unwrap_or(due);
             let closes = d.max_age_days.and_then(|m| days(birth, m));
-            let given = given_on.get(&(antigen, d.dose)).copied();
             let status = match given {
                 Some(_) => DueStatus::Given,
                 None if closes.is_some_and(|c| on > c) => DueStatus::Missed,
@@ -377,6 +420,11 @@ mod tests {
             min_interval_days: interval,
             max_age_days: Some(1825),
             grace_days: 28,
+            min_age_days: age.min(42),
+            max_valid_age_days: None,
+            validity_grace_days: 4,
+            live_injected: false,
+            in_schedule: true,
         }
     }
 
@@ -505,8 +553,8 @@ mod tests {
         Facts { birth_date: d(birth), ..Facts::default() }
     }
 
-    fn given(antigen: &str, dose: i32, date: &str) -> GivenDose {
-        GivenDose { antigen: antigen.into(), dose, date: d(date) }
+    fn given(antigen: &str, _label: i32, date: &str) -> GivenDose {
+        GivenDose { antigen: antigen.into(), date: d(date), evaluated: true }
     }
 
     fn service(code: &str, date: &str) -> GivenService {

@@ -412,6 +412,38 @@ vocabulary!(
 );
 
 vocabulary!(
+    /// Whether a recorded vaccine dose counts, as registries evaluate it from the dates of the
+    /// child's history (`domain::dose_validity`). Every value but VALID counts for nothing.
+    DoseEvaluation {
+        /// Counts: given at or after the dose's minimum age and interval (less the grace
+        /// period), within its maximum age.
+        Valid => "VALID",
+        /// Given before the dose's minimum age, less the grace period: to be repeated.
+        TooEarly => "TOO_EARLY",
+        /// Given before the minimum interval since the previous valid dose, less the grace
+        /// period: to be repeated.
+        TooSoon => "TOO_SOON",
+        /// Given after the dose's maximum age.
+        TooLate => "TOO_LATE",
+        /// A second dose of the antigen on a day one already counts.
+        SameDay => "SAME_DAY",
+        /// A live injected vaccine within 28 days of another one not given the same day.
+        LiveVaccineTooSoon => "LIVE_VACCINE_TOO_SOON",
+        /// Given after the series was complete.
+        Extra => "EXTRA",
+        /// Outside the children's schedule (Td in pregnancy, an antigen without rules).
+        NotEvaluated => "NOT_EVALUATED",
+    }
+);
+
+impl DoseEvaluation {
+    /// Given before it could count (by age or by interval): what the invalid-dose indicator
+    /// counts.
+    pub const GIVEN_TOO_EARLY: [DoseEvaluation; 3] =
+        [DoseEvaluation::TooEarly, DoseEvaluation::TooSoon, DoseEvaluation::LiveVaccineTooSoon];
+}
+
+vocabulary!(
     /// How a schedule rule repeats: every interval within an age band, or one contact in a window.
     SchedulePattern {
         /// Due every `interval` units from `startAge` to `endAge`, counted from the last one given.
@@ -506,6 +538,7 @@ mod tests {
             GrowthIndicator,
             DueKind,
             DueStatus,
+            DoseEvaluation,
             SchedulePattern,
             ScheduleAnchor,
             ScheduleUnit,

@@ -172,4 +172,16 @@ impl AntigenDose {
     async fn grace_days(&self) -> i32 {
         self.0.grace_days
     }
+    /// Validity: the youngest age (days) at which the dose counts, less `validityGraceDays`.
+    async fn min_age_days(&self) -> i32 {
+        self.0.min_age_days
+    }
+    /// Validity: the oldest age (days) at which the dose counts; null: no limit.
+    async fn max_valid_age_days(&self) -> Option<i32> {
+        self.0.max_valid_age_days
+    }
+    /// Validity: days before the minimum age or interval a dose still counts (CDSi's 4 days).
+    async fn validity_grace_days(&self) -> i32 {
+        self.0.validity_grace_days
+    }
 }

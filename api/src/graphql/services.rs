@@ -7,7 +7,9 @@ use super::org_units::OrgUnit;
 use super::people::{Household, Person, Pregnancy};
 use super::schedule::AntigenDose;
 use super::{data, node_id};
-use crate::domain::vocab::{DetailKind, EnrolmentEndReason, GrowthReference, MeasurementPosition, Sector, TargetGroup};
+use crate::domain::vocab::{
+    DetailKind, DoseEvaluation, EnrolmentEndReason, GrowthReference, MeasurementPosition, Sector, TargetGroup,
+};
 use crate::error::ApiError;
 use crate::store::growth::stored;
 use async_graphql::dataloader::DataLoader;
@@ -142,6 +144,10 @@ impl Antigen {
     /// Part of Mongolia's national schedule (false: recordable, never due).
     async fn in_national_schedule(&self) -> bool {
         self.0.in_schedule
+    }
+    /// A live injected vaccine: one given 1 to 27 days after another one does not count.
+    async fn live_injected(&self) -> bool {
+        self.0.live_injected
     }
     /// The doses as scheduled: due ages, minimum intervals, catch-up limits.
     #[graphql(complexity = "super::NESTED_LIST_WEIGHT * child_complexity")]
@@ -423,9 +429,22 @@ impl Immunisation {
     async fn antigen(&self, ctx: &Context<'_>) -> Result<Option<Antigen>> {
         Ok(one(&data(ctx)?.loaders.antigen, self.0.antigen_id).await?.map(Antigen))
     }
-    /// Which dose of the antigen: 1 to its `doses`.
+    /// The dose as the worker recorded it (1 to the antigen's `doses`): a label. Which position
+    /// of the series it fills comes from the dates of the child's doses: `validDoseNumber`.
     async fn dose_number(&self) -> i32 {
         self.0.dose_number
+    }
+    /// Whether the dose counts, evaluated from the dates of the child's doses and birth against
+    /// the schedule's minimum ages and intervals (with their grace period) and maximum ages; a
+    /// dose that does not count stays on record and is due again. Null for de-identified
+    /// callers (with the dose's month it would bound the age in days).
+    async fn evaluation(&self) -> Result<Option<DoseEvaluation>> {
+        Ok(self.0.evaluation.as_deref().map(DoseEvaluation::from_db).transpose()?)
+    }
+    /// The position of the series this dose fills (VALID doses only), e.g. 2 for a dose typed
+    /// as 3 after a dose 2 that did not count. Null for de-identified callers.
+    async fn valid_dose_number(&self) -> Option<i32> {
+        self.0.valid_dose_number
     }
 }
 

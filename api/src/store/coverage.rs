@@ -13,7 +13,7 @@ use crate::domain::age;
 use crate::domain::age_band;
 use crate::domain::cell_key::{self, Protected};
 use crate::domain::period::Period;
-use crate::domain::vocab::{CoverageDimension, DenominatorSource, OrgUnitLevel, Settlement, Sex};
+use crate::domain::vocab::{CoverageDimension, DenominatorSource, DoseEvaluation, OrgUnitLevel, Settlement, Sex};
 use crate::error::{ApiError, ApiResult};
 use chrono::Datelike;
 use chrono::{Days, NaiveDate};
@@ -685,6 +685,33 @@ impl Store {
                     key: "m.service_record_id",
                 })
             }
+            "DOSES_EVALUATED" => {
+                // Doses of the children's schedule given in the period, where the child lives;
+                // in the numerator those given before they could count (by age or interval).
+                let (i, p) = (a("i"), a("p"));
+                let mut select = Query::select();
+                select.from_as(immunisation::Entity, i.clone()).join_as(
+                    JoinType::InnerJoin,
+                    person::Entity,
+                    p.clone(),
+                    Expr::col((p.clone(), person::Column::Id)).equals((i.clone(), immunisation::Column::PersonId)),
+                );
+                let evaluation = || Expr::col((i.clone(), immunisation::Column::Evaluation));
+                let early = DoseEvaluation::GIVEN_TOO_EARLY.map(DoseEvaluation::as_str);
+                Ok(Source {
+                    select,
+                    unit: Expr::col((p.clone(), person::Column::OrgUnitId)),
+                    sex: Some(Expr::col((p, person::Column::Sex))),
+                    age_band: by_age.then(|| age_band_of_days(days_between(backend, "i.given_on", "p.birth_date"))),
+                    denominator: vec![
+                        Expr::col((i.clone(), immunisation::Column::GivenOn)).between(period.from, reference),
+                        evaluation().is_not_null(),
+                        evaluation().ne(DoseEvaluation::NotEvaluated.as_str()),
+                    ],
+                    numerator: evaluation().is_in(early),
+                    key: "i.service_record_id",
+                })
+            }
             "HOUSEHOLDS_ASSESSED" => {
                 let (aa, fa, ai) = (a("aa"), a("fa"), a("ai"));
                 let code = services.first().ok_or_else(|| bad("an assessment indicator"))?;
@@ -792,8 +819,9 @@ fn enrolled(services: &[String], on: NaiveDate) -> SelectStatement {
         .to_owned()
 }
 
-/// Children born in `born` (the cohort) with, for every (antigen, dose), that dose or a later
-/// one given by `on`.
+/// Children born in `born` (the cohort) with, for every (antigen, dose), that position of the
+/// series or a later one filled by a valid dose given by `on` (a verdict depends only on the
+/// doses before it, so later doses never change it).
 fn fully_immunised(doses: &[(String, i32)], born: (NaiveDate, NaiveDate), on: NaiveDate) -> SelectStatement {
     let (i, g, c) = (a("i"), a("ag"), a("ic"));
     let mut any = Condition::any();
@@ -801,7 +829,7 @@ fn fully_immunised(doses: &[(String, i32)], born: (NaiveDate, NaiveDate), on: Na
         any = any.add(
             Expr::col((g.clone(), antigen::Column::Code))
                 .eq(code.as_str())
-                .and(Expr::col((i.clone(), immunisation::Column::DoseNumber)).gte(*dose)),
+                .and(Expr::col((i.clone(), immunisation::Column::ValidDoseNumber)).gte(*dose)),
         );
     }
     Query::select()

@@ -11,6 +11,7 @@ mod consent;
 pub mod coverage;
 mod creates;
 mod dimensions;
+pub mod doses;
 pub mod filters;
 pub mod growth;
 mod households;

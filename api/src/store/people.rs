@@ -408,6 +408,7 @@ impl Store {
             .insert_new(vec![NewRow::Person(row)], |w| w.record("CREATE", "person", saved.id, None, Some(&saved)))
             .await?;
         self.remember_person(&saved);
+        self.cached(|c| c.doses.remove(&saved.id));
         Ok(saved)
     }
 
@@ -531,6 +532,11 @@ impl Store {
                     // A corrected birth date or sex changes every stored z-score of the person.
                     if saved.birth_date != current.birth_date || saved.sex != current.sex {
                         super::growth::recompute_person(txn, &saved, w.seq).await?;
+                    }
+                    // A corrected birth date re-evaluates every dose (an erasure's coarsened one
+                    // does not: the verdicts were made on the true date).
+                    if saved.birth_date != current.birth_date && action != "ERASE" {
+                        super::doses::reevaluate_person(txn, &saved).await?;
                     }
                     if action == "ERASE" {
                         // Devices holding the person must drop their identifiable copy.

@@ -4,7 +4,9 @@ use super::Store;
 use super::page::{self, Page, SortedPageRequest};
 use super::people::open_pregnancy_mothers;
 use crate::access::units_under;
-use crate::domain::schedule::{self, DoseRule, Facts, GivenDose, GivenService, History, Item, Rule};
+use crate::domain::schedule::{
+    self, DoseRule, Facts, GivenDose, GivenService, History, IMMUNISATION_SERVICE, Item, Rule,
+};
 use crate::domain::vocab::{DetailKind, DueKind, PregnancyOutcome, ScheduleAnchor, SchedulePattern, ScheduleUnit};
 use crate::error::{ApiError, ApiResult};
 use chrono::{Days, NaiveDate};
@@ -61,28 +63,18 @@ impl Store {
             .order_by_asc(antigen_dose::Column::DoseNumber)
             .all(self.db())
             .await?;
-        // Schedule order: by the age of each antigen's first dose, then code.
+        // Schedule order: by the age of each antigen's first dose, then code (antigens out of
+        // the schedule last: they are evaluated, never listed).
         let first_age = |id: Uuid| {
             dose_rows.iter().filter(|d| d.antigen_id == id).map(|d| d.recommended_age_days).min().unwrap_or(i32::MAX)
         };
-        let mut order: Vec<(i32, String, Uuid)> =
-            antigens.iter().filter(|a| a.in_schedule).map(|a| (first_age(a.id), a.code.clone(), a.id)).collect();
+        let mut order: Vec<(bool, i32, String, Uuid)> =
+            antigens.iter().map(|a| (!a.in_schedule, first_age(a.id), a.code.clone(), a.id)).collect();
         order.sort();
-        dose_rows.retain(|d| order.iter().any(|(_, _, id)| *id == d.antigen_id));
-        dose_rows.sort_by_key(|d| (order.iter().position(|(_, _, id)| *id == d.antigen_id), d.dose_number));
-        let doses = dose_rows
-            .iter()
-            .filter_map(|d| {
-                Some(DoseRule {
-                    antigen: antigen_codes.get(&d.antigen_id)?.clone(),
-                    dose: d.dose_number,
-                    recommended_age_days: d.recommended_age_days,
-                    min_interval_days: d.min_interval_days,
-                    max_age_days: d.max_age_days,
-                    grace_days: d.grace_days,
-                })
-            })
-            .collect();
+        dose_rows.sort_by_key(|d| (order.iter().position(|o| o.3 == d.antigen_id), d.dose_number));
+        let by_id: HashMap<Uuid, &antigen::Model> = antigens.iter().map(|a| (a.id, a)).collect();
+        let doses =
+            dose_rows.iter().filter_map(|d| Some(super::doses::dose_rule(by_id.get(&d.antigen_id)?, d))).collect();
         let rule_rows = schedule_rule::Entity::find()
             .filter(schedule_rule::Column::Active.eq(true))
             .order_by_asc(schedule_rule::Column::SortOrder)
@@ -144,15 +136,17 @@ impl ScheduleReference {
     }
 
     fn history(&self, records: &[RecordFact], immunisations: &[immunisation::Model]) -> History {
-        let dates: HashMap<Uuid, NaiveDate> = records.iter().map(|r| (r.id, r.date)).collect();
+        let dates: HashMap<Uuid, (NaiveDate, Uuid)> =
+            records.iter().map(|r| (r.id, (r.date, r.service_type_id))).collect();
         History {
             doses: immunisations
                 .iter()
                 .filter_map(|i| {
+                    let (date, service_type) = dates.get(&i.service_record_id)?;
                     Some(GivenDose {
                         antigen: self.antigen_codes.get(&i.antigen_id)?.clone(),
-                        dose: i.dose_number,
-                        date: *dates.get(&i.service_record_id)?,
+                        date: *date,
+                        evaluated: self.service_codes.get(service_type).is_some_and(|c| c == IMMUNISATION_SERVICE),
                     })
                 })
                 .collect(),
@@ -184,7 +178,11 @@ impl ScheduleReference {
     /// The oldest age (days, generously rounded) at which anything counted from birth is still
     /// scheduled; None when nothing is.
     fn oldest_child_age_days(&self) -> Option<i64> {
-        let doses = self.doses.iter().map(|d| i64::from(d.max_age_days.unwrap_or(d.recommended_age_days)));
+        let doses = self
+            .doses
+            .iter()
+            .filter(|d| d.in_schedule)
+            .map(|d| i64::from(d.max_age_days.unwrap_or(d.recommended_age_days)));
         let rules = self.rules.iter().filter(|r| r.anchor == ScheduleAnchor::Birth).map(|r| span_days(r.unit, r.end));
         doses.chain(rules).max()
     }

@@ -2,17 +2,19 @@
 //! immunisations). Every record is checked against its service type's target group and ages.
 
 use super::audit::diff;
+use super::doses::DoseRow;
 use super::write::NewRow;
 use super::{Store, growth, today};
 use crate::access::Action;
 use crate::domain::eligibility::{self, Eligibility, Recipient};
 use crate::domain::validate;
 use crate::domain::vocab::{DetailKind, EnrolmentEndReason, MeasurementPosition, Sex, TargetGroup};
-use crate::error::{ApiError, ApiResult, Problems, Unique};
+use crate::error::{ApiError, ApiResult, Problems};
 use async_graphql::InputObject;
 use chrono::NaiveDate;
 use entity::read::Read;
 use entity::{antigen, attendance, enrolment, growth_measurement, immunisation, person, service_record, service_type};
+use sea_orm::sea_query::UpdateStatement;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set,
     TryIntoModel,
@@ -90,7 +92,9 @@ pub struct NewImmunisation {
     pub note: Option<String>,
     /// An antigen code from `antigens`, e.g. PENTA.
     pub antigen_code: String,
-    /// Which dose: 1 to the antigen's `doses`, each once per person.
+    /// Which dose the worker takes it to be: 1 to the antigen's `doses`. A label: a dose that
+    /// did not count is recorded again under its number, and which position of the series a
+    /// dose fills comes from the dates (`Immunisation.evaluation`, `validDoseNumber`).
     pub dose_number: i32,
     /// IMMUNISATION (children, the default) or TD_MATERNAL (pregnant women).
     #[graphql(default_with = "\"IMMUNISATION\".to_string()")]
@@ -382,11 +386,26 @@ impl Store {
         details: Vec<NewRow>,
         detail: Option<String>,
     ) -> ApiResult<service_record::Model> {
+        self.insert_record_then(checked, details, detail, Vec::new()).await
+    }
+
+    /// `insert_record`, then updates of rows it changes (`Store::insert_new_then`).
+    pub(super) async fn insert_record_then(
+        &self,
+        checked: Checked,
+        details: Vec<NewRow>,
+        detail: Option<String>,
+        then: Vec<UpdateStatement>,
+    ) -> ApiResult<service_record::Model> {
         let mut rows = vec![NewRow::ServiceRecord(checked.record.clone())];
         rows.extend(details);
         let mut saved = checked.record.try_into_model()?;
         saved.change_seq = self
-            .insert_new(rows, |w| w.note("CREATE", "service_record", saved.id, diff(None, Some(&saved)), detail))
+            .insert_new_then(
+                rows,
+                |w| w.note("CREATE", "service_record", saved.id, diff(None, Some(&saved)), detail),
+                then,
+            )
             .await?;
         self.cached(|c| c.free_ids.remove(&("service_record", saved.id)));
         Ok(saved)
@@ -479,40 +498,36 @@ impl Store {
         }
         let record = input.record();
         let checked = self.check_record(record, DetailKind::Immunisation).await?;
-        if self.dose_given(input.person_id, antigen.id, input.dose_number).await? {
-            return Err(Unique::Dose.error());
-        }
+        // The person's doses with this one, evaluated together: a back-filled dose can change
+        // the verdicts of later ones.
+        let rules = self.dose_rules().await?;
+        let birth = self.person(input.person_id).await?.birth_date;
+        let mut doses = self.dose_rows_of(input.person_id).await?;
+        doses.push(DoseRow {
+            record_id: checked.id,
+            antigen_id: antigen.id,
+            date: input.date,
+            service_type_id: *checked.record.service_type_id.as_ref(),
+            evaluation: None,
+            valid_dose_number: None,
+        });
+        let (doses, changed) = rules.reevaluate(birth, doses);
+        // The new row is inserted with its verdict; earlier ones whose verdict changed, updated.
+        let updates = changed.iter().filter(|d| d.record_id != checked.id).map(DoseRow::update).collect();
+        let verdict = doses.iter().find(|d| d.record_id == checked.id).cloned().expect("the new dose");
         let row = immunisation::ActiveModel {
             service_record_id: Set(checked.id),
             person_id: Set(input.person_id),
             antigen_id: Set(antigen.id),
             dose_number: Set(input.dose_number),
             given_on: Set(Some(input.date)),
+            evaluation: Set(verdict.evaluation),
+            valid_dose_number: Set(verdict.valid_dose_number),
         };
         let detail = serde_json::to_string(&row.clone().try_into_model()?).ok();
-        let saved = self.insert_record(checked, vec![NewRow::Immunisation(row)], detail).await?;
-        self.cached(|c| {
-            if c.dose_people.contains(&input.person_id) {
-                c.doses.insert((input.person_id, antigen.id, input.dose_number));
-            }
-        });
+        let saved = self.insert_record_then(checked, vec![NewRow::Immunisation(row)], detail, updates).await?;
+        self.cached(|c| c.doses.insert(input.person_id, doses));
         Ok(saved)
-    }
-
-    /// Whether this dose is already recorded for the person (a batch knows its people's doses).
-    async fn dose_given(&self, person: Uuid, antigen: Uuid, dose: i32) -> ApiResult<bool> {
-        let known =
-            self.cached(|c| c.dose_people.contains(&person).then(|| c.doses.contains(&(person, antigen, dose))));
-        if let Some(Some(given)) = known {
-            return Ok(given);
-        }
-        Ok(immunisation::Entity::find()
-            .filter(immunisation::Column::PersonId.eq(person))
-            .filter(immunisation::Column::AntigenId.eq(antigen))
-            .filter(immunisation::Column::DoseNumber.eq(dose))
-            .one(self.db())
-            .await?
-            .is_some())
     }
 }
 

@@ -450,21 +450,10 @@ impl Store {
             self.visible_where_in::<household::Entity>(household::Column::Id, &dedup(households)).await?;
         let consented = consented(self, household_rows.iter().map(|h| h.id).collect()).await?;
         let people = dedup(people);
-        let mut doses = Vec::new();
-        for chunk in people.chunks(1000) {
-            let rows: Vec<(Uuid, Uuid, i32)> = immunisation::Entity::find()
-                .select_only()
-                .column(immunisation::Column::PersonId)
-                .column(immunisation::Column::AntigenId)
-                .column(immunisation::Column::DoseNumber)
-                .filter(immunisation::Column::PersonId.is_in(chunk.iter().copied()))
-                .into_tuple()
-                .all(self.db())
-                .await?;
-            doses.extend(rows);
-        }
+        let doses = super::doses::dose_rows(self.db(), &people).await?;
         self.cached(|c| {
-            c.dose_people.extend(people.iter().copied());
+            // Everyone's doses, none for those who have none yet.
+            c.doses.extend(people.iter().map(|p| (*p, Vec::new())));
             c.doses.extend(doses);
             c.free_ids.extend(free);
             c.people.extend(people_rows.into_iter().map(|p| (p.id, p)));

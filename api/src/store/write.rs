@@ -19,6 +19,7 @@ use entity::{
     antigen, attendance, audit_log, consent, enrolment, growth_measurement, household, immunisation, milestone,
     milestone_check, org_unit, person, pregnancy, service_record, service_type,
 };
+use sea_orm::sea_query::UpdateStatement;
 use sea_orm::{
     AccessMode, ActiveModelTrait, ActiveValue, ConnectionTrait, DatabaseConnection, DatabaseExecutor,
     DatabaseTransaction, DbBackend, DbErr, EntityTrait, ExecResult, IsolationLevel, QueryResult, Statement,
@@ -186,6 +187,13 @@ impl Pending {
     }
 }
 
+async fn execute_all<C: ConnectionTrait>(conn: &C, statements: Vec<UpdateStatement>) -> Result<(), DbErr> {
+    for stmt in statements {
+        conn.execute(&stmt).await?;
+    }
+    Ok(())
+}
+
 /// Multi-row INSERTs; 400 rows of at most ~30 columns stay below every backend's bind limit.
 async fn insert_all<C, A>(conn: &C, rows: Vec<A>) -> Result<(), DbErr>
 where
@@ -212,9 +220,9 @@ pub(crate) struct Cache {
     pub(crate) milestones: Option<Vec<milestone::Model>>,
     /// Ids known to be free in a table (checked in bulk before the items ran).
     pub(crate) free_ids: HashSet<(&'static str, Uuid)>,
-    /// Every dose (person, antigen, dose number) recorded for the people in `dose_people`.
-    pub(crate) doses: HashSet<(Uuid, Uuid, i32)>,
-    pub(crate) dose_people: HashSet<Uuid>,
+    /// Every dose recorded for these people, with its stored verdict (`doses::dose_rows`).
+    pub(crate) doses: HashMap<Uuid, Vec<super::doses::DoseRow>>,
+    pub(crate) dose_rules: Option<std::sync::Arc<super::doses::DoseRules>>,
     /// What the audit entries of the item running now say of it (`sync_push`).
     pub(crate) item_context: Option<String>,
 }
@@ -434,6 +442,21 @@ impl Store {
     where
         F: FnOnce(&WriteCtx) + Send,
     {
+        self.insert_new_then(rows, audit, Vec::new()).await
+    }
+
+    /// `insert_new`, then `then` (updates of rows the new ones change, e.g. the verdicts of a
+    /// person's other doses) in the same transaction or savepoint; a batch sends its queued rows
+    /// first, so the updates see every earlier write.
+    pub(crate) async fn insert_new_then<F>(
+        &self,
+        rows: Vec<NewRow>,
+        audit: F,
+        then: Vec<UpdateStatement>,
+    ) -> ApiResult<i64>
+    where
+        F: FnOnce(&WriteCtx) + Send,
+    {
         let stamp = |seq: i64| {
             let mut p = Pending::default();
             for row in rows {
@@ -447,6 +470,7 @@ impl Store {
                 let txn = db.begin().await?;
                 let w = WriteCtx::new(next_change_seq(&txn).await?, self.auditor());
                 stamp(w.seq).insert(&txn).await?;
+                execute_all(&txn, then).await?;
                 audit(&w);
                 insert_audits(&txn, w.take()).await?;
                 txn.commit().await?;
@@ -454,7 +478,11 @@ impl Store {
             }
             Exec::Batch(b) if b.savepoints => {
                 let sp = b.txn.begin().await?;
-                match stamp(b.seq).insert(&sp).await {
+                let inserted = match stamp(b.seq).insert(&sp).await {
+                    Ok(()) => execute_all(&sp, then).await,
+                    Err(e) => Err(e),
+                };
+                match inserted {
                     Ok(()) => sp.commit().await?,
                     Err(e) => {
                         sp.rollback().await?;
@@ -468,6 +496,13 @@ impl Store {
             }
             Exec::Batch(b) => {
                 b.pending.lock().expect("pending rows").append(stamp(b.seq));
+                if !then.is_empty() {
+                    b.flush().await?;
+                    if let Err(e) = execute_all(&b.txn, then).await {
+                        b.broken.store(true, Ordering::SeqCst);
+                        return Err(e.into());
+                    }
+                }
                 let w = WriteCtx::new(b.seq, self.auditor());
                 audit(&w);
                 b.audits.lock().expect("audit buffer").extend(w.take());

@@ -442,15 +442,6 @@ async fn the_databases_own_constraint_errors_answer_as_the_checks_do() {
                        "deliveryPlace": "FACILITY", "attendant": "NURSE_MIDWIFE", "childIds": twins } }),
     )
     .await;
-    // Two doses 1 and 2 of one antigen, then dose 2 renumbered 1.
-    let child = person(&app, &h, "Тэмүүлэн", "MALE", &days_ago(200)).await;
-    for (dose, ago) in [(1, 100), (2, 60)] {
-        app.ok(
-            "mutation($i: RecordImmunisationInput!) { recordImmunisation(input: $i) { id } }",
-            json!({ "i": { "personId": child, "antigenCode": "PENTA", "doseNumber": dose, "date": days_ago(ago) } }),
-        )
-        .await;
-    }
     let text = |t: &str| sea_orm::Value::from(t.to_string());
     let cases = [
         (Unique::RegistryNumber, "UPDATE person SET registry_number = 'УБ20010101' WHERE id = $1", vec![id(&b)]),
@@ -464,11 +455,6 @@ async fn the_databases_own_constraint_errors_answer_as_the_checks_do() {
             Unique::ChildOfPregnancy,
             "UPDATE pregnancy_child SET pregnancy_id = $1, child_id = $2 WHERE child_id = $3",
             vec![id(&other_pregnancy), id(&twins[0]), id(&twins[1])],
-        ),
-        (
-            Unique::Dose,
-            "UPDATE immunisation SET dose_number = 1 WHERE person_id = $1 AND dose_number = 2",
-            vec![id(&child)],
         ),
     ];
     assert_eq!(cases.len(), Unique::ALL.len(), "every unique value a client chooses is tried");

@@ -6,6 +6,7 @@ mod analytics;
 mod coverage;
 mod differencing;
 mod disclosure;
+mod dose_validity;
 mod error_codes;
 mod exports;
 mod family;

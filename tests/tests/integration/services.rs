@@ -188,14 +188,15 @@ async fn growth_measurements_are_stored_and_impossible_values_refused() {
 }
 
 #[tokio::test]
-async fn an_immunisation_dose_is_recorded_once_and_only_within_the_series() {
+async fn an_immunisation_dose_is_numbered_within_the_series_and_a_repeat_counts_once() {
     let app = TestApp::spawn().await;
     let (_, _, child) = family(&app).await;
     let input = |dose: i32| json!({ "i": { "personId": child, "date": days_ago(3), "antigenCode": "PENTA", "doseNumber": dose } });
     let d = app.ok(IMMUNISE, input(1)).await;
     assert_eq!(d["recordImmunisation"]["immunisation"], json!({ "antigen": { "code": "PENTA" }, "doseNumber": 1 }));
-    let (code, _) = app.err(IMMUNISE, input(1)).await;
-    assert_eq!(code, "CONFLICT");
+    // The same dose again (a repeat, or entered twice): kept, but a second dose the same day
+    // counts for nothing.
+    app.ok(IMMUNISE, input(1)).await;
     let (code, err) = app.err(IMMUNISE, input(4)).await;
     assert_eq!(
         (code.as_str(), err["extensions"]["fields"][0]["path"].as_str()),
@@ -203,11 +204,14 @@ async fn an_immunisation_dose_is_recorded_once_and_only_within_the_series() {
     );
     let d = app
         .ok(
-            "query($id: UUID!) { person(id: $id) { immunisations { doseNumber antigen { code } } } }",
+            "query($id: UUID!) { person(id: $id) { immunisations { doseNumber evaluation antigen { code } } } }",
             json!({ "id": child }),
         )
         .await;
-    assert_eq!(d["person"]["immunisations"].as_array().unwrap().len(), 1);
+    let mut evaluations: Vec<&str> =
+        d["person"]["immunisations"].as_array().unwrap().iter().map(|i| i["evaluation"].as_str().unwrap()).collect();
+    evaluations.sort();
+    assert_eq!(evaluations, ["SAME_DAY", "VALID"]);
 }
 
 #[tokio::test]

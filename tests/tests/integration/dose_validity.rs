@@ -1,0 +1,271 @@
+//! Valid-dose evaluation through the API: every recorded dose is judged from the dates of the
+//! child's history against the schedule's minimum ages and intervals (4 days' grace), maximum
+//! ages and the live-vaccine rule; invalid doses stay on record, count for nothing and are due
+//! again. Expectations are worked out here by hand from ../shared/domain/VACCINE-VALIDITY.md.
+
+use crate::fixtures::{days_ago, household, person, unit};
+use cbss_tests::TestApp;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+const IMMUNISE: &str = "mutation($i: RecordImmunisationInput!) { recordImmunisation(input: $i) { id } }";
+
+const DOSES: &str = "query($id: UUID!) { person(id: $id) {
+  immunisations { date doseNumber evaluation validDoseNumber antigen { code } } } }";
+
+const DUE: &str = "query($id: UUID!) { person(id: $id) { dueServices { code status dueDate givenOn } } }";
+
+/// A child of the given age in days, in a district of Ulaanbaatar.
+async fn child(app: &TestApp, born_days_ago: i64) -> String {
+    let h = household(app, &unit(app, "11-BZD").await).await;
+    person(app, &h, "Хүүхэд", "FEMALE", &days_ago(born_days_ago)).await
+}
+
+/// Records `antigen` (typed as `dose`) at `age` days of a child born `born` days ago.
+async fn give(app: &TestApp, child: &str, born: i64, antigen: &str, dose: i32, age: i64) -> String {
+    let d = app
+        .ok(
+            IMMUNISE,
+            json!({ "i": { "personId": child, "date": days_ago(born - age), "antigenCode": antigen, "doseNumber": dose } }),
+        )
+        .await;
+    d["recordImmunisation"]["id"].as_str().expect("id").to_string()
+}
+
+/// (antigen, typed dose, evaluation, valid dose number) of each dose, in date order.
+async fn verdicts(app: &TestApp, child: &str) -> Vec<(String, i64, String, Value)> {
+    let d = app.ok(DOSES, json!({ "id": child })).await;
+    let mut list: Vec<(String, String, i64, String, Value)> = d["person"]["immunisations"]
+        .as_array()
+        .expect("immunisations")
+        .iter()
+        .map(|i| {
+            (
+                i["date"].as_str().unwrap().to_string(),
+                i["antigen"]["code"].as_str().unwrap().to_string(),
+                i["doseNumber"].as_i64().unwrap(),
+                i["evaluation"].as_str().unwrap().to_string(),
+                i["validDoseNumber"].clone(),
+            )
+        })
+        .collect();
+    list.sort_by(|a, b| (&a.0, &a.1, a.2, &a.3).cmp(&(&b.0, &b.1, b.2, &b.3)));
+    list.into_iter().map(|(_, a, n, e, v)| (a, n, e, v)).collect()
+}
+
+fn v(antigen: &str, typed: i64, evaluation: &str, valid: Option<i64>) -> (String, i64, String, Value) {
+    (antigen.into(), typed, evaluation.into(), json!(valid))
+}
+
+fn due(items: &Value, code: &str) -> (String, Value, Value) {
+    let i = items
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|i| i["code"] == code)
+        .unwrap_or_else(|| panic!("no {code} in {items:#}"));
+    (i["status"].as_str().unwrap().to_string(), i["dueDate"].clone(), i["givenOn"].clone())
+}
+
+#[tokio::test]
+async fn doses_given_too_early_stay_on_record_count_for_nothing_and_are_due_again() {
+    let app = TestApp::spawn().await;
+    let born = 200;
+    let k = child(&app, born).await;
+    give(&app, &k, born, "PENTA", 1, 10).await; // before 6 weeks less 4 days
+    give(&app, &k, born, "PENTA", 1, 61).await; // the repeat, typed 1 again
+    give(&app, &k, born, "PENTA", 2, 71).await; // ten days after dose 1
+    give(&app, &k, born, "OPV", 2, 61).await; // typed 2, but the first of the series
+    give(&app, &k, born, "MMR", 1, 150).await; // before 9 months
+    give(&app, &k, born, "BCG", 1, 0).await;
+    give(&app, &k, born, "BCG", 1, 0).await; // recorded twice the same day
+    assert_eq!(
+        verdicts(&app, &k).await,
+        [
+            v("BCG", 1, "SAME_DAY", None),
+            v("BCG", 1, "VALID", Some(1)),
+            v("PENTA", 1, "TOO_EARLY", None),
+            v("OPV", 2, "VALID", Some(1)),
+            v("PENTA", 1, "VALID", Some(1)),
+            v("PENTA", 2, "TOO_SOON", None),
+            v("MMR", 1, "TOO_EARLY", None),
+        ]
+    );
+    let d = app.ok(DUE, json!({ "id": k })).await;
+    let items = &d["person"]["dueServices"];
+    assert_eq!(due(items, "PENTA:1"), ("GIVEN".into(), json!(days_ago(born - 61)), json!(days_ago(born - 61))));
+    // Dose 2 again: 91 days of age, but no sooner than four weeks after the invalid dose (99).
+    assert_eq!(due(items, "PENTA:2"), ("OVERDUE".into(), json!(days_ago(born - 99)), Value::Null));
+    assert_eq!(due(items, "OPV:1").0, "GIVEN", "the dose typed 2 fills position 1");
+    assert_eq!(due(items, "OPV:2").0, "OVERDUE");
+    // MMR 1 at 150 days did not count: due at 9 months (274 days), still ahead.
+    assert_eq!(due(items, "MMR:1"), ("UPCOMING".into(), json!(days_ago(born - 274)), Value::Null));
+}
+
+#[tokio::test]
+async fn the_grace_period_and_the_maximum_age_are_exact_to_the_day() {
+    let app = TestApp::spawn().await;
+    let born = 300;
+    // Minimum age 42 days, 4 days' grace: day 38 counts, day 37 does not.
+    let (a, b) = (child(&app, born).await, child(&app, born).await);
+    give(&app, &a, born, "PENTA", 1, 38).await;
+    give(&app, &b, born, "PENTA", 1, 37).await;
+    assert_eq!(verdicts(&app, &a).await, [v("PENTA", 1, "VALID", Some(1))]);
+    assert_eq!(verdicts(&app, &b).await, [v("PENTA", 1, "TOO_EARLY", None)]);
+    // Dose 2 from 70 days (6 weeks + 4 weeks): day 66 counts, day 65 does not.
+    let x = child(&app, born).await;
+    give(&app, &a, born, "PENTA", 2, 66).await;
+    give(&app, &x, born, "PENTA", 1, 38).await;
+    give(&app, &x, born, "PENTA", 2, 65).await;
+    assert_eq!(verdicts(&app, &a).await[1], v("PENTA", 2, "VALID", Some(2)));
+    assert_eq!(verdicts(&app, &x).await[1], v("PENTA", 2, "TOO_EARLY", None));
+    // Minimum interval 28 days: 24 days after dose 1 counts, 23 does not.
+    let y = child(&app, born).await;
+    give(&app, &y, born, "PENTA", 1, 61).await;
+    give(&app, &y, born, "PENTA", 2, 61 + 24).await;
+    give(&app, &b, born, "PENTA", 1, 61).await;
+    give(&app, &b, born, "PENTA", 2, 61 + 23).await;
+    assert_eq!(verdicts(&app, &y).await[1], v("PENTA", 2, "VALID", Some(2)));
+    assert_eq!(verdicts(&app, &b).await[2], v("PENTA", 2, "TOO_SOON", None));
+    // Rotavirus dose 1 counts through 104 days (14 weeks 6 days), with no grace after it.
+    let (c, e) = (child(&app, born).await, child(&app, born).await);
+    give(&app, &c, born, "ROTA", 1, 104).await;
+    give(&app, &e, born, "ROTA", 1, 105).await;
+    assert_eq!(verdicts(&app, &c).await, [v("ROTA", 1, "VALID", Some(1))]);
+    assert_eq!(verdicts(&app, &e).await, [v("ROTA", 1, "TOO_LATE", None)]);
+    // Two live injected vaccines 27 days apart: the later does not count; 28 days apart it does.
+    let (f, g) = (child(&app, born).await, child(&app, born).await);
+    for (k, gap) in [(&f, 27), (&g, 28)] {
+        give(&app, k, born, "BCG", 1, 250).await;
+        give(&app, k, born, "MMR", 1, 250 + gap).await;
+    }
+    assert_eq!(verdicts(&app, &f).await[1], v("MMR", 1, "LIVE_VACCINE_TOO_SOON", None));
+    assert_eq!(verdicts(&app, &g).await[1], v("MMR", 1, "VALID", Some(1)));
+}
+
+#[tokio::test]
+async fn a_back_filled_dose_or_a_corrected_birth_date_re_evaluates_the_series() {
+    let app = TestApp::spawn().await;
+    let born = 200;
+    let k = child(&app, born).await;
+    give(&app, &k, born, "PENTA", 2, 91).await;
+    assert_eq!(verdicts(&app, &k).await, [v("PENTA", 2, "VALID", Some(1))]);
+    // The card shows an earlier dose: recorded now, it becomes dose 1 and moves the other on.
+    give(&app, &k, born, "PENTA", 1, 61).await;
+    assert_eq!(verdicts(&app, &k).await, [v("PENTA", 1, "VALID", Some(1)), v("PENTA", 2, "VALID", Some(2))]);
+    // The child was in fact born 40 days later: the first dose came at 21 days of age.
+    app.ok(
+        "mutation($id: UUID!, $b: NaiveDate!) { updatePerson(input: { id: $id, birthDate: $b }) { id } }",
+        json!({ "id": k, "b": days_ago(born - 40) }),
+    )
+    .await;
+    assert_eq!(verdicts(&app, &k).await, [v("PENTA", 1, "TOO_EARLY", None), v("PENTA", 2, "VALID", Some(1))]);
+    let d = app.ok(DUE, json!({ "id": k })).await;
+    assert_eq!(due(&d["person"]["dueServices"], "PENTA:1").2, json!(days_ago(born - 91)));
+}
+
+#[tokio::test]
+async fn a_sync_batch_back_filling_a_dose_evaluates_as_single_writes_do() {
+    let app = TestApp::spawn().await;
+    let born = 200;
+    let k = child(&app, born).await;
+    give(&app, &k, born, "OPV", 1, 100).await;
+    let item = |age: i64, dose: i32| {
+        json!({ "id": Uuid::new_v4(), "payload": { "immunisation": {
+            "personId": k, "date": days_ago(born - age), "antigenCode": "OPV", "doseNumber": dose } } })
+    };
+    // Two earlier doses in one batch, the second too soon after the first.
+    let items = [item(61, 1), item(70, 2)];
+    for atomic in ["ITEM", "ALL"] {
+        let k2 = if atomic == "ITEM" { k.clone() } else { child(&app, born).await };
+        if atomic == "ALL" {
+            give(&app, &k2, born, "OPV", 1, 100).await;
+        }
+        let items: Vec<Value> = items
+            .iter()
+            .map(|i| {
+                let mut i = i.clone();
+                i["id"] = json!(Uuid::new_v4());
+                i["payload"]["immunisation"]["personId"] = json!(k2);
+                i
+            })
+            .collect();
+        let d = app
+            .ok(
+                "mutation($items: [SyncItemInput!]!, $a: SyncAtomicity!) { syncPush(items: $items, atomic: $a) {
+                   summary { created } } }",
+                json!({ "items": items, "a": atomic }),
+            )
+            .await;
+        assert_eq!(d["syncPush"]["summary"]["created"], 2, "{d:#}");
+        assert_eq!(
+            verdicts(&app, &k2).await,
+            [v("OPV", 1, "VALID", Some(1)), v("OPV", 2, "TOO_SOON", None), v("OPV", 1, "VALID", Some(2))],
+            "{atomic}"
+        );
+    }
+}
+
+/// Children 12-23 months with doses at the given ages (days), `born` days ago.
+async fn vaccinated(app: &TestApp, h: &str, born: i64, doses: &[(&str, i32, i64)]) {
+    let k = person(app, h, "Хүүхэд", "MALE", &days_ago(born)).await;
+    for (antigen, dose, age) in doses {
+        give(app, &k, born, antigen, *dose, *age).await;
+    }
+}
+
+#[tokio::test]
+async fn coverage_counts_valid_doses_only_and_the_share_given_too_early() {
+    let app = TestApp::spawn().await;
+    let bzd = unit(&app, "11-BZD").await;
+    let h = household(&app, &bzd).await;
+    let on_time = [
+        ("BCG", 1, 0),
+        ("PENTA", 1, 61),
+        ("OPV", 1, 61),
+        ("PENTA", 2, 91),
+        ("OPV", 2, 91),
+        ("PENTA", 3, 122),
+        ("OPV", 3, 122),
+        ("MMR", 1, 280),
+    ];
+    // Born 500 days ago (16 months): inside 12-23 months whatever the reference day.
+    let born = 500;
+    vaccinated(&app, &h, born, &on_time).await; // fully immunised
+    let mut early_penta = on_time;
+    early_penta[3] = ("PENTA", 2, 71); // ten days after dose 1: dose 3 is only the second valid
+    vaccinated(&app, &h, born, &early_penta).await;
+    let mut early_mmr = on_time;
+    early_mmr[7] = ("MMR", 1, 200); // before 9 months
+    vaccinated(&app, &h, born, &early_mmr).await;
+    vaccinated(&app, &h, born, &on_time[..1]).await; // BCG only
+    let q = "query($i: String!, $u: UUID!) { coverage(indicator: $i, orgUnitId: $u, period: \"LAST_12_MONTHS\") {
+               total { numerator denominator } } }";
+    let total = |d: Value| {
+        let t = &d["coverage"]["total"];
+        (t["numerator"].as_i64().unwrap(), t["denominator"].as_i64().unwrap())
+    };
+    // Recounted by hand: four children; valid PENTA 1 for three, PENTA 3 for two (the early
+    // dose 2 leaves one two valid doses), MMR 1 for two, every dose valid for one.
+    for (indicator, want) in [("PENTA1", (3, 4)), ("PENTA3", (2, 4)), ("MCV1", (2, 4)), ("FULL_IMMUNISATION", (1, 4))] {
+        assert_eq!(total(app.ok(q, json!({ "i": indicator, "u": bzd })).await), want, "{indicator}");
+    }
+    // Doses given in the last 12 months (to the reference day) that were too early: the
+    // fixture's doses at 200 days and later fall in it (born 500 days ago, the reference day at
+    // most a month back); at 71 days, not. Counted here from the same dates.
+    let reference = cbss::domain::period::Period::parse("LAST_12_MONTHS", cbss::store::today()).unwrap();
+    let in_period = |age: i64| {
+        let date = chrono::NaiveDate::parse_from_str(&days_ago(born - age), "%Y-%m-%d").unwrap();
+        reference.from <= date && date <= reference.to
+    };
+    let all: Vec<(i64, bool)> = [&on_time[..], &early_penta[..], &early_mmr[..], &on_time[..1]]
+        .iter()
+        .flat_map(|list| list.iter().map(|(a, _, age)| (*age, *a == "MMR" && *age == 200 || *age == 71)))
+        .collect();
+    let want = (
+        all.iter().filter(|(age, early)| *early && in_period(*age)).count() as i64,
+        all.iter().filter(|(age, _)| in_period(*age)).count() as i64,
+    );
+    assert!(want.1 > 0, "the fixture has doses in the period");
+    assert_eq!(total(app.ok(q, json!({ "i": "INVALID_DOSES", "u": bzd })).await), want);
+}
