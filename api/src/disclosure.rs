@@ -522,6 +522,8 @@ pub static OUTPUT: &[(&str, Fields)] = &[
             ("rule", Safe),
             ("minAgeMonths", Safe),
             ("maxAgeMonths", Safe),
+            ("source", Safe),
+            ("definition", Safe),
         ],
     ),
     (

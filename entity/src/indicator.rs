@@ -29,6 +29,13 @@ pub struct Model {
     pub name_mn: String,
     pub numerator_en: String,
     pub denominator_en: String,
+    /// The standard the indicator follows (SDG, MICS, WHO/UNICEF), or "Programme indicator".
+    pub source: Option<String>,
+    /// How it is counted here, and where that differs from its source.
+    pub definition: Option<String>,
+    /// Acute malnutrition: a mid-upper-arm circumference below this (mm, at 6-59 months) counts
+    /// in the numerator and makes a measurement usable.
+    pub muac_cut_mm: Option<f64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

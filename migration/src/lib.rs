@@ -27,6 +27,7 @@ mod m20261207_000001_foreign_key_indexes;
 mod m20261208_000001_project_sync;
 mod m20261209_000001_user_sessions;
 mod m20261210_000001_dose_validity;
+mod m20261211_000001_indicator_sources;
 pub mod reference;
 mod rows;
 
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000001_project_sync::Migration),
             Box::new(m20261209_000001_user_sessions::Migration),
             Box::new(m20261210_000001_dose_validity::Migration),
+            Box::new(m20261211_000001_indicator_sources::Migration),
         ]
     }
 }

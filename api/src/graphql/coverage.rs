@@ -56,6 +56,15 @@ impl Indicator {
     async fn max_age_months(&self) -> Option<i32> {
         self.0.max_age_months
     }
+    /// The standard the indicator follows (an SDG or MICS indicator, a WHO/UNICEF definition), or
+    /// "Programme indicator" for the programme's own.
+    async fn source(&self) -> Option<&str> {
+        self.0.source.as_deref()
+    }
+    /// How the service counts it, and where that differs from its source.
+    async fn definition(&self) -> Option<&str> {
+        self.0.definition.as_deref()
+    }
 }
 
 pub struct CoverageRow {

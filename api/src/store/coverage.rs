@@ -19,7 +19,7 @@ use chrono::Datelike;
 use chrono::{Days, NaiveDate};
 use entity::{
     antigen, assessment_answer, assessment_indicator, enrolment, family_assessment, growth_measurement, immunisation,
-    indicator, org_unit, person, pregnancy, pregnancy_child, service_record, service_type,
+    indicator, org_unit, person, pregnancy, pregnancy_child, schedule_rule, service_record, service_type,
 };
 use sea_orm::sea_query::{
     Alias, Asterisk, CaseStatement, Expr, ExprTrait, Func, IntoIden, JoinType, PostgresQueryBuilder, Query,
@@ -125,6 +125,9 @@ struct Question {
     /// Grouped by ORG_UNIT: the level of the rows (default: one below the chosen unit).
     level: Option<OrgUnitLevel>,
     denominator: DenominatorSource,
+    /// Postnatal checks: the last day after birth of the schedule's first postnatal contact of
+    /// the indicator's services, unless the indicator sets its own window.
+    first_contact_days: Option<i32>,
 }
 
 impl Question {
@@ -158,6 +161,9 @@ impl Question {
 /// The last day of age WHO's under-5 anthropometry counts: 1,826 / 30.4375 = 59.99 months
 /// (`../shared/who/README.md` §2; WHO's Anthro software).
 const UNDER_FIVE_LAST_DAY: i32 = 1826;
+
+/// The first day of 6 completed months as WHO counts them (age in days / 30.4375 >= 6).
+const SIX_MONTHS_FIRST_DAY: i32 = 183;
 
 impl Store {
     /// The indicator catalogue.
@@ -277,7 +283,26 @@ impl Store {
                 dims.push(d);
             }
         }
-        let q = Question { indicator, unit, period, reference, group_by: dims, level, denominator };
+        // Postnatal care "within 2 days" is the schedule's first contact, declared once there
+        // (days 0 and 1: under 48 hours with dates alone, as MICS counts it).
+        let first_contact_days = if indicator.rule == "BIRTHS_PNC" && indicator.window_days.is_none() {
+            let services: Vec<String> =
+                indicator.services.as_deref().unwrap_or("").split('|').map(str::to_string).collect();
+            schedule_rule::Entity::find()
+                .filter(schedule_rule::Column::ServiceTypeCode.is_in(services))
+                .filter(schedule_rule::Column::Pattern.eq("CONTACT"))
+                .filter(schedule_rule::Column::Unit.eq("DAY"))
+                .filter(schedule_rule::Column::StartAge.eq(0))
+                .filter(schedule_rule::Column::Active.eq(true))
+                .all(self.db())
+                .await?
+                .iter()
+                .map(|r| r.end_age)
+                .max()
+        } else {
+            None
+        };
+        let q = Question { indicator, unit, period, reference, group_by: dims, level, denominator, first_contact_days };
         let code = &q.indicator.code;
         if q.by(CoverageDimension::Month) && q.by(CoverageDimension::Quarter) {
             return Err(ApiError::invalid("groupBy", "group by MONTH or by QUARTER, not both"));
@@ -558,7 +583,8 @@ impl Store {
                     }
                     "BIRTHS_SKILLED" => col(pregnancy::Column::Attendant).is_in(["DOCTOR", "NURSE_MIDWIFE"]),
                     _ => {
-                        let window = ind.window_days.ok_or_else(|| bad("window_days"))?;
+                        let window =
+                            ind.window_days.or(q.first_contact_days).ok_or_else(|| bad("a postnatal window"))?;
                         let r = a("r");
                         let by = Expr::cust(match backend {
                             DbBackend::Postgres => format!("g.outcome_date + {window}"),
@@ -644,6 +670,18 @@ impl Store {
                 // and denominator); the others leave the child out, its z-score being missing.
                 let oedema_wasted = ind.z_index.as_deref() == Some("whz") && !ind.z_above;
                 let oedema = |x: &Alias| Expr::col((x.clone(), growth_measurement::Column::Oedema)).eq(true);
+                // WHO 2013 (acute malnutrition): at 6-59 months a mid-upper-arm circumference
+                // below the cut counts too (SAM 115 mm, GAM 125 mm), whatever the WHZ.
+                let muac = |x: &Alias| {
+                    ind.muac_cut_mm.map(|cut| {
+                        (
+                            Expr::col((x.clone(), growth_measurement::Column::MuacMm)).is_not_null().and(
+                                Expr::col((x.clone(), growth_measurement::Column::AgeDays)).gte(SIX_MONTHS_FIRST_DAY),
+                            ),
+                            Expr::col((x.clone(), growth_measurement::Column::MuacMm)).lt(cut),
+                        )
+                    })
+                };
                 // A usable measurement of `x` in the period (the date is the record's, copied),
                 // under 60 months as WHO counts them: age in days / 30.4375 < 60, through day 1,826.
                 let usable = |x: &Alias| {
@@ -651,7 +689,11 @@ impl Store {
                     vec![
                         Expr::col((x.clone(), growth_measurement::Column::MeasuredOn)).between(period.from, reference),
                         Expr::col((x.clone(), growth_measurement::Column::AgeDays)).lte(UNDER_FIVE_LAST_DAY),
-                        if oedema_wasted { scored.or(oedema(x)) } else { scored },
+                        match (oedema_wasted, muac(x)) {
+                            (true, Some((measured, _))) => scored.or(oedema(x)).or(measured),
+                            (true, None) => scored.or(oedema(x)),
+                            (false, _) => scored,
+                        },
                     ]
                 };
                 // Only each child's latest usable measurement in the period counts.
@@ -670,10 +712,15 @@ impl Store {
                 let mut denominator = usable(&m);
                 denominator.push(Expr::exists(later.to_owned()).not());
                 let zcol = Expr::col((m.clone(), z));
-                let numerator = match (ind.z_above, oedema_wasted) {
-                    (true, _) => zcol.gt(cut),
-                    (false, true) => zcol.lt(cut).or(oedema(&m)),
-                    (false, false) => zcol.lt(cut),
+                let numerator = match (ind.z_above, oedema_wasted, muac(&m)) {
+                    (true, _, _) => zcol.gt(cut),
+                    // A flagged WHZ may stand beside a usable MUAC: only a scored one counts.
+                    (false, true, Some((measured, below))) => {
+                        let scored = zcol.clone().is_not_null().and(Expr::col((m.clone(), flag)).eq(false));
+                        scored.and(zcol.lt(cut)).or(oedema(&m)).or(measured.and(below))
+                    }
+                    (false, true, None) => zcol.lt(cut).or(oedema(&m)),
+                    (false, false, _) => zcol.lt(cut),
                 };
                 Ok(Source {
                     select,

@@ -80,6 +80,35 @@ async fn measure(app: &TestApp, who: &str, date: &str, weight: f64, height: f64)
     .await;
 }
 
+async fn bayanzurkh(app: &TestApp) -> String {
+    app.ok("{ orgUnitByCode(code: \"11-BZD\") { id } }", json!({})).await["orgUnitByCode"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// A pregnancy of `mother` from `lmp`, registered two months in.
+async fn pregnancy(app: &TestApp, mother: &str, lmp: NaiveDate) -> String {
+    app.ok(
+        "mutation($i: RegisterPregnancyInput!) { registerPregnancy(input: $i) { id } }",
+        json!({ "i": { "motherId": mother, "lastMenstrualPeriod": lmp.to_string(), "registeredOn": (lmp + Days::new(60)).to_string() } }),
+    )
+    .await["registerPregnancy"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// The pregnancy ends in the live birth of `baby` at a facility.
+async fn live_birth(app: &TestApp, pregnancy: &str, born: NaiveDate, attendant: &str, baby: &str) {
+    app.ok(
+        "mutation($i: RecordPregnancyOutcomeInput!) { recordPregnancyOutcome(input: $i) { id } }",
+        json!({ "i": { "pregnancyId": pregnancy, "outcome": "LIVE_BIRTH", "outcomeDate": born.to_string(),
+                       "deliveryPlace": "FACILITY", "attendant": attendant, "childIds": [baby] } }),
+    )
+    .await;
+}
+
 async fn coverage(app: &TestApp, token: &str, indicator: &str, unit: &str, group: &[&str]) -> Value {
     app.ok_as(token, COVERAGE, json!({ "i": indicator, "u": unit, "g": group })).await["coverage"].clone()
 }
@@ -165,25 +194,12 @@ async fn every_indicator_counts_what_the_fixture_says_at_the_age_boundaries() {
         let mother = person(&app, &h, "Эх", "FEMALE", "1993-03-03").await;
         let born = r - Days::new(30);
         let lmp = born - Days::new(270);
-        let p = app
-            .ok(
-                "mutation($i: RegisterPregnancyInput!) { registerPregnancy(input: $i) { id } }",
-                json!({ "i": { "motherId": mother, "lastMenstrualPeriod": lmp.to_string(), "registeredOn": (lmp + Days::new(60)).to_string() } }),
-            )
-            .await["registerPregnancy"]["id"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let p = pregnancy(&app, &mother, lmp).await;
         for k in 0..anc {
             service(&app, "ANC_CONTACT", &mother, &(lmp + Days::new(70 + 50 * k)).to_string()).await;
         }
         let baby = child(&app, &h, "FEMALE", born).await;
-        app.ok(
-            "mutation($i: RecordPregnancyOutcomeInput!) { recordPregnancyOutcome(input: $i) { id } }",
-            json!({ "i": { "pregnancyId": p, "outcome": "LIVE_BIRTH", "outcomeDate": born.to_string(),
-                           "deliveryPlace": "FACILITY", "attendant": attendant, "childIds": [baby] } }),
-        )
-        .await;
+        live_birth(&app, &p, born, attendant, &baby).await;
         service(&app, "PNC_NEWBORN", &baby, &(born + Days::new(pnc_after)).to_string()).await;
     }
     for code in ["ANC4", "SKILLED_BIRTH_ATTENDANCE", "PNC_2_DAYS"] {
@@ -251,9 +267,14 @@ async fn every_indicator_counts_what_the_fixture_says_at_the_age_boundaries() {
 #[tokio::test]
 async fn the_catalogue_lists_every_indicator_and_bad_requests_are_refused() {
     let app = TestApp::spawn().await;
-    let d = app.ok("{ indicators { code nameMn factor } }", json!({})).await;
+    let d = app.ok("{ indicators { code nameMn factor source definition } }", json!({})).await;
     let codes: Vec<&str> = d["indicators"].as_array().unwrap().iter().map(|i| i["code"].as_str().unwrap()).collect();
-    assert_eq!(codes.len(), 23);
+    assert_eq!(codes.len(), 28);
+    for i in d["indicators"].as_array().unwrap() {
+        // Every indicator names its standard (or says it is the programme's own) and its definition.
+        let (source, definition) = (i["source"].as_str().unwrap_or(""), i["definition"].as_str().unwrap_or(""));
+        assert!(source.len() > 10 && definition.len() > 20, "{i}");
+    }
     assert!(
         codes.contains(&"FULL_IMMUNISATION") && codes.contains(&"STUNTING") && codes.contains(&"HOUSEHOLDS_SAFE_WATER")
     );
@@ -393,10 +414,10 @@ async fn rows_written_before_service_dates_and_types_were_copied_count_the_same_
     assert_eq!(before, [(1, 2), (1, 1), (1, 1), (1, 2), (1, 2)]);
     // Back to the schema before the dates were copied onto measurements and doses and the type
     // and start onto enrolments, and before the cohort, (person, date, type), unit-page,
-    // unit-order and foreign-key indexes, sessions and dose verdicts (the last ten migrations,
-    // for now), then forward again: the copies come from the service records, the verdicts
-    // from the API's evaluation after migrating.
-    Migrator::down(&app.db, Some(10)).await.expect("down");
+    // unit-order and foreign-key indexes, sessions, dose verdicts and indicator sources (the
+    // last twelve migrations, for now), then forward again: the copies come from the service
+    // records, the verdicts from the API's evaluation after migrating.
+    Migrator::down(&app.db, Some(12)).await.expect("down");
     cbss::db::migrate(&app.db).await.expect("migrate");
     assert_eq!(totals(&app, &t, &ub_id).await, before);
 }
@@ -456,10 +477,7 @@ async fn an_ended_enrolment_stops_counting_the_day_after_it_ends() {
 #[tokio::test]
 async fn oedema_counts_as_wasting_and_under_five_runs_through_day_1826() {
     let app = TestApp::spawn().await;
-    let district = app.ok("{ orgUnitByCode(code: \"11-BZD\") { id } }", json!({})).await["orgUnitByCode"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let district = bayanzurkh(&app).await;
     let h = household(&app, &district).await;
     let r = reference();
     let on = r - Days::new(10);
@@ -502,4 +520,132 @@ async fn oedema_counts_as_wasting_and_under_five_runs_through_day_1826() {
     assert_eq!(total("STUNTING").await, (stunted as i64, 2), "oedema leaves height-for-age as it is");
     assert_eq!(total("OVERWEIGHT").await, (0, with_whz as i64), "no WHZ, no overweight question");
     assert_eq!(with_whz, 1);
+}
+
+/// Acute malnutrition as WHO's 2013 guideline counts it at 6-59 months: a WHZ below the cut,
+/// bilateral pitting oedema, or a mid-upper-arm circumference below 125 mm (GAM) or 115 mm (SAM);
+/// a MUAC under 6 months counts for nothing, and a measurement with only a MUAC is usable.
+/// Recounted here from what each measurement stores.
+#[tokio::test]
+async fn acute_malnutrition_counts_whz_oedema_and_muac_from_six_months() {
+    let app = TestApp::spawn().await;
+    let district = bayanzurkh(&app).await;
+    let h = household(&app, &district).await;
+    let r = reference();
+    let on = r - Days::new(10);
+    let t = app.admin_token.clone();
+    let measure_with = |who: String, i: Value| {
+        let app = &app;
+        async move {
+            let mut i = i;
+            i["personId"] = json!(who);
+            i["date"] = json!(on.to_string());
+            app.ok(
+                "mutation($i: RecordGrowthMeasurementInput!) { recordGrowthMeasurement(input: $i) { id } }",
+                json!({ "i": i }),
+            )
+            .await;
+            who
+        }
+    };
+    let two = months_before(on, 24);
+    let mut kids = Vec::new();
+    // Oedema; a normal WHZ with MUAC 120 mm, with 110 mm, with 140 mm; a 4-month-old with a
+    // normal WHZ and MUAC 100 mm (too young for MUAC); a 12-month-old with only a MUAC of 118 mm.
+    for (birth, input) in [
+        (two, json!({ "weightKg": 11.0, "lengthHeightCm": 86.0, "oedema": true })),
+        (two, json!({ "weightKg": 12.2, "lengthHeightCm": 87.0, "muacMm": 120.0 })),
+        (two, json!({ "weightKg": 12.2, "lengthHeightCm": 87.0, "muacMm": 110.0 })),
+        (two, json!({ "weightKg": 12.2, "lengthHeightCm": 87.0, "muacMm": 140.0 })),
+        (on - Days::new(125), json!({ "weightKg": 6.4, "lengthHeightCm": 63.0, "muacMm": 100.0 })),
+        (months_before(on, 12), json!({ "muacMm": 118.0 })),
+    ] {
+        let k = child(&app, &h, "MALE", birth).await;
+        kids.push(measure_with(k, input).await);
+    }
+    let q =
+        "query($id: UUID!) { person(id: $id) { growthMeasurements { ageDays oedema muacMm weightForLengthHeight } } }";
+    let mut seen = Vec::new();
+    for id in &kids {
+        seen.push(app.ok(q, json!({ "id": id })).await["person"]["growthMeasurements"][0].clone());
+    }
+    let whz = |m: &Value| m["weightForLengthHeight"].as_f64();
+    let muac_counts = |m: &Value| m["ageDays"].as_i64().unwrap() * 10_000 >= 6 * 304_375 && m["muacMm"].is_number();
+    let recount = |cut: f64, muac_cut: Option<f64>| {
+        let usable = |m: &&Value| whz(m).is_some() || m["oedema"] == true || (muac_cut.is_some() && muac_counts(m));
+        let met = |m: &&Value| {
+            whz(m).is_some_and(|z| z < cut)
+                || m["oedema"] == true
+                || muac_cut.is_some_and(|c| muac_counts(m) && m["muacMm"].as_f64().unwrap() < c)
+        };
+        let rows: Vec<&Value> = seen.iter().filter(usable).collect();
+        (rows.iter().copied().filter(met).count() as i64, rows.len() as i64)
+    };
+    assert!(seen[1..5].iter().all(|m| whz(m).is_some_and(|z| z.abs() < 2.0)), "normal WHZ: {seen:?}");
+    let total = |code: &'static str| {
+        let (app, t, district) = (&app, &t, &district);
+        async move { counts(&coverage(app, t, code, district, &[]).await["total"]) }
+    };
+    // The recounts, and what they come to by hand (or the test could not fail).
+    assert_eq!((recount(-3.0, None), recount(-2.0, Some(125.0)), recount(-3.0, Some(115.0))), ((1, 5), (4, 6), (2, 6)));
+    assert_eq!(total("SEVERE_WASTING").await, recount(-3.0, None));
+    assert_eq!(total("WASTING").await, recount(-2.0, None));
+    assert_eq!(total("GAM").await, recount(-2.0, Some(125.0)));
+    assert_eq!(total("SAM").await, recount(-3.0, Some(115.0)));
+}
+
+/// The day after birth a mother's and a newborn's first checks were made, if they were.
+type Birth = (Option<u64>, Option<u64>);
+
+/// Postnatal care within 2 days is the schedule's first contact (days 0 and 1): a check on day 2
+/// fills the second contact and counts in no "within 2 days" indicator; mothers and newborns are
+/// counted apart, as MICS reports them.
+#[tokio::test]
+async fn postnatal_checks_within_two_days_agree_with_the_schedule_for_mothers_and_newborns() {
+    let app = TestApp::spawn().await;
+    let district = bayanzurkh(&app).await;
+    let r = reference();
+    let born = r - Days::new(30);
+    let t = app.admin_token.clone();
+    let mut mothers = Vec::new();
+    // (mother checked on day, newborn checked on day)
+    let births: [Birth; 4] = [(Some(1u64), None), (Some(2), Some(1)), (Some(2), Some(2)), (None, Some(0))];
+    for (mother_on, baby_on) in births {
+        let h = household(&app, &district).await;
+        let mother = person(&app, &h, "Эх", "FEMALE", "1995-04-04").await;
+        let lmp = born - Days::new(275);
+        let p = pregnancy(&app, &mother, lmp).await;
+        let baby = child(&app, &h, "MALE", born).await;
+        live_birth(&app, &p, born, "DOCTOR", &baby).await;
+        if let Some(d) = mother_on {
+            service(&app, "PNC_MOTHER", &mother, &(born + Days::new(d)).to_string()).await;
+        }
+        if let Some(d) = baby_on {
+            service(&app, "PNC_NEWBORN", &baby, &(born + Days::new(d)).to_string()).await;
+        }
+        mothers.push(mother);
+    }
+    let within = |d: Option<u64>| d.is_some_and(|d| d <= 1);
+    let count = |f: &dyn Fn(&Birth) -> bool| births.iter().filter(|b| f(b)).count() as i64;
+    let total = |code: &'static str| {
+        let (app, t, district) = (&app, &t, &district);
+        async move { counts(&coverage(app, t, code, district, &[]).await["total"]) }
+    };
+    assert_eq!(total("PNC_MOTHER_2_DAYS").await, (count(&|b| within(b.0)), 4));
+    assert_eq!(total("PNC_NEWBORN_2_DAYS").await, (count(&|b| within(b.1)), 4));
+    assert_eq!(total("PNC_2_DAYS").await, (count(&|b| within(b.0) || within(b.1)), 4));
+    assert_eq!((count(&|b| within(b.0)), count(&|b| within(b.1))), (1, 2), "by hand");
+    // The schedule says the same of the mothers: the day-2 check is the second contact.
+    let due = "query($id: UUID!, $on: NaiveDate) { person(id: $id) { dueServices(asOf: $on) { code status } } }";
+    for (mother, (mother_on, _)) in mothers.iter().zip(births) {
+        let d = app.ok(due, json!({ "id": mother, "on": (born + Days::new(5)).to_string() })).await;
+        let first = d["person"]["dueServices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["code"] == "PNC_MOTHER_1")
+            .map(|i| i["status"].as_str().unwrap().to_string());
+        let want = if within(mother_on) { "GIVEN" } else { "MISSED" };
+        assert_eq!(first.as_deref(), Some(want), "{mother_on:?}");
+    }
 }
