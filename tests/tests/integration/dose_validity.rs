@@ -269,3 +269,16 @@ async fn coverage_counts_valid_doses_only_and_the_share_given_too_early() {
     assert!(want.1 > 0, "the fixture has doses in the period");
     assert_eq!(total(app.ok(q, json!({ "i": "INVALID_DOSES", "u": bzd })).await), want);
 }
+
+#[tokio::test]
+async fn two_doses_of_one_child_written_at_once_see_each_other() {
+    let app = TestApp::spawn().await;
+    let born = 200;
+    for _ in 0..3 {
+        let k = child(&app, born).await;
+        let (a, b) = tokio::join!(give(&app, &k, born, "PCV", 1, 61), give(&app, &k, born, "PCV", 2, 122));
+        assert_ne!(a, b);
+        // Whichever was written first, the second was evaluated with the first in view.
+        assert_eq!(verdicts(&app, &k).await, [v("PCV", 1, "VALID", Some(1)), v("PCV", 2, "VALID", Some(2))]);
+    }
+}
