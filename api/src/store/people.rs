@@ -408,7 +408,6 @@ impl Store {
             .insert_new(vec![NewRow::Person(row)], |w| w.record("CREATE", "person", saved.id, None, Some(&saved)))
             .await?;
         self.remember_person(&saved);
-        self.cached(|c| c.doses.remove(&saved.id));
         Ok(saved)
     }
 
@@ -547,6 +546,8 @@ impl Store {
             })
             .await?;
         self.remember_person(&saved);
+        // The batch's copy of the person's doses holds verdicts made on the old birth date.
+        self.cached(|c| c.doses.remove(&saved.id));
         Ok(saved)
     }
 

@@ -282,3 +282,30 @@ async fn two_doses_of_one_child_written_at_once_see_each_other() {
         assert_eq!(verdicts(&app, &k).await, [v("PCV", 1, "VALID", Some(1)), v("PCV", 2, "VALID", Some(2))]);
     }
 }
+
+#[tokio::test]
+async fn a_sync_batch_correcting_a_birth_date_then_back_filling_a_dose_stores_the_right_verdicts() {
+    let app = TestApp::spawn().await;
+    let h = household(&app, &unit(&app, "11-BZD").await).await;
+    let k = Uuid::new_v4().to_string();
+    let person = |birth: &str| {
+        json!({ "id": k, "payload": { "person": {
+            "householdId": h, "givenName": "Хүүхэд", "familyName": "Дорж", "sex": "MALE", "birthDate": birth } } })
+    };
+    let push = "mutation($items: [SyncItemInput!]!) { syncPush(items: $items) { items { status } } }";
+    app.ok(push, json!({ "items": [person(&days_ago(200))] })).await;
+    give(&app, &k, 200, "PENTA", 1, 45).await;
+    give(&app, &k, 200, "PENTA", 2, 80).await;
+    // One push: the child was born 10 days later (the first dose comes at 35 days, too early),
+    // and a dose given at 42 days of the corrected age is back-filled.
+    let mut corrected = person(&days_ago(190));
+    corrected["baseVersion"] = json!(1);
+    let dose = json!({ "id": Uuid::new_v4(), "payload": { "immunisation": {
+        "personId": k, "date": days_ago(190 - 42), "antigenCode": "PENTA", "doseNumber": 1 } } });
+    let d = app.ok(push, json!({ "items": [corrected, dose] })).await;
+    assert_eq!(d["syncPush"]["items"], json!([{ "status": "UPDATED" }, { "status": "CREATED" }]));
+    assert_eq!(
+        verdicts(&app, &k).await,
+        [v("PENTA", 1, "TOO_EARLY", None), v("PENTA", 1, "VALID", Some(1)), v("PENTA", 2, "VALID", Some(2))]
+    );
+}
