@@ -589,8 +589,6 @@ async fn demo_family(db: &DatabaseConnection, ngo: Uuid, rng: &mut fastrand::Rng
     Ok((visits, 3))
 }
 
-/// Loads the demo data set with about `people` people, and the demo users with `password`.
-/// Refuses a database that holds data.
 /// The dose rules of the reference data (what the migrations store in `antigen_dose`).
 fn dose_rules() -> Vec<DoseRule> {
     let validity = migration::reference::dose_validity();
@@ -615,6 +613,8 @@ fn dose_rules() -> Vec<DoseRule> {
         .collect()
 }
 
+/// Loads the demo data set with about `people` people, and the demo users with `password`.
+/// Refuses a database that holds data.
 pub async fn demo(db: &DatabaseConnection, people: usize, password: &str) -> anyhow::Result<Summary> {
     anyhow::ensure!(is_empty(db).await?, "the database already holds households; seed only an empty database");
     let now = Utc::now();
