@@ -224,9 +224,9 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
     if filled > 0 {
         tracing::info!(filled, "growth z-scores filled in");
     }
-    let evaluated = crate::store::doses::backfill(db).await.map_err(|e| anyhow::anyhow!("evaluating doses: {e:?}"))?;
-    if evaluated > 0 {
-        tracing::info!(evaluated, "doses evaluated");
+    let changed = crate::store::doses::rederive(db).await.map_err(|e| anyhow::anyhow!("evaluating doses: {e:?}"))?;
+    if changed > 0 {
+        tracing::info!(changed, "dose verdicts evaluated again under new rules");
     }
     Ok(())
 }

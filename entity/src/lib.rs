@@ -13,6 +13,7 @@ pub mod attendance;
 pub mod audit_log;
 pub mod community_project;
 pub mod consent;
+pub mod derived_state;
 pub mod enrolment;
 pub mod family_assessment;
 pub mod growth_measurement;

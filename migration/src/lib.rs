@@ -28,6 +28,7 @@ mod m20261208_000001_project_sync;
 mod m20261209_000001_user_sessions;
 mod m20261210_000001_dose_validity;
 mod m20261211_000001_indicator_sources;
+mod m20261212_000001_derived_state;
 pub mod reference;
 mod rows;
 
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261209_000001_user_sessions::Migration),
             Box::new(m20261210_000001_dose_validity::Migration),
             Box::new(m20261211_000001_indicator_sources::Migration),
+            Box::new(m20261212_000001_derived_state::Migration),
         ]
     }
 }

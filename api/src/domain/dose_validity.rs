@@ -11,14 +11,23 @@
 //!   and not after the position's maximum age (no grace: ACIP applies none to maximum ages).
 //! * A second dose on a day a dose of the antigen already counts, counts for nothing.
 //! * Two live injected vaccines not given the same day must be 28 days apart, with no grace
-//!   period (ACIP); a later one within the 28 days counts for nothing.
+//!   period (ACIP); a later one within the 28 days counts for nothing. Every earlier live dose
+//!   spaces it, valid or not and of any antigen: the interference is the vaccine's, not the
+//!   record's.
 //! * An invalid dose stays on record and is shown, but advances nothing: the position is due
 //!   again (`repeat_due`).
 
 use super::schedule::DoseRule;
 use super::vocab::DoseEvaluation;
 use chrono::{Days, NaiveDate};
+use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+
+/// The version of this module's evaluation. Bump it with any change to what `evaluate` decides:
+/// stored verdicts made by another version are evaluated again after the next start
+/// (`store::doses::rederive`). The test `the_evaluation_is_pinned_to_its_version` fails until
+/// it is bumped.
+pub const EVALUATION_VERSION: u32 = 2;
 
 /// Days between two live injected vaccines not given the same day (ACIP, CDSi).
 pub const LIVE_VACCINE_INTERVAL_DAYS: i64 = 28;
@@ -68,14 +77,19 @@ pub fn evaluate(rules: &[DoseRule], birth: NaiveDate, doses: &[Recorded]) -> Vec
     let mut order: Vec<usize> = (0..doses.len()).collect();
     order.sort_by_key(|&i| doses[i].date);
     let mut verdicts = vec![Verdict::invalid(DoseEvaluation::NotEvaluated); doses.len()];
-    // The valid doses' dates of each antigen, and of live injected vaccines (with the antigen).
+    // The valid doses' dates of each antigen, and the days any live injected vaccine was given.
     let mut valid: HashMap<&str, Vec<NaiveDate>> = HashMap::new();
-    let mut live_valid: Vec<(&str, NaiveDate)> = Vec::new();
+    let mut live_given: Vec<NaiveDate> = Vec::new();
     for i in order {
         let d = &doses[i];
         let Some(positions) = series.get(d.antigen.as_str()).filter(|_| d.evaluated) else {
             continue;
         };
+        let is_live = live(&d.antigen);
+        let too_close = is_live && live_conflict(&live_given, d.date);
+        if is_live {
+            live_given.push(d.date);
+        }
         let given = valid.entry(d.antigen.as_str()).or_default();
         let verdict = if given.last() == Some(&d.date) {
             Verdict::invalid(DoseEvaluation::SameDay)
@@ -86,24 +100,17 @@ pub fn evaluate(rules: &[DoseRule], birth: NaiveDate, doses: &[Recorded]) -> Vec
                 .min_interval_days
                 .zip(given.last())
                 .is_some_and(|(interval, last)| (d.date - *last).num_days() < i64::from(interval) - grace);
-            let live_conflict = live(&d.antigen)
-                && live_valid.iter().any(|(a, on)| {
-                    let apart = (d.date - *on).num_days();
-                    *a != d.antigen && apart > 0 && apart < LIVE_VACCINE_INTERVAL_DAYS
-                });
-            if age < i64::from(target.min_age_days) - grace {
+            // No grace before birth: a dose dated before a (corrected) birth date never counts.
+            if age < (i64::from(target.min_age_days) - grace).max(0) {
                 Verdict::invalid(DoseEvaluation::TooEarly)
             } else if too_soon {
                 Verdict::invalid(DoseEvaluation::TooSoon)
             } else if target.max_valid_age_days.is_some_and(|max| age > i64::from(max)) {
                 Verdict::invalid(DoseEvaluation::TooLate)
-            } else if live_conflict {
+            } else if too_close {
                 Verdict::invalid(DoseEvaluation::LiveVaccineTooSoon)
             } else {
                 given.push(d.date);
-                if live(&d.antigen) {
-                    live_valid.push((d.antigen.as_str(), d.date));
-                }
                 Verdict { evaluation: DoseEvaluation::Valid, valid_dose: Some(target.dose) }
             }
         } else {
@@ -112,6 +119,44 @@ pub fn evaluate(rules: &[DoseRule], birth: NaiveDate, doses: &[Recorded]) -> Vec
         verdicts[i] = verdict;
     }
     verdicts
+}
+
+/// A digest of what decides every verdict: the evaluation's version and the rules' validity
+/// columns. Stored verdicts made under another fingerprint are stale.
+pub fn fingerprint(rules: &[DoseRule]) -> String {
+    let mut lines: Vec<String> = rules
+        .iter()
+        .map(|r| {
+            format!(
+                "{}|{}|{}|{:?}|{:?}|{}|{}",
+                r.antigen,
+                r.dose,
+                r.min_age_days,
+                r.min_interval_days,
+                r.max_valid_age_days,
+                r.validity_grace_days,
+                r.live_injected
+            )
+        })
+        .collect();
+    lines.sort();
+    let digest = Sha256::digest(format!("v{EVALUATION_VERSION}\n{}", lines.join("\n")));
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Whether a live injected vaccine given `on` falls within 28 days after one of the live doses
+/// `given` (the same day does not conflict).
+fn live_conflict(given: &[NaiveDate], on: NaiveDate) -> bool {
+    given.iter().any(|g| (1..LIVE_VACCINE_INTERVAL_DAYS).contains(&(on - *g).num_days()))
+}
+
+/// The earliest day a live injected vaccine may follow the live doses given before `on`.
+pub fn live_spacing(given: impl IntoIterator<Item = NaiveDate>, on: NaiveDate) -> Option<NaiveDate> {
+    given
+        .into_iter()
+        .filter(|g| *g <= on)
+        .max()
+        .and_then(|last| last.checked_add_days(Days::new(LIVE_VACCINE_INTERVAL_DAYS.unsigned_abs())))
 }
 
 /// The earliest day the repeat of an invalid dose given on `invalid_on` may be given, for the
@@ -176,6 +221,10 @@ mod tests {
         assert_eq!(eval(&[at("PENTA", 37)]), [(TooEarly, None)]);
         // At 10 days: too early; the repeat at 61 days is dose 1.
         assert_eq!(eval(&[at("PENTA", 10), at("PENTA", 61)]), [(TooEarly, None), (Valid, Some(1))]);
+        // A birth dose counts from the day of birth: no grace before it.
+        assert_eq!(eval(&[at("BCG", 0)]), [(Valid, Some(1))]);
+        let before_birth = Recorded { date: d(BIRTH) - Days::new(1), ..at("BCG", 0) };
+        assert_eq!(eval(&[before_birth]), [(TooEarly, None)]);
     }
 
     #[test]
@@ -217,6 +266,22 @@ mod tests {
         assert_eq!(eval(&[at("BCG", 260), at("MMR", 288)]), [(Valid, Some(1)), (Valid, Some(1))]);
         // Given the same day: both count.
         assert_eq!(eval(&[at("BCG", 280), at("MMR", 280)]), [(Valid, Some(1)), (Valid, Some(1))]);
+        // An invalid live dose spaces the next one too, of the same antigen or another.
+        assert_eq!(eval(&[at("MMR", 262), at("MMR", 280)]), [(TooEarly, None), (LiveVaccineTooSoon, None)]);
+        assert_eq!(eval(&[at("MMR", 262), at("MMR", 290)]), [(TooEarly, None), (Valid, Some(1))]);
+        assert_eq!(
+            eval(&[at("MMR", 262), at("BCG", 270), at("BCG", 300)]),
+            [(TooEarly, None), (LiveVaccineTooSoon, None), (Valid, Some(1))]
+        );
+        // A non-live vaccine is not spaced.
+        assert_eq!(eval(&[at("MMR", 280), at("PENTA", 290)]), [(Valid, Some(1)), (Valid, Some(1))]);
+    }
+
+    #[test]
+    fn a_live_vaccine_is_due_28_days_after_the_last_live_dose() {
+        let given = [d("2026-03-01"), d("2026-02-01"), d("2026-05-01")];
+        assert_eq!(live_spacing(given, d("2026-04-01")), Some(d("2026-03-29")));
+        assert_eq!(live_spacing([], d("2026-04-01")), None);
     }
 
     #[test]
@@ -229,6 +294,51 @@ mod tests {
     fn doses_outside_the_rules_are_not_evaluated() {
         let maternal = Recorded { evaluated: false, ..at("PENTA", 61) };
         assert_eq!(eval(&[maternal, at("HPV", 4000)]), [(NotEvaluated, None), (NotEvaluated, None)]);
+    }
+
+    #[test]
+    fn the_fingerprint_follows_the_validity_rules_not_their_order_or_the_due_ages() {
+        let mut r = rules();
+        let fp = fingerprint(&r);
+        r.reverse();
+        assert_eq!(fingerprint(&r), fp);
+        r[0].recommended_age_days += 7;
+        assert_eq!(fingerprint(&r), fp, "a due age decides no verdict");
+        r[0].min_age_days += 1;
+        assert_ne!(fingerprint(&r), fp);
+    }
+
+    /// Verdicts on a fixed spread of histories, digested: the digest changes whenever what
+    /// `evaluate` decides does, and must then be pinned again with a new `EVALUATION_VERSION`,
+    /// so that stored verdicts are evaluated again.
+    #[test]
+    fn the_evaluation_is_pinned_to_its_version() {
+        let antigens = ["BCG", "PENTA", "MMR", "ROTA", "HPV"];
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |n: u64| {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) % n
+        };
+        let mut out = String::new();
+        for _ in 0..2000 {
+            let doses: Vec<Recorded> = (0..1 + next(6))
+                .map(|_| Recorded {
+                    antigen: antigens[next(antigens.len() as u64) as usize].into(),
+                    date: d(BIRTH) + Days::new(next(420)),
+                    evaluated: next(20) > 0,
+                })
+                .collect();
+            for v in evaluate(&rules(), d(BIRTH), &doses) {
+                out.push_str(&format!("{:?}{:?};", v.evaluation, v.valid_dose));
+            }
+            out.push('\n');
+        }
+        let digest: String = Sha256::digest(out).iter().take(8).map(|b| format!("{b:02x}")).collect();
+        assert_eq!(
+            (EVALUATION_VERSION, digest.as_str()),
+            (2, "92ad67466ce5bab4"),
+            "evaluate decides differently: bump EVALUATION_VERSION and pin the new digest"
+        );
     }
 
     #[test]

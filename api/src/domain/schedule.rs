@@ -247,10 +247,14 @@ fn immunisations(doses: &[DoseRule], birth: NaiveDate, given: &[GivenDose], on: 
             }
         }
     }
+    // A live injected vaccine not yet given waits 28 days after the last live dose.
+    let is_live = |antigen: &str| doses.iter().any(|d| d.antigen == antigen && d.live_injected);
+    let live_from = dose_validity::live_spacing(recorded.iter().filter(|g| is_live(&g.antigen)).map(|g| g.date), on);
     let mut items = Vec::new();
     for antigen in antigens {
         let mut series: Vec<&DoseRule> = doses.iter().filter(|d| d.antigen == antigen).collect();
         series.sort_by_key(|d| d.dose);
+        let spaced_from = live_from.filter(|_| is_live(antigen));
         // The date the previous dose was given, or would be if given when due (or today).
         let mut previous: Option<NaiveDate> = None;
         let mut previous_given = true;
@@ -270,6 +274,11 @@ fn immunisations(doses: &[DoseRule], birth: NaiveDate, given: &[GivenDose], on: 
                 && let Some(repeat) = dose_validity::repeat_due(d, *invalid)
             {
                 due = due.max(repeat);
+            }
+            if given.is_none()
+                && let Some(spaced) = spaced_from
+            {
+                due = due.max(spaced);
             }
             let overdue_from = days(due, d.grace_days).unwrap_or(due);
             let closes = d.max_age_days.and_then(|m| days(birth, m));
@@ -601,6 +610,20 @@ mod tests {
         assert_eq!((p3.status, p3.due_on), (DueStatus::Upcoming, Some(d("2026-07-26"))));
         // The birth dose window (28 days) has closed.
         assert_eq!(find(&items, "HEPB_BIRTH:1").status, DueStatus::Missed);
+    }
+
+    #[test]
+    fn a_live_vaccine_is_due_no_sooner_than_28_days_after_another_live_dose() {
+        // MMR 1 from 274 days (2026-10-02); BCG given late on 2026-09-20 pushes it to 2026-10-18.
+        let live = |r: DoseRule| DoseRule { live_injected: true, min_age_days: r.recommended_age_days, ..r };
+        let mut rules = doses();
+        rules.extend([live(dose("BCG", 1, 0, None)), live(dose("MMR", 1, 274, None))]);
+        let history = History { doses: vec![given("BCG", 1, "2026-09-20")], services: vec![] };
+        let items = evaluate(&rules, &[], &child("2026-01-01"), &history, d("2026-10-05"));
+        let mmr = find(&items, "MMR:1");
+        assert_eq!((mmr.status, mmr.due_on), (DueStatus::Upcoming, Some(d("2026-10-18"))));
+        // A non-live vaccine is not held back.
+        assert_eq!(find(&items, "PENTA:1").due_on, Some(d("2026-03-03")));
     }
 
     #[test]

@@ -733,7 +733,8 @@ impl Store {
                 })
             }
             "DOSES_EVALUATED" => {
-                // Doses of the children's schedule given in the period, where the child lives;
+                // Doses of the children's schedule given in the period (not of vaccines outside
+                // it, e.g. rotavirus), where the child lives;
                 // in the numerator those given before they could count (by age or interval).
                 let (i, p) = (a("i"), a("p"));
                 let mut select = Query::select();
@@ -754,6 +755,13 @@ impl Store {
                         Expr::col((i.clone(), immunisation::Column::GivenOn)).between(period.from, reference),
                         evaluation().is_not_null(),
                         evaluation().ne(DoseEvaluation::NotEvaluated.as_str()),
+                        Expr::col((i.clone(), immunisation::Column::AntigenId)).in_subquery(
+                            Query::select()
+                                .column(antigen::Column::Id)
+                                .from(antigen::Entity)
+                                .and_where(Expr::col(antigen::Column::InSchedule).eq(true))
+                                .to_owned(),
+                        ),
                     ],
                     numerator: evaluation().is_in(early),
                     key: "i.service_record_id",

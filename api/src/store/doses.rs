@@ -1,26 +1,29 @@
 //! Each recorded dose's verdict (`domain::dose_validity`), kept on its `immunisation` row so that
 //! coverage counts valid doses with plain SQL. A person's doses are evaluated together, on every
 //! write that can change a verdict: a new dose (a back-filled one can change later ones), a
-//! corrected birth date; rows stored before evaluation existed are evaluated after migrating
-//! (`backfill`). A verdict is derived, not recorded: changing it bumps no version and no change
-//! number.
+//! corrected birth date. A record whose verdict changes gets a new version and change number, so
+//! devices pull it again. After migrating, `rederive` evaluates every stored dose again when the
+//! rules or the evaluation changed since the verdicts were made (`derived_state`).
 
 use super::Store;
+use super::write::next_change_seq;
 use crate::domain::dose_validity::{self, Recorded, Verdict};
+use crate::domain::names;
 use crate::domain::schedule::{DoseRule, IMMUNISATION_SERVICE};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use chrono::NaiveDate;
-use entity::{antigen, antigen_dose, immunisation, person, service_record, service_type};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Order, Query, UpdateStatement};
+use entity::{antigen, antigen_dose, derived_state, immunisation, person, service_record, service_type};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, OnConflict, Order, Query, UpdateStatement};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
 use uuid::Uuid;
 
-/// People evaluated per round of the backfill.
-const BACKFILL_PEOPLE: usize = 500;
+/// People evaluated per round of `rederive`.
+const REDERIVE_PEOPLE: usize = 500;
 
 /// A dose as stored, with its verdict.
 #[derive(Clone, Debug, PartialEq)]
@@ -152,68 +155,120 @@ impl DoseRules {
     }
 }
 
-impl DoseRow {
-    /// Stores the row's verdict.
-    pub(crate) fn update(&self) -> UpdateStatement {
-        Query::update()
-            .table(immunisation::Entity)
-            .value(immunisation::Column::Evaluation, self.evaluation.clone())
-            .value(immunisation::Column::ValidDoseNumber, self.valid_dose_number)
-            .and_where(Expr::col(immunisation::Column::ServiceRecordId).eq(self.record_id))
-            .to_owned()
+/// Stores changed verdicts, in a write with change number `seq`: each row's verdict, and a new
+/// version and change number on their records (the verdict is part of what devices pull).
+pub(crate) fn verdict_updates(changed: &[DoseRow], seq: i64) -> Vec<UpdateStatement> {
+    if changed.is_empty() {
+        return Vec::new();
     }
+    let mut out: Vec<UpdateStatement> = changed
+        .iter()
+        .map(|row| {
+            Query::update()
+                .table(immunisation::Entity)
+                .value(immunisation::Column::Evaluation, row.evaluation.clone())
+                .value(immunisation::Column::ValidDoseNumber, row.valid_dose_number)
+                .and_where(Expr::col(immunisation::Column::ServiceRecordId).eq(row.record_id))
+                .to_owned()
+        })
+        .collect();
+    out.push(
+        Query::update()
+            .table(service_record::Entity)
+            .value(service_record::Column::Version, Expr::col(service_record::Column::Version).add(1))
+            .value(service_record::Column::ChangeSeq, seq)
+            .and_where(Expr::col(service_record::Column::Id).is_in(changed.iter().map(|r| r.record_id)))
+            .to_owned(),
+    );
+    out
 }
 
-/// Re-evaluates a person's doses in `txn` (after their birth date changed).
-pub(crate) async fn reevaluate_person<C: ConnectionTrait>(conn: &C, person: &person::Model) -> ApiResult<()> {
-    let rules = dose_rules(conn).await?;
-    let rows = dose_rows(conn, &[person.id]).await?.remove(&person.id).unwrap_or_default();
-    for row in rules.reevaluate(person.birth_date, rows).1 {
-        conn.execute(&row.update()).await?;
+async fn execute_all<C: ConnectionTrait>(conn: &C, statements: Vec<UpdateStatement>) -> ApiResult<()> {
+    for stmt in statements {
+        conn.execute(&stmt).await?;
     }
     Ok(())
 }
 
-/// Evaluates the doses stored before evaluation existed (null `evaluation`), a round of people at
-/// a time, each round in its own transaction. Returns how many rows it set.
-pub async fn backfill(db: &DatabaseConnection) -> ApiResult<u64> {
+/// Re-evaluates a person's doses in a write with change number `seq` (after their birth date
+/// changed).
+pub(crate) async fn reevaluate_person<C: ConnectionTrait>(conn: &C, person: &person::Model, seq: i64) -> ApiResult<()> {
+    let rules = dose_rules(conn).await?;
+    let rows = dose_rows(conn, &[person.id]).await?.remove(&person.id).unwrap_or_default();
+    execute_all(conn, verdict_updates(&rules.reevaluate(person.birth_date, rows).1, seq)).await
+}
+
+/// The name of the dose verdicts in `derived_state`.
+const DERIVED: &str = "dose_verdicts";
+
+/// Evaluates every stored dose again when the rules or the evaluation differ from those the
+/// stored verdicts were made with (and the first time, for rows stored before evaluation
+/// existed): a round of people at a time, each in its own transaction; only changed verdicts are
+/// written, under one new change number a round. Returns how many verdicts changed.
+pub async fn rederive(db: &DatabaseConnection) -> ApiResult<u64> {
     let rules = dose_rules(db).await?;
-    let mut filled = 0;
+    let fingerprint = dose_validity::fingerprint(&rules.rules);
+    let stored = derived_state::Entity::find_by_id(DERIVED).one(db).await?;
+    if stored.as_ref().is_some_and(|s| s.fingerprint == fingerprint) {
+        return Ok(0);
+    }
+    let mut changed_total = 0;
+    let mut after: Option<Uuid> = None;
     loop {
-        let people: Vec<Uuid> = immunisation::Entity::find()
+        let mut next = immunisation::Entity::find()
             .select_only()
             .distinct()
             .column(immunisation::Column::PersonId)
-            .filter(immunisation::Column::Evaluation.is_null())
-            .limit(BACKFILL_PEOPLE as u64)
-            .into_tuple()
-            .all(db)
-            .await?;
-        if people.is_empty() {
-            return Ok(filled);
+            .order_by_asc(immunisation::Column::PersonId)
+            .limit(REDERIVE_PEOPLE as u64);
+        if let Some(last) = after {
+            next = next.filter(immunisation::Column::PersonId.gt(last));
         }
+        let people: Vec<Uuid> = next.into_tuple().all(db).await?;
+        let Some(last) = people.last().copied() else {
+            break;
+        };
+        after = Some(last);
+        // An erased person's birth date is coarsened: their verdicts stay as made on the true one.
         let births: HashMap<Uuid, NaiveDate> = person::Entity::find()
             .select_only()
             .column(person::Column::Id)
             .column(person::Column::BirthDate)
             .filter(person::Column::Id.is_in(people.iter().copied()))
+            .filter(person::Column::GivenName.ne(names::ERASED))
             .into_tuple()
             .all(db)
             .await?
             .into_iter()
             .collect();
         let txn = db.begin().await?;
+        let mut changed = Vec::new();
         for (person, rows) in dose_rows(&txn, &people).await? {
-            let birth = births.get(&person).copied().ok_or_else(|| {
-                ApiError::Internal(anyhow::anyhow!("an immunisation of person {person} who does not exist"))
-            })?;
-            for row in rules.reevaluate(birth, rows).1 {
-                txn.execute(&row.update()).await?;
-                filled += 1;
+            if let Some(birth) = births.get(&person) {
+                changed.extend(rules.reevaluate(*birth, rows).1);
             }
+        }
+        if !changed.is_empty() {
+            let seq = next_change_seq(&txn).await?;
+            execute_all(&txn, verdict_updates(&changed, seq)).await?;
+            changed_total += changed.len() as u64;
         }
         txn.commit().await?;
     }
+    let state = derived_state::ActiveModel {
+        name: Set(DERIVED.into()),
+        fingerprint: Set(fingerprint),
+        derived_at: Set(chrono::Utc::now()),
+    };
+    derived_state::Entity::insert(state)
+        .on_conflict(
+            OnConflict::column(derived_state::Column::Name)
+                .update_columns([derived_state::Column::Fingerprint, derived_state::Column::DerivedAt])
+                .to_owned(),
+        )
+        .exec(db)
+        .await?;
+    Ok(changed_total)
 }
 
 impl Store {

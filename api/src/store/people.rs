@@ -535,7 +535,7 @@ impl Store {
                     // A corrected birth date re-evaluates every dose (an erasure's coarsened one
                     // does not: the verdicts were made on the true date).
                     if saved.birth_date != current.birth_date && action != "ERASE" {
-                        super::doses::reevaluate_person(txn, &saved).await?;
+                        super::doses::reevaluate_person(txn, &saved, w.seq).await?;
                     }
                     if action == "ERASE" {
                         // Devices holding the person must drop their identifiable copy.

@@ -386,7 +386,7 @@ impl Store {
         details: Vec<NewRow>,
         detail: Option<String>,
     ) -> ApiResult<service_record::Model> {
-        self.insert_record_then(checked, details, detail, Vec::new()).await
+        self.insert_record_then(checked, details, detail, |_| Vec::new()).await
     }
 
     /// `insert_record`, then updates of rows it changes (`Store::insert_new_then`).
@@ -395,7 +395,7 @@ impl Store {
         checked: Checked,
         details: Vec<NewRow>,
         detail: Option<String>,
-        then: Vec<UpdateStatement>,
+        then: impl FnOnce(i64) -> Vec<UpdateStatement> + Send,
     ) -> ApiResult<service_record::Model> {
         let mut rows = vec![NewRow::ServiceRecord(checked.record.clone())];
         rows.extend(details);
@@ -523,7 +523,8 @@ impl Store {
         });
         let (doses, changed) = rules.reevaluate(birth, doses);
         // The new row is inserted with its verdict; earlier ones whose verdict changed, updated.
-        let updates = changed.iter().filter(|d| d.record_id != checked.id).map(DoseRow::update).collect();
+        let changed: Vec<DoseRow> = changed.into_iter().filter(|d| d.record_id != checked.id).collect();
+        let updates = move |seq| super::doses::verdict_updates(&changed, seq);
         let verdict = doses.iter().find(|d| d.record_id == checked.id).cloned().expect("the new dose");
         let row = immunisation::ActiveModel {
             service_record_id: Set(checked.id),

@@ -355,7 +355,7 @@ impl WriteCtx {
 
 /// Draws the next change number; the row lock it takes is held until the transaction ends,
 /// so change numbers commit in order (see the sync migration).
-async fn next_change_seq<C: ConnectionTrait>(conn: &C) -> ApiResult<i64> {
+pub(super) async fn next_change_seq<C: ConnectionTrait>(conn: &C) -> ApiResult<i64> {
     let backend = conn.get_database_backend();
     let row = conn
         .query_one_raw(Statement::from_string(
@@ -442,20 +442,16 @@ impl Store {
     where
         F: FnOnce(&WriteCtx) + Send,
     {
-        self.insert_new_then(rows, audit, Vec::new()).await
+        self.insert_new_then(rows, audit, |_| Vec::new()).await
     }
 
-    /// `insert_new`, then `then` (updates of rows the new ones change, e.g. the verdicts of a
-    /// person's other doses) in the same transaction or savepoint; a batch sends its queued rows
-    /// first, so the updates see every earlier write.
-    pub(crate) async fn insert_new_then<F>(
-        &self,
-        rows: Vec<NewRow>,
-        audit: F,
-        then: Vec<UpdateStatement>,
-    ) -> ApiResult<i64>
+    /// `insert_new`, then `then`'s updates (of rows the new ones change, e.g. the verdicts of a
+    /// person's other doses; given the write's change number) in the same transaction or
+    /// savepoint; a batch sends its queued rows first, so the updates see every earlier write.
+    pub(crate) async fn insert_new_then<F, T>(&self, rows: Vec<NewRow>, audit: F, then: T) -> ApiResult<i64>
     where
         F: FnOnce(&WriteCtx) + Send,
+        T: FnOnce(i64) -> Vec<UpdateStatement> + Send,
     {
         let stamp = |seq: i64| {
             let mut p = Pending::default();
@@ -470,7 +466,7 @@ impl Store {
                 let txn = db.begin().await?;
                 let w = WriteCtx::new(next_change_seq(&txn).await?, self.auditor());
                 stamp(w.seq).insert(&txn).await?;
-                execute_all(&txn, then).await?;
+                execute_all(&txn, then(w.seq)).await?;
                 audit(&w);
                 insert_audits(&txn, w.take()).await?;
                 txn.commit().await?;
@@ -479,7 +475,7 @@ impl Store {
             Exec::Batch(b) if b.savepoints => {
                 let sp = b.txn.begin().await?;
                 let inserted = match stamp(b.seq).insert(&sp).await {
-                    Ok(()) => execute_all(&sp, then).await,
+                    Ok(()) => execute_all(&sp, then(b.seq)).await,
                     Err(e) => Err(e),
                 };
                 match inserted {
@@ -496,6 +492,7 @@ impl Store {
             }
             Exec::Batch(b) => {
                 b.pending.lock().expect("pending rows").append(stamp(b.seq));
+                let then = then(b.seq);
                 if !then.is_empty() {
                     b.flush().await?;
                     if let Err(e) = execute_all(&b.txn, then).await {
