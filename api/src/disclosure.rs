@@ -644,6 +644,8 @@ pub static OUTPUT: &[(&str, Fields)] = &[
             ("expectedDeliveryDate", EventDate),
             ("registeredOn", EventDate),
             ("gestationWeeks", Withheld),
+            // Derived from the coarsened dates on a coarsened reference day, as lifeStage is.
+            ("status", Safe),
             ("outcome", Safe),
             // A live birth's outcome date is its children's birth date.
             ("outcomeDate", EventDate),
@@ -797,6 +799,7 @@ pub static ARGUMENTS: &[(&str, Inputs)] = &[
     ("Person.growthChart", &[("indicator", In::Safe), ("asOf", In::ReferenceDay)]),
     ("Person.milestones", &[("asOf", In::ReferenceDay)]),
     ("Pregnancy.gestationWeeks", &[("asOf", In::ReferenceDay)]),
+    ("Pregnancy.status", &[("asOf", In::ReferenceDay)]),
     ("Query.orgUnit", &[("id", In::Safe)]),
     ("Query.orgUnitByCode", &[("code", In::Safe)]),
     ("Query.orgUnits", &[("parentId", In::Safe), ("level", In::Safe), ("first", In::Safe), ("after", In::Safe)]),

@@ -29,6 +29,7 @@ mod m20261209_000001_user_sessions;
 mod m20261210_000001_dose_validity;
 mod m20261211_000001_indicator_sources;
 mod m20261212_000001_derived_state;
+mod m20261212_000002_pregnancy_outcome;
 pub mod reference;
 mod rows;
 
@@ -63,6 +64,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261210_000001_dose_validity::Migration),
             Box::new(m20261211_000001_indicator_sources::Migration),
             Box::new(m20261212_000001_derived_state::Migration),
+            Box::new(m20261212_000002_pregnancy_outcome::Migration),
         ]
     }
 }

@@ -13,6 +13,7 @@ pub mod life_stage;
 pub mod milestones;
 pub mod names;
 pub mod period;
+pub mod pregnancy;
 pub mod schedule;
 pub mod validate;
 pub mod vocab;

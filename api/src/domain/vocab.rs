@@ -257,6 +257,8 @@ vocabulary!(
         Attendance => "ATTENDANCE",
         /// Development milestones checked: `recordMilestoneCheck`.
         Milestones => "MILESTONES",
+        /// A pregnancy's outcome: `recordPregnancyOutcome`, on the pregnancy (no service record).
+        Outcome => "OUTCOME",
     }
 );
 
@@ -390,6 +392,25 @@ vocabulary!(
         AntenatalCare => "ANTENATAL_CARE",
         /// The 4 postnatal contacts of a mother and of a newborn.
         PostnatalCare => "POSTNATAL_CARE",
+        /// The outcome of a pregnancy past its expected date, to be recorded
+        /// (`recordPregnancyOutcome`; no service record fulfils it).
+        PregnancyOutcome => "PREGNANCY_OUTCOME",
+    }
+);
+
+vocabulary!(
+    /// Where a pregnancy stands on a day (`domain::pregnancy`).
+    PregnancyStatus {
+        /// From the last menstrual period until its outcome is due.
+        Open => "OPEN",
+        /// Past the expected date by the schedule's margin (42 weeks): still open, the outcome is
+        /// on the due list.
+        OutcomeDue => "OUTCOME_DUE",
+        /// Past the schedule's second margin (48 weeks) without an outcome: no longer in the
+        /// PREGNANCY stage nor on any list until the outcome is recorded.
+        OutcomeUnknown => "OUTCOME_UNKNOWN",
+        /// Its outcome is recorded, on or before the day.
+        Ended => "ENDED",
     }
 );
 
@@ -538,6 +559,7 @@ mod tests {
             GrowthIndicator,
             DueKind,
             DueStatus,
+            PregnancyStatus,
             DoseEvaluation,
             SchedulePattern,
             ScheduleAnchor,

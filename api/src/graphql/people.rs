@@ -7,9 +7,10 @@ use super::org_units::OrgUnit;
 use super::schedule::DueService;
 use super::services::{GrowthMeasurement, Immunisation, LifeStage, ServiceRecord};
 use super::{data, node_id};
+use crate::domain::pregnancy as pregnancy_rules;
 use crate::domain::vocab::{
     BirthAttendant, DeliveryPlace, Disability, Dwelling, GrowthIndicator, MigrantStatus, PregnancyOutcome,
-    RelationToHead, Sex,
+    PregnancyStatus, RelationToHead, Sex,
 };
 use crate::domain::{age, life_stage};
 use crate::store::schedule::RecordFact;
@@ -172,7 +173,10 @@ impl Person {
         let on = d.store.reference_day(as_of);
         let pregnancies = many(&d.loaders.pregnancies_of_mother, self.0.id).await?;
         let pregnancies = d.store.derived(&pregnancies);
-        let open = pregnancies.iter().any(|p| p.registered_on <= on && p.outcome_date.is_none_or(|o| o > on));
+        let follow_up = d.schedule().await?.follow_up;
+        let open = pregnancies
+            .iter()
+            .any(|p| pregnancy_rules::is_open(p.expected_delivery_date, p.outcome_date, on, follow_up));
         let stages = d.life_stages().await?;
         let rules: Vec<life_stage::StageRule> = stages.iter().map(|(r, _)| r.clone()).collect();
         let person = d.store.derived_row(&self.0);
@@ -332,17 +336,36 @@ impl Pregnancy {
     async fn registered_on(&self) -> NaiveDate {
         self.0.registered_on
     }
-    /// Completed weeks of gestation on `asOf` (default today), while the pregnancy is open.
+    /// Completed weeks of gestation on `asOf` (default today), while the pregnancy is open (see
+    /// `status`).
     async fn gestation_weeks(
         &self,
+        ctx: &Context<'_>,
         #[graphql(desc = "The day; default today (Mongolia's date).")] as_of: Option<NaiveDate>,
-    ) -> Option<i64> {
+    ) -> Result<Option<i64>> {
         let on = as_of.unwrap_or_else(today);
-        if self.0.outcome_date.is_some_and(|d| d <= on) {
-            return None;
+        let follow_up = data(ctx)?.schedule().await?.follow_up;
+        let p = &self.0;
+        if !pregnancy_rules::is_open(p.expected_delivery_date, p.outcome_date, on, follow_up) {
+            return Ok(None);
         }
-        let lmp = self.0.expected_delivery_date - chrono::Days::new(280);
-        Some((on - lmp).num_days().div_euclid(7))
+        Ok(Some((on - pregnancy_rules::lmp(p.expected_delivery_date)).num_days().div_euclid(7)))
+    }
+    /// Where it stands on `asOf` (default today): OPEN from the last menstrual period,
+    /// OUTCOME_DUE from 42 weeks without an outcome (it is then on the due list), OUTCOME_UNKNOWN
+    /// after 47 completed weeks without one (out of the PREGNANCY stage and every list), ENDED
+    /// from its outcome date; null before the last menstrual period. The margins are the
+    /// PREGNANCY_OUTCOME schedule rule's.
+    async fn status(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The day; default today (Mongolia's date).")] as_of: Option<NaiveDate>,
+    ) -> Result<Option<PregnancyStatus>> {
+        let d = data(ctx)?;
+        let on = d.store.reference_day(as_of);
+        let follow_up = d.schedule().await?.follow_up;
+        let p = d.store.derived_row(&self.0);
+        Ok(pregnancy_rules::status(p.expected_delivery_date, p.outcome_date, on, follow_up))
     }
     /// How it ended; null while it is open.
     async fn outcome(&self) -> Result<Option<PregnancyOutcome>> {

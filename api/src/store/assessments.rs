@@ -147,9 +147,13 @@ impl Store {
     pub(crate) async fn composition(&self, household: Uuid, day: NaiveDate) -> ApiResult<Composition> {
         let members = person::Entity::find().filter(person::Column::HouseholdId.eq(household)).all(self.db()).await?;
         let women: Vec<Uuid> = members.iter().filter(|m| m.sex == Sex::Female.as_str()).map(|m| m.id).collect();
+        let follow_up = self.pregnancy_follow_up().await?;
         let pregnant: HashSet<Uuid> = pregnancy::Entity::find()
             .filter(pregnancy::Column::MotherId.is_in(women))
-            .filter(Expr::col(pregnancy::Column::MotherId).in_subquery(super::people::open_pregnancy_mothers(day)))
+            .filter(
+                Expr::col(pregnancy::Column::MotherId)
+                    .in_subquery(super::pregnancies::open_pregnancy_mothers(day, follow_up)),
+            )
             .all(self.db())
             .await?
             .into_iter()

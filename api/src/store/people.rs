@@ -4,6 +4,7 @@ use super::filters::{NamesUnits, PersonWhere};
 use super::households::{check_version, unchanged};
 use super::org_units::holds_households;
 use super::page::{self, Page, PageRequest, SortedPageRequest};
+use super::pregnancies::open_pregnancy_mothers;
 use super::write::NewRow;
 use super::{Store, today};
 use crate::access::Action;
@@ -14,8 +15,8 @@ use crate::domain::{names, validate};
 use crate::error::{ApiError, ApiResult, Problems, Unique};
 use async_graphql::{InputObject, MaybeUndefined};
 use chrono::{Datelike, NaiveDate};
-use entity::{person, pregnancy};
-use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query};
+use entity::person;
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Select, Set, TryIntoModel};
 use uuid::Uuid;
 
@@ -265,6 +266,7 @@ impl Store {
 
     /// People in a life stage on `as_of`, as SQL: a birth-date range, or an open pregnancy.
     async fn life_stage_condition(&self, code: &str, as_of: NaiveDate) -> ApiResult<Condition> {
+        let follow_up = self.pregnancy_follow_up().await?;
         let stages = self.life_stages().await?;
         let (rule, _) = stages
             .iter()
@@ -285,9 +287,9 @@ impl Store {
             // An open pregnancy comes first, so a pregnant adolescent is in PREGNANCY, not ADOLESCENCE.
             return Ok(Condition::all()
                 .add(person::Column::BirthDate.between(earliest, latest))
-                .add(Expr::col(person::Column::Id).not_in_subquery(open_pregnancy_mothers(as_of))));
+                .add(Expr::col(person::Column::Id).not_in_subquery(open_pregnancy_mothers(as_of, follow_up))));
         }
-        Ok(Condition::all().add(Expr::col(person::Column::Id).in_subquery(open_pregnancy_mothers(as_of))))
+        Ok(Condition::all().add(Expr::col(person::Column::Id).in_subquery(open_pregnancy_mothers(as_of, follow_up))))
     }
 
     pub async fn person(&self, id: Uuid) -> ApiResult<person::Model> {
@@ -572,16 +574,4 @@ impl Store {
         row.birth_date_estimated = Set(true);
         self.save_person(current, row, "ERASE", Some(reason)).await
     }
-}
-
-/// Ids of women with a pregnancy open on `on`: registered by then, without an outcome before it.
-pub(crate) fn open_pregnancy_mothers(on: NaiveDate) -> sea_orm::sea_query::SelectStatement {
-    Query::select()
-        .column(pregnancy::Column::MotherId)
-        .from(pregnancy::Entity)
-        .and_where(Expr::col(pregnancy::Column::RegisteredOn).lte(on))
-        .cond_where(
-            Condition::any().add(pregnancy::Column::OutcomeDate.is_null()).add(pregnancy::Column::OutcomeDate.gt(on)),
-        )
-        .to_owned()
 }

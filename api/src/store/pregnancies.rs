@@ -4,17 +4,20 @@ use super::households::check_version;
 use super::write::NewRow;
 use super::{Store, today};
 use crate::access::Action;
+use crate::domain::pregnancy::{self as pregnancy_rules, FollowUp};
+use crate::domain::schedule::Rule;
+use crate::domain::vocab::DueKind;
 use crate::domain::vocab::{BirthAttendant, DeliveryPlace, PregnancyOutcome, Sex};
 use crate::domain::{age, validate};
 use crate::error::{ApiError, ApiResult, Problems, Unique};
 use async_graphql::InputObject;
 use chrono::{Days, NaiveDate};
-use entity::{person, pregnancy, pregnancy_child};
+use entity::{person, pregnancy, pregnancy_child, schedule_rule};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Set, TryIntoModel};
 use uuid::Uuid;
 
-/// Naegele's rule: delivery is expected 280 days after the last menstrual period.
-const GESTATION_DAYS: u64 = 280;
+const GESTATION_DAYS: u64 = pregnancy_rules::GESTATION_DAYS.unsigned_abs();
 /// A pregnancy is not registered later than 44 weeks after the last period.
 const MAX_GESTATION_DAYS: i64 = 44 * 7;
 
@@ -263,8 +266,8 @@ impl Store {
         if mother.sex != Sex::Female.as_str() || age::years(mother.birth_date, on) < 10 {
             return Ok((None, None));
         }
-        // For eligibility a pregnancy starts at the last menstrual period, not at registration:
-        // the contact at which it is registered may be entered before the registration itself.
+        // A pregnancy starts at the last menstrual period, not at registration: the contact at
+        // which it is registered may be entered before the registration itself.
         let all = pregnancy::Entity::find()
             .filter(pregnancy::Column::MotherId.eq(mother.id))
             .filter(pregnancy::Column::ExpectedDeliveryDate.lte(on + Days::new(GESTATION_DAYS)))
@@ -275,8 +278,48 @@ impl Store {
             )
             .all(self.db())
             .await?;
-        let open = all.iter().find(|p| p.outcome_date.is_none_or(|d| d > on)).cloned();
+        let follow_up = self.pregnancy_follow_up().await?;
+        let open = all
+            .iter()
+            .find(|p| pregnancy_rules::is_open(p.expected_delivery_date, p.outcome_date, on, follow_up))
+            .cloned();
         let since = all.iter().filter_map(|p| p.outcome_date).filter(|d| *d <= on).map(|d| (on - d).num_days()).min();
         Ok((open, since))
     }
+}
+
+impl Store {
+    /// The margins of a pregnancy without an outcome: the schedule's PREGNANCY_OUTCOME rule
+    /// (read once per batch).
+    pub(crate) async fn pregnancy_follow_up(&self) -> ApiResult<FollowUp> {
+        if let Some(Some(f)) = self.cached(|c| c.follow_up) {
+            return Ok(f);
+        }
+        let rows = schedule_rule::Entity::find()
+            .filter(schedule_rule::Column::Active.eq(true))
+            .filter(schedule_rule::Column::Kind.eq(DueKind::PregnancyOutcome.as_str()))
+            .order_by_asc(schedule_rule::Column::SortOrder)
+            .all(self.db())
+            .await?;
+        let rules = rows.iter().map(super::schedule::rule).collect::<ApiResult<Vec<Rule>>>()?;
+        let f = FollowUp::from_rules(&rules);
+        self.cached(|c| c.follow_up = Some(f));
+        Ok(f)
+    }
+}
+
+/// Ids of women with a pregnancy open on `on` (`domain::pregnancy::is_open`, in SQL).
+pub(crate) fn open_pregnancy_mothers(on: NaiveDate, follow_up: FollowUp) -> SelectStatement {
+    let (earliest, latest) = pregnancy_rules::open_edd_range(on, follow_up);
+    let mut q = Query::select();
+    q.column(pregnancy::Column::MotherId)
+        .from(pregnancy::Entity)
+        .and_where(Expr::col(pregnancy::Column::ExpectedDeliveryDate).lte(latest))
+        .cond_where(
+            Condition::any().add(pregnancy::Column::OutcomeDate.is_null()).add(pregnancy::Column::OutcomeDate.gt(on)),
+        );
+    if let Some(earliest) = earliest {
+        q.and_where(Expr::col(pregnancy::Column::ExpectedDeliveryDate).gte(earliest));
+    }
+    q
 }

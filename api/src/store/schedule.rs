@@ -2,8 +2,9 @@
 
 use super::Store;
 use super::page::{self, Page, SortedPageRequest};
-use super::people::open_pregnancy_mothers;
+use super::pregnancies::open_pregnancy_mothers;
 use crate::access::units_under;
+use crate::domain::pregnancy::{self as pregnancy_rules, FollowUp};
 use crate::domain::schedule::{
     self, DoseRule, Facts, GivenDose, GivenService, History, IMMUNISATION_SERVICE, Item, Rule,
 };
@@ -16,8 +17,6 @@ use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Quer
 use std::collections::HashMap;
 use uuid::Uuid;
 
-/// Pregnancies last 280 days from the last menstrual period (Naegele's rule).
-const GESTATION_DAYS: u64 = 280;
 /// People evaluated per batch for a due list.
 const DUE_BATCH: usize = 500;
 /// The most candidates one due list evaluates; a larger subtree is refused (choose a smaller
@@ -52,6 +51,8 @@ pub struct ScheduleReference {
     /// Service types whose records carry an immunisation (child doses, Td in pregnancy).
     immunisation_types: Vec<Uuid>,
     antigen_codes: HashMap<Uuid, String>,
+    /// When a pregnancy is open (from every rule, whichever kinds a list asks for).
+    pub follow_up: FollowUp,
 }
 
 impl Store {
@@ -85,11 +86,12 @@ impl Store {
         let immunisation_types =
             service_types.iter().filter(|s| s.detail_kind == DetailKind::Immunisation.as_str()).map(|s| s.id).collect();
         let service_codes = service_types.into_iter().map(|s| (s.id, s.code)).collect();
-        Ok(ScheduleReference { doses, rules, rule_rows, service_codes, immunisation_types, antigen_codes })
+        let follow_up = FollowUp::from_rules(&rules);
+        Ok(ScheduleReference { doses, rules, rule_rows, service_codes, immunisation_types, antigen_codes, follow_up })
     }
 }
 
-fn rule(m: &schedule_rule::Model) -> ApiResult<Rule> {
+pub(super) fn rule(m: &schedule_rule::Model) -> ApiResult<Rule> {
     Ok(Rule {
         code: m.code.clone(),
         service_type: m.service_type_code.clone(),
@@ -130,7 +132,7 @@ impl ScheduleReference {
         immunisations: &[immunisation::Model],
         on: NaiveDate,
     ) -> Vec<Item> {
-        let facts = facts(person, pregnancies, on);
+        let facts = facts(person, pregnancies, on, self.follow_up);
         let history = self.history(records, immunisations);
         schedule::evaluate(&self.doses, &self.rules, &facts, &history, on)
     }
@@ -207,18 +209,17 @@ fn span_days(unit: ScheduleUnit, end: i32) -> i64 {
     }
 }
 
-/// The schedules' facts about a person on `on`: the pregnancy open then (from its last menstrual
-/// period, as eligibility counts it) and the latest delivery.
-fn facts(person: &person::Model, pregnancies: &[pregnancy::Model], on: NaiveDate) -> Facts {
-    let lmp = |p: &pregnancy::Model| p.expected_delivery_date - Days::new(GESTATION_DAYS);
+/// The schedules' facts about a person on `on`: the pregnancy open then (`domain::pregnancy`) and
+/// the latest delivery.
+fn facts(person: &person::Model, pregnancies: &[pregnancy::Model], on: NaiveDate, follow_up: FollowUp) -> Facts {
     let birth = [PregnancyOutcome::LiveBirth.as_str(), PregnancyOutcome::Stillbirth.as_str()];
     Facts {
         birth_date: person.birth_date,
         date_of_death: person.date_of_death,
         open_pregnancy_lmp: pregnancies
             .iter()
-            .filter(|p| lmp(p) <= on && p.outcome_date.is_none_or(|d| d > on))
-            .map(lmp)
+            .filter(|p| pregnancy_rules::is_open(p.expected_delivery_date, p.outcome_date, on, follow_up))
+            .map(|p| pregnancy_rules::lmp(p.expected_delivery_date))
             .max(),
         last_delivery: pregnancies
             .iter()
@@ -292,7 +293,7 @@ impl Store {
             anyone = true;
         }
         if reference.has_pregnancy_rules() {
-            who = who.add(Expr::col(person::Column::Id).in_subquery(open_pregnancy_mothers(on)));
+            who = who.add(Expr::col(person::Column::Id).in_subquery(open_pregnancy_mothers(on, reference.follow_up)));
             anyone = true;
         }
         if let Some(days) = reference.postnatal_days() {

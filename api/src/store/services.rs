@@ -272,6 +272,7 @@ impl Store {
                 DetailKind::None => "recordService",
                 DetailKind::Enrolment => "recordEnrolment",
                 DetailKind::Attendance => "recordAttendance",
+                DetailKind::Outcome => "recordPregnancyOutcome",
             };
             return Err(ApiError::invalid("input.serviceTypeCode", format!("{} is recorded with {hint}", st.code)));
         }

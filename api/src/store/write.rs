@@ -223,6 +223,7 @@ pub(crate) struct Cache {
     /// Every dose recorded for these people, with its stored verdict (`doses::dose_rows`).
     pub(crate) doses: HashMap<Uuid, Vec<super::doses::DoseRow>>,
     pub(crate) dose_rules: Option<std::sync::Arc<super::doses::DoseRules>>,
+    pub(crate) follow_up: Option<crate::domain::pregnancy::FollowUp>,
     /// What the audit entries of the item running now say of it (`sync_push`).
     pub(crate) item_context: Option<String>,
 }

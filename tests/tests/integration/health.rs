@@ -557,6 +557,72 @@ async fn due_services_of_a_pregnancy_at_30_weeks() {
 }
 
 #[tokio::test]
+async fn a_pregnancy_past_its_date_asks_for_its_outcome_then_leaves_the_stage() {
+    let app = TestApp::spawn().await;
+    let bzd = unit(&app, "11-BZD").await;
+    let h = household(&app, &bzd).await;
+    let mother = person(&app, &h, "Солонго", "FEMALE", "1996-06-06").await;
+    let lmp = 300;
+    let d = app
+        .ok(
+            "mutation($m: UUID!, $l: NaiveDate!) { registerPregnancy(input: { motherId: $m, lastMenstrualPeriod: $l }) { id } }",
+            json!({ "m": mother, "l": days_ago(lmp) }),
+        )
+        .await;
+    let pregnancy = d["registerPregnancy"]["id"].clone();
+    let q = "query($m: UUID!, $p: ID!, $u: UUID!, $on: NaiveDate!) {
+      person(id: $m) { lifeStage(asOf: $on) { code } }
+      node(id: $p) { ... on Pregnancy { status(asOf: $on) gestationWeeks(asOf: $on) } }
+      people(filter: { orgUnitId: $u, lifeStage: \"PREGNANCY\", asOf: $on }) { totalCount }
+      dueList(orgUnitId: $u, asOf: $on, kinds: [PREGNANCY_OUTCOME]) { totalCount edges { node { items { code status dueDate overdueFrom } } } } }";
+    // Day `n` after the last menstrual period: stage, status, in the stage's list, on the due list.
+    let at = |n: i64| {
+        let app = &app;
+        let vars = json!({ "m": mother, "p": pregnancy, "u": bzd, "on": days_ago(lmp - n) });
+        async move {
+            let d = app.ok(q, vars).await;
+            (
+                d["person"]["lifeStage"]["code"].as_str().map(str::to_string),
+                d["node"]["status"].as_str().map(str::to_string),
+                d["people"]["totalCount"].as_i64().unwrap(),
+                d["dueList"]["totalCount"].as_i64().unwrap(),
+                d,
+            )
+        }
+    };
+    let s = |v: &str| Some(v.to_string());
+    // 42 weeks (day 294) is WHO's post-term: the outcome is due from then, overdue a week later.
+    let (stage, status, listed, due, _) = at(293).await;
+    assert_eq!((stage, status, listed, due), (s("PREGNANCY"), s("OPEN"), 1, 0));
+    let (stage, status, listed, due, d) = at(294).await;
+    assert_eq!((stage, status, listed, due), (s("PREGNANCY"), s("OUTCOME_DUE"), 1, 1));
+    assert_eq!(
+        d["dueList"]["edges"][0]["node"]["items"],
+        json!([{ "code": "PREGNANCY_OUTCOME", "status": "DUE", "dueDate": days_ago(lmp - 294),
+                 "overdueFrom": days_ago(lmp - 301) }])
+    );
+    // Through 47 completed weeks (day 335) she stays in the stage; from day 336 she leaves it,
+    // the lists and the due list, and her pregnancy's outcome is unknown.
+    let (stage, status, listed, due, d) = at(335).await;
+    assert_eq!((stage, status, listed, due), (s("PREGNANCY"), s("OUTCOME_DUE"), 1, 1));
+    assert_eq!(d["dueList"]["edges"][0]["node"]["items"][0]["status"], "OVERDUE");
+    let (stage, status, listed, due, d) = at(336).await;
+    assert_eq!((stage, status, listed, due), (None, s("OUTCOME_UNKNOWN"), 0, 0));
+    assert_eq!(d["node"]["gestationWeeks"], Value::Null);
+    // Before the last menstrual period there is no pregnancy yet.
+    let (stage, status, _, _, _) = at(-1).await;
+    assert_eq!((stage, status), (None, None));
+    // The outcome is recorded on the pregnancy, not as a service.
+    let (code, _) = app
+        .err(
+            SERVICE,
+            json!({ "i": { "serviceTypeCode": "PREGNANCY_OUTCOME", "personId": mother, "date": days_ago(1) } }),
+        )
+        .await;
+    assert_eq!(code, "VALIDATION");
+}
+
+#[tokio::test]
 async fn the_due_list_keeps_to_its_org_unit_and_puts_the_most_overdue_first() {
     let app = TestApp::spawn().await;
     // Nothing given to either: BCG overdue a week after birth, so the older child is more overdue.
