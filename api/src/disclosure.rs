@@ -524,6 +524,7 @@ pub static OUTPUT: &[(&str, Fields)] = &[
             ("maxAgeMonths", Safe),
             ("source", Safe),
             ("definition", Safe),
+            ("latestBirthPerWoman", Safe),
         ],
     ),
     (

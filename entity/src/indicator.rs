@@ -36,6 +36,9 @@ pub struct Model {
     /// Acute malnutrition: a mid-upper-arm circumference below this (mm, at 6-59 months) counts
     /// in the numerator and makes a measurement usable.
     pub muac_cut_mm: Option<f64>,
+    /// Birth indicators counted as MICS does: women aged `min_age_months`..`max_age_months` on
+    /// the reference date with a live birth in the period, each by her most recent one.
+    pub latest_birth_per_woman: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -30,6 +30,7 @@ mod m20261210_000001_dose_validity;
 mod m20261211_000001_indicator_sources;
 mod m20261212_000001_derived_state;
 mod m20261212_000002_pregnancy_outcome;
+mod m20261212_000003_women_latest_birth;
 pub mod reference;
 mod rows;
 
@@ -65,6 +66,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261211_000001_indicator_sources::Migration),
             Box::new(m20261212_000001_derived_state::Migration),
             Box::new(m20261212_000002_pregnancy_outcome::Migration),
+            Box::new(m20261212_000003_women_latest_birth::Migration),
         ]
     }
 }

@@ -1,5 +1,6 @@
 //! Reporting periods as analysts write them: `2026`, `2026Q3`, `2026-07`, and relative ones
-//! (`THIS_MONTH`, `THIS_QUARTER`, `THIS_YEAR`, `LAST_12_MONTHS`), each with the period before it.
+//! (`THIS_MONTH`, `THIS_QUARTER`, `THIS_YEAR`, `LAST_12_MONTHS`, `LAST_24_MONTHS`), each with the
+//! period before it.
 
 use chrono::{Datelike, Months, NaiveDate};
 
@@ -25,6 +26,8 @@ impl Period {
             "THIS_YEAR" => (NaiveDate::from_ymd_opt(today.year(), 1, 1)?, 12),
             // The twelve whole months before the current one.
             "LAST_12_MONTHS" => (month_start(today)?.checked_sub_months(Months::new(12))?, 12),
+            // The 24 whole months before the current one: MICS's "last 2 years".
+            "LAST_24_MONTHS" => (month_start(today)?.checked_sub_months(Months::new(24))?, 24),
             _ => Self::fixed(&t)?,
         };
         Some(Period::spanning(t, from, months))
@@ -126,6 +129,8 @@ mod tests {
         let l = Period::parse("LAST_12_MONTHS", today).unwrap();
         assert_eq!((l.from, l.to), (d(2025, 11, 1), d(2026, 10, 31)));
         assert_eq!(l.previous().from, d(2024, 11, 1));
+        let two = Period::parse("LAST_24_MONTHS", today).unwrap();
+        assert_eq!((two.from, two.to, two.previous().from), (d(2024, 11, 1), d(2026, 10, 31), d(2022, 11, 1)));
         assert!(Period::parse("THIS_MONTH", today).unwrap().contains(today));
     }
 

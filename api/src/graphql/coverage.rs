@@ -46,8 +46,9 @@ impl Indicator {
     async fn rule(&self) -> &str {
         &self.0.rule
     }
-    /// The youngest age counted, in completed months on the reference date; null when the indicator
-    /// is not of an age band (births, growth measurements).
+    /// The youngest age counted, in completed months on the reference date (for a birth counted
+    /// per woman, the mother's); null when the indicator is not of an age band (births,
+    /// growth measurements).
     async fn min_age_months(&self) -> Option<i32> {
         self.0.min_age_months
     }
@@ -64,6 +65,11 @@ impl Indicator {
     /// How the service counts it, and where that differs from its source.
     async fn definition(&self) -> Option<&str> {
         self.0.definition.as_deref()
+    }
+    /// A birth indicator counted as MICS does: women of the indicator's ages with a live birth in
+    /// the period, each by her most recent one (false: every live birth of the period).
+    async fn latest_birth_per_woman(&self) -> bool {
+        self.0.latest_birth_per_woman
     }
 }
 
@@ -176,7 +182,7 @@ impl CoverageQuery {
     }
 
     /// An indicator under a unit in a period (2026, 2026Q3, 2026-07, THIS_MONTH, THIS_QUARTER,
-    /// THIS_YEAR, LAST_12_MONTHS), in your scope, counted from the records; grouped by the units
+    /// THIS_YEAR, LAST_12_MONTHS, LAST_24_MONTHS), in your scope, counted from the records; grouped by the units
     /// one level down, sex, age band, urban/rural, month or quarter. Rows add up to the total,
     /// except months and quarters of indicators counted at a date (children of an age band). For
     /// callers who see data de-identified, cells with a count from 0 to 4 are `suppressed`.
@@ -192,7 +198,7 @@ impl CoverageQuery {
         #[graphql(desc = "The unit: what lives anywhere in its subtree (and your view scope) is counted.")]
         org_unit_id: Uuid,
         #[graphql(
-            desc = "2026, 2026Q3, 2026-07, THIS_MONTH, THIS_QUARTER, THIS_YEAR or LAST_12_MONTHS (the twelve whole months before this one)."
+            desc = "2026, 2026Q3, 2026-07, THIS_MONTH, THIS_QUARTER, THIS_YEAR, LAST_12_MONTHS (the twelve whole months before this one) or LAST_24_MONTHS (MICS's last 2 years)."
         )]
         period: String,
         #[graphql(default, desc = "The dimensions of the rows; none: the total only.")] group_by: Vec<

@@ -585,7 +585,7 @@ impl FamilyQuery {
         #[graphql(desc = "The unit rolled up to (its whole subtree); an unknown unit is VALIDATION.")]
         org_unit_id: Uuid,
         #[graphql(
-            desc = "2026, 2026Q3, 2026-07, THIS_MONTH, THIS_QUARTER, THIS_YEAR or LAST_12_MONTHS (the twelve whole months before this one); anything else is VALIDATION."
+            desc = "2026, 2026Q3, 2026-07, THIS_MONTH, THIS_QUARTER, THIS_YEAR, LAST_12_MONTHS (the twelve whole months before this one) or LAST_24_MONTHS (MICS's last 2 years); anything else is VALIDATION."
         )]
         period: String,
     ) -> Result<AssessmentSummary> {

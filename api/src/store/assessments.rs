@@ -398,7 +398,7 @@ impl Store {
         let period = Period::parse(period, today()).ok_or_else(|| {
             ApiError::invalid(
                 "period",
-                "use 2026, 2026Q3, 2026-07, THIS_MONTH, THIS_QUARTER, THIS_YEAR or LAST_12_MONTHS",
+                "use 2026, 2026Q3, 2026-07, THIS_MONTH, THIS_QUARTER, THIS_YEAR, LAST_12_MONTHS or LAST_24_MONTHS",
             )
         })?;
         let previous = period.previous();

@@ -270,7 +270,7 @@ impl Store {
         let period = Period::parse(period, today()).ok_or_else(|| {
             ApiError::invalid(
                 "period",
-                "use 2026, 2026Q3, 2026-07, THIS_MONTH, THIS_QUARTER, THIS_YEAR or LAST_12_MONTHS",
+                "use 2026, 2026Q3, 2026-07, THIS_MONTH, THIS_QUARTER, THIS_YEAR, LAST_12_MONTHS or LAST_24_MONTHS",
             )
         })?;
         let reference = self.reference_day(Some(Ord::min(period.to, today())));
@@ -561,10 +561,51 @@ impl Store {
                 let col = |c: pregnancy::Column| Expr::col((g.clone(), c));
                 let mut select = Query::select();
                 select.from_as(pregnancy::Entity, g.clone());
-                let denominator = vec![
+                let mut denominator = vec![
                     col(pregnancy::Column::Outcome).eq("LIVE_BIRTH"),
                     col(pregnancy::Column::OutcomeDate).between(period.from, reference),
                 ];
+                if ind.latest_birth_per_woman {
+                    // MICS: women of the ages on the reference date, each by her most recent live
+                    // birth of the period (none later up to the reference date).
+                    let (min, max) = (
+                        ind.min_age_months.ok_or_else(|| bad("the mothers' ages"))?,
+                        ind.max_age_months.ok_or_else(|| bad("the mothers' ages"))?,
+                    );
+                    let latest = age::born_on_or_before_for_months(reference, min);
+                    let earliest =
+                        age::born_on_or_before_for_months(reference, max + 1).succ_opt().unwrap_or(NaiveDate::MAX);
+                    denominator.push(
+                        col(pregnancy::Column::MotherId).in_subquery(
+                            Query::select()
+                                .column(person::Column::Id)
+                                .from(person::Entity)
+                                .and_where(Expr::col(person::Column::BirthDate).between(earliest, latest))
+                                .to_owned(),
+                        ),
+                    );
+                    let later = a("later");
+                    let later_col = |c: pregnancy::Column| Expr::col((later.clone(), c));
+                    denominator.push(
+                        Expr::exists(
+                            Query::select()
+                                .expr(Expr::val(1))
+                                .from_as(pregnancy::Entity, later.clone())
+                                .and_where(
+                                    later_col(pregnancy::Column::MotherId)
+                                        .equals((g.clone(), pregnancy::Column::MotherId)),
+                                )
+                                .and_where(later_col(pregnancy::Column::Outcome).eq("LIVE_BIRTH"))
+                                .and_where(
+                                    later_col(pregnancy::Column::OutcomeDate)
+                                        .gt(Expr::col((g.clone(), pregnancy::Column::OutcomeDate))),
+                                )
+                                .and_where(later_col(pregnancy::Column::OutcomeDate).lte(reference))
+                                .to_owned(),
+                        )
+                        .not(),
+                    );
+                }
                 let numerator = match ind.rule.as_str() {
                     "BIRTHS_ANC" => {
                         let r = a("r");

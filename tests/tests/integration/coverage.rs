@@ -649,3 +649,52 @@ async fn postnatal_checks_within_two_days_agree_with_the_schedule_for_mothers_an
         assert_eq!(first.as_deref(), Some(want), "{mother_on:?}");
     }
 }
+
+/// MICS TM.5: women aged 15-49 years on the reference date with a live birth in the period, each
+/// counted once, by her most recent live birth; "the last 2 years" is LAST_24_MONTHS.
+#[tokio::test]
+async fn anc4_counts_women_15_to_49_by_their_most_recent_live_birth() {
+    let app = TestApp::spawn().await;
+    let unit = bayanzurkh(&app).await;
+    let r = reference();
+    let h = household(&app, &unit).await;
+    // (mother's birth date, [(days before r of the live birth, ANC contacts)]).
+    let women: [(NaiveDate, &[(u64, u64)]); 6] = [
+        (months_before(r, 360), &[(420, 4), (60, 2)]), // A: two births, the latest with 2 contacts
+        (months_before(r, 360), &[(500, 4)]),          // B: in the last 24 months, not the last 12
+        (youngest_at(r, 180), &[(60, 4)]),             // C: 15 years on the reference date: in
+        (oldest_under(r, 180), &[(60, 4)]),            // D: 14 years: out
+        (oldest_under(r, 600), &[(60, 4)]),            // E: 49 years: in
+        (youngest_at(r, 600), &[(60, 4)]),             // F: 50 years: out
+    ];
+    for (birth, births) in women {
+        let mother = person(&app, &h, "Эх", "FEMALE", &birth.to_string()).await;
+        for (before, anc) in births {
+            let born = r - Days::new(*before);
+            let lmp = born - Days::new(270);
+            let p = pregnancy(&app, &mother, lmp).await;
+            for k in 0..*anc {
+                service(&app, "ANC_CONTACT", &mother, &(lmp + Days::new(70 + 50 * k)).to_string()).await;
+            }
+            let baby = child(&app, &h, "MALE", born).await;
+            live_birth(&app, &p, born, "DOCTOR", &baby).await;
+        }
+    }
+    let q = "query($u: UUID!, $p: String!) { coverage(indicator: \"ANC4\", orgUnitId: $u, period: $p) {
+      referenceDate total { numerator denominator } } }";
+    let total = |d: &Value| counts(&d["coverage"]["total"]);
+    // Recounted from the fixture: over 24 months A (latest birth, 2 contacts), B, C and E are
+    // women of 15-49 with a live birth; B, C and E had 4 contacts. Counting births instead would
+    // give 4 of 7 (or 5 of 8 with A's first birth).
+    let d = app.ok(q, json!({ "u": unit, "p": "LAST_24_MONTHS" })).await;
+    assert_eq!(d["coverage"]["referenceDate"], json!(r.to_string()));
+    assert_eq!(total(&d), (3, 4));
+    // Over 12 months B's birth is out of the period.
+    assert_eq!(total(&app.ok(q, json!({ "u": unit, "p": "LAST_12_MONTHS" })).await), (2, 3));
+    // Skilled attendance (SDG 3.1.2) still counts every live birth: all 7 with a doctor.
+    let sba = q.replace("ANC4", "SKILLED_BIRTH_ATTENDANCE");
+    assert_eq!(total(&app.ok(&sba, json!({ "u": unit, "p": "LAST_24_MONTHS" })).await), (7, 7));
+    let d = app.ok("{ indicators { code latestBirthPerWoman minAgeMonths maxAgeMonths } }", json!({})).await;
+    let anc4 = d["indicators"].as_array().unwrap().iter().find(|i| i["code"] == "ANC4").unwrap().clone();
+    assert_eq!(anc4, json!({ "code": "ANC4", "latestBirthPerWoman": true, "minAgeMonths": 180, "maxAgeMonths": 599 }));
+}
