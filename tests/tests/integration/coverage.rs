@@ -698,3 +698,31 @@ async fn anc4_counts_women_15_to_49_by_their_most_recent_live_birth() {
     let anc4 = d["indicators"].as_array().unwrap().iter().find(|i| i["code"] == "ANC4").unwrap().clone();
     assert_eq!(anc4, json!({ "code": "ANC4", "latestBirthPerWoman": true, "minAgeMonths": 180, "maxAgeMonths": 599 }));
 }
+
+/// Young people 15-24 (180-299 completed months on the reference date) reached by an HIV/STI
+/// prevention session in the 365 days up to it: both age boundaries and both window boundaries.
+#[tokio::test]
+async fn adolescent_hiv_prevention_counts_its_ages_and_its_year_to_the_day() {
+    let app = TestApp::spawn().await;
+    let unit = bayanzurkh(&app).await;
+    let h = household(&app, &unit).await;
+    let r = reference();
+    // (birth date, day of the session before r, counted in the denominator, in the numerator).
+    let people = [
+        (youngest_at(r, 180), Some(0), true, true), // 15 years, on the reference date
+        (oldest_under(r, 180), Some(0), false, false), // 14 years 11 months: out
+        (oldest_under(r, 300), Some(364), true, true), // 24 years 11 months, first day of the window
+        (youngest_at(r, 300), Some(10), false, false), // 25 years: out
+        (months_before(r, 240), Some(365), true, false), // the day before the window
+        (months_before(r, 240), None, true, false), // never reached
+    ];
+    for (birth, session, ..) in people {
+        let who = person(&app, &h, "Залуу", "FEMALE", &birth.to_string()).await;
+        if let Some(before) = session {
+            service(&app, "HIV_STI_PREVENTION", &who, &days_before(r, before)).await;
+        }
+    }
+    let want = (people.iter().filter(|p| p.3).count() as i64, people.iter().filter(|p| p.2).count() as i64);
+    let t = app.admin_token.clone();
+    assert_eq!(counts(&coverage(&app, &t, "ADOLESCENT_HIV_PREVENTION", &unit, &[]).await["total"]), want);
+}
