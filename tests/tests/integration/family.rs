@@ -474,6 +474,9 @@ async fn household_indicators_count_each_household_by_its_latest_visit() {
     assert_eq!(app.err(sex, json!({ "u": ub })).await.0, "VALIDATION");
 }
 
+/// A visit's day and its answers by indicator code.
+type Visit = (chrono::NaiveDate, Vec<(String, String)>);
+
 /// Every HOUSEHOLDS_* indicator recounted here from the answers given: each household by its
 /// latest visit in the period (visits on the period's first and last days count, the day before
 /// and after do not), an answer that did not apply left out.
@@ -498,8 +501,8 @@ async fn every_household_indicator_is_recounted_from_each_households_latest_visi
     };
     // The days of the boundaries, and ordinary ones.
     let special = [r.from, r.to, r.from.pred_opt().unwrap(), r.to.succ_opt().unwrap()];
-    // Per household: (visit day, answers by indicator code), as recorded.
-    let mut visits: Vec<Vec<(chrono::NaiveDate, Vec<(String, String)>)>> = Vec::new();
+    // Per household: its visits as recorded.
+    let mut visits: Vec<Vec<Visit>> = Vec::new();
     for i in 0..14 {
         let h = adults_household(&app, &district).await;
         // Every third household has a school-age child: birth registration applies to it.
