@@ -525,6 +525,7 @@ pub static OUTPUT: &[(&str, Fields)] = &[
             ("source", Safe),
             ("definition", Safe),
             ("latestBirthPerWoman", Safe),
+            ("agesAtSchoolYearStart", Safe),
         ],
     ),
     (

@@ -39,6 +39,9 @@ pub struct Model {
     /// Birth indicators counted as MICS does: women aged `min_age_months`..`max_age_months` on
     /// the reference date with a live birth in the period, each by her most recent one.
     pub latest_birth_per_woman: bool,
+    /// Ages counted on the first day of the school year holding the reference date (MICS's
+    /// education indicators), not on the reference date.
+    pub ages_at_school_year_start: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

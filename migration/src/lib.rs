@@ -31,6 +31,7 @@ mod m20261211_000001_indicator_sources;
 mod m20261212_000001_derived_state;
 mod m20261212_000002_pregnancy_outcome;
 mod m20261212_000003_women_latest_birth;
+mod m20261212_000004_school_year_ages;
 pub mod reference;
 mod rows;
 
@@ -67,6 +68,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261212_000001_derived_state::Migration),
             Box::new(m20261212_000002_pregnancy_outcome::Migration),
             Box::new(m20261212_000003_women_latest_birth::Migration),
+            Box::new(m20261212_000004_school_year_ages::Migration),
         ]
     }
 }

@@ -71,6 +71,11 @@ impl Indicator {
     async fn latest_birth_per_woman(&self) -> bool {
         self.0.latest_birth_per_woman
     }
+    /// Ages are counted on the first day of the school year holding the reference date (1
+    /// September, as MICS's education indicators take them), not on the reference date.
+    async fn ages_at_school_year_start(&self) -> bool {
+        self.0.ages_at_school_year_start
+    }
 }
 
 pub struct CoverageRow {

@@ -12,7 +12,7 @@ use super::{Store, today};
 use crate::domain::age;
 use crate::domain::age_band;
 use crate::domain::cell_key::{self, Protected};
-use crate::domain::period::Period;
+use crate::domain::period::{self, Period};
 use crate::domain::vocab::{CoverageDimension, DenominatorSource, DoseEvaluation, OrgUnitLevel, Settlement, Sex};
 use crate::error::{ApiError, ApiResult};
 use chrono::Datelike;
@@ -153,7 +153,9 @@ impl Question {
 
     /// Ages in months the indicator counts, if it is a band of people.
     fn ages(&self) -> Option<(i32, i32)> {
-        matches!(self.indicator.rule.as_str(), "PEOPLE_WITH_SERVICE" | "PEOPLE_ENROLLED" | "FULLY_IMMUNISED")
+        // Population estimates are by age in the year, not at the start of a school year.
+        (matches!(self.indicator.rule.as_str(), "PEOPLE_WITH_SERVICE" | "PEOPLE_ENROLLED" | "FULLY_IMMUNISED")
+            && !self.indicator.ages_at_school_year_start)
             .then(|| (self.indicator.min_age_months.unwrap_or(0), self.indicator.max_age_months.unwrap_or(0)))
     }
 }
@@ -510,9 +512,11 @@ impl Store {
                 let p = a("p");
                 let (min, max) =
                     (ind.min_age_months.ok_or_else(|| bad("ages"))?, ind.max_age_months.ok_or_else(|| bad("ages"))?);
-                let latest = age::born_on_or_before_for_months(reference, min);
-                let earliest =
-                    age::born_on_or_before_for_months(reference, max + 1).succ_opt().unwrap_or(NaiveDate::MAX);
+                // MICS's education indicators take ages at the start of the school year.
+                let aged_on =
+                    if ind.ages_at_school_year_start { period::school_year_start(reference) } else { reference };
+                let latest = age::born_on_or_before_for_months(aged_on, min);
+                let earliest = age::born_on_or_before_for_months(aged_on, max + 1).succ_opt().unwrap_or(NaiveDate::MAX);
                 let mut select = Query::select();
                 select.from_as(person::Entity, p.clone());
                 let col = |c: person::Column| Expr::col((p.clone(), c));
@@ -550,7 +554,7 @@ impl Store {
                     select,
                     unit: col(person::Column::OrgUnitId),
                     sex: Some(col(person::Column::Sex)),
-                    age_band: by_age.then(|| age_band_on("p.birth_date", reference)),
+                    age_band: by_age.then(|| age_band_on("p.birth_date", aged_on)),
                     denominator,
                     numerator,
                     key: "p.id",

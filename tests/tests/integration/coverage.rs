@@ -269,7 +269,56 @@ async fn the_catalogue_lists_every_indicator_and_bad_requests_are_refused() {
     let app = TestApp::spawn().await;
     let d = app.ok("{ indicators { code nameMn factor source definition } }", json!({})).await;
     let codes: Vec<&str> = d["indicators"].as_array().unwrap().iter().map(|i| i["code"].as_str().unwrap()).collect();
-    assert_eq!(codes.len(), 28);
+    // Each indicator and the test that recounts it from fixture people on its boundaries; a new
+    // indicator fails here until it has one.
+    let recounted = [
+        ("ANC4", "anc4_counts_women_15_to_49_by_their_most_recent_live_birth"),
+        ("SKILLED_BIRTH_ATTENDANCE", "every_indicator_counts_what_the_fixture_says_at_the_age_boundaries"),
+        ("PNC_2_DAYS", "every_indicator_counts_what_the_fixture_says_at_the_age_boundaries"),
+        ("PNC_MOTHER_2_DAYS", "postnatal_checks_within_two_days_agree_with_the_schedule_for_mothers_and_newborns"),
+        ("PNC_NEWBORN_2_DAYS", "postnatal_checks_within_two_days_agree_with_the_schedule_for_mothers_and_newborns"),
+        ("FULL_IMMUNISATION", "every_indicator_counts_what_the_fixture_says_at_the_age_boundaries"),
+        ("PENTA1", "dose_validity::coverage_counts_valid_doses_only_and_the_share_given_too_early"),
+        ("PENTA3", "dose_validity::coverage_counts_valid_doses_only_and_the_share_given_too_early"),
+        ("MCV1", "dose_validity::coverage_counts_valid_doses_only_and_the_share_given_too_early"),
+        ("INVALID_DOSES", "dose_validity::coverage_counts_valid_doses_only_and_the_share_given_too_early"),
+        ("VITAMIN_A", "every_indicator_counts_what_the_fixture_says_at_the_age_boundaries"),
+        ("GROWTH_MONITORING", "every_indicator_counts_what_the_fixture_says_at_the_age_boundaries"),
+        ("STUNTING", "every_indicator_counts_what_the_fixture_says_at_the_age_boundaries"),
+        ("SEVERE_STUNTING", "every_indicator_counts_what_the_fixture_says_at_the_age_boundaries"),
+        ("WASTING", "every_indicator_counts_what_the_fixture_says_at_the_age_boundaries"),
+        ("UNDERWEIGHT", "every_indicator_counts_what_the_fixture_says_at_the_age_boundaries"),
+        ("OVERWEIGHT", "every_indicator_counts_what_the_fixture_says_at_the_age_boundaries"),
+        ("SEVERE_WASTING", "acute_malnutrition_counts_whz_oedema_and_muac_from_six_months"),
+        ("GAM", "acute_malnutrition_counts_whz_oedema_and_muac_from_six_months"),
+        ("SAM", "acute_malnutrition_counts_whz_oedema_and_muac_from_six_months"),
+        ("EARLY_CHILDHOOD_EDUCATION", "every_indicator_counts_what_the_fixture_says_at_the_age_boundaries"),
+        ("SCHOOL_ATTENDANCE", "every_indicator_counts_what_the_fixture_says_at_the_age_boundaries"),
+        ("ORGANISED_LEARNING", "education_ratios_take_ages_at_the_start_of_the_school_year"),
+        ("PRIMARY_NAR", "education_ratios_take_ages_at_the_start_of_the_school_year"),
+        ("ADOLESCENT_HIV_PREVENTION", "adolescent_hiv_prevention_counts_its_ages_and_its_year_to_the_day"),
+        ("HOUSEHOLDS_SAFE_WATER", "family::every_household_indicator_is_recounted_from_each_households_latest_visit"),
+        ("HOUSEHOLDS_SANITATION", "family::every_household_indicator_is_recounted_from_each_households_latest_visit"),
+        ("HOUSEHOLDS_IODISED_SALT", "family::every_household_indicator_is_recounted_from_each_households_latest_visit"),
+        (
+            "HOUSEHOLDS_BIRTHS_REGISTERED",
+            "family::every_household_indicator_is_recounted_from_each_households_latest_visit",
+        ),
+        (
+            "HOUSEHOLDS_HIV_KNOWLEDGE",
+            "family::every_household_indicator_is_recounted_from_each_households_latest_visit",
+        ),
+    ];
+    let mut listed: Vec<&str> = recounted.iter().map(|r| r.0).collect();
+    let mut served = codes.clone();
+    listed.sort();
+    served.sort();
+    assert_eq!(served, listed, "every indicator of the catalogue has a recount test");
+    let sources = [include_str!("coverage.rs"), include_str!("family.rs"), include_str!("dose_validity.rs")].concat();
+    for (code, test) in recounted {
+        let name = test.rsplit("::").next().unwrap_or(test);
+        assert!(sources.contains(&format!("async fn {name}(")), "{code}: no test {test}");
+    }
     for i in d["indicators"].as_array().unwrap() {
         // Every indicator names its standard (or says it is the programme's own) and its definition.
         let (source, definition) = (i["source"].as_str().unwrap_or(""), i["definition"].as_str().unwrap_or(""));
@@ -725,4 +774,51 @@ async fn adolescent_hiv_prevention_counts_its_ages_and_its_year_to_the_day() {
     let want = (people.iter().filter(|p| p.3).count() as i64, people.iter().filter(|p| p.2).count() as i64);
     let t = app.admin_token.clone();
     assert_eq!(counts(&coverage(&app, &t, "ADOLESCENT_HIV_PREVENTION", &unit, &[]).await["total"]), want);
+}
+
+/// MICS's education indicators take ages on 1 September of the school year holding the
+/// reference date: children either side of 5, 6 and 11 years on that day.
+#[tokio::test]
+async fn education_ratios_take_ages_at_the_start_of_the_school_year() {
+    let app = TestApp::spawn().await;
+    let unit = bayanzurkh(&app).await;
+    let h = household(&app, &unit).await;
+    let r = reference();
+    let s = cbss::domain::period::school_year_start(r);
+    let born = |m: u32| months_before(s, m); // m completed months on s
+    let day_after = |d: NaiveDate| d + Days::new(1); // a month short of it
+    let enrolled = r - Days::new(1);
+    // (birth, enrolment, in PRIMARY_NAR's denominator, numerator; ORGANISED_LEARNING's).
+    let children = [
+        (born(72), Some("SCHOOL_ENROLMENT"), (true, true), (false, false)),
+        (day_after(born(72)), Some("SCHOOL_ENROLMENT"), (false, false), (true, true)),
+        (day_after(born(132)), None, (true, false), (false, false)),
+        (born(132), Some("SCHOOL_ENROLMENT"), (false, false), (false, false)),
+        (born(60), Some("KINDERGARTEN_ENROLMENT"), (false, false), (true, true)),
+        (day_after(born(60)), Some("KINDERGARTEN_ENROLMENT"), (false, false), (false, false)),
+        (born(66), None, (false, false), (true, false)),
+    ];
+    for (birth, enrolment, ..) in children {
+        let k = child(&app, &h, "FEMALE", birth).await;
+        if let Some(code) = enrolment {
+            enrol(&app, code, &k, &enrolled.to_string()).await;
+        }
+    }
+    let t = app.admin_token.clone();
+    // (numerator, denominator) of one indicator's (denominator, numerator) flags.
+    let want = |flags: Vec<(bool, bool)>| {
+        (flags.iter().filter(|p| p.1).count() as i64, flags.iter().filter(|p| p.0).count() as i64)
+    };
+    let nar = want(children.iter().map(|c| c.2).collect());
+    let learning = want(children.iter().map(|c| c.3).collect());
+    assert_eq!(counts(&coverage(&app, &t, "PRIMARY_NAR", &unit, &[]).await["total"]), nar);
+    assert_eq!(counts(&coverage(&app, &t, "ORGANISED_LEARNING", &unit, &[]).await["total"]), learning);
+    // Ages at the school year's start have no population estimate to divide by.
+    let (code, _) = app
+        .err(
+            "query($u: UUID!) { coverage(indicator: \"PRIMARY_NAR\", orgUnitId: $u, period: \"LAST_12_MONTHS\", denominator: POPULATION) { total { value } } }",
+            json!({ "u": unit }),
+        )
+        .await;
+    assert_eq!(code, "VALIDATION");
 }
