@@ -193,6 +193,22 @@ impl Gen {
         date: NaiveDate,
     ) -> Uuid {
         let id = self.id();
+        self.record_as(rows, id, st, person, household, unit, date)
+    }
+
+    /// `record` under a given id (one derived from another row's, leaving the generator's
+    /// sequence, and so the rest of the demo, as it was).
+    #[allow(clippy::too_many_arguments)]
+    fn record_as(
+        &mut self,
+        rows: &mut Rows,
+        id: Uuid,
+        st: &str,
+        person: Option<Uuid>,
+        household: Option<Uuid>,
+        unit: Uuid,
+        date: NaiveDate,
+    ) -> Uuid {
         rows.records.push(service_record::ActiveModel {
             id: Set(id),
             service_type_id: Set(reference_id("service_type", st)),
@@ -800,6 +816,13 @@ pub async fn demo(db: &DatabaseConnection, people: usize, password: &str) -> any
             if g.rng.u8(0..10) < 8 {
                 let checked_on = birth + Days::new(g.rng.u64(0..3));
                 g.record(&mut rows, "PNC_NEWBORN", Some(child), None, unit, checked_on);
+            }
+            // Seven mothers in ten checked within 3 days, chosen and dated from the pregnancy's id.
+            let b = pid.as_bytes();
+            if b[15] % 10 < 7 {
+                let id = Uuid::new_v5(&pid, b"PNC_MOTHER");
+                let checked_on = birth + Days::new(u64::from(b[14] % 3));
+                g.record_as(&mut rows, id, "PNC_MOTHER", Some(mother), None, unit, checked_on);
             }
             summary.pregnancies += 1;
         } else if g.rng.u8(0..10) < 2 && (today - mother_birth).num_days() < 45 * 365 {
