@@ -10,7 +10,7 @@
 
 use super::schedule::Rule;
 use super::vocab::{DueKind, PregnancyStatus, ScheduleUnit};
-use chrono::{Days, NaiveDate};
+use chrono::{Datelike, Days, Months, NaiveDate};
 
 /// Naegele's rule: delivery is expected 280 days after the last menstrual period.
 pub const GESTATION_DAYS: i64 = 280;
@@ -71,12 +71,35 @@ pub fn is_open(edd: NaiveDate, outcome_date: Option<NaiveDate>, on: NaiveDate, f
     matches!(status(edd, outcome_date, on, f), Some(PregnancyStatus::Open | PregnancyStatus::OutcomeDue))
 }
 
-/// The expected delivery dates (earliest, latest; inclusive) of the pregnancies open on `on`
-/// when they have no outcome by then: what SQL filters on.
-pub fn open_edd_range(on: NaiveDate, f: FollowUp) -> (Option<NaiveDate>, NaiveDate) {
+/// What SQL compares a pregnancy's stored dates with to find those open on `on`: an expected
+/// delivery date in [`earliest`, `latest`] and no outcome on or before `outcome_after`. With
+/// `by_month`, the bounds select what `is_open` says of the dates moved to the first of their
+/// month (what de-identified callers' derivations see), so a list by stage and the stage shown
+/// on its rows agree and tell no day apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OpenBounds {
+    pub earliest: Option<NaiveDate>,
+    pub latest: NaiveDate,
+    pub outcome_after: NaiveDate,
+}
+
+pub fn open_bounds(on: NaiveDate, f: FollowUp, by_month: bool) -> OpenBounds {
     let latest = on + Days::new(GESTATION_DAYS.unsigned_abs());
     let earliest = f.open_through.and_then(|t| latest.checked_sub_days(Days::new(t.unsigned_abs())));
-    (earliest, latest)
+    if !by_month {
+        return OpenBounds { earliest, latest, outcome_after: on };
+    }
+    // month_start(d) <= x  <=>  d <= the last day of x's month;
+    // month_start(d) >= x  <=>  d >= x when x is a first of month, else d after x's month.
+    OpenBounds {
+        earliest: earliest.map(|e| if e.day() == 1 { e } else { month_end(e) + Days::new(1) }),
+        latest: month_end(latest),
+        outcome_after: month_end(on),
+    }
+}
+
+fn month_end(d: NaiveDate) -> NaiveDate {
+    d.with_day(1).and_then(|f| f.checked_add_months(Months::new(1))).and_then(|n| n.pred_opt()).unwrap_or(d)
 }
 
 #[cfg(test)]
@@ -110,14 +133,29 @@ mod tests {
     }
 
     #[test]
-    fn the_sql_bounds_select_exactly_the_open_pregnancies() {
-        let on = d("2026-06-15");
-        for f in [F, FollowUp::default()] {
-            let (earliest, latest) = open_edd_range(on, f);
-            for offset in -400..400 {
-                let edd = on + chrono::Duration::days(offset);
-                let in_range = edd <= latest && earliest.is_none_or(|e| edd >= e);
-                assert_eq!(in_range, is_open(edd, None, on, f), "{edd} with {f:?}");
+    fn the_sql_bounds_select_exactly_the_open_pregnancies_by_day_and_by_month() {
+        let first = |d: NaiveDate| d.with_day(1).unwrap();
+        for on in [d("2026-06-15"), d("2026-06-30"), d("2026-03-01")] {
+            for f in [F, FollowUp::default()] {
+                for by_month in [false, true] {
+                    // De-identified callers' reference day is the last of its month.
+                    let on = if by_month { month_end(on) } else { on };
+                    let b = open_bounds(on, f, by_month);
+                    for offset in -400..400 {
+                        let edd = on + chrono::Duration::days(offset);
+                        for outcome in [None, Some(on - Days::new(3)), Some(on), Some(on + Days::new(9))] {
+                            let sql = edd <= b.latest
+                                && b.earliest.is_none_or(|e| edd >= e)
+                                && outcome.is_none_or(|o| o > b.outcome_after);
+                            let want = if by_month {
+                                is_open(first(edd), outcome.map(first), on, f)
+                            } else {
+                                is_open(edd, outcome, on, f)
+                            };
+                            assert_eq!(sql, want, "{edd} {outcome:?} on {on} {f:?} by month {by_month}");
+                        }
+                    }
+                }
             }
         }
     }

@@ -152,7 +152,7 @@ impl Store {
             .filter(pregnancy::Column::MotherId.is_in(women))
             .filter(
                 Expr::col(pregnancy::Column::MotherId)
-                    .in_subquery(super::pregnancies::open_pregnancy_mothers(day, follow_up)),
+                    .in_subquery(super::pregnancies::open_pregnancy_mothers(day, follow_up, false)),
             )
             .all(self.db())
             .await?

@@ -285,11 +285,19 @@ impl Store {
                 latest = disclosure::month_end(latest);
             }
             // An open pregnancy comes first, so a pregnant adolescent is in PREGNANCY, not ADOLESCENCE.
-            return Ok(Condition::all()
-                .add(person::Column::BirthDate.between(earliest, latest))
-                .add(Expr::col(person::Column::Id).not_in_subquery(open_pregnancy_mothers(as_of, follow_up))));
+            return Ok(Condition::all().add(person::Column::BirthDate.between(earliest, latest)).add(
+                Expr::col(person::Column::Id).not_in_subquery(open_pregnancy_mothers(
+                    as_of,
+                    follow_up,
+                    !self.identified(),
+                )),
+            ));
         }
-        Ok(Condition::all().add(Expr::col(person::Column::Id).in_subquery(open_pregnancy_mothers(as_of, follow_up))))
+        Ok(Condition::all().add(Expr::col(person::Column::Id).in_subquery(open_pregnancy_mothers(
+            as_of,
+            follow_up,
+            !self.identified(),
+        ))))
     }
 
     pub async fn person(&self, id: Uuid) -> ApiResult<person::Model> {

@@ -308,17 +308,20 @@ impl Store {
     }
 }
 
-/// Ids of women with a pregnancy open on `on` (`domain::pregnancy::is_open`, in SQL).
-pub(crate) fn open_pregnancy_mothers(on: NaiveDate, follow_up: FollowUp) -> SelectStatement {
-    let (earliest, latest) = pregnancy_rules::open_edd_range(on, follow_up);
+/// Ids of women with a pregnancy open on `on` (`domain::pregnancy::is_open`, in SQL); `by_month`
+/// for de-identified callers, whose derivations see every date at the first of its month.
+pub(crate) fn open_pregnancy_mothers(on: NaiveDate, follow_up: FollowUp, by_month: bool) -> SelectStatement {
+    let b = pregnancy_rules::open_bounds(on, follow_up, by_month);
     let mut q = Query::select();
     q.column(pregnancy::Column::MotherId)
         .from(pregnancy::Entity)
-        .and_where(Expr::col(pregnancy::Column::ExpectedDeliveryDate).lte(latest))
+        .and_where(Expr::col(pregnancy::Column::ExpectedDeliveryDate).lte(b.latest))
         .cond_where(
-            Condition::any().add(pregnancy::Column::OutcomeDate.is_null()).add(pregnancy::Column::OutcomeDate.gt(on)),
+            Condition::any()
+                .add(pregnancy::Column::OutcomeDate.is_null())
+                .add(pregnancy::Column::OutcomeDate.gt(b.outcome_after)),
         );
-    if let Some(earliest) = earliest {
+    if let Some(earliest) = b.earliest {
         q.and_where(Expr::col(pregnancy::Column::ExpectedDeliveryDate).gte(earliest));
     }
     q

@@ -293,7 +293,11 @@ impl Store {
             anyone = true;
         }
         if reference.has_pregnancy_rules() {
-            who = who.add(Expr::col(person::Column::Id).in_subquery(open_pregnancy_mothers(on, reference.follow_up)));
+            who = who.add(Expr::col(person::Column::Id).in_subquery(open_pregnancy_mothers(
+                on,
+                reference.follow_up,
+                false,
+            )));
             anyone = true;
         }
         if let Some(days) = reference.postnatal_days() {

@@ -837,3 +837,43 @@ async fn measurements_stored_before_z_scores_existed_are_filled_in_after_migrati
     cbss::db::migrate(&app.db).await.expect("migrate");
     assert_eq!(app.ok(q, json!({ "id": child })).await, fresh);
 }
+
+/// De-identified callers see every date about a person at the first of its month, their stage
+/// too: a list by stage selects by the same coarsened dates as the stage shown on its rows, so
+/// neither tells the day of an expected delivery apart.
+#[tokio::test]
+async fn a_researchers_list_by_stage_agrees_with_the_stages_it_shows() {
+    let app = TestApp::spawn().await;
+    let bzd = unit(&app, "11-BZD").await;
+    let h = household(&app, &bzd).await;
+    let mother = person(&app, &h, "Солонго", "FEMALE", "1996-06-06").await;
+    // Expected 55 days before the month's end: open on that day by her true dates (through day
+    // 335 after the last period), past it by the first of her expected month.
+    let month_end = cbss::domain::period::Period::parse("THIS_MONTH", cbss::store::today()).unwrap().to;
+    let mut edd = month_end - chrono::Days::new(55);
+    if chrono::Datelike::day(&edd) == 1 {
+        edd = edd + chrono::Days::new(1);
+    }
+    let lmp = edd - chrono::Days::new(280);
+    app.ok(
+        "mutation($m: UUID!, $l: NaiveDate!, $r: NaiveDate!) { registerPregnancy(input: { motherId: $m, lastMenstrualPeriod: $l, registeredOn: $r }) { id } }",
+        json!({ "m": mother, "l": lmp.to_string(), "r": (lmp + chrono::Days::new(60)).to_string() }),
+    )
+    .await;
+    let q = "query($u: UUID!, $on: NaiveDate!) { people(first: 10, filter: { orgUnitId: $u, lifeStage: \"PREGNANCY\", asOf: $on }) {
+      nodes { lifeStage(asOf: $on) { code } pregnancies { status(asOf: $on) } } } }";
+    let vars = json!({ "u": bzd, "on": month_end.to_string() });
+    let d = app.ok(q, vars.clone()).await;
+    assert_eq!(
+        d["people"]["nodes"],
+        json!([{ "lifeStage": { "code": "PREGNANCY" }, "pregnancies": [{ "status": "OUTCOME_DUE" }] }])
+    );
+    app.ok(
+        "mutation($p: String!) { createUser(input: { email: \"researcher@test.mn\", displayName: \"R\", password: $p, roles: [RESEARCHER] }) { id } }",
+        json!({ "p": cbss_tests::PASSWORD }),
+    )
+    .await;
+    let researcher = app.login("researcher@test.mn").await;
+    let d = app.ok_as(&researcher, q, vars).await;
+    assert_eq!(d["people"]["nodes"], json!([]), "by month she is past the stage, in the list as on her row");
+}
