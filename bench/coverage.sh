@@ -40,8 +40,9 @@ sql_ms() {
   DATABASE_URL="$DB" CBSS_LOG=error "$BIN" coverage-sql --indicator "$1" --org-unit "$2" \
     --period LAST_12_MONTHS --group-by ORG_UNIT ${3:+--org-unit-level "$3"} >"$dir/q.sql" 2>"$dir/err" ||
     { sed 's/^/coverage-sql: /' "$dir/err" | head -3 >&2; echo failed; return; }
-  # With the settings the server's connections have (api/src/db.rs: jit off).
-  if PGOPTIONS="-c jit=off" pgbench -n -f "$dir/q.sql" -t 5 -c 1 "$DB" >"$dir/pgbench" 2>"$dir/err"; then
+  # With the settings the server's connections have (api/src/db.rs: jit off) and those of its
+  # analytical transactions (Store::query_analytical: work_mem, custom plans).
+  if PGOPTIONS="-c jit=off -c work_mem=64MB -c plan_cache_mode=force_custom_plan" pgbench -n -f "$dir/q.sql" -t 5 -c 1 "$DB" >"$dir/pgbench" 2>"$dir/err"; then
     sed -n 's/^latency average = \([0-9.]*\) ms.*/\1/p' "$dir/pgbench" | awk '{ printf "%.1f", $1 }'
   else
     sed 's/^/pgbench: /' "$dir/err" | head -5 >&2

@@ -325,10 +325,16 @@ impl Gen {
         self.schedule = schedule;
         // Each dose's verdict, as a write would store it (a dose given late after a missed one
         // fills the missed position).
-        let verdicts = dose_validity::evaluate(&self.dose_rules, birth, &given);
-        for (row, v) in rows.immunisations[first_dose..].iter_mut().zip(verdicts) {
-            row.evaluation = Set(Some(v.evaluation.as_str().to_string()));
-            row.valid_dose_number = Set(v.valid_dose);
+        // Doses of one day in the order the store reads them back: by record id, the rows all
+        // being created at the same instant.
+        let doses = &mut rows.immunisations[first_dose..];
+        let mut order: Vec<usize> = (0..doses.len()).collect();
+        order.sort_by_key(|&k| (given[k].date, *doses[k].service_record_id.as_ref()));
+        let sorted: Vec<Recorded> = order.iter().map(|&k| given[k].clone()).collect();
+        let verdicts = dose_validity::evaluate(&self.dose_rules, birth, &sorted);
+        for (&k, v) in order.iter().zip(verdicts) {
+            doses[k].evaluation = Set(Some(v.evaluation.as_str().to_string()));
+            doses[k].valid_dose_number = Set(v.valid_dose);
         }
         let months = age_days / 30;
         if months < 60 {
