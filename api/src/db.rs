@@ -51,8 +51,9 @@ async fn connect_with_retries(opts: ConnectOptions, config: &Config) -> anyhow::
 
 /// Where a database URL points, without credentials: `host:port/db`, or the SQLite file.
 pub fn address(url: &str) -> String {
-    if let Ok(o) = url.parse::<PgConnectOptions>()
-        && url.starts_with("postgres")
+    // Only a PostgreSQL URL is parsed as one: sqlx warns of every SQLite parameter it meets.
+    if url.starts_with("postgres")
+        && let Ok(o) = url.parse::<PgConnectOptions>()
     {
         return format!("{}:{}/{}", o.get_host(), o.get_port(), o.get_database().unwrap_or(""));
     }
