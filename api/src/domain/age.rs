@@ -36,7 +36,14 @@ pub fn born_on_or_before_for_months(on: NaiveDate, m: i32) -> NaiveDate {
     if is_last_day_of_month(on) { last_day_of_month(b) } else { b }
 }
 
-fn last_day_of_month(d: NaiveDate) -> NaiveDate {
+/// Birth dates (earliest, latest; inclusive) of people `min` to `max` completed months old on `on`.
+pub fn born_for_months(on: NaiveDate, min: i32, max: i32) -> (NaiveDate, NaiveDate) {
+    let earliest = born_on_or_before_for_months(on, max + 1).succ_opt().unwrap_or(NaiveDate::MAX);
+    (earliest, born_on_or_before_for_months(on, min))
+}
+
+/// The last day of `d`'s month.
+pub fn last_day_of_month(d: NaiveDate) -> NaiveDate {
     let mut x = d;
     while !is_last_day_of_month(x) {
         x = x.succ_opt().unwrap_or(x);
@@ -47,6 +54,14 @@ fn last_day_of_month(d: NaiveDate) -> NaiveDate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_age_band_in_months_is_a_range_of_birth_dates() {
+        let on = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        let (earliest, latest) = born_for_months(on, 180, 599);
+        assert_eq!((years(latest, on), years(latest.succ_opt().unwrap(), on)), (15, 14));
+        assert_eq!((years(earliest, on), years(earliest.pred_opt().unwrap(), on)), (49, 50));
+    }
 
     #[test]
     fn birth_month_is_year_and_month() {

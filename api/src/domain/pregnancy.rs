@@ -8,9 +8,10 @@
 //! due on the field worker's list (42 weeks: WHO's post-term), after its end the pregnancy leaves
 //! the PREGNANCY stage and every list, its outcome unknown until someone records it.
 
+use super::age::last_day_of_month;
 use super::schedule::Rule;
 use super::vocab::{DueKind, PregnancyStatus, ScheduleUnit};
-use chrono::{Datelike, Days, Months, NaiveDate};
+use chrono::{Datelike, Days, NaiveDate};
 
 /// Naegele's rule: delivery is expected 280 days after the last menstrual period.
 pub const GESTATION_DAYS: i64 = 280;
@@ -92,14 +93,10 @@ pub fn open_bounds(on: NaiveDate, f: FollowUp, by_month: bool) -> OpenBounds {
     // month_start(d) <= x  <=>  d <= the last day of x's month;
     // month_start(d) >= x  <=>  d >= x when x is a first of month, else d after x's month.
     OpenBounds {
-        earliest: earliest.map(|e| if e.day() == 1 { e } else { month_end(e) + Days::new(1) }),
-        latest: month_end(latest),
-        outcome_after: month_end(on),
+        earliest: earliest.map(|e| if e.day() == 1 { e } else { last_day_of_month(e) + Days::new(1) }),
+        latest: last_day_of_month(latest),
+        outcome_after: last_day_of_month(on),
     }
-}
-
-fn month_end(d: NaiveDate) -> NaiveDate {
-    d.with_day(1).and_then(|f| f.checked_add_months(Months::new(1))).and_then(|n| n.pred_opt()).unwrap_or(d)
 }
 
 #[cfg(test)]
@@ -139,7 +136,7 @@ mod tests {
             for f in [F, FollowUp::default()] {
                 for by_month in [false, true] {
                     // De-identified callers' reference day is the last of its month.
-                    let on = if by_month { month_end(on) } else { on };
+                    let on = if by_month { last_day_of_month(on) } else { on };
                     let b = open_bounds(on, f, by_month);
                     for offset in -400..400 {
                         let edd = on + chrono::Duration::days(offset);

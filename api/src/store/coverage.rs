@@ -515,8 +515,7 @@ impl Store {
                 // MICS's education indicators take ages at the start of the school year.
                 let aged_on =
                     if ind.ages_at_school_year_start { period::school_year_start(reference) } else { reference };
-                let latest = age::born_on_or_before_for_months(aged_on, min);
-                let earliest = age::born_on_or_before_for_months(aged_on, max + 1).succ_opt().unwrap_or(NaiveDate::MAX);
+                let (earliest, latest) = age::born_for_months(aged_on, min, max);
                 let mut select = Query::select();
                 select.from_as(person::Entity, p.clone());
                 let col = |c: person::Column| Expr::col((p.clone(), c));
@@ -576,9 +575,7 @@ impl Store {
                         ind.min_age_months.ok_or_else(|| bad("the mothers' ages"))?,
                         ind.max_age_months.ok_or_else(|| bad("the mothers' ages"))?,
                     );
-                    let latest = age::born_on_or_before_for_months(reference, min);
-                    let earliest =
-                        age::born_on_or_before_for_months(reference, max + 1).succ_opt().unwrap_or(NaiveDate::MAX);
+                    let (earliest, latest) = age::born_for_months(reference, min, max);
                     denominator.push(
                         col(pregnancy::Column::MotherId).in_subquery(
                             Query::select()

@@ -6,7 +6,7 @@
 //! rules or the evaluation changed since the verdicts were made (`derived_state`).
 
 use super::Store;
-use super::write::next_change_seq;
+use super::write::{execute_all, next_change_seq};
 use crate::domain::dose_validity::{self, Recorded, Verdict};
 use crate::domain::names;
 use crate::domain::schedule::{DoseRule, IMMUNISATION_SERVICE};
@@ -183,19 +183,12 @@ pub(crate) fn verdict_updates(changed: &[DoseRow], seq: i64) -> Vec<UpdateStatem
     out
 }
 
-async fn execute_all<C: ConnectionTrait>(conn: &C, statements: Vec<UpdateStatement>) -> ApiResult<()> {
-    for stmt in statements {
-        conn.execute(&stmt).await?;
-    }
-    Ok(())
-}
-
 /// Re-evaluates a person's doses in a write with change number `seq` (after their birth date
 /// changed).
 pub(crate) async fn reevaluate_person<C: ConnectionTrait>(conn: &C, person: &person::Model, seq: i64) -> ApiResult<()> {
     let rules = dose_rules(conn).await?;
     let rows = dose_rows(conn, &[person.id]).await?.remove(&person.id).unwrap_or_default();
-    execute_all(conn, verdict_updates(&rules.reevaluate(person.birth_date, rows).1, seq)).await
+    Ok(execute_all(conn, verdict_updates(&rules.reevaluate(person.birth_date, rows).1, seq)).await?)
 }
 
 /// The name of the dose verdicts in `derived_state`.

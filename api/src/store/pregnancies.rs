@@ -97,7 +97,7 @@ impl Store {
             }
             (Some(lmp), None) => lmp + Days::new(GESTATION_DAYS),
         };
-        let lmp = edd - Days::new(GESTATION_DAYS);
+        let lmp = pregnancy_rules::lmp(edd);
         p.check(lmp <= registered_on, "input.lastMenstrualPeriod", "must be on or before the registration date");
         p.check(
             (registered_on - lmp).num_days() <= MAX_GESTATION_DAYS,
@@ -175,7 +175,7 @@ impl Store {
         }
         let mut p = Problems::default();
         validate::past_date(&mut p, "input.outcomeDate", input.outcome_date, today());
-        let lmp = current.expected_delivery_date - Days::new(GESTATION_DAYS);
+        let lmp = pregnancy_rules::lmp(current.expected_delivery_date);
         p.check(input.outcome_date >= lmp, "input.outcomeDate", "must be after the last menstrual period");
         let birth = matches!(input.outcome, PregnancyOutcome::LiveBirth | PregnancyOutcome::Stillbirth);
         if birth {

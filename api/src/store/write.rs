@@ -187,7 +187,7 @@ impl Pending {
     }
 }
 
-async fn execute_all<C: ConnectionTrait>(conn: &C, statements: Vec<UpdateStatement>) -> Result<(), DbErr> {
+pub(super) async fn execute_all<C: ConnectionTrait>(conn: &C, statements: Vec<UpdateStatement>) -> Result<(), DbErr> {
     for stmt in statements {
         conn.execute(&stmt).await?;
     }
