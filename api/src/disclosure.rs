@@ -366,6 +366,8 @@ pub static OUTPUT: &[(&str, Fields)] = &[
             ("record", Safe),
             ("institution", Safe),
             ("grade", Safe),
+            ("gradeNumber", Safe),
+            ("currentGrade", Safe),
             ("endedOn", EventDate),
             ("endReason", Safe),
             ("attendance", Safe),
@@ -526,6 +528,7 @@ pub static OUTPUT: &[(&str, Fields)] = &[
             ("definition", Safe),
             ("latestBirthPerWoman", Safe),
             ("agesAtSchoolYearStart", Safe),
+            ("minGrade", Safe),
         ],
     ),
     (

@@ -6,6 +6,7 @@ use crate::domain::dose_validity::{self, Recorded};
 use crate::domain::growth;
 use crate::domain::names;
 use crate::domain::schedule::DoseRule;
+use crate::domain::school;
 use crate::domain::vocab::{MeasurementPosition, PartnerKind, Role, Sex};
 use chrono::{Days, Months, NaiveDate, Utc};
 use entity::{
@@ -378,28 +379,41 @@ impl Gen {
         if months < 1 || self.rng.u8(0..10) < 9 {
             self.record(rows, "BIRTH_REGISTRATION", Some(child), None, unit, birth + Days::new(7));
         }
-        let enrol = |g: &mut Self, rows: &mut Rows, st: &str, at_months: u32, institution: &str| {
-            let date = (birth + Months::new(at_months)).min(g.today);
-            let id = g.record(rows, st, Some(child), None, unit, date);
-            rows.enrolments.push(enrolment::ActiveModel {
-                service_record_id: Set(id),
-                person_id: Set(child),
-                institution: Set(institution.into()),
-                grade: Set(None),
-                ended_on: Set(None),
-                end_reason: Set(None),
-                service_type_id: Set(Some(reference_id("service_type", st))),
-                started_on: Set(Some(date)),
-            });
-        };
+        let enrol =
+            |g: &mut Self, rows: &mut Rows, st: &str, date: NaiveDate, institution: &str, grade: Option<i32>| {
+                let id = g.record(rows, st, Some(child), None, unit, date);
+                rows.enrolments.push(enrolment::ActiveModel {
+                    service_record_id: Set(id),
+                    person_id: Set(child),
+                    institution: Set(institution.into()),
+                    grade: Set(None),
+                    ended_on: Set(None),
+                    end_reason: Set(None),
+                    service_type_id: Set(Some(reference_id("service_type", st))),
+                    started_on: Set(Some(date)),
+                    grade_number: Set(grade),
+                    first_grade_year: Set(grade.map(|g| school::first_grade_year(date, g))),
+                });
+            };
+        let at = |g: &Self, months: u32| (birth + Months::new(months)).min(g.today);
         if (36..72).contains(&months) && self.rng.u8(0..10) < 7 {
             let st = if self.rng.bool() { "KINDERGARTEN_ENROLMENT" } else { "GER_KINDERGARTEN_ENROLMENT" };
-            enrol(self, rows, st, 36, "Demo kindergarten");
+            enrol(self, rows, st, at(self, 36), "Demo kindergarten", None);
         } else if (24..72).contains(&months) && self.rng.u8(0..10) < 3 {
-            enrol(self, rows, "OUTREACH_ECD", 24, "Demo outreach ECD");
+            enrol(self, rows, "OUTREACH_ECD", at(self, 24), "Demo outreach ECD", None);
         }
         if (72..216).contains(&months) && self.rng.u8(0..20) < 19 {
-            enrol(self, rows, "SCHOOL_ENROLMENT", 72, "Demo school");
+            // Grade 1 from the first 1 September the child is 6 on (Mongolia's entry age).
+            let sixth = birth + Months::new(72);
+            let start = school::school_year_start(sixth);
+            let entry = if start == sixth { start } else { start + Months::new(12) };
+            if entry <= self.today {
+                enrol(self, rows, school::ENROLMENT_TYPE, entry, "Demo school", Some(1));
+            } else {
+                // Not at school yet; the id is drawn all the same, so the rest of the demo stays
+                // as it was.
+                self.id();
+            }
         }
         if (144..216).contains(&months) && self.rng.bool() {
             let date = self.days_ago(0, 300);

@@ -16,6 +16,11 @@ pub struct Model {
     /// reads who is enrolled in what from this table's index alone.
     pub service_type_id: Option<Uuid>,
     pub started_on: Option<Date>,
+    /// The school grade (1-12) recorded at enrolment.
+    pub grade_number: Option<i32>,
+    /// The school year (by the year it starts) the pupil attended grade 1, as `grade_number`
+    /// implies (`domain::school`); null without a grade number.
+    pub first_grade_year: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

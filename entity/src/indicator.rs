@@ -42,6 +42,9 @@ pub struct Model {
     /// Ages counted on the first day of the school year holding the reference date (MICS's
     /// education indicators), not on the reference date.
     pub ages_at_school_year_start: bool,
+    /// Attendance ratios by level: the numerator counts open school enrolments at this grade or
+    /// higher on the reference date.
+    pub min_grade: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

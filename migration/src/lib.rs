@@ -32,6 +32,7 @@ mod m20261212_000001_derived_state;
 mod m20261212_000002_pregnancy_outcome;
 mod m20261212_000003_women_latest_birth;
 mod m20261212_000004_school_year_ages;
+mod m20261213_000001_school_grades;
 pub mod reference;
 mod rows;
 
@@ -69,6 +70,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261212_000002_pregnancy_outcome::Migration),
             Box::new(m20261212_000003_women_latest_birth::Migration),
             Box::new(m20261212_000004_school_year_ages::Migration),
+            Box::new(m20261213_000001_school_grades::Migration),
         ]
     }
 }

@@ -1,5 +1,5 @@
 //! Domain rules as pure functions over values: vocabularies, ages and life stages, names, input
-//! validation, WHO growth z-scores, schedules of due services, development milestones. Nothing
+//! validation, WHO growth z-scores, schedules of due services, development milestones, school years and grades. Nothing
 //! here touches the database or the network.
 
 pub mod age;
@@ -15,6 +15,7 @@ pub mod names;
 pub mod period;
 pub mod pregnancy;
 pub mod schedule;
+pub mod school;
 pub mod validate;
 pub mod vocab;
 pub mod zscore;

@@ -99,16 +99,6 @@ impl Period {
     }
 }
 
-/// The first day of Mongolia's school year holding `on`: 1 September of its year, or of the year
-/// before when `on` is earlier in the year (MICS takes education ages on it).
-pub fn school_year_start(on: NaiveDate) -> NaiveDate {
-    let this_year = NaiveDate::from_ymd_opt(on.year(), SCHOOL_YEAR_MONTH, 1).unwrap_or(on);
-    if on >= this_year { this_year } else { this_year.with_year(on.year() - 1).unwrap_or(this_year) }
-}
-
-/// Mongolia's school year starts on 1 September.
-const SCHOOL_YEAR_MONTH: u32 = 9;
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,13 +119,6 @@ mod tests {
         assert_eq!((m.from, m.to), (d(2026, 3, 1), d(2026, 3, 31)));
         assert_eq!(Period::parse("2026Q1", today).unwrap().previous().label, "2025Q4");
         assert_eq!(Period::parse("2024-02", today).unwrap().to, d(2024, 2, 29));
-    }
-
-    #[test]
-    fn the_school_year_starts_on_1_september() {
-        assert_eq!(school_year_start(d(2026, 8, 31)), d(2025, 9, 1));
-        assert_eq!(school_year_start(d(2026, 9, 1)), d(2026, 9, 1));
-        assert_eq!(school_year_start(d(2027, 2, 28)), d(2026, 9, 1));
     }
 
     #[test]

@@ -76,6 +76,11 @@ impl Indicator {
     async fn ages_at_school_year_start(&self) -> bool {
         self.0.ages_at_school_year_start
     }
+    /// An attendance ratio by level: the lowest grade of general education the numerator counts
+    /// (attendance at the level or above, on the reference date); null for other indicators.
+    async fn min_grade(&self) -> Option<i32> {
+        self.0.min_grade
+    }
 }
 
 pub struct CoverageRow {

@@ -7,6 +7,7 @@ use super::org_units::OrgUnit;
 use super::people::{Household, Person, Pregnancy};
 use super::schedule::AntigenDose;
 use super::{data, node_id};
+use crate::domain::school;
 use crate::domain::vocab::{
     DetailKind, DoseEvaluation, EnrolmentEndReason, GrowthReference, MeasurementPosition, Sector, TargetGroup,
 };
@@ -469,6 +470,21 @@ impl Enrolment {
     /// The grade or group, as recorded; null when not given.
     async fn grade(&self) -> Option<&str> {
         self.0.grade.as_deref()
+    }
+    /// A school enrolment's grade of general education (1-12) on its record's date; null when
+    /// not recorded.
+    async fn grade_number(&self) -> Option<i32> {
+        self.0.grade_number
+    }
+    /// The grade attended in the school year holding `asOf` (default today) while enrolled: the
+    /// recorded grade, one up on each 1 September since; null without a grade number.
+    async fn current_grade(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The day; default today (Mongolia's date).")] as_of: Option<NaiveDate>,
+    ) -> Result<Option<i32>> {
+        let on = data(ctx)?.store.reference_day(as_of);
+        Ok(self.0.first_grade_year.map(|first| school::grade_on(first, on)))
     }
     /// The last day of the enrolment; null while it is open.
     async fn ended_on(&self) -> Option<NaiveDate> {

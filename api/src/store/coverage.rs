@@ -12,7 +12,8 @@ use super::{Store, today};
 use crate::domain::age;
 use crate::domain::age_band;
 use crate::domain::cell_key::{self, Protected};
-use crate::domain::period::{self, Period};
+use crate::domain::period::Period;
+use crate::domain::school;
 use crate::domain::vocab::{CoverageDimension, DenominatorSource, DoseEvaluation, OrgUnitLevel, Settlement, Sex};
 use crate::error::{ApiError, ApiResult};
 use chrono::Datelike;
@@ -514,7 +515,7 @@ impl Store {
                     (ind.min_age_months.ok_or_else(|| bad("ages"))?, ind.max_age_months.ok_or_else(|| bad("ages"))?);
                 // MICS's education indicators take ages at the start of the school year.
                 let aged_on =
-                    if ind.ages_at_school_year_start { period::school_year_start(reference) } else { reference };
+                    if ind.ages_at_school_year_start { school::school_year_start(reference) } else { reference };
                 let (earliest, latest) = age::born_for_months(aged_on, min, max);
                 let mut select = Query::select();
                 select.from_as(person::Entity, p.clone());
@@ -531,6 +532,8 @@ impl Store {
                     // Uncorrelated, so the database hashes the served people once instead of
                     // probing per person.
                     col(person::Column::Id).in_subquery(served(&services, from, reference))
+                } else if let (Some(grade), "PEOPLE_ENROLLED") = (ind.min_grade, ind.rule.as_str()) {
+                    col(person::Column::Id).in_subquery(enrolled_in_grade(&services, reference, grade))
                 } else if ind.rule == "PEOPLE_ENROLLED" {
                     col(person::Column::Id)
                         .in_subquery(enrolled(&services, reference))
@@ -914,6 +917,14 @@ fn enrolled(services: &[String], on: NaiveDate) -> SelectStatement {
                 .or(Expr::col((e, enrolment::Column::EndedOn)).gt(on)),
         )
         .to_owned()
+}
+
+/// People with an enrolment of one of the service types open on `on` in `grade` or higher on
+/// that day (`domain::school`: the grade recorded, one up each school year since).
+fn enrolled_in_grade(services: &[String], on: NaiveDate, grade: i32) -> SelectStatement {
+    let mut q = enrolled(services, on);
+    q.and_where(Expr::col((a("e"), enrolment::Column::FirstGradeYear)).lte(school::first_grade_year_for(grade, on)));
+    q
 }
 
 /// Children born in `born` (the cohort) with, for every (antigen, dose), that position of the

@@ -7,8 +7,8 @@ use super::write::NewRow;
 use super::{Store, growth, today};
 use crate::access::Action;
 use crate::domain::eligibility::{self, Eligibility, Recipient};
-use crate::domain::validate;
 use crate::domain::vocab::{DetailKind, EnrolmentEndReason, MeasurementPosition, Sex, TargetGroup};
+use crate::domain::{school, validate};
 use crate::error::{ApiError, ApiResult, Problems};
 use async_graphql::InputObject;
 use chrono::NaiveDate;
@@ -124,6 +124,10 @@ pub struct NewEnrolment {
     pub institution: String,
     /// The grade or group, at most 40 characters.
     pub grade: Option<String>,
+    /// SCHOOL_ENROLMENT: the grade of general education (1-12) the pupil attends on `date`. The
+    /// pupil is taken to move up one grade on each 1 September after it (a repeated year is a new
+    /// enrolment); the secondary attendance ratios count by it.
+    pub grade_number: Option<i32>,
 }
 
 impl NewServiceRecord {
@@ -457,6 +461,14 @@ impl Store {
         let mut p = Problems::default();
         let institution = validate::text(&mut p, "input.institution", &input.institution, 200);
         let grade = input.grade.as_deref().map(|g| validate::text(&mut p, "input.grade", g, 40));
+        if let Some(n) = input.grade_number {
+            if input.service_type_code != school::ENROLMENT_TYPE {
+                p.add("input.gradeNumber", format!("only a {} has a grade number", school::ENROLMENT_TYPE));
+            } else if !school::GRADES.contains(&n) {
+                let (first, last) = (school::GRADES.start(), school::GRADES.end());
+                p.add("input.gradeNumber", format!("a grade of general education is {first} to {last}"));
+            }
+        }
         p.into_result()?;
         let record = input.record();
         let checked = self.check_record(record, DetailKind::Enrolment).await?;
@@ -469,6 +481,8 @@ impl Store {
             end_reason: Set(None),
             service_type_id: Set(Some(*checked.record.service_type_id.as_ref())),
             started_on: Set(Some(input.date)),
+            grade_number: Set(input.grade_number),
+            first_grade_year: Set(input.grade_number.map(|g| school::first_grade_year(input.date, g))),
         };
         let detail = serde_json::to_string(&row.clone().try_into_model()?).ok();
         self.insert_record(checked, vec![NewRow::Enrolment(row)], detail).await

@@ -1047,7 +1047,11 @@ impl Store {
             }
             SyncPayload::Enrolment(r) => {
                 let stored = enrolment::Entity::find_by_id(id).one(self.db()).await?;
-                stored.is_some_and(|e| e.institution == stored_form(&r.institution) && same_text(&r.grade, &e.grade))
+                stored.is_some_and(|e| {
+                    e.institution == stored_form(&r.institution)
+                        && same_text(&r.grade, &e.grade)
+                        && r.grade_number == e.grade_number
+                })
             }
             _ => true,
         };

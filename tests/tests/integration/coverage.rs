@@ -296,6 +296,8 @@ async fn the_catalogue_lists_every_indicator_and_bad_requests_are_refused() {
         ("SCHOOL_ATTENDANCE", "every_indicator_counts_what_the_fixture_says_at_the_age_boundaries"),
         ("ORGANISED_LEARNING", "education_ratios_take_ages_at_the_start_of_the_school_year"),
         ("PRIMARY_NAR", "education_ratios_take_ages_at_the_start_of_the_school_year"),
+        ("LOWER_SECONDARY_NAR", "secondary_ratios_follow_each_pupils_grade_from_its_enrolment"),
+        ("UPPER_SECONDARY_NAR", "secondary_ratios_follow_each_pupils_grade_from_its_enrolment"),
         ("ADOLESCENT_HIV_PREVENTION", "adolescent_hiv_prevention_counts_its_ages_and_its_year_to_the_day"),
         ("HOUSEHOLDS_SAFE_WATER", "family::every_household_indicator_is_recounted_from_each_households_latest_visit"),
         ("HOUSEHOLDS_SANITATION", "family::every_household_indicator_is_recounted_from_each_households_latest_visit"),
@@ -784,7 +786,7 @@ async fn education_ratios_take_ages_at_the_start_of_the_school_year() {
     let unit = bayanzurkh(&app).await;
     let h = household(&app, &unit).await;
     let r = reference();
-    let s = cbss::domain::period::school_year_start(r);
+    let s = cbss::domain::school::school_year_start(r);
     let born = |m: u32| months_before(s, m); // m completed months on s
     let day_after = |d: NaiveDate| d + Days::new(1); // a month short of it
     let enrolled = r - Days::new(1);
@@ -821,4 +823,126 @@ async fn education_ratios_take_ages_at_the_start_of_the_school_year() {
         )
         .await;
     assert_eq!(code, "VALIDATION");
+}
+
+/// Records a school enrolment in `grade` (none: no grade number); returns the enrolment's id.
+async fn enrol_in_grade(app: &TestApp, who: &str, date: NaiveDate, grade: Option<i32>) -> String {
+    let i = json!({ "serviceTypeCode": "SCHOOL_ENROLMENT", "personId": who, "date": date.to_string(),
+        "institution": "School No. 48", "gradeNumber": grade });
+    let d =
+        app.ok("mutation($i: RecordEnrolmentInput!) { recordEnrolment(input: $i) { id } }", json!({ "i": i })).await;
+    d["recordEnrolment"]["id"].as_str().unwrap().to_string()
+}
+
+/// The grade a pupil enrolled in `grade` on `start` attends on `on`, counted here by walking the
+/// calendar: one up for each 1 September after `start`, up to `on`.
+fn grade_by_calendar(grade: i32, start: NaiveDate, on: NaiveDate) -> i32 {
+    let septembers = (start.year()..=on.year())
+        .filter_map(|y| NaiveDate::from_ymd_opt(y, 9, 1))
+        .filter(|d| *d > start && *d <= on)
+        .count();
+    grade + septembers as i32
+}
+
+/// MICS's lower and upper secondary ratios: ages on 1 September (11-14, 15-17) and the grade each
+/// pupil attends on the reference date, counted independently from the enrolment's date.
+#[tokio::test]
+async fn secondary_ratios_follow_each_pupils_grade_from_its_enrolment() {
+    let app = TestApp::spawn().await;
+    let unit = bayanzurkh(&app).await;
+    let h = household(&app, &unit).await;
+    let r = reference();
+    let s = cbss::domain::school::school_year_start(r);
+    let born = |m: u32| months_before(s, m); // m completed months on s
+    let day_after = |d: NaiveDate| d + Days::new(1); // a month short of it
+    let last_year = s - Days::new(1); // the last day of the school year before
+    let years_back = |n: u32| months_before(s, 12 * n) + Days::new(10);
+    // (birth, enrolments (start, grade number)).
+    type Enrolments = Vec<(NaiveDate, Option<i32>)>;
+    let pupils: Vec<(NaiveDate, Enrolments)> = vec![
+        (born(132), vec![(last_year, Some(5))]),                // 11, moved up to grade 6
+        (born(132), vec![(last_year, Some(4))]),                // 11, in grade 5
+        (day_after(born(132)), vec![(s, Some(6))]),             // 10: too young for the ratio
+        (day_after(born(180)), vec![(years_back(3), Some(6))]), // 14, grade 9 now
+        (born(180), vec![(last_year, Some(9))]),                // 15, moved up to grade 10
+        (born(180), vec![(s, Some(9))]),                        // 15, in grade 9 this year
+        (born(140), vec![(s, None)]),                           // no grade number: not counted
+        (born(150), vec![(months_before(s, 72), Some(1)), (s, Some(5))]), // the older enrolment says 7
+        (day_after(born(216)), vec![(s, Some(12))]),            // 17, the last of the upper band
+        (born(216), vec![(s, Some(12))]),                       // 18: out
+        (born(200), vec![]),                                    // not at school
+    ];
+    for (birth, enrolments) in &pupils {
+        let k = child(&app, &h, "MALE", *birth).await;
+        for (start, grade) in enrolments {
+            enrol_in_grade(&app, &k, *start, *grade).await;
+        }
+    }
+    // The recount: completed years on s by the calendar, and the highest grade any enrolment
+    // gives on r.
+    let years = |birth: NaiveDate| {
+        let y = s.year() - birth.year();
+        if (s.month(), s.day()) < (birth.month(), birth.day()) { y - 1 } else { y }
+    };
+    let recount = |ages: std::ops::RangeInclusive<i32>, grade: i32| {
+        let of_age: Vec<_> = pupils.iter().filter(|(b, _)| ages.contains(&years(*b))).collect();
+        let at_grade = of_age
+            .iter()
+            .filter(|(_, e)| e.iter().any(|(start, g)| g.is_some_and(|g| grade_by_calendar(g, *start, r) >= grade)))
+            .count();
+        (at_grade as i64, of_age.len() as i64)
+    };
+    let (lower, upper) = (recount(11..=14, 6), recount(15..=17, 10));
+    assert_eq!((lower, upper), ((3, 5), (2, 4)), "the fixture's own count");
+    let t = app.admin_token.clone();
+    assert_eq!(counts(&coverage(&app, &t, "LOWER_SECONDARY_NAR", &unit, &[]).await["total"]), lower);
+    assert_eq!(counts(&coverage(&app, &t, "UPPER_SECONDARY_NAR", &unit, &[]).await["total"]), upper);
+    let d = app.ok("{ indicators { code minGrade agesAtSchoolYearStart } }", json!({})).await;
+    let grades: Vec<Value> = d["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["code"].as_str().unwrap().ends_with("_NAR"))
+        .cloned()
+        .collect();
+    assert_eq!(
+        grades,
+        vec![
+            json!({ "code": "PRIMARY_NAR", "minGrade": null, "agesAtSchoolYearStart": true }),
+            json!({ "code": "LOWER_SECONDARY_NAR", "minGrade": 6, "agesAtSchoolYearStart": true }),
+            json!({ "code": "UPPER_SECONDARY_NAR", "minGrade": 10, "agesAtSchoolYearStart": true }),
+        ]
+    );
+}
+
+/// A grade number belongs to a school enrolment and is 1-12; a refused one writes nothing. The
+/// grade on a day follows the school year.
+#[tokio::test]
+async fn a_grade_number_is_checked_and_followed_year_by_year() {
+    let app = TestApp::spawn().await;
+    let unit = bayanzurkh(&app).await;
+    let h = household(&app, &unit).await;
+    let r = reference();
+    let k = child(&app, &h, "FEMALE", months_before(r, 130)).await;
+    let q = "mutation($i: RecordEnrolmentInput!) { recordEnrolment(input: $i) { id } }";
+    let enrolments = "query($p: UUID!) { person(id: $p) { serviceRecords { id } } }";
+    let before = app.ok(enrolments, json!({ "p": k })).await;
+    for (code, grade) in [("SCHOOL_ENROLMENT", 0), ("SCHOOL_ENROLMENT", 13), ("KINDERGARTEN_ENROLMENT", 1)] {
+        let i = json!({ "serviceTypeCode": code, "personId": k, "date": r.to_string(), "institution": "X", "gradeNumber": grade });
+        let (c, e) = app.err(q, json!({ "i": i })).await;
+        assert_eq!(
+            (c.as_str(), e["extensions"]["fields"][0]["path"].as_str()),
+            ("VALIDATION", Some("input.gradeNumber"))
+        );
+    }
+    assert_eq!(app.ok(enrolments, json!({ "p": k })).await, before, "a refused enrolment writes nothing");
+    let start = NaiveDate::from_ymd_opt(2024, 8, 31).unwrap();
+    enrol_in_grade(&app, &k, start, Some(3)).await;
+    let d = app
+        .ok(
+            "query($p: UUID!) { person(id: $p) { serviceRecords { enrolment { gradeNumber a: currentGrade(asOf: \"2024-08-31\") b: currentGrade(asOf: \"2024-09-01\") c: currentGrade(asOf: \"2026-09-01\") } } } }",
+            json!({ "p": k }),
+        )
+        .await;
+    assert_eq!(d["person"]["serviceRecords"][0]["enrolment"], json!({ "gradeNumber": 3, "a": 3, "b": 4, "c": 6 }));
 }
