@@ -5,8 +5,8 @@
 use crate::domain::vocab::Role;
 use entity::{
     assessment_action, attendance, community_project, consent, enrolment, family_assessment, growth_measurement,
-    household, immunisation, milestone_check, org_unit, person, pregnancy, project_budget_line, project_partner,
-    service_record, tombstone,
+    hiv_knowledge, household, immunisation, milestone_check, org_unit, person, pregnancy, project_budget_line,
+    project_partner, service_record, tombstone,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, IntoColumnRef, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, EntityTrait};
@@ -282,6 +282,12 @@ impl Scoped for growth_measurement::Entity {
 impl Scoped for immunisation::Entity {
     fn in_scope(scope: &Scope) -> Option<Condition> {
         person_column_in(scope, immunisation::Column::PersonId)
+    }
+}
+
+impl Scoped for hiv_knowledge::Entity {
+    fn in_scope(scope: &Scope) -> Option<Condition> {
+        person_column_in(scope, hiv_knowledge::Column::PersonId)
     }
 }
 

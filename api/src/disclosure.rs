@@ -513,6 +513,19 @@ pub static OUTPUT: &[(&str, Fields)] = &[
         ],
     ),
     (
+        "HivKnowledge",
+        &[
+            ("id", Pseudonym),
+            ("record", Safe),
+            ("oneFaithfulPartner", Safe),
+            ("condomEveryTime", Safe),
+            ("healthyLookingPerson", Safe),
+            ("mosquitoBites", Safe),
+            ("sharingFood", Safe),
+            ("comprehensive", Safe),
+        ],
+    ),
+    (
         "Indicator",
         &[
             ("code", Safe),
@@ -725,6 +738,7 @@ pub static OUTPUT: &[(&str, Fields)] = &[
             ("immunisation", Safe),
             ("enrolment", Safe),
             ("attendance", Safe),
+            ("hivKnowledge", Safe),
             ("milestoneChecks", Safe),
             ("version", Safe),
             ("createdAt", EventTime),
@@ -805,6 +819,7 @@ pub static ARGUMENTS: &[(&str, Inputs)] = &[
     ("Person.milestones", &[("asOf", In::ReferenceDay)]),
     ("Pregnancy.gestationWeeks", &[("asOf", In::ReferenceDay)]),
     ("Pregnancy.status", &[("asOf", In::ReferenceDay)]),
+    ("Enrolment.currentGrade", &[("asOf", In::ReferenceDay)]),
     ("Query.orgUnit", &[("id", In::Safe)]),
     ("Query.orgUnitByCode", &[("code", In::Safe)]),
     ("Query.orgUnits", &[("parentId", In::Safe), ("level", In::Safe), ("first", In::Safe), ("after", In::Safe)]),
@@ -1043,6 +1058,7 @@ pub static WRITE_INPUTS: &[&str] = &[
     "RecordEnrolmentInput",
     "RecordFamilyAssessmentInput",
     "RecordGrowthMeasurementInput",
+    "RecordHivKnowledgeInput",
     "RecordImmunisationInput",
     "RecordMilestoneCheckInput",
     "RecordPregnancyOutcomeInput",

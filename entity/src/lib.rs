@@ -17,6 +17,7 @@ pub mod derived_state;
 pub mod enrolment;
 pub mod family_assessment;
 pub mod growth_measurement;
+pub mod hiv_knowledge;
 pub mod household;
 pub mod immunisation;
 pub mod indicator;

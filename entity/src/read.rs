@@ -116,6 +116,7 @@ by_name!(
     enrolment,
     family_assessment,
     growth_measurement,
+    hiv_knowledge,
     immunisation,
     indicator,
     life_stage,

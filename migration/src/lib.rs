@@ -33,6 +33,7 @@ mod m20261212_000002_pregnancy_outcome;
 mod m20261212_000003_women_latest_birth;
 mod m20261212_000004_school_year_ages;
 mod m20261213_000001_school_grades;
+mod m20261213_000002_hiv_knowledge;
 pub mod reference;
 mod rows;
 
@@ -71,6 +72,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261212_000003_women_latest_birth::Migration),
             Box::new(m20261212_000004_school_year_ages::Migration),
             Box::new(m20261213_000001_school_grades::Migration),
+            Box::new(m20261213_000002_hiv_knowledge::Migration),
         ]
     }
 }

@@ -9,6 +9,7 @@ pub mod dose_validity;
 pub mod eligibility;
 pub mod family;
 pub mod growth;
+pub mod hiv_knowledge;
 pub mod life_stage;
 pub mod milestones;
 pub mod names;

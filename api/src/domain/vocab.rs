@@ -259,6 +259,20 @@ vocabulary!(
         Milestones => "MILESTONES",
         /// A pregnancy's outcome: `recordPregnancyOutcome`, on the pregnancy (no service record).
         Outcome => "OUTCOME",
+        /// The five answers of an HIV knowledge assessment: `recordHivKnowledge`.
+        HivKnowledge => "HIV_KNOWLEDGE",
+    }
+);
+
+vocabulary!(
+    /// An answer to one of the HIV knowledge questions.
+    KnowledgeAnswer {
+        /// Yes.
+        Yes => "YES",
+        /// No.
+        No => "NO",
+        /// The person does not know (never a right answer).
+        DontKnow => "DONT_KNOW",
     }
 );
 
@@ -566,7 +580,8 @@ mod tests {
             ScheduleUnit,
             DevelopmentDomain,
             MilestoneStatus,
-            DetailKind
+            DetailKind,
+            KnowledgeAnswer
         );
     }
 }

@@ -6,9 +6,9 @@ use crate::store::Store;
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{
     antigen, antigen_dose, assessment_action, assessment_answer, assessment_indicator, attendance, consent, enrolment,
-    family_assessment, growth_measurement, household, immunisation, milestone, milestone_check, org_unit, partner,
-    person, pregnancy, project_budget_line, project_indicator, project_partner, project_reach, project_report,
-    project_transition, service_record,
+    family_assessment, growth_measurement, hiv_knowledge, household, immunisation, milestone, milestone_check,
+    org_unit, partner, person, pregnancy, project_budget_line, project_indicator, project_partner, project_reach,
+    project_report, project_transition, service_record,
 };
 use std::collections::HashMap;
 use std::future::Future;
@@ -76,6 +76,7 @@ pub struct Loaders {
     pub immunisations_of_person: DataLoader<Batch<immunisation::Model>>,
     pub immunisation_of_record: DataLoader<Batch<immunisation::Model>>,
     pub enrolment_of_record: DataLoader<Batch<enrolment::Model>>,
+    pub hiv_knowledge_of_record: DataLoader<Batch<hiv_knowledge::Model>>,
     pub attendance_of_record: DataLoader<Batch<attendance::Model>>,
     pub attendance_of_enrolment: DataLoader<Batch<attendance::Model>>,
     pub antigen: DataLoader<Batch<antigen::Model>>,
@@ -164,6 +165,11 @@ impl Loaders {
             }),
             enrolment_of_record: loader(store, |s, k| async move {
                 let rows = s.visible_where_in::<enrolment::Entity>(enrolment::Column::ServiceRecordId, &k).await?;
+                Ok(by(rows, |m| m.service_record_id))
+            }),
+            hiv_knowledge_of_record: loader(store, |s, k| async move {
+                let rows =
+                    s.visible_where_in::<hiv_knowledge::Entity>(hiv_knowledge::Column::ServiceRecordId, &k).await?;
                 Ok(by(rows, |m| m.service_record_id))
             }),
             attendance_of_record: loader(store, |s, k| async move {

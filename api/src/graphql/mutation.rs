@@ -8,8 +8,8 @@ use crate::error::ApiError;
 use crate::store::Creation;
 use crate::store::sync::SyncPayload;
 use crate::store::{
-    GrowthCorrection, HouseholdChanges, NewGrowthMeasurement, NewHousehold, NewImmunisation, NewMilestoneCheck,
-    NewPerson, NewPregnancy, NewServiceRecord, PersonChanges, PregnancyOutcomeInput,
+    GrowthCorrection, HouseholdChanges, NewGrowthMeasurement, NewHivKnowledge, NewHousehold, NewImmunisation,
+    NewMilestoneCheck, NewPerson, NewPregnancy, NewServiceRecord, PersonChanges, PregnancyOutcomeInput,
 };
 use async_graphql::{Context, Object, OutputType, Result};
 
@@ -259,6 +259,22 @@ impl CoreMutation {
         #[graphql(desc = "The child, the day and the milestones checked.")] input: NewMilestoneCheck,
     ) -> Result<ServiceRecord> {
         created(ctx, SyncPayload::MilestoneCheck(input)).await
+    }
+
+    /// Records an HIV knowledge assessment of a person of 10-49 years: their answers to MICS's
+    /// five prompted questions (an HIV_KNOWLEDGE_ASSESSMENT service record), in your capture scope
+    /// (ADMIN, FIELD_WORKER, PARTNER, PROVIDER). `HivKnowledge.comprehensive` says whether all five
+    /// are right; COMPREHENSIVE_HIV_KNOWLEDGE counts it. Retry-safe with a client `id`, as
+    /// `recordService`.
+    /// Errors: VALIDATION (a person outside 120-599 months on the day, a future date),
+    /// FORBIDDEN (your role, or outside your capture scope), CONSENT_REQUIRED, CONFLICT (the id is
+    /// taken).
+    async fn record_hiv_knowledge(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The young person, the day and the five answers.")] input: NewHivKnowledge,
+    ) -> Result<ServiceRecord> {
+        created(ctx, SyncPayload::HivKnowledge(input)).await
     }
 }
 

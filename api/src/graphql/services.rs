@@ -9,7 +9,8 @@ use super::schedule::AntigenDose;
 use super::{data, node_id};
 use crate::domain::school;
 use crate::domain::vocab::{
-    DetailKind, DoseEvaluation, EnrolmentEndReason, GrowthReference, MeasurementPosition, Sector, TargetGroup,
+    DetailKind, DoseEvaluation, EnrolmentEndReason, GrowthReference, KnowledgeAnswer, MeasurementPosition, Sector,
+    TargetGroup,
 };
 use crate::error::ApiError;
 use crate::store::growth::stored;
@@ -17,7 +18,8 @@ use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{
-    antigen, attendance, enrolment, growth_measurement, immunisation, life_stage, service_record, service_type,
+    antigen, attendance, enrolment, growth_measurement, hiv_knowledge, immunisation, life_stage, service_record,
+    service_type,
 };
 use std::sync::Arc;
 use uuid::Uuid;
@@ -302,6 +304,10 @@ impl ServiceRecord {
     async fn enrolment(&self, ctx: &Context<'_>) -> Result<Option<Enrolment>> {
         Ok(one(&data(ctx)?.loaders.enrolment_of_record, self.row.id).await?.map(Enrolment))
     }
+    /// The five answers, for HIV knowledge assessments.
+    async fn hiv_knowledge(&self, ctx: &Context<'_>) -> Result<Option<HivKnowledge>> {
+        Ok(one(&data(ctx)?.loaders.hiv_knowledge_of_record, self.row.id).await?.map(HivKnowledge))
+    }
     /// The period and days attended, for attendance records (SCHOOL_ATTENDANCE, ...).
     async fn attendance(&self, ctx: &Context<'_>) -> Result<Option<Attendance>> {
         Ok(one(&data(ctx)?.loaders.attendance_of_record, self.row.id).await?.map(Attendance))
@@ -502,6 +508,48 @@ impl Enrolment {
             .into_iter()
             .map(Attendance)
             .collect())
+    }
+}
+
+pub struct HivKnowledge(pub hiv_knowledge::Model);
+
+/// An HIV knowledge assessment's answers to MICS's five prompted questions (the detail of an
+/// HIV_KNOWLEDGE_ASSESSMENT record).
+#[Object]
+impl HivKnowledge {
+    /// The id of its service record (a pseudonym for de-identified callers).
+    async fn id(&self) -> Result<Uuid> {
+        Ok(self.0.service_record_id)
+    }
+    /// Its service record: its date is the day of the assessment.
+    async fn record(&self, ctx: &Context<'_>) -> Result<Option<ServiceRecord>> {
+        record_of(ctx, self.0.service_record_id).await
+    }
+    /// Can people reduce their chance of getting HIV by having just one uninfected sex partner who
+    /// has no other sex partners? (right: YES)
+    async fn one_faithful_partner(&self) -> Result<KnowledgeAnswer> {
+        Ok(KnowledgeAnswer::from_db(&self.0.one_faithful_partner)?)
+    }
+    /// Can people reduce their chance of getting HIV by using a condom every time they have sex?
+    /// (right: YES)
+    async fn condom_every_time(&self) -> Result<KnowledgeAnswer> {
+        Ok(KnowledgeAnswer::from_db(&self.0.condom_every_time)?)
+    }
+    /// Is it possible for a healthy-looking person to have HIV? (right: YES)
+    async fn healthy_looking_person(&self) -> Result<KnowledgeAnswer> {
+        Ok(KnowledgeAnswer::from_db(&self.0.healthy_looking_person)?)
+    }
+    /// Can people get HIV from mosquito bites? (right: NO)
+    async fn mosquito_bites(&self) -> Result<KnowledgeAnswer> {
+        Ok(KnowledgeAnswer::from_db(&self.0.mosquito_bites)?)
+    }
+    /// Can people get HIV by sharing food with a person who has HIV? (right: NO)
+    async fn sharing_food(&self) -> Result<KnowledgeAnswer> {
+        Ok(KnowledgeAnswer::from_db(&self.0.sharing_food)?)
+    }
+    /// All five answered right: comprehensive knowledge as MICS counts it (HA.1).
+    async fn comprehensive(&self) -> bool {
+        self.0.comprehensive
     }
 }
 

@@ -19,12 +19,12 @@ use crate::error::{ApiError, ApiResult};
 use chrono::Datelike;
 use chrono::{Days, NaiveDate};
 use entity::{
-    antigen, assessment_answer, assessment_indicator, enrolment, family_assessment, growth_measurement, immunisation,
-    indicator, org_unit, person, pregnancy, pregnancy_child, schedule_rule, service_record, service_type,
+    antigen, assessment_answer, assessment_indicator, enrolment, family_assessment, growth_measurement, hiv_knowledge,
+    immunisation, indicator, org_unit, person, pregnancy, pregnancy_child, schedule_rule, service_record, service_type,
 };
 use sea_orm::sea_query::{
-    Alias, Asterisk, CaseStatement, Expr, ExprTrait, Func, IntoIden, JoinType, PostgresQueryBuilder, Query,
-    QueryStatementBuilder, SelectStatement, SimpleExpr, SqliteQueryBuilder,
+    Alias, Asterisk, CaseStatement, Expr, ExprTrait, Func, IntoIden, IntoTableRef, JoinType, PostgresQueryBuilder,
+    Query, QueryStatementBuilder, SelectStatement, SimpleExpr, SqliteQueryBuilder,
 };
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
@@ -812,6 +812,44 @@ impl Store {
                     key: "i.service_record_id",
                 })
             }
+            "LATEST_HIV_KNOWLEDGE" => {
+                let (k, p) = (a("k"), a("p"));
+                let (min, max) =
+                    (ind.min_age_months.ok_or_else(|| bad("ages"))?, ind.max_age_months.ok_or_else(|| bad("ages"))?);
+                let (earliest, latest) = age::born_for_months(reference, min, max);
+                let mut select = Query::select();
+                select.from_as(hiv_knowledge::Entity, k.clone()).join_as(
+                    JoinType::InnerJoin,
+                    person::Entity,
+                    p.clone(),
+                    Expr::col((p.clone(), person::Column::Id)).equals((k.clone(), hiv_knowledge::Column::PersonId)),
+                );
+                let col = |c: person::Column| Expr::col((p.clone(), c));
+                // Each person counts by their latest assessment in the period.
+                let on = Expr::col((k.clone(), hiv_knowledge::Column::AssessedOn));
+                let last = latest_in(
+                    hiv_knowledge::Entity,
+                    &k,
+                    (hiv_knowledge::Column::PersonId, hiv_knowledge::Column::AssessedOn),
+                    hiv_knowledge::Column::ServiceRecordId,
+                    (period.from, reference),
+                );
+                let denominator = vec![
+                    col(person::Column::BirthDate).between(earliest, latest),
+                    col(person::Column::DateOfDeath).is_null().or(col(person::Column::DateOfDeath).gt(reference)),
+                    on.between(period.from, reference),
+                    last,
+                ];
+                Ok(Source {
+                    select,
+                    unit: col(person::Column::OrgUnitId),
+                    sex: Some(col(person::Column::Sex)),
+                    age_band: by_age.then(|| age_band_on("p.birth_date", reference)),
+                    denominator,
+                    numerator: Expr::col((k, hiv_knowledge::Column::Comprehensive)).eq(true),
+                    key: "p.id",
+                })
+            }
             "HOUSEHOLDS_ASSESSED" => {
                 let (aa, fa, ai) = (a("aa"), a("fa"), a("ai"));
                 let code = services.first().ok_or_else(|| bad("an assessment indicator"))?;
@@ -833,28 +871,19 @@ impl Store {
                             .equals((aa.clone(), assessment_answer::Column::IndicatorId)),
                     );
                 // Each household counts by its latest visit in the period.
-                let f2 = a("f2");
-                let on = |x: &Alias| Expr::col((x.clone(), family_assessment::Column::AssessedOn));
-                let later = Query::select()
-                    .expr(Expr::val(1))
-                    .from_as(family_assessment::Entity, f2.clone())
-                    .and_where(
-                        Expr::col((f2.clone(), family_assessment::Column::HouseholdId))
-                            .equals((fa.clone(), family_assessment::Column::HouseholdId)),
-                    )
-                    .and_where(on(&f2).between(period.from, reference))
-                    .and_where(
-                        on(&f2).gt(on(&fa)).or(on(&f2).eq(on(&fa)).and(
-                            Expr::col((f2, family_assessment::Column::Id))
-                                .gt(Expr::col((fa.clone(), family_assessment::Column::Id))),
-                        )),
-                    )
-                    .to_owned();
+                let on = Expr::col((fa.clone(), family_assessment::Column::AssessedOn));
+                let latest = latest_in(
+                    family_assessment::Entity,
+                    &fa,
+                    (family_assessment::Column::HouseholdId, family_assessment::Column::AssessedOn),
+                    family_assessment::Column::Id,
+                    (period.from, reference),
+                );
                 let answer = Expr::col((aa, assessment_answer::Column::Answer));
                 let denominator = vec![
                     Expr::col((ai, assessment_indicator::Column::Code)).eq(code.as_str()),
-                    on(&fa).between(period.from, reference),
-                    Expr::exists(later).not(),
+                    on.between(period.from, reference),
+                    latest,
                     answer.clone().ne("NOT_APPLICABLE"),
                 ];
                 Ok(Source {
@@ -870,6 +899,27 @@ impl Store {
             other => Err(ApiError::Internal(anyhow::anyhow!("unknown coverage rule {other}"))),
         }
     }
+}
+
+/// The row aliased `row` of `table` is its owner's latest in `within`: no other row of the same
+/// owner is dated later in it, or on the same day with a greater id.
+fn latest_in<T, C>(table: T, row: &Alias, (owner, on): (C, C), id: C, within: (NaiveDate, NaiveDate)) -> SimpleExpr
+where
+    T: IntoTableRef,
+    C: IntoIden + Copy,
+{
+    let other = a("later");
+    let col = |x: &Alias, c: C| Expr::col((x.clone(), c));
+    let later = Query::select()
+        .expr(Expr::val(1))
+        .from_as(table, other.clone())
+        .and_where(col(&other, owner).equals((row.clone(), owner)))
+        .and_where(col(&other, on).between(within.0, within.1))
+        .and_where(
+            col(&other, on).gt(col(row, on)).or(col(&other, on).eq(col(row, on)).and(col(&other, id).gt(col(row, id)))),
+        )
+        .to_owned();
+    Expr::exists(later).not()
 }
 
 /// `service_type` joined to the record aliased `r`.

@@ -118,6 +118,7 @@ impl Store {
                 SyncPayload::Immunisation(i) => SyncedRow::ServiceRecord(self.record_immunisation(i).await?),
                 SyncPayload::MilestoneCheck(i) => SyncedRow::ServiceRecord(self.record_milestone_check(i).await?),
                 SyncPayload::Enrolment(i) => SyncedRow::ServiceRecord(self.record_enrolment(i).await?),
+                SyncPayload::HivKnowledge(i) => SyncedRow::ServiceRecord(self.record_hiv_knowledge(i).await?),
                 SyncPayload::Attendance(i) => SyncedRow::ServiceRecord(self.record_attendance(i).await?),
                 SyncPayload::FamilyAssessment(i) => {
                     SyncedRow::FamilyAssessment(self.record_family_assessment(i).await?)

@@ -131,8 +131,9 @@ pub struct NewEnrolment {
 }
 
 impl NewServiceRecord {
-    /// The record part of a typed person service (growth, immunisation, enrolment, milestones).
-    fn for_person(
+    /// The record part of a typed person service (growth, immunisation, enrolment, milestones,
+    /// HIV knowledge).
+    pub(super) fn for_person(
         id: Option<Uuid>,
         service_type_code: &str,
         person_id: Uuid,
@@ -277,6 +278,7 @@ impl Store {
                 DetailKind::Enrolment => "recordEnrolment",
                 DetailKind::Attendance => "recordAttendance",
                 DetailKind::Outcome => "recordPregnancyOutcome",
+                DetailKind::HivKnowledge => "recordHivKnowledge",
             };
             return Err(ApiError::invalid("input.serviceTypeCode", format!("{} is recorded with {hint}", st.code)));
         }

@@ -5,6 +5,7 @@
 //! pregnancies, outcomes, services) so an item may refer to any other item of its batch.
 //! The client's ids make it idempotent: a known id with the stored content is UNCHANGED.
 
+use super::hiv_knowledge::{NewHivKnowledge, stored_answers};
 use super::households::{HouseholdChanges, NewHousehold};
 use super::people::{NewPerson, PersonChanges};
 use super::pregnancies::{NewPregnancy, PregnancyOutcomeInput};
@@ -20,9 +21,9 @@ use async_graphql::{Enum, InputObject, MaybeUndefined, OneofObject};
 use chrono::{DateTime, Utc};
 use entity::{
     antigen, assessment_action, assessment_answer, assessment_instrument, attendance, community_project, consent,
-    enrolment, family_assessment, growth_measurement, household, immunisation, milestone, milestone_check, person,
-    pregnancy, pregnancy_child, project_budget_line, project_indicator, project_partner, project_report,
-    service_record, tombstone,
+    enrolment, family_assessment, growth_measurement, hiv_knowledge, household, immunisation, milestone,
+    milestone_check, person, pregnancy, pregnancy_child, project_budget_line, project_indicator, project_partner,
+    project_report, service_record, tombstone,
 };
 use sea_orm::{
     AccessMode, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IsolationLevel,
@@ -78,6 +79,8 @@ pub enum SyncPayload {
     MilestoneCheck(NewMilestoneCheck),
     /// An enrolment (`recordEnrolment`).
     Enrolment(NewEnrolment),
+    /// An HIV knowledge assessment (`recordHivKnowledge`).
+    HivKnowledge(NewHivKnowledge),
     /// The end of an enrolment (`endEnrolment`). The item's id is the enrolment's (its service
     /// record's).
     EnrolmentEnd(EnrolmentEnd),
@@ -150,6 +153,8 @@ pub enum SyncKind {
     MilestoneCheck,
     /// `payload.enrolment`.
     Enrolment,
+    /// `payload.hivKnowledge`.
+    HivKnowledge,
     /// `payload.enrolmentEnd`.
     EnrolmentEnd,
     /// `payload.attendance`.
@@ -231,6 +236,7 @@ impl SyncPayload {
             Self::Immunisation(r) => Some(r.record()),
             Self::MilestoneCheck(r) => Some(r.record()),
             Self::Enrolment(r) => Some(r.record()),
+            Self::HivKnowledge(r) => Some(r.record()),
             _ => None,
         }
     }
@@ -247,6 +253,7 @@ impl SyncPayload {
             Self::Immunisation(i) => i.id,
             Self::MilestoneCheck(i) => i.id,
             Self::Enrolment(i) => i.id,
+            Self::HivKnowledge(i) => i.id,
             Self::Attendance(i) => i.id,
             Self::FamilyAssessment(i) => i.id,
             Self::CommunityProject(i) => i.id,
@@ -266,6 +273,7 @@ impl SyncPayload {
             Self::Immunisation(_) => SyncKind::Immunisation,
             Self::MilestoneCheck(_) => SyncKind::MilestoneCheck,
             Self::Enrolment(_) => SyncKind::Enrolment,
+            Self::HivKnowledge(_) => SyncKind::HivKnowledge,
             Self::EnrolmentEnd(_) => SyncKind::EnrolmentEnd,
             Self::Attendance(_) => SyncKind::Attendance,
             Self::FamilyAssessment(_) => SyncKind::FamilyAssessment,
@@ -416,6 +424,7 @@ impl Store {
                 SyncPayload::Immunisation(r) => people.push(r.person_id),
                 SyncPayload::MilestoneCheck(r) => people.push(r.person_id),
                 SyncPayload::Enrolment(r) => people.push(r.person_id),
+                SyncPayload::HivKnowledge(r) => people.push(r.person_id),
                 SyncPayload::FamilyAssessment(a) => households.push(a.household_id),
                 SyncPayload::EnrolmentEnd(_)
                 | SyncPayload::Attendance(_)
@@ -957,6 +966,10 @@ impl Store {
                     r.id = Some(id);
                     self.record_enrolment(r).await?
                 }
+                SyncPayload::HivKnowledge(mut r) => {
+                    r.id = Some(id);
+                    self.record_hiv_knowledge(r).await?
+                }
                 _ => unreachable!("only service kinds reach here"),
             };
             return Ok((SyncStatus::Created, SyncedRow::ServiceRecord(saved)));
@@ -1052,6 +1065,10 @@ impl Store {
                         && same_text(&r.grade, &e.grade)
                         && r.grade_number == e.grade_number
                 })
+            }
+            SyncPayload::HivKnowledge(r) => {
+                let stored = hiv_knowledge::Entity::find_by_id(id).one(self.db()).await?;
+                stored.map(|k| stored_answers(&k)).transpose()?.is_some_and(|a| a == r.answers())
             }
             _ => true,
         };

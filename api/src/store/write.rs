@@ -16,8 +16,8 @@ use super::audit::Auditor;
 use crate::db::{self, WriteTurn};
 use crate::error::{ApiError, ApiResult};
 use entity::{
-    antigen, attendance, audit_log, consent, enrolment, growth_measurement, household, immunisation, milestone,
-    milestone_check, org_unit, person, pregnancy, service_record, service_type,
+    antigen, attendance, audit_log, consent, enrolment, growth_measurement, hiv_knowledge, household, immunisation,
+    milestone, milestone_check, org_unit, person, pregnancy, service_record, service_type,
 };
 use sea_orm::sea_query::UpdateStatement;
 use sea_orm::{
@@ -85,6 +85,7 @@ pub(crate) enum NewRow {
     MilestoneCheck(milestone_check::ActiveModel),
     Enrolment(enrolment::ActiveModel),
     Attendance(attendance::ActiveModel),
+    HivKnowledge(hiv_knowledge::ActiveModel),
 }
 
 /// New rows by table, inserted in an order that satisfies every foreign key.
@@ -100,6 +101,7 @@ struct Pending {
     milestone_checks: Vec<milestone_check::ActiveModel>,
     enrolments: Vec<enrolment::ActiveModel>,
     attendance: Vec<attendance::ActiveModel>,
+    hiv_knowledge: Vec<hiv_knowledge::ActiveModel>,
 }
 
 impl Pending {
@@ -130,6 +132,7 @@ impl Pending {
             NewRow::MilestoneCheck(r) => self.milestone_checks.push(r),
             NewRow::Enrolment(r) => self.enrolments.push(r),
             NewRow::Attendance(r) => self.attendance.push(r),
+            NewRow::HivKnowledge(r) => self.hiv_knowledge.push(r),
         }
     }
 
@@ -147,6 +150,7 @@ impl Pending {
             milestone_checks,
             enrolments,
             attendance,
+            hiv_knowledge,
         } = other;
         self.households.extend(households);
         self.people.extend(people);
@@ -158,6 +162,7 @@ impl Pending {
         self.milestone_checks.extend(milestone_checks);
         self.enrolments.extend(enrolments);
         self.attendance.extend(attendance);
+        self.hiv_knowledge.extend(hiv_knowledge);
     }
 
     fn is_empty(&self) -> bool {
@@ -171,6 +176,7 @@ impl Pending {
             && self.milestone_checks.is_empty()
             && self.enrolments.is_empty()
             && self.attendance.is_empty()
+            && self.hiv_knowledge.is_empty()
     }
 
     async fn insert<C: ConnectionTrait>(self, conn: &C) -> Result<(), DbErr> {
@@ -183,7 +189,8 @@ impl Pending {
         insert_all(conn, self.immunisations).await?;
         insert_all(conn, self.milestone_checks).await?;
         insert_all(conn, self.enrolments).await?;
-        insert_all(conn, self.attendance).await
+        insert_all(conn, self.attendance).await?;
+        insert_all(conn, self.hiv_knowledge).await
     }
 }
 

@@ -299,6 +299,7 @@ async fn the_catalogue_lists_every_indicator_and_bad_requests_are_refused() {
         ("LOWER_SECONDARY_NAR", "secondary_ratios_follow_each_pupils_grade_from_its_enrolment"),
         ("UPPER_SECONDARY_NAR", "secondary_ratios_follow_each_pupils_grade_from_its_enrolment"),
         ("ADOLESCENT_HIV_PREVENTION", "adolescent_hiv_prevention_counts_its_ages_and_its_year_to_the_day"),
+        ("COMPREHENSIVE_HIV_KNOWLEDGE", "comprehensive_hiv_knowledge_counts_each_young_persons_latest_answers"),
         ("HOUSEHOLDS_SAFE_WATER", "family::every_household_indicator_is_recounted_from_each_households_latest_visit"),
         ("HOUSEHOLDS_SANITATION", "family::every_household_indicator_is_recounted_from_each_households_latest_visit"),
         ("HOUSEHOLDS_IODISED_SALT", "family::every_household_indicator_is_recounted_from_each_households_latest_visit"),
@@ -945,4 +946,98 @@ async fn a_grade_number_is_checked_and_followed_year_by_year() {
         )
         .await;
     assert_eq!(d["person"]["serviceRecords"][0]["enrolment"], json!({ "gradeNumber": 3, "a": 3, "b": 4, "c": 6 }));
+}
+
+/// MICS's five questions, answered all right or with one wrong (`wrong`: the question's index).
+fn knowledge(who: &str, id: &str, date: NaiveDate, wrong: Option<usize>) -> Value {
+    let names = ["oneFaithfulPartner", "condomEveryTime", "healthyLookingPerson", "mosquitoBites", "sharingFood"];
+    let right = ["YES", "YES", "YES", "NO", "NO"];
+    let mut i = json!({ "id": id, "personId": who, "date": date.to_string() });
+    for (n, (name, answer)) in names.iter().zip(right).enumerate() {
+        let given = if wrong == Some(n) {
+            if n == 0 {
+                "DONT_KNOW"
+            } else if answer == "YES" {
+                "NO"
+            } else {
+                "YES"
+            }
+        } else {
+            answer
+        };
+        i[name] = json!(given);
+    }
+    i
+}
+
+/// Young people 15-24 (180-299 months on the reference date) by their latest assessment in the
+/// period: both age boundaries, the period's first day and the day before, a later wrong answer
+/// over an earlier right one, and two on one day (the greater id is the later).
+#[tokio::test]
+async fn comprehensive_hiv_knowledge_counts_each_young_persons_latest_answers() {
+    let app = TestApp::spawn().await;
+    let unit = bayanzurkh(&app).await;
+    let h = household(&app, &unit).await;
+    let r = reference();
+    let period = cbss::domain::period::Period::parse("LAST_12_MONTHS", cbss::store::today()).unwrap();
+    let (first, before) = (period.from, period.from - Days::new(1));
+    let id = |n: u8| format!("00000000-0000-7000-8000-0000000000{n:02}");
+    // (birth, assessments (date, id, wrong answer)).
+    type Asked = Vec<(NaiveDate, String, Option<usize>)>;
+    let people: Vec<(NaiveDate, Asked)> = vec![
+        (youngest_at(r, 180), vec![(r, id(1), None)]),  // 15 on the reference date
+        (oldest_under(r, 180), vec![(r, id(2), None)]), // 14 years 11 months: out
+        (oldest_under(r, 300), vec![(first, id(3), None)]), // 24 years 11 months, the period's first day
+        (youngest_at(r, 300), vec![(r, id(4), None)]),  // 25: out
+        (months_before(r, 200), vec![(before, id(5), None)]), // asked before the period: out
+        (months_before(r, 200), vec![(first, id(6), None), (r, id(7), Some(3))]), // later wrong
+        (months_before(r, 210), vec![(first, id(8), Some(0)), (r, id(9), None)]), // later right
+        (months_before(r, 220), vec![(r, id(11), Some(4)), (r, id(10), None)]), // same day: id 11 wins
+        (months_before(r, 230), vec![(r, id(12), Some(2))]), // one wrong
+        (months_before(r, 240), vec![]),                // never asked
+    ];
+    for (birth, asked) in &people {
+        let who = person(&app, &h, "Залуу", "MALE", &birth.to_string()).await;
+        for (date, id, wrong) in asked {
+            let i = knowledge(&who, id, *date, *wrong);
+            let d = app
+                .ok("mutation($i: RecordHivKnowledgeInput!) { recordHivKnowledge(input: $i) { id hivKnowledge { comprehensive } } }", json!({ "i": i }))
+                .await;
+            assert_eq!(d["recordHivKnowledge"]["hivKnowledge"]["comprehensive"], json!(wrong.is_none()));
+        }
+    }
+    // The recount: completed months by the calendar, each person's latest assessment in the period
+    // by (date, id).
+    // `r` is a month's last day: anyone born in the month m months before has completed m months.
+    let months = |b: NaiveDate| (r.year() - b.year()) * 12 + r.month() as i32 - b.month() as i32;
+    let mut want = (0, 0);
+    for (birth, asked) in &people {
+        let latest = asked.iter().filter(|(d, ..)| *d >= first && *d <= r).max_by_key(|(d, id, _)| (*d, id.clone()));
+        if let (true, Some((_, _, wrong))) = ((180..=299).contains(&months(*birth)), latest) {
+            want.1 += 1;
+            want.0 += i64::from(wrong.is_none());
+        }
+    }
+    assert_eq!(want, (3, 6), "the fixture's own count");
+    let t = app.admin_token.clone();
+    assert_eq!(counts(&coverage(&app, &t, "COMPREHENSIVE_HIV_KNOWLEDGE", &unit, &[]).await["total"]), want);
+    // Not a coverage of the population: there is no estimate to divide by.
+    let (code, _) = app
+        .err(
+            "query($u: UUID!) { coverage(indicator: \"COMPREHENSIVE_HIV_KNOWLEDGE\", orgUnitId: $u, period: \"LAST_12_MONTHS\", denominator: POPULATION) { total { value } } }",
+            json!({ "u": unit }),
+        )
+        .await;
+    assert_eq!(code, "VALIDATION");
+    // Refused: a child of 9, a day in the future; nothing written.
+    let young = person(&app, &h, "Бага", "FEMALE", &months_before(r, 108).to_string()).await;
+    let q = "mutation($i: RecordHivKnowledgeInput!) { recordHivKnowledge(input: $i) { id } }";
+    for i in
+        [knowledge(&young, &id(20), r, None), knowledge(&young, &id(21), cbss::store::today() + Days::new(1), None)]
+    {
+        let (code, _) = app.err(q, json!({ "i": i })).await;
+        assert_eq!(code, "VALIDATION");
+    }
+    let records = app.ok("query($p: UUID!) { person(id: $p) { serviceRecords { id } } }", json!({ "p": young })).await;
+    assert_eq!(records["person"]["serviceRecords"], json!([]));
 }

@@ -134,7 +134,8 @@ fragment Everything on Person {
     id givenName familyName birthDate birthMonth ageMonths registryNumber phone disability dateOfDeath createdAt updatedAt
     serviceRecords { id date createdAt provider recordedBy note
       growthMeasurement { id date ageDays weightForAge lengthHeightForAge weightForLengthHeight bmiForAge } immunisation { id date }
-      enrolment { id institution endedOn attendance { id enrolmentId periodStart periodEnd } } }
+      enrolment { id institution gradeNumber currentGrade endedOn attendance { id enrolmentId periodStart periodEnd } }
+      hivKnowledge { id record { id date } comprehensive } }
     dueServices { dueDate overdueFrom closesOn givenOn daysOverdue }
     growthChart(indicator: WEIGHT_FOR_AGE) { points { id date ageDays zScore } }
     milestones { asOf ageMonths domains { lastCheckedOn items { checkedOn achievedOn } } }

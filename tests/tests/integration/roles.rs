@@ -198,6 +198,13 @@ fn calls(ids: &Ids) -> Vec<(&'static str, String, Value)> {
             json!({ "p": ids.person }),
         ),
         (
+            "recordHivKnowledge",
+            q(
+                "mutation($p: UUID!) { recordHivKnowledge(input: { personId: $p, date: \"2026-01-02\", oneFaithfulPartner: YES, condomEveryTime: YES, healthyLookingPerson: YES, mosquitoBites: NO, sharingFood: NO }) { id } }",
+            ),
+            json!({ "p": ids.person }),
+        ),
+        (
             "login",
             q("mutation { login(email: \"nobody@demo.mn\", password: \"wrong-password-1\") { accessToken } }"),
             none(),

@@ -818,3 +818,47 @@ async fn a_burst_of_batches_and_mutations_waits_its_turn_and_loses_nothing() {
         .await;
     assert_eq!(entries["auditLog"]["edges"].as_array().unwrap().len(), 8, "every read audited once");
 }
+
+#[tokio::test]
+async fn hiv_knowledge_and_a_graded_enrolment_sync_once_and_other_answers_are_a_conflict() {
+    let app = TestApp::spawn().await;
+    let d = district(&app, 0).await;
+    let t = app.admin_token.clone();
+    let (h, young, asked, enrolled) = (new_id(), new_id(), new_id(), new_id());
+    let answers = json!({ "personId": young, "date": days_ago(3), "oneFaithfulPartner": "YES",
+        "condomEveryTime": "YES", "healthyLookingPerson": "YES", "mosquitoBites": "NO", "sharingFood": "NO" });
+    let enrolment = json!({ "serviceTypeCode": "SCHOOL_ENROLMENT", "personId": young, "date": days_ago(90),
+        "institution": "School No. 5", "gradeNumber": 10 });
+    let items = vec![
+        json!({ "id": asked, "payload": { "hivKnowledge": answers } }),
+        json!({ "id": enrolled, "payload": { "enrolment": enrolment } }),
+        person_item(&young, &h, "Төгс", "MALE", &months_ago(190)),
+        household_item(&h, &d),
+    ];
+    let r = push(&app, &t, &items, "ALL", false).await;
+    assert_eq!(statuses(&r), ["CREATED"; 4], "{r:#}");
+    assert_eq!(r["items"][0]["kind"], "HIV_KNOWLEDGE");
+    // Resent after a lost answer: nothing moves.
+    assert_eq!(push(&app, &t, &items, "ALL", false).await["summary"]["unchanged"], 4);
+    // The same ids with other content: conflicts, and the stored records stay.
+    let mut other = answers.clone();
+    other["mosquitoBites"] = json!("DONT_KNOW");
+    let mut regraded = enrolment.clone();
+    regraded["gradeNumber"] = json!(9);
+    let changed = [
+        json!({ "id": asked, "payload": { "hivKnowledge": other } }),
+        json!({ "id": enrolled, "payload": { "enrolment": regraded } }),
+    ];
+    let r = push(&app, &t, &changed, "ITEM", false).await;
+    assert_eq!(statuses(&r), ["CONFLICT", "CONFLICT"], "{r:#}");
+    let q = "query($id: UUID!) { person(id: $id) { serviceRecords { id version
+        hivKnowledge { mosquitoBites comprehensive } enrolment { gradeNumber } } } }";
+    let mut read = app.ok(q, json!({ "id": young })).await["person"]["serviceRecords"].clone();
+    read.as_array_mut().unwrap().sort_by_key(|r| r["id"].as_str().unwrap().to_string());
+    let mut want = vec![
+        json!({ "id": asked, "version": 1, "hivKnowledge": { "mosquitoBites": "NO", "comprehensive": true }, "enrolment": null }),
+        json!({ "id": enrolled, "version": 1, "hivKnowledge": null, "enrolment": { "gradeNumber": 10 } }),
+    ];
+    want.sort_by_key(|r| r["id"].as_str().unwrap().to_string());
+    assert_eq!(read, json!(want));
+}
