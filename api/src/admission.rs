@@ -7,21 +7,46 @@
 //! CPU), so that waiting does not keep the others from the CPU; it queues again after.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 #[derive(Clone)]
-pub struct Gate(Arc<Semaphore>);
+pub struct Gate(Arc<Semaphore>, Arc<Queue>);
+
+/// The gate's size and how many wait at it (for `/metrics`).
+struct Queue {
+    places: usize,
+    waiting: AtomicUsize,
+}
+
+/// One request counted as waiting until it gets in or gives up.
+struct InQueue<'q>(&'q AtomicUsize);
+
+impl Drop for InQueue<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
 
 impl Gate {
     pub fn new(places: usize) -> Self {
-        Self(Arc::new(Semaphore::new(places)))
+        Self(Arc::new(Semaphore::new(places)), Arc::new(Queue { places, waiting: AtomicUsize::new(0) }))
     }
 
     /// Waits for a place; None once the gate is closed (shutting down).
     pub async fn enter(&self) -> Option<Arc<Ticket>> {
+        self.1.waiting.fetch_add(1, Ordering::Relaxed);
+        let queued = InQueue(&self.1.waiting);
         let permit = self.0.clone().acquire_owned().await.ok()?;
+        drop(queued);
         Some(Arc::new(Ticket { gate: self.0.clone(), permit: Mutex::new(Some(permit)) }))
+    }
+
+    /// Requests running and requests waiting, now.
+    pub fn load(&self) -> (usize, usize) {
+        let running = self.1.places.saturating_sub(self.0.available_permits());
+        (running, self.1.waiting.load(Ordering::Relaxed))
     }
 }
 

@@ -4,7 +4,6 @@
 
 use crate::access::Principal;
 use crate::admission::Gate;
-use crate::auth::throttle::LoginThrottle;
 use crate::auth::{Keys, PrincipalCache};
 use crate::config::Config;
 use crate::db::{self, StatementCounter};
@@ -23,17 +22,16 @@ use axum::{Json, Router};
 use sea_orm::DatabaseConnection;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::CorsLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
 
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
     pub schema: graphql::Schemas,
     pub keys: Arc<Keys>,
-    pub throttle: Arc<LoginThrottle>,
     /// Principals of recent tokens (`auth::principals`).
     pub principals: Arc<PrincipalCache>,
     /// Admission to GraphQL execution (`admission`).
@@ -75,12 +73,13 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
     let (db, statements) = db::connect(config).await?;
     db::migrate(&db).await?;
     crate::auth::password::warm_up();
+    let principals = Arc::new(PrincipalCache::default());
+    principals.listen(&db);
     let state = AppState {
         db: db.clone(),
         schema: graphql::schema_for(config.is_production(), graphql::SyncSettings { max_items: config.sync_max_items }),
         keys: keys.clone(),
-        throttle: Arc::new(LoginThrottle::default()),
-        principals: Arc::default(),
+        principals,
         gate: Gate::new(config.concurrency()),
         reads: ReadLog::start(db.clone()),
         reference: Arc::default(),
@@ -93,6 +92,16 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
 }
 
 pub fn router(state: AppState, config: &Config) -> Router {
+    let scrape = crate::telemetry::Scrape {
+        token: config.metrics_token.as_deref().filter(|t| !t.is_empty()).map(Arc::from),
+        db: state.db.clone(),
+        max_connections: config.db_max_connections,
+        gate: state.gate.clone(),
+        reads: state.reads.clone(),
+    };
+    if scrape.token.is_some() {
+        crate::telemetry::recorder();
+    }
     let origins: Vec<HeaderValue> = config.cors_origins.iter().filter_map(|o| o.trim().parse().ok()).collect();
     let cors = CorsLayer::new()
         .allow_origin(origins)
@@ -107,12 +116,16 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .route("/export/households.csv", get(crate::export::households_csv))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(crate::telemetry::metrics).with_state(scrape))
         .with_state(state)
         .layer(CompressionLayer::new())
         .layer(cors)
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, config.request_timeout()))
         .layer(axum::middleware::map_response(transport::json_errors))
-        .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn_with_state(
+            Duration::from_millis(config.slow_request_ms),
+            crate::telemetry::observe,
+        ))
 }
 
 /// Runs `work` (a request's database work) to its end in a task of its own, which the request's
@@ -131,7 +144,7 @@ where
     F: std::future::Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    match tokio::spawn(work).await {
+    match tokio::spawn(crate::telemetry::carry(work)).await {
         Ok(output) => output,
         // The task's panic, carried on in the request as if it had happened there.
         Err(e) => match e.try_into_panic() {
@@ -151,7 +164,17 @@ pub(crate) fn bearer_token(headers: &axum::http::HeaderMap) -> Option<String> {
 }
 
 /// `GET` and `POST /graphql` (GraphQL over HTTP: `transport`); a browser's `GET` gets GraphiQL.
+/// The answer carries its operation's name for the request's metrics and log line.
 async fn graphql_handler(State(state): State<AppState>, request: Request) -> Response {
+    let mut operation = None;
+    let mut response = graphql_answer(state, request, &mut operation).await;
+    if let Some(outcome) = response.extensions_mut().get_mut::<crate::telemetry::Outcome>() {
+        outcome.operation = operation.unwrap_or_else(|| "anonymous".into());
+    }
+    response
+}
+
+async fn graphql_answer(state: AppState, request: Request, operation: &mut Option<String>) -> Response {
     let media = MediaType::of(request.headers());
     let get = request.method() == Method::GET;
     if get && transport::wants_html(request.headers()) {
@@ -191,10 +214,17 @@ async fn graphql_handler(State(state): State<AppState>, request: Request) -> Res
         },
         None => (Principal::anonymous(), None),
     };
+    if let Some(user) = principal.user_id {
+        tracing::Span::current().record("user_id", tracing::field::display(user));
+    }
     let doc = match state.documents.prepare(&mut req) {
         Ok(doc) => doc,
         Err(e) => return transport::request_error(e, media),
     };
+    *operation = transport::operation_name(&mut req);
+    if let Some(name) = operation {
+        tracing::Span::current().record("operation", name.as_str());
+    }
     if let Persisted::Register(hash) = persisted {
         state.persisted.register(hash, &req.query);
     }
@@ -222,7 +252,7 @@ async fn graphql_handler(State(state): State<AppState>, request: Request) -> Res
     // Kept to say where an argument that does not coerce went wrong (`graphql::coercion`).
     let (variables, operation) = (req.variables.clone(), req.operation_name.clone());
     let schema = state.schema.for_caller(&store).clone();
-    let req = req.data(RequestData::new(store, client_ip, state.throttle.clone(), state.reference.clone()));
+    let req = req.data(RequestData::new(store, client_ip, state.reference.clone()));
     let mut response = to_the_end(async move { schema.execute(req).await }).await;
     graphql::coercion::explain(&mut response.errors, &doc, &variables, operation.as_deref());
     transport::respond(response, media)

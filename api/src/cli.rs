@@ -193,7 +193,7 @@ pub fn run() -> anyhow::Result<()> {
         },
         _ => {}
     }
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_new(&cli.config.log)?).init();
+    crate::telemetry::init_logs(cli.config.log_format, &cli.config.log)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let config = cli.config;

@@ -1,5 +1,6 @@
 //! Configuration, all from the environment (or the same-named flags), in one struct.
 
+pub use crate::telemetry::LogFormat;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -25,6 +26,18 @@ pub struct Config {
     /// Log filter (tracing's EnvFilter syntax).
     #[arg(long, env = "CBSS_LOG", default_value = "info,sqlx=warn,sea_orm=warn", global = true)]
     pub log: String,
+    /// `text` for a terminal, `json` for a log collector: one object a line, each carrying its
+    /// request's id, operation and user id.
+    #[arg(long, env = "CBSS_LOG_FORMAT", value_enum, ignore_case = true, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+    /// Requests that take longer than this many milliseconds are logged as warnings, with their
+    /// statement count and database time.
+    #[arg(long, env = "CBSS_SLOW_REQUEST_MS", default_value_t = 1000, global = true)]
+    pub slow_request_ms: u64,
+    /// The bearer token a Prometheus scraper presents on `GET /metrics`; without it there is no
+    /// `/metrics` (404).
+    #[arg(long, env = "CBSS_METRICS_TOKEN", hide_env_values = true, global = true)]
+    pub metrics_token: Option<String>,
     /// Size of the database connection pool.
     #[arg(long, env = "CBSS_DB_MAX_CONNECTIONS", default_value_t = 10, global = true)]
     pub db_max_connections: u32,
@@ -110,6 +123,9 @@ impl Config {
             database_url: database_url.into(),
             bind: ([127, 0, 0, 1], 0).into(),
             log: "warn".into(),
+            log_format: LogFormat::Text,
+            slow_request_ms: 1000,
+            metrics_token: None,
             db_max_connections: 5,
             db_acquire_timeout_ms: 2000,
             db_connect_retry_secs: 0,

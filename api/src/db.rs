@@ -161,10 +161,26 @@ pub async fn connect(config: &Config) -> anyhow::Result<(DatabaseConnection, Sta
     let mut db = connect_with_retries(opts, config).await?;
     let counter = StatementCounter::default();
     let c = counter.0.clone();
-    db.set_metric_callback(move |_| {
+    db.set_metric_callback(move |info| {
         c.fetch_add(1, Ordering::Relaxed);
+        crate::telemetry::statement_ran(info.elapsed, info.failed);
     });
     Ok((db, counter))
+}
+
+/// The pool's connections in use and idle, now.
+pub fn pool_state(db: &DatabaseConnection) -> (u32, usize) {
+    let (size, idle) = match db.get_database_backend() {
+        DbBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        _ => {
+            let pool = db.get_sqlite_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+    };
+    (size.saturating_sub(idle as u32), idle)
 }
 
 /// Turns off Nagle's algorithm on this process's TCP connections to `port`.

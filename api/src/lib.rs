@@ -17,4 +17,5 @@ pub mod graphiql;
 pub mod graphql;
 pub mod seed;
 pub mod store;
+pub mod telemetry;
 pub mod transport;

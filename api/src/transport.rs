@@ -177,6 +177,20 @@ fn from_json(value: serde_json::Value) -> Result<async_graphql::Request, Refusal
     serde_json::from_value(value).map_err(|e| Refusal::bad_request(format!("not a GraphQL request: {e}")))
 }
 
+/// The name of the operation a request will run (None: anonymous, or not one operation).
+pub fn operation_name(request: &mut async_graphql::Request) -> Option<String> {
+    if let Some(name) = &request.operation_name {
+        return Some(name.clone());
+    }
+    let doc = request.parsed_query().ok()?;
+    let mut ops = doc.operations.iter();
+    let (name, _) = ops.next()?;
+    if ops.next().is_some() {
+        return None;
+    }
+    name.map(|n| n.to_string())
+}
+
 /// The operation a request will run, when its document parsed and names one unambiguously.
 pub fn operation_type(request: &mut async_graphql::Request) -> Option<OperationType> {
     let name = request.operation_name.clone();
@@ -232,6 +246,8 @@ pub fn respond(mut response: async_graphql::Response, media: MediaType) -> Respo
     // Answers hold personal data and depend on the caller: never kept by a shared cache.
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
     headers.insert(header::VARY, HeaderValue::from_static("Accept, Authorization"));
+    let code = response.errors.first().map_or("OK".to_string(), |e| code_of(e).to_string());
+    res.extensions_mut().insert(crate::telemetry::Outcome { operation: String::new(), code });
     res
 }
 
@@ -279,6 +295,23 @@ fn status_of(code: &str) -> StatusCode {
     }
 }
 
+/// The code of an answer by its status alone (`OK` for a success).
+pub fn code_of_status(status: StatusCode) -> &'static str {
+    match status {
+        s if s.is_success() || s.is_redirection() || s.is_informational() => "OK",
+        StatusCode::NOT_FOUND => "NOT_FOUND",
+        StatusCode::METHOD_NOT_ALLOWED => "METHOD_NOT_ALLOWED",
+        StatusCode::REQUEST_TIMEOUT => "TIMEOUT",
+        StatusCode::PAYLOAD_TOO_LARGE => "PAYLOAD_TOO_LARGE",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "UNSUPPORTED_MEDIA_TYPE",
+        StatusCode::UNAUTHORIZED => "UNAUTHENTICATED",
+        StatusCode::TOO_MANY_REQUESTS => "TOO_MANY_ATTEMPTS",
+        StatusCode::SERVICE_UNAVAILABLE => "UNAVAILABLE",
+        s if s.is_server_error() => "INTERNAL",
+        _ => "BAD_REQUEST",
+    }
+}
+
 /// Responses that a layer or the router made without a body of ours (an unknown path, a
 /// method the route does not take, the request timeout) get one: JSON with a code.
 pub async fn json_errors(response: Response) -> Response {
@@ -287,15 +320,7 @@ pub async fn json_errors(response: Response) -> Response {
     {
         return response;
     }
-    let code = match status {
-        StatusCode::NOT_FOUND => "NOT_FOUND",
-        StatusCode::METHOD_NOT_ALLOWED => "METHOD_NOT_ALLOWED",
-        StatusCode::REQUEST_TIMEOUT => "TIMEOUT",
-        StatusCode::PAYLOAD_TOO_LARGE => "PAYLOAD_TOO_LARGE",
-        StatusCode::SERVICE_UNAVAILABLE => "UNAVAILABLE",
-        s if s.is_server_error() => "INTERNAL",
-        _ => "BAD_REQUEST",
-    };
+    let code = code_of_status(status);
     let message = status.canonical_reason().unwrap_or("error").to_lowercase();
     let mut refused = Refusal::new(status, code, message).into_response();
     for (name, value) in response.headers() {

@@ -22,6 +22,7 @@ pub mod household;
 pub mod immunisation;
 pub mod indicator;
 pub mod life_stage;
+pub mod login_throttle;
 pub mod milestone;
 pub mod milestone_check;
 pub mod org_unit;

@@ -34,6 +34,7 @@ mod m20261212_000003_women_latest_birth;
 mod m20261212_000004_school_year_ages;
 mod m20261213_000001_school_grades;
 mod m20261213_000002_hiv_knowledge;
+mod m20261214_000001_login_throttle;
 pub mod reference;
 mod rows;
 
@@ -73,6 +74,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261212_000004_school_year_ages::Migration),
             Box::new(m20261213_000001_school_grades::Migration),
             Box::new(m20261213_000002_hiv_knowledge::Migration),
+            Box::new(m20261214_000001_login_throttle::Migration),
         ]
     }
 }

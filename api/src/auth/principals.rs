@@ -2,18 +2,48 @@
 //! token costs no database round trips before its own work (building a principal takes four or
 //! five: the user together with its session's state, roles, scopes, a partner's units, units).
 //!
-//! Changes that matter reach it two ways: this process clears it on every change of users,
-//! roles, scopes or partners (`Store::forget_principals`) and drops a session's entries when it
-//! ends one (`Store::forget_session`: logout, a reused refresh token), and an entry lives `TTL` at
-//! most, which bounds how long another instance may act on a deactivated user, an old role or
-//! an ended session.
+//! Changes that matter reach it three ways: the process that makes one clears the cache on every
+//! change of users, roles, scopes or partners (`Store::forget_principals`) and drops a session's
+//! entries when it ends one (`Store::forget_session`: logout, a reused refresh token); on
+//! PostgreSQL it says so on the channel `cbss_principals` (`NOTIFY`), which every instance
+//! `listen`s to and applies to its own cache within milliseconds; and an entry lives `TTL` at
+//! most, which bounds how long an instance may act on a change it did not hear of (its listening
+//! connection was down: it clears its cache when it is back, as it may have missed some).
 
 use super::tokens::VerifiedTokens;
 use crate::access::Principal;
+use sea_orm::sqlx::postgres::PgListener;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
+
+/// The PostgreSQL channel on which instances tell each other what to forget.
+const CHANNEL: &str = "cbss_principals";
+
+/// What every instance must forget.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Forget {
+    /// Every principal (a change of users, roles, scopes or partners).
+    All,
+    /// The principals of one ended session.
+    Session(Uuid),
+}
+
+impl Forget {
+    fn payload(self) -> String {
+        match self {
+            Self::All => "all".into(),
+            Self::Session(s) => format!("session:{s}"),
+        }
+    }
+
+    /// An unreadable notice is taken as `All`: forgetting too much only costs a rebuild.
+    fn parse(payload: &str) -> Self {
+        payload.strip_prefix("session:").and_then(|s| s.parse().ok()).map_or(Self::All, Self::Session)
+    }
+}
 
 pub const TTL: Duration = Duration::from_secs(10);
 
@@ -54,6 +84,72 @@ impl PrincipalCache {
     pub fn clear(&self) {
         self.entries.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
+
+    pub fn forget(&self, what: Forget) {
+        match what {
+            Forget::All => self.clear(),
+            Forget::Session(s) => self.forget_session(s),
+        }
+    }
+
+    /// Forgets `what` here and tells the other instances (PostgreSQL; after the change's commit).
+    /// A notice that cannot be sent is logged: the others then forget within `TTL`.
+    pub async fn forget_everywhere(&self, db: &DatabaseConnection, what: Forget) {
+        self.forget(what);
+        if db.get_database_backend() != DbBackend::Postgres {
+            return;
+        }
+        let notify = Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_notify($1, $2)",
+            [CHANNEL.into(), what.payload().into()],
+        );
+        if let Err(e) = db.execute_raw(notify).await {
+            tracing::warn!(error = %e, "could not tell the other instances to forget principals");
+        }
+    }
+
+    /// On PostgreSQL, applies the other instances' notices to this cache for as long as the
+    /// process runs, on a connection of its own; after a lost connection it clears the cache and
+    /// listens again (pauses growing to 30 s while the database is away).
+    pub fn listen(self: &Arc<Self>, db: &DatabaseConnection) {
+        if db.get_database_backend() != DbBackend::Postgres {
+            return;
+        }
+        let (cache, pool) = (self.clone(), db.get_postgres_connection_pool().clone());
+        tokio::spawn(async move {
+            let mut pause = Duration::from_millis(250);
+            loop {
+                let listening = async {
+                    let mut listener = PgListener::connect_with(&pool).await?;
+                    listener.listen(CHANNEL).await?;
+                    Ok::<_, sea_orm::sqlx::Error>(listener)
+                };
+                match listening.await {
+                    Ok(mut listener) => {
+                        // Whatever was said while nobody listened is lost: start afresh.
+                        cache.clear();
+                        pause = Duration::from_millis(250);
+                        loop {
+                            match listener.try_recv().await {
+                                Ok(Some(notice)) => cache.forget(Forget::parse(notice.payload())),
+                                // The connection was lost and is made again: notices may be lost.
+                                Ok(None) => cache.clear(),
+                                Err(e) => {
+                                    tracing::warn!(error = %e, "stopped hearing other instances' principal changes");
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                    Err(e) => tracing::debug!(error = %e, "cannot listen for principal changes yet"),
+                }
+                cache.clear();
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(30));
+            }
+        });
+    }
 }
 
 #[cfg(test)]
@@ -73,5 +169,13 @@ mod tests {
         assert!(cache.get(user, 1, two).is_some(), "another session of the user stays");
         cache.clear();
         assert!(cache.get(user, 1, two).is_none());
+    }
+
+    #[test]
+    fn notices_read_back_as_sent_and_anything_else_forgets_all() {
+        let s = Uuid::from_u128(9);
+        assert_eq!(Forget::parse(&Forget::Session(s).payload()), Forget::Session(s));
+        assert_eq!(Forget::parse(&Forget::All.payload()), Forget::All);
+        assert_eq!(Forget::parse("session:not-a-uuid"), Forget::All);
     }
 }

@@ -1,27 +1,21 @@
 //! Login throttling: growing waits after repeated failures, per account-and-address and per
-//! address. Keyed on the client address too, so an attacker elsewhere cannot lock a user out;
-//! held in memory (one instance; a shared store is needed when the service is scaled out).
+//! address. Keyed on the client address too, so an attacker elsewhere cannot lock a user out.
+//! Kept in the database (`login_throttle`), so that every instance of the service counts the
+//! same failures: an attacker gains nothing by spreading guesses over instances.
 
-use std::collections::HashMap;
+use chrono::{DateTime, Utc};
+use entity::login_throttle::{self, Column};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Failures allowed before waits start: per account and address, and per address.
 const FREE_PER_ACCOUNT: u32 = 5;
 const FREE_PER_ADDRESS: u32 = 20;
 const MAX_WAIT: Duration = Duration::from_secs(15 * 60);
-
-#[derive(Default)]
-struct Entry {
-    failures: u32,
-    blocked_until: Option<Instant>,
-}
-
-#[derive(Default)]
-pub struct LoginThrottle {
-    entries: Mutex<HashMap<String, Entry>>,
-}
+/// A key without a failure for this long starts counting again (and its row may go).
+const FORGET_AFTER: chrono::TimeDelta = chrono::TimeDelta::days(1);
 
 fn keys(email: &str, ip: Option<IpAddr>) -> [(String, u32); 2] {
     let ip = ip.map(|i| i.to_string()).unwrap_or_else(|| "unknown".into());
@@ -31,34 +25,76 @@ fn keys(email: &str, ip: Option<IpAddr>) -> [(String, u32); 2] {
 /// 1 s after the first failure past the free ones, doubling each time, up to 15 minutes.
 fn wait_after(failures: u32, free: u32) -> Option<Duration> {
     let over = failures.checked_sub(free + 1)?;
-    Some(Duration::from_secs(1u64 << over.min(20)).min(MAX_WAIT))
+    Some(Duration::from_secs(1u64 << Ord::min(over, 20)).min(MAX_WAIT))
 }
 
-impl LoginThrottle {
-    /// How long the caller must wait before another attempt, if at all.
-    pub fn retry_after(&self, email: &str, ip: Option<IpAddr>) -> Option<Duration> {
-        let now = Instant::now();
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        keys(email, ip)
-            .iter()
-            .filter_map(|(k, _)| entries.get(k)?.blocked_until.filter(|t| *t > now).map(|t| t - now))
-            .max()
-    }
+/// How long the caller must wait before another attempt, if at all.
+pub async fn retry_after<C: ConnectionTrait>(
+    db: &C,
+    email: &str,
+    ip: Option<IpAddr>,
+    now: DateTime<Utc>,
+) -> Result<Option<Duration>, DbErr> {
+    let blocked = login_throttle::Entity::find()
+        .filter(Column::Key.is_in(keys(email, ip).map(|(k, _)| k)))
+        .filter(Column::BlockedUntil.gt(now))
+        .all(db)
+        .await?;
+    Ok(blocked.iter().filter_map(|r| (r.blocked_until? - now).to_std().ok()).max())
+}
 
-    pub fn failed(&self, email: &str, ip: Option<IpAddr>) {
-        let now = Instant::now();
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        for (k, free) in keys(email, ip) {
-            let e = entries.entry(k).or_default();
-            e.failures += 1;
-            e.blocked_until = wait_after(e.failures, free).map(|w| now + w);
-        }
+/// Counts a failure under both keys: one statement each, so failures on several instances at
+/// once all count.
+pub async fn failed<C: ConnectionTrait>(
+    db: &C,
+    email: &str,
+    ip: Option<IpAddr>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let backend = db.get_database_backend();
+    let stale = now - FORGET_AFTER;
+    for (key, free) in keys(email, ip) {
+        let existing = |c: Column| Expr::col((login_throttle::Entity, c));
+        let count = Query::insert()
+            .into_table(login_throttle::Entity)
+            .columns([Column::Key, Column::Failures, Column::LastFailureAt])
+            .values_panic([key.clone().into(), 1.into(), now.into()])
+            .on_conflict(
+                OnConflict::column(Column::Key)
+                    .value(
+                        Column::Failures,
+                        Expr::case(existing(Column::LastFailureAt).lt(stale), 1)
+                            .finally(existing(Column::Failures).add(1)),
+                    )
+                    .value(Column::LastFailureAt, now)
+                    .to_owned(),
+            )
+            .returning_col(Column::Failures)
+            .to_owned();
+        let failures: i32 = match db.query_one_raw(backend.build(&count)).await? {
+            Some(row) => row.try_get_by_index(0)?,
+            None => 1,
+        };
+        let until = wait_after(Ord::max(failures, 0) as u32, free).map(|w| now + w);
+        login_throttle::Entity::update_many()
+            .col_expr(Column::BlockedUntil, Expr::val(until))
+            .filter(Column::Key.eq(key))
+            .exec(db)
+            .await?;
     }
+    login_throttle::Entity::delete_many()
+        .filter(Column::LastFailureAt.lt(stale))
+        .filter(Column::BlockedUntil.is_null().or(Column::BlockedUntil.lt(now)))
+        .exec(db)
+        .await?;
+    Ok(())
+}
 
-    pub fn succeeded(&self, email: &str, ip: Option<IpAddr>) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.remove(&keys(email, ip)[0].0);
-    }
+/// A success clears the account's count from that address (the address keeps its own).
+pub async fn succeeded<C: ConnectionTrait>(db: &C, email: &str, ip: Option<IpAddr>) -> Result<(), DbErr> {
+    let [(account, _), _] = keys(email, ip);
+    login_throttle::Entity::delete_many().filter(Column::Key.eq(account)).exec(db).await?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -74,14 +110,11 @@ mod tests {
     }
 
     #[test]
-    fn another_address_is_not_slowed_by_an_attacker() {
-        let t = LoginThrottle::default();
+    fn an_account_is_counted_per_address_and_an_address_on_its_own() {
         let attacker: IpAddr = "10.0.0.9".parse().unwrap();
-        let user: IpAddr = "10.0.0.1".parse().unwrap();
-        for _ in 0..8 {
-            t.failed("nurse@demo.mn", Some(attacker));
-        }
-        assert!(t.retry_after("nurse@demo.mn", Some(attacker)).is_some());
-        assert!(t.retry_after("nurse@demo.mn", Some(user)).is_none());
+        let [(account, _), (address, _)] = keys("nurse@demo.mn", Some(attacker));
+        assert_eq!(account, "account:nurse@demo.mn|10.0.0.9");
+        assert_eq!(address, "address:10.0.0.9");
+        assert_ne!(keys("nurse@demo.mn", Some("10.0.0.1".parse().unwrap()))[0].0, account);
     }
 }

@@ -270,7 +270,7 @@ impl AccessMutation {
         #[graphql(desc = "The user's password.")] password: String,
     ) -> Result<Session> {
         let d = public(ctx);
-        Ok(Session(d.store.login(&email, password, d.client_ip, &d.throttle).await?))
+        Ok(Session(d.store.login(&email, password, d.client_ip).await?))
     }
 
     /// Exchanges a refresh token for new tokens of the same session; the presented token dies,

@@ -48,7 +48,7 @@ where
     Fut: Future<Output = ApiResult<Vec<(Uuid, V)>>> + Send + 'static,
 {
     let fetch: Fetch<V> = Arc::new(move |s, k| Box::pin(f(s, k)));
-    DataLoader::new(Batch { store: store.clone(), fetch }, tokio::spawn)
+    DataLoader::new(Batch { store: store.clone(), fetch }, |work| tokio::spawn(crate::telemetry::carry(work)))
 }
 
 /// Keys rows by one of their columns.

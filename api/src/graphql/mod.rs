@@ -26,7 +26,6 @@ pub use mutation::Mutation;
 pub use query::Query;
 pub use sync::SyncSettings;
 
-use crate::auth::throttle::LoginThrottle;
 use crate::error::{ApiError, ApiResult};
 use crate::store::{LifeStageRules, ScheduleReference, Store};
 use async_graphql::{Context, EmptySubscription, Schema};
@@ -115,18 +114,12 @@ pub struct RequestData {
     pub store: Store,
     pub loaders: Loaders,
     pub client_ip: Option<IpAddr>,
-    pub throttle: Arc<LoginThrottle>,
     reference: Arc<Reference>,
 }
 
 impl RequestData {
-    pub fn new(
-        store: Store,
-        client_ip: Option<IpAddr>,
-        throttle: Arc<LoginThrottle>,
-        reference: Arc<Reference>,
-    ) -> Self {
-        Self { loaders: Loaders::new(&store), store, client_ip, throttle, reference }
+    pub fn new(store: Store, client_ip: Option<IpAddr>, reference: Arc<Reference>) -> Self {
+        Self { loaders: Loaders::new(&store), store, client_ip, reference }
     }
 
     /// The immunisation schedule and schedule rules.

@@ -146,6 +146,11 @@ impl ReadLog {
         Self { queue }
     }
 
+    /// Entries queued and not yet written.
+    pub fn backlog(&self) -> usize {
+        self.queue.max_capacity() - self.queue.capacity()
+    }
+
     /// Appends `entry` and waits for its commit.
     pub async fn write(&self, entry: audit_log::ActiveModel) -> ApiResult<()> {
         let (done, committed) = oneshot::channel();

@@ -24,7 +24,7 @@ use entity::{
 };
 use sea_orm::sea_query::{
     Alias, Asterisk, CaseStatement, Expr, ExprTrait, Func, IntoIden, IntoTableRef, JoinType, PostgresQueryBuilder,
-    Query, QueryStatementBuilder, SelectStatement, SimpleExpr, SqliteQueryBuilder,
+    Query, SelectStatement, SimpleExpr, SqliteQueryBuilder, UnionType,
 };
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
@@ -610,67 +610,96 @@ impl Store {
                         .not(),
                     );
                 }
-                let numerator = match ind.rule.as_str() {
+                // The rule's births of the period under the asked unit, aliased `b`: the numerator
+                // is read from one uncorrelated pass over them, left-joined by id, so a national
+                // answer is not one probe per birth (a superset of the rows counted is harmless).
+                let b = a("b");
+                let births = || {
+                    Query::select()
+                        .column((b.clone(), pregnancy::Column::Id))
+                        .from_as(pregnancy::Entity, b.clone())
+                        .and_where(Expr::col((b.clone(), pregnancy::Column::Outcome)).eq("LIVE_BIRTH"))
+                        .and_where(
+                            Expr::col((b.clone(), pregnancy::Column::OutcomeDate)).between(period.from, reference),
+                        )
+                        .and_where(
+                            Expr::col((b.clone(), pregnancy::Column::OrgUnitId))
+                                .in_subquery(crate::access::units_under(&q.unit.path)),
+                        )
+                        .to_owned()
+                };
+                let r = a("r");
+                let counted = match ind.rule.as_str() {
                     "BIRTHS_ANC" => {
-                        let r = a("r");
-                        let contacts = Query::select()
-                            .expr(Expr::col(Asterisk).count())
-                            .from_as(service_record::Entity, r.clone())
-                            .join(JoinType::InnerJoin, service_type::Entity, type_of(&r))
-                            .and_where(
-                                Expr::col((r, service_record::Column::PregnancyId))
-                                    .equals((g.clone(), pregnancy::Column::Id)),
+                        let mut contacts = births();
+                        contacts
+                            .join_as(
+                                JoinType::InnerJoin,
+                                service_record::Entity,
+                                r.clone(),
+                                Expr::col((r.clone(), service_record::Column::PregnancyId))
+                                    .equals((b.clone(), pregnancy::Column::Id)),
                             )
+                            .join(JoinType::InnerJoin, service_type::Entity, type_of(&r))
                             .and_where(type_code_in(&services))
-                            .to_owned();
-                        Expr::SubQuery(None, Box::new(contacts.into_sub_query_statement()))
-                            .gte(ind.min_count.ok_or_else(|| bad("min_count"))?)
+                            .group_by_col((b.clone(), pregnancy::Column::Id))
+                            .and_having(
+                                Expr::col(Asterisk).count().gte(ind.min_count.ok_or_else(|| bad("min_count"))?),
+                            );
+                        Some(contacts)
                     }
-                    "BIRTHS_SKILLED" => col(pregnancy::Column::Attendant).is_in(["DOCTOR", "NURSE_MIDWIFE"]),
-                    _ => {
+                    "BIRTHS_PNC" => {
                         let window =
                             ind.window_days.or(q.first_contact_days).ok_or_else(|| bad("a postnatal window"))?;
-                        let r = a("r");
                         let by = Expr::cust(match backend {
-                            DbBackend::Postgres => format!("g.outcome_date + {window}"),
-                            _ => format!("date(g.outcome_date, '+{window} days')"),
+                            DbBackend::Postgres => format!("b.outcome_date + {window}"),
+                            _ => format!("date(b.outcome_date, '+{window} days')"),
                         });
-                        // A check of `whose` (a record aliased `r`) within the window after birth;
-                        // the mother's and the children's as two EXISTS, so each is read from the
-                        // (person, date, type) index alone.
-                        let check = |whose: SimpleExpr, extra: Option<(Alias, SimpleExpr)>| {
-                            let mut q = Query::select();
-                            q.expr(Expr::val(1)).from_as(service_record::Entity, r.clone());
-                            if let Some((alias, on)) = extra {
-                                q.join_as(JoinType::InnerJoin, pregnancy_child::Entity, alias, on);
-                            }
-                            q.join(JoinType::InnerJoin, service_type::Entity, type_of(&r))
+                        // A check of the mother's or of a child's (a record aliased `r`) within
+                        // the window after birth: two halves of a UNION, each read from the
+                        // (person, date, type) index.
+                        let checked = |mut q: SelectStatement, whose: SimpleExpr| {
+                            q.join_as(JoinType::InnerJoin, service_record::Entity, r.clone(), whose)
+                                .join(JoinType::InnerJoin, service_type::Entity, type_of(&r))
                                 .and_where(type_code_in(&services))
-                                .and_where(whose)
                                 .and_where(
                                     Expr::col((r.clone(), service_record::Column::ServiceDate))
-                                        .gte(Expr::col((g.clone(), pregnancy::Column::OutcomeDate))),
+                                        .gte(Expr::col((b.clone(), pregnancy::Column::OutcomeDate))),
                                 )
                                 .and_where(Expr::col((r.clone(), service_record::Column::ServiceDate)).lte(by.clone()));
-                            q.to_owned()
+                            q
                         };
+                        let person_is = |e: SimpleExpr| Expr::col((r.clone(), service_record::Column::PersonId)).eq(e);
+                        let mut mother =
+                            checked(births(), person_is(Expr::col((b.clone(), pregnancy::Column::MotherId))));
                         let pc = a("pc");
-                        let mother = check(
-                            Expr::col((r.clone(), service_record::Column::PersonId))
-                                .equals((g.clone(), pregnancy::Column::MotherId)),
-                            None,
-                        );
-                        let child = check(
+                        let mut of_child = births();
+                        of_child.join_as(
+                            JoinType::InnerJoin,
+                            pregnancy_child::Entity,
+                            pc.clone(),
                             Expr::col((pc.clone(), pregnancy_child::Column::PregnancyId))
-                                .equals((g.clone(), pregnancy::Column::Id)),
-                            Some((
-                                pc.clone(),
-                                Expr::col((pc, pregnancy_child::Column::ChildId))
-                                    .equals((r.clone(), service_record::Column::PersonId)),
-                            )),
+                                .equals((b.clone(), pregnancy::Column::Id)),
                         );
-                        Expr::exists(mother).or(Expr::exists(child))
+                        let child = checked(of_child, person_is(Expr::col((pc, pregnancy_child::Column::ChildId))));
+                        mother.union(UnionType::Distinct, child);
+                        Some(mother)
                     }
+                    _ => None,
+                };
+                let numerator = match counted {
+                    Some(ids) => {
+                        let hit = a("hit");
+                        select.join_subquery(
+                            JoinType::LeftJoin,
+                            ids,
+                            hit.clone(),
+                            Expr::col((hit.clone(), pregnancy::Column::Id)).equals((g.clone(), pregnancy::Column::Id)),
+                        );
+                        Expr::col((hit, pregnancy::Column::Id)).is_not_null()
+                    }
+                    // BIRTHS_SKILLED
+                    None => col(pregnancy::Column::Attendant).is_in(["DOCTOR", "NURSE_MIDWIFE"]),
                 };
                 // A birth's age band is its mother's age on the day.
                 let age_band = by_age.then(|| {

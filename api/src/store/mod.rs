@@ -54,6 +54,7 @@ pub use users::{NewUser, Session, UserChanges};
 
 use crate::access::{Action, Principal, Scoped};
 use crate::admission::Ticket;
+use crate::auth::principals::Forget;
 use crate::auth::{Keys, PrincipalCache};
 use crate::error::{ApiError, ApiResult};
 use entity::read::{FromPgRow, Read};
@@ -132,15 +133,16 @@ impl Store {
         self
     }
 
-    /// After a change that can alter who may do what: cached principals are rebuilt.
-    pub(crate) fn forget_principals(&self) {
-        self.principals.clear();
+    /// After a change that can alter who may do what: cached principals are rebuilt, on every
+    /// instance.
+    pub(crate) async fn forget_principals(&self) {
+        self.principals.forget_everywhere(self.pool(), Forget::All).await;
     }
 
-    /// After a session ended: its tokens' cached principals go, so this process refuses them at
-    /// once.
-    pub(crate) fn forget_session(&self, session: Uuid) {
-        self.principals.forget_session(session);
+    /// After a session ended: its tokens' cached principals go, so every instance refuses them
+    /// at once.
+    pub(crate) async fn forget_session(&self, session: Uuid) {
+        self.principals.forget_everywhere(self.pool(), Forget::Session(session)).await;
     }
 
     /// The session of the caller's access token, if any.

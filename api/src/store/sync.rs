@@ -184,6 +184,20 @@ pub enum SyncStatus {
     NotApplied,
 }
 
+impl SyncStatus {
+    /// The status as the API spells it (a metric label).
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Created => "CREATED",
+            Self::Unchanged => "UNCHANGED",
+            Self::Updated => "UPDATED",
+            Self::Conflict => "CONFLICT",
+            Self::Rejected => "REJECTED",
+            Self::NotApplied => "NOT_APPLIED",
+        }
+    }
+}
+
 /// A record as sync returns it.
 #[derive(Clone, Debug)]
 pub enum SyncedRow {
@@ -394,6 +408,11 @@ impl Store {
                 for o in items.iter_mut().filter(|o| !matches!(o.status, SyncStatus::Conflict | SyncStatus::Rejected)) {
                     o.status = SyncStatus::NotApplied;
                     o.row = None;
+                }
+            }
+            if !dry_run {
+                for o in &items {
+                    metrics::counter!("cbss_sync_items_total", "result" => o.status.label()).increment(1);
                 }
             }
             return Ok(PushOutcome { committed: commit, dry_run, items });

@@ -3,7 +3,7 @@
 
 use super::Store;
 use crate::access::{Action, Principal};
-use crate::auth::throttle::LoginThrottle;
+use crate::auth::throttle;
 use crate::auth::{Keys, PrincipalCache, password, tokens};
 use crate::domain::validate;
 use crate::domain::vocab::{PartnerKind, Role, ScopeKind};
@@ -153,19 +153,14 @@ async fn principal_of<C: ConnectionTrait>(db: &C, user: &app_user::Model) -> Api
 
 impl Store {
     /// Opens a session. Unknown email and wrong password answer alike and take as long.
-    pub async fn login(
-        &self,
-        email: &str,
-        pw: String,
-        ip: Option<IpAddr>,
-        throttle: &LoginThrottle,
-    ) -> ApiResult<Session> {
+    pub async fn login(&self, email: &str, pw: String, ip: Option<IpAddr>) -> ApiResult<Session> {
         let email = normalise_email(email);
         let mut p = Problems::default();
         validate::clean(&mut p, "email", &email, validate::Kind::Line);
         p.into_result()?;
-        if let Some(wait) = throttle.retry_after(&email, ip) {
+        if let Some(wait) = throttle::retry_after(self.db(), &email, ip, Utc::now()).await? {
             tracing::warn!(%email, ?ip, "login throttled");
+            metrics::counter!("cbss_logins_total", "outcome" => "throttled").increment(1);
             return Err(ApiError::TooManyAttempts { retry_after_secs: Ord::max(wait.as_secs(), 1) });
         }
         let user = app_user::Entity::find().filter(app_user::Column::Email.eq(&email)).one(self.db()).await?;
@@ -173,18 +168,20 @@ impl Store {
         let audit = self.auditor();
         match user.filter(|u| ok && u.active) {
             Some(user) => {
-                throttle.succeeded(&email, ip);
                 tracing::info!(%email, ?ip, "login");
+                metrics::counter!("cbss_logins_total", "outcome" => "success").increment(1);
                 {
                     let _turn = self.write_turn().await;
+                    throttle::succeeded(self.db(), &email, ip).await?;
                     audit.note(self.db(), "LOGIN", "user", Some(user.id), None, ip.map(|i| i.to_string())).await?;
                 }
                 self.open_session(user).await
             }
             None => {
-                throttle.failed(&email, ip);
                 tracing::warn!(%email, ?ip, "login failed");
+                metrics::counter!("cbss_logins_total", "outcome" => "failure").increment(1);
                 let _turn = self.write_turn().await;
+                throttle::failed(self.db(), &email, ip, Utc::now()).await?;
                 audit.note(self.db(), "LOGIN_FAILED", "user", None, None, Some(format!("{email} from {ip:?}"))).await?;
                 Err(ApiError::Unauthenticated)
             }
@@ -257,7 +254,7 @@ impl Store {
                     })
                 })
                 .await?;
-            self.forget_session(row.family_id);
+            self.forget_session(row.family_id).await;
             return Err(ApiError::Unauthenticated);
         }
         if row.expires_at <= now {
@@ -302,7 +299,7 @@ impl Store {
             })
             .await?;
         if !renewed {
-            self.forget_session(row.family_id);
+            self.forget_session(row.family_id).await;
             return Err(ApiError::Unauthenticated);
         }
         Ok(tokens.into_session(user))
@@ -338,7 +335,7 @@ impl Store {
                 })
             })
             .await?;
-        self.forget_session(session);
+        self.forget_session(session).await;
         Ok(true)
     }
 
@@ -387,7 +384,7 @@ impl Store {
                 })
             })
             .await?;
-        self.forget_principals();
+        self.forget_principals().await;
         Ok(true)
     }
 
@@ -541,7 +538,7 @@ impl Store {
                 })
             })
             .await;
-        self.forget_principals();
+        self.forget_principals().await;
         Ok(saved?)
     }
 

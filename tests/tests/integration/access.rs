@@ -362,6 +362,63 @@ async fn another_instance_refuses_an_ended_session_within_the_principal_cache_li
 }
 
 #[tokio::test]
+async fn a_deactivation_on_one_instance_is_refused_on_the_other_at_once() {
+    if cbss_tests::backend() != "postgres" {
+        // Instances hear of each other's changes through PostgreSQL's NOTIFY; several instances
+        // on one SQLite file are not a deployment (the cache's TTL bounds it there, above).
+        eprintln!("skipped on SQLite: instances tell each other through PostgreSQL's NOTIFY");
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let other = app.another_instance().await;
+    let unit = field_worker(&app, "field@test.mn").await;
+    let users = app.ok("{ users { id email } }", json!({})).await;
+    let id = users["users"].as_array().unwrap().iter().find(|u| u["email"] == "field@test.mn").unwrap()["id"].clone();
+    let worker = log_in(&other, "field@test.mn").await;
+    // Used there, so the other instance holds the worker's principal in its cache.
+    works(&other, &worker.access, &unit).await;
+    let update = "mutation($i: UpdateUserInput!) { updateUser(input: $i) { active } }";
+    app.ok(update, json!({ "i": { "id": id, "active": false } })).await;
+    // The notice arrives within milliseconds; the cache's own lifetime (10 s) is never waited for.
+    let start = std::time::Instant::now();
+    while other.gql_as(Some(&worker.access), ME, json!({})).await["errors"].is_null() {
+        let waited = start.elapsed();
+        assert!(waited < std::time::Duration::from_secs(2), "still accepted on the other instance after {waited:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    refused(&other, &worker.access, &unit, "a user deactivated on another instance").await;
+
+    // A logout on one instance ends the session on the other too.
+    app.ok(update, json!({ "i": { "id": id, "active": true } })).await;
+    let worker = log_in(&app, "field@test.mn").await;
+    works(&other, &worker.access, &unit).await;
+    app.ok_as(&worker.access, "mutation { logout }", json!({})).await;
+    let start = std::time::Instant::now();
+    while other.gql_as(Some(&worker.access), ME, json!({})).await["errors"].is_null() {
+        let waited = start.elapsed();
+        assert!(waited < std::time::Duration::from_secs(2), "a logout still accepted elsewhere after {waited:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    refused(&other, &worker.access, &unit, "a session ended on another instance").await;
+}
+
+#[tokio::test]
+async fn failed_logins_on_two_instances_count_together() {
+    let app = TestApp::spawn().await;
+    let other = app.another_instance().await;
+    // Six failures, three on each instance: past the five free ones only when counted together.
+    for i in 0..6 {
+        let on = if i % 2 == 0 { &app } else { &other };
+        let (code, _) = on.err_as(None, LOGIN, json!({ "e": "admin@test.mn", "p": "a wrong guess" })).await;
+        assert_eq!(code, "UNAUTHENTICATED", "guess {i}");
+    }
+    for on in [&app, &other] {
+        let (code, e) = on.err_as(None, LOGIN, json!({ "e": "admin@test.mn", "p": PASSWORD })).await;
+        assert_eq!(code, "TOO_MANY_ATTEMPTS", "{e}");
+    }
+}
+
+#[tokio::test]
 async fn a_password_change_ends_every_session_of_the_user() {
     let app = TestApp::spawn().await;
     let unit = field_worker(&app, "field@test.mn").await;

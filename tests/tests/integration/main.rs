@@ -27,3 +27,4 @@ mod retries;
 mod roles;
 mod services;
 mod sync;
+mod telemetry;

@@ -862,3 +862,28 @@ async fn hiv_knowledge_and_a_graded_enrolment_sync_once_and_other_answers_are_a_
     want.sort_by_key(|r| r["id"].as_str().unwrap().to_string());
     assert_eq!(read, json!(want));
 }
+
+#[tokio::test]
+async fn a_batch_sent_to_two_instances_at_once_creates_each_record_once() {
+    let app = TestApp::spawn().await;
+    let other = app.another_instance().await;
+    let u = unit(&app, "11-BZD").await;
+    let mut items = Vec::new();
+    for i in 0..40 {
+        let (h, p) = (new_id(), new_id());
+        items.push(person_item(&p, &h, &format!("Child {i}"), "FEMALE", &months_ago(30)));
+        items.push(household_item(&h, &u));
+    }
+    let (a, b) = tokio::join!(
+        push(&app, &app.admin_token, &items, "ITEM", false),
+        push(&other, &app.admin_token, &items, "ITEM", false)
+    );
+    let (a, b) = (statuses(&a), statuses(&b));
+    for (i, pair) in a.iter().zip(&b).enumerate() {
+        let mut pair = [pair.0.as_str(), pair.1.as_str()];
+        pair.sort();
+        assert_eq!(pair, ["CREATED", "UNCHANGED"], "item {i}: written by one instance, found by the other");
+    }
+    assert_eq!(app.count("household").await, 40);
+    assert_eq!(app.count("person").await, 40);
+}

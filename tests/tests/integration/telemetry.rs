@@ -1,0 +1,206 @@
+//! What an operator sees: `/metrics` scraped and parsed as Prometheus' text format, and JSON log
+//! lines that carry their request's id. Metrics and the logger belong to the process, which
+//! every test's app shares: assertions name operations of their own, or compare before and after.
+
+use crate::fixtures::unit;
+use cbss_tests::TestApp;
+use prometheus_parse::{Sample, Scrape, Value as Metric};
+use serde_json::{Value, json};
+use std::io::Write;
+use std::sync::{Arc, Mutex, OnceLock};
+
+const TOKEN: &str = "a scraper's token, for tests only";
+
+async fn scrape(app: &TestApp, token: Option<&str>) -> reqwest::Response {
+    let mut req = app.client.get(format!("{}/metrics", app.base));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    req.send().await.expect("GET /metrics")
+}
+
+async fn parsed(app: &TestApp) -> Scrape {
+    let res = scrape(app, Some(TOKEN)).await;
+    assert_eq!(res.status(), 200);
+    let kind = res.headers()["content-type"].to_str().unwrap().to_string();
+    assert!(kind.starts_with("text/plain; version=0.0.4"), "{kind}");
+    let text = res.text().await.unwrap();
+    Scrape::parse(text.lines().map(|l| Ok(l.to_string()))).expect("Prometheus text format")
+}
+
+/// The value of the sample of `metric` with all of `labels` (a counter or gauge), or of a
+/// histogram's count.
+fn value(s: &Scrape, metric: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    let found: Vec<&Sample> = s
+        .samples
+        .iter()
+        .filter(|x| x.metric == metric && labels.iter().all(|(k, v)| x.labels.get(k) == Some(*v)))
+        .collect();
+    if found.is_empty() {
+        return None;
+    }
+    Some(
+        found
+            .iter()
+            .map(|x| match &x.value {
+                Metric::Counter(v) | Metric::Gauge(v) | Metric::Untyped(v) => *v,
+                Metric::Histogram(b) => b.iter().map(|c| c.count).fold(0.0, f64::max),
+                Metric::Summary(_) => f64::NAN,
+            })
+            .sum(),
+    )
+}
+
+#[tokio::test]
+async fn metrics_are_served_to_the_scraper_in_prometheus_text_format() {
+    let app = TestApp::spawn_with(|c| c.metrics_token = Some(TOKEN.into())).await;
+    // Only for the scraper's token.
+    for token in [None, Some("not the token")] {
+        let res = scrape(&app, token).await;
+        assert_eq!(res.status(), 401);
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+    }
+    let before = parsed(&app).await;
+    let statements_before = value(&before, "cbss_db_statements_total", &[("outcome", "ok")]).unwrap_or(0.0);
+
+    app.ok("query TelemetryStages { lifeStages { code } }", json!({})).await;
+    app.ok("query TelemetryStages { lifeStages { code } }", json!({})).await;
+    let (code, _) = app.err("query TelemetryBroken { noSuchField }", json!({})).await;
+    assert_eq!(code, "GRAPHQL_VALIDATION_FAILED");
+    let login = "mutation TelemetryLogin($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }";
+    app.gql_as(None, login, json!({ "e": "admin@test.mn", "p": "wrong password" })).await;
+    let u = unit(&app, "11-BZD").await;
+    let household = json!({ "id": uuid::Uuid::now_v7(), "payload": { "household": {
+        "orgUnitId": u, "dwelling": "GER", "isHerder": false,
+        "consent": { "givenBy": "Household head", "purpose": "CBSS services" } } } });
+    let push = "mutation TelemetrySync($items: [SyncItemInput!]!) { syncPush(items: $items) { committed } }";
+    app.ok(push, json!({ "items": [household.clone()] })).await;
+    app.ok(push, json!({ "items": [household] })).await;
+
+    let after = parsed(&app).await;
+    let requests = |op: &str, code: &str| {
+        value(&after, "cbss_requests_total", &[("route", "/graphql"), ("operation", op), ("code", code)])
+    };
+    assert!(requests("TelemetryStages", "OK") >= Some(2.0), "{:?}", requests("TelemetryStages", "OK"));
+    assert!(requests("TelemetryBroken", "GRAPHQL_VALIDATION_FAILED") >= Some(1.0));
+    assert!(requests("TelemetryLogin", "UNAUTHENTICATED") >= Some(1.0));
+    assert!(requests("TelemetrySync", "OK") >= Some(2.0));
+    let timed =
+        value(&after, "cbss_request_duration_seconds", &[("route", "/graphql"), ("operation", "TelemetryStages")]);
+    assert!(timed >= Some(2.0), "the histogram's +Inf bucket counts both: {timed:?}");
+    assert!(value(&after, "cbss_db_statements_total", &[("outcome", "ok")]).unwrap() > statements_before);
+    assert!(value(&after, "cbss_db_statement_duration_seconds", &[]).unwrap() > 0.0);
+    assert!(value(&after, "cbss_logins_total", &[("outcome", "failure")]) >= Some(1.0));
+    assert!(value(&after, "cbss_logins_total", &[("outcome", "success")]) >= Some(1.0));
+    assert!(value(&after, "cbss_sync_items_total", &[("result", "CREATED")]) >= Some(1.0));
+    assert!(value(&after, "cbss_sync_items_total", &[("result", "UNCHANGED")]) >= Some(1.0));
+    // The gauges of the present state, read as the scrape comes.
+    for (metric, labels) in [
+        ("cbss_db_pool_connections", vec![("state", "idle")]),
+        ("cbss_db_pool_connections", vec![("state", "in_use")]),
+        ("cbss_db_pool_max_connections", vec![]),
+        ("cbss_admission_running", vec![]),
+        ("cbss_admission_waiting", vec![]),
+        ("cbss_audit_read_backlog", vec![]),
+    ] {
+        let v = value(&after, metric, &labels);
+        assert!(v.is_some_and(|v| v >= 0.0), "{metric} {labels:?}: {v:?}");
+    }
+    assert!(value(&after, "cbss_db_pool_connections", &[]).unwrap() >= 1.0, "the pool holds a connection");
+    assert!(after.docs.contains_key("cbss_requests_total"), "every family has its HELP line");
+}
+
+#[tokio::test]
+async fn without_a_token_setting_there_is_no_metrics_route() {
+    let app = TestApp::spawn().await;
+    let res = scrape(&app, Some(TOKEN)).await;
+    assert_eq!(res.status(), 404);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "NOT_FOUND");
+}
+
+/// The lines the process's JSON logger wrote, from the first call on (the logger is installed
+/// then, once for the whole test binary).
+fn json_log() -> Arc<Mutex<Vec<u8>>> {
+    static LOG: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOG.get_or_init(|| {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let sink = log.clone();
+        let filter = cbss::telemetry::EnvFilter::new("warn,cbss=info");
+        let logger = cbss::telemetry::json_logs(filter, move || Sink(sink.clone()));
+        tracing::subscriber::set_global_default(logger).expect("the only logger of the test binary");
+        log
+    })
+    .clone()
+}
+
+struct Sink(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn json_log_lines_carry_their_requests_id_operation_and_user() {
+    let log = json_log();
+    let app = TestApp::spawn().await;
+    let me = app.ok("{ me { id } }", json!({})).await["me"]["id"].as_str().unwrap().to_string();
+    let id = format!("phone-{}", uuid::Uuid::new_v4().simple());
+    let post = |request_id: Option<&str>| {
+        let mut req = app
+            .client
+            .post(format!("{}/graphql", app.base))
+            .bearer_auth(&app.admin_token)
+            .json(&json!({ "query": "query LoggedStages { lifeStages { code } }" }));
+        if let Some(r) = request_id {
+            req = req.header("x-request-id", r);
+        }
+        req.send()
+    };
+    let res = post(Some(&id)).await.unwrap();
+    assert_eq!(res.headers()["x-request-id"], id.as_str(), "the client's id comes back");
+    // Without one (or with one that is not a plain token) the service makes one.
+    let made = post(None).await.unwrap().headers()["x-request-id"].to_str().unwrap().to_string();
+    assert_eq!(made.len(), 36, "{made}");
+    let refused = post(Some("two words")).await.unwrap().headers()["x-request-id"].to_str().unwrap().to_string();
+    assert_ne!(refused, "two words");
+
+    let text = String::from_utf8(log.lock().unwrap().clone()).unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .filter(|l: &Value| l["span"]["request_id"] == id.as_str())
+        .collect();
+    let done = lines.iter().find(|l| l["message"] == "request").unwrap_or_else(|| panic!("{lines:#?}"));
+    assert_eq!(done["level"], "INFO");
+    assert_eq!(done["status"], 200);
+    assert_eq!(done["code"], "OK");
+    assert!(done["statements"].as_u64().unwrap() >= 1, "{done}");
+    assert_eq!(done["span"]["operation"], "LoggedStages");
+    assert_eq!(done["span"]["user_id"], me.as_str(), "the user's id, never a name");
+    assert!(!text.contains("Test administrator"), "no display name is logged");
+    // A failed login's warning is a line of its own request.
+    let login = "mutation { login(email: \"admin@test.mn\", password: \"wrong\") { accessToken } }";
+    let res = app
+        .client
+        .post(format!("{}/graphql", app.base))
+        .header("x-request-id", format!("{id}-login"))
+        .json(&json!({ "query": login }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let text = String::from_utf8(log.lock().unwrap().clone()).unwrap();
+    let warned = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .any(|l| l["span"]["request_id"] == format!("{id}-login").as_str() && l["message"] == "login failed");
+    assert!(warned, "the login's warning carries its request's id");
+}
