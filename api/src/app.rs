@@ -46,6 +46,8 @@ pub struct AppState {
     pub persisted: Arc<PersistedQueries>,
     /// The largest request body read.
     pub max_body_bytes: usize,
+    /// Proxies whose `X-Forwarded-For` names the client (`transport::client_address`).
+    pub trusted_proxies: Arc<[transport::Proxy]>,
     pub production: bool,
 }
 
@@ -86,6 +88,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         documents: Arc::default(),
         persisted: Arc::default(),
         max_body_bytes: config.max_body_bytes,
+        trusted_proxies: config.trusted_proxies.clone().into(),
         production: config.is_production(),
     };
     Ok(App { router: router(state, config), db, keys, statements })
@@ -183,7 +186,8 @@ async fn graphql_answer(state: AppState, request: Request, operation: &mut Optio
     let Some(ticket) = state.gate.enter().await else {
         return Refusal::new(StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE", "shutting down").into_response();
     };
-    let client_ip = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let client_ip = transport::client_address(peer, request.headers(), &state.trusted_proxies);
     let bearer = bearer_token(request.headers());
     let mut req = match transport::read(request, state.max_body_bytes).await {
         Ok(req) => req,

@@ -72,6 +72,11 @@ pub struct Config {
     /// make a random one at start, so tokens do not survive a restart.
     #[arg(long, env = "CBSS_JWT_SECRET", hide_env_values = true, global = true)]
     pub jwt_secret: Option<String>,
+    /// Proxies whose `X-Forwarded-For` is believed (IP addresses or CIDR ranges, comma-separated):
+    /// behind them, a client's address (login throttling, the audit log) is the last one the
+    /// header names that is not itself such a proxy. None by default: the header is ignored.
+    #[arg(long, env = "CBSS_TRUSTED_PROXIES", value_delimiter = ',', global = true)]
+    pub trusted_proxies: Vec<crate::transport::Proxy>,
     /// Origins allowed to call the API from a browser, comma-separated (none by default).
     #[arg(long, env = "CBSS_CORS_ORIGINS", value_delimiter = ',', global = true)]
     pub cors_origins: Vec<String>,
@@ -136,6 +141,7 @@ impl Config {
             env: Env::Development,
             jwt_secret: Some("test secret, not for production use!!".into()),
             cors_origins: vec![],
+            trusted_proxies: vec![],
             demo_password: "demo-password".into(),
         }
     }

@@ -224,6 +224,9 @@ fn sqlite_file(url: &str) -> Option<&str> {
 /// Applies pending migrations, then fills in what the migrations cannot compute themselves
 /// (WHO z-scores of growth measurements stored before they were computed on write, the
 /// verdicts of doses stored before doses were evaluated).
+/// The advisory lock key held while migrating (any constant the service alone uses).
+const MIGRATION_LOCK: i64 = 0x0C55_0001;
+
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
     if db.get_database_backend() == DbBackend::Postgres {
         // One transaction, free of the request timeout every pooled connection carries: a
@@ -231,6 +234,9 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
         // failed one leaves nothing behind.
         let txn = db.begin().await?;
         txn.execute_unprepared("SET LOCAL statement_timeout = 0").await?;
+        // Instances starting together (a rolling deploy, two replicas of the API) migrate one
+        // after the other: the next finds the migrations applied.
+        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")).await?;
         Migrator::up(&txn, None).await?;
         txn.commit().await?;
     } else {

@@ -9,6 +9,7 @@ use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use std::net::IpAddr;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 const JSON: &str = "application/json";
@@ -49,6 +50,49 @@ impl MediaType {
 pub fn wants_html(headers: &HeaderMap) -> bool {
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
     accept.contains("text/html") && !accept.contains(JSON) && !accept.contains(GRAPHQL_RESPONSE_JSON)
+}
+
+/// A proxy the service believes (`CBSS_TRUSTED_PROXIES`): an address or a CIDR range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Proxy(ipnet::IpNet);
+
+impl std::str::FromStr for Proxy {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        s.parse::<ipnet::IpNet>()
+            .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+            .map(Proxy)
+            .map_err(|_| format!("{s:?} is neither an IP address nor a CIDR range"))
+    }
+}
+
+/// The client's address: the peer's, or behind trusted proxies the last address of
+/// `X-Forwarded-For` (each proxy appends the one it saw) that is not itself a trusted proxy. A
+/// client can write anything at the start of the header, never past the proxies' entries.
+pub fn client_address(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[Proxy]) -> Option<IpAddr> {
+    let trusts = |ip: &IpAddr| trusted.iter().any(|p| p.0.contains(ip));
+    let mut address = peer?;
+    if !trusts(&address) {
+        return Some(address);
+    }
+    let hops: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    for hop in hops.into_iter().rev() {
+        match hop.parse::<IpAddr>() {
+            Ok(ip) if trusts(&ip) => address = ip,
+            Ok(ip) => return Some(ip),
+            // Unreadable: the last address the proxies vouch for.
+            Err(_) => break,
+        }
+    }
+    Some(address)
 }
 
 /// A transport error: its status, stable code and message, answered as a JSON body.
@@ -337,6 +381,27 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(header::ACCEPT, value.parse().unwrap());
         h
+    }
+
+    #[test]
+    fn behind_trusted_proxies_the_client_is_the_last_address_they_did_not_add() {
+        let trusted: Vec<Proxy> = vec!["10.0.0.0/8".parse().unwrap(), "192.0.2.1".parse().unwrap()];
+        let peer = |s: &str| Some(s.parse::<IpAddr>().unwrap());
+        let forwarded = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert("x-forwarded-for", v.parse().unwrap());
+            h
+        };
+        let ip = |s: &str| s.parse::<IpAddr>().ok();
+        // A forged start of the header is passed over: the proxies' own entry wins.
+        let h = forwarded("198.51.100.9, 203.0.113.7, 10.1.2.3");
+        assert_eq!(client_address(peer("192.0.2.1"), &h, &trusted), ip("203.0.113.7"));
+        // A peer that is not trusted is the client, whatever it says.
+        assert_eq!(client_address(peer("203.0.113.50"), &h, &trusted), ip("203.0.113.50"));
+        assert_eq!(client_address(peer("192.0.2.1"), &HeaderMap::new(), &trusted), ip("192.0.2.1"));
+        assert_eq!(client_address(peer("192.0.2.1"), &forwarded("junk, 10.0.0.7"), &trusted), ip("10.0.0.7"));
+        assert_eq!(client_address(peer("192.0.2.1"), &forwarded("2001:db8::1"), &trusted), ip("2001:db8::1"));
+        assert!("not an address".parse::<Proxy>().is_err());
     }
 
     #[test]

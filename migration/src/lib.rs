@@ -35,6 +35,7 @@ mod m20261212_000004_school_year_ages;
 mod m20261213_000001_school_grades;
 mod m20261213_000002_hiv_knowledge;
 mod m20261214_000001_login_throttle;
+mod m20261214_000002_pregnancy_contacts_index;
 pub mod reference;
 mod rows;
 
@@ -75,6 +76,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261213_000001_school_grades::Migration),
             Box::new(m20261213_000002_hiv_knowledge::Migration),
             Box::new(m20261214_000001_login_throttle::Migration),
+            Box::new(m20261214_000002_pregnancy_contacts_index::Migration),
         ]
     }
 }

@@ -24,7 +24,7 @@ use entity::{
 };
 use sea_orm::sea_query::{
     Alias, Asterisk, CaseStatement, Expr, ExprTrait, Func, IntoIden, IntoTableRef, JoinType, PostgresQueryBuilder,
-    Query, SelectStatement, SimpleExpr, SqliteQueryBuilder, UnionType,
+    Query, QueryStatementBuilder, SelectStatement, SimpleExpr, SqliteQueryBuilder, UnionType,
 };
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
@@ -610,45 +610,45 @@ impl Store {
                         .not(),
                     );
                 }
-                // The rule's births of the period under the asked unit, aliased `b`: the numerator
-                // is read from one uncorrelated pass over them, left-joined by id, so a national
-                // answer is not one probe per birth (a superset of the rows counted is harmless).
-                let b = a("b");
-                let births = || {
-                    Query::select()
-                        .column((b.clone(), pregnancy::Column::Id))
-                        .from_as(pregnancy::Entity, b.clone())
-                        .and_where(Expr::col((b.clone(), pregnancy::Column::Outcome)).eq("LIVE_BIRTH"))
-                        .and_where(
-                            Expr::col((b.clone(), pregnancy::Column::OutcomeDate)).between(period.from, reference),
-                        )
-                        .and_where(
-                            Expr::col((b.clone(), pregnancy::Column::OrgUnitId))
-                                .in_subquery(crate::access::units_under(&q.unit.path)),
-                        )
-                        .to_owned()
-                };
                 let r = a("r");
-                let counted = match ind.rule.as_str() {
+                let numerator = match ind.rule.as_str() {
                     "BIRTHS_ANC" => {
-                        let mut contacts = births();
-                        contacts
-                            .join_as(
-                                JoinType::InnerJoin,
-                                service_record::Entity,
-                                r.clone(),
-                                Expr::col((r.clone(), service_record::Column::PregnancyId))
-                                    .equals((b.clone(), pregnancy::Column::Id)),
-                            )
+                        // Per birth, counted from the (pregnancy, type) index of the records that
+                        // have a pregnancy, a few per birth.
+                        let contacts = Query::select()
+                            .expr(Expr::col(Asterisk).count())
+                            .from_as(service_record::Entity, r.clone())
                             .join(JoinType::InnerJoin, service_type::Entity, type_of(&r))
+                            .and_where(
+                                Expr::col((r.clone(), service_record::Column::PregnancyId))
+                                    .equals((g.clone(), pregnancy::Column::Id)),
+                            )
                             .and_where(type_code_in(&services))
-                            .group_by_col((b.clone(), pregnancy::Column::Id))
-                            .and_having(
-                                Expr::col(Asterisk).count().gte(ind.min_count.ok_or_else(|| bad("min_count"))?),
-                            );
-                        Some(contacts)
+                            .to_owned();
+                        Expr::SubQuery(None, Box::new(contacts.into_sub_query_statement()))
+                            .gte(ind.min_count.ok_or_else(|| bad("min_count"))?)
                     }
-                    "BIRTHS_PNC" => {
+                    "BIRTHS_SKILLED" => col(pregnancy::Column::Attendant).is_in(["DOCTOR", "NURSE_MIDWIFE"]),
+                    _ => {
+                        // The births of the period under the asked unit with a check in time, in
+                        // one uncorrelated pass left-joined by id: a national answer is not two
+                        // probes per birth (a superset of the rows counted is harmless).
+                        let b = a("b");
+                        let births = || {
+                            Query::select()
+                                .column((b.clone(), pregnancy::Column::Id))
+                                .from_as(pregnancy::Entity, b.clone())
+                                .and_where(Expr::col((b.clone(), pregnancy::Column::Outcome)).eq("LIVE_BIRTH"))
+                                .and_where(
+                                    Expr::col((b.clone(), pregnancy::Column::OutcomeDate))
+                                        .between(period.from, reference),
+                                )
+                                .and_where(
+                                    Expr::col((b.clone(), pregnancy::Column::OrgUnitId))
+                                        .in_subquery(crate::access::units_under(&q.unit.path)),
+                                )
+                                .to_owned()
+                        };
                         let window =
                             ind.window_days.or(q.first_contact_days).ok_or_else(|| bad("a postnatal window"))?;
                         let by = Expr::cust(match backend {
@@ -683,23 +683,15 @@ impl Store {
                         );
                         let child = checked(of_child, person_is(Expr::col((pc, pregnancy_child::Column::ChildId))));
                         mother.union(UnionType::Distinct, child);
-                        Some(mother)
-                    }
-                    _ => None,
-                };
-                let numerator = match counted {
-                    Some(ids) => {
                         let hit = a("hit");
                         select.join_subquery(
                             JoinType::LeftJoin,
-                            ids,
+                            mother,
                             hit.clone(),
                             Expr::col((hit.clone(), pregnancy::Column::Id)).equals((g.clone(), pregnancy::Column::Id)),
                         );
                         Expr::col((hit, pregnancy::Column::Id)).is_not_null()
                     }
-                    // BIRTHS_SKILLED
-                    None => col(pregnancy::Column::Attendant).is_in(["DOCTOR", "NURSE_MIDWIFE"]),
                 };
                 // A birth's age band is its mother's age on the day.
                 let age_band = by_age.then(|| {

@@ -418,6 +418,36 @@ async fn failed_logins_on_two_instances_count_together() {
     }
 }
 
+/// A login with a wrong (or the right) password from the client address `forwarded` names.
+async fn login_from(app: &TestApp, forwarded: &str, password: &str) -> String {
+    let res = app
+        .client
+        .post(format!("{}/graphql", app.base))
+        .header("x-forwarded-for", forwarded)
+        .json(&json!({ "query": LOGIN, "variables": { "e": "admin@test.mn", "p": password } }))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = res.json().await.unwrap();
+    body["errors"][0]["extensions"]["code"].as_str().unwrap_or("OK").to_string()
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_is_throttled_on_its_own_and_a_forged_header_dodges_nothing() {
+    let proxied = TestApp::spawn_with(|c| c.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()]).await;
+    for _ in 0..6 {
+        assert_eq!(login_from(&proxied, "203.0.113.7", "a wrong guess").await, "UNAUTHENTICATED");
+    }
+    assert_eq!(login_from(&proxied, "203.0.113.7", PASSWORD).await, "TOO_MANY_ATTEMPTS", "the guesser waits");
+    assert_eq!(login_from(&proxied, "203.0.113.8", PASSWORD).await, "OK", "another client behind the proxy does not");
+    // Without CBSS_TRUSTED_PROXIES the header is the client's own word: ignored.
+    let direct = TestApp::spawn().await;
+    for i in 0..6 {
+        assert_eq!(login_from(&direct, &format!("203.0.113.{i}"), "a wrong guess").await, "UNAUTHENTICATED");
+    }
+    assert_eq!(login_from(&direct, "203.0.113.99", PASSWORD).await, "TOO_MANY_ATTEMPTS");
+}
+
 #[tokio::test]
 async fn a_password_change_ends_every_session_of_the_user() {
     let app = TestApp::spawn().await;

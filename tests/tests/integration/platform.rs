@@ -223,3 +223,31 @@ async fn the_healthcheck_command_says_whether_the_server_is_ready() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     assert!(tokio::task::spawn_blocking(move || cbss::cli::ready(closed)).await.unwrap().is_err(), "nothing listens");
 }
+
+#[tokio::test]
+async fn instances_starting_together_migrate_one_after_the_other() {
+    let Some(server) = std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) else {
+        // Several instances on one database are a PostgreSQL deployment.
+        eprintln!("skipped on SQLite: instances share a database only on PostgreSQL");
+        return;
+    };
+    use sea_orm::{ConnectionTrait, Database};
+    let server = server.trim_end_matches('/').to_string();
+    let name = format!("cbss_t_{}", uuid::Uuid::new_v4().simple());
+    let admin = Database::connect(format!("{server}/postgres")).await.unwrap();
+    admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.unwrap();
+    let config = cbss::config::Config::for_database(format!("{server}/{name}"));
+    // A fresh database, two instances: both start, neither trips over the other's migration.
+    let (a, b) = tokio::join!(cbss::app::build(&config), cbss::app::build(&config));
+    let (a, b) = (a.expect("the first instance starts"), b.expect("the second instance starts"));
+    let applied = a.db.query_one_raw(sea_orm::Statement::from_string(
+        sea_orm::DbBackend::Postgres,
+        "SELECT count(*) FROM seaql_migrations",
+    ));
+    let applied: i64 = applied.await.unwrap().unwrap().try_get_by_index(0).unwrap();
+    use migration::MigratorTrait;
+    assert_eq!(applied, migration::Migrator::migrations().len() as i64, "every migration applied");
+    a.db.close().await.unwrap();
+    b.db.close().await.unwrap();
+    admin.execute_unprepared(&format!("DROP DATABASE \"{name}\" WITH (FORCE)")).await.unwrap();
+}
