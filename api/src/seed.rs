@@ -353,6 +353,7 @@ impl Gen {
                     antigen_id: Set(reference_id("antigen", antigen)),
                     dose_number: Set(i as i32 + 1),
                     given_on: Set(Some(date)),
+                    org_unit_id: Set(Some(unit)),
                     evaluation: Set(None),
                     valid_dose_number: Set(None),
                 });

@@ -12,6 +12,8 @@ pub struct Model {
     pub dose_number: i32,
     /// The service record's date (copied: coverage counts by it without the join).
     pub given_on: Option<Date>,
+    /// Where the dose was given: the service record's unit (copied, like `given_on`).
+    pub org_unit_id: Option<Uuid>,
     /// Whether the dose counts (a `DoseEvaluation`), evaluated on every write of the person's
     /// doses or birth date; null until evaluated (rows stored before evaluation existed).
     pub evaluation: Option<String>,

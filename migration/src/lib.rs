@@ -36,6 +36,7 @@ mod m20261213_000001_school_grades;
 mod m20261213_000002_hiv_knowledge;
 mod m20261214_000001_login_throttle;
 mod m20261214_000002_pregnancy_contacts_index;
+mod m20261214_000003_dose_units;
 pub mod reference;
 mod rows;
 
@@ -77,6 +78,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261213_000002_hiv_knowledge::Migration),
             Box::new(m20261214_000001_login_throttle::Migration),
             Box::new(m20261214_000002_pregnancy_contacts_index::Migration),
+            Box::new(m20261214_000003_dose_units::Migration),
         ]
     }
 }

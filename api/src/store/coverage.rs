@@ -800,22 +800,28 @@ impl Store {
             }
             "DOSES_EVALUATED" => {
                 // Doses of the children's schedule given in the period (not of vaccines outside
-                // it, e.g. rotavirus), where the child lives;
-                // in the numerator those given before they could count (by age or interval).
-                let (i, p) = (a("i"), a("p"));
+                // it, e.g. rotavirus), where each was given (the copy of its record's unit): in
+                // the numerator those given before they could count (by age or interval). The
+                // child is joined only for a breakdown by sex or age.
+                let i = a("i");
                 let mut select = Query::select();
-                select.from_as(immunisation::Entity, i.clone()).join_as(
-                    JoinType::InnerJoin,
-                    person::Entity,
-                    p.clone(),
-                    Expr::col((p.clone(), person::Column::Id)).equals((i.clone(), immunisation::Column::PersonId)),
-                );
+                select.from_as(immunisation::Entity, i.clone());
+                let by_sex = q.by(CoverageDimension::Sex);
+                let p = a("p");
+                if by_sex || by_age {
+                    select.join_as(
+                        JoinType::InnerJoin,
+                        person::Entity,
+                        p.clone(),
+                        Expr::col((p.clone(), person::Column::Id)).equals((i.clone(), immunisation::Column::PersonId)),
+                    );
+                }
                 let evaluation = || Expr::col((i.clone(), immunisation::Column::Evaluation));
                 let early = DoseEvaluation::GIVEN_TOO_EARLY.map(DoseEvaluation::as_str);
                 Ok(Source {
                     select,
-                    unit: Expr::col((p.clone(), person::Column::OrgUnitId)),
-                    sex: Some(Expr::col((p, person::Column::Sex))),
+                    unit: Expr::col((i.clone(), immunisation::Column::OrgUnitId)),
+                    sex: by_sex.then(|| Expr::col((p, person::Column::Sex))),
                     age_band: by_age.then(|| age_band_of_days(days_between(backend, "i.given_on", "p.birth_date"))),
                     denominator: vec![
                         Expr::col((i.clone(), immunisation::Column::GivenOn)).between(period.from, reference),

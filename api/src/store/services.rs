@@ -549,6 +549,7 @@ impl Store {
             antigen_id: Set(antigen.id),
             dose_number: Set(input.dose_number),
             given_on: Set(Some(input.date)),
+            org_unit_id: Set(Some(*checked.record.org_unit_id.as_ref())),
             evaluation: Set(verdict.evaluation),
             valid_dose_number: Set(verdict.valid_dose_number),
         };

@@ -331,6 +331,38 @@ async fn coverage_counts_valid_doses_only_and_the_share_given_too_early() {
 }
 
 #[tokio::test]
+async fn invalid_doses_are_placed_where_they_were_given() {
+    let app = TestApp::spawn().await;
+    let ub = unit(&app, "11").await;
+    let d = app.ok("query($id: UUID!) { orgUnit(id: $id) { children { id code } } }", json!({ "id": ub })).await;
+    let districts: Vec<String> =
+        d["orgUnit"]["children"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_string()).collect();
+    let (home, clinic) = (&districts[0], &districts[1]);
+    let k = person(&app, &household(&app, home).await, "Хүүхэд", "FEMALE", &days_ago(200)).await;
+    // MMR at 5 months, too early, given at a clinic of another district; BCG at home.
+    let at = |antigen: &str, age: i64, unit: &str| {
+        json!({ "i": { "personId": k, "date": days_ago(200 - age), "antigenCode": antigen, "doseNumber": 1,
+                       "orgUnitId": unit } })
+    };
+    app.ok(IMMUNISE, at("MMR", 150, clinic)).await;
+    app.ok(IMMUNISE, at("BCG", 0, home)).await;
+    let q = "query($u: UUID!) { coverage(indicator: \"INVALID_DOSES\", orgUnitId: $u, period: \"LAST_12_MONTHS\",
+               groupBy: [ORG_UNIT]) { rows { orgUnit { id } numerator denominator } total { numerator denominator } } }";
+    let d = app.ok(q, json!({ "u": ub })).await;
+    let row = |id: &str| {
+        let rows = d["coverage"]["rows"].as_array().unwrap();
+        rows.iter().find(|r| r["orgUnit"]["id"] == id).map(|r| (r["numerator"].as_i64(), r["denominator"].as_i64()))
+    };
+    assert_eq!(row(clinic), Some((Some(1), Some(1))), "the early dose is the clinic's: {d:#}");
+    assert_eq!(row(home), Some((Some(0), Some(1))), "the child's home district gave the valid BCG: {d:#}");
+    // By sex, the child is joined: the same doses, split by the child's sex.
+    let by_sex = "query($u: UUID!) { coverage(indicator: \"INVALID_DOSES\", orgUnitId: $u, period: \"LAST_12_MONTHS\",
+               groupBy: [SEX]) { rows { sex numerator denominator } } }";
+    let d = app.ok(by_sex, json!({ "u": clinic })).await;
+    assert_eq!(d["coverage"]["rows"], json!([{ "sex": "FEMALE", "numerator": 1, "denominator": 1 }]), "{d:#}");
+}
+
+#[tokio::test]
 async fn two_doses_of_one_child_written_at_once_see_each_other() {
     let app = TestApp::spawn().await;
     let born = 200;
