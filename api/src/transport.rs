@@ -221,18 +221,25 @@ fn from_json(value: serde_json::Value) -> Result<async_graphql::Request, Refusal
     serde_json::from_value(value).map_err(|e| Refusal::bad_request(format!("not a GraphQL request: {e}")))
 }
 
-/// The name of the operation a request will run (None: anonymous, or not one operation).
+/// The name of the operation a request will run, as its document spells it (None: anonymous,
+/// or no such operation). A client's `operationName` is taken only when the document defines
+/// it: it becomes a metric label and a log field, and must not be any string a client sends.
 pub fn operation_name(request: &mut async_graphql::Request) -> Option<String> {
-    if let Some(name) = &request.operation_name {
-        return Some(name.clone());
-    }
+    let asked = request.operation_name.clone();
     let doc = request.parsed_query().ok()?;
-    let mut ops = doc.operations.iter();
-    let (name, _) = ops.next()?;
-    if ops.next().is_some() {
-        return None;
+    match asked {
+        Some(asked) => {
+            doc.operations.iter().find_map(|(n, _)| n.filter(|n| n.as_str() == asked).map(|n| n.to_string()))
+        }
+        None => {
+            let mut ops = doc.operations.iter();
+            let (name, _) = ops.next()?;
+            if ops.next().is_some() {
+                return None;
+            }
+            name.map(|n| n.to_string())
+        }
     }
-    name.map(|n| n.to_string())
 }
 
 /// The operation a request will run, when its document parsed and names one unambiguously.

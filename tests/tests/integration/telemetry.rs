@@ -78,7 +78,17 @@ async fn metrics_are_served_to_the_scraper_in_prometheus_text_format() {
     app.ok(push, json!({ "items": [household.clone()] })).await;
     app.ok(push, json!({ "items": [household] })).await;
 
+    // An operationName the document does not define is no label: it is the client's string.
+    let junk = "x".repeat(2000);
+    let body = json!({ "query": "query TelemetryStages { lifeStages { code } }", "operationName": junk });
+    let res = app.client.post(format!("{}/graphql", app.base)).bearer_auth(&app.admin_token).json(&body).send();
+    assert_eq!(res.await.unwrap().status(), 200);
+
     let after = parsed(&app).await;
+    assert!(
+        !after.samples.iter().any(|x| x.labels.get("operation").is_some_and(|o| o.len() > 100)),
+        "no label is a client's arbitrary string"
+    );
     let requests = |op: &str, code: &str| {
         value(&after, "cbss_requests_total", &[("route", "/graphql"), ("operation", op), ("code", code)])
     };
