@@ -2,6 +2,10 @@
 """Pushes BATCHES batches of 1,000 mixed sync items to a running CBSS server and prints
 records per second. Standard library only. Usage: sync.py BASE_URL BATCHES [CLIENTS]
 
+While the new batches stream in, one more client records single services (recordService, one
+vitamin A dose at a time, back to back) and the latency of each is reported (p50, p99): what a
+field worker's phone waits for while other phones sync.
+
 Each batch holds 100 families of 10 items, listed children first so every reference points
 forward: household, mother, two children, two growth measurements, two vitamin A doses, an
 MMR dose and a development check. A second pass resends the first batch (all UNCHANGED)."""
@@ -64,9 +68,25 @@ def send(body):
         raise SystemExit(f"rejected items: {bad}")
     return dt, s
 
-def run(label, payloads):
+RECORD = ("mutation($i: RecordServiceInput!) { recordService(input: $i) { id } }")
+
+def single_writer(child, stop, latencies):
+    """Records a vitamin A dose for `child` again and again until `stop` is set."""
+    while not stop.is_set():
+        body = json.dumps({"query": RECORD, "variables": {"i": {"serviceTypeCode": "VITAMIN_A", "personId": child, "date": day(1)}}}).encode()
+        req = urllib.request.Request(BASE + "/graphql", body, {"content-type": "application/json", "authorization": "Bearer " + token})
+        t = time.perf_counter()
+        with urllib.request.urlopen(req, timeout=300) as r:
+            out = json.load(r)
+        latencies.append(time.perf_counter() - t)
+        if out.get("errors"):
+            raise SystemExit(f"error: {out['errors']}")
+
+def run(label, payloads, probe=None):
     times, summaries, lock = [], [], threading.Lock()
     queue = list(payloads)
+    stop, latencies = threading.Event(), []
+    prober = threading.Thread(target=single_writer, args=(probe, stop, latencies)) if probe else None
     def worker():
         while True:
             with lock:
@@ -78,14 +98,28 @@ def run(label, payloads):
                 times.append(dt); summaries.append(s)
     start = time.perf_counter()
     threads = [threading.Thread(target=worker) for _ in range(CLIENTS)]
+    if prober:
+        prober.start()
     [t.start() for t in threads]; [t.join() for t in threads]
     wall = time.perf_counter() - start
+    stop.set()
+    if prober:
+        prober.join()
     n = sum(s["total"] for s in summaries)
     times.sort()
     print(f"{label}: {n} items in {len(times)} batches, {CLIENTS} client(s): {wall:.2f} s wall, "
           f"{n / wall:,.0f} records/s; per batch median {1000 * times[len(times) // 2]:.0f} ms, "
           f"max {1000 * times[-1]:.0f} ms; created {sum(s['created'] for s in summaries)}, "
           f"unchanged {sum(s['unchanged'] for s in summaries)}")
+    if latencies:
+        latencies.sort()
+        pct = lambda q: 1000 * latencies[min(len(latencies) - 1, int(q * len(latencies)))]
+        print(f"  meanwhile {len(latencies)} single recordService: p50 {pct(0.5):.0f} ms, "
+              f"p99 {pct(0.99):.0f} ms, max {1000 * latencies[-1]:.0f} ms")
 
-run("new records", bodies)
+# The single writer's child, in a household of its own.
+warm = batch(BATCHES)[-4:]
+send(json.dumps({"query": PUSH, "variables": {"items": warm}}).encode())
+child = next(i["id"] for i in warm if i["payload"].get("person", {}).get("givenName") == "Анар")
+run("new records", bodies, probe=child)
 run("resent (retries)", bodies[:max(1, BATCHES // 2)])

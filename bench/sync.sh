@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # syncPush throughput: 1,000-item batches of mixed kinds through the HTTP API, on PostgreSQL and
-# SQLite, with the release binary. Usage: bench/sync.sh [BATCHES] [CLIENTS]
+# SQLite, with the release binary, and the latency of single writes meanwhile.
+# Usage: bench/sync.sh [BATCHES] [CLIENTS]; SYNC_DATABASES="postgres" runs one of the two.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BATCHES="${1:-20}"
@@ -23,6 +24,11 @@ run() {
   python3 bench/sync.py "http://127.0.0.1:$port" "$BATCHES" "$CLIENTS"
   kill $pid; wait $pid 2>/dev/null || true; pid=
 }
-psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS cbss_bench_sync WITH (FORCE)" -c "CREATE DATABASE cbss_bench_sync"
-run PostgreSQL "$PG/cbss_bench_sync"
-run SQLite "sqlite://$dir/cbss.db?mode=rwc"
+for db in ${SYNC_DATABASES:-postgres sqlite}; do
+  case $db in
+  postgres)
+    psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS cbss_bench_sync WITH (FORCE)" -c "CREATE DATABASE cbss_bench_sync"
+    run PostgreSQL "$PG/cbss_bench_sync" ;;
+  sqlite) run SQLite "sqlite://$dir/cbss.db?mode=rwc" ;;
+  esac
+done

@@ -197,8 +197,9 @@ impl From<sea_orm::DbErr> for ApiError {
 }
 
 /// Whether a database error says the database is away rather than that a statement failed: no
-/// connection within the acquire timeout, the connection itself broke, or (SQLite) the database
-/// stayed locked by another writer for the whole busy timeout. Each is worth retrying.
+/// connection within the acquire timeout, the connection itself broke, a deadlock was broken by
+/// rolling this write back, or (SQLite) the database stayed locked by another writer for the
+/// whole busy timeout. Each is worth retrying.
 fn database_away(e: &sea_orm::DbErr) -> bool {
     use sea_orm::sqlx::Error as Sqlx;
     use sea_orm::{DbErr, RuntimeErr};
@@ -209,8 +210,9 @@ fn database_away(e: &sea_orm::DbErr) -> bool {
         }
         _ => false,
     };
-    // PostgreSQL shutting down or starting (57P01-57P03), or a broken connection (class 08).
-    broken || db_code(e).is_some_and(|c| c.starts_with("57P") || c.starts_with("08")) || sqlite_busy(e)
+    // PostgreSQL shutting down or starting (57P01-57P03), a broken connection (class 08), or a
+    // deadlock between two writers that PostgreSQL ended by rolling this one back (40P01).
+    broken || db_code(e).is_some_and(|c| c.starts_with("57P") || c.starts_with("08") || c == "40P01") || sqlite_busy(e)
 }
 
 /// Whether SQLite answered SQLITE_BUSY (5) or SQLITE_LOCKED (6), in any of their extended codes

@@ -37,6 +37,7 @@ mod m20261213_000002_hiv_knowledge;
 mod m20261214_000001_login_throttle;
 mod m20261214_000002_pregnancy_contacts_index;
 mod m20261214_000003_dose_units;
+mod m20261215_000001_change_seq_from_xid;
 pub mod reference;
 mod rows;
 
@@ -79,6 +80,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261214_000001_login_throttle::Migration),
             Box::new(m20261214_000002_pregnancy_contacts_index::Migration),
             Box::new(m20261214_000003_dose_units::Migration),
+            Box::new(m20261215_000001_change_seq_from_xid::Migration),
         ]
     }
 }

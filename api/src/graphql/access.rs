@@ -386,7 +386,7 @@ impl AccessMutation {
         #[graphql(desc = "The consent's id.")] id: Uuid,
         #[graphql(desc = "The first day it is no longer in force; default today.")] withdrawn_on: Option<NaiveDate>,
     ) -> Result<Consent> {
-        Ok(Consent(data(ctx)?.store.withdraw_consent(id, withdrawn_on).await?))
+        Ok(Consent(data(ctx)?.store.atomic(|s| Box::pin(s.withdraw_consent(id, withdrawn_on))).await?))
     }
 
     /// Pseudonymises a person irreversibly, keeping their service records countable (ADMIN): names
@@ -400,6 +400,6 @@ impl AccessMutation {
         #[graphql(desc = "The person's id.")] id: Uuid,
         #[graphql(desc = "Why (kept in the audit log), at most 500 characters.")] reason: String,
     ) -> Result<Person> {
-        Ok(Person(data(ctx)?.store.erase_person(id, reason).await?))
+        Ok(Person(data(ctx)?.store.atomic(|s| Box::pin(s.erase_person(id, reason))).await?))
     }
 }

@@ -67,7 +67,7 @@ impl CoreMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The household's id and the fields to change.")] input: HouseholdChanges,
     ) -> Result<Household> {
-        Ok(Household(data(ctx)?.store.update_household(input).await?))
+        Ok(Household(data(ctx)?.store.atomic(|s| Box::pin(s.update_household(input))).await?))
     }
 
     /// Registers a person in a household (or, without one, in a soum, district, bag or khoroo) of
@@ -96,7 +96,7 @@ impl CoreMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The person's id and the fields to change.")] input: PersonChanges,
     ) -> Result<Person> {
-        Ok(Person(data(ctx)?.store.update_person(input).await?))
+        Ok(Person(data(ctx)?.store.atomic(|s| Box::pin(s.update_person(input))).await?))
     }
 
     /// Registers a pregnancy of a woman of 10 to 55 years in your capture scope (ADMIN,
@@ -126,7 +126,7 @@ impl CoreMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The pregnancy and its outcome.")] input: PregnancyOutcomeInput,
     ) -> Result<Pregnancy> {
-        Ok(Pregnancy(data(ctx)?.store.record_pregnancy_outcome(input).await?))
+        Ok(Pregnancy(data(ctx)?.store.atomic(|s| Box::pin(s.record_pregnancy_outcome(input))).await?))
     }
 
     /// Records a service without a typed detail (vitamin A, antenatal contact, household water...)
@@ -210,7 +210,7 @@ impl CoreMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The enrolment, its version, the last day and why.")] input: crate::store::EndEnrolment,
     ) -> Result<ServiceRecord> {
-        Ok(ServiceRecord::from(data(ctx)?.store.end_enrolment(input).await?))
+        Ok(ServiceRecord::from(data(ctx)?.store.atomic(|s| Box::pin(s.end_enrolment(input))).await?))
     }
 
     /// Records a dose of an antigen (an IMMUNISATION record, or TD_MATERNAL for a pregnant woman)
@@ -242,7 +242,7 @@ impl CoreMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The measurement, its version and the values to change.")] input: GrowthCorrection,
     ) -> Result<ServiceRecord> {
-        Ok(ServiceRecord::from(data(ctx)?.store.correct_growth_measurement(input).await?))
+        Ok(ServiceRecord::from(data(ctx)?.store.atomic(|s| Box::pin(s.correct_growth_measurement(input))).await?))
     }
 
     /// Records a development check of a child under 6: the milestones checked and whether each

@@ -81,6 +81,8 @@ impl NewConsent {
 impl Store {
     /// Refuses a write of a household's personal data when no consent or other basis is in force.
     pub(crate) async fn require_consent<C: ConnectionTrait>(&self, conn: &C, household: Uuid) -> ApiResult<()> {
+        // Held until the write ends: a withdrawal waits for it, or it sees the withdrawal.
+        self.lock_records([household]).await?;
         if self.cached(|c| c.consented.contains(&household)) == Some(true) {
             return Ok(());
         }
@@ -142,6 +144,9 @@ impl Store {
         let current = consent::Entity::find_by_id(id).one(self.db()).await?.ok_or(ApiError::not_found("consent"))?;
         let household = self.household(current.household_id).await.map_err(|_| ApiError::not_found("consent"))?;
         self.check_capture(&self.known_unit(household.org_unit_id, "id").await?)?;
+        // A write of the household's data under way ends first (it checked the consent).
+        self.lock_records([household.id]).await?;
+        let current = consent::Entity::find_by_id(id).one(self.db()).await?.ok_or(ApiError::not_found("consent"))?;
         if current.withdrawn_on.is_some() {
             return Err(ApiError::conflict("the consent is already withdrawn"));
         }

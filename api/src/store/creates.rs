@@ -66,8 +66,14 @@ impl Creation {
 }
 
 impl Store {
-    /// Runs a create mutation; see the module comment.
+    /// Runs a create mutation; see the module comment. In a transaction of its own, so that a
+    /// retry racing its first try waits for it (`Store::id_taken`) and the create's checks hold
+    /// when it commits.
     pub async fn create(&self, new: Creation) -> ApiResult<SyncedRow> {
+        self.atomic(|s| Box::pin(s.create_now(new))).await
+    }
+
+    async fn create_now(&self, new: Creation) -> ApiResult<SyncedRow> {
         // A retry is answered only to a caller who may make such a record (the create checks
         // again, with its scope).
         self.authorize(new.action())?;

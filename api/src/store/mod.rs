@@ -15,6 +15,7 @@ pub mod doses;
 pub mod filters;
 pub mod growth;
 mod hiv_knowledge;
+mod horizon;
 mod households;
 mod milestones;
 mod nodes;

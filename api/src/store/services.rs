@@ -505,17 +505,10 @@ impl Store {
         Ok(found)
     }
 
+    /// Records a dose. The verdicts are computed from the person's doses as read, under the
+    /// household's lock (`Store::require_consent`; a create runs in a transaction of its own,
+    /// `Store::create`), so two doses of one child written at once see each other.
     pub async fn record_immunisation(&self, input: NewImmunisation) -> ApiResult<service_record::Model> {
-        if self.batch().is_none() {
-            // The verdicts are computed from the person's doses as read: in a transaction of
-            // its own, which waits for every other write (the change number's row lock, the
-            // SQLite write turn) before it reads, so two doses of one child written at once
-            // see each other.
-            let batch = self.begin_batch(false).await?;
-            let out = Box::pin(batch.record_immunisation(input)).await;
-            batch.finish_batch(out.is_ok()).await?;
-            return out;
-        }
         let antigen = self.antigen_by_code(&input.antigen_code).await?;
         if !(1..=antigen.doses).contains(&input.dose_number) {
             return Err(ApiError::invalid(

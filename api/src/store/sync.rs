@@ -451,6 +451,11 @@ impl Store {
                 | SyncPayload::ProjectReport(_) => {}
             }
         }
+        let people_rows = self.visible_where_in::<person::Entity>(person::Column::Id, &dedup(people.clone())).await?;
+        households.extend(people_rows.iter().filter_map(|p| p.household_id));
+        // The batch's records and households, all locked at once, in order: two batches never
+        // wait for each other in a circle, and what is read from here on stays true.
+        self.lock_records(ids.values().flatten().chain(&households).copied()).await?;
         let taken = |table: &'static str| {
             let ids = ids.get(table).cloned().unwrap_or_default();
             async move {
@@ -472,8 +477,6 @@ impl Store {
         for table in ["household", "person", "pregnancy", "service_record", "family_assessment"] {
             free.extend(taken(table).await?);
         }
-        let people_rows = self.visible_where_in::<person::Entity>(person::Column::Id, &dedup(people.clone())).await?;
-        households.extend(people_rows.iter().filter_map(|p| p.household_id));
         let household_rows =
             self.visible_where_in::<household::Entity>(household::Column::Id, &dedup(households)).await?;
         let consented = consented(self, household_rows.iter().map(|h| h.id).collect()).await?;
@@ -1255,63 +1258,89 @@ impl Store {
             Some(_) => return Err(ApiError::invalid("first", format!("must be 1 to {MAX_CHANGES}"))),
         };
         let from = since.as_deref().map(Position::decode).transpose()?.unwrap_or(Position::START);
-        // One snapshot for every table: a change committed between two of the reads must not
-        // be half-seen (its other rows would then be skipped by the next pull).
-        let txn = if self.db().get_database_backend() == sea_orm::DbBackend::Postgres {
-            self.db().begin_with_config(Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly)).await?
-        } else {
-            self.db().begin().await?
+        let postgres = self.db().get_database_backend() == sea_orm::DbBackend::Postgres;
+        let deadline = std::time::Instant::now() + super::horizon::WAIT;
+        let (all, has_more) = loop {
+            // One snapshot for every table: a change committed between two of the reads must
+            // not be half-seen (its other rows would then be skipped by the next pull).
+            let txn = if postgres {
+                self.db().begin_with_config(Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly)).await?
+            } else {
+                self.db().begin().await?
+            };
+            let horizon = if postgres { Some(super::horizon::Horizon::of(&txn).await?) } else { None };
+            let n = limit as u64 + 1;
+            let mut all: Vec<(Position, Option<SyncedRow>, Option<tombstone::Model>)> = Vec::new();
+            use household::Column as H;
+            for r in next_rows(self.visible(household::Entity::find()), &txn, from, 0, (H::ChangeSeq, H::Id), n).await?
+            {
+                all.push((Position { seq: r.change_seq, rank: 0, id: r.id }, Some(SyncedRow::Household(r)), None));
+            }
+            use person::Column as P;
+            for r in next_rows(self.visible(person::Entity::find()), &txn, from, 1, (P::ChangeSeq, P::Id), n).await? {
+                all.push((Position { seq: r.change_seq, rank: 1, id: r.id }, Some(SyncedRow::Person(r)), None));
+            }
+            use pregnancy::Column as G;
+            for r in next_rows(self.visible(pregnancy::Entity::find()), &txn, from, 2, (G::ChangeSeq, G::Id), n).await?
+            {
+                all.push((Position { seq: r.change_seq, rank: 2, id: r.id }, Some(SyncedRow::Pregnancy(r)), None));
+            }
+            use service_record::Column as S;
+            for r in
+                next_rows(self.visible(service_record::Entity::find()), &txn, from, 3, (S::ChangeSeq, S::Id), n).await?
+            {
+                all.push((Position { seq: r.change_seq, rank: 3, id: r.id }, Some(SyncedRow::ServiceRecord(r)), None));
+            }
+            use consent::Column as K;
+            for r in next_rows(self.visible(consent::Entity::find()), &txn, from, 4, (K::ChangeSeq, K::Id), n).await? {
+                all.push((Position { seq: r.change_seq, rank: 4, id: r.id }, Some(SyncedRow::Consent(r)), None));
+            }
+            use family_assessment::Column as A;
+            for r in next_rows(self.visible(family_assessment::Entity::find()), &txn, from, 5, (A::ChangeSeq, A::Id), n)
+                .await?
+            {
+                all.push((
+                    Position { seq: r.change_seq, rank: 5, id: r.id },
+                    Some(SyncedRow::FamilyAssessment(r)),
+                    None,
+                ));
+            }
+            use tombstone::Column as T;
+            for r in next_rows(self.visible(tombstone::Entity::find()), &txn, from, 6, (T::ChangeSeq, T::Id), n).await?
+            {
+                all.push((Position { seq: r.change_seq, rank: 6, id: r.id }, None, Some(r)));
+            }
+            // Projects are seen by their own rule (`access::projects_condition`: partner staff see
+            // the ones their organisation funds or implements), and reports with their project.
+            use community_project::Column as C;
+            let projects = self.visible_projects(community_project::Entity::find());
+            for r in next_rows(projects, &txn, from, 7, (C::ChangeSeq, C::Id), n).await? {
+                all.push((
+                    Position { seq: r.change_seq, rank: 7, id: r.id },
+                    Some(SyncedRow::CommunityProject(r)),
+                    None,
+                ));
+            }
+            use project_report::Column as R;
+            let reports = self.visible_reports(project_report::Entity::find());
+            for r in next_rows(reports, &txn, from, 8, (R::ChangeSeq, R::Id), n).await? {
+                all.push((Position { seq: r.change_seq, rank: 8, id: r.id }, Some(SyncedRow::ProjectReport(r)), None));
+            }
+            txn.commit().await?;
+            all.sort_by_key(|(p, _, _)| *p);
+            // Only what is final: a change numbered above a writer still running waits for it.
+            let last = all.len().min(limit);
+            let final_rows =
+                horizon.as_ref().map_or(last, |h| all[..last].partition_point(|(p, _, _)| p.seq < h.below));
+            if let Some(h) = horizon.as_ref().filter(|_| final_rows < last)
+                && h.wait_below(self.db(), all[final_rows].0.seq, deadline).await?
+            {
+                continue;
+            }
+            let has_more = all.len() > final_rows;
+            all.truncate(final_rows);
+            break (all, has_more);
         };
-        let n = limit as u64 + 1;
-        let mut all: Vec<(Position, Option<SyncedRow>, Option<tombstone::Model>)> = Vec::new();
-        use household::Column as H;
-        for r in next_rows(self.visible(household::Entity::find()), &txn, from, 0, (H::ChangeSeq, H::Id), n).await? {
-            all.push((Position { seq: r.change_seq, rank: 0, id: r.id }, Some(SyncedRow::Household(r)), None));
-        }
-        use person::Column as P;
-        for r in next_rows(self.visible(person::Entity::find()), &txn, from, 1, (P::ChangeSeq, P::Id), n).await? {
-            all.push((Position { seq: r.change_seq, rank: 1, id: r.id }, Some(SyncedRow::Person(r)), None));
-        }
-        use pregnancy::Column as G;
-        for r in next_rows(self.visible(pregnancy::Entity::find()), &txn, from, 2, (G::ChangeSeq, G::Id), n).await? {
-            all.push((Position { seq: r.change_seq, rank: 2, id: r.id }, Some(SyncedRow::Pregnancy(r)), None));
-        }
-        use service_record::Column as S;
-        for r in
-            next_rows(self.visible(service_record::Entity::find()), &txn, from, 3, (S::ChangeSeq, S::Id), n).await?
-        {
-            all.push((Position { seq: r.change_seq, rank: 3, id: r.id }, Some(SyncedRow::ServiceRecord(r)), None));
-        }
-        use consent::Column as K;
-        for r in next_rows(self.visible(consent::Entity::find()), &txn, from, 4, (K::ChangeSeq, K::Id), n).await? {
-            all.push((Position { seq: r.change_seq, rank: 4, id: r.id }, Some(SyncedRow::Consent(r)), None));
-        }
-        use family_assessment::Column as A;
-        for r in
-            next_rows(self.visible(family_assessment::Entity::find()), &txn, from, 5, (A::ChangeSeq, A::Id), n).await?
-        {
-            all.push((Position { seq: r.change_seq, rank: 5, id: r.id }, Some(SyncedRow::FamilyAssessment(r)), None));
-        }
-        use tombstone::Column as T;
-        for r in next_rows(self.visible(tombstone::Entity::find()), &txn, from, 6, (T::ChangeSeq, T::Id), n).await? {
-            all.push((Position { seq: r.change_seq, rank: 6, id: r.id }, None, Some(r)));
-        }
-        // Projects are seen by their own rule (`access::projects_condition`: partner staff see
-        // the ones their organisation funds or implements), and reports with their project.
-        use community_project::Column as C;
-        let projects = self.visible_projects(community_project::Entity::find());
-        for r in next_rows(projects, &txn, from, 7, (C::ChangeSeq, C::Id), n).await? {
-            all.push((Position { seq: r.change_seq, rank: 7, id: r.id }, Some(SyncedRow::CommunityProject(r)), None));
-        }
-        use project_report::Column as R;
-        let reports = self.visible_reports(project_report::Entity::find());
-        for r in next_rows(reports, &txn, from, 8, (R::ChangeSeq, R::Id), n).await? {
-            all.push((Position { seq: r.change_seq, rank: 8, id: r.id }, Some(SyncedRow::ProjectReport(r)), None));
-        }
-        txn.commit().await?;
-        all.sort_by_key(|(p, _, _)| *p);
-        let has_more = all.len() > limit;
-        all.truncate(limit);
         let end_cursor = all.last().map(|(p, _, _)| p.encode()).or(since).unwrap_or_else(|| Position::START.encode());
         let changes = all
             .into_iter()

@@ -55,6 +55,8 @@ pub(crate) struct Batch {
     broken: AtomicBool,
     audits: Mutex<Vec<audit_log::ActiveModel>>,
     pending: Mutex<Pending>,
+    /// The record locks this batch holds (`Store::lock_records`).
+    locked: Mutex<HashSet<i32>>,
     pub(crate) cache: Mutex<Cache>,
 }
 
@@ -361,18 +363,32 @@ impl WriteCtx {
     }
 }
 
-/// Draws the next change number; the row lock it takes is held until the transaction ends,
-/// so change numbers commit in order (see the sync migration).
+/// The write transaction's change number. PostgreSQL: its own transaction id plus the offset
+/// set by the migration `m20261215_000001`; nothing is locked, so writers run side by side, and
+/// a pull reads only below its snapshot's horizon (`sync::horizon`). SQLite: the counter's next
+/// value; the UPDATE takes the database's write lock at once, before anything is read, and
+/// SQLite writes one at a time anyway.
 pub(super) async fn next_change_seq<C: ConnectionTrait>(conn: &C) -> ApiResult<i64> {
     let backend = conn.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => "SELECT pg_current_xact_id()::text::bigint + xid_offset FROM sync_state WHERE id = 1",
+        _ => "UPDATE sync_state SET change_seq = change_seq + 1 WHERE id = 1 RETURNING change_seq",
+    };
     let row = conn
-        .query_one_raw(Statement::from_string(
-            backend,
-            "UPDATE sync_state SET change_seq = change_seq + 1 WHERE id = 1 RETURNING change_seq",
-        ))
+        .query_one_raw(Statement::from_string(backend, sql))
         .await?
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("sync_state has no row")))?;
     Ok(row.try_get_by_index::<i64>(0)?)
+}
+
+/// The first key of the service's record locks (`Store::lock_records`): "CB".
+const RECORD_LOCKS: i32 = 0x4342;
+
+/// A record's lock key: its id folded to 32 bits. Two records sharing a key only wait for each
+/// other now and then.
+fn lock_key(id: Uuid) -> i32 {
+    let v = id.as_u128();
+    ((v ^ (v >> 32) ^ (v >> 64) ^ (v >> 96)) as u32) as i32
 }
 
 async fn insert_audits<C: ConnectionTrait>(conn: &C, entries: Vec<audit_log::ActiveModel>) -> ApiResult<()> {
@@ -516,6 +532,59 @@ impl Store {
         }
     }
 
+    /// Makes this batch the only writer of these records until it ends (PostgreSQL): a
+    /// household's people and records, or a new record's id. Writers of other records run side by
+    /// side; two writers of one household take turns, so a check such as "no open pregnancy yet"
+    /// or "consent in force" still holds when the write commits. Locks are taken in key order
+    /// within a call (a batch takes all of its own at once, `sync::prefetch`); a deadlock across
+    /// calls is broken by PostgreSQL and answered UNAVAILABLE (retry). Nothing to do on SQLite,
+    /// which writes one at a time, or outside a transaction.
+    pub(crate) async fn lock_records(&self, ids: impl IntoIterator<Item = Uuid>) -> ApiResult<()> {
+        let Some(b) = self.batch() else { return Ok(()) };
+        if b.txn.get_database_backend() != DbBackend::Postgres {
+            return Ok(());
+        }
+        let mut keys: Vec<i32> = {
+            let held = b.locked.lock().expect("record locks");
+            ids.into_iter().map(lock_key).filter(|k| !held.contains(k)).collect()
+        };
+        if keys.is_empty() {
+            return Ok(());
+        }
+        keys.sort_unstable();
+        keys.dedup();
+        b.flush().await?;
+        let list = keys.iter().map(i32::to_string).collect::<Vec<_>>().join(",");
+        // unnest keeps the array's order, so the locks are taken in key order.
+        let sql = format!(
+            "SELECT COUNT(pg_advisory_xact_lock({RECORD_LOCKS}, k)) FROM unnest(ARRAY[{list}]::integer[]) AS k"
+        );
+        b.txn.execute_unprepared(&sql).await?;
+        b.locked.lock().expect("record locks").extend(keys);
+        Ok(())
+    }
+
+    /// Runs `f` in a transaction of its own (a batch of one) unless already in one, so that its
+    /// checks and its writes see the same data under the same record locks.
+    pub(crate) async fn atomic<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        T: Send,
+        F: for<'s> FnOnce(&'s Store) -> Pin<Box<dyn Future<Output = ApiResult<T>> + Send + 's>> + Send,
+    {
+        if self.batch().is_some() {
+            return f(self).await;
+        }
+        let batch = self.begin_batch(false).await?;
+        let out = f(&batch).await;
+        // A write that failed part-way answers its error; one that did not is never dropped.
+        let broken = batch.batch_broken();
+        batch.finish_batch(out.is_ok() && !broken).await?;
+        match out {
+            Ok(_) if broken => Err(ApiError::Internal(anyhow::anyhow!("a write failed part-way"))),
+            out => out,
+        }
+    }
+
     /// Sends a batch's queued rows now; an error means the batch must be redone.
     pub(crate) async fn flush_batch(&self) -> ApiResult<()> {
         Ok(self.exec.flush().await?)
@@ -541,6 +610,7 @@ impl Store {
             broken: AtomicBool::new(false),
             audits: Mutex::new(Vec::new()),
             pending: Mutex::new(Pending::default()),
+            locked: Mutex::new(HashSet::new()),
             cache: Mutex::new(Cache::default()),
         };
         Ok(Store {
@@ -610,6 +680,8 @@ impl Store {
         E: EntityTrait,
         <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<Uuid>,
     {
+        // Two creates of one id (a client's retry racing its first try) take turns.
+        self.lock_records([id]).await?;
         if self.cached(|c| c.free_ids.contains(&(table, id))) == Some(true) {
             return Ok(false);
         }

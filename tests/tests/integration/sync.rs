@@ -887,3 +887,63 @@ async fn a_batch_sent_to_two_instances_at_once_creates_each_record_once() {
     assert_eq!(app.count("household").await, 40);
     assert_eq!(app.count("person").await, 40);
 }
+
+/// Writes run side by side on PostgreSQL, each under its own transaction's change number, so one
+/// that drew an earlier number can commit after a later one. The pull must not move past the
+/// earlier one while it runs: the later change waits (behind `hasMore`), and every change reaches
+/// the device exactly once.
+#[tokio::test]
+async fn a_write_that_commits_after_a_later_one_is_pulled_once_and_nothing_is_skipped() {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
+    if cbss_tests::backend() != "postgres" {
+        eprintln!("skipped on SQLite: it writes one transaction at a time, so commits come in number order");
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let t = app.admin_token.clone();
+    let bag = district(&app, 0).await;
+    let slow = household(&app, &bag).await;
+    let (_, start) = pull_all(&app, &t, None, 1000).await;
+
+    // Another connection holds the household's row: the edit draws its change number, then waits.
+    let holder = app.db.begin().await.unwrap();
+    let hold = format!("SELECT id FROM household WHERE id = '{slow}' FOR UPDATE");
+    holder.execute_raw(Statement::from_string(DbBackend::Postgres, hold)).await.unwrap();
+    let edit = app.gql(
+        "mutation($i: UpdateHouseholdInput!) { updateHousehold(input: $i) { id version } }",
+        json!({ "i": { "id": slow, "expectedVersion": 1, "address": "Баг 3, гудамж 7" } }),
+    );
+    let meanwhile = async {
+        let waiting = "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = current_database() \
+                       AND wait_event_type = 'Lock' AND query LIKE 'UPDATE%household%'";
+        let started = std::time::Instant::now();
+        loop {
+            let row = app.db.query_one_raw(Statement::from_string(DbBackend::Postgres, waiting)).await.unwrap();
+            if row.unwrap().try_get::<i64>("", "n").unwrap() > 0 {
+                break;
+            }
+            assert!(started.elapsed() < std::time::Duration::from_secs(30), "the edit never reached the held row");
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        // A later write commits while the edit still runs.
+        let later = household(&app, &bag).await;
+        let first = app.ok_as(&t, PULL, json!({ "since": start, "first": 100 })).await["changes"].clone();
+        holder.commit().await.unwrap();
+        (later, first)
+    };
+    let (edited, (later, first)) = tokio::join!(edit, meanwhile);
+    assert!(edited["errors"].is_null(), "{edited:#}");
+    let seen_first: Vec<&str> =
+        first["changes"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert!(!seen_first.contains(&later.as_str()), "the later write waits while an earlier number runs: {first:#}");
+    assert_eq!(first["hasMore"], true, "and the device is told to come back: {first:#}");
+
+    let (rest, _) = pull_all(&app, &t, Some(first["endCursor"].as_str().unwrap().to_string()), 100).await;
+    let mut ids: Vec<&str> = seen_first;
+    ids.extend(rest.iter().map(|(id, _)| id.as_str()));
+    for id in [&slow, &later] {
+        assert_eq!(ids.iter().filter(|i| **i == id.as_str()).count(), 1, "{id} pulled exactly once: {ids:?}");
+    }
+    let edit = rest.iter().find(|(id, _)| *id == slow).expect("the slow edit");
+    assert_eq!(edit.1["version"], 2);
+}
