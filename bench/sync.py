@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Pushes BATCHES batches of 1,000 mixed sync items to a running CBSS server and prints
-records per second. Standard library only. Usage: sync.py BASE_URL BATCHES [CLIENTS]
+records per second. Standard library only. Usage: sync.py BASE_URL BATCHES [CLIENTS [probe]]
 
-While the new batches stream in, one more client records single services (recordService, one
+With `probe`, while the new batches stream in, one more client records single services (recordService, one
 vitamin A dose at a time, back to back) and the latency of each is reported (p50, p99): what a
 field worker's phone waits for while other phones sync.
 
@@ -13,6 +13,7 @@ import json, sys, time, uuid, urllib.request, datetime, threading
 
 BASE, BATCHES = sys.argv[1], int(sys.argv[2])
 CLIENTS = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+PROBE = len(sys.argv) > 4 and sys.argv[4] == "probe"
 PUSH = ("mutation($items: [SyncItemInput!]!) { syncPush(items: $items) { committed "
         "summary { total created unchanged updated conflicts rejected notApplied } "
         "items { status error { code message fields { path message } } } } }")
@@ -121,5 +122,5 @@ def run(label, payloads, probe=None):
 warm = batch(BATCHES)[-4:]
 send(json.dumps({"query": PUSH, "variables": {"items": warm}}).encode())
 child = next(i["id"] for i in warm if i["payload"].get("person", {}).get("givenName") == "Анар")
-run("new records", bodies, probe=child)
+run("new records", bodies, probe=child if PROBE else None)
 run("resent (retries)", bodies[:max(1, BATCHES // 2)])

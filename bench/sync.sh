@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # syncPush throughput: 1,000-item batches of mixed kinds through the HTTP API, on PostgreSQL and
 # SQLite, with the release binary, and the latency of single writes meanwhile.
-# Usage: bench/sync.sh [BATCHES] [CLIENTS]; SYNC_DATABASES="postgres" runs one of the two.
+# Usage: bench/sync.sh [BATCHES] [CLIENTS] [probe]; SYNC_DATABASES="postgres" runs one of the two.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BATCHES="${1:-20}"
 CLIENTS="${2:-1}"
+PROBE="${3:-}"
 PG="${PG:-postgres://postgres@127.0.0.1:5432}"
 # CBSS_BIN names a binary built elsewhere (e.g. another worktree); otherwise build this one.
 BIN="${CBSS_BIN:-./target/release/cbss}"
@@ -21,7 +22,7 @@ run() {
   pid=$!
   for _ in $(seq 1 100); do curl -s "127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
   echo "== $label"
-  python3 bench/sync.py "http://127.0.0.1:$port" "$BATCHES" "$CLIENTS"
+  python3 bench/sync.py "http://127.0.0.1:$port" "$BATCHES" "$CLIENTS" $PROBE
   kill $pid; wait $pid 2>/dev/null || true; pid=
 }
 for db in ${SYNC_DATABASES:-postgres sqlite}; do

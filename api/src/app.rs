@@ -11,6 +11,7 @@ use crate::graphql::documents::Documents;
 use crate::graphql::limits::{Introspection, refusal};
 use crate::graphql::persisted::{Persisted, PersistedQueries};
 use crate::graphql::{self, RequestData};
+use crate::replica::Replica;
 use crate::store::{ReadLog, Store, users};
 use crate::transport::{self, MediaType, Refusal};
 use async_graphql::parser::types::OperationType;
@@ -48,6 +49,8 @@ pub struct AppState {
     pub max_body_bytes: usize,
     /// Proxies whose `X-Forwarded-For` names the client (`transport::client_address`).
     pub trusted_proxies: Arc<[transport::Proxy]>,
+    /// The replica analytics read from (`replica`), when `DATABASE_REPLICA_URL` is set.
+    pub replica: Option<Arc<Replica>>,
     pub production: bool,
 }
 
@@ -57,6 +60,7 @@ impl AppState {
         Store::new(self.db.clone(), principal, self.keys.clone())
             .with_principals(self.principals.clone())
             .with_read_log(self.reads.clone())
+            .with_replica(self.replica.clone())
     }
 }
 
@@ -77,6 +81,17 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
     crate::auth::password::warm_up();
     let principals = Arc::new(PrincipalCache::default());
     principals.listen(&db);
+    let replica = match config.replica_url.as_deref().filter(|u| !u.is_empty()) {
+        Some(url) => {
+            anyhow::ensure!(
+                url.starts_with("postgres") && db.get_database_backend() == sea_orm::DbBackend::Postgres,
+                "DATABASE_REPLICA_URL is a PostgreSQL streaming replica of a PostgreSQL DATABASE_URL"
+            );
+            let max_lag = std::time::Duration::from_millis(config.replica_max_lag_ms);
+            Some(Replica::watch(db::connect_replica(config, url).await?, db.clone(), max_lag))
+        }
+        None => None,
+    };
     let state = AppState {
         db: db.clone(),
         schema: graphql::schema_for(config.is_production(), graphql::SyncSettings { max_items: config.sync_max_items }),
@@ -89,6 +104,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         persisted: Arc::default(),
         max_body_bytes: config.max_body_bytes,
         trusted_proxies: config.trusted_proxies.clone().into(),
+        replica,
         production: config.is_production(),
     };
     Ok(App { router: router(state, config), db, keys, statements })
@@ -249,16 +265,26 @@ async fn graphql_answer(state: AppState, request: Request, operation: &mut Optio
     if introspection != Introspection::Allowed {
         req = req.disable_introspection();
     }
+    let deidentified = principal.deidentified;
     let mut store = state.store(principal).with_ticket(ticket);
     if let Some(session) = session {
         store = store.with_session(session);
     }
+    // De-identified callers only query: the whole request reads from the replica.
+    if deidentified && transport::operation_type(&mut req) == Some(OperationType::Query) {
+        store = store.analytics().await;
+    }
+    let answered = store.clone();
     // Kept to say where an argument that does not coerce went wrong (`graphql::coercion`).
     let (variables, operation) = (req.variables.clone(), req.operation_name.clone());
     let schema = state.schema.for_caller(&store).clone();
     let req = req.data(RequestData::new(store, client_ip, state.reference.clone()));
     let mut response = to_the_end(async move { schema.execute(req).await }).await;
     graphql::coercion::explain(&mut response.errors, &doc, &variables, operation.as_deref());
+    if let Some(fresh) = answered.freshness() {
+        let value = async_graphql::Value::from_json(fresh.to_json()).unwrap_or_default();
+        response.extensions.insert("freshness".into(), value);
+    }
     transport::respond(response, media)
 }
 

@@ -38,6 +38,14 @@ pub struct Config {
     /// `/metrics` (404).
     #[arg(long, env = "CBSS_METRICS_TOKEN", hide_env_values = true, global = true)]
     pub metrics_token: Option<String>,
+    /// A streaming replica of the database (PostgreSQL), for analytics: coverage, aggregates,
+    /// exports and de-identified callers' queries read from it while it keeps up; writes, and a
+    /// session's reads until the replica has its writes, stay on the primary.
+    #[arg(long, env = "DATABASE_REPLICA_URL", hide_env_values = true, global = true)]
+    pub replica_url: Option<String>,
+    /// Milliseconds the replica may lag behind the primary before reads go back to the primary.
+    #[arg(long, env = "CBSS_REPLICA_MAX_LAG_MS", default_value_t = 30_000, global = true)]
+    pub replica_max_lag_ms: u64,
     /// Size of the database connection pool.
     #[arg(long, env = "CBSS_DB_MAX_CONNECTIONS", default_value_t = 10, global = true)]
     pub db_max_connections: u32,
@@ -131,6 +139,8 @@ impl Config {
             log_format: LogFormat::Text,
             slow_request_ms: 1000,
             metrics_token: None,
+            replica_url: None,
+            replica_max_lag_ms: 30_000,
             db_max_connections: 5,
             db_acquire_timeout_ms: 2000,
             db_connect_retry_secs: 0,

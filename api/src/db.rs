@@ -117,13 +117,34 @@ pub async fn write_turn(db: &DatabaseConnection) -> WriteTurn {
 }
 
 pub async fn connect(config: &Config) -> anyhow::Result<(DatabaseConnection, StatementCounter)> {
-    let url = &config.database_url;
+    let db = open(config, &config.database_url, false).await?;
+    Ok(counted(db))
+}
+
+/// A pool on the replica (`DATABASE_REPLICA_URL`): connected when first used, so a replica
+/// that is away at start only sends reads to the primary (`replica`).
+pub async fn connect_replica(config: &Config, url: &str) -> anyhow::Result<DatabaseConnection> {
+    Ok(counted(open(config, url, true).await?).0)
+}
+
+/// Counts the pool's statements (the request's count, and the metrics).
+fn counted(mut db: DatabaseConnection) -> (DatabaseConnection, StatementCounter) {
+    let counter = StatementCounter::default();
+    let c = counter.0.clone();
+    db.set_metric_callback(move |info| {
+        c.fetch_add(1, Ordering::Relaxed);
+        crate::telemetry::statement_ran(info.elapsed, info.failed);
+    });
+    (db, counter)
+}
+
+async fn open(config: &Config, url: &str, lazy: bool) -> anyhow::Result<DatabaseConnection> {
     if let Some(dir) =
         sqlite_file(url).and_then(|p| std::path::Path::new(p).parent()).filter(|d| !d.as_os_str().is_empty())
     {
         std::fs::create_dir_all(dir)?;
     }
-    let mut opts = ConnectOptions::new(url.clone());
+    let mut opts = ConnectOptions::new(url.to_string());
     // Writers queue in the service (`write_turn`); SQLite's busy handler waits only for other
     // processes' writes, and as long as a request may last.
     let busy_timeout = config.request_timeout();
@@ -158,14 +179,11 @@ pub async fn connect(config: &Config) -> anyhow::Result<(DatabaseConnection, Sta
             })
         });
     }
-    let mut db = connect_with_retries(opts, config).await?;
-    let counter = StatementCounter::default();
-    let c = counter.0.clone();
-    db.set_metric_callback(move |info| {
-        c.fetch_add(1, Ordering::Relaxed);
-        crate::telemetry::statement_ran(info.elapsed, info.failed);
-    });
-    Ok((db, counter))
+    if lazy {
+        opts.min_connections(0).connect_lazy(true);
+        return Ok(Database::connect(opts).await?);
+    }
+    connect_with_retries(opts, config).await
 }
 
 /// The pool's connections in use and idle, now.

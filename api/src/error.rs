@@ -210,9 +210,11 @@ fn database_away(e: &sea_orm::DbErr) -> bool {
         }
         _ => false,
     };
-    // PostgreSQL shutting down or starting (57P01-57P03), a broken connection (class 08), or a
-    // deadlock between two writers that PostgreSQL ended by rolling this one back (40P01).
-    broken || db_code(e).is_some_and(|c| c.starts_with("57P") || c.starts_with("08") || c == "40P01") || sqlite_busy(e)
+    // PostgreSQL shutting down or starting (57P01-57P03), a broken connection (class 08), a
+    // deadlock between two writers that PostgreSQL ended by rolling this one back (40P01), or a
+    // replica's query cancelled by a conflict with the changes it replays (40001).
+    let retry = |c: String| c.starts_with("57P") || c.starts_with("08") || c == "40P01" || c == "40001";
+    broken || db_code(e).is_some_and(retry) || sqlite_busy(e)
 }
 
 /// Whether SQLite answered SQLITE_BUSY (5) or SQLITE_LOCKED (6), in any of their extended codes

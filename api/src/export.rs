@@ -11,6 +11,7 @@ use crate::domain::vocab::{
     AggregateDimension, AggregateEntity, CoverageDimension, DenominatorSource, Measure, OrgUnitLevel,
 };
 use crate::error::{ApiError, ApiResult};
+use crate::replica::Freshness;
 use crate::store::aggregate::{AggregateCell, AggregateFilter, AggregateQuestion};
 use crate::store::filters::{HouseholdWhere, PersonWhere};
 use crate::store::{HouseholdFilter, Page, PageRequest, PersonFilter};
@@ -49,9 +50,13 @@ fn level_param(text: Option<&str>) -> ApiResult<Option<OrgUnitLevel>> {
 /// The caller of a plain HTTP request, from its bearer token.
 async fn store_for(state: &AppState, headers: &HeaderMap) -> ApiResult<Store> {
     let token = crate::app::bearer_token(headers).ok_or(ApiError::Unauthenticated)?;
-    let principal = users::principal_for_token(&state.db, &state.keys, &state.principals, &token).await?;
-    Ok(state.store(principal))
+    let (principal, session) = users::caller_for_token(&state.db, &state.keys, &state.principals, &token).await?;
+    // An export is analytics: from the replica when it keeps up and has the session's writes.
+    Ok(state.store(principal).with_session(session).analytics().await)
 }
+
+/// A CSV file's name, its bytes, and how fresh it is when read from the replica.
+type Csv = (String, Vec<u8>, Option<Freshness>);
 
 fn error_response(e: ApiError) -> Response {
     let status = match e {
@@ -74,20 +79,31 @@ pub async fn coverage_csv(
     Query(q): Query<CoverageParams>,
 ) -> Response {
     match crate::app::to_the_end(async move { coverage_rows(&state, &headers, q).await }).await {
-        Ok((name, body)) => csv_response(&name, Body::from(body)),
+        Ok((name, body, fresh)) => csv_response(&name, Body::from(body), fresh),
         Err(e) => error_response(e),
     }
 }
 
-fn csv_response(name: &str, body: Body) -> Response {
-    (
+/// A CSV download; read from the replica, it says how fresh it is (`X-Data-As-Of`: it holds
+/// every change committed before then).
+fn csv_response(name: &str, body: Body, fresh: Option<Freshness>) -> Response {
+    let mut res = (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
             (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
         ],
         body,
     )
-        .into_response()
+        .into_response();
+    if let Some(fresh) = fresh {
+        let as_of = fresh.as_of.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let headers = res.headers_mut();
+        headers.insert("x-data-source", header::HeaderValue::from_static("replica"));
+        if let Ok(v) = header::HeaderValue::from_str(&as_of) {
+            headers.insert("x-data-as-of", v);
+        }
+    }
+    res
 }
 
 /// Comma-separated enum names.
@@ -153,12 +169,12 @@ pub async fn aggregate_csv(
     Query(q): Query<AggregateParams>,
 ) -> Response {
     match crate::app::to_the_end(async move { aggregate_rows(&state, &headers, q).await }).await {
-        Ok((name, body)) => csv_response(&name, Body::from(body)),
+        Ok((name, body, fresh)) => csv_response(&name, Body::from(body), fresh),
         Err(e) => error_response(e),
     }
 }
 
-async fn aggregate_rows(state: &AppState, headers: &HeaderMap, q: AggregateParams) -> ApiResult<(String, Vec<u8>)> {
+async fn aggregate_rows(state: &AppState, headers: &HeaderMap, q: AggregateParams) -> ApiResult<Csv> {
     let store = store_for(state, headers).await?;
     let entity = AggregateEntity::parse(&q.entity).ok_or_else(|| ApiError::invalid("entity", "unknown entity"))?;
     let measures = q
@@ -224,7 +240,7 @@ async fn aggregate_rows(state: &AppState, headers: &HeaderMap, q: AggregateParam
         line.push(cell.suppressed.to_string());
         body.extend_from_slice(&csv_line(&line)?);
     }
-    Ok((format!("aggregate-{}.csv", agg.entity.as_str().to_ascii_lowercase()), body))
+    Ok((format!("aggregate-{}.csv", agg.entity.as_str().to_ascii_lowercase()), body, store.freshness()))
 }
 
 fn measure_text(c: &AggregateCell, m: Measure) -> String {
@@ -256,7 +272,7 @@ const EXPORT_PAGE: usize = 1000;
 
 /// Streams `pages` (a page after a cursor) as CSV lines under `head`, `line` per item.
 fn stream_csv<M, F, Fut>(
-    name: &str,
+    (name, fresh): (&str, Option<Freshness>),
     head: &[&str],
     first: Page<M>,
     id: fn(&M) -> Uuid,
@@ -301,7 +317,7 @@ where
     // gzip and br) polls the body once more after its last `None`, looking for trailers, and an
     // unfused `unfold` panics there ("must not be polled after it returned `Poll::Ready(None)`"):
     // the connection dropped with the last pages still unsent.
-    Ok(csv_response(name, Body::from_stream(futures_util::StreamExt::fuse(stream))))
+    Ok(csv_response(name, Body::from_stream(futures_util::StreamExt::fuse(stream)), fresh))
 }
 
 /// A column of a list's CSV: its header and the schema field it shows, whose disclosure class
@@ -377,6 +393,7 @@ pub async fn people_csv(State(state): State<AppState>, headers: HeaderMap, Query
 async fn people_stream(state: &AppState, headers: &HeaderMap, q: ListParams) -> ApiResult<Response> {
     let store = std::sync::Arc::new(store_for(state, headers).await?);
     rows_readable(&store, "PersonConnection")?;
+    let fresh = store.freshness();
     let filter: PersonFilter = input(q.filter.as_deref(), "filter")?.unwrap_or_default();
     let cond: Option<PersonWhere> = input(q.cond.as_deref(), "where")?;
     let page = |after: Option<Uuid>| PageRequest { first: EXPORT_PAGE, after };
@@ -406,7 +423,7 @@ async fn people_stream(state: &AppState, headers: &HeaderMap, q: ListParams) -> 
         let (store, filter, cond) = (store.clone(), filter.clone(), cond.clone());
         async move { store.people(filter, cond, &page(Some(after))).await }
     };
-    stream_csv("people.csv", &heads(PEOPLE_COLUMNS), first, |p| p.id, line, next)
+    stream_csv(("people.csv", fresh), &heads(PEOPLE_COLUMNS), first, |p| p.id, line, next)
 }
 
 /// `GET /export/households.csv?filter={…}&where={…}`: every household the list query would give.
@@ -424,6 +441,7 @@ pub async fn households_csv(
 async fn households_stream(state: &AppState, headers: &HeaderMap, q: ListParams) -> ApiResult<Response> {
     let store = std::sync::Arc::new(store_for(state, headers).await?);
     rows_readable(&store, "HouseholdConnection")?;
+    let fresh = store.freshness();
     let filter: HouseholdFilter = input(q.filter.as_deref(), "filter")?.unwrap_or_default();
     let cond: Option<HouseholdWhere> = input(q.cond.as_deref(), "where")?;
     let page = |after: Option<Uuid>| PageRequest { first: EXPORT_PAGE, after };
@@ -450,10 +468,10 @@ async fn households_stream(state: &AppState, headers: &HeaderMap, q: ListParams)
         let (store, filter, cond) = (store.clone(), filter.clone(), cond.clone());
         async move { store.households(filter, cond, &page(Some(after))).await }
     };
-    stream_csv("households.csv", &heads(HOUSEHOLD_COLUMNS), first, |h| h.id, line, next)
+    stream_csv(("households.csv", fresh), &heads(HOUSEHOLD_COLUMNS), first, |h| h.id, line, next)
 }
 
-async fn coverage_rows(state: &AppState, headers: &HeaderMap, q: CoverageParams) -> ApiResult<(String, Vec<u8>)> {
+async fn coverage_rows(state: &AppState, headers: &HeaderMap, q: CoverageParams) -> ApiResult<Csv> {
     let store = store_for(state, headers).await?;
     let source = match q.denominator.as_deref() {
         None => DenominatorSource::Registry,
@@ -514,7 +532,7 @@ async fn coverage_rows(state: &AppState, headers: &HeaderMap, q: CoverageParams)
             if cell.suppressed { "true" } else { "false" },
         ])?);
     }
-    Ok((format!("coverage-{}-{}.csv", c.indicator.code, c.period.label), body))
+    Ok((format!("coverage-{}-{}.csv", c.indicator.code, c.period.label), body, store.freshness()))
 }
 
 #[cfg(test)]

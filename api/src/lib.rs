@@ -15,6 +15,7 @@ pub mod error;
 pub mod export;
 pub mod graphiql;
 pub mod graphql;
+pub mod replica;
 pub mod seed;
 pub mod store;
 pub mod telemetry;

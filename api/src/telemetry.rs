@@ -222,6 +222,12 @@ fn describe() {
     describe_counter!("cbss_sync_items_total", "syncPush items by result (CREATED, UNCHANGED, UPDATED, ...)");
     describe_counter!("cbss_logins_total", "Login attempts by outcome (success, failure, throttled)");
     describe_gauge!("cbss_audit_read_backlog", "Read audit entries waiting to be written");
+    describe_gauge!("cbss_replica_up", "1 while the replica answers as a standby (DATABASE_REPLICA_URL), else 0");
+    describe_gauge!(
+        "cbss_replica_lag_seconds",
+        metrics::Unit::Seconds,
+        "How far the replica's data is behind the primary's (analytics go back to the primary past CBSS_REPLICA_MAX_LAG_MS)"
+    );
 }
 
 /// What `/metrics` reads from the app as it is scraped (the gauges of its present state).

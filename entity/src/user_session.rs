@@ -15,6 +15,9 @@ pub struct Model {
     /// Set when the session ends (logout, a reused refresh token, a password change or reset, the
     /// user's deactivation or change of rights); its tokens are refused from then on.
     pub ended_at: Option<DateTimeUtc>,
+    /// Where the primary's WAL stood after the session's latest write (bytes), kept only with a
+    /// replica: the session reads from the replica once it has replayed this far.
+    pub last_write_lsn: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -38,6 +38,7 @@ mod m20261214_000001_login_throttle;
 mod m20261214_000002_pregnancy_contacts_index;
 mod m20261214_000003_dose_units;
 mod m20261215_000001_change_seq_from_xid;
+mod m20261215_000002_session_write_lsn;
 pub mod reference;
 mod rows;
 
@@ -81,6 +82,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261214_000002_pregnancy_contacts_index::Migration),
             Box::new(m20261214_000003_dose_units::Migration),
             Box::new(m20261215_000001_change_seq_from_xid::Migration),
+            Box::new(m20261215_000002_session_write_lsn::Migration),
         ]
     }
 }

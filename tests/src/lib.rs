@@ -1,6 +1,9 @@
 //! Test support: `TestApp::spawn()` serves the real router on 127.0.0.1:0 against a fresh database
 //! of its own — a temporary SQLite file, or a new PostgreSQL database on the server named by
-//! `TEST_DATABASE_URL` (created here, dropped when the test ends).
+//! `TEST_DATABASE_URL` (created here, dropped when the test ends). With
+//! `TEST_DATABASE_REPLICA_URL` (a streaming replica of that server: `.ci/replica.sh`) the app
+//! reads analytics from the replica's copy, and every request first waits until the replica has
+//! replayed everything written so far (`settle_replica`), so answers do not depend on its lag.
 
 pub mod introspection;
 pub mod own_postgres;
@@ -22,6 +25,12 @@ pub struct TestApp {
     pub db: sea_orm::DatabaseConnection,
     /// The database's URL, for another instance on the same database (`another_instance`).
     url: String,
+    /// The replica's copy of the database (`TEST_DATABASE_REPLICA_URL`), connected when first used.
+    replica_url: Option<String>,
+    replica: tokio::sync::OnceCell<sea_orm::DatabaseConnection>,
+    /// Whether requests wait for the replica to catch up first (a test that stops its replay
+    /// turns this off).
+    pub follow_replica: std::sync::atomic::AtomicBool,
     _guard: DbGuard,
 }
 
@@ -57,6 +66,11 @@ impl Drop for DbGuard {
     }
 }
 
+/// The streaming replica of the PostgreSQL server the suite runs on, if any.
+pub fn replica_server() -> Option<String> {
+    std::env::var("TEST_DATABASE_REPLICA_URL").ok().filter(|u| !u.is_empty()).map(|u| u.trim_end_matches('/').into())
+}
+
 /// Which database the suite runs against, for messages.
 pub fn backend() -> &'static str {
     if std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty()) { "postgres" } else { "sqlite" }
@@ -76,7 +90,9 @@ impl TestApp {
                 let admin = Database::connect(format!("{server}/postgres")).await.expect("connect to PostgreSQL");
                 admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.expect("create test database");
                 admin.close().await.expect("close");
-                (format!("{server}/{name}"), DbGuard::Postgres { server, name })
+                let replica = replica_server().map(|r| format!("{r}/{name}"));
+                return Self::spawn_on(format!("{server}/{name}"), DbGuard::Postgres { server, name }, replica, adjust)
+                    .await;
             }
             None => {
                 let dir = tempfile::tempdir().expect("temp dir");
@@ -84,17 +100,23 @@ impl TestApp {
                 (url, DbGuard::Sqlite(dir))
             }
         };
-        Self::spawn_on(url, guard, adjust).await
+        Self::spawn_on(url, guard, None, adjust).await
     }
 
     /// An app on a database the test made itself, e.g. on a server of its own (`own_postgres`);
     /// the database is left in place afterwards.
     pub async fn spawn_at(url: String, adjust: impl FnOnce(&mut cbss::config::Config)) -> Self {
-        Self::spawn_on(url, DbGuard::Given, adjust).await
+        Self::spawn_on(url, DbGuard::Given, None, adjust).await
     }
 
-    async fn spawn_on(url: String, guard: DbGuard, adjust: impl FnOnce(&mut cbss::config::Config)) -> Self {
+    async fn spawn_on(
+        url: String,
+        guard: DbGuard,
+        replica_url: Option<String>,
+        adjust: impl FnOnce(&mut cbss::config::Config),
+    ) -> Self {
         let mut config = cbss::config::Config::for_database(url.clone());
+        config.replica_url = replica_url.clone();
         adjust(&mut config);
         let (app, addr) = Self::serve(&config).await;
         let store = cbss::store::Store::new(app.db.clone(), cbss::access::Principal::system(), app.keys.clone());
@@ -120,6 +142,9 @@ impl TestApp {
             statements: app.statements,
             db: app.db,
             url,
+            replica_url,
+            replica: tokio::sync::OnceCell::new(),
+            follow_replica: std::sync::atomic::AtomicBool::new(true),
             _guard: guard,
         };
         app.admin_token = app.login("admin@test.mn").await;
@@ -149,6 +174,9 @@ impl TestApp {
             statements: app.statements,
             db: app.db,
             url: self.url.clone(),
+            replica_url: None,
+            replica: tokio::sync::OnceCell::new(),
+            follow_replica: std::sync::atomic::AtomicBool::new(false),
             _guard: DbGuard::Shared,
         }
     }
@@ -173,8 +201,50 @@ impl TestApp {
             .to_string()
     }
 
+    /// The replica's copy of this app's database, when the suite runs with one.
+    pub async fn replica(&self) -> Option<&sea_orm::DatabaseConnection> {
+        let url = self.replica_url.as_ref()?;
+        let db = self
+            .replica
+            .get_or_init(|| async {
+                // The database was just created on the primary: the replica has it a moment later.
+                for _ in 0..500 {
+                    if let Ok(db) = Database::connect(url.clone()).await {
+                        return db;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                }
+                panic!("the replica never had the test's database");
+            })
+            .await;
+        Some(db)
+    }
+
+    /// Waits until the replica has replayed everything written so far (at most 10 s).
+    pub async fn settle_replica(&self) {
+        if !self.follow_replica.load(std::sync::atomic::Ordering::SeqCst) {
+            return;
+        }
+        let Some(replica) = self.replica().await else { return };
+        let lsn = |db: &sea_orm::DatabaseConnection, sql: &'static str| {
+            let db = db.clone();
+            async move {
+                let row = db.query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql)).await;
+                row.ok().flatten().and_then(|r| r.try_get::<Option<i64>>("", "lsn").ok()).flatten().unwrap_or(0)
+            }
+        };
+        let written = lsn(&self.db, "SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint AS lsn").await;
+        let started = std::time::Instant::now();
+        while lsn(replica, "SELECT (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint AS lsn").await < written
+            && started.elapsed() < std::time::Duration::from_secs(10)
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+    }
+
     /// POSTs a GraphQL request with the given bearer token (None: anonymous).
     pub async fn gql_as(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        self.settle_replica().await;
         let mut req =
             self.client.post(format!("{}/graphql", self.base)).json(&json!({ "query": query, "variables": variables }));
         if let Some(t) = token {

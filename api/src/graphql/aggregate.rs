@@ -169,6 +169,6 @@ impl AggregateQuery {
             measures,
             as_of,
         };
-        Ok(Aggregate(data(ctx)?.store.aggregate(q).await?))
+        Ok(Aggregate(data(ctx)?.store.analytics().await.aggregate(q).await?))
     }
 }

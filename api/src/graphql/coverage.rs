@@ -223,7 +223,7 @@ impl CoverageQuery {
         )]
         denominator: DenominatorSource,
     ) -> Result<Coverage> {
-        let store = &data(ctx)?.store;
+        let store = data(ctx)?.store.analytics().await;
         Ok(Coverage(store.coverage(&indicator, org_unit_id, &period, group_by, org_unit_level, denominator).await?))
     }
 }

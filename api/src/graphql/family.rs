@@ -589,7 +589,7 @@ impl FamilyQuery {
         )]
         period: String,
     ) -> Result<AssessmentSummary> {
-        Ok(AssessmentSummary(data(ctx)?.store.assessment_summary(org_unit_id, &period).await?))
+        Ok(AssessmentSummary(data(ctx)?.store.analytics().await.assessment_summary(org_unit_id, &period).await?))
     }
 
     /// Community projects you may see (partner staff: their organisation's; others: in their view

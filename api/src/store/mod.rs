@@ -58,12 +58,13 @@ use crate::admission::Ticket;
 use crate::auth::principals::Forget;
 use crate::auth::{Keys, PrincipalCache};
 use crate::error::{ApiError, ApiResult};
+use crate::replica::{Freshness, Replica};
 use entity::read::{FromPgRow, Read};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, ModelTrait, PrimaryKeyTrait, QueryFilter,
     Select,
 };
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use uuid::Uuid;
 
 /// The database as one caller may use it.
@@ -79,6 +80,12 @@ pub struct Store {
     reads: Option<ReadLog>,
     /// The request's place at the admission gate, given up while it waits for a commit.
     ticket: Option<Arc<Ticket>>,
+    /// The replica analytics may read from (`replica`).
+    replica: Option<Arc<Replica>>,
+    /// Whether this store reads from the replica (`Store::analytics`).
+    on_replica: bool,
+    /// How fresh the request's answer from the replica is, once it read from it.
+    freshness: Arc<OnceLock<Freshness>>,
 }
 
 impl Store {
@@ -90,7 +97,52 @@ impl Store {
         } else {
             keys
         };
-        Self { exec, principal: Arc::new(principal), keys, principals, session: None, reads: None, ticket: None }
+        Self {
+            exec,
+            principal: Arc::new(principal),
+            keys,
+            principals,
+            session: None,
+            reads: None,
+            ticket: None,
+            replica: None,
+            on_replica: false,
+            freshness: Arc::default(),
+        }
+    }
+
+    /// Lets analytics read from this replica while it keeps up (`Store::analytics`).
+    pub fn with_replica(mut self, replica: Option<Arc<Replica>>) -> Self {
+        self.replica = replica;
+        self
+    }
+
+    /// This store for analytics (coverage, aggregates, exports, de-identified queries): reading
+    /// from the replica when there is one, it keeps up and it has the caller's session's writes;
+    /// else this very store, on the primary.
+    pub async fn analytics(&self) -> Store {
+        let Some(replica) = self.replica.as_ref().filter(|_| !self.on_replica && self.batch().is_none()) else {
+            return self.clone();
+        };
+        match replica.for_session(self.pool(), self.session).await {
+            Some((db, freshness)) => {
+                let _ = self.freshness.set(freshness);
+                Store { exec: Arc::new(write::Exec::Pool(db)), on_replica: true, ..self.clone() }
+            }
+            None => self.clone(),
+        }
+    }
+
+    /// How fresh the request's answer is, when some of it was read from the replica.
+    pub fn freshness(&self) -> Option<Freshness> {
+        self.freshness.get().copied()
+    }
+
+    /// After a write of this store's session committed: noted for the replica's routing.
+    pub(crate) async fn wrote(&self) {
+        if let (Some(_), Some(session)) = (&self.replica, self.session) {
+            Replica::wrote(self.pool(), session).await;
+        }
     }
 
     /// Writes read audit entries through the server's `ReadLog`.

@@ -197,6 +197,7 @@ impl Store {
             started_at: Set(now),
             renewed_at: Set(now),
             ended_at: Set(None),
+            last_write_lsn: Set(None),
         };
         let (tokens, row) = self.tokens_of(&user, id, now)?;
         let _turn = self.write_turn().await;

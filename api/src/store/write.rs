@@ -416,6 +416,7 @@ impl Store {
                     Ok(out) => {
                         insert_audits(&txn, w.take()).await?;
                         txn.commit().await?;
+                        self.wrote().await;
                         Ok(out)
                     }
                     Err(e) => {
@@ -494,6 +495,7 @@ impl Store {
                 audit(&w);
                 insert_audits(&txn, w.take()).await?;
                 txn.commit().await?;
+                self.wrote().await;
                 Ok(w.seq)
             }
             Exec::Batch(b) if b.savepoints => {
@@ -622,6 +624,9 @@ impl Store {
             // Reads in a batch are audited in its transaction.
             reads: None,
             ticket: self.ticket.clone(),
+            replica: self.replica.clone(),
+            on_replica: false,
+            freshness: self.freshness.clone(),
         })
     }
 
@@ -657,6 +662,8 @@ impl Store {
 
     /// Ends a batch: commits it with its audit entries, or rolls it all back.
     pub(crate) async fn finish_batch(self, commit: bool) -> ApiResult<()> {
+        let after =
+            self.replica.is_some().then(|| Store { exec: Arc::new(Exec::Pool(self.pool().clone())), ..self.clone() });
         let exec = Arc::try_unwrap(self.exec)
             .map_err(|_| ApiError::Internal(anyhow::anyhow!("the batch store is still in use")))?;
         let Exec::Batch(b) = exec else {
@@ -667,6 +674,9 @@ impl Store {
             let audits = std::mem::take(&mut *b.audits.lock().expect("audit buffer"));
             insert_audits(&b.txn, audits).await?;
             b.txn.commit().await?;
+            if let Some(store) = after {
+                store.wrote().await;
+            }
         } else {
             b.txn.rollback().await?;
         }
