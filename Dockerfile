@@ -2,7 +2,9 @@
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
 COPY . .
-RUN cargo build --release --locked --bin cbss
+# `--build-arg FEATURES=otlp` adds the OTLP span export (CBSS_OTLP_ENDPOINT).
+ARG FEATURES=""
+RUN cargo build --release --locked --bin cbss --features "$FEATURES"
 
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates && rm -rf /var/lib/apt/lists/* \

@@ -193,7 +193,8 @@ pub fn run() -> anyhow::Result<()> {
         },
         _ => {}
     }
-    crate::telemetry::init_logs(cli.config.log_format, &cli.config.log)?;
+    let _tracing =
+        crate::telemetry::init_logs(cli.config.log_format, &cli.config.log, cli.config.otlp_endpoint.as_deref())?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let config = cli.config;

@@ -46,6 +46,10 @@ pub struct Config {
     /// Milliseconds the replica may lag behind the primary before reads go back to the primary.
     #[arg(long, env = "CBSS_REPLICA_MAX_LAG_MS", default_value_t = 30_000, global = true)]
     pub replica_max_lag_ms: u64,
+    /// An OpenTelemetry collector's OTLP/HTTP address (e.g. `http://collector:4318`): every
+    /// request's span is exported there. Needs a build with `--features otlp`; off by default.
+    #[arg(long, env = "CBSS_OTLP_ENDPOINT", global = true)]
+    pub otlp_endpoint: Option<String>,
     /// Size of the database connection pool.
     #[arg(long, env = "CBSS_DB_MAX_CONNECTIONS", default_value_t = 10, global = true)]
     pub db_max_connections: u32,
@@ -141,6 +145,7 @@ impl Config {
             metrics_token: None,
             replica_url: None,
             replica_max_lag_ms: 30_000,
+            otlp_endpoint: None,
             db_max_connections: 5,
             db_acquire_timeout_ms: 2000,
             db_connect_retry_secs: 0,

@@ -256,6 +256,9 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
         // after the other: the next finds the migrations applied.
         txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")).await?;
         Migrator::up(&txn, None).await?;
+        if crate::store::horizon::keep_offset_above_stored(&txn).await? > 0 {
+            tracing::warn!("change numbers restarted above the stored ones (a restored database)");
+        }
         txn.commit().await?;
     } else {
         Migrator::up(db, None).await?;

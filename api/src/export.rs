@@ -51,8 +51,15 @@ fn level_param(text: Option<&str>) -> ApiResult<Option<OrgUnitLevel>> {
 async fn store_for(state: &AppState, headers: &HeaderMap) -> ApiResult<Store> {
     let token = crate::app::bearer_token(headers).ok_or(ApiError::Unauthenticated)?;
     let (principal, session) = users::caller_for_token(&state.db, &state.keys, &state.principals, &token).await?;
-    // An export is analytics: from the replica when it keeps up and has the session's writes.
-    Ok(state.store(principal).with_session(session).analytics().await)
+    Ok(state.store(principal).with_session(session))
+}
+
+/// The store a list export reads with: a de-identified caller's from the replica (analytics);
+/// an identified caller's lists stay on the primary, as in the API, so that a person erased a
+/// moment ago is never in them.
+async fn list_store(state: &AppState, headers: &HeaderMap) -> ApiResult<Store> {
+    let store = store_for(state, headers).await?;
+    Ok(if store.identified() { store } else { store.analytics().await })
 }
 
 /// A CSV file's name, its bytes, and how fresh it is when read from the replica.
@@ -175,7 +182,7 @@ pub async fn aggregate_csv(
 }
 
 async fn aggregate_rows(state: &AppState, headers: &HeaderMap, q: AggregateParams) -> ApiResult<Csv> {
-    let store = store_for(state, headers).await?;
+    let store = store_for(state, headers).await?.analytics().await;
     let entity = AggregateEntity::parse(&q.entity).ok_or_else(|| ApiError::invalid("entity", "unknown entity"))?;
     let measures = q
         .measures
@@ -391,7 +398,7 @@ pub async fn people_csv(State(state): State<AppState>, headers: HeaderMap, Query
 }
 
 async fn people_stream(state: &AppState, headers: &HeaderMap, q: ListParams) -> ApiResult<Response> {
-    let store = std::sync::Arc::new(store_for(state, headers).await?);
+    let store = std::sync::Arc::new(list_store(state, headers).await?);
     rows_readable(&store, "PersonConnection")?;
     let fresh = store.freshness();
     let filter: PersonFilter = input(q.filter.as_deref(), "filter")?.unwrap_or_default();
@@ -439,7 +446,7 @@ pub async fn households_csv(
 }
 
 async fn households_stream(state: &AppState, headers: &HeaderMap, q: ListParams) -> ApiResult<Response> {
-    let store = std::sync::Arc::new(store_for(state, headers).await?);
+    let store = std::sync::Arc::new(list_store(state, headers).await?);
     rows_readable(&store, "HouseholdConnection")?;
     let fresh = store.freshness();
     let filter: HouseholdFilter = input(q.filter.as_deref(), "filter")?.unwrap_or_default();
@@ -472,7 +479,7 @@ async fn households_stream(state: &AppState, headers: &HeaderMap, q: ListParams)
 }
 
 async fn coverage_rows(state: &AppState, headers: &HeaderMap, q: CoverageParams) -> ApiResult<Csv> {
-    let store = store_for(state, headers).await?;
+    let store = store_for(state, headers).await?.analytics().await;
     let source = match q.denominator.as_deref() {
         None => DenominatorSource::Registry,
         Some(d) => {

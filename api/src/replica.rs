@@ -7,7 +7,8 @@
 //! than `CBSS_REPLICA_MAX_LAG_MS`, does not answer, or is not a standby sends reads back to the
 //! primary. A session reads from the replica only once the replica has replayed past its last
 //! write (`user_session.last_write_lsn`, kept after each write's commit: `Replica::wrote`), so a
-//! device never reads older data than it wrote — whichever instance it talks to.
+//! device never reads older data than it wrote — whichever instance it talks to, provided
+//! every instance has the replica configured (one without keeps no write positions).
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, Value};
@@ -19,7 +20,10 @@ use uuid::Uuid;
 const CHECK_EVERY: Duration = Duration::from_millis(500);
 /// Samples older than this are dropped: a replica further behind counts as lagging this much.
 const KEEP: chrono::TimeDelta = chrono::TimeDelta::minutes(15);
-const PRIMARY_LSN: &str = "SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint AS lsn";
+/// Where the primary's WAL ends, every commit acknowledged so far included (the insert position:
+/// with `synchronous_commit = off` a commit is acknowledged before its record is written out).
+const PRIMARY_LSN: &str = "SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint AS lsn";
+const SYSTEM: &str = "SELECT system_identifier::text AS id FROM pg_control_system()";
 const REPLAYED_LSN: &str = "SELECT (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint AS lsn";
 
 /// How fresh an answer read from the replica is: it holds every commit made on the primary
@@ -52,6 +56,8 @@ pub struct Replica {
 struct Seen {
     /// The replica answered the last check, as a standby.
     up: bool,
+    /// The replica was found to be a copy of this primary (the same system identifier).
+    same_system: bool,
     /// The replica's replayed WAL position at the last check.
     replayed: i64,
     /// The primary's time before which the replica holds every commit.
@@ -84,8 +90,12 @@ impl Replica {
     }
 
     async fn check(&self, primary: &DatabaseConnection) {
-        let Ok(Some(at_primary)) = lsn(primary, PRIMARY_LSN).await else { return };
+        // The time first: the sample says the primary had written at most this much by then.
         let now = Utc::now();
+        let Ok(Some(at_primary)) = lsn(primary, PRIMARY_LSN).await else { return };
+        if !self.seen.lock().expect("replica state").same_system && !self.same_system(primary).await {
+            return;
+        }
         let replayed = lsn(&self.db, REPLAYED_LSN).await;
         let mut seen = self.seen.lock().expect("replica state");
         seen.samples.push_back((at_primary, now));
@@ -118,6 +128,25 @@ impl Replica {
         if let Some(lag) = lag {
             metrics::gauge!("cbss_replica_lag_seconds").set(lag.as_secs_f64());
         }
+    }
+
+    /// Whether the replica is a copy of this primary: positions in another cluster's WAL say
+    /// nothing of this one's.
+    async fn same_system(&self, primary: &DatabaseConnection) -> bool {
+        let id = |db: &DatabaseConnection| {
+            let db = db.clone();
+            async move {
+                let row = db.query_one_raw(Statement::from_string(DbBackend::Postgres, SYSTEM)).await.ok()??;
+                row.try_get::<String>("", "id").ok()
+            }
+        };
+        let (p, r) = (id(primary).await, id(&self.db).await);
+        let same = p.is_some() && p == r;
+        if r.is_some() && !same {
+            tracing::warn!("DATABASE_REPLICA_URL is not a copy of DATABASE_URL's cluster: reads stay on the primary");
+        }
+        self.seen.lock().expect("replica state").same_system = same;
+        same
     }
 
     /// The replica's pool and how fresh it is, when `session` may read from it now: it answers,
@@ -154,7 +183,7 @@ impl Replica {
 
     /// After a session's write committed: where the primary's WAL stands now (past the commit).
     pub async fn wrote(primary: &DatabaseConnection, session: Uuid) {
-        let sql = "UPDATE user_session SET last_write_lsn = (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint \
+        let sql = "UPDATE user_session SET last_write_lsn = (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint \
                    WHERE id = $1";
         let stmt = Statement::from_sql_and_values(DbBackend::Postgres, sql, [Value::from(session)]);
         if let Err(e) = primary.execute_raw(stmt).await {

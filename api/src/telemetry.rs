@@ -31,29 +31,99 @@ pub enum LogFormat {
     Json,
 }
 
-/// Installs the process's logger.
-pub fn init_logs(format: LogFormat, filter: &str) -> anyhow::Result<()> {
+/// Installs the process's logger, and with `otlp` (a collector's OTLP/HTTP address) the export
+/// of every span to it. Keep the answer until the process ends: dropped, it sends what it holds.
+pub fn init_logs(format: LogFormat, filter: &str, otlp: Option<&str>) -> anyhow::Result<Tracing> {
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     let filter = EnvFilter::try_new(filter)?;
-    match format {
-        LogFormat::Text => tracing_subscriber::fmt().with_env_filter(filter).init(),
-        LogFormat::Json => tracing::subscriber::set_global_default(json_logs(filter, std::io::stdout))?,
+    let lines = match format {
+        LogFormat::Text => tracing_subscriber::fmt::layer().boxed(),
+        LogFormat::Json => json_layer(std::io::stdout).boxed(),
+    };
+    let registry = tracing_subscriber::registry().with(filter).with(lines);
+    match otlp.filter(|e| !e.is_empty()) {
+        None => {
+            registry.try_init()?;
+            Ok(Tracing::default())
+        }
+        #[cfg(feature = "otlp")]
+        Some(endpoint) => {
+            let (layer, provider) = otlp_layer(endpoint)?;
+            registry.with(layer).try_init()?;
+            Ok(Tracing { provider: Some(provider) })
+        }
+        #[cfg(not(feature = "otlp"))]
+        Some(_) => {
+            anyhow::bail!("CBSS_OTLP_ENDPOINT needs a build with OTLP export: cargo build --release --features otlp")
+        }
     }
-    Ok(())
+}
+
+/// The span exporter, running while this lives (`init_logs`).
+#[derive(Default)]
+pub struct Tracing {
+    #[cfg(feature = "otlp")]
+    provider: Option<opentelemetry_sdk::trace::SdkTracerProvider>,
+}
+
+impl Drop for Tracing {
+    fn drop(&mut self) {
+        #[cfg(feature = "otlp")]
+        if let Some(provider) = self.provider.take() {
+            let _ = provider.shutdown();
+        }
+    }
+}
+
+/// A layer exporting spans (the request's, with its request id, operation, user id and time) to
+/// an OpenTelemetry collector's OTLP/HTTP address (`http://collector:4318`; `/v1/traces` is
+/// added), in batches from a thread of its own; and the provider that flushes it.
+#[cfg(feature = "otlp")]
+pub fn otlp_layer<S>(
+    endpoint: &str,
+) -> anyhow::Result<(impl tracing_subscriber::Layer<S> + Send + Sync, opentelemetry_sdk::trace::SdkTracerProvider)>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a> + Send + Sync,
+{
+    use opentelemetry::trace::TracerProvider as _;
+    use opentelemetry_otlp::WithExportConfig;
+    let base = endpoint.trim_end_matches('/');
+    let url = if base.ends_with("/v1/traces") { base.to_string() } else { format!("{base}/v1/traces") };
+    let exporter = opentelemetry_otlp::SpanExporter::builder().with_http().with_endpoint(url).build()?;
+    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+        .with_batch_exporter(exporter)
+        .with_resource(opentelemetry_sdk::Resource::builder().with_service_name("cbss").build())
+        .build();
+    let layer = tracing_opentelemetry::layer().with_tracer(provider.tracer("cbss"));
+    Ok((layer, provider))
 }
 
 /// The JSON logger, writing to `writer` (tests give it a buffer).
-pub fn json_logs<W>(filter: EnvFilter, writer: W) -> impl tracing::Subscriber + Send + Sync + 'static
+pub fn json_logs<W>(
+    filter: EnvFilter,
+    writer: W,
+) -> impl tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a> + Send + Sync + 'static
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
-    tracing_subscriber::fmt()
+    use tracing_subscriber::layer::SubscriberExt;
+    tracing_subscriber::registry().with(filter).with(json_layer(writer))
+}
+
+/// One JSON object a line, the event's fields at the top, with the request's span.
+fn json_layer<S, W>(writer: W) -> impl tracing_subscriber::Layer<S> + Send + Sync + 'static
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    tracing_subscriber::fmt::layer()
         .json()
         .flatten_event(true)
         .with_current_span(true)
         .with_span_list(false)
-        .with_env_filter(filter)
         .with_writer(writer)
-        .finish()
 }
 
 /// The request id: the client's `X-Request-Id` when it is a plain token of at most 64

@@ -5,6 +5,11 @@
 //! transaction of this database still running), which is what keeps it from missing a change
 //! that drew an earlier number but committed later (`store::sync`).
 //!
+//! The counter's column is renamed on PostgreSQL, so an instance of an older release still
+//! running (a rolling deploy) fails its writes loudly instead of numbering changes the old way,
+//! which the new pulls would skip: stop older instances before starting this one. A migration
+//! that stamps rows must draw `pg_current_xact_id() + xid_offset` there, never the old counter.
+//!
 //! SQLite keeps the counter: it has one writer at a time anyway. The column is added there too,
 //! unused, so both schemas stay alike.
 
@@ -34,6 +39,10 @@ impl MigrationTrait for Migration {
                     "UPDATE sync_state SET xid_offset = change_seq + 1 - pg_current_xact_id()::text::bigint WHERE id = 1",
                 )
                 .await?;
+            manager
+                .get_connection()
+                .execute_unprepared("ALTER TABLE sync_state RENAME COLUMN change_seq TO counter_before_xids")
+                .await?;
         }
         Ok(())
     }
@@ -42,6 +51,7 @@ impl MigrationTrait for Migration {
         let db = manager.get_connection();
         if manager.get_database_backend() == sea_orm::DbBackend::Postgres {
             // The counter resumes above every number drawn meanwhile.
+            db.execute_unprepared("ALTER TABLE sync_state RENAME COLUMN counter_before_xids TO change_seq").await?;
             db.execute_unprepared(
                 "UPDATE sync_state SET change_seq = pg_current_xact_id()::text::bigint + xid_offset WHERE id = 1",
             )

@@ -79,6 +79,16 @@ impl NewConsent {
 }
 
 impl Store {
+    /// Before writing a person's data: their household's lock and consent (`require_consent`);
+    /// a person without a household has a lock of their own, so that two writes about them (two
+    /// doses, two pregnancies) still take turns.
+    pub(crate) async fn require_consent_of(&self, person: Uuid, household: Option<Uuid>) -> ApiResult<()> {
+        match household {
+            Some(h) => self.require_consent(self.db(), h).await,
+            None => self.lock_records([person]).await,
+        }
+    }
+
     /// Refuses a write of a household's personal data when no consent or other basis is in force.
     pub(crate) async fn require_consent<C: ConnectionTrait>(&self, conn: &C, household: Uuid) -> ApiResult<()> {
         // Held until the write ends: a withdrawal waits for it, or it sees the withdrawal.

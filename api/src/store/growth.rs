@@ -144,9 +144,7 @@ impl Store {
         let person = self.person(current.person_id).await?;
         let unit = self.known_unit(person.org_unit_id, "input.id").await?;
         self.check_capture(&unit)?;
-        if let Some(h) = person.household_id {
-            self.require_consent(self.db(), h).await?;
-        }
+        self.require_consent_of(person.id, person.household_id).await?;
         check_version(Some(input.expected_version), record.version)?;
         let pick = |change: MaybeUndefined<f64>, old: Option<f64>| match change {
             MaybeUndefined::Value(v) => Some(v),

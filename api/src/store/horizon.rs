@@ -13,10 +13,40 @@ use crate::error::ApiResult;
 use sea_orm::{ConnectionTrait, DatabaseTransaction, Statement};
 use std::time::{Duration, Instant};
 
+/// The tables a device pulls, each with its change number.
+const SYNCED: [&str; 9] = [
+    "household",
+    "person",
+    "pregnancy",
+    "service_record",
+    "consent",
+    "family_assessment",
+    "tombstone",
+    "community_project",
+    "project_report",
+];
+
+/// Keeps new change numbers above every stored one: a database restored into another cluster
+/// (pg_dump, a logical copy) brings its offset but not its transaction ids, which start again
+/// near zero, so its next numbers would fall below cursors devices already hold. Run at start,
+/// under the migration lock; in a database where nothing was restored it changes nothing.
+pub async fn keep_offset_above_stored<C: ConnectionTrait>(conn: &C) -> Result<u64, sea_orm::DbErr> {
+    let highest = SYNCED.map(|t| format!("(SELECT MAX(change_seq) FROM {t})")).join(", ");
+    let sql = format!(
+        "UPDATE sync_state SET xid_offset = s.top + 1 - pg_current_xact_id()::text::bigint \
+         FROM (SELECT GREATEST({highest}) AS top) s \
+         WHERE id = 1 AND pg_current_xact_id()::text::bigint + xid_offset <= s.top"
+    );
+    Ok(conn.execute_unprepared(&sql).await?.rows_affected())
+}
+
 /// How long a pull waits for this database's earlier writers to end before answering with what
 /// is final (and `hasMore`).
 pub(crate) const WAIT: Duration = Duration::from_secs(2);
+/// The first pause between two looks at the writers a pull waits for; it doubles up to `POLL_MAX`
+/// (many devices pulling behind one long batch must not crowd the pool).
 const POLL: Duration = Duration::from_millis(5);
+const POLL_MAX: Duration = Duration::from_millis(50);
 
 /// A pull's horizon: change numbers below `below` are final.
 pub(crate) struct Horizon {
@@ -73,6 +103,7 @@ impl Horizon {
              WHERE pg_xact_status(x::text::xid8) = 'in progress'",
             ids.join(",")
         );
+        let mut pause = POLL;
         loop {
             let row = conn.query_one_raw(Statement::from_string(conn.get_database_backend(), sql.clone())).await?;
             if row.map(|r| r.try_get::<i64>("", "n")).transpose()?.unwrap_or(0) == 0 {
@@ -81,7 +112,8 @@ impl Horizon {
             if Instant::now() >= deadline {
                 return Ok(false);
             }
-            tokio::time::sleep(POLL).await;
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(POLL_MAX);
         }
     }
 }

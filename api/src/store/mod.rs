@@ -15,7 +15,7 @@ pub mod doses;
 pub mod filters;
 pub mod growth;
 mod hiv_knowledge;
-mod horizon;
+pub mod horizon;
 mod households;
 mod milestones;
 mod nodes;
@@ -64,7 +64,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, ModelTrait, PrimaryKeyTrait, QueryFilter,
     Select,
 };
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// The database as one caller may use it.
@@ -84,8 +84,9 @@ pub struct Store {
     replica: Option<Arc<Replica>>,
     /// Whether this store reads from the replica (`Store::analytics`).
     on_replica: bool,
-    /// How fresh the request's answer from the replica is, once it read from it.
-    freshness: Arc<OnceLock<Freshness>>,
+    /// Whether this request's analytics read from the replica, decided once (on first use) for
+    /// all of them: its pool and how fresh it is.
+    route: Arc<tokio::sync::OnceCell<Option<(DatabaseConnection, Freshness)>>>,
 }
 
 impl Store {
@@ -107,7 +108,7 @@ impl Store {
             ticket: None,
             replica: None,
             on_replica: false,
-            freshness: Arc::default(),
+            route: Arc::default(),
         }
     }
 
@@ -124,18 +125,16 @@ impl Store {
         let Some(replica) = self.replica.as_ref().filter(|_| !self.on_replica && self.batch().is_none()) else {
             return self.clone();
         };
-        match replica.for_session(self.pool(), self.session).await {
-            Some((db, freshness)) => {
-                let _ = self.freshness.set(freshness);
-                Store { exec: Arc::new(write::Exec::Pool(db)), on_replica: true, ..self.clone() }
-            }
+        let route = self.route.get_or_init(|| replica.for_session(self.pool(), self.session)).await;
+        match route {
+            Some((db, _)) => Store { exec: Arc::new(write::Exec::Pool(db.clone())), on_replica: true, ..self.clone() },
             None => self.clone(),
         }
     }
 
     /// How fresh the request's answer is, when some of it was read from the replica.
     pub fn freshness(&self) -> Option<Freshness> {
-        self.freshness.get().copied()
+        self.route.get().and_then(|r| r.as_ref()).map(|(_, f)| *f)
     }
 
     /// After a write of this store's session committed: noted for the replica's routing.

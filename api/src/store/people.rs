@@ -503,7 +503,11 @@ impl Store {
             return Ok(current);
         }
         check_version(input.expected_version, current.version)?;
-        for h in [current.household_id, input.household_id].into_iter().flatten() {
+        // Both households at once (in key order): two people moved in opposite directions at
+        // once never wait for each other in a circle.
+        let households: Vec<Uuid> = [current.household_id, input.household_id].into_iter().flatten().collect();
+        self.lock_records(if households.is_empty() { vec![current.id] } else { households.clone() }).await?;
+        for h in households {
             self.require_consent(self.db(), h).await?;
         }
         self.save_person(current, row, "UPDATE", None).await

@@ -119,9 +119,7 @@ impl Store {
         );
         p.into_result()?;
         let unit = self.known_unit(mother.org_unit_id, "input.motherId").await?;
-        if let Some(h) = mother.household_id {
-            self.require_consent(self.db(), h).await?;
-        }
+        self.require_consent_of(mother.id, mother.household_id).await?;
         self.check_capture(&unit)?;
         let open = pregnancy::Entity::find()
             .filter(pregnancy::Column::MotherId.eq(mother.id))
@@ -164,9 +162,7 @@ impl Store {
         self.authorize(Action::RegisterPeople)?;
         let current = self.pregnancy(input.pregnancy_id).await?;
         let mother = self.person(current.mother_id).await?;
-        if let Some(h) = mother.household_id {
-            self.require_consent(self.db(), h).await?;
-        }
+        self.require_consent_of(mother.id, mother.household_id).await?;
         let unit = self.known_unit(current.org_unit_id, "input.pregnancyId").await?;
         self.check_capture(&unit)?;
         check_version(input.expected_version, current.version)?;

@@ -332,8 +332,10 @@ impl Store {
         // Capture scope is about whose data is written: the subject's unit must be in it.
         let subject = self.known_unit(subject_unit, "input.personId").await?;
         self.check_capture(&subject)?;
-        if let Some(h) = subject_household {
-            self.require_consent(self.db(), h).await?;
+        match (served.as_ref(), subject_household) {
+            (Some(who), household) => self.require_consent_of(who.id, household).await?,
+            (None, Some(h)) => self.require_consent(self.db(), h).await?,
+            (None, None) => {}
         }
         let id = input.id.unwrap_or_else(Uuid::now_v7);
         if self.id_taken::<service_record::Entity>("service_record", id).await? {
@@ -686,9 +688,7 @@ impl Store {
         let person = self.person(current.person_id).await?;
         let unit = self.known_unit(person.org_unit_id, "input.id").await?;
         self.check_capture(&unit)?;
-        if let Some(h) = person.household_id {
-            self.require_consent(self.db(), h).await?;
-        }
+        self.require_consent_of(person.id, person.household_id).await?;
         super::households::check_version(Some(input.expected_version), record.version)?;
         if let Some(ended) = current.ended_on {
             return Err(ApiError::conflict(format!("the enrolment already ended on {ended}")));

@@ -453,9 +453,11 @@ impl Store {
         }
         let people_rows = self.visible_where_in::<person::Entity>(person::Column::Id, &dedup(people.clone())).await?;
         households.extend(people_rows.iter().filter_map(|p| p.household_id));
-        // The batch's records and households, all locked at once, in order: two batches never
-        // wait for each other in a circle, and what is read from here on stays true.
-        self.lock_records(ids.values().flatten().chain(&households).copied()).await?;
+        let homeless = people_rows.iter().filter(|p| p.household_id.is_none()).map(|p| p.id);
+        // The batch's records, households and people without one, all locked at once, in order:
+        // two batches never wait for each other in a circle, and what is read from here on stays
+        // true.
+        self.lock_records(ids.values().flatten().chain(&households).copied().chain(homeless)).await?;
         let taken = |table: &'static str| {
             let ids = ids.get(table).cloned().unwrap_or_default();
             async move {

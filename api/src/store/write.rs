@@ -561,7 +561,11 @@ impl Store {
         let sql = format!(
             "SELECT COUNT(pg_advisory_xact_lock({RECORD_LOCKS}, k)) FROM unnest(ARRAY[{list}]::integer[]) AS k"
         );
-        b.txn.execute_unprepared(&sql).await?;
+        if let Err(e) = b.txn.execute_unprepared(&sql).await {
+            // A deadlock broken here aborted the batch's transaction: it cannot go on.
+            b.broken.store(true, Ordering::SeqCst);
+            return Err(e.into());
+        }
         b.locked.lock().expect("record locks").extend(keys);
         Ok(())
     }
@@ -626,7 +630,7 @@ impl Store {
             ticket: self.ticket.clone(),
             replica: self.replica.clone(),
             on_replica: false,
-            freshness: self.freshness.clone(),
+            route: self.route.clone(),
         })
     }
 

@@ -385,3 +385,43 @@ async fn attendance_is_recorded_per_period_of_an_enrolment_within_it_and_never_t
     assert_eq!(code, "VALIDATION", "{err:#}");
     assert!(err.to_string().contains("input.periodEnd"), "{err:#}");
 }
+
+/// Two writes about one person take turns even when the person has no household (a lock of their
+/// own): two pregnancies registered at once for a woman registered straight into a soum make one
+/// pregnancy and one CONFLICT; two doses at once are evaluated each with the other in view.
+#[tokio::test]
+async fn writes_about_a_person_without_a_household_take_turns() {
+    let app = TestApp::spawn().await;
+    let soum = unit(&app, "11-BZD").await;
+    let register = "mutation($i: RegisterPersonInput!) { registerPerson(input: $i) { id } }";
+    let who = |given: &str, sex: &str, birth: &str| json!({ "i": { "orgUnitId": soum, "givenName": given, "familyName": "Дорж", "sex": sex, "birthDate": birth } });
+    let woman = app.ok(register, who("Сараа", "FEMALE", "1995-02-03")).await["registerPerson"]["id"].clone();
+    let pregnancy = "mutation($m: UUID!, $l: NaiveDate!) { registerPregnancy(input: { motherId: $m, lastMenstrualPeriod: $l }) { id } }";
+    let vars = json!({ "m": woman, "l": days_ago(60) });
+    let (a, b) = tokio::join!(app.gql(pregnancy, vars.clone()), app.gql(pregnancy, vars.clone()));
+    let codes: Vec<&str> =
+        [&a, &b].iter().map(|r| r["errors"][0]["extensions"]["code"].as_str().unwrap_or("OK")).collect();
+    assert!(codes.contains(&"OK") && codes.contains(&"CONFLICT"), "one pregnancy, one CONFLICT: {a:#} {b:#}");
+
+    let child = app.ok(register, who("Анар", "MALE", &days_ago(200))).await["registerPerson"]["id"].clone();
+    let dose = "mutation($i: RecordImmunisationInput!) { recordImmunisation(input: $i) { id } }";
+    let give = |n: i32, age: i64| json!({ "i": { "personId": child, "date": days_ago(200 - age), "antigenCode": "PCV", "doseNumber": n } });
+    let (a, b) = tokio::join!(app.gql(dose, give(1, 61)), app.gql(dose, give(2, 122)));
+    assert!(a["errors"].is_null() && b["errors"].is_null(), "{a:#} {b:#}");
+    let doses = app
+        .ok(
+            "query($p: UUID!) { person(id: $p) { immunisations { doseNumber evaluation validDoseNumber } } }",
+            json!({ "p": child }),
+        )
+        .await;
+    let mut seen: Vec<Value> = doses["person"]["immunisations"].as_array().unwrap().clone();
+    seen.sort_by_key(|d| d["doseNumber"].as_i64());
+    assert_eq!(
+        seen,
+        [
+            json!({ "doseNumber": 1, "evaluation": "VALID", "validDoseNumber": 1 }),
+            json!({ "doseNumber": 2, "evaluation": "VALID", "validDoseNumber": 2 })
+        ],
+        "each dose evaluated with the other in view"
+    );
+}

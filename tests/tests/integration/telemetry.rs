@@ -130,19 +130,31 @@ async fn without_a_token_setting_there_is_no_metrics_route() {
     assert_eq!(body["errors"][0]["extensions"]["code"], "NOT_FOUND");
 }
 
-/// The lines the process's JSON logger wrote, from the first call on (the logger is installed
-/// then, once for the whole test binary).
-fn json_log() -> Arc<Mutex<Vec<u8>>> {
-    static LOG: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
-    LOG.get_or_init(|| {
+/// What the test binary's one logger recorded, from its first use on: the JSON log lines, and
+/// the spans it exported to an OTLP collector of its own (`collector`).
+struct Observed {
+    log: Arc<Mutex<Vec<u8>>>,
+    spans: Arc<Mutex<Vec<u8>>>,
+    exporter: opentelemetry_sdk::trace::SdkTracerProvider,
+}
+
+fn observed() -> &'static Observed {
+    static OBSERVED: OnceLock<Observed> = OnceLock::new();
+    OBSERVED.get_or_init(|| {
+        use tracing_subscriber::layer::SubscriberExt;
         let log = Arc::new(Mutex::new(Vec::new()));
         let sink = log.clone();
         let filter = cbss::telemetry::EnvFilter::new("warn,cbss=info");
-        let logger = cbss::telemetry::json_logs(filter, move || Sink(sink.clone()));
+        let (addr, spans) = collector();
+        let (layer, exporter) = cbss::telemetry::otlp_layer(&format!("http://{addr}")).expect("an OTLP exporter");
+        let logger = cbss::telemetry::json_logs(filter, move || Sink(sink.clone())).with(layer);
         tracing::subscriber::set_global_default(logger).expect("the only logger of the test binary");
-        log
+        Observed { log, spans, exporter }
     })
-    .clone()
+}
+
+fn json_log() -> Arc<Mutex<Vec<u8>>> {
+    observed().log.clone()
 }
 
 struct Sink(Arc<Mutex<Vec<u8>>>);
@@ -213,4 +225,51 @@ async fn json_log_lines_carry_their_requests_id_operation_and_user() {
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
         .any(|l| l["span"]["request_id"] == format!("{id}-login").as_str() && l["message"] == "login failed");
     assert!(warned, "the login's warning carries its request's id");
+}
+
+/// An OpenTelemetry collector's OTLP/HTTP endpoint on a thread of its own: what it was sent.
+fn collector() -> (std::net::SocketAddr, Arc<Mutex<Vec<u8>>>) {
+    let received = Arc::new(Mutex::new(Vec::new()));
+    let sink = received.clone();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    listener.set_nonblocking(true).unwrap();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async move {
+            let route = axum::routing::post(move |body: axum::body::Bytes| async move {
+                sink.lock().unwrap().extend_from_slice(&body);
+                axum::http::StatusCode::OK
+            });
+            let router = axum::Router::new().route("/v1/traces", route);
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            axum::serve(listener, router).await.unwrap();
+        });
+    });
+    (addr, received)
+}
+
+/// With `CBSS_OTLP_ENDPOINT` (a build with `--features otlp`) every request's span goes to the
+/// collector with its request id, operation and user id.
+#[tokio::test]
+async fn request_spans_are_exported_to_an_otlp_collector_with_their_request_id() {
+    let observed = observed();
+    let app = TestApp::spawn().await;
+    let id = format!("otlp-{}", uuid::Uuid::new_v4().simple());
+    let res = app
+        .client
+        .post(format!("{}/graphql", app.base))
+        .bearer_auth(&app.admin_token)
+        .header("x-request-id", &id)
+        .json(&json!({ "query": "query TracedStages { lifeStages { code } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    observed.exporter.force_flush().expect("the batch is sent");
+    // OTLP/HTTP carries protobuf, whose strings are their UTF-8 bytes.
+    let body = observed.spans.lock().unwrap().clone();
+    let has = |text: &str| body.windows(text.len()).any(|w| w == text.as_bytes());
+    assert!(has(&id), "the request's span carries its id ({} bytes received)", body.len());
+    assert!(has("TracedStages") && has("request_id") && has("cbss"), "operation, attribute names, service name");
 }
