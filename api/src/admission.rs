@@ -12,7 +12,10 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 #[derive(Clone)]
-pub struct Gate(Arc<Semaphore>, Arc<Queue>);
+pub struct Gate {
+    places: Arc<Semaphore>,
+    queue: Arc<Queue>,
+}
 
 /// The gate's size and how many wait at it (for `/metrics`).
 struct Queue {
@@ -31,22 +34,25 @@ impl Drop for InQueue<'_> {
 
 impl Gate {
     pub fn new(places: usize) -> Self {
-        Self(Arc::new(Semaphore::new(places)), Arc::new(Queue { places, waiting: AtomicUsize::new(0) }))
+        Self {
+            places: Arc::new(Semaphore::new(places)),
+            queue: Arc::new(Queue { places, waiting: AtomicUsize::new(0) }),
+        }
     }
 
     /// Waits for a place; None once the gate is closed (shutting down).
     pub async fn enter(&self) -> Option<Arc<Ticket>> {
-        self.1.waiting.fetch_add(1, Ordering::Relaxed);
-        let queued = InQueue(&self.1.waiting);
-        let permit = self.0.clone().acquire_owned().await.ok()?;
+        self.queue.waiting.fetch_add(1, Ordering::Relaxed);
+        let queued = InQueue(&self.queue.waiting);
+        let permit = self.places.clone().acquire_owned().await.ok()?;
         drop(queued);
-        Some(Arc::new(Ticket { gate: self.0.clone(), permit: Mutex::new(Some(permit)) }))
+        Some(Arc::new(Ticket { gate: self.places.clone(), permit: Mutex::new(Some(permit)) }))
     }
 
     /// Requests running and requests waiting, now.
     pub fn load(&self) -> (usize, usize) {
-        let running = self.1.places.saturating_sub(self.0.available_permits());
-        (running, self.1.waiting.load(Ordering::Relaxed))
+        let running = self.queue.places.saturating_sub(self.places.available_permits());
+        (running, self.queue.waiting.load(Ordering::Relaxed))
     }
 }
 
@@ -94,8 +100,8 @@ mod tests {
             .await;
         let () = during;
         assert!(first.holds());
-        assert_eq!(gate.0.available_permits(), 0);
+        assert_eq!(gate.places.available_permits(), 0);
         drop(first);
-        assert_eq!(gate.0.available_permits(), 1);
+        assert_eq!(gate.places.available_permits(), 1);
     }
 }

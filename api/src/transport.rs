@@ -221,43 +221,35 @@ fn from_json(value: serde_json::Value) -> Result<async_graphql::Request, Refusal
     serde_json::from_value(value).map_err(|e| Refusal::bad_request(format!("not a GraphQL request: {e}")))
 }
 
-/// The name of the operation a request will run, as its document spells it (None: anonymous,
-/// or no such operation). A client's `operationName` is taken only when the document defines
-/// it: it becomes a metric label and a log field, and must not be any string a client sends.
-pub fn operation_name(request: &mut async_graphql::Request) -> Option<String> {
+/// The operation a request will run — the one `operationName` names among the document's, or
+/// its only one — with its name (None when anonymous), if the document parsed and names one
+/// unambiguously. A name the document does not define is no operation.
+fn operation(request: &mut async_graphql::Request) -> Option<(Option<String>, OperationType)> {
     let asked = request.operation_name.clone();
     let doc = request.parsed_query().ok()?;
-    match asked {
-        Some(asked) => {
-            doc.operations.iter().find_map(|(n, _)| n.filter(|n| n.as_str() == asked).map(|n| n.to_string()))
-        }
+    let mut ops = doc.operations.iter();
+    let (name, op) = match asked {
+        Some(asked) => ops.find(|(n, _)| n.is_some_and(|n| n.as_str() == asked))?,
         None => {
-            let mut ops = doc.operations.iter();
-            let (name, _) = ops.next()?;
+            let only = ops.next()?;
             if ops.next().is_some() {
                 return None;
             }
-            name.map(|n| n.to_string())
-        }
-    }
-}
-
-/// The operation a request will run, when its document parsed and names one unambiguously.
-pub fn operation_type(request: &mut async_graphql::Request) -> Option<OperationType> {
-    let name = request.operation_name.clone();
-    let doc = request.parsed_query().ok()?;
-    let op = match name {
-        Some(name) => doc.operations.iter().find(|(n, _)| n.is_some_and(|n| n.as_str() == name))?.1,
-        None => {
-            let mut ops = doc.operations.iter();
-            let (_, op) = ops.next()?;
-            if ops.next().is_some() {
-                return None;
-            }
-            op
+            only
         }
     };
-    Some(op.node.ty)
+    Some((name.map(|n| n.to_string()), op.node.ty))
+}
+
+/// The name of the operation a request will run, as its document spells it: a metric label and
+/// a log field, so never a string a client sent that the document does not define.
+pub fn operation_name(request: &mut async_graphql::Request) -> Option<String> {
+    operation(request)?.0
+}
+
+/// The type of the operation a request will run.
+pub fn operation_type(request: &mut async_graphql::Request) -> Option<OperationType> {
+    Some(operation(request)?.1)
 }
 
 /// A request error (one before execution: no `data` at all) or an answer, in the chosen media
