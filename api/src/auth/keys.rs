@@ -69,6 +69,16 @@ impl Keys {
         uuid::Builder::from_custom_bytes(bytes).into_uuid()
     }
 
+    /// A login account's tag for the logs: the same email always has the same tag, so repeated
+    /// failures against one account show, but the log never holds the email (which the audit
+    /// log, readable by administrators only, keeps).
+    pub fn account_tag(&self, email: &str) -> String {
+        let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.pseudonym).expect("any key length");
+        mac.update(b"login account:");
+        mac.update(email.as_bytes());
+        mac.finalize().into_bytes()[..6].iter().map(|b| format!("{b:02x}")).collect()
+    }
+
     /// Encrypts an id for a page cursor (AES on one block: a permutation, so it round-trips).
     pub fn seal(&self, id: Uuid) -> [u8; 16] {
         let mut block = Array::from(*id.as_bytes());

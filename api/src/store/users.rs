@@ -159,7 +159,7 @@ impl Store {
         validate::clean(&mut p, "email", &email, validate::Kind::Line);
         p.into_result()?;
         if let Some(wait) = throttle::retry_after(self.db(), &email, ip, Utc::now()).await? {
-            tracing::warn!(%email, ?ip, "login throttled");
+            tracing::warn!(account = %self.keys.account_tag(&email), ?ip, "login throttled");
             metrics::counter!("cbss_logins_total", "outcome" => "throttled").increment(1);
             return Err(ApiError::TooManyAttempts { retry_after_secs: Ord::max(wait.as_secs(), 1) });
         }
@@ -168,7 +168,7 @@ impl Store {
         let audit = self.auditor();
         match user.filter(|u| ok && u.active) {
             Some(user) => {
-                tracing::info!(%email, ?ip, "login");
+                tracing::info!(user = %user.id, ?ip, "login");
                 metrics::counter!("cbss_logins_total", "outcome" => "success").increment(1);
                 {
                     let _turn = self.write_turn().await;
@@ -178,7 +178,7 @@ impl Store {
                 self.open_session(user).await
             }
             None => {
-                tracing::warn!(%email, ?ip, "login failed");
+                tracing::warn!(account = %self.keys.account_tag(&email), ?ip, "login failed");
                 metrics::counter!("cbss_logins_total", "outcome" => "failure").increment(1);
                 let _turn = self.write_turn().await;
                 throttle::failed(self.db(), &email, ip, Utc::now()).await?;
