@@ -110,6 +110,11 @@ impl Horizon {
                 return Ok(true);
             }
             if Instant::now() >= deadline {
+                // Worth an operator's look: a transaction left open holds every device back.
+                tracing::warn!(
+                    transactions = %ids.join(","),
+                    "a pull waited for writers of this database still running; it answers what is final (hasMore)"
+                );
                 return Ok(false);
             }
             tokio::time::sleep(pause).await;

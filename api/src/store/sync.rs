@@ -424,6 +424,7 @@ impl Store {
     async fn prefetch(&self, items: &[SyncItem]) -> ApiResult<()> {
         let mut ids: HashMap<&'static str, Vec<Uuid>> = HashMap::new();
         let (mut households, mut people) = (Vec::new(), Vec::new());
+        let (mut pregnancies, mut enrolments) = (Vec::new(), Vec::new());
         for item in items {
             let kind = item.payload.kind();
             ids.entry(kind.table()).or_default().push(item.id);
@@ -434,7 +435,10 @@ impl Store {
                     households.extend(p.household_id);
                 }
                 SyncPayload::Pregnancy(p) => people.push(p.mother_id),
-                SyncPayload::PregnancyOutcome(o) => people.extend(o.child_ids.iter().copied()),
+                SyncPayload::PregnancyOutcome(o) => {
+                    people.extend(o.child_ids.iter().copied());
+                    pregnancies.push(o.pregnancy_id);
+                }
                 SyncPayload::ServiceRecord(r) => {
                     people.extend(r.person_id);
                     households.extend(r.household_id);
@@ -445,11 +449,26 @@ impl Store {
                 SyncPayload::Enrolment(r) => people.push(r.person_id),
                 SyncPayload::HivKnowledge(r) => people.push(r.person_id),
                 SyncPayload::FamilyAssessment(a) => households.push(a.household_id),
-                SyncPayload::EnrolmentEnd(_)
-                | SyncPayload::Attendance(_)
-                | SyncPayload::CommunityProject(_)
-                | SyncPayload::ProjectReport(_) => {}
+                SyncPayload::EnrolmentEnd(_) => enrolments.push(item.id),
+                SyncPayload::Attendance(a) => enrolments.push(a.enrolment_id),
+                SyncPayload::CommunityProject(_) | SyncPayload::ProjectReport(_) => {}
             }
+        }
+        // The people behind outcomes, enrolment ends and attendance: their households are locked
+        // with the rest, up front.
+        if !pregnancies.is_empty() {
+            let mothers = pregnancy::Entity::find()
+                .select_only()
+                .column(pregnancy::Column::MotherId)
+                .filter(pregnancy::Column::Id.is_in(dedup(pregnancies)));
+            people.extend(mothers.into_tuple::<Uuid>().all(self.db()).await?);
+        }
+        if !enrolments.is_empty() {
+            let enrolled = enrolment::Entity::find()
+                .select_only()
+                .column(enrolment::Column::PersonId)
+                .filter(enrolment::Column::ServiceRecordId.is_in(dedup(enrolments)));
+            people.extend(enrolled.into_tuple::<Uuid>().all(self.db()).await?);
         }
         let people_rows = self.visible_where_in::<person::Entity>(person::Column::Id, &dedup(people.clone())).await?;
         households.extend(people_rows.iter().filter_map(|p| p.household_id));
