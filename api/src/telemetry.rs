@@ -292,6 +292,10 @@ fn describe() {
     describe_counter!("cbss_sync_items_total", "syncPush items by result (CREATED, UNCHANGED, UPDATED, ...)");
     describe_counter!("cbss_logins_total", "Login attempts by outcome (success, failure, throttled)");
     describe_gauge!("cbss_audit_read_backlog", "Read audit entries waiting to be written");
+    describe_counter!(
+        "cbss_sync_pulls_held_total",
+        "changes pulls that waited in vain for a writer still running and answered only what was final"
+    );
     describe_gauge!("cbss_replica_up", "1 while the replica answers as a standby (DATABASE_REPLICA_URL), else 0");
     describe_gauge!(
         "cbss_replica_lag_seconds",

@@ -111,6 +111,7 @@ impl Horizon {
             }
             if Instant::now() >= deadline {
                 // Worth an operator's look: a transaction left open holds every device back.
+                metrics::counter!("cbss_sync_pulls_held_total").increment(1);
                 tracing::warn!(
                     transactions = %ids.join(","),
                     "a pull waited for writers of this database still running; it answers what is final (hasMore)"

@@ -899,7 +899,7 @@ async fn a_write_that_commits_after_a_later_one_is_pulled_once_and_nothing_is_sk
         eprintln!("skipped on SQLite: it writes one transaction at a time, so commits come in number order");
         return;
     }
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(|c| c.metrics_token = Some("pull-test-metrics".into())).await;
     let t = app.admin_token.clone();
     let bag = district(&app, 0).await;
     let slow = household(&app, &bag).await;
@@ -937,6 +937,11 @@ async fn a_write_that_commits_after_a_later_one_is_pulled_once_and_nothing_is_sk
         first["changes"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
     assert!(!seen_first.contains(&later.as_str()), "the later write waits while an earlier number runs: {first:#}");
     assert_eq!(first["hasMore"], true, "and the device is told to come back: {first:#}");
+    // The operator sees pulls held back (the counter is the process's: other tests' pulls add).
+    let scrape = app.client.get(format!("{}/metrics", app.base)).bearer_auth("pull-test-metrics").send();
+    let text = scrape.await.unwrap().text().await.unwrap();
+    let held = text.lines().find_map(|l| l.strip_prefix("cbss_sync_pulls_held_total ")).and_then(|v| v.parse().ok());
+    assert!(held.is_some_and(|v: f64| v >= 1.0), "{held:?}");
 
     let (rest, _) = pull_all(&app, &t, Some(first["endCursor"].as_str().unwrap().to_string()), 100).await;
     let mut ids: Vec<&str> = seen_first;
