@@ -11,7 +11,11 @@
 //! every instance has the replica configured (one without keeps no write positions).
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, Value};
+use entity::user_session;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QuerySelect, Statement,
+};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
@@ -165,12 +169,14 @@ impl Replica {
             return None;
         }
         if let Some(session) = session {
-            let sql = "SELECT last_write_lsn AS lsn FROM user_session WHERE id = $1";
-            let row = primary
-                .query_one_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, [Value::from(session)]))
+            let wrote: Option<i64> = user_session::Entity::find_by_id(session)
+                .select_only()
+                .column(user_session::Column::LastWriteLsn)
+                .into_tuple::<Option<i64>>()
+                .one(primary)
                 .await
-                .ok()?;
-            let wrote = row.and_then(|r| r.try_get::<Option<i64>>("", "lsn").ok()).flatten();
+                .ok()?
+                .flatten();
             // The last check may be up to half a second old: the replica itself is asked.
             if let Some(wrote) = wrote.filter(|w| *w > replayed)
                 && lsn(&self.db, REPLAYED_LSN).await.ok().flatten().is_none_or(|now| now < wrote)
@@ -183,10 +189,15 @@ impl Replica {
 
     /// After a session's write committed: where the primary's WAL stands now (past the commit).
     pub async fn wrote(primary: &DatabaseConnection, session: Uuid) {
-        let sql = "UPDATE user_session SET last_write_lsn = (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint \
-                   WHERE id = $1";
-        let stmt = Statement::from_sql_and_values(DbBackend::Postgres, sql, [Value::from(session)]);
-        if let Err(e) = primary.execute_raw(stmt).await {
+        let noted = user_session::Entity::update_many()
+            .col_expr(
+                user_session::Column::LastWriteLsn,
+                Expr::cust("(pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint"),
+            )
+            .filter(user_session::Column::Id.eq(session))
+            .exec(primary)
+            .await;
+        if let Err(e) = noted {
             // The write itself stands; the session may read older data from the replica for a
             // moment (at most the allowed lag).
             tracing::warn!(error = %e, "could not note the session's write for the replica");

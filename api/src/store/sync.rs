@@ -456,20 +456,11 @@ impl Store {
         }
         // The people behind outcomes, enrolment ends and attendance: their households are locked
         // with the rest, up front.
-        if !pregnancies.is_empty() {
-            let mothers = pregnancy::Entity::find()
-                .select_only()
-                .column(pregnancy::Column::MotherId)
-                .filter(pregnancy::Column::Id.is_in(dedup(pregnancies)));
-            people.extend(mothers.into_tuple::<Uuid>().all(self.db()).await?);
-        }
-        if !enrolments.is_empty() {
-            let enrolled = enrolment::Entity::find()
-                .select_only()
-                .column(enrolment::Column::PersonId)
-                .filter(enrolment::Column::ServiceRecordId.is_in(dedup(enrolments)));
-            people.extend(enrolled.into_tuple::<Uuid>().all(self.db()).await?);
-        }
+        use {enrolment::Column as E, pregnancy::Column as G};
+        people.extend(column_where_in::<pregnancy::Entity>(self, G::MotherId, G::Id, &dedup(pregnancies)).await?);
+        people.extend(
+            column_where_in::<enrolment::Entity>(self, E::PersonId, E::ServiceRecordId, &dedup(enrolments)).await?,
+        );
         let people_rows = self.visible_where_in::<person::Entity>(person::Column::Id, &dedup(people.clone())).await?;
         households.extend(people_rows.iter().filter_map(|p| p.household_id));
         let homeless = people_rows.iter().filter(|p| p.household_id.is_none()).map(|p| p.id);
@@ -1148,15 +1139,20 @@ async fn taken_ids<E>(store: &Store, column: E::Column, ids: &[Uuid]) -> ApiResu
 where
     E: EntityTrait,
 {
-    if ids.is_empty() {
-        return Ok(HashSet::new());
-    }
-    let mut found = HashSet::new();
-    for chunk in ids.chunks(1000) {
+    Ok(column_where_in::<E>(store, column, column, ids).await?.into_iter().collect())
+}
+
+/// The `out` column (an id) of the rows of `E` whose `key` is one of `keys` (in any scope).
+async fn column_where_in<E>(store: &Store, out: E::Column, key: E::Column, keys: &[Uuid]) -> ApiResult<Vec<Uuid>>
+where
+    E: EntityTrait,
+{
+    let mut found = Vec::new();
+    for chunk in keys.chunks(1000) {
         let rows: Vec<Uuid> = E::find()
             .select_only()
-            .column(column)
-            .filter(column.is_in(chunk.iter().copied()))
+            .column(out)
+            .filter(key.is_in(chunk.iter().copied()))
             .into_tuple()
             .all(store.db())
             .await?;

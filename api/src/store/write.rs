@@ -666,8 +666,8 @@ impl Store {
 
     /// Ends a batch: commits it with its audit entries, or rolls it all back.
     pub(crate) async fn finish_batch(self, commit: bool) -> ApiResult<()> {
-        let after =
-            self.replica.is_some().then(|| Store { exec: Arc::new(Exec::Pool(self.pool().clone())), ..self.clone() });
+        // Where to note the session's write once committed (`Store::wrote`).
+        let noted = self.replica.as_ref().and(self.session).map(|session| (self.pool().clone(), session));
         let exec = Arc::try_unwrap(self.exec)
             .map_err(|_| ApiError::Internal(anyhow::anyhow!("the batch store is still in use")))?;
         let Exec::Batch(b) = exec else {
@@ -678,8 +678,8 @@ impl Store {
             let audits = std::mem::take(&mut *b.audits.lock().expect("audit buffer"));
             insert_audits(&b.txn, audits).await?;
             b.txn.commit().await?;
-            if let Some(store) = after {
-                store.wrote().await;
+            if let Some((pool, session)) = noted {
+                crate::replica::Replica::wrote(&pool, session).await;
             }
         } else {
             b.txn.rollback().await?;
