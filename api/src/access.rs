@@ -6,7 +6,7 @@ use crate::domain::vocab::Role;
 use entity::{
     assessment_action, attendance, community_project, consent, enrolment, family_assessment, growth_measurement,
     hiv_knowledge, household, immunisation, milestone_check, org_unit, person, pregnancy, project_budget_line,
-    project_partner, service_record, tombstone,
+    project_partner, referral, service_record, tombstone,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, IntoColumnRef, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, EntityTrait};
@@ -106,6 +106,8 @@ pub enum Action {
     /// Approving, starting, completing or cancelling community projects (local government's
     /// decision; administrators here).
     DecideProjects,
+    /// Sending referrals, and answering those a caller's unit receives.
+    Refer,
 }
 
 impl Principal {
@@ -196,6 +198,7 @@ impl Principal {
             Action::AssessFamilies => any(&[Role::Admin, Role::FieldWorker, Role::Partner]),
             Action::ManageProjects => any(&[Role::Admin, Role::FieldWorker, Role::Partner]),
             Action::DecideProjects => any(&[Role::Admin]),
+            Action::Refer => any(&[Role::Admin, Role::FieldWorker, Role::Partner, Role::Provider]),
         }
     }
 
@@ -360,6 +363,20 @@ pub fn projects_condition(p: &Principal) -> Option<Condition> {
         return Some(projects_of_partner(partner));
     }
     p.view.units_condition(community_project::Column::OrgUnitId)
+}
+
+/// The referrals a caller sees (None: all): those sent from or to a unit of its view scope, and
+/// those sent to the partner organisation it works for. The referrer keeps seeing what became of
+/// a referral; the receiver sees it wherever the person lives (the subject's minimum:
+/// `Store::referral_subject`).
+pub fn referrals_condition(p: &Principal) -> Option<Condition> {
+    let from = p.view.units_condition(referral::Column::FromOrgUnitId)?;
+    let to = p.view.units_condition(referral::Column::ToOrgUnitId)?;
+    let mut any = Condition::any().add(from).add(to);
+    if let Some(partner) = p.partner_id {
+        any = any.add(referral::Column::ToPartnerId.eq(partner));
+    }
+    Some(any)
 }
 
 impl Scoped for enrolment::Entity {

@@ -702,6 +702,58 @@ pub static OUTPUT: &[(&str, Fields)] = &[
         "ProjectTransition",
         &[("fromStatus", Safe), ("toStatus", Safe), ("byUserId", Safe), ("at", Safe), ("note", Safe)],
     ),
+    // Referrals are for identified callers only (the store refuses the others); classed as the
+    // records about people they are.
+    (
+        "Referral",
+        &[
+            ("id", Pseudonym),
+            ("version", Safe),
+            ("status", Safe),
+            ("need", Safe),
+            ("serviceType", Safe),
+            ("urgency", Safe),
+            ("sentOn", EventDate),
+            ("dueBy", EventDate),
+            ("overdue", Safe),
+            ("reason", Direct),
+            ("raisedBy", Safe),
+            ("raisedById", Pseudonym),
+            ("fromOrgUnit", Safe),
+            ("toOrgUnit", Safe),
+            ("toPartner", Safe),
+            ("provider", Withheld),
+            ("sentBy", Withheld),
+            ("closeReason", Safe),
+            ("answerNote", Direct),
+            ("completedOn", EventDate),
+            ("completedBy", Safe),
+            ("subject", Safe),
+            ("person", Safe),
+            ("household", Safe),
+            ("steps", Safe),
+            ("createdAt", EventTime),
+            ("updatedAt", EventTime),
+        ],
+    ),
+    ("ReferralConnection", &[("pageInfo", Records), ("edges", Records), ("nodes", Records), ("totalCount", Count)]),
+    ("ReferralEdge", &[("node", Safe), ("cursor", Safe)]),
+    (
+        "ReferralStep",
+        &[("fromStatus", Safe), ("toStatus", Safe), ("byUserId", Withheld), ("at", EventTime), ("note", Direct)],
+    ),
+    (
+        "ReferredPerson",
+        &[
+            ("givenName", Direct),
+            ("familyName", Direct),
+            ("sex", Safe),
+            ("ageYears", Safe),
+            ("ageMonths", AgeMonths),
+            ("householdAddress", Direct),
+            ("orgUnit", Safe),
+        ],
+    ),
     (
         "ScheduleRule",
         &[
@@ -858,6 +910,8 @@ pub static ARGUMENTS: &[(&str, Inputs)] = &[
         &[("filter", In::Safe), ("orderBy", In::Safe), ("first", In::Safe), ("after", In::Safe)],
     ),
     ("Query.communityProject", &[("id", In::Safe)]),
+    ("Query.referrals", &[("filter", In::Safe), ("first", In::Safe), ("after", In::Safe)]),
+    ("Query.referral", &[("id", In::Safe)]),
     (
         "Query.coverage",
         &[
@@ -993,6 +1047,16 @@ pub static INPUT_FIELDS: &[(&str, Inputs)] = &[
         ],
     ),
     (
+        "ReferralFilter",
+        &[
+            ("orgUnitId", In::Safe),
+            ("direction", In::Safe),
+            ("status", In::Safe),
+            ("overdueOn", In::ReferenceDay),
+            ("personId", In::Identifying),
+        ],
+    ),
+    (
         "ProjectFilter",
         &[
             ("orgUnitId", In::Safe),
@@ -1052,7 +1116,10 @@ pub static WRITE_INPUTS: &[&str] = &[
     "EndEnrolmentInput",
     "EnrolmentEndInput",
     "MilestoneCheckItemInput",
+    "AnswerReferralInput",
     "ProjectReportInput",
+    "ReferralAnswerItemInput",
+    "SendReferralInput",
     "ProposeCommunityProjectInput",
     "RecordAttendanceInput",
     "RecordEnrolmentInput",

@@ -41,6 +41,8 @@ pub mod project_reach;
 pub mod project_report;
 pub mod project_transition;
 pub mod read;
+pub mod referral;
+pub mod referral_step;
 pub mod refresh_token;
 pub mod schedule_rule;
 pub mod service_record;

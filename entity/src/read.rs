@@ -136,6 +136,8 @@ by_name!(
     project_reach,
     project_report,
     project_transition,
+    referral,
+    referral_step,
     refresh_token,
     schedule_rule,
     service_type,

@@ -581,7 +581,12 @@ mod tests {
             DevelopmentDomain,
             MilestoneStatus,
             DetailKind,
-            KnowledgeAnswer
+            KnowledgeAnswer,
+            ReferralNeed,
+            ReferralUrgency,
+            ReferralStatus,
+            ReferralCloseReason,
+            ReferralTrigger
         );
     }
 }
@@ -846,5 +851,82 @@ vocabulary!(
         Title => "TITLE",
         /// By when the project was proposed.
         CreatedAt => "CREATED_AT",
+    }
+);
+
+vocabulary!(
+    /// What a referral asks for, by sector (the programme's convergent services).
+    ReferralNeed {
+        /// Health care: immunisation, antenatal or postnatal care, treatment.
+        Health => "HEALTH",
+        /// Nutrition: growth faltering, acute malnutrition, feeding counselling.
+        Nutrition => "NUTRITION",
+        /// Pre-school or school: enrolment, return after dropping out.
+        Education => "EDUCATION",
+        /// Social welfare: benefits, the Child Money programme, food stamps.
+        SocialWelfare => "SOCIAL_WELFARE",
+        /// Civil registration: a birth certificate, an identity card.
+        CivilRegistration => "CIVIL_REGISTRATION",
+        /// Disability assessment and support.
+        Disability => "DISABILITY",
+        /// Child protection: the unit's child-protection team.
+        ChildProtection => "CHILD_PROTECTION",
+        /// Water, sanitation and hygiene: a latrine, safe water.
+        Wash => "WASH",
+    }
+);
+
+vocabulary!(
+    /// How soon the receiver should act on a referral.
+    ReferralUrgency {
+        /// In the normal course.
+        Routine => "ROUTINE",
+        /// Within days.
+        Urgent => "URGENT",
+        /// At once: the child is at risk.
+        Emergency => "EMERGENCY",
+    }
+);
+
+vocabulary!(
+    /// A referral's lifecycle: SENT → ACCEPTED or DECLINED; SENT or ACCEPTED → COMPLETED or
+    /// CLOSED. DECLINED, COMPLETED and CLOSED are final.
+    ReferralStatus {
+        /// Sent by the referring worker, not yet answered.
+        Sent => "SENT",
+        /// Accepted by the receiver, who will act.
+        Accepted => "ACCEPTED",
+        /// Declined by the receiver, with the reason (final).
+        Declined => "DECLINED",
+        /// The need was met: the service the receiver gave is linked (final).
+        Completed => "COMPLETED",
+        /// Ended without the service: unreachable, moved or died (final).
+        Closed => "CLOSED",
+    }
+);
+
+vocabulary!(
+    /// Why a referral was closed without the service.
+    ReferralCloseReason {
+        /// The person could not be reached.
+        Unreachable => "UNREACHABLE",
+        /// The person moved away.
+        Moved => "MOVED",
+        /// The person died.
+        Died => "DIED",
+    }
+);
+
+vocabulary!(
+    /// What raised a referral.
+    ReferralTrigger {
+        /// A service of the due list, overdue (the referral's service type).
+        OverdueService => "OVERDUE_SERVICE",
+        /// An action agreed at a family assessment (`raisedById`: the action).
+        AssessmentAction => "ASSESSMENT_ACTION",
+        /// A growth measurement's classification (`raisedById`: its service record).
+        Measurement => "MEASUREMENT",
+        /// Anything else (the reason says what).
+        Other => "OTHER",
     }
 );

@@ -33,6 +33,7 @@ pub(super) fn describe_made_types<Q, M, S>(builder: SchemaBuilder<Q, M, S>) -> S
     use super::family::CommunityProject;
     use super::org_units::OrgUnit;
     use super::people::{Household, Person};
+    use super::referrals::Referral;
     use super::schedule::DueListEntry;
     use chrono::{DateTime, NaiveDate, Utc};
     builder
@@ -48,6 +49,7 @@ pub(super) fn describe_made_types<Q, M, S>(builder: SchemaBuilder<Q, M, S>) -> S
         .override_output_type_description::<Conn<CommunityProject>>(
             "A page of community projects (Relay cursor connection).",
         )
+        .override_output_type_description::<Conn<Referral>>("A page of referrals (Relay cursor connection).")
         .override_output_type_description::<NaiveDate>(
             "A calendar day, ISO 8601 `YYYY-MM-DD` (e.g. `2026-11-20`). The service's days are Mongolia's \
              (UTC+8): \"today\" is today there.",

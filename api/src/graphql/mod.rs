@@ -18,6 +18,7 @@ mod people;
 pub mod people_page;
 pub mod persisted;
 mod query;
+mod referrals;
 mod schedule;
 mod services;
 mod sync;

@@ -291,4 +291,5 @@ pub struct Mutation(
     super::sync::SyncMutation,
     super::family::FamilyMutation,
     super::coverage::CoverageMutation,
+    super::referrals::ReferralMutation,
 );

@@ -287,4 +287,5 @@ pub struct Query(
     super::family::FamilyQuery,
     super::coverage::CoverageQuery,
     super::aggregate::AggregateQuery,
+    super::referrals::ReferralQuery,
 );

@@ -29,6 +29,7 @@ pub enum SyncRecord {
     FamilyAssessment(super::family::FamilyAssessment),
     CommunityProject(super::family::CommunityProject),
     ProjectReport(super::family::ProjectReport),
+    Referral(super::referrals::Referral),
 }
 
 impl From<SyncedRow> for SyncRecord {
@@ -42,6 +43,7 @@ impl From<SyncedRow> for SyncRecord {
             SyncedRow::FamilyAssessment(r) => Self::FamilyAssessment(super::family::FamilyAssessment(r)),
             SyncedRow::CommunityProject(r) => Self::CommunityProject(super::family::CommunityProject(r)),
             SyncedRow::ProjectReport(r) => Self::ProjectReport(super::family::ProjectReport(r)),
+            SyncedRow::Referral(r) => Self::Referral(super::referrals::Referral(r)),
         }
     }
 }
@@ -70,6 +72,7 @@ from_sync_record!(
     FamilyAssessment => super::family::FamilyAssessment,
     CommunityProject => super::family::CommunityProject,
     ProjectReport => super::family::ProjectReport,
+    Referral => super::referrals::Referral,
 );
 
 /// Why an item was rejected: the same code and field paths the single-record mutation gives.
@@ -224,6 +227,8 @@ pub enum ChangeEntity {
     CommunityProject,
     /// A community project's monitoring report.
     ProjectReport,
+    /// A referral.
+    Referral,
 }
 
 pub struct Change(StoreChange);
@@ -246,6 +251,7 @@ impl Change {
             (Some(SyncedRow::FamilyAssessment(_)), _) => ChangeEntity::FamilyAssessment,
             (Some(SyncedRow::CommunityProject(_)), _) => ChangeEntity::CommunityProject,
             (Some(SyncedRow::ProjectReport(_)), _) => ChangeEntity::ProjectReport,
+            (Some(SyncedRow::Referral(_)), _) => ChangeEntity::Referral,
             (None, Some(t)) => match t.entity.as_str() {
                 "household" => ChangeEntity::Household,
                 "person" => ChangeEntity::Person,

@@ -51,6 +51,7 @@ impl Creation {
                 }
                 SyncKind::FamilyAssessment => Action::AssessFamilies,
                 SyncKind::CommunityProject | SyncKind::ProjectReport => Action::ManageProjects,
+                SyncKind::Referral | SyncKind::ReferralAnswer => Action::Refer,
                 _ => Action::RecordServices,
             },
         }
@@ -133,7 +134,8 @@ impl Store {
                     SyncedRow::CommunityProject(self.propose_community_project(i).await?)
                 }
                 SyncPayload::ProjectReport(i) => SyncedRow::ProjectReport(self.report_community_project(i).await?),
-                SyncPayload::PregnancyOutcome(_) | SyncPayload::EnrolmentEnd(_) => {
+                SyncPayload::Referral(i) => SyncedRow::Referral(self.send_referral(i).await?),
+                SyncPayload::PregnancyOutcome(_) | SyncPayload::EnrolmentEnd(_) | SyncPayload::ReferralAnswer(_) => {
                     return Err(ApiError::Internal(anyhow::anyhow!(
                         "an outcome or an enrolment's end is not a create"
                     )));
@@ -145,7 +147,8 @@ impl Store {
     /// Whether a row of `table` has this id (in any scope).
     async fn id_in(&self, table: &'static str, id: Uuid) -> ApiResult<bool> {
         use entity::{
-            community_project, family_assessment, household, person, pregnancy, project_report, service_record,
+            community_project, family_assessment, household, person, pregnancy, project_report, referral,
+            service_record,
         };
         match table {
             "household" => self.id_taken::<household::Entity>(table, id).await,
@@ -155,6 +158,7 @@ impl Store {
             "family_assessment" => self.id_taken::<family_assessment::Entity>(table, id).await,
             "community_project" => self.id_taken::<community_project::Entity>(table, id).await,
             "project_report" => self.id_taken::<project_report::Entity>(table, id).await,
+            "referral" => self.id_taken::<referral::Entity>(table, id).await,
             _ => self.id_taken::<service_record::Entity>(table, id).await,
         }
     }

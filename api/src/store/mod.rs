@@ -25,6 +25,7 @@ mod people;
 mod population;
 mod pregnancies;
 mod projects;
+mod referrals;
 pub mod schedule;
 mod services;
 pub mod sync;
@@ -47,6 +48,7 @@ pub use people::{NewPerson, PersonChanges, PersonFilter, PersonOrder};
 pub use population::PopulationImport;
 pub use pregnancies::{NewPregnancy, PregnancyOutcomeInput};
 pub use projects::{NewBudgetLine, NewProject, NewReport, ProjectFilter, ProjectOrder, ProjectTotals};
+pub use referrals::{NewReferral, ReferralAnswer, ReferralDirection, ReferralFilter, ReferredSubject};
 pub use schedule::{DueEntry, DueListFilter, ScheduleReference};
 pub use services::{
     EndEnrolment, NewAttendance, NewEnrolment, NewGrowthMeasurement, NewImmunisation, NewServiceRecord,

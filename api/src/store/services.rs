@@ -406,14 +406,30 @@ impl Store {
         detail: Option<String>,
         then: impl FnOnce(i64) -> Vec<UpdateStatement> + Send,
     ) -> ApiResult<service_record::Model> {
+        // Open referrals for this service are completed by it, in the same write.
+        let (id, on) = (*checked.record.id.as_ref(), *checked.record.service_date.as_ref());
+        let done = super::referrals::completed(self.referrals_met_by(&checked.record).await?, id, on);
         let mut rows = vec![NewRow::ServiceRecord(checked.record.clone())];
         rows.extend(details);
+        let user = self.principal().user_id;
+        rows.extend(
+            done.iter().map(|(before, _)| NewRow::ReferralStep(super::referrals::completion_step(before, user))),
+        );
         let mut saved = checked.record.try_into_model()?;
         saved.change_seq = self
             .insert_new_then(
                 rows,
-                |w| w.note("CREATE", "service_record", saved.id, diff(None, Some(&saved)), detail),
-                then,
+                |w| {
+                    w.note("CREATE", "service_record", saved.id, diff(None, Some(&saved)), detail);
+                    for (before, after) in &done {
+                        w.record("TRANSITION", "referral", before.id, Some(before), Some(after));
+                    }
+                },
+                |seq| {
+                    let mut all = then(seq);
+                    all.extend(super::referrals::complete_by(&done, seq));
+                    all
+                },
             )
             .await?;
         self.cached(|c| c.free_ids.remove(&("service_record", saved.id)));

@@ -12,10 +12,12 @@ use super::pregnancies::{NewPregnancy, PregnancyOutcomeInput};
 use super::services::{
     EndEnrolment, NewAttendance, NewEnrolment, NewGrowthMeasurement, NewImmunisation, NewServiceRecord,
 };
-use super::{GrowthCorrection, NewAssessment, NewMilestoneCheck, NewProject, NewReport, Store};
+use super::{
+    GrowthCorrection, NewAssessment, NewMilestoneCheck, NewProject, NewReferral, NewReport, ReferralAnswer, Store,
+};
 use crate::access::Action;
 use crate::domain::validate;
-use crate::domain::vocab::EnrolmentEndReason;
+use crate::domain::vocab::{EnrolmentEndReason, ReferralCloseReason, ReferralStatus};
 use crate::error::{ApiError, ApiResult};
 use async_graphql::{Enum, InputObject, MaybeUndefined, OneofObject};
 use chrono::{DateTime, Utc};
@@ -23,7 +25,7 @@ use entity::{
     antigen, assessment_action, assessment_answer, assessment_instrument, attendance, community_project, consent,
     enrolment, family_assessment, growth_measurement, hiv_knowledge, household, immunisation, milestone,
     milestone_check, person, pregnancy, pregnancy_child, project_budget_line, project_indicator, project_partner,
-    project_report, service_record, tombstone,
+    project_report, referral, service_record, tombstone,
 };
 use sea_orm::{
     AccessMode, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IsolationLevel,
@@ -92,6 +94,26 @@ pub enum SyncPayload {
     CommunityProject(NewProject),
     /// A project's monitoring report (`reportCommunityProject`).
     ProjectReport(NewReport),
+    /// A referral (`sendReferral`).
+    Referral(NewReferral),
+    /// An answer to a referral (`answerReferral`). The item's id is the referral's; a null
+    /// `baseVersion` means the referral as sent.
+    ReferralAnswer(ReferralAnswerItem),
+}
+
+/// An answer to a referral, as an offline client records it: `answerReferral` without the id
+/// and version, which the item carries.
+#[derive(InputObject, Clone, Debug)]
+#[graphql(name = "ReferralAnswerItemInput")]
+pub struct ReferralAnswerItem {
+    /// ACCEPTED, DECLINED, COMPLETED or CLOSED.
+    pub to: ReferralStatus,
+    /// Why (required to decline), at most 1,000 characters.
+    pub note: Option<String>,
+    /// Why it was closed (CLOSED only, and required there).
+    pub close_reason: Option<ReferralCloseReason>,
+    /// COMPLETED: the service record that met the need.
+    pub service_record_id: Option<Uuid>,
 }
 
 /// The end of an enrolment, as an offline client records it: `endEnrolment` without the id and
@@ -165,6 +187,10 @@ pub enum SyncKind {
     CommunityProject,
     /// `payload.projectReport`.
     ProjectReport,
+    /// `payload.referral`.
+    Referral,
+    /// `payload.referralAnswer`.
+    ReferralAnswer,
 }
 
 /// What became of a sync item.
@@ -209,6 +235,7 @@ pub enum SyncedRow {
     FamilyAssessment(family_assessment::Model),
     CommunityProject(community_project::Model),
     ProjectReport(project_report::Model),
+    Referral(referral::Model),
 }
 
 impl SyncedRow {
@@ -222,6 +249,7 @@ impl SyncedRow {
             Self::FamilyAssessment(r) => r.version,
             Self::CommunityProject(r) => r.version,
             Self::ProjectReport(r) => r.version,
+            Self::Referral(r) => r.version,
         }
     }
 }
@@ -272,7 +300,8 @@ impl SyncPayload {
             Self::FamilyAssessment(i) => i.id,
             Self::CommunityProject(i) => i.id,
             Self::ProjectReport(i) => i.id,
-            Self::PregnancyOutcome(_) | Self::EnrolmentEnd(_) => None,
+            Self::Referral(i) => i.id,
+            Self::PregnancyOutcome(_) | Self::EnrolmentEnd(_) | Self::ReferralAnswer(_) => None,
         }
     }
 
@@ -293,6 +322,8 @@ impl SyncPayload {
             Self::FamilyAssessment(_) => SyncKind::FamilyAssessment,
             Self::CommunityProject(_) => SyncKind::CommunityProject,
             Self::ProjectReport(_) => SyncKind::ProjectReport,
+            Self::Referral(_) => SyncKind::Referral,
+            Self::ReferralAnswer(_) => SyncKind::ReferralAnswer,
         }
     }
 }
@@ -307,6 +338,7 @@ impl SyncKind {
             Self::FamilyAssessment => "family assessment",
             Self::CommunityProject => "community project",
             Self::ProjectReport => "report",
+            Self::Referral | Self::ReferralAnswer => "referral",
             _ => "service record",
         }
     }
@@ -319,7 +351,9 @@ impl SyncKind {
             Self::Pregnancy => 2,
             Self::PregnancyOutcome => 3,
             Self::EnrolmentEnd | Self::Attendance | Self::FamilyAssessment | Self::CommunityProject => 5,
-            Self::ProjectReport => 6,
+            // After the services that may complete them, and after what raised them.
+            Self::ProjectReport | Self::Referral => 6,
+            Self::ReferralAnswer => 7,
             _ => 4,
         }
     }
@@ -332,6 +366,7 @@ impl SyncKind {
             Self::FamilyAssessment => "family_assessment",
             Self::CommunityProject => "community_project",
             Self::ProjectReport => "project_report",
+            Self::Referral | Self::ReferralAnswer => "referral",
             _ => "service_record",
         }
     }
@@ -451,7 +486,11 @@ impl Store {
                 SyncPayload::FamilyAssessment(a) => households.push(a.household_id),
                 SyncPayload::EnrolmentEnd(_) => enrolments.push(item.id),
                 SyncPayload::Attendance(a) => enrolments.push(a.enrolment_id),
-                SyncPayload::CommunityProject(_) | SyncPayload::ProjectReport(_) => {}
+                SyncPayload::Referral(r) => {
+                    people.extend(r.person_id);
+                    households.extend(r.household_id);
+                }
+                SyncPayload::CommunityProject(_) | SyncPayload::ProjectReport(_) | SyncPayload::ReferralAnswer(_) => {}
             }
         }
         // The people behind outcomes, enrolment ends and attendance: their households are locked
@@ -549,6 +588,8 @@ impl Store {
             SyncPayload::FamilyAssessment(input) => self.sync_assessment(id, base, input).await,
             SyncPayload::CommunityProject(input) => self.sync_project(id, base, input).await,
             SyncPayload::ProjectReport(input) => self.sync_report(id, base, input).await,
+            SyncPayload::Referral(input) => self.sync_referral(id, base, input).await,
+            SyncPayload::ReferralAnswer(input) => self.sync_referral_answer(id, base, input).await,
             payload => self.sync_service(id, base, payload).await,
         };
         match result {
@@ -569,6 +610,7 @@ impl Store {
             SyncKind::FamilyAssessment => self.family_assessment(id).await.map(SyncedRow::FamilyAssessment),
             SyncKind::CommunityProject => self.community_project(id).await.map(SyncedRow::CommunityProject),
             SyncKind::ProjectReport => self.visible_report(id).await.map(SyncedRow::ProjectReport),
+            SyncKind::Referral | SyncKind::ReferralAnswer => self.referral(id).await.map(SyncedRow::Referral),
             _ => self.service_record(id).await.map(SyncedRow::ServiceRecord),
         };
         match found {
@@ -879,6 +921,70 @@ impl Store {
             return Ok((SyncStatus::Unchanged, SyncedRow::ProjectReport(current)));
         }
         Err(not_editable(current.version, base, "a monitoring report"))
+    }
+
+    async fn sync_referral(
+        &self,
+        id: Uuid,
+        base: Option<i32>,
+        mut input: NewReferral,
+    ) -> ApiResult<(SyncStatus, SyncedRow)> {
+        same_id(input.id, id, "input.id")?;
+        let Some(current) = self.known::<referral::Entity, _, _>(SyncKind::Referral, id, self.referral(id)).await?
+        else {
+            input.id = Some(id);
+            return Ok((SyncStatus::Created, SyncedRow::Referral(self.send_referral(input).await?)));
+        };
+        // A referral is sent once: resent, it is the same referral; changed, it is refused (its
+        // answers are items of their own).
+        let service_type = match &input.service_type_code {
+            Some(code) => Some(self.service_type_by_code(code, "input.serviceTypeCode").await?.id),
+            None => None,
+        };
+        let same = current.person_id == input.person_id
+            && (input.household_id.is_none() || current.household_id == input.household_id)
+            && current.need == input.need.as_str()
+            && current.service_type_id == service_type
+            && current.to_org_unit_id == input.to_org_unit_id
+            && current.to_partner_id == input.to_partner_id
+            && same_text(&input.provider, &current.provider)
+            && current.urgency == input.urgency.as_str()
+            && input.sent_on.is_none_or(|d| d == current.sent_on)
+            && input.due_by.is_none_or(|d| d == current.due_by)
+            && current.reason == stored_form(&input.reason)
+            && current.raised_by.as_deref() == input.raised_by.map(|t| t.as_str())
+            && current.raised_by_id == input.raised_by_id;
+        if same {
+            return Ok((SyncStatus::Unchanged, SyncedRow::Referral(current)));
+        }
+        Err(not_editable(current.version, base, "a referral as sent"))
+    }
+
+    /// Resent, an answer already given is UNCHANGED; a referral answered otherwise since
+    /// `base` is a CONFLICT.
+    async fn sync_referral_answer(
+        &self,
+        id: Uuid,
+        base: Option<i32>,
+        input: ReferralAnswerItem,
+    ) -> ApiResult<(SyncStatus, SyncedRow)> {
+        let current = self.referral(id).await.map_err(|_| ApiError::invalid("id", "is not a referral you see"))?;
+        let same = current.status == input.to.as_str()
+            && current.close_reason.as_deref() == input.close_reason.map(|r| r.as_str())
+            && input.service_record_id.is_none_or(|r| current.completed_by_record_id == Some(r))
+            && (input.note.is_none() || same_text(&input.note, &current.answer_note));
+        if same {
+            return Ok((SyncStatus::Unchanged, SyncedRow::Referral(current)));
+        }
+        let answer = ReferralAnswer {
+            id,
+            expected_version: Some(base.unwrap_or(1)),
+            to: input.to,
+            note: input.note,
+            close_reason: input.close_reason,
+            service_record_id: input.service_record_id,
+        };
+        Ok((SyncStatus::Updated, SyncedRow::Referral(self.answer_referral(answer).await?)))
     }
 
     /// A report of a project the caller may see.
@@ -1342,6 +1448,12 @@ impl Store {
             let reports = self.visible_reports(project_report::Entity::find());
             for r in next_rows(reports, &txn, from, 8, (R::ChangeSeq, R::Id), n).await? {
                 all.push((Position { seq: r.change_seq, rank: 8, id: r.id }, Some(SyncedRow::ProjectReport(r)), None));
+            }
+            // Referrals by their own rule (`access::referrals_condition`: both sides see them).
+            use referral::Column as F;
+            let referrals = self.visible_referrals(referral::Entity::find());
+            for r in next_rows(referrals, &txn, from, 9, (F::ChangeSeq, F::Id), n).await? {
+                all.push((Position { seq: r.change_seq, rank: 9, id: r.id }, Some(SyncedRow::Referral(r)), None));
             }
             txn.commit().await?;
             all.sort_by_key(|(p, _, _)| *p);

@@ -17,7 +17,7 @@ use crate::db::{self, WriteTurn};
 use crate::error::{ApiError, ApiResult};
 use entity::{
     antigen, attendance, audit_log, consent, enrolment, growth_measurement, hiv_knowledge, household, immunisation,
-    milestone, milestone_check, org_unit, person, pregnancy, service_record, service_type,
+    milestone, milestone_check, org_unit, person, pregnancy, referral_step, service_record, service_type,
 };
 use sea_orm::sea_query::UpdateStatement;
 use sea_orm::{
@@ -88,6 +88,8 @@ pub(crate) enum NewRow {
     Enrolment(enrolment::ActiveModel),
     Attendance(attendance::ActiveModel),
     HivKnowledge(hiv_knowledge::ActiveModel),
+    /// A referral's step when a new record completes it (`Store::referrals_met_by`).
+    ReferralStep(referral_step::ActiveModel),
 }
 
 /// New rows by table, inserted in an order that satisfies every foreign key.
@@ -104,6 +106,7 @@ struct Pending {
     enrolments: Vec<enrolment::ActiveModel>,
     attendance: Vec<attendance::ActiveModel>,
     hiv_knowledge: Vec<hiv_knowledge::ActiveModel>,
+    referral_steps: Vec<referral_step::ActiveModel>,
 }
 
 impl Pending {
@@ -135,6 +138,7 @@ impl Pending {
             NewRow::Enrolment(r) => self.enrolments.push(r),
             NewRow::Attendance(r) => self.attendance.push(r),
             NewRow::HivKnowledge(r) => self.hiv_knowledge.push(r),
+            NewRow::ReferralStep(r) => self.referral_steps.push(r),
         }
     }
 
@@ -153,6 +157,7 @@ impl Pending {
             enrolments,
             attendance,
             hiv_knowledge,
+            referral_steps,
         } = other;
         self.households.extend(households);
         self.people.extend(people);
@@ -165,6 +170,7 @@ impl Pending {
         self.enrolments.extend(enrolments);
         self.attendance.extend(attendance);
         self.hiv_knowledge.extend(hiv_knowledge);
+        self.referral_steps.extend(referral_steps);
     }
 
     fn is_empty(&self) -> bool {
@@ -179,6 +185,7 @@ impl Pending {
             && self.enrolments.is_empty()
             && self.attendance.is_empty()
             && self.hiv_knowledge.is_empty()
+            && self.referral_steps.is_empty()
     }
 
     async fn insert<C: ConnectionTrait>(self, conn: &C) -> Result<(), DbErr> {
@@ -192,7 +199,8 @@ impl Pending {
         insert_all(conn, self.milestone_checks).await?;
         insert_all(conn, self.enrolments).await?;
         insert_all(conn, self.attendance).await?;
-        insert_all(conn, self.hiv_knowledge).await
+        insert_all(conn, self.hiv_knowledge).await?;
+        insert_all(conn, self.referral_steps).await
     }
 }
 

@@ -23,6 +23,7 @@ mod people;
 mod platform;
 mod readme;
 mod references;
+mod referrals;
 mod replica;
 mod retries;
 mod roles;

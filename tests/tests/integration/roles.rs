@@ -92,6 +92,20 @@ fn calls(ids: &Ids) -> Vec<(&'static str, String, Value)> {
         ),
         ("communityProjects", q("{ communityProjects(first: 1) { totalCount } }"), none()),
         ("communityProject", q("query($p: UUID!) { communityProject(id: $p) { id } }"), json!({ "p": ids.project })),
+        ("referrals", q("{ referrals(first: 1) { totalCount } }"), none()),
+        ("referral", q("query($p: UUID!) { referral(id: $p) { id } }"), json!({ "p": ids.person })),
+        (
+            "sendReferral",
+            q(
+                "mutation($p: UUID!, $u: UUID!) { sendReferral(input: { personId: $p, need: HEALTH, toOrgUnitId: $u, reason: \"Measles dose overdue\" }) { id } }",
+            ),
+            json!({ "p": ids.person, "u": ids.unit }),
+        ),
+        (
+            "answerReferral",
+            q("mutation($p: UUID!) { answerReferral(input: { id: $p, to: ACCEPTED }) { id } }"),
+            json!({ "p": ids.person }),
+        ),
         ("indicators", q("{ indicators { code } }"), none()),
         (
             "coverage",
