@@ -37,6 +37,7 @@ pub struct Summary {
     pub service_records: usize,
     pub family_assessments: usize,
     pub community_projects: usize,
+    pub referrals: usize,
 }
 
 /// Whether the database holds no personal data yet.
@@ -665,6 +666,109 @@ async fn demo_family(db: &DatabaseConnection, ngo: Uuid, rng: &mut fastrand::Rng
     Ok((visits, 3))
 }
 
+/// Referrals between the demo users' units, so that each side has something to answer: a child
+/// of khoroo 1 of Bayanzürkh whose family went to Zavkhan soum for the summer (sent there, open:
+/// field.zavkhan@ sees the child's minimum although the child lives outside its scope), a child of
+/// Zavkhan soum referred to its health centre (accepted), and a household of Zavkhan soum
+/// referred to the demo NGO for a latrine (sent). Written through the store.
+async fn demo_referrals(db: &DatabaseConnection, ngo: Uuid) -> anyhow::Result<usize> {
+    use crate::domain::vocab::{ReferralNeed, ReferralStatus, ReferralTrigger, ReferralUrgency};
+    use sea_orm::sea_query::ExprTrait;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    let store = crate::store::Store::new(
+        db.clone(),
+        crate::access::Principal::system(),
+        std::sync::Arc::new(crate::auth::Keys::ephemeral()),
+    );
+    let today = crate::store::today();
+    // The first under-five of a unit's subtree (by id: the same every time).
+    let child_in = |code: &'static str| {
+        let store = &store;
+        async move {
+            let unit = store.known_unit(reference_id("org_unit", code), "unit").await?;
+            let child = entity::person::Entity::find()
+                .filter(
+                    sea_orm::sea_query::Expr::col(entity::person::Column::OrgUnitId)
+                        .in_subquery(crate::access::units_under(&unit.path)),
+                )
+                .filter(entity::person::Column::BirthDate.gt(today - chrono::Duration::days(4 * 365)))
+                .filter(entity::person::Column::BirthDate.lt(today - chrono::Duration::days(365)))
+                .order_by_asc(entity::person::Column::Id)
+                .one(db)
+                .await?;
+            anyhow::Ok(child)
+        }
+    };
+    let referral =
+        |person: Option<Uuid>, household: Option<Uuid>, need, service: Option<&str>, to: &str, reason: &str| {
+            crate::store::NewReferral {
+                id: None,
+                person_id: person,
+                household_id: household,
+                need,
+                service_type_code: service.map(str::to_string),
+                to_org_unit_id: reference_id("org_unit", to),
+                to_partner_id: None,
+                provider: None,
+                urgency: ReferralUrgency::Routine,
+                sent_on: Some(today - chrono::Duration::days(12)),
+                due_by: None,
+                reason: reason.into(),
+                raised_by: service.map(|_| ReferralTrigger::OverdueService),
+                raised_by_id: None,
+            }
+        };
+    let mut sent = 0;
+    if let Some(child) = child_in("11-BZD-01").await? {
+        let mut r = referral(
+            Some(child.id),
+            None,
+            ReferralNeed::Nutrition,
+            Some("VITAMIN_A"),
+            "85-ZAVKHAN",
+            "Vitamin A due; the family herds in Zavkhan soum until September",
+        );
+        r.urgency = ReferralUrgency::Urgent;
+        store.send_referral(r).await?;
+        sent += 1;
+    }
+    if let Some(child) = child_in("85-ZAVKHAN").await? {
+        let r = referral(
+            Some(child.id),
+            None,
+            ReferralNeed::Health,
+            None,
+            "85-ZAVKHAN",
+            "Cough for three weeks; to be seen by the soum health centre's doctor",
+        );
+        let saved = store.send_referral(r).await?;
+        let answer = crate::store::ReferralAnswer {
+            id: saved.id,
+            expected_version: Some(saved.version),
+            to: ReferralStatus::Accepted,
+            note: Some("Appointment on Thursday".into()),
+            close_reason: None,
+            service_record_id: None,
+        };
+        store.answer_referral(answer).await?;
+        sent += 1;
+        if let Some(home) = child.household_id {
+            let mut r = referral(
+                None,
+                Some(home),
+                ReferralNeed::Wash,
+                None,
+                "85-ZAVKHAN",
+                "No latrine; the family asks for help to build one",
+            );
+            r.to_partner_id = Some(ngo);
+            store.send_referral(r).await?;
+            sent += 1;
+        }
+    }
+    Ok(sent)
+}
+
 /// The dose rules of the reference data (what the migrations store in `antigen_dose`).
 fn dose_rules() -> Vec<DoseRule> {
     let validity = migration::reference::dose_validity();
@@ -923,6 +1027,7 @@ pub async fn demo(db: &DatabaseConnection, people: usize, password: &str) -> any
     summary.service_records += rows.records.len();
     flush(db, rows).await?;
     (summary.family_assessments, summary.community_projects) = demo_family(db, ngo, &mut g.rng).await?;
+    summary.referrals = demo_referrals(db, ngo).await?;
     if db.get_database_backend() == sea_orm::DbBackend::Postgres {
         // Fresh statistics (the planner otherwise guesses from an empty database) and a fresh
         // visibility map (index-only scans otherwise visit the table): coverage queries took

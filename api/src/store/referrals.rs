@@ -12,7 +12,7 @@ use crate::domain::validate;
 use crate::domain::vocab::{
     ReferralCloseReason, ReferralNeed, ReferralStatus, ReferralTrigger, ReferralUrgency, TargetGroup,
 };
-use crate::error::{ApiError, ApiResult, Problems};
+use crate::error::{ApiError, ApiResult, Problems, found};
 use async_graphql::{Enum, InputObject};
 use chrono::{Days, NaiveDate};
 use entity::{assessment_action, household, org_unit, partner, person, referral, referral_step, service_record};
@@ -208,37 +208,29 @@ impl Store {
         Ok(sides)
     }
 
-    /// Whether the caller receives this referral: its view scope holds the receiving unit, or it
-    /// works for the receiving partner organisation.
-    async fn receives(&self, r: &referral::Model) -> ApiResult<bool> {
-        let p = self.principal();
-        if r.to_partner_id.is_some() && p.partner_id == r.to_partner_id {
-            return Ok(true);
-        }
-        Ok(self.org_unit(r.to_org_unit_id).await?.is_some_and(|u| p.view.covers_path(&u.path)))
-    }
-
     /// The referred person or household as the caller may see them: as anywhere else when in its
-    /// view scope; otherwise, to the receiver of an open referral only, the person and household
+    /// view scope; otherwise, to the receiver of an open referral only (`sides`), the person and household
     /// rows for the minimum the `ReferredPerson` type shows (each such read audited); else None.
     pub async fn referral_subject(&self, r: &referral::Model) -> ApiResult<Option<ReferredSubject>> {
         if !self.identified() {
             return Ok(None);
         }
         let in_view = match (r.person_id, r.household_id) {
-            (Some(p), _) => self.person(p).await.ok().map(|p| (Some(p), None)),
-            (None, Some(h)) => self.household(h).await.ok().map(|h| (None, Some(h))),
+            (Some(p), _) => found(self.person(p).await)?.map(|p| (Some(p), None)),
+            (None, Some(h)) => found(self.household(h).await)?.map(|h| (None, Some(h))),
             (None, None) => None,
         };
         if let Some((person, household)) = in_view {
             let household = match (household, person.as_ref().and_then(|p| p.household_id)) {
                 (Some(h), _) => Some(h),
-                (None, Some(h)) => self.household(h).await.ok(),
+                (None, Some(h)) => found(self.household(h).await)?,
                 (None, None) => None,
             };
             return Ok(Some(ReferredSubject { person, household }));
         }
-        if !is_open(ReferralStatus::from_db(&r.status)?) || !self.receives(r).await? {
+        // The receiver who acts on it (capture scope, or the addressed organisation), not everyone
+        // whose view holds the receiving unit.
+        if !is_open(ReferralStatus::from_db(&r.status)?) || !self.sides(r).await?.contains(&Side::Receiver) {
             return Ok(None);
         }
         let person = match r.person_id {

@@ -77,6 +77,19 @@ async fn a_referral_goes_to_the_receiver_and_its_answer_comes_back() {
     assert_eq!(seen["subject"]["householdAddress"], "Khoroo 4, building 12");
     assert_eq!(seen["subject"]["orgUnit"]["code"], "11-BZD");
     assert!(seen["person"].is_null() && seen["household"].is_null(), "{seen:#}");
+    // Someone whose view (not capture) holds the receiving unit sees the referral, not the child:
+    // the minimum is for who acts on it.
+    let (bgl, chd) = (unit(app, "11-BGL").await, w.chingeltei.clone());
+    app.ok(
+        "mutation($i: CreateUserInput!) { createUser(input: $i) { id } }",
+        json!({ "i": { "email": "viewer@test.mn", "displayName": "V", "password": PASSWORD, "roles": ["FIELD_WORKER"],
+                       "captureUnitIds": [bgl], "viewUnitIds": [chd] } }),
+    )
+    .await;
+    let viewer = app.login("viewer@test.mn").await;
+    let theirs = app.ok_as(&viewer, SEEN, json!({ "id": id })).await["referral"].clone();
+    assert_eq!(theirs["status"], "SENT");
+    assert!(theirs["subject"].is_null(), "{theirs:#}");
     let direct = app.ok_as(&w.receiver, "query($p: UUID!) { person(id: $p) { id } }", json!({ "p": w.child })).await;
     assert!(direct["person"].is_null(), "the referral opens nothing but itself");
     let hh = app.ok_as(&w.receiver, "query($h: UUID!) { household(id: $h) { id } }", json!({ "h": w.home })).await;
