@@ -8,7 +8,7 @@ use entity::{
     antigen, antigen_dose, assessment_action, assessment_answer, assessment_indicator, attendance, consent, enrolment,
     family_assessment, growth_measurement, hiv_knowledge, household, immunisation, milestone, milestone_check,
     org_unit, partner, person, pregnancy, project_budget_line, project_indicator, project_partner, project_reach,
-    project_report, project_transition, service_record,
+    project_report, project_transition, referral_step, service_record,
 };
 use std::collections::HashMap;
 use std::future::Future;
@@ -94,6 +94,7 @@ pub struct Loaders {
     pub budget_of_project: DataLoader<Batch<project_budget_line::Model>>,
     pub partners_of_project: DataLoader<Batch<(project_partner::Model, partner::Model)>>,
     pub transitions_of_project: DataLoader<Batch<project_transition::Model>>,
+    pub steps_of_referral: DataLoader<Batch<referral_step::Model>>,
     pub reports_of_project: DataLoader<Batch<project_report::Model>>,
     pub reach_of_project: DataLoader<Batch<project_reach::Model>>,
 }
@@ -228,6 +229,10 @@ impl Loaders {
             transitions_of_project: loader(store, |s, k| async move {
                 Ok(by(s.project_transitions(&k).await?, |m| m.project_id))
             }),
+            steps_of_referral: loader(
+                store,
+                |s, k| async move { Ok(by(s.referral_steps(&k).await?, |m| m.referral_id)) },
+            ),
             reports_of_project: loader(
                 store,
                 |s, k| async move { Ok(by(s.project_reports(&k).await?, |m| m.project_id)) },

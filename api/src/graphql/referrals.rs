@@ -3,7 +3,7 @@
 use super::access::Partner;
 use super::connection::{Conn, connection};
 use super::data;
-use super::loaders::one;
+use super::loaders::{many, one};
 use super::org_units::OrgUnit;
 use super::people::{Household, Person};
 use super::services::{ServiceRecord, ServiceType};
@@ -130,7 +130,7 @@ impl Referral {
     }
     /// Every step, oldest first: who moved it, when, from and to.
     async fn steps(&self, ctx: &Context<'_>) -> Result<Vec<ReferralStep>> {
-        let steps = data(ctx)?.store.referral_steps(&[self.0.id]).await?;
+        let steps = many(&data(ctx)?.loaders.steps_of_referral, self.0.id).await?;
         Ok(steps.into_iter().map(ReferralStep).collect())
     }
     /// When it was sent (UTC).

@@ -501,8 +501,7 @@ impl Store {
         &self,
         record: &service_record::ActiveModel,
     ) -> ApiResult<Vec<referral::Model>> {
-        let (person, household) = (record.person_id.clone().unwrap(), record.household_id.clone().unwrap());
-        let subject = match (person, household) {
+        let subject = match (*record.person_id.as_ref(), *record.household_id.as_ref()) {
             (Some(p), _) => referral::Column::PersonId.eq(p),
             (None, Some(h)) => referral::Column::HouseholdId.eq(h).and(referral::Column::PersonId.is_null()),
             (None, None) => return Ok(Vec::new()),
