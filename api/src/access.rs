@@ -6,7 +6,7 @@ use crate::domain::vocab::Role;
 use entity::{
     assessment_action, attendance, community_project, consent, enrolment, family_assessment, growth_measurement,
     hiv_knowledge, household, immunisation, milestone_check, org_unit, person, pregnancy, project_budget_line,
-    project_partner, referral, service_record, tombstone,
+    project_partner, protection_case, referral, service_record, tombstone,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, IntoColumnRef, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, EntityTrait};
@@ -108,6 +108,9 @@ pub enum Action {
     DecideProjects,
     /// Sending referrals, and answering those a caller's unit receives.
     Refer,
+    /// Opening child-protection cases and working on those a caller may see
+    /// (`cases_condition`).
+    ManageCases,
 }
 
 impl Principal {
@@ -147,12 +150,13 @@ impl Principal {
         partner_units: Vec<String>,
     ) -> Self {
         let has = |r: Role| roles.contains(&r);
-        let writes = has(Role::FieldWorker) || has(Role::Partner) || has(Role::Provider);
+        let case_work = has(Role::CaseWorker) || has(Role::Supervisor);
+        let writes = has(Role::FieldWorker) || has(Role::Partner) || has(Role::Provider) || case_work;
         let (view, capture) = if has(Role::Admin) {
             (Scope::Everywhere, Scope::Everywhere)
         } else {
             let mut seen: Vec<String> = Vec::new();
-            if has(Role::FieldWorker) || has(Role::Provider) {
+            if has(Role::FieldWorker) || has(Role::Provider) || case_work {
                 // Capture implies view: a worker reads what they write.
                 seen.extend(capture.iter().cloned());
                 seen.extend(view);
@@ -198,7 +202,15 @@ impl Principal {
             Action::AssessFamilies => any(&[Role::Admin, Role::FieldWorker, Role::Partner]),
             Action::ManageProjects => any(&[Role::Admin, Role::FieldWorker, Role::Partner]),
             Action::DecideProjects => any(&[Role::Admin]),
-            Action::Refer => any(&[Role::Admin, Role::FieldWorker, Role::Partner, Role::Provider]),
+            Action::Refer => any(&[
+                Role::Admin,
+                Role::FieldWorker,
+                Role::Partner,
+                Role::Provider,
+                Role::CaseWorker,
+                Role::Supervisor,
+            ]),
+            Action::ManageCases => any(&[Role::Admin, Role::CaseWorker, Role::Supervisor]),
         }
     }
 
@@ -375,6 +387,28 @@ pub fn referrals_condition(p: &Principal) -> Option<Condition> {
     let mut any = Condition::any().add(from).add(to);
     if let Some(partner) = p.partner_id {
         any = any.add(referral::Column::ToPartnerId.eq(partner));
+    }
+    Some(any)
+}
+
+/// The child-protection cases a caller sees (None: all), on a need-to-know basis: the case
+/// worker a case is assigned to; the supervisors whose capture scope holds the unit managing it;
+/// while a transfer is pending, the worker it is offered to and the supervisors of the unit it
+/// would move to; administrators all. Nobody else: not the unit's other workers, partners,
+/// providers, nor analysts (who get protected counts only).
+pub fn cases_condition(p: &Principal) -> Option<Condition> {
+    if p.has(Role::Admin) {
+        return None;
+    }
+    let mut any = Condition::any().add(Expr::val(1).eq(0));
+    let (Some(user), true) = (p.user_id, p.may(Action::ManageCases)) else {
+        return Some(any);
+    };
+    any = any.add(protection_case::Column::AssignedTo.eq(user)).add(protection_case::Column::TransferToUser.eq(user));
+    if p.has(Role::Supervisor) {
+        let managed = p.capture.units_condition(protection_case::Column::OrgUnitId)?;
+        let incoming = p.capture.units_condition(protection_case::Column::TransferToUnit)?;
+        any = any.add(managed).add(incoming);
     }
     Some(any)
 }

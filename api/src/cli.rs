@@ -111,6 +111,8 @@ enum RoleArg {
     Partner,
     FieldWorker,
     Provider,
+    CaseWorker,
+    Supervisor,
 }
 
 impl From<RoleArg> for Role {
@@ -122,6 +124,8 @@ impl From<RoleArg> for Role {
             RoleArg::Partner => Role::Partner,
             RoleArg::FieldWorker => Role::FieldWorker,
             RoleArg::Provider => Role::Provider,
+            RoleArg::CaseWorker => Role::CaseWorker,
+            RoleArg::Supervisor => Role::Supervisor,
         }
     }
 }

@@ -639,6 +639,9 @@ pub static OUTPUT: &[(&str, Fields)] = &[
             ("disability", Special),
             ("dateOfDeath", Direct),
             ("pregnancies", Safe),
+            // Empty for everyone who does not work on the child's cases (de-identified callers
+            // included): `access::cases_condition`.
+            ("protectionCases", Safe),
             ("serviceRecords", Safe),
             ("growthMeasurements", Safe),
             ("immunisations", Safe),
@@ -741,6 +744,49 @@ pub static OUTPUT: &[(&str, Fields)] = &[
     (
         "ReferralStep",
         &[("fromStatus", Safe), ("toStatus", Safe), ("byUserId", Withheld), ("at", EventTime), ("note", Direct)],
+    ),
+    // Protection cases are for their case workers, supervisors and administrators only (the
+    // store refuses everyone else); classed as the records about a child they are.
+    (
+        "ProtectionCase",
+        &[
+            ("id", Pseudonym),
+            ("version", Safe),
+            ("status", Safe),
+            ("concern", Safe),
+            ("riskLevel", Safe),
+            ("summary", Special),
+            ("openedOn", EventDate),
+            ("reviewDueOn", EventDate),
+            ("reviewOverdue", Safe),
+            ("closedOn", EventDate),
+            ("closeReason", Safe),
+            ("orgUnit", Safe),
+            ("caseWorkerId", Pseudonym),
+            ("openedBy", Withheld),
+            ("transferToUserId", Withheld),
+            ("transferToOrgUnit", Safe),
+            ("transferNote", Special),
+            ("child", Safe),
+            ("person", Safe),
+            ("actions", Safe),
+            ("steps", Safe),
+            ("createdAt", EventTime),
+            ("updatedAt", EventTime),
+        ],
+    ),
+    (
+        "ProtectionCaseAction",
+        &[("id", Pseudonym), ("description", Special), ("dueOn", EventDate), ("doneOn", EventDate), ("overdue", Safe)],
+    ),
+    (
+        "ProtectionCaseConnection",
+        &[("pageInfo", Records), ("edges", Records), ("nodes", Records), ("totalCount", Count)],
+    ),
+    ("ProtectionCaseEdge", &[("node", Safe), ("cursor", Safe)]),
+    (
+        "ProtectionCaseStep",
+        &[("step", Safe), ("byUserId", Withheld), ("at", EventTime), ("riskLevel", Safe), ("note", Special)],
     ),
     (
         "ReferredPerson",
@@ -912,6 +958,8 @@ pub static ARGUMENTS: &[(&str, Inputs)] = &[
     ("Query.communityProject", &[("id", In::Safe)]),
     ("Query.referrals", &[("filter", In::Safe), ("first", In::Safe), ("after", In::Safe)]),
     ("Query.referral", &[("id", In::Safe)]),
+    ("Query.protectionCases", &[("filter", In::Safe), ("first", In::Safe), ("after", In::Safe)]),
+    ("Query.protectionCase", &[("id", In::Safe)]),
     (
         "Query.coverage",
         &[
@@ -1047,6 +1095,16 @@ pub static INPUT_FIELDS: &[(&str, Inputs)] = &[
         ],
     ),
     (
+        "ProtectionCaseFilter",
+        &[
+            ("orgUnitId", In::Safe),
+            ("status", In::Safe),
+            ("assignedToMe", In::Safe),
+            ("transferPending", In::Safe),
+            ("reviewOverdueOn", In::ReferenceDay),
+        ],
+    ),
+    (
         "ReferralFilter",
         &[
             ("orgUnitId", In::Safe),
@@ -1117,6 +1175,10 @@ pub static WRITE_INPUTS: &[&str] = &[
     "EnrolmentEndInput",
     "MilestoneCheckItemInput",
     "AnswerReferralInput",
+    "CaseActionInput",
+    "OpenProtectionCaseInput",
+    "ProtectionCaseChangeInput",
+    "UpdateProtectionCaseInput",
     "ProjectReportInput",
     "ReferralAnswerItemInput",
     "SendReferralInput",

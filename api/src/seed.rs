@@ -38,6 +38,7 @@ pub struct Summary {
     pub family_assessments: usize,
     pub community_projects: usize,
     pub referrals: usize,
+    pub protection_cases: usize,
 }
 
 /// Whether the database holds no personal data yet.
@@ -493,6 +494,18 @@ pub const DEMO_USERS: &[(&str, Role, Option<&str>, &str)] = &[
     ("ngo.uvs@demo.mn", Role::Partner, None, "Demo NGO staff, Uvs"),
     ("field.zavkhan@demo.mn", Role::FieldWorker, Some("85-ZAVKHAN"), "Demo social worker, Zavkhan soum"),
     ("field.bayanzurkh@demo.mn", Role::FieldWorker, Some("11-BZD-01"), "Demo social worker, Bayanzürkh khoroo 1"),
+    (
+        "caseworker.zavkhan@demo.mn",
+        Role::CaseWorker,
+        Some("85-ZAVKHAN"),
+        "Demo child-protection case worker, Zavkhan soum",
+    ),
+    (
+        "supervisor.zavkhan@demo.mn",
+        Role::Supervisor,
+        Some("85-ZAVKHAN"),
+        "Demo case-management supervisor, Zavkhan soum",
+    ),
 ];
 
 /// Creates the demo partner (assigned to Uvs aimag) and the demo users, through the store so
@@ -769,6 +782,102 @@ async fn demo_referrals(db: &DatabaseConnection, ngo: Uuid) -> anyhow::Result<us
     Ok(sent)
 }
 
+/// Two child-protection cases in Zavkhan soum, owned by the demo case worker: one at high risk
+/// with a plan under way, one at medium risk reviewed once. Written through the store.
+async fn demo_cases(db: &DatabaseConnection) -> anyhow::Result<usize> {
+    use crate::domain::vocab::{CaseStep, ProtectionConcern, RiskLevel};
+    use sea_orm::sea_query::ExprTrait;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+    let store = crate::store::Store::new(
+        db.clone(),
+        crate::access::Principal::system(),
+        std::sync::Arc::new(crate::auth::Keys::ephemeral()),
+    );
+    let today = crate::store::today();
+    let worker = entity::app_user::Entity::find()
+        .filter(entity::app_user::Column::Email.eq("caseworker.zavkhan@demo.mn"))
+        .one(db)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no demo case worker"))?;
+    let unit = store.known_unit(reference_id("org_unit", "85-ZAVKHAN"), "unit").await?;
+    // Children of 8 to 15 (by id: the same every time).
+    let children = entity::person::Entity::find()
+        .filter(
+            sea_orm::sea_query::Expr::col(entity::person::Column::OrgUnitId)
+                .in_subquery(crate::access::units_under(&unit.path)),
+        )
+        .filter(entity::person::Column::BirthDate.gt(today - chrono::Duration::days(15 * 365)))
+        .filter(entity::person::Column::BirthDate.lt(today - chrono::Duration::days(8 * 365)))
+        .order_by_asc(entity::person::Column::Id)
+        .limit(2)
+        .all(db)
+        .await?;
+    let cases = [
+        (
+            ProtectionConcern::Violence,
+            RiskLevel::High,
+            "Bruises seen at the home visit; the child is afraid to go home",
+        ),
+        (
+            ProtectionConcern::Exploitation,
+            RiskLevel::Medium,
+            "Herds alone in winter pastures instead of going to school",
+        ),
+    ];
+    let mut opened = 0;
+    for (child, (concern, risk, summary)) in children.iter().zip(cases) {
+        let case = store
+            .open_protection_case(crate::store::NewProtectionCase {
+                id: None,
+                person_id: child.id,
+                concern,
+                risk_level: risk,
+                opened_on: Some(today - chrono::Duration::days(20)),
+                summary: Some(summary.into()),
+                case_worker_id: Some(worker.id),
+            })
+            .await?;
+        let change = if risk == RiskLevel::High {
+            crate::store::CaseChange {
+                step: CaseStep::Plan,
+                note: None,
+                risk_level: None,
+                add_actions: Some(vec![
+                    crate::store::NewCaseAction {
+                        id: None,
+                        description: "Safety plan agreed with the mother and the bag governor".into(),
+                        due_on: today - chrono::Duration::days(15),
+                    },
+                    crate::store::NewCaseAction {
+                        id: None,
+                        description: "Visit the school with the class teacher".into(),
+                        due_on: today + chrono::Duration::days(10),
+                    },
+                ]),
+                done_action_ids: None,
+                to_user_id: None,
+                to_org_unit_id: None,
+                close_reason: None,
+            }
+        } else {
+            crate::store::CaseChange {
+                step: CaseStep::Review,
+                note: Some("Family agreed the child goes back to school after the move to winter camp".into()),
+                risk_level: Some(RiskLevel::Low),
+                add_actions: None,
+                done_action_ids: None,
+                to_user_id: None,
+                to_org_unit_id: None,
+                close_reason: None,
+            }
+        };
+        let update = crate::store::CaseUpdate { id: case.id, expected_version: Some(case.version), change };
+        store.update_protection_case(update).await?;
+        opened += 1;
+    }
+    Ok(opened)
+}
+
 /// The dose rules of the reference data (what the migrations store in `antigen_dose`).
 fn dose_rules() -> Vec<DoseRule> {
     let validity = migration::reference::dose_validity();
@@ -1028,6 +1137,7 @@ pub async fn demo(db: &DatabaseConnection, people: usize, password: &str) -> any
     flush(db, rows).await?;
     (summary.family_assessments, summary.community_projects) = demo_family(db, ngo, &mut g.rng).await?;
     summary.referrals = demo_referrals(db, ngo).await?;
+    summary.protection_cases = demo_cases(db).await?;
     if db.get_database_backend() == sea_orm::DbBackend::Postgres {
         // Fresh statistics (the planner otherwise guesses from an empty database) and a fresh
         // visibility map (index-only scans otherwise visit the table): coverage queries took

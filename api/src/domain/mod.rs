@@ -15,6 +15,7 @@ pub mod milestones;
 pub mod names;
 pub mod period;
 pub mod pregnancy;
+pub mod protection;
 pub mod referral;
 pub mod schedule;
 pub mod school;

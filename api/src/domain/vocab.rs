@@ -261,6 +261,9 @@ vocabulary!(
         Outcome => "OUTCOME",
         /// The five answers of an HIV knowledge assessment: `recordHivKnowledge`.
         HivKnowledge => "HIV_KNOWLEDGE",
+        /// A child-protection case, seen on a need-to-know basis: `openProtectionCase` (no
+        /// service record).
+        ProtectionCase => "PROTECTION_CASE",
     }
 );
 
@@ -319,6 +322,12 @@ vocabulary!(
         /// A service provider (a facility's staff): reads its scopes, records services in its
         /// capture scope.
         Provider => "PROVIDER",
+        /// A child-protection case worker: reads its scopes; opens protection cases for children
+        /// of its capture scope and works on the cases assigned to it (only those).
+        CaseWorker => "CASE_WORKER",
+        /// A case-management supervisor: reads its scopes; sees and works on every protection
+        /// case managed in its capture scope, assigns and transfers them, reopens closed ones.
+        Supervisor => "SUPERVISOR",
     }
 );
 
@@ -928,5 +937,85 @@ vocabulary!(
         Measurement => "MEASUREMENT",
         /// Anything else (the reason says what).
         Other => "OTHER",
+    }
+);
+
+vocabulary!(
+    /// What a child-protection case is about: the programme's list of children in need of
+    /// special protection.
+    ProtectionConcern {
+        /// Neglect.
+        Neglect => "NEGLECT",
+        /// Violence and abuse, at home, at school or elsewhere.
+        Violence => "VIOLENCE",
+        /// Exploitation and hazardous work (child labour, herding in hazardous conditions,
+        /// informal mining, jockeys).
+        Exploitation => "EXPLOITATION",
+        /// Trafficking.
+        Trafficking => "TRAFFICKING",
+        /// A child without parental care.
+        WithoutParentalCare => "WITHOUT_PARENTAL_CARE",
+        /// A child living or working on the street.
+        StreetChild => "STREET_CHILD",
+    }
+);
+
+vocabulary!(
+    /// How much danger a child is in, as the case worker judges it; it sets how soon the next
+    /// review is due (HIGH 7 days, MEDIUM 30, LOW 90).
+    RiskLevel {
+        /// Low.
+        Low => "LOW",
+        /// Medium.
+        Medium => "MEDIUM",
+        /// High: act now.
+        High => "HIGH",
+    }
+);
+
+vocabulary!(
+    /// Whether a protection case is being worked on.
+    CaseStatus {
+        /// Open (a transfer may be pending).
+        Open => "OPEN",
+        /// Closed.
+        Closed => "CLOSED",
+    }
+);
+
+vocabulary!(
+    /// A step of a protection case: what `updateProtectionCase` does, and what its history
+    /// records.
+    CaseStep {
+        /// Opened (`openProtectionCase`; not a step of `updateProtectionCase`).
+        Open => "OPEN",
+        /// Reviewed: the risk level re-assessed, the next review due from it.
+        Review => "REVIEW",
+        /// The plan changed: actions added, actions done.
+        Plan => "PLAN",
+        /// Handed to another case worker (and unit), who accepts or rejects it.
+        Transfer => "TRANSFER",
+        /// The transfer accepted: the case is the new worker's (and unit's).
+        AcceptTransfer => "ACCEPT_TRANSFER",
+        /// The transfer rejected: the case stays where it was.
+        RejectTransfer => "REJECT_TRANSFER",
+        /// Closed, with the reason.
+        Close => "CLOSE",
+        /// Reopened (a supervisor).
+        Reopen => "REOPEN",
+    }
+);
+
+vocabulary!(
+    /// Why a protection case was closed.
+    CaseCloseReason {
+        /// The child is safe; the plan's goals are met.
+        NeedsMet => "NEEDS_MET",
+        /// The child turned 18.
+        AgedOut => "AGED_OUT",
+        /// The child moved away and could not be followed.
+        Moved => "MOVED",
+        /// The child died.
+        Died => "DIED",
     }
 );

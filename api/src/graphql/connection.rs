@@ -50,6 +50,9 @@ pub(super) fn describe_made_types<Q, M, S>(builder: SchemaBuilder<Q, M, S>) -> S
             "A page of community projects (Relay cursor connection).",
         )
         .override_output_type_description::<Conn<Referral>>("A page of referrals (Relay cursor connection).")
+        .override_output_type_description::<Conn<super::cases::ProtectionCase>>(
+            "A page of child-protection cases (Relay cursor connection).",
+        )
         .override_output_type_description::<NaiveDate>(
             "A calendar day, ISO 8601 `YYYY-MM-DD` (e.g. `2026-11-20`). The service's days are Mongolia's \
              (UTC+8): \"today\" is today there.",

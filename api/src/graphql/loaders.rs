@@ -8,7 +8,8 @@ use entity::{
     antigen, antigen_dose, assessment_action, assessment_answer, assessment_indicator, attendance, consent, enrolment,
     family_assessment, growth_measurement, hiv_knowledge, household, immunisation, milestone, milestone_check,
     org_unit, partner, person, pregnancy, project_budget_line, project_indicator, project_partner, project_reach,
-    project_report, project_transition, referral_step, service_record,
+    project_report, project_transition, protection_case, protection_case_action, protection_case_step, referral_step,
+    service_record,
 };
 use std::collections::HashMap;
 use std::future::Future;
@@ -95,6 +96,9 @@ pub struct Loaders {
     pub partners_of_project: DataLoader<Batch<(project_partner::Model, partner::Model)>>,
     pub transitions_of_project: DataLoader<Batch<project_transition::Model>>,
     pub steps_of_referral: DataLoader<Batch<referral_step::Model>>,
+    pub cases_of_person: DataLoader<Batch<protection_case::Model>>,
+    pub actions_of_case: DataLoader<Batch<protection_case_action::Model>>,
+    pub steps_of_case: DataLoader<Batch<protection_case_step::Model>>,
     pub reports_of_project: DataLoader<Batch<project_report::Model>>,
     pub reach_of_project: DataLoader<Batch<project_reach::Model>>,
 }
@@ -233,6 +237,9 @@ impl Loaders {
                 store,
                 |s, k| async move { Ok(by(s.referral_steps(&k).await?, |m| m.referral_id)) },
             ),
+            cases_of_person: loader(store, |s, k| async move { Ok(by(s.cases_of_people(&k).await?, |m| m.person_id)) }),
+            actions_of_case: loader(store, |s, k| async move { Ok(by(s.case_actions(&k).await?, |m| m.case_id)) }),
+            steps_of_case: loader(store, |s, k| async move { Ok(by(s.case_steps(&k).await?, |m| m.case_id)) }),
             reports_of_project: loader(
                 store,
                 |s, k| async move { Ok(by(s.project_reports(&k).await?, |m| m.project_id)) },

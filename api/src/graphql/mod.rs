@@ -2,6 +2,7 @@
 
 mod access;
 mod aggregate;
+mod cases;
 pub mod coercion;
 mod connection;
 mod coverage;

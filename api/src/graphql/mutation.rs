@@ -292,4 +292,5 @@ pub struct Mutation(
     super::family::FamilyMutation,
     super::coverage::CoverageMutation,
     super::referrals::ReferralMutation,
+    super::cases::CaseMutation,
 );

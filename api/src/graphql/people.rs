@@ -214,6 +214,13 @@ impl Person {
         list.sort_by_key(|p| std::cmp::Reverse(p.registered_on));
         Ok(list.into_iter().map(Pregnancy).collect())
     }
+    /// The child's protection cases, to those who work on them only (the assigned case worker,
+    /// the unit's supervisors, administrators): empty for everyone else. Each read is audited.
+    #[graphql(complexity = "super::NESTED_LIST_WEIGHT * child_complexity")]
+    async fn protection_cases(&self, ctx: &Context<'_>) -> Result<Vec<super::cases::ProtectionCase>> {
+        let list = many(&data(ctx)?.loaders.cases_of_person, self.0.id).await?;
+        Ok(list.into_iter().map(super::cases::ProtectionCase).collect())
+    }
     /// Every service the person received, newest first.
     #[graphql(complexity = "super::NESTED_LIST_WEIGHT * child_complexity")]
     async fn service_records(&self, ctx: &Context<'_>) -> Result<Vec<ServiceRecord>> {

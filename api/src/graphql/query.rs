@@ -288,4 +288,5 @@ pub struct Query(
     super::coverage::CoverageQuery,
     super::aggregate::AggregateQuery,
     super::referrals::ReferralQuery,
+    super::cases::CaseQuery,
 );

@@ -143,10 +143,10 @@ impl Referral {
     }
 }
 
-pub struct ReferredPerson(ReferredSubject);
+pub struct ReferredPerson(pub(super) ReferredSubject);
 
-/// The minimum of a referred person (or household) the receiver needs to act: who, how old,
-/// where to find them. Nothing else of the household.
+/// The minimum of a person (or household) someone needs to act on a referral or a protection
+/// case, wherever they live: who, how old, where to find them. Nothing else of the household.
 #[Object]
 impl ReferredPerson {
     /// The person's given name; null for a household's referral.

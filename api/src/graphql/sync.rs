@@ -30,6 +30,7 @@ pub enum SyncRecord {
     CommunityProject(super::family::CommunityProject),
     ProjectReport(super::family::ProjectReport),
     Referral(super::referrals::Referral),
+    ProtectionCase(super::cases::ProtectionCase),
 }
 
 impl From<SyncedRow> for SyncRecord {
@@ -44,6 +45,7 @@ impl From<SyncedRow> for SyncRecord {
             SyncedRow::CommunityProject(r) => Self::CommunityProject(super::family::CommunityProject(r)),
             SyncedRow::ProjectReport(r) => Self::ProjectReport(super::family::ProjectReport(r)),
             SyncedRow::Referral(r) => Self::Referral(super::referrals::Referral(r)),
+            SyncedRow::ProtectionCase(r) => Self::ProtectionCase(super::cases::ProtectionCase(r)),
         }
     }
 }
@@ -73,6 +75,7 @@ from_sync_record!(
     CommunityProject => super::family::CommunityProject,
     ProjectReport => super::family::ProjectReport,
     Referral => super::referrals::Referral,
+    ProtectionCase => super::cases::ProtectionCase,
 );
 
 /// Why an item was rejected: the same code and field paths the single-record mutation gives.
@@ -229,6 +232,8 @@ pub enum ChangeEntity {
     ProjectReport,
     /// A referral.
     Referral,
+    /// A child-protection case (to those who work on it only).
+    ProtectionCase,
 }
 
 pub struct Change(StoreChange);
@@ -252,6 +257,7 @@ impl Change {
             (Some(SyncedRow::CommunityProject(_)), _) => ChangeEntity::CommunityProject,
             (Some(SyncedRow::ProjectReport(_)), _) => ChangeEntity::ProjectReport,
             (Some(SyncedRow::Referral(_)), _) => ChangeEntity::Referral,
+            (Some(SyncedRow::ProtectionCase(_)), _) => ChangeEntity::ProtectionCase,
             (None, Some(t)) => match t.entity.as_str() {
                 "household" => ChangeEntity::Household,
                 "person" => ChangeEntity::Person,

@@ -52,6 +52,7 @@ impl Creation {
                 SyncKind::FamilyAssessment => Action::AssessFamilies,
                 SyncKind::CommunityProject | SyncKind::ProjectReport => Action::ManageProjects,
                 SyncKind::Referral | SyncKind::ReferralAnswer => Action::Refer,
+                SyncKind::ProtectionCase | SyncKind::ProtectionCaseChange => Action::ManageCases,
                 _ => Action::RecordServices,
             },
         }
@@ -135,7 +136,11 @@ impl Store {
                 }
                 SyncPayload::ProjectReport(i) => SyncedRow::ProjectReport(self.report_community_project(i).await?),
                 SyncPayload::Referral(i) => SyncedRow::Referral(self.send_referral(i).await?),
-                SyncPayload::PregnancyOutcome(_) | SyncPayload::EnrolmentEnd(_) | SyncPayload::ReferralAnswer(_) => {
+                SyncPayload::ProtectionCase(i) => SyncedRow::ProtectionCase(self.open_protection_case(i).await?),
+                SyncPayload::PregnancyOutcome(_)
+                | SyncPayload::EnrolmentEnd(_)
+                | SyncPayload::ReferralAnswer(_)
+                | SyncPayload::ProtectionCaseChange(_) => {
                     return Err(ApiError::Internal(anyhow::anyhow!(
                         "an outcome or an enrolment's end is not a create"
                     )));
@@ -159,6 +164,7 @@ impl Store {
             "community_project" => self.id_taken::<community_project::Entity>(table, id).await,
             "project_report" => self.id_taken::<project_report::Entity>(table, id).await,
             "referral" => self.id_taken::<referral::Entity>(table, id).await,
+            "protection_case" => self.id_taken::<entity::protection_case::Entity>(table, id).await,
             _ => self.id_taken::<service_record::Entity>(table, id).await,
         }
     }

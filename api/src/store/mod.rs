@@ -6,6 +6,7 @@
 pub mod aggregate;
 mod assessments;
 mod audit;
+mod cases;
 mod catalogue;
 mod consent;
 pub mod coverage;
@@ -34,6 +35,7 @@ mod write;
 
 pub use assessments::{AnswerInput, AssessmentSummary, FollowUp, IndicatorSummary, NewAction, NewAssessment};
 pub use audit::{AuditFilter, Auditor, ReadLog};
+pub use cases::{CaseChange, CaseFilter, CaseUpdate, NewCaseAction, NewProtectionCase};
 pub use catalogue::LifeStageRules;
 pub use consent::NewConsent;
 pub use creates::Creation;

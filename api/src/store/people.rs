@@ -556,6 +556,7 @@ impl Store {
                         super::sync::tombstone(txn, "person", saved.id, saved.org_unit_id, w.seq, "ERASED").await?;
                         // Referrals' free text may name the person too.
                         super::referrals::erase_texts(txn, saved.id, w.seq).await?;
+                        super::cases::erase_texts(txn, saved.id, w.seq).await?;
                     }
                     Ok(saved)
                 })

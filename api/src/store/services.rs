@@ -279,6 +279,7 @@ impl Store {
                 DetailKind::Attendance => "recordAttendance",
                 DetailKind::Outcome => "recordPregnancyOutcome",
                 DetailKind::HivKnowledge => "recordHivKnowledge",
+                DetailKind::ProtectionCase => "openProtectionCase",
             };
             return Err(ApiError::invalid("input.serviceTypeCode", format!("{} is recorded with {hint}", st.code)));
         }

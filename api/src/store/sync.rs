@@ -13,7 +13,8 @@ use super::services::{
     EndEnrolment, NewAttendance, NewEnrolment, NewGrowthMeasurement, NewImmunisation, NewServiceRecord,
 };
 use super::{
-    GrowthCorrection, NewAssessment, NewMilestoneCheck, NewProject, NewReferral, NewReport, ReferralAnswer, Store,
+    CaseChange, CaseUpdate, GrowthCorrection, NewAssessment, NewMilestoneCheck, NewProject, NewProtectionCase,
+    NewReferral, NewReport, ReferralAnswer, Store,
 };
 use crate::access::Action;
 use crate::domain::validate;
@@ -25,7 +26,7 @@ use entity::{
     antigen, assessment_action, assessment_answer, assessment_instrument, attendance, community_project, consent,
     enrolment, family_assessment, growth_measurement, hiv_knowledge, household, immunisation, milestone,
     milestone_check, person, pregnancy, pregnancy_child, project_budget_line, project_indicator, project_partner,
-    project_report, referral, service_record, tombstone,
+    project_report, protection_case, referral, service_record, tombstone,
 };
 use sea_orm::{
     AccessMode, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IsolationLevel,
@@ -99,6 +100,11 @@ pub enum SyncPayload {
     /// An answer to a referral (`answerReferral`). The item's id is the referral's; a null
     /// `baseVersion` means the referral as sent.
     ReferralAnswer(ReferralAnswerItem),
+    /// A child-protection case (`openProtectionCase`); case workers and supervisors only.
+    ProtectionCase(NewProtectionCase),
+    /// A step of a protection case (`updateProtectionCase`). The item's id is the case's; a null
+    /// `baseVersion` means the case as opened.
+    ProtectionCaseChange(CaseChange),
 }
 
 /// An answer to a referral, as an offline client records it: `answerReferral` without the id
@@ -191,6 +197,10 @@ pub enum SyncKind {
     Referral,
     /// `payload.referralAnswer`.
     ReferralAnswer,
+    /// `payload.protectionCase`.
+    ProtectionCase,
+    /// `payload.protectionCaseChange`.
+    ProtectionCaseChange,
 }
 
 /// What became of a sync item.
@@ -236,6 +246,7 @@ pub enum SyncedRow {
     CommunityProject(community_project::Model),
     ProjectReport(project_report::Model),
     Referral(referral::Model),
+    ProtectionCase(protection_case::Model),
 }
 
 impl SyncedRow {
@@ -250,6 +261,7 @@ impl SyncedRow {
             Self::CommunityProject(r) => r.version,
             Self::ProjectReport(r) => r.version,
             Self::Referral(r) => r.version,
+            Self::ProtectionCase(r) => r.version,
         }
     }
 }
@@ -301,7 +313,11 @@ impl SyncPayload {
             Self::CommunityProject(i) => i.id,
             Self::ProjectReport(i) => i.id,
             Self::Referral(i) => i.id,
-            Self::PregnancyOutcome(_) | Self::EnrolmentEnd(_) | Self::ReferralAnswer(_) => None,
+            Self::ProtectionCase(i) => i.id,
+            Self::PregnancyOutcome(_)
+            | Self::EnrolmentEnd(_)
+            | Self::ReferralAnswer(_)
+            | Self::ProtectionCaseChange(_) => None,
         }
     }
 
@@ -324,6 +340,8 @@ impl SyncPayload {
             Self::ProjectReport(_) => SyncKind::ProjectReport,
             Self::Referral(_) => SyncKind::Referral,
             Self::ReferralAnswer(_) => SyncKind::ReferralAnswer,
+            Self::ProtectionCase(_) => SyncKind::ProtectionCase,
+            Self::ProtectionCaseChange(_) => SyncKind::ProtectionCaseChange,
         }
     }
 }
@@ -339,6 +357,7 @@ impl SyncKind {
             Self::CommunityProject => "community project",
             Self::ProjectReport => "report",
             Self::Referral | Self::ReferralAnswer => "referral",
+            Self::ProtectionCase | Self::ProtectionCaseChange => "protection case",
             _ => "service record",
         }
     }
@@ -352,8 +371,8 @@ impl SyncKind {
             Self::PregnancyOutcome => 3,
             Self::EnrolmentEnd | Self::Attendance | Self::FamilyAssessment | Self::CommunityProject => 5,
             // After the services that may complete them, and after what raised them.
-            Self::ProjectReport | Self::Referral => 6,
-            Self::ReferralAnswer => 7,
+            Self::ProjectReport | Self::Referral | Self::ProtectionCase => 6,
+            Self::ReferralAnswer | Self::ProtectionCaseChange => 7,
             _ => 4,
         }
     }
@@ -367,6 +386,7 @@ impl SyncKind {
             Self::CommunityProject => "community_project",
             Self::ProjectReport => "project_report",
             Self::Referral | Self::ReferralAnswer => "referral",
+            Self::ProtectionCase | Self::ProtectionCaseChange => "protection_case",
             _ => "service_record",
         }
     }
@@ -405,8 +425,9 @@ impl Store {
     ) -> ApiResult<PushOutcome> {
         // A role that may write nothing (ANALYST, RESEARCHER) has nothing to push: refused as a whole, as
         // each of its items would be.
-        if self.authorize(Action::RecordServices).is_err() {
-            self.authorize(Action::RegisterPeople)?;
+        let writes = [Action::RecordServices, Action::RegisterPeople, Action::Refer, Action::ManageCases];
+        if !writes.iter().any(|a| self.principal().may(*a)) {
+            self.authorize(Action::RecordServices)?;
         }
         if items.len() > max_items {
             return Err(ApiError::invalid("items", format!("at most {max_items} items a batch")));
@@ -490,7 +511,11 @@ impl Store {
                     people.extend(r.person_id);
                     households.extend(r.household_id);
                 }
-                SyncPayload::CommunityProject(_) | SyncPayload::ProjectReport(_) | SyncPayload::ReferralAnswer(_) => {}
+                SyncPayload::ProtectionCase(c) => people.push(c.person_id),
+                SyncPayload::CommunityProject(_)
+                | SyncPayload::ProjectReport(_)
+                | SyncPayload::ReferralAnswer(_)
+                | SyncPayload::ProtectionCaseChange(_) => {}
             }
         }
         // The people behind outcomes, enrolment ends and attendance: their households are locked
@@ -590,6 +615,8 @@ impl Store {
             SyncPayload::ProjectReport(input) => self.sync_report(id, base, input).await,
             SyncPayload::Referral(input) => self.sync_referral(id, base, input).await,
             SyncPayload::ReferralAnswer(input) => self.sync_referral_answer(id, base, input).await,
+            SyncPayload::ProtectionCase(input) => self.sync_case(id, base, input).await,
+            SyncPayload::ProtectionCaseChange(input) => self.sync_case_change(id, base, input).await,
             payload => self.sync_service(id, base, payload).await,
         };
         match result {
@@ -611,6 +638,9 @@ impl Store {
             SyncKind::CommunityProject => self.community_project(id).await.map(SyncedRow::CommunityProject),
             SyncKind::ProjectReport => self.visible_report(id).await.map(SyncedRow::ProjectReport),
             SyncKind::Referral | SyncKind::ReferralAnswer => self.referral(id).await.map(SyncedRow::Referral),
+            SyncKind::ProtectionCase | SyncKind::ProtectionCaseChange => {
+                self.protection_case(id).await.map(SyncedRow::ProtectionCase)
+            }
             _ => self.service_record(id).await.map(SyncedRow::ServiceRecord),
         };
         match found {
@@ -985,6 +1015,52 @@ impl Store {
             service_record_id: input.service_record_id,
         };
         Ok((SyncStatus::Updated, SyncedRow::Referral(self.answer_referral(answer).await?)))
+    }
+
+    async fn sync_case(
+        &self,
+        id: Uuid,
+        base: Option<i32>,
+        mut input: NewProtectionCase,
+    ) -> ApiResult<(SyncStatus, SyncedRow)> {
+        same_id(input.id, id, "input.id")?;
+        let opened = self.protection_case(id);
+        let Some(current) = self.known::<protection_case::Entity, _, _>(SyncKind::ProtectionCase, id, opened).await?
+        else {
+            input.id = Some(id);
+            return Ok((SyncStatus::Created, SyncedRow::ProtectionCase(self.open_protection_case(input).await?)));
+        };
+        // A case is opened once: resent, it is the same case; its steps are items of their own.
+        let same = current.person_id == input.person_id
+            && current.concern == input.concern.as_str()
+            && input.opened_on.is_none_or(|d| d == current.opened_on)
+            && same_text(&input.summary, &current.summary)
+            && input.case_worker_id.is_none_or(|w| w == current.assigned_to || current.version > 1);
+        // The risk as opened is the first step's (later reviews change the case's own).
+        let opened_at = self.case_steps(&[current.id]).await?.into_iter().next().and_then(|s| s.risk_level);
+        let same = same && opened_at.as_deref() == Some(input.risk_level.as_str());
+        if same {
+            return Ok((SyncStatus::Unchanged, SyncedRow::ProtectionCase(current)));
+        }
+        Err(not_editable(current.version, base, "a protection case as opened"))
+    }
+
+    /// Resent, a step already taken (the case's latest, by the caller, on `base`) is
+    /// UNCHANGED; a case changed otherwise since `base` is a CONFLICT.
+    async fn sync_case_change(
+        &self,
+        id: Uuid,
+        base: Option<i32>,
+        input: CaseChange,
+    ) -> ApiResult<(SyncStatus, SyncedRow)> {
+        let current =
+            self.protection_case(id).await.map_err(|_| ApiError::invalid("id", "is not a protection case you see"))?;
+        let base = base.unwrap_or(1);
+        if self.case_change_applied(&current, base, &input).await? {
+            return Ok((SyncStatus::Unchanged, SyncedRow::ProtectionCase(current)));
+        }
+        let update = CaseUpdate { id, expected_version: Some(base), change: input };
+        Ok((SyncStatus::Updated, SyncedRow::ProtectionCase(self.update_protection_case(update).await?)))
     }
 
     /// A report of a project the caller may see.
@@ -1454,6 +1530,18 @@ impl Store {
             let referrals = self.visible_referrals(referral::Entity::find());
             for r in next_rows(referrals, &txn, from, 9, (F::ChangeSeq, F::Id), n).await? {
                 all.push((Position { seq: r.change_seq, rank: 9, id: r.id }, Some(SyncedRow::Referral(r)), None));
+            }
+            // Protection cases to those who work on them only (`access::cases_condition`).
+            if self.principal().may(Action::ManageCases) {
+                use protection_case::Column as K;
+                let cases = self.visible_cases(protection_case::Entity::find());
+                let rows = next_rows(cases, &txn, from, 10, (K::ChangeSeq, K::Id), n).await?;
+                let pulled: Vec<protection_case::Model> = rows.clone();
+                for r in rows {
+                    let at = Position { seq: r.change_seq, rank: 10, id: r.id };
+                    all.push((at, Some(SyncedRow::ProtectionCase(r)), None));
+                }
+                self.log_case_reads(&pulled).await?;
             }
             txn.commit().await?;
             all.sort_by_key(|(p, _, _)| *p);

@@ -152,6 +152,15 @@ async fn principal_of<C: ConnectionTrait>(db: &C, user: &app_user::Model) -> Api
 }
 
 impl Store {
+    /// What another user may do (None for an unknown or inactive user): to check that a user
+    /// named by a write holds the role and scope the write needs.
+    pub(crate) async fn principal_of_user(&self, id: Uuid) -> ApiResult<Option<Principal>> {
+        match app_user::Entity::find_by_id(id).one(self.db()).await? {
+            Some(user) if user.active => Ok(Some(principal_of(self.db(), &user).await?)),
+            _ => Ok(None),
+        }
+    }
+
     /// Opens a session. Unknown email and wrong password answer alike and take as long.
     pub async fn login(&self, email: &str, pw: String, ip: Option<IpAddr>) -> ApiResult<Session> {
         let email = normalise_email(email);

@@ -3,6 +3,7 @@
 
 mod access;
 mod analytics;
+mod cases;
 mod coverage;
 mod differencing;
 mod disclosure;

@@ -8,14 +8,15 @@ use cbss_tests::TestApp;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 
-const ROLES: [&str; 6] = ["ADMIN", "ANALYST", "RESEARCHER", "PARTNER", "FIELD_WORKER", "PROVIDER"];
+const ROLES: [&str; 8] =
+    ["ADMIN", "ANALYST", "RESEARCHER", "PARTNER", "FIELD_WORKER", "PROVIDER", "CASE_WORKER", "SUPERVISOR"];
 
 /// The README's "Root fields by role" table: field → the roles it says "yes" (or a qualified
 /// yes) for.
 fn readme_matrix() -> BTreeMap<String, BTreeSet<&'static str>> {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
     let start = readme
-        .find("| root field | ADMIN | ANALYST | RESEARCHER | PARTNER | FIELD_WORKER | PROVIDER |")
+        .find("| root field | ADMIN | ANALYST | RESEARCHER | PARTNER | FIELD_WORKER | PROVIDER | CASE_WORKER | SUPERVISOR |")
         .expect("the table");
     let mut out = BTreeMap::new();
     for line in readme[start..].lines().skip(2) {
@@ -104,6 +105,20 @@ fn calls(ids: &Ids) -> Vec<(&'static str, String, Value)> {
         (
             "answerReferral",
             q("mutation($p: UUID!) { answerReferral(input: { id: $p, to: ACCEPTED }) { id } }"),
+            json!({ "p": ids.person }),
+        ),
+        ("protectionCases", q("{ protectionCases(first: 1) { totalCount } }"), none()),
+        ("protectionCase", q("query($p: UUID!) { protectionCase(id: $p) { id } }"), json!({ "p": ids.person })),
+        (
+            "openProtectionCase",
+            q(
+                "mutation($p: UUID!) { openProtectionCase(input: { personId: $p, concern: NEGLECT, riskLevel: LOW }) { id } }",
+            ),
+            json!({ "p": ids.person }),
+        ),
+        (
+            "updateProtectionCase",
+            q("mutation($p: UUID!) { updateProtectionCase(input: { id: $p, step: REVIEW, riskLevel: LOW }) { id } }"),
             json!({ "p": ids.person }),
         ),
         ("indicators", q("{ indicators { code } }"), none()),
@@ -418,6 +433,8 @@ async fn every_root_field_answers_each_role_as_the_readme_says() {
         ("PARTNER", app.login("ngo.uvs@demo.mn").await),
         ("FIELD_WORKER", app.login("field.zavkhan@demo.mn").await),
         ("PROVIDER", app.login("provider.zavkhan@demo.mn").await),
+        ("CASE_WORKER", app.login("caseworker.zavkhan@demo.mn").await),
+        ("SUPERVISOR", app.login("supervisor.zavkhan@demo.mn").await),
     ];
     let matrix = readme_matrix();
     let schema =
