@@ -541,6 +541,7 @@ pub static OUTPUT: &[(&str, Fields)] = &[
             ("definition", Safe),
             ("latestBirthPerWoman", Safe),
             ("agesAtSchoolYearStart", Safe),
+            ("alwaysProtected", Safe),
             ("minGrade", Safe),
         ],
     ),

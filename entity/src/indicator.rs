@@ -12,7 +12,8 @@ pub struct Model {
     pub version: i32,
     pub code: String,
     pub sort_order: i32,
-    /// PEOPLE_WITH_SERVICE, FULLY_IMMUNISED, BIRTHS_ANC, BIRTHS_SKILLED, BIRTHS_PNC, ANTHROPOMETRY
+    /// PEOPLE_WITH_SERVICE, FULLY_IMMUNISED, BIRTHS_ANC, BIRTHS_SKILLED, BIRTHS_PNC, ANTHROPOMETRY,
+    /// PEOPLE_WITH_OPEN_CASE, REFERRALS_COMPLETED, REFERRALS_ON_TIME, ...
     pub rule: String,
     pub min_age_months: Option<i32>,
     pub max_age_months: Option<i32>,
@@ -45,6 +46,10 @@ pub struct Model {
     /// Attendance ratios by level: the numerator counts open school enrolments at this grade or
     /// higher on the reference date.
     pub min_grade: Option<i32>,
+    /// Counts published with the cell-key method to every caller but administrators (a count
+    /// that could single out a child, such as an open protection case), not only to
+    /// de-identified callers.
+    pub always_protected: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -15,6 +15,9 @@ pub struct Model {
     pub at: DateTimeUtc,
     pub risk_level: Option<String>,
     pub note: Option<String>,
+    /// A digest of the change the step made (`updateProtectionCase`'s input): a retry of it is
+    /// told from another step on the same version.
+    pub change_key: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

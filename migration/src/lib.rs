@@ -41,6 +41,7 @@ mod m20261215_000001_change_seq_from_xid;
 mod m20261215_000002_session_write_lsn;
 mod m20261216_000001_referrals;
 mod m20261217_000001_protection_cases;
+mod m20261218_000001_case_indicators;
 pub mod reference;
 mod rows;
 
@@ -87,6 +88,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261215_000002_session_write_lsn::Migration),
             Box::new(m20261216_000001_referrals::Migration),
             Box::new(m20261217_000001_protection_cases::Migration),
+            Box::new(m20261218_000001_case_indicators::Migration),
         ]
     }
 }

@@ -81,6 +81,12 @@ impl Indicator {
     async fn min_grade(&self) -> Option<i32> {
         self.0.min_grade
     }
+    /// Its counts are protected by the cell-key method (see *What de-identified callers see*) for
+    /// every caller but administrators, not only for de-identified ones: a small count could
+    /// single a child out (an open protection case).
+    async fn always_protected(&self) -> bool {
+        self.0.always_protected
+    }
 }
 
 pub struct CoverageRow {

@@ -275,7 +275,9 @@ impl Store {
         let unit = self.known_unit(child.org_unit_id, "input.personId").await?;
         self.check_capture(&unit)?;
         let me = self.principal().user_id;
+        let assigns = self.principal().has(Role::Supervisor) || self.principal().has(Role::Admin);
         let worker = match (input.case_worker_id, me) {
+            (Some(w), _) if w != me.unwrap_or_default() && !assigns => return Err(ApiError::Forbidden),
             (Some(w), _) => w,
             (None, Some(me)) if self.principal().has(Role::CaseWorker) => me,
             _ => return Err(ApiError::invalid("input.caseWorkerId", "names the case worker who owns the case")),
@@ -315,7 +317,7 @@ impl Store {
                 row.change_seq = w.seq;
                 let active: protection_case::ActiveModel = row.clone().into();
                 protection_case::Entity::insert(active.reset_all()).exec_without_returning(txn).await?;
-                step(id, CaseStep::Open, me, risk, None).insert(txn).await?;
+                step(id, CaseStep::Open, me, risk, None, None).insert(txn).await?;
                 w.record("CREATE", "protection_case", id, None, Some(&row));
                 Ok(row)
             })
@@ -376,6 +378,11 @@ impl Store {
                     let description = validate::lines(&mut p, &format!("{path}.description"), &a.description, 1000);
                     p.check(!description.is_empty(), &format!("{path}.description"), "must not be empty");
                     p.check(a.due_on >= current.opened_on, &format!("{path}.dueOn"), "is before the case was opened");
+                    let within = a.due_on <= today() + Days::new(5 * 366);
+                    p.check(within, &format!("{path}.dueOn"), "is more than 5 years ahead");
+                    if a.id.is_some() && change.add_actions.iter().flatten().take(i).any(|b| b.id == a.id) {
+                        p.add(format!("{path}.id"), "is given twice");
+                    }
                     new_actions.push(protection_case_action::ActiveModel {
                         id: Set(a.id.unwrap_or_else(Uuid::now_v7)),
                         case_id: Set(current.id),
@@ -387,9 +394,11 @@ impl Store {
                     });
                 }
                 done = change.done_action_ids.clone().unwrap_or_default();
-                let many = new_actions.len() > MAX_ACTIONS || done.len() > MAX_ACTIONS;
-                if many {
+                if new_actions.len() > MAX_ACTIONS {
                     p.add("input.addActions", format!("at most {MAX_ACTIONS} actions a step"));
+                }
+                if done.len() > MAX_ACTIONS {
+                    p.add("input.doneActionIds", format!("at most {MAX_ACTIONS} actions a step"));
                 }
                 p.check(!new_actions.is_empty() || !done.is_empty(), "input.addActions", "adds or completes an action");
             }
@@ -410,6 +419,13 @@ impl Store {
                 }
             }
             CaseStep::AcceptTransfer => {
+                // The one offered it must still work cases there.
+                if let (Some(user), Some(unit)) = (current.transfer_to_user, current.transfer_to_unit) {
+                    let unit = self.known_unit(unit, "input.step").await?;
+                    self.check_case_worker(user, &unit, "input.step").await.map_err(|_| {
+                        ApiError::invalid("input.step", "the case worker offered it no longer works cases there")
+                    })?;
+                }
                 row.assigned_to = current.transfer_to_user.unwrap_or(current.assigned_to);
                 row.org_unit_id = current.transfer_to_unit.unwrap_or(current.org_unit_id);
                 (row.transfer_to_user, row.transfer_to_unit, row.transfer_note) = (None, None, None);
@@ -460,7 +476,7 @@ impl Store {
         }
         row.version = current.version + 1;
         row.updated_at = super::now();
-        let (kind, risk) = (change.step, change.risk_level);
+        let (kind, risk, key) = (change.step, change.risk_level, change_key(&change));
         self.write(move |txn, w| {
             Box::pin(async move {
                 let mut row = row;
@@ -484,7 +500,7 @@ impl Store {
                         .exec(txn)
                         .await?;
                 }
-                step(row.id, kind, me, risk, note.clone()).insert(txn).await?;
+                step(row.id, kind, me, risk, note.clone(), Some(key)).insert(txn).await?;
                 let changes = super::audit::diff(Some(&current), Some(&row));
                 let detail = match &note {
                     Some(n) => format!("{}: {n}", kind.as_str()),
@@ -509,12 +525,8 @@ impl Store {
             return Ok(false);
         }
         let last = self.case_steps(&[current.id]).await?.pop();
-        Ok(last.is_some_and(|s| {
-            s.step == change.step.as_str()
-                && s.by_user == self.principal().user_id
-                && s.risk_level.as_deref() == change.risk_level.map(|r| r.as_str())
-                && s.note.as_deref().map(str::trim) == change.note.as_deref().map(str::trim)
-        }))
+        let key = change_key(change);
+        Ok(last.is_some_and(|s| s.by_user == self.principal().user_id && s.change_key.as_deref() == Some(&key)))
     }
 }
 
@@ -549,6 +561,12 @@ pub(super) async fn erase_texts<C: ConnectionTrait>(conn: &C, person: Uuid, seq:
     Ok(())
 }
 
+/// A digest of a step's input (`protection_case_step.change_key`).
+fn change_key(change: &CaseChange) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(format!("{change:?}").as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// A step of a case's history.
 fn step(
     case: Uuid,
@@ -556,6 +574,7 @@ fn step(
     by: Option<Uuid>,
     risk: Option<RiskLevel>,
     note: Option<String>,
+    change_key: Option<String>,
 ) -> protection_case_step::ActiveModel {
     protection_case_step::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -565,5 +584,6 @@ fn step(
         at: Set(super::now()),
         risk_level: Set(risk.map(|r| r.as_str().into())),
         note: Set(note),
+        change_key: Set(change_key),
     }
 }

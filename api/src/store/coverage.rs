@@ -9,18 +9,22 @@
 
 use super::dimensions::{age_band_of_days, age_band_on, child_unit, days_between, record_key};
 use super::{Store, today};
+use crate::access::Action;
 use crate::domain::age;
 use crate::domain::age_band;
 use crate::domain::cell_key::{self, Protected};
 use crate::domain::period::Period;
 use crate::domain::school;
-use crate::domain::vocab::{CoverageDimension, DenominatorSource, DoseEvaluation, OrgUnitLevel, Settlement, Sex};
+use crate::domain::vocab::{
+    CoverageDimension, DenominatorSource, DoseEvaluation, OrgUnitLevel, ReferralStatus, Settlement, Sex,
+};
 use crate::error::{ApiError, ApiResult};
 use chrono::Datelike;
 use chrono::{Days, NaiveDate};
 use entity::{
     antigen, assessment_answer, assessment_indicator, enrolment, family_assessment, growth_measurement, hiv_knowledge,
-    immunisation, indicator, org_unit, person, pregnancy, pregnancy_child, schedule_rule, service_record, service_type,
+    immunisation, indicator, org_unit, person, pregnancy, pregnancy_child, protection_case, referral, schedule_rule,
+    service_record, service_type,
 };
 use sea_orm::sea_query::{
     Alias, Asterisk, CaseStatement, Expr, ExprTrait, Func, IntoIden, IntoTableRef, JoinType, PostgresQueryBuilder,
@@ -155,8 +159,8 @@ impl Question {
     /// Ages in months the indicator counts, if it is a band of people.
     fn ages(&self) -> Option<(i32, i32)> {
         // Population estimates are by age in the year, not at the start of a school year.
-        (matches!(self.indicator.rule.as_str(), "PEOPLE_WITH_SERVICE" | "PEOPLE_ENROLLED" | "FULLY_IMMUNISED")
-            && !self.indicator.ages_at_school_year_start)
+        let banded = ["PEOPLE_WITH_SERVICE", "PEOPLE_ENROLLED", "FULLY_IMMUNISED", "PEOPLE_WITH_OPEN_CASE"];
+        (banded.contains(&self.indicator.rule.as_str()) && !self.indicator.ages_at_school_year_start)
             .then(|| (self.indicator.min_age_months.unwrap_or(0), self.indicator.max_age_months.unwrap_or(0)))
     }
 }
@@ -208,8 +212,9 @@ impl Store {
                 t
             })
         };
-        let rows = rows.into_iter().map(|c| self.published(c)).collect();
-        let total = self.published(total);
+        let protected = self.protected(&q.indicator);
+        let rows = rows.into_iter().map(|c| self.published(c, protected)).collect();
+        let total = self.published(total, protected);
         Ok(Coverage {
             indicator: q.indicator,
             org_unit: q.unit,
@@ -318,6 +323,10 @@ impl Store {
         if per_household && (q.by(CoverageDimension::Sex) || q.by(CoverageDimension::AgeBand)) {
             return Err(ApiError::invalid("groupBy", format!("{code} is counted per household: no SEX or AGE_BAND")));
         }
+        let per_referral = q.indicator.rule.starts_with("REFERRALS_");
+        if per_referral && (q.by(CoverageDimension::Sex) || q.by(CoverageDimension::AgeBand)) {
+            return Err(ApiError::invalid("groupBy", format!("{code} is counted per referral: no SEX or AGE_BAND")));
+        }
         if q.denominator == DenominatorSource::Population {
             if q.ages().is_none() {
                 return Err(ApiError::invalid("denominator", format!("{code} has no population denominator")));
@@ -360,7 +369,7 @@ impl Store {
                 c.settlement = s.map(|s| Settlement::from_db(&s)).transpose()?;
             }
             c.denominator = r.try_get("", "denominator")?;
-            if self.identified() {
+            if !self.protected(&q.indicator) {
                 c.numerator = r.try_get::<Option<i64>>("", "numerator")?.unwrap_or(0);
             } else {
                 // The hits are at most the denominator: under HIT, they cannot carry into the keys.
@@ -438,10 +447,16 @@ impl Store {
         Ok(rows)
     }
 
-    /// A cell as this caller sees it: for de-identified callers each count perturbed with its
+    /// Whether this caller gets an indicator's counts protected: de-identified callers always;
+    /// everyone but administrators for an indicator that could single a child out.
+    fn protected(&self, indicator: &indicator::Model) -> bool {
+        !self.identified() || (indicator.always_protected && !self.principal().may(Action::Administer))
+    }
+
+    /// A cell as this caller sees it: when protected (`protected`) each count perturbed with its
     /// cell key, suppressed when small, and the numerator never over the denominator.
-    fn published(&self, mut c: CoverageCell) -> CoverageCell {
-        if self.identified() {
+    fn published(&self, mut c: CoverageCell, protected: bool) -> CoverageCell {
+        if !protected {
             return c;
         }
         let denominator = match c.denominator_key {
@@ -484,7 +499,7 @@ impl Store {
             "group_settlement",
         );
         q.expr_as(Expr::col(Asterisk).count(), a("denominator"));
-        if self.identified() {
+        if !self.protected(&question.indicator) {
             let hit = CaseStatement::new().case(s.numerator, Expr::val(1)).finally(Expr::val(0));
             q.expr_as(Func::sum(hit), a("numerator"));
             return q.to_owned();
@@ -509,7 +524,7 @@ impl Store {
             ind.services.as_deref().unwrap_or("").split('|').filter(|s| !s.is_empty()).map(str::to_string).collect();
         let bad = |what: &str| ApiError::Internal(anyhow::anyhow!("indicator {} lacks {what}", ind.code));
         match ind.rule.as_str() {
-            "PEOPLE_WITH_SERVICE" | "PEOPLE_ENROLLED" | "FULLY_IMMUNISED" => {
+            "PEOPLE_WITH_SERVICE" | "PEOPLE_ENROLLED" | "FULLY_IMMUNISED" | "PEOPLE_WITH_OPEN_CASE" => {
                 let p = a("p");
                 let (min, max) =
                     (ind.min_age_months.ok_or_else(|| bad("ages"))?, ind.max_age_months.ok_or_else(|| bad("ages"))?);
@@ -534,6 +549,8 @@ impl Store {
                     col(person::Column::Id).in_subquery(served(&services, from, reference))
                 } else if let (Some(grade), "PEOPLE_ENROLLED") = (ind.min_grade, ind.rule.as_str()) {
                     col(person::Column::Id).in_subquery(enrolled_in_grade(&services, reference, grade))
+                } else if ind.rule == "PEOPLE_WITH_OPEN_CASE" {
+                    col(person::Column::Id).in_subquery(open_cases_on(reference))
                 } else if ind.rule == "PEOPLE_ENROLLED" {
                     col(person::Column::Id)
                         .in_subquery(enrolled(&services, reference))
@@ -923,6 +940,33 @@ impl Store {
                     key: "fa.household_id",
                 })
             }
+            "REFERRALS_COMPLETED" | "REFERRALS_ON_TIME" => {
+                let rf = a("rf");
+                let col = |c: referral::Column| Expr::col((rf.clone(), c));
+                let mut select = Query::select();
+                select.from_as(referral::Entity, rf.clone());
+                let mut denominator = vec![col(referral::Column::SentOn).between(period.from, reference)];
+                if !services.is_empty() {
+                    denominator.push(col(referral::Column::Need).is_in(services.clone()));
+                }
+                let completed = col(referral::Column::Status).eq(ReferralStatus::Completed.as_str());
+                let numerator = if ind.rule == "REFERRALS_COMPLETED" {
+                    completed.and(col(referral::Column::CompletedOn).lte(reference))
+                } else {
+                    denominator.push(col(referral::Column::DueBy).lte(reference));
+                    completed.and(col(referral::Column::CompletedOn).lte(col(referral::Column::DueBy)))
+                };
+                Ok(Source {
+                    select,
+                    // Counted on the referring side: where the child lived when referred.
+                    unit: col(referral::Column::FromOrgUnitId),
+                    sex: None,
+                    age_band: None,
+                    denominator,
+                    numerator,
+                    key: "rf.id",
+                })
+            }
             other => Err(ApiError::Internal(anyhow::anyhow!("unknown coverage rule {other}"))),
         }
     }
@@ -965,6 +1009,17 @@ fn type_code_in(services: &[String]) -> SimpleExpr {
 }
 
 /// People with a record of one of the service types between two dates.
+/// The children with a protection case open on `on`: opened by then and not closed by then.
+fn open_cases_on(on: NaiveDate) -> SelectStatement {
+    use protection_case::Column as K;
+    Query::select()
+        .column(K::PersonId)
+        .from(protection_case::Entity)
+        .and_where(Expr::col(K::OpenedOn).lte(on))
+        .and_where(Expr::col(K::ClosedOn).is_null().or(Expr::col(K::ClosedOn).gt(on)))
+        .to_owned()
+}
+
 fn served(services: &[String], from: NaiveDate, to: NaiveDate) -> SelectStatement {
     let r = a("r");
     Query::select()

@@ -161,10 +161,13 @@ impl Store {
     }
 
     /// Appends an audit entry that describes no change (a read) and waits for its commit: through
-    /// the read log, with the request's admission place given up meanwhile; without a read log
-    /// (the CLI, or a sync batch, whose store has none: `begin_batch`), straight into this
-    /// store's connection.
+    /// the read log, with the request's admission place given up meanwhile; in a sync batch
+    /// (whose store has no read log: `begin_batch`), when the batch ends, committed or not,
+    /// before anything is answered; from the CLI, straight into this store's connection.
     pub(crate) async fn log_read(&self, entry: entity::audit_log::ActiveModel) -> ApiResult<()> {
+        if self.note_batch_read(&entry) {
+            return Ok(());
+        }
         let Some(reads) = &self.reads else {
             let _turn = self.write_turn().await;
             sea_orm::ActiveModelTrait::insert(entry, self.db()).await?;

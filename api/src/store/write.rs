@@ -54,6 +54,9 @@ pub(crate) struct Batch {
     /// Set when a write failed part-way without a savepoint: the batch must be redone with them.
     broken: AtomicBool,
     audits: Mutex<Vec<audit_log::ActiveModel>>,
+    /// Reads made in the batch: audited whether or not it commits (a dry run, an ALL batch that
+    /// failed and a refused create still showed what they read).
+    reads: Mutex<Vec<audit_log::ActiveModel>>,
     pending: Mutex<Pending>,
     /// The record locks this batch holds (`Store::lock_records`).
     locked: Mutex<HashSet<i32>>,
@@ -599,6 +602,18 @@ impl Store {
         }
     }
 
+    /// Notes a read made in a batch, audited when the batch ends (`finish_batch`); false when
+    /// this store is no batch.
+    pub(crate) fn note_batch_read(&self, entry: &audit_log::ActiveModel) -> bool {
+        match self.batch() {
+            Some(b) => {
+                b.reads.lock().expect("read audit buffer").push(entry.clone());
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Sends a batch's queued rows now; an error means the batch must be redone.
     pub(crate) async fn flush_batch(&self) -> ApiResult<()> {
         Ok(self.exec.flush().await?)
@@ -623,6 +638,7 @@ impl Store {
             savepoints,
             broken: AtomicBool::new(false),
             audits: Mutex::new(Vec::new()),
+            reads: Mutex::new(Vec::new()),
             pending: Mutex::new(Pending::default()),
             locked: Mutex::new(HashSet::new()),
             cache: Mutex::new(Cache::default()),
@@ -681,9 +697,11 @@ impl Store {
         let Exec::Batch(b) = exec else {
             return Err(ApiError::Internal(anyhow::anyhow!("not a batch")));
         };
+        let reads = std::mem::take(&mut *b.reads.lock().expect("read audit buffer"));
         if commit && !b.broken.load(Ordering::SeqCst) {
             b.flush().await?;
-            let audits = std::mem::take(&mut *b.audits.lock().expect("audit buffer"));
+            let mut audits = std::mem::take(&mut *b.audits.lock().expect("audit buffer"));
+            audits.extend(reads);
             insert_audits(&b.txn, audits).await?;
             b.txn.commit().await?;
             if let Some((pool, session)) = noted {
@@ -691,6 +709,8 @@ impl Store {
             }
         } else {
             b.txn.rollback().await?;
+            // Still this database's turn to write (`b._turn`): the reads are audited on their own.
+            insert_audits(&b.pool, reads).await?;
         }
         Ok(())
     }

@@ -330,10 +330,23 @@ async fn cases_travel_offline_once_and_bad_input_opens_none() {
     }
     assert_eq!(app.count("protection_case").await, 1);
     assert_eq!(app.count("protection_case_action").await, 1);
-    // Changed on the server since the device's copy: a conflict.
-    let stale = json!({ "items": [{ "id": id, "baseVersion": 1, "payload": { "protectionCaseChange": { "step": "REVIEW", "riskLevel": "HIGH" } } }] });
-    let d = app.ok_as(&w.worker.1, push, stale).await;
-    assert_eq!(d["syncPush"]["items"][0]["status"], "CONFLICT", "{d:#}");
+    // Changed on the server since the device's copy: a conflict, another plan on the same version
+    // too (not taken for a retry). Each shows the case, and each such read is audited, although
+    // a dry run writes nothing.
+    let reads = "{ auditLog(filter: { entity: \"protection_case\", action: \"READ\" }) { totalCount } }";
+    let before = app.ok(reads, json!({})).await["auditLog"]["totalCount"].as_i64().unwrap();
+    let other_plan =
+        json!({ "step": "PLAN", "addActions": [{ "description": "Another visit", "dueOn": days_ago(-6) }] });
+    for change in [json!({ "step": "REVIEW", "riskLevel": "HIGH" }), other_plan] {
+        let stale = json!({ "items": [{ "id": id, "baseVersion": 1, "payload": { "protectionCaseChange": change } }] });
+        let dry = "mutation($items: [SyncItemInput!]!) { syncPush(items: $items, dryRun: true) { items { status record { ... on ProtectionCase { version } } } } }";
+        let d = app.ok_as(&w.worker.1, dry, stale).await;
+        assert_eq!(d["syncPush"]["items"][0]["status"], "CONFLICT", "{d:#}");
+        assert_eq!(d["syncPush"]["items"][0]["record"]["version"], 2, "{d:#}");
+    }
+    let after = app.ok(reads, json!({})).await["auditLog"]["totalCount"].as_i64().unwrap();
+    assert!(after >= before + 2, "the dry runs' reads are audited: {before} then {after}");
+    assert_eq!(app.count("protection_case_action").await, 1);
     // A field worker's device cannot open one.
     let other = json!({ "items": [{ "id": uuid::Uuid::now_v7(), "payload": { "protectionCase": { "personId": w.child, "concern": "NEGLECT", "riskLevel": "LOW" } } }] });
     let d = app.ok_as(&w.outsiders[0].1, push, other).await;
@@ -350,7 +363,7 @@ async fn cases_travel_offline_once_and_bad_input_opens_none() {
             "input.openedOn",
         ),
         (
-            &w.worker.1,
+            &w.supervisor,
             json!({ "personId": w.child, "concern": "NEGLECT", "riskLevel": "LOW", "caseWorkerId": w.receiver.0 }),
             "input.caseWorkerId",
         ),
@@ -369,10 +382,107 @@ async fn cases_travel_offline_once_and_bad_input_opens_none() {
         )
         .await;
     assert!(code == "VALIDATION" || code == "FORBIDDEN", "a child outside the capture scope: {code}");
+    // A case worker opens cases for itself only; a supervisor, for a case worker of the unit.
+    let (code, _) = app
+        .err_as(
+            Some(&w.worker.1),
+            OPEN,
+            json!({ "i": { "personId": w.child, "concern": "NEGLECT", "riskLevel": "LOW", "caseWorkerId": w.colleague.0 } }),
+        )
+        .await;
+    assert_eq!(code, "FORBIDDEN");
     // A supervisor opens one for a case worker of the unit.
     let assigned = app
         .ok_as(&w.supervisor, OPEN, json!({ "i": { "personId": w.child, "concern": "STREET_CHILD", "riskLevel": "LOW", "caseWorkerId": w.colleague.0 } }))
         .await;
     assert_eq!(assigned["openProtectionCase"]["caseWorkerId"], w.colleague.0.as_str());
     assert_eq!(app.count("protection_case").await, 2);
+    // A transfer to someone who stopped working cases meanwhile cannot be accepted.
+    let c = assigned["openProtectionCase"]["id"].as_str().unwrap().to_string();
+    app.ok_as(&w.colleague.1, UPDATE, step(&c, 1, json!({ "step": "TRANSFER", "toUserId": w.worker.0 }))).await;
+    app.ok(
+        "mutation($u: UUID!) { updateUser(input: { id: $u, roles: [FIELD_WORKER] }) { id } }",
+        json!({ "u": w.worker.0 }),
+    )
+    .await;
+    let (code, e) = app.err_as(Some(&w.supervisor), UPDATE, step(&c, 2, json!({ "step": "ACCEPT_TRANSFER" }))).await;
+    assert_eq!(code, "VALIDATION", "{e:#}");
+    app.ok_as(
+        &w.supervisor,
+        UPDATE,
+        step(&c, 2, json!({ "step": "REJECT_TRANSFER", "note": "No longer a case worker" })),
+    )
+    .await;
+}
+
+const COVERAGE: &str = "query($c: String!, $u: UUID!, $p: String!) { coverage(indicator: $c, orgUnitId: $u, period: $p) { total { numerator denominator value suppressed } } }";
+
+#[tokio::test]
+async fn case_and_referral_indicators_are_recounted_on_their_boundaries() {
+    let w = world().await;
+    let app = &w.app;
+    let bzd = unit(app, "11-BZD").await;
+    let home = household(app, &bzd).await;
+    // Children 0-17: Номин (case open), one whose case is closed today, one of 215 completed
+    // months (the last month of 17, case open), a toddler without a case. Adults do not count.
+    let closed = person(app, &home, "Саруул", "FEMALE", &crate::fixtures::months_ago(100)).await;
+    let oldest = person(app, &home, "Тэмүүжин", "MALE", &crate::fixtures::months_ago(215)).await;
+    person(app, &home, "Бат", "MALE", &crate::fixtures::months_ago(24)).await;
+    person(app, &home, "Ээж", "FEMALE", "1990-01-01").await;
+    open(&w).await;
+    let open_for = |child: &String| json!({ "i": { "personId": child, "concern": "NEGLECT", "riskLevel": "LOW" } });
+    app.ok_as(&w.worker.1, OPEN, open_for(&oldest)).await;
+    let c =
+        app.ok_as(&w.worker.1, OPEN, open_for(&closed)).await["openProtectionCase"]["id"].as_str().unwrap().to_string();
+    app.ok_as(&w.worker.1, UPDATE, step(&c, 1, json!({ "step": "CLOSE", "closeReason": "NEEDS_MET" }))).await;
+
+    let asked = json!({ "c": "OPEN_PROTECTION_CASES", "u": bzd, "p": "THIS_MONTH" });
+    let exact = app.ok(COVERAGE, asked.clone()).await["coverage"]["total"].clone();
+    assert_eq!((exact["numerator"].clone(), exact["denominator"].clone()), (json!(2), json!(4)), "{exact:#}");
+    assert_eq!(exact["value"], 500.0, "per 1,000 children");
+    // Anyone but an administrator gets protected counts: 2 is withheld, even for the supervisor.
+    for token in [&w.supervisor, &w.outsiders[0].1, &w.outsiders[3].1] {
+        let seen = app.ok_as(token, COVERAGE, asked.clone()).await["coverage"]["total"].clone();
+        assert_eq!((seen["suppressed"].clone(), seen["numerator"].clone()), (json!(true), json!(null)), "{seen:#}");
+    }
+
+    // Referrals of Bayanzürkh to its own clinic: sent and due today, completed (on time); sent and
+    // due yesterday, still open (overdue); sent and due yesterday, completed today (late).
+    let (field, clinic) = (&w.outsiders[0].1, &w.outsiders[1].1);
+    let send = |sent: i64, due: i64| {
+        json!({ "i": { "personId": w.child, "need": "HEALTH", "toOrgUnitId": bzd, "reason": "Check-up",
+                       "sentOn": days_ago(sent), "dueBy": days_ago(due) } })
+    };
+    let sent_q = "mutation($i: SendReferralInput!) { sendReferral(input: $i) { id } }";
+    let done = "mutation($id: UUID!) { answerReferral(input: { id: $id, to: COMPLETED, note: \"Seen\" }) { status } }";
+    let mut ids = Vec::new();
+    for (sent, due) in [(0, 0), (1, 1), (1, 1)] {
+        ids.push(app.ok_as(field, sent_q, send(sent, due)).await["sendReferral"]["id"].as_str().unwrap().to_string());
+    }
+    for id in [&ids[0], &ids[2]] {
+        assert_eq!(app.ok_as(clinic, done, json!({ "id": id })).await["answerReferral"]["status"], "COMPLETED");
+    }
+    let total = |code: &str| {
+        let v = json!({ "c": code, "u": bzd, "p": "THIS_YEAR" });
+        async move { app.ok(COVERAGE, v).await["coverage"]["total"].clone() }
+    };
+    // On 1 January yesterday's two belong to last year's count.
+    let yesterday_counts = days_ago(1)[..4] == days_ago(0)[..4];
+    let both = |c: &Value| (c["numerator"].clone(), c["denominator"].clone());
+    let completed = total("REFERRALS_COMPLETED").await;
+    let on_time = total("REFERRALS_ON_TIME").await;
+    if yesterday_counts {
+        assert_eq!(both(&completed), (json!(2), json!(3)), "{completed:#}");
+        assert_eq!(completed["value"], 66.7);
+        assert_eq!(both(&on_time), (json!(1), json!(3)), "{on_time:#}");
+    } else {
+        assert_eq!((both(&completed), both(&on_time)), ((json!(1), json!(1)), (json!(1), json!(1))));
+    }
+    let (code, _) = app
+        .err(
+            "query($u: UUID!) { coverage(indicator: \"REFERRALS_COMPLETED\", orgUnitId: $u, period: \"2026\", groupBy: [SEX]) { total { value } } }",
+            json!({ "u": bzd }),
+        )
+        .await;
+    assert_eq!(code, "VALIDATION", "a referral has no sex");
 }

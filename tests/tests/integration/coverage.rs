@@ -273,6 +273,9 @@ async fn the_catalogue_lists_every_indicator_and_bad_requests_are_refused() {
     // indicator fails here until it has one.
     let recounted = [
         ("ANC4", "anc4_counts_women_15_to_49_by_their_most_recent_live_birth"),
+        ("OPEN_PROTECTION_CASES", "cases::case_and_referral_indicators_are_recounted_on_their_boundaries"),
+        ("REFERRALS_COMPLETED", "cases::case_and_referral_indicators_are_recounted_on_their_boundaries"),
+        ("REFERRALS_ON_TIME", "cases::case_and_referral_indicators_are_recounted_on_their_boundaries"),
         ("SKILLED_BIRTH_ATTENDANCE", "every_indicator_counts_what_the_fixture_says_at_the_age_boundaries"),
         ("PNC_2_DAYS", "every_indicator_counts_what_the_fixture_says_at_the_age_boundaries"),
         ("PNC_MOTHER_2_DAYS", "postnatal_checks_within_two_days_agree_with_the_schedule_for_mothers_and_newborns"),
@@ -317,7 +320,13 @@ async fn the_catalogue_lists_every_indicator_and_bad_requests_are_refused() {
     listed.sort();
     served.sort();
     assert_eq!(served, listed, "every indicator of the catalogue has a recount test");
-    let sources = [include_str!("coverage.rs"), include_str!("family.rs"), include_str!("dose_validity.rs")].concat();
+    let sources = [
+        include_str!("coverage.rs"),
+        include_str!("family.rs"),
+        include_str!("dose_validity.rs"),
+        include_str!("cases.rs"),
+    ]
+    .concat();
     for (code, test) in recounted {
         let name = test.rsplit("::").next().unwrap_or(test);
         assert!(sources.contains(&format!("async fn {name}(")), "{code}: no test {test}");
