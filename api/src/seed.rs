@@ -494,6 +494,7 @@ pub const DEMO_USERS: &[(&str, Role, Option<&str>, &str)] = &[
     ("ngo.uvs@demo.mn", Role::Partner, None, "Demo NGO staff, Uvs"),
     ("field.zavkhan@demo.mn", Role::FieldWorker, Some("85-ZAVKHAN"), "Demo social worker, Zavkhan soum"),
     ("field.bayanzurkh@demo.mn", Role::FieldWorker, Some("11-BZD-01"), "Demo social worker, Bayanzürkh khoroo 1"),
+    ("clinic.bayanzurkh@demo.mn", Role::Provider, Some("11-BZD-01"), "Demo family health centre, Bayanzürkh khoroo 1"),
     (
         "caseworker.zavkhan@demo.mn",
         Role::CaseWorker,

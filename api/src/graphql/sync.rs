@@ -264,6 +264,7 @@ impl Change {
                 "pregnancy" => ChangeEntity::Pregnancy,
                 "consent" => ChangeEntity::Consent,
                 "family_assessment" => ChangeEntity::FamilyAssessment,
+                "protection_case" => ChangeEntity::ProtectionCase,
                 _ => ChangeEntity::ServiceRecord,
             },
             (None, None) => return Err(ApiError::Internal(anyhow::anyhow!("empty change")).into()),

@@ -501,6 +501,18 @@ impl Store {
                         .await?;
                 }
                 step(row.id, kind, me, risk, note.clone(), Some(key)).insert(txn).await?;
+                // Those who stop seeing the case (the unit it left, or the one that turned it
+                // down) drop it from their devices; at the same change number the case itself
+                // follows for those who still see it.
+                let left = match kind {
+                    CaseStep::AcceptTransfer => Some(current.org_unit_id),
+                    CaseStep::RejectTransfer => current.transfer_to_unit,
+                    _ => None,
+                };
+                if let Some(unit) = left {
+                    let why = if kind == CaseStep::AcceptTransfer { "TRANSFERRED" } else { "REJECTED" };
+                    super::sync::tombstone(txn, super::sync::CASE_TOMBSTONE, row.id, unit, w.seq, why).await?;
+                }
                 let changes = super::audit::diff(Some(&current), Some(&row));
                 let detail = match &note {
                     Some(n) => format!("{}: {n}", kind.as_str()),

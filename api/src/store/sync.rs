@@ -35,6 +35,10 @@ use sea_orm::{
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
+/// The tombstone of a protection case a transfer took away from a unit: the devices there drop
+/// it (pulled only by those who work on cases).
+pub(crate) const CASE_TOMBSTONE: &str = "protection_case";
+
 /// Leaves a tombstone for a record devices must drop (erased or deleted).
 pub(crate) async fn tombstone<C: ConnectionTrait>(
     conn: &C,
@@ -1505,8 +1509,12 @@ impl Store {
                 ));
             }
             use tombstone::Column as T;
-            for r in next_rows(self.visible(tombstone::Entity::find()), &txn, from, 6, (T::ChangeSeq, T::Id), n).await?
-            {
+            let mut tombstones = self.visible(tombstone::Entity::find());
+            if !self.principal().may(Action::ManageCases) {
+                // A case's tombstone is for the devices of those who worked on it.
+                tombstones = tombstones.filter(T::Entity.ne(CASE_TOMBSTONE));
+            }
+            for r in next_rows(tombstones, &txn, from, 6, (T::ChangeSeq, T::Id), n).await? {
                 all.push((Position { seq: r.change_seq, rank: 6, id: r.id }, None, Some(r)));
             }
             // Projects are seen by their own rule (`access::projects_condition`: partner staff see

@@ -269,6 +269,18 @@ async fn a_case_is_planned_reviewed_transferred_and_closed_with_every_illegal_st
     assert!(taken["transferToUserId"].is_null());
     assert!(app.ok_as(me, BY_ID, json!({ "id": id })).await["protectionCase"].is_null());
     assert!(app.ok_as(&w.supervisor, BY_ID, json!({ "id": id })).await["protectionCase"].is_null());
+    // Their devices drop it: a tombstone in their pulls, not in the field worker's of the unit.
+    let pull = "{ changes(first: 500) { changes { entity id deleted deletedReason } } }";
+    for (who, token, seen) in
+        [("worker", me, true), ("supervisor", &w.supervisor, true), ("field worker", &w.outsiders[0].1, false)]
+    {
+        let pulled = app.ok_as(token, pull, json!({})).await;
+        let dropped =
+            pulled["changes"]["changes"].as_array().unwrap().iter().any(|c| {
+                c["entity"] == "PROTECTION_CASE" && c["deleted"] == true && c["deletedReason"] == "TRANSFERRED"
+            });
+        assert_eq!(dropped, seen, "{who}: {pulled:#}");
+    }
     let theirs = app.ok_as(receiver, BY_ID, json!({ "id": id })).await["protectionCase"].clone();
     assert_eq!(theirs["child"]["householdAddress"], "Khoroo 7, ger 3");
     assert!(theirs["person"].is_null(), "the case opens nothing else of the child: {theirs:#}");
