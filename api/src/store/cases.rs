@@ -119,9 +119,9 @@ impl Store {
 
     /// Each case read is in the audit log (who read which case, when).
     pub(super) async fn log_case_reads(&self, cases: &[protection_case::Model]) -> ApiResult<()> {
-        for c in cases {
-            self.log_read(self.auditor().entry("READ", "protection_case", Some(c.id), None, None)).await?;
-        }
+        // Together, so the read log commits a page's entries at once, not one by one.
+        let entries = cases.iter().map(|c| self.auditor().entry("READ", "protection_case", Some(c.id), None, None));
+        futures_util::future::try_join_all(entries.map(|e| self.log_read(e))).await?;
         Ok(())
     }
 
