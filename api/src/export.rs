@@ -503,10 +503,12 @@ async fn coverage_rows(state: &AppState, headers: &HeaderMap, q: CoverageParams)
         "sex",
         "age_band",
         "urban_rural",
+        "need",
         "sub_period",
         "numerator",
         "denominator",
         "value",
+        "median_days",
         "suppressed",
     ])?
     .to_vec();
@@ -532,10 +534,12 @@ async fn coverage_rows(state: &AppState, headers: &HeaderMap, q: CoverageParams)
             sex,
             cell.age_band.unwrap_or(""),
             cell.settlement.map_or("", |s| s.as_str()),
+            cell.need.map_or("", |n| n.as_str()),
             cell.period.as_deref().unwrap_or(""),
             &shown(cell.numerator),
             &shown(cell.denominator),
             &value,
+            &cell.median_days.map_or(String::new(), |m| m.to_string()),
             if cell.suppressed { "true" } else { "false" },
         ])?);
     }

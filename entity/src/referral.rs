@@ -44,6 +44,9 @@ pub struct Model {
     /// The service record that fulfilled it (COMPLETED).
     pub completed_by_record_id: Option<Uuid>,
     pub completed_on: Option<Date>,
+    /// The day it stopped asking anyone to act: declined or closed (the day of that answer) or
+    /// completed (the day of the service that met the need); null while open.
+    pub ended_on: Option<Date>,
     /// The sync change number of the transaction that last wrote the row (see `tombstone`).
     #[serde(skip)]
     pub change_seq: i64,

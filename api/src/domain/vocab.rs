@@ -418,6 +418,10 @@ vocabulary!(
         /// The outcome of a pregnancy past its expected date, to be recorded
         /// (`recordPregnancyOutcome`; no service record fulfils it).
         PregnancyOutcome => "PREGNANCY_OUTCOME",
+        /// An open referral of the person, sent from or received by the due list's unit and due
+        /// by the end of the round (`DueListEntry.referrals`; not a schedule: never in
+        /// `Person.dueServices`).
+        Referral => "REFERRAL",
     }
 );
 
@@ -717,7 +721,7 @@ vocabulary!(
     /// unit (rows placed at the unit itself form a row of their own), SEX, AGE_BAND (the
     /// standard age bands; a birth's is the mother's age), URBAN_RURAL (the
     /// settlement type of the unit a row belongs to), MONTH or QUARTER (each sub-period counted
-    /// on its own, as at its last day).
+    /// on its own, as at its last day), NEED (a referral's sector).
     CoverageDimension {
         /// By the units one level below the chosen one (or at `orgUnitLevel`).
         OrgUnit => "ORG_UNIT",
@@ -731,6 +735,8 @@ vocabulary!(
         Month => "MONTH",
         /// By calendar quarter of the period (not with MONTH).
         Quarter => "QUARTER",
+        /// By a referral's need (its sector): indicators counted per referral only.
+        Need => "NEED",
     }
 );
 

@@ -4,7 +4,7 @@ use super::data;
 use super::family::PeriodRange;
 use super::loaders::one;
 use super::org_units::OrgUnit;
-use crate::domain::vocab::{CoverageDimension, DenominatorSource, OrgUnitLevel, Settlement, Sex};
+use crate::domain::vocab::{CoverageDimension, DenominatorSource, OrgUnitLevel, ReferralNeed, Settlement, Sex};
 use crate::store::coverage::{Coverage as StoreCoverage, CoverageCell};
 use async_graphql::{Context, Object, Result, SimpleObject};
 use chrono::NaiveDate;
@@ -117,6 +117,10 @@ impl CoverageRow {
     async fn urban_rural(&self) -> Option<Settlement> {
         self.cell.settlement
     }
+    /// Grouped by NEED: the referrals' need (sector).
+    async fn need(&self) -> Option<ReferralNeed> {
+        self.cell.need
+    }
     /// Grouped by MONTH or QUARTER: `2026-07` or `2026Q3`; each counted as at its own last day
     /// (or today), so months of a stock indicator (children in an age band) do not add up.
     async fn period(&self) -> Option<&str> {
@@ -139,6 +143,13 @@ impl CoverageRow {
         }
         let v = self.cell.numerator as f64 * self.factor as f64 / self.cell.denominator as f64;
         Some((v * 10.0).round() / 10.0)
+    }
+    /// An indicator of referrals completed (REFERRALS_COMPLETED, REFERRALS_ON_TIME): the median
+    /// of the days from sending to completion over the numerator's referrals (the mean of the
+    /// middle two of an even count); null for other indicators, when the numerator is 0, and when
+    /// the cell is suppressed.
+    async fn median_days(&self) -> Option<f64> {
+        self.cell.median_days
     }
     /// A count from 0 to 4 for a caller who sees data de-identified: withheld, so a small area
     /// cannot be re-identified (zero too, or a suppressed cell would tell that someone is there).

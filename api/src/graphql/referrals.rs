@@ -106,6 +106,11 @@ impl Referral {
     async fn completed_on(&self) -> Option<NaiveDate> {
         self.0.completed_on
     }
+    /// The day it stopped asking anyone to act: declined or closed (the day of that answer) or
+    /// completed (`completedOn`); null while open.
+    async fn ended_on(&self) -> Option<NaiveDate> {
+        self.0.ended_on
+    }
     /// The service record that met the need, when you may see it.
     async fn completed_by(&self, ctx: &Context<'_>) -> Result<Option<ServiceRecord>> {
         let Some(id) = self.0.completed_by_record_id else { return Ok(None) };

@@ -1,6 +1,7 @@
 //! GraphQL types of schedules and due services: a person's due items, the due list's entries, schedule rules and antigen doses as data.
 
 use super::people::Person;
+use super::referrals::Referral;
 use crate::domain::schedule::Item;
 use crate::domain::vocab::{DueKind, DueStatus, ScheduleAnchor, SchedulePattern, ScheduleUnit};
 use crate::store::DueEntry;
@@ -70,9 +71,17 @@ impl DueListEntry {
     async fn urgent_from(&self) -> NaiveDate {
         self.entry.urgent_from
     }
-    /// Days the most overdue item is overdue (0 when none is overdue yet).
+    /// Days the most overdue item or referral is overdue (0 when none is overdue yet).
     async fn days_overdue(&self) -> i64 {
-        self.entry.items.iter().filter_map(|i| i.days_overdue(self.as_of)).max().unwrap_or(0)
+        let referrals = self.entry.referrals.iter().map(|r| (self.as_of - r.due_by).num_days());
+        self.entry.items.iter().filter_map(|i| i.days_overdue(self.as_of)).chain(referrals).max().unwrap_or(0).max(0)
+    }
+    /// The person's open referrals sent from or received by the list's unit (its subtree) and
+    /// due by the end of the round (overdue once past `dueBy`), earliest due first; empty when
+    /// `kinds` leaves REFERRAL out. A referral's subject the caller does not see in full (a
+    /// receiver outside its view scope, a household) is not on the list: see `referrals`.
+    async fn referrals(&self) -> Vec<Referral> {
+        self.entry.referrals.iter().cloned().map(Referral).collect()
     }
     /// The items due or overdue (or falling due within the round), most urgent first.
     async fn items(&self) -> Vec<DueService> {

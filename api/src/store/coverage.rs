@@ -16,7 +16,7 @@ use crate::domain::cell_key::{self, Protected};
 use crate::domain::period::Period;
 use crate::domain::school;
 use crate::domain::vocab::{
-    CoverageDimension, DenominatorSource, DoseEvaluation, OrgUnitLevel, ReferralStatus, Settlement, Sex,
+    CoverageDimension, DenominatorSource, DoseEvaluation, OrgUnitLevel, ReferralNeed, ReferralStatus, Settlement, Sex,
 };
 use crate::error::{ApiError, ApiResult};
 use chrono::Datelike;
@@ -31,6 +31,7 @@ use sea_orm::sea_query::{
     Query, QueryStatementBuilder, SelectStatement, SimpleExpr, SqliteQueryBuilder, UnionType,
 };
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder};
+use std::collections::HashMap;
 use uuid::Uuid;
 
 /// One cell of a coverage answer; a dimension not grouped by is None.
@@ -42,6 +43,8 @@ pub struct CoverageCell {
     pub sex: Option<Sex>,
     pub age_band: Option<&'static str>,
     pub settlement: Option<Settlement>,
+    /// A referral's need (sector).
+    pub need: Option<ReferralNeed>,
     /// The month or quarter (`2026-07`, `2026Q3`).
     pub period: Option<String>,
     pub numerator: i64,
@@ -49,6 +52,9 @@ pub struct CoverageCell {
     /// Too small to show this caller; a de-identified caller's counts are perturbed
     /// (`domain::cell_key`).
     pub suppressed: bool,
+    /// An indicator of a duration (`Source::duration`): the median over the numerator's rows, in
+    /// days; None for other indicators and for a suppressed cell.
+    pub median_days: Option<f64>,
     /// The sums of the record keys of the numerator's and the denominator's rows (None for an
     /// official estimate, which is published as it is).
     numerator_key: i64,
@@ -62,16 +68,21 @@ impl CoverageCell {
             sex: None,
             age_band: None,
             settlement: None,
+            need: None,
             period: None,
             numerator: 0,
             denominator: 0,
             suppressed: false,
+            median_days: None,
             numerator_key: 0,
             denominator_key: Some(0),
         }
     }
 
-    fn key(&self) -> (Option<String>, Option<Uuid>, Option<&'static str>, usize, Option<&'static str>) {
+    #[allow(clippy::type_complexity)]
+    fn key(
+        &self,
+    ) -> (Option<String>, Option<Uuid>, Option<&'static str>, usize, Option<&'static str>, Option<&'static str>) {
         let band = self.age_band.and_then(|l| age_band::BANDS.iter().position(|b| b.label == l)).unwrap_or(0);
         (
             self.period.clone(),
@@ -79,6 +90,7 @@ impl CoverageCell {
             self.sex.map(Sex::as_str),
             band,
             self.settlement.map(Settlement::as_str),
+            self.need.map(ReferralNeed::as_str),
         )
     }
 }
@@ -118,6 +130,19 @@ struct Source {
     numerator: SimpleExpr,
     /// The counted row's id column, whose last byte is its record key (`domain::cell_key`).
     key: &'static str,
+    /// A referral's need, for rules counted per referral.
+    need: Option<SimpleExpr>,
+    /// For an indicator of a duration: the days a numerator's row took (their median is shown).
+    duration: Option<SimpleExpr>,
+}
+
+/// What the GROUP BY query over a rule's rows selects.
+#[derive(Clone, Copy, PartialEq)]
+enum Measure {
+    /// The counts of each cell.
+    Counts,
+    /// The numerator's rows, each with its cell's values and its duration (no grouping).
+    Durations,
 }
 
 /// A checked coverage question.
@@ -156,6 +181,11 @@ impl Question {
             .collect()
     }
 
+    /// The indicator shows a median duration (`CoverageCell::median_days`).
+    fn timed(&self) -> bool {
+        TIMED_RULES.contains(&self.indicator.rule.as_str())
+    }
+
     /// Ages in months the indicator counts, if it is a band of people.
     fn ages(&self) -> Option<(i32, i32)> {
         // Population estimates are by age in the year, not at the start of a school year.
@@ -164,6 +194,10 @@ impl Question {
             .then(|| (self.indicator.min_age_months.unwrap_or(0), self.indicator.max_age_months.unwrap_or(0)))
     }
 }
+
+/// The rules whose numerator's rows have a duration, shown as a median: referrals, from sending
+/// to completion.
+const TIMED_RULES: [&str; 2] = ["REFERRALS_COMPLETED", "REFERRALS_ON_TIME"];
 
 /// The last day of age WHO's under-5 anthropometry counts: 1,826 / 30.4375 = 59.99 months
 /// (`../shared/who/README.md` §2; WHO's Anthro software).
@@ -197,8 +231,9 @@ impl Store {
         }
         rows.sort_by_key(CoverageCell::key);
         let by_period = q.by(CoverageDimension::Month) || q.by(CoverageDimension::Quarter);
-        let total = if by_period || q.denominator == DenominatorSource::Population {
-            // Months of a stock indicator do not add up, and an estimate is for the whole unit.
+        let total = if by_period || q.denominator == DenominatorSource::Population || q.timed() {
+            // Months of a stock indicator do not add up, an estimate is for the whole unit, and
+            // medians do not add up either.
             let whole = self.cells(&q, &q.period, q.reference, &[], None).await?;
             whole.into_iter().next().unwrap_or_else(CoverageCell::empty)
         } else {
@@ -246,7 +281,8 @@ impl Store {
         let mut out = Vec::new();
         for (_, sub) in q.periods() {
             let reference = self.reference_day(Some(Ord::min(sub.to, today())));
-            let stmt = self.coverage_query(self.source(&q, &sub, reference, backend)?, &q, &q.group_by);
+            let stmt =
+                self.coverage_query(self.source(&q, &sub, reference, backend)?, &q, &q.group_by, Measure::Counts);
             out.push(match backend {
                 DbBackend::Postgres => stmt.to_string(PostgresQueryBuilder),
                 _ => stmt.to_string(SqliteQueryBuilder),
@@ -327,6 +363,9 @@ impl Store {
         if per_referral && (q.by(CoverageDimension::Sex) || q.by(CoverageDimension::AgeBand)) {
             return Err(ApiError::invalid("groupBy", format!("{code} is counted per referral: no SEX or AGE_BAND")));
         }
+        if !per_referral && q.by(CoverageDimension::Need) {
+            return Err(ApiError::invalid("groupBy", format!("{code} is not counted per referral: no NEED")));
+        }
         if q.denominator == DenominatorSource::Population {
             if q.ages().is_none() {
                 return Err(ApiError::invalid("denominator", format!("{code} has no population denominator")));
@@ -348,11 +387,21 @@ impl Store {
         label: Option<String>,
     ) -> ApiResult<Vec<CoverageCell>> {
         let backend = self.db().get_database_backend();
-        let stmt = self.coverage_query(self.source(q, period, reference, backend)?, q, group_by);
+        let stmt = self.coverage_query(self.source(q, period, reference, backend)?, q, group_by, Measure::Counts);
         let by = |d| group_by.contains(&d);
+        let mut durations: HashMap<GroupKey, Vec<i64>> = HashMap::new();
+        if q.timed() {
+            let stmt =
+                self.coverage_query(self.source(q, period, reference, backend)?, q, group_by, Measure::Durations);
+            for r in self.query_analytical(&stmt).await? {
+                let days: Option<i64> = r.try_get("", "duration")?;
+                durations.entry(group_key(&r, group_by)?).or_default().extend(days);
+            }
+        }
         let mut rows = Vec::new();
         for r in self.query_analytical(&stmt).await? {
             let mut c = CoverageCell::empty();
+            c.median_days = durations.get_mut(&group_key(&r, group_by)?).and_then(|d| median(d));
             c.period = label.clone();
             if by(CoverageDimension::OrgUnit) {
                 c.org_unit_id = r.try_get::<Option<Uuid>>("", "group_unit")?;
@@ -367,6 +416,10 @@ impl Store {
             if by(CoverageDimension::UrbanRural) {
                 let s: Option<String> = r.try_get("", "group_settlement")?;
                 c.settlement = s.map(|s| Settlement::from_db(&s)).transpose()?;
+            }
+            if by(CoverageDimension::Need) {
+                let need: Option<String> = r.try_get("", "group_need")?;
+                c.need = need.map(|n| ReferralNeed::from_db(&n)).transpose()?;
             }
             c.denominator = r.try_get("", "denominator")?;
             if !self.protected(&q.indicator) {
@@ -465,14 +518,22 @@ impl Store {
         };
         match (cell_key::protect(c.numerator, c.numerator_key), denominator) {
             (Protected::Shown(n), Protected::Shown(d)) => (c.numerator, c.denominator) = (Ord::min(n, d), d),
-            _ => c.suppressed = true,
+            _ => (c.suppressed, c.median_days) = (true, None),
         }
         c
     }
 
-    /// The GROUP BY query over a rule's rows.
-    fn coverage_query(&self, s: Source, question: &Question, group_by: &[CoverageDimension]) -> SelectStatement {
+    /// The GROUP BY query over a rule's rows (or, for `Measure::Durations`, the numerator's rows
+    /// with their cell's values).
+    fn coverage_query(
+        &self,
+        s: Source,
+        question: &Question,
+        group_by: &[CoverageDimension],
+        measure: Measure,
+    ) -> SelectStatement {
         let unit = &question.unit;
+        let grouped = measure == Measure::Counts;
         let mut q = s.select;
         let u = self.place(&mut q, s.unit, unit);
         for cond in s.denominator {
@@ -481,14 +542,18 @@ impl Store {
         if group_by.contains(&CoverageDimension::OrgUnit) {
             let child = child_unit(&mut q, &u, unit, question.level);
             q.expr_as(child.clone(), a("group_unit"));
-            q.add_group_by([child]);
+            if grouped {
+                q.add_group_by([child]);
+            }
         }
         let mut group = |on: bool, e: Option<SimpleExpr>, name: &str| {
             if let (true, Some(e)) = (on, e) {
                 // By the output name: PostgreSQL does not see two CASEs with their own
                 // parameters as the same expression.
                 q.expr_as(e, a(name));
-                q.add_group_by([Expr::col(a(name))]);
+                if grouped {
+                    q.add_group_by([Expr::col(a(name))]);
+                }
             }
         };
         group(group_by.contains(&CoverageDimension::Sex), s.sex, "group_sex");
@@ -498,6 +563,12 @@ impl Store {
             Some(Expr::col((u, org_unit::Column::Settlement))),
             "group_settlement",
         );
+        group(group_by.contains(&CoverageDimension::Need), s.need, "group_need");
+        if let (Measure::Durations, Some(duration)) = (measure, s.duration) {
+            q.and_where(s.numerator);
+            q.expr_as(duration, a("duration"));
+            return q.to_owned();
+        }
         q.expr_as(Expr::col(Asterisk).count(), a("denominator"));
         if !self.protected(&question.indicator) {
             let hit = CaseStatement::new().case(s.numerator, Expr::val(1)).finally(Expr::val(0));
@@ -577,6 +648,8 @@ impl Store {
                     denominator,
                     numerator,
                     key: "p.id",
+                    need: None,
+                    duration: None,
                 })
             }
             "BIRTHS_ANC" | "BIRTHS_SKILLED" | "BIRTHS_PNC" => {
@@ -729,6 +802,8 @@ impl Store {
                     denominator,
                     numerator,
                     key: "g.id",
+                    need: None,
+                    duration: None,
                 })
             }
             "ANTHROPOMETRY" => {
@@ -813,6 +888,8 @@ impl Store {
                     denominator,
                     numerator,
                     key: "m.service_record_id",
+                    need: None,
+                    duration: None,
                 })
             }
             "DOSES_EVALUATED" => {
@@ -854,6 +931,8 @@ impl Store {
                     ],
                     numerator: evaluation().is_in(early),
                     key: "i.service_record_id",
+                    need: None,
+                    duration: None,
                 })
             }
             "LATEST_HIV_KNOWLEDGE" => {
@@ -892,6 +971,8 @@ impl Store {
                     denominator,
                     numerator: Expr::col((k, hiv_knowledge::Column::Comprehensive)).eq(true),
                     key: "p.id",
+                    need: None,
+                    duration: None,
                 })
             }
             "HOUSEHOLDS_ASSESSED" => {
@@ -938,24 +1019,44 @@ impl Store {
                     denominator,
                     numerator: answer.eq("YES"),
                     key: "fa.household_id",
+                    need: None,
+                    duration: None,
                 })
             }
-            "REFERRALS_COMPLETED" | "REFERRALS_ON_TIME" => {
+            "REFERRALS_COMPLETED" | "REFERRALS_ON_TIME" | "REFERRALS_OVERDUE" => {
                 let rf = a("rf");
                 let col = |c: referral::Column| Expr::col((rf.clone(), c));
                 let mut select = Query::select();
                 select.from_as(referral::Entity, rf.clone());
-                let mut denominator = vec![col(referral::Column::SentOn).between(period.from, reference)];
+                let mut denominator = vec![];
                 if !services.is_empty() {
                     denominator.push(col(referral::Column::Need).is_in(services.clone()));
                 }
                 let completed = col(referral::Column::Status).eq(ReferralStatus::Completed.as_str());
-                let numerator = if ind.rule == "REFERRALS_COMPLETED" {
-                    completed.and(col(referral::Column::CompletedOn).lte(reference))
-                } else {
-                    denominator.push(col(referral::Column::DueBy).lte(reference));
-                    completed.and(col(referral::Column::CompletedOn).lte(col(referral::Column::DueBy)))
+                let numerator = match ind.rule.as_str() {
+                    "REFERRALS_COMPLETED" => {
+                        denominator.push(col(referral::Column::SentOn).between(period.from, reference));
+                        completed.and(col(referral::Column::CompletedOn).lte(reference))
+                    }
+                    "REFERRALS_ON_TIME" => {
+                        denominator.push(col(referral::Column::SentOn).between(period.from, reference));
+                        denominator.push(col(referral::Column::DueBy).lte(reference));
+                        completed.and(col(referral::Column::CompletedOn).lte(col(referral::Column::DueBy)))
+                    }
+                    _ => {
+                        // Open on the reference day: sent by then, not ended by then (a stock,
+                        // whatever the period's first day).
+                        denominator.push(col(referral::Column::SentOn).lte(reference));
+                        denominator.push(
+                            col(referral::Column::EndedOn).is_null().or(col(referral::Column::EndedOn).gt(reference)),
+                        );
+                        col(referral::Column::DueBy).lt(reference)
+                    }
                 };
+                let duration = q.timed().then(|| {
+                    let days = days_between(backend, "rf.completed_on", "rf.sent_on");
+                    Expr::expr(days).cast_as(a("BIGINT"))
+                });
                 Ok(Source {
                     select,
                     // Counted on the referring side: where the child lived when referred.
@@ -965,10 +1066,43 @@ impl Store {
                     denominator,
                     numerator,
                     key: "rf.id",
+                    need: Some(col(referral::Column::Need)),
+                    duration,
                 })
             }
             other => Err(ApiError::Internal(anyhow::anyhow!("unknown coverage rule {other}"))),
         }
+    }
+}
+
+/// A cell's values of its dimensions as the database returns them (period aside: one query
+/// counts one period).
+type GroupKey = (Option<Uuid>, [Option<String>; 4]);
+
+fn group_key(r: &sea_orm::QueryResult, group_by: &[CoverageDimension]) -> ApiResult<GroupKey> {
+    let text = |on: CoverageDimension, name: &str| -> ApiResult<Option<String>> {
+        Ok(if group_by.contains(&on) { r.try_get("", name)? } else { None })
+    };
+    let unit = if group_by.contains(&CoverageDimension::OrgUnit) { r.try_get("", "group_unit")? } else { None };
+    Ok((
+        unit,
+        [
+            text(CoverageDimension::Sex, "group_sex")?,
+            text(CoverageDimension::AgeBand, "group_age_band")?,
+            text(CoverageDimension::UrbanRural, "group_settlement")?,
+            text(CoverageDimension::Need, "group_need")?,
+        ],
+    ))
+}
+
+/// The median of `values` (the mean of the middle two of an even count); None when empty.
+fn median(values: &mut [i64]) -> Option<f64> {
+    values.sort_unstable();
+    let n = values.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(values[n / 2] as f64),
+        _ => Some((values[n / 2 - 1] + values[n / 2]) as f64 / 2.0),
     }
 }
 
@@ -1093,4 +1227,17 @@ fn fully_immunised(doses: &[(String, i32)], born: (NaiveDate, NaiveDate), on: Na
         .group_by_col((i, immunisation::Column::PersonId))
         .and_having(Expr::col((g, antigen::Column::Code)).count_distinct().eq(doses.len() as i64))
         .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::median;
+
+    #[test]
+    fn a_median_is_the_middle_value_or_the_mean_of_the_middle_two() {
+        assert_eq!(median(&mut []), None);
+        assert_eq!(median(&mut [7]), Some(7.0));
+        assert_eq!(median(&mut [9, 1, 4]), Some(4.0));
+        assert_eq!(median(&mut [10, 1, 4, 3]), Some(3.5));
+    }
 }

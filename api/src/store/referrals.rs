@@ -122,7 +122,8 @@ fn due_in_days(urgency: ReferralUrgency) -> u64 {
     }
 }
 
-const OPEN: [&str; 2] = ["SENT", "ACCEPTED"];
+/// The statuses of a referral that still asks someone to act.
+pub(super) const OPEN: [&str; 2] = ["SENT", "ACCEPTED"];
 
 impl Store {
     /// The referrals the caller sees (`access::referrals_condition`).
@@ -251,6 +252,37 @@ impl Store {
         Ok(Some(ReferredSubject { person, household }))
     }
 
+    /// A person outside the caller's view scope whom it may serve, with the referral that lets it:
+    /// an open referral of that person it receives (`sides`), for this service type or naming
+    /// none. Only the record is written; the person stays unseen (`referral_subject`).
+    pub(super) async fn referred_to_caller(
+        &self,
+        person_id: Uuid,
+        service_type_id: Uuid,
+    ) -> ApiResult<Option<(person::Model, referral::Model)>> {
+        if !self.identified() {
+            return Ok(None);
+        }
+        let open = referral::Entity::find()
+            .filter(referral::Column::PersonId.eq(person_id))
+            .filter(referral::Column::Status.is_in(OPEN))
+            .filter(
+                Condition::any()
+                    .add(referral::Column::ServiceTypeId.eq(service_type_id))
+                    .add(referral::Column::ServiceTypeId.is_null()),
+            )
+            .order_by_asc(referral::Column::SentOn)
+            .all(self.db())
+            .await?;
+        for r in open {
+            if self.sides(&r).await?.contains(&Side::Receiver) {
+                let Some(who) = person::Entity::find_by_id(person_id).one(self.db()).await? else { break };
+                return Ok(Some((who, r)));
+            }
+        }
+        Ok(None)
+    }
+
     /// Sends a referral (`sendReferral`): the subject must be in the caller's capture scope with
     /// a consent in force, as for any record about it.
     pub async fn send_referral(&self, input: NewReferral) -> ApiResult<referral::Model> {
@@ -345,6 +377,7 @@ impl Store {
             answer_note: None,
             completed_by_record_id: None,
             completed_on: None,
+            ended_on: None,
             change_seq: 0,
         };
         let user = self.principal().user_id;
@@ -440,6 +473,9 @@ impl Store {
             row.completed_by_record_id = completion.as_ref().map(|r| r.id);
             row.completed_on = Some(completion.as_ref().map_or_else(today, |r| r.service_date));
         }
+        if !is_open(to) {
+            row.ended_on = row.completed_on.or(Some(today()));
+        }
         let user = self.principal().user_id;
         self.write(move |txn, w| {
             Box::pin(async move {
@@ -528,6 +564,7 @@ pub(super) fn completed(
             after.status = ReferralStatus::Completed.as_str().into();
             after.completed_by_record_id = Some(record);
             after.completed_on = Some(on);
+            after.ended_on = Some(on);
             after.version = before.version + 1;
             after.updated_at = super::now();
             (before, after)
@@ -551,6 +588,7 @@ pub(super) fn complete_by(done: &[(referral::Model, referral::Model)], seq: i64)
                 .value(referral::Column::Status, after.status.clone())
                 .value(referral::Column::CompletedByRecordId, after.completed_by_record_id)
                 .value(referral::Column::CompletedOn, after.completed_on)
+                .value(referral::Column::EndedOn, after.ended_on)
                 .value(referral::Column::Version, after.version)
                 .value(referral::Column::UpdatedAt, after.updated_at)
                 .value(referral::Column::ChangeSeq, seq)

@@ -11,7 +11,9 @@ use crate::domain::schedule::{
 use crate::domain::vocab::{DetailKind, DueKind, PregnancyOutcome, ScheduleAnchor, SchedulePattern, ScheduleUnit};
 use crate::error::{ApiError, ApiResult};
 use chrono::{Days, NaiveDate};
-use entity::{antigen, antigen_dose, immunisation, person, pregnancy, schedule_rule, service_record, service_type};
+use entity::{
+    antigen, antigen_dose, immunisation, person, pregnancy, referral, schedule_rule, service_record, service_type,
+};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use std::collections::HashMap;
@@ -243,6 +245,8 @@ pub struct DueListFilter {
 pub struct DueEntry {
     pub person: person::Model,
     pub items: Vec<Item>,
+    /// Their open referrals sent from or received by the list's unit, due or overdue.
+    pub referrals: Vec<referral::Model>,
     /// The earliest date one of the items became (or becomes) overdue: the list's order.
     pub urgent_from: NaiveDate,
 }
@@ -285,8 +289,22 @@ impl Store {
         let unit = self.known_unit(filter.org_unit_id, "orgUnitId").await?;
         let reference = reference.only(filter.kinds.as_deref());
         let on = filter.as_of;
+        let round_end = on + Days::new(u64::from(filter.within_days));
+        let with_referrals = filter.kinds.as_ref().is_none_or(|k| k.contains(&DueKind::Referral));
+        let referrals = if with_referrals { self.due_referrals(&unit.path, on, round_end).await? } else { vec![] };
+        let mut referrals_of: HashMap<Uuid, Vec<referral::Model>> = HashMap::new();
+        for r in referrals {
+            if let Some(p) = r.person_id {
+                referrals_of.entry(p).or_default().push(r);
+            }
+        }
         let mut who = Condition::any();
         let mut anyone = false;
+        if !referrals_of.is_empty() {
+            // The referred: where they live may be outside the unit (received from elsewhere).
+            who = who.add(person::Column::Id.is_in(referrals_of.keys().copied()));
+            anyone = true;
+        }
         if let Some(days) = reference.oldest_child_age_days() {
             let oldest = on.checked_sub_days(Days::new(u64::try_from(days).unwrap_or(0))).unwrap_or(NaiveDate::MIN);
             who = who.add(person::Column::BirthDate.gte(oldest));
@@ -318,9 +336,15 @@ impl Store {
         if !anyone {
             return Ok(page::slice(Vec::new(), DueEntry::key, req));
         }
+        let living_here = Expr::col(person::Column::OrgUnitId).in_subquery(units_under(&unit.path));
+        let place = if referrals_of.is_empty() {
+            Condition::all().add(living_here)
+        } else {
+            Condition::any().add(living_here).add(person::Column::Id.is_in(referrals_of.keys().copied()))
+        };
         let candidates = self
             .visible(person::Entity::find())
-            .filter(Expr::col(person::Column::OrgUnitId).in_subquery(units_under(&unit.path)))
+            .filter(place)
             .filter(person::Column::BirthDate.lte(on))
             .filter(Condition::any().add(person::Column::DateOfDeath.is_null()).add(person::Column::DateOfDeath.gt(on)))
             .filter(who);
@@ -397,13 +421,35 @@ impl Store {
                     .into_iter()
                     .filter(|i| i.actionable(on, filter.within_days))
                     .collect();
-                let urgent_from = items.iter().filter_map(|i| i.overdue_from.or(i.due_on)).min();
+                let referrals = referrals_of.remove(&person.id).unwrap_or_default();
+                // A referral is overdue the day after its due day.
+                let referred_from = referrals.iter().map(|r| r.due_by + Days::new(1));
+                let urgent_from = items.iter().filter_map(|i| i.overdue_from.or(i.due_on)).chain(referred_from).min();
                 if let Some(urgent_from) = urgent_from {
-                    entries.push(DueEntry { person, items, urgent_from });
+                    entries.push(DueEntry { person, items, urgent_from, referrals });
                 }
             }
         }
         entries.sort_by_key(DueEntry::key);
         Ok(page::slice(entries, DueEntry::key, req))
+    }
+
+    /// The open referrals of people the caller sees, sent from or received by the unit at `path`
+    /// (and its subtree), sent by `on` and due by `round_end`: each side's follow-up.
+    async fn due_referrals(&self, path: &str, on: NaiveDate, round_end: NaiveDate) -> ApiResult<Vec<referral::Model>> {
+        let side = |c: referral::Column| Expr::col(c).in_subquery(units_under(path));
+        Ok(self
+            .visible_referrals(referral::Entity::find())
+            .filter(
+                Condition::any().add(side(referral::Column::FromOrgUnitId)).add(side(referral::Column::ToOrgUnitId)),
+            )
+            .filter(referral::Column::Status.is_in(super::referrals::OPEN))
+            .filter(referral::Column::PersonId.is_not_null())
+            .filter(referral::Column::SentOn.lte(on))
+            .filter(referral::Column::DueBy.lte(round_end))
+            .order_by_asc(referral::Column::DueBy)
+            .order_by_asc(referral::Column::Id)
+            .all(self.db())
+            .await?)
     }
 }

@@ -290,6 +290,7 @@ impl Store {
         p.into_result()?;
         let target = TargetGroup::from_db(&st.target_group)?;
         let mut served = None;
+        let mut referred = None;
         let (subject_unit, pregnancy_id, subject_household) = match (input.person_id, input.household_id) {
             (Some(_), Some(_)) => {
                 return Err(ApiError::invalid("input.householdId", "give a person or a household, not both"));
@@ -306,7 +307,18 @@ impl Store {
                 (household.org_unit_id, None, Some(h))
             }
             (Some(pid), None) => {
-                let who = self.person(pid).await.map_err(|_| ApiError::invalid("input.personId", "unknown person"))?;
+                let who = match self.person(pid).await {
+                    Ok(who) => who,
+                    Err(_) => {
+                        // The receiver of an open referral serves a person it does not see.
+                        let (who, r) = self
+                            .referred_to_caller(pid, st.id)
+                            .await?
+                            .ok_or_else(|| ApiError::invalid("input.personId", "unknown person"))?;
+                        referred = Some(r);
+                        who
+                    }
+                };
                 let pregnancy = self.check_eligible(&st, target, &who, input.date).await?;
                 let pregnancy_id = match (input.pregnancy_id, pregnancy) {
                     (Some(given), _) => {
@@ -326,13 +338,19 @@ impl Store {
                 (unit, pregnancy_id, household)
             }
         };
-        let delivered_at = match input.org_unit_id {
-            Some(u) => self.known_unit(u, "input.orgUnitId").await?,
-            None => self.known_unit(subject_unit, "input.personId").await?,
+        let delivered_at = match (input.org_unit_id, &referred) {
+            (Some(u), _) => self.known_unit(u, "input.orgUnitId").await?,
+            (None, Some(r)) => self.known_unit(r.to_org_unit_id, "input.personId").await?,
+            (None, None) => self.known_unit(subject_unit, "input.personId").await?,
         };
-        // Capture scope is about whose data is written: the subject's unit must be in it.
-        let subject = self.known_unit(subject_unit, "input.personId").await?;
-        self.check_capture(&subject)?;
+        if referred.is_some() {
+            // Served on a referral: where it was given must be the receiver's.
+            self.check_capture(&delivered_at)?;
+        } else {
+            // Capture scope is about whose data is written: the subject's unit must be in it.
+            let subject = self.known_unit(subject_unit, "input.personId").await?;
+            self.check_capture(&subject)?;
+        }
         match (served.as_ref(), subject_household) {
             (Some(who), household) => self.require_consent_of(who.id, household).await?,
             (None, Some(h)) => self.require_consent(self.db(), h).await?,
@@ -540,7 +558,7 @@ impl Store {
         // The person's doses with this one, evaluated together: a back-filled dose can change
         // the verdicts of later ones.
         let rules = self.dose_rules().await?;
-        let birth = self.person(input.person_id).await?.birth_date;
+        let birth = checked.person.as_ref().ok_or(ApiError::not_found("person"))?.birth_date;
         let mut doses = self.dose_rows_of(input.person_id).await?;
         doses.push(DoseRow {
             record_id: checked.id,

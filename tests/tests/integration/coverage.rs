@@ -276,6 +276,7 @@ async fn the_catalogue_lists_every_indicator_and_bad_requests_are_refused() {
         ("OPEN_PROTECTION_CASES", "cases::case_and_referral_indicators_are_recounted_on_their_boundaries"),
         ("REFERRALS_COMPLETED", "cases::case_and_referral_indicators_are_recounted_on_their_boundaries"),
         ("REFERRALS_ON_TIME", "cases::case_and_referral_indicators_are_recounted_on_their_boundaries"),
+        ("REFERRALS_OVERDUE", "referrals::referral_indicators_are_recounted_by_need_with_their_median_days"),
         ("SKILLED_BIRTH_ATTENDANCE", "every_indicator_counts_what_the_fixture_says_at_the_age_boundaries"),
         ("PNC_2_DAYS", "every_indicator_counts_what_the_fixture_says_at_the_age_boundaries"),
         ("PNC_MOTHER_2_DAYS", "postnatal_checks_within_two_days_agree_with_the_schedule_for_mothers_and_newborns"),
@@ -325,6 +326,7 @@ async fn the_catalogue_lists_every_indicator_and_bad_requests_are_refused() {
         include_str!("family.rs"),
         include_str!("dose_validity.rs"),
         include_str!("cases.rs"),
+        include_str!("referrals.rs"),
     ]
     .concat();
     for (code, test) in recounted {
@@ -370,15 +372,15 @@ async fn coverage_exports_as_csv_with_cyrillic_intact_for_the_same_caller_only()
     let lines: Vec<&str> = body.lines().collect();
     assert_eq!(
         lines[0],
-        "row,indicator,period,reference_date,org_unit_code,org_unit_name_en,org_unit_name_mn,sex,age_band,urban_rural,sub_period,numerator,denominator,value,suppressed"
+        "row,indicator,period,reference_date,org_unit_code,org_unit_name_en,org_unit_name_mn,sex,age_band,urban_rural,need,sub_period,numerator,denominator,value,median_days,suppressed"
     );
     assert_eq!(lines.len(), 4, "two groups (a girl dosed, a boy not) and the total:\n{body}");
     assert!(lines[1].contains(&name_mn), "Cyrillic names come through: {body}");
     assert!(
-        lines.iter().any(|l| l.starts_with("group,VITAMIN_A") && l.contains(",FEMALE,,,,1,1,100.0,false")),
+        lines.iter().any(|l| l.starts_with("group,VITAMIN_A") && l.contains(",FEMALE,,,,,1,1,100.0,,false")),
         "{body}"
     );
-    assert!(lines[3].starts_with("total,VITAMIN_A") && lines[3].ends_with(",1,2,50.0,false"), "{body}");
+    assert!(lines[3].starts_with("total,VITAMIN_A") && lines[3].ends_with(",1,2,50.0,,false"), "{body}");
     let anonymous = app.client.get(&url).send().await.unwrap();
     assert_eq!(anonymous.status(), 401);
     let bad = app.client.get(url.replace("VITAMIN_A", "NOPE")).bearer_auth(&app.admin_token).send().await.unwrap();

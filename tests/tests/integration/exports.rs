@@ -133,7 +133,7 @@ async fn table_exports_are_whole_under_every_encoding() {
         groupBy: [ORG_UNIT, SEX], orgUnitLevel: SOUM) { rows { sex } } }";
     let rows = app.ok(q, json!({ "u": country })).await["coverage"]["rows"].as_array().unwrap().len();
     assert!(rows > 20, "{rows} coverage rows");
-    let head = "row,indicator,period,reference_date,org_unit_code,org_unit_name_en,org_unit_name_mn,sex,age_band,urban_rural,sub_period,numerator,denominator,value,suppressed";
+    let head = "row,indicator,period,reference_date,org_unit_code,org_unit_name_en,org_unit_name_mn,sex,age_band,urban_rural,need,sub_period,numerator,denominator,value,median_days,suppressed";
     let query = [
         ("indicator", "VITAMIN_A"),
         ("orgUnitId", country.as_str()),

@@ -433,7 +433,18 @@ async fn every_readme_example_runs_as_written_against_the_demo_data() {
     assert!(answer_of(&ran, "changes")["changes"].as_array().is_some_and(|c| !c.is_empty()));
 
     // coverage: REGISTRY is the default, and the rows add up to the total.
-    let c = answer_of(&ran, "coverage");
+    let coverages = answers_of(&ran, "coverage");
+    assert_eq!(coverages.len(), 2, "VITAMIN_A by unit and sex, then referrals by need");
+    let (by_need, c) = if coverages[0]["total"].get("medianDays").is_some() {
+        (coverages[0], coverages[1])
+    } else {
+        (coverages[1], coverages[0])
+    };
+    assert_eq!(
+        by_need["total"]["numerator"].as_i64(),
+        by_need["rows"].as_array().map(|r| r.iter().filter_map(|x| x["numerator"].as_i64()).sum())
+    );
+    assert!(by_need["total"].as_object().is_some_and(|t| t.contains_key("medianDays")), "{by_need:#}");
     assert_eq!(c["denominatorSource"], "REGISTRY");
     let rows = c["rows"].as_array().expect("rows");
     assert!(!rows.is_empty());

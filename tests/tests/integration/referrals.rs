@@ -306,3 +306,189 @@ async fn referrals_and_answers_travel_offline_once() {
     assert_eq!(d["syncPush"]["items"][0]["status"], "CONFLICT", "{d:#}");
     assert_eq!(d["syncPush"]["items"][0]["record"]["version"], 2);
 }
+
+const DUE: &str =
+    "query($u: UUID!, $k: [DueKind!], $w: Int = 0) { dueList(orgUnitId: $u, kinds: $k, withinDays: $w, first: 50) {
+    totalCount nodes { person { id } daysOverdue urgentFrom referrals { id overdue } items { code } } } }";
+const RECORD: &str = "mutation($p: UUID!, $t: String!, $d: NaiveDate!) { recordService(input: { serviceTypeCode: $t, personId: $p, date: $d }) { id orgUnit { code } } }";
+
+#[tokio::test]
+async fn open_referrals_are_on_both_sides_due_lists() {
+    let w = world().await;
+    let app = &w.app;
+    let (bzd, sbd) = (unit(app, "11-BZD").await, unit(app, "11-SBD").await);
+    // Sent ten days ago and due three days ago: overdue. Another, to Sükhbaatar, due in five
+    // days: on a round of a week, not on today's.
+    let late = referral_of(&w, json!({ "sentOn": days_ago(10), "dueBy": days_ago(3) }));
+    let late = app.ok_as(&w.referrer, SEND, late).await["sendReferral"]["id"].as_str().unwrap().to_string();
+    let soon = referral_of(&w, json!({ "toOrgUnitId": sbd, "dueBy": days_ago(-5) }));
+    let soon = app.ok_as(&w.referrer, SEND, soon).await["sendReferral"]["id"].as_str().unwrap().to_string();
+
+    // The referrer's list: the child, with the overdue referral only (REFERRAL alone: no schedule).
+    let list = app.ok_as(&w.referrer, DUE, json!({ "u": bzd, "k": ["REFERRAL"] })).await["dueList"].clone();
+    let nodes = list["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 1, "{list:#}");
+    let entry = &nodes[0];
+    assert_eq!(entry["person"]["id"], w.child.as_str());
+    assert_eq!(entry["referrals"], json!([{ "id": late, "overdue": true }]), "{entry:#}");
+    assert_eq!((entry["daysOverdue"].clone(), entry["urgentFrom"].clone()), (json!(3), json!(days_ago(2))));
+    assert_eq!(entry["items"], json!([]));
+    let week = app.ok_as(&w.referrer, DUE, json!({ "u": bzd, "k": ["REFERRAL"], "w": 7 })).await["dueList"].clone();
+    let ids: Vec<&str> =
+        week["nodes"][0]["referrals"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [late.as_str(), soon.as_str()], "earliest due first: {week:#}");
+    // Without REFERRAL among the kinds, the schedules alone; with every kind, both on one entry.
+    let vita = app.ok_as(&w.referrer, DUE, json!({ "u": bzd, "k": ["VITAMIN_A"] })).await["dueList"].clone();
+    assert!(vita["nodes"].as_array().unwrap().iter().all(|n| n["referrals"] == json!([])), "{vita:#}");
+    let all = app.ok_as(&w.referrer, DUE, json!({ "u": bzd })).await["dueList"].clone();
+    let child = all["nodes"].as_array().unwrap().iter().find(|n| n["person"]["id"] == w.child.as_str()).unwrap();
+    assert!(!child["items"].as_array().unwrap().is_empty() && child["referrals"].as_array().unwrap().len() == 1);
+
+    // The receiving side: the list of Sükhbaatar, by a health worker there who also sees
+    // Bayanzürkh, holds the child referred to it, although the child lives elsewhere.
+    app.ok(
+        "mutation($i: CreateUserInput!) { createUser(input: $i) { id } }",
+        json!({ "i": { "email": "sbd@test.mn", "displayName": "S", "password": PASSWORD, "roles": ["PROVIDER"],
+                       "captureUnitIds": [sbd], "viewUnitIds": [sbd, bzd] } }),
+    )
+    .await;
+    let receiving = app.login("sbd@test.mn").await;
+    let theirs = app.ok_as(&receiving, DUE, json!({ "u": sbd, "k": ["REFERRAL"], "w": 7 })).await["dueList"].clone();
+    assert_eq!(theirs["nodes"][0]["referrals"], json!([{ "id": soon, "overdue": false }]), "{theirs:#}");
+    assert_eq!(theirs["nodes"].as_array().unwrap().len(), 1);
+    // Others see neither the child nor the referrals on their lists.
+    let bgl = unit(app, "11-BGL").await;
+    let none = app.ok_as(&w.neighbour, DUE, json!({ "u": bgl, "k": ["REFERRAL"], "w": 30 })).await["dueList"].clone();
+    assert_eq!(none["nodes"], json!([]));
+    // Answered, a referral leaves the lists.
+    app.ok_as(&w.referrer, ANSWER, json!({ "i": { "id": late, "to": "CLOSED", "closeReason": "MOVED" } })).await;
+    let after = app.ok_as(&w.referrer, DUE, json!({ "u": bzd, "k": ["REFERRAL"] })).await["dueList"].clone();
+    assert_eq!(after["nodes"], json!([]), "{after:#}");
+}
+
+#[tokio::test]
+async fn the_receiver_records_the_service_for_a_child_it_does_not_see() {
+    let w = world().await;
+    let app = &w.app;
+    let id =
+        app.ok_as(&w.referrer, SEND, referral_of(&w, json!({ "sentOn": days_ago(4) }))).await["sendReferral"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    let records = || app.count("service_record");
+    let before = records().await;
+    // Not the service asked for, not someone else's child, not a neighbour: refused, nothing written.
+    for (token, service) in [(&w.receiver, "VITAMIN_D"), (&w.neighbour, "VITAMIN_A")] {
+        let (code, e) = app.err_as(Some(token), RECORD, json!({ "p": w.child, "t": service, "d": days_ago(1) })).await;
+        assert_eq!(
+            (code.as_str(), e["extensions"]["fields"][0]["path"].as_str()),
+            ("VALIDATION", Some("input.personId"))
+        );
+    }
+    assert_eq!(records().await, before);
+    // The receiver records the dose, at its own unit; the record completes the referral.
+    let given = app.ok_as(&w.receiver, RECORD, json!({ "p": w.child, "t": "VITAMIN_A", "d": days_ago(1) })).await;
+    assert_eq!(given["recordService"]["orgUnit"]["code"], "11-CHD");
+    let q = "query($id: UUID!) { referral(id: $id) { status completedOn endedOn completedBy { id } } }";
+    let back = app.ok_as(&w.referrer, q, json!({ "id": id })).await["referral"].clone();
+    assert_eq!(back["status"], "COMPLETED");
+    assert_eq!((back["completedOn"].clone(), back["endedOn"].clone()), (json!(days_ago(1)), json!(days_ago(1))));
+    assert_eq!(back["completedBy"]["id"], given["recordService"]["id"]);
+    // The child stays unseen to the receiver, and the referral no longer lets it write.
+    let direct = app.ok_as(&w.receiver, "query($p: UUID!) { person(id: $p) { id } }", json!({ "p": w.child })).await;
+    assert!(direct["person"].is_null());
+    let (code, _) =
+        app.err_as(Some(&w.receiver), RECORD, json!({ "p": w.child, "t": "VITAMIN_A", "d": days_ago(0) })).await;
+    assert_eq!(code, "VALIDATION");
+    assert_eq!(records().await, before + 1);
+}
+
+const BY_NEED: &str =
+    "query($c: String!, $u: UUID!) { coverage(indicator: $c, orgUnitId: $u, period: \"THIS_YEAR\", groupBy: [NEED]) {
+    rows { need numerator denominator value medianDays suppressed } total { numerator denominator medianDays } } }";
+
+#[tokio::test]
+async fn referral_indicators_are_recounted_by_need_with_their_median_days() {
+    let w = world().await;
+    let app = &w.app;
+    let bzd = unit(app, "11-BZD").await;
+    // (need, sent days ago, due days ago, completed days ago by a record or left open); a record
+    // completes each referral of its service, so each need completes at most once here.
+    let fixtures: [(&str, &str, i64, i64, Option<i64>); 5] = [
+        ("NUTRITION", "VITAMIN_A", 9, 2, Some(3)),
+        ("HEALTH", "BREASTFEEDING_COUNSELLING", 5, 4, Some(0)),
+        ("HEALTH", "VITAMIN_D", 2, 0, Some(2)),
+        ("HEALTH", "MICRONUTRIENT_POWDER", 6, 1, None),
+        ("CIVIL_REGISTRATION", "BIRTH_REGISTRATION", 1, -3, None),
+    ];
+    for (need, service, sent, due, done) in fixtures {
+        let i = referral_of(
+            &w,
+            json!({ "need": need, "serviceTypeCode": service, "toOrgUnitId": bzd, "sentOn": days_ago(sent), "dueBy": days_ago(due) }),
+        );
+        app.ok_as(&w.referrer, SEND, i).await;
+        if let Some(done) = done {
+            app.ok_as(&w.referrer, RECORD, json!({ "p": w.child, "t": service, "d": days_ago(done) })).await;
+        }
+    }
+    // The recount: this year's referrals (sent since 1 January), by need.
+    let year = &days_ago(0)[..4];
+    let this_year: Vec<_> = fixtures.iter().filter(|f| &days_ago(f.2)[..4] == year).collect();
+    let median = |mut v: Vec<i64>| -> Value {
+        v.sort();
+        match v.len() {
+            0 => Value::Null,
+            n if n % 2 == 1 => json!(v[n / 2] as f64),
+            n => json!((v[n / 2 - 1] + v[n / 2]) as f64 / 2.0),
+        }
+    };
+    let days = |f: &&&(&str, &str, i64, i64, Option<i64>)| f.4.map(|d| f.2 - d);
+    for (code, counted) in [("REFERRALS_COMPLETED", false), ("REFERRALS_ON_TIME", true)] {
+        let got = app.ok(BY_NEED, json!({ "c": code, "u": bzd })).await["coverage"].clone();
+        let mut needs: Vec<&str> = this_year.iter().map(|f| f.0).collect();
+        needs.sort();
+        needs.dedup();
+        let mut expected = Vec::new();
+        let mut all_days = Vec::new();
+        for need in needs {
+            // ON_TIME counts those due by today; its numerator, those done by their due day.
+            let rows: Vec<_> = this_year.iter().filter(|f| f.0 == need && (!counted || f.3 >= 0)).collect();
+            let hits: Vec<_> = rows.iter().filter(|f| f.4.is_some_and(|d| !counted || d >= f.3)).collect();
+            let d: Vec<i64> = hits.iter().filter_map(|f| days(f)).collect();
+            all_days.extend(d.clone());
+            if rows.is_empty() {
+                continue;
+            }
+            expected.push(
+                json!({ "need": need, "numerator": hits.len(), "denominator": rows.len(), "medianDays": median(d) }),
+            );
+        }
+        let rows: Vec<Value> = got["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| json!({ "need": r["need"], "numerator": r["numerator"], "denominator": r["denominator"], "medianDays": r["medianDays"] }))
+            .collect();
+        assert_eq!(rows, expected, "{code}: {got:#}");
+        assert_eq!(got["total"]["medianDays"], median(all_days), "{code}: {got:#}");
+    }
+    // Open today: the two left open, and no other; overdue, the one past its due day.
+    let overdue = app.ok(BY_NEED, json!({ "c": "REFERRALS_OVERDUE", "u": bzd })).await["coverage"].clone();
+    assert_eq!((overdue["total"]["numerator"].clone(), overdue["total"]["denominator"].clone()), (json!(1), json!(2)));
+    assert!(overdue["total"]["medianDays"].is_null(), "not an indicator of a duration");
+    // NEED is for indicators counted per referral; analysts get the cells protected, with no
+    // median where a cell is withheld.
+    let (code, _) = app.err(BY_NEED, json!({ "c": "VITAMIN_A", "u": bzd })).await;
+    assert_eq!(code, "VALIDATION");
+    app.ok(
+        "mutation { createUser(input: { email: \"analyst@test.mn\", displayName: \"A\", password: \"demo-password\", roles: [ANALYST] }) { id } }",
+        json!({}),
+    )
+    .await;
+    let analyst = app.login("analyst@test.mn").await;
+    let seen = app.ok_as(&analyst, BY_NEED, json!({ "c": "REFERRALS_COMPLETED", "u": bzd })).await["coverage"].clone();
+    for row in seen["rows"].as_array().unwrap() {
+        assert_eq!(row["suppressed"], true, "cells of 1 to 3 referrals: {seen:#}");
+        assert!(row["medianDays"].is_null() && row["numerator"].is_null());
+    }
+}
