@@ -13,6 +13,8 @@ pub struct Model {
     pub step: String,
     pub by_user: Option<Uuid>,
     pub at: DateTimeUtc,
+    /// The day of the step (Mongolia's date): what was open on a past day is counted by it.
+    pub on_day: Option<Date>,
     pub risk_level: Option<String>,
     pub note: Option<String>,
     /// A digest of the change the step made (`updateProtectionCase`'s input): a retry of it is

@@ -42,7 +42,7 @@ mod m20261215_000002_session_write_lsn;
 mod m20261216_000001_referrals;
 mod m20261217_000001_protection_cases;
 mod m20261218_000001_case_indicators;
-mod m20261219_000001_referral_ends;
+mod m20261219_000001_end_days;
 pub mod reference;
 mod rows;
 
@@ -90,7 +90,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261216_000001_referrals::Migration),
             Box::new(m20261217_000001_protection_cases::Migration),
             Box::new(m20261218_000001_case_indicators::Migration),
-            Box::new(m20261219_000001_referral_ends::Migration),
+            Box::new(m20261219_000001_end_days::Migration),
         ]
     }
 }

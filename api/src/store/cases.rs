@@ -594,6 +594,7 @@ fn step(
         step: Set(kind.as_str().into()),
         by_user: Set(by),
         at: Set(super::now()),
+        on_day: Set(Some(today())),
         risk_level: Set(risk.map(|r| r.as_str().into())),
         note: Set(note),
         change_key: Set(change_key),

@@ -16,15 +16,16 @@ use crate::domain::cell_key::{self, Protected};
 use crate::domain::period::Period;
 use crate::domain::school;
 use crate::domain::vocab::{
-    CoverageDimension, DenominatorSource, DoseEvaluation, OrgUnitLevel, ReferralNeed, ReferralStatus, Settlement, Sex,
+    CaseStep, CoverageDimension, DenominatorSource, DoseEvaluation, OrgUnitLevel, ReferralNeed, ReferralStatus,
+    Settlement, Sex,
 };
 use crate::error::{ApiError, ApiResult};
 use chrono::Datelike;
 use chrono::{Days, NaiveDate};
 use entity::{
     antigen, assessment_answer, assessment_indicator, enrolment, family_assessment, growth_measurement, hiv_knowledge,
-    immunisation, indicator, org_unit, person, pregnancy, pregnancy_child, protection_case, referral, schedule_rule,
-    service_record, service_type,
+    immunisation, indicator, org_unit, person, pregnancy, pregnancy_child, protection_case, protection_case_step,
+    referral, schedule_rule, service_record, service_type,
 };
 use sea_orm::sea_query::{
     Alias, Asterisk, CaseStatement, Expr, ExprTrait, Func, IntoIden, IntoTableRef, JoinType, PostgresQueryBuilder,
@@ -1142,18 +1143,38 @@ fn type_code_in(services: &[String]) -> SimpleExpr {
     Expr::col((service_type::Entity, service_type::Column::Code)).is_in(services.iter().cloned())
 }
 
-/// People with a record of one of the service types between two dates.
-/// The children with a protection case open on `on`: opened by then and not closed by then.
+/// The children with a protection case open on `on`: opened by then, and not closed by then
+/// unless reopened after that closing by then (a case closed and reopened was closed in between).
 fn open_cases_on(on: NaiveDate) -> SelectStatement {
     use protection_case::Column as K;
+    use protection_case_step::Column as S;
+    let (k, close, reopen) = (a("k"), a("close"), a("reopen"));
+    let col = |t: &Alias, c: S| Expr::col((t.clone(), c));
+    let reopened = Query::select()
+        .expr(Expr::val(1))
+        .from_as(protection_case_step::Entity, reopen.clone())
+        .and_where(col(&reopen, S::CaseId).equals((k.clone(), K::Id)))
+        .and_where(col(&reopen, S::Step).eq(CaseStep::Reopen.as_str()))
+        .and_where(col(&reopen, S::OnDay).lte(on))
+        .and_where(col(&reopen, S::At).gt(col(&close, S::At)))
+        .to_owned();
+    let closed = Query::select()
+        .expr(Expr::val(1))
+        .from_as(protection_case_step::Entity, close.clone())
+        .and_where(col(&close, S::CaseId).equals((k.clone(), K::Id)))
+        .and_where(col(&close, S::Step).eq(CaseStep::Close.as_str()))
+        .and_where(col(&close, S::OnDay).lte(on))
+        .and_where(Expr::exists(reopened).not())
+        .to_owned();
     Query::select()
-        .column(K::PersonId)
-        .from(protection_case::Entity)
-        .and_where(Expr::col(K::OpenedOn).lte(on))
-        .and_where(Expr::col(K::ClosedOn).is_null().or(Expr::col(K::ClosedOn).gt(on)))
+        .column((k.clone(), K::PersonId))
+        .from_as(protection_case::Entity, k.clone())
+        .and_where(Expr::col((k, K::OpenedOn)).lte(on))
+        .and_where(Expr::exists(closed).not())
         .to_owned()
 }
 
+/// People with a record of one of the service types between two dates.
 fn served(services: &[String], from: NaiveDate, to: NaiveDate) -> SelectStatement {
     let r = a("r");
     Query::select()

@@ -5,6 +5,7 @@
 
 use crate::fixtures::{days_ago, household, person, unit};
 use cbss_tests::{PASSWORD, TestApp};
+use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
 const OPEN: &str = "mutation($i: OpenProtectionCaseInput!) { openProtectionCase(input: $i) { id version status reviewDueOn caseWorkerId } }";
@@ -497,4 +498,38 @@ async fn case_and_referral_indicators_are_recounted_on_their_boundaries() {
         )
         .await;
     assert_eq!(code, "VALIDATION", "a referral has no sex");
+}
+
+#[tokio::test]
+async fn a_case_closed_and_reopened_was_not_open_in_between() {
+    use chrono::{Datelike, Duration};
+    let w = world().await;
+    let app = &w.app;
+    let bzd = unit(app, "11-BZD").await;
+    // The last days of last month and of the month before.
+    let first = cbss::store::today().with_day(1).unwrap();
+    let last_month = first - Duration::days(1);
+    let month_before = last_month.with_day(1).unwrap() - Duration::days(1);
+    let opened = (month_before - Duration::days(40)).to_string();
+    let i = json!({ "i": { "personId": w.child, "concern": "NEGLECT", "riskLevel": "LOW", "openedOn": opened } });
+    let c = app.ok_as(&w.worker.1, OPEN, i).await["openProtectionCase"]["id"].as_str().unwrap().to_string();
+    app.ok_as(&w.worker.1, UPDATE, step(&c, 1, json!({ "step": "CLOSE", "closeReason": "NEEDS_MET" }))).await;
+    app.ok_as(&w.supervisor, UPDATE, step(&c, 2, json!({ "step": "REOPEN", "note": "Neglect again" }))).await;
+    // The fixture: closed five days before the end of the month before last, reopened five days
+    // before the end of last month (the service dates a step the day it is taken).
+    let backend = app.db.get_database_backend();
+    for (kind, day) in [("CLOSE", month_before - Duration::days(5)), ("REOPEN", last_month - Duration::days(5))] {
+        let sql = format!("UPDATE protection_case_step SET on_day = '{day}' WHERE step = '{kind}'");
+        app.db.execute_raw(sea_orm::Statement::from_string(backend, sql)).await.expect("step day");
+    }
+    let at = |period: String| {
+        let v = json!({ "c": "OPEN_PROTECTION_CASES", "u": bzd, "p": period });
+        async move { app.ok(COVERAGE, v).await["coverage"]["total"].clone() }
+    };
+    let month = |d: chrono::NaiveDate| d.format("%Y-%m").to_string();
+    // Closed at the end of the month before last, open again at the end of last month and today.
+    for (period, open) in [(month(month_before), 0), (month(last_month), 1), ("THIS_MONTH".to_string(), 1)] {
+        let total = at(period.clone()).await;
+        assert_eq!((total["numerator"].clone(), total["denominator"].clone()), (json!(open), json!(1)), "{period}");
+    }
 }

@@ -1,8 +1,10 @@
-//! `referral.ended_on`: the day a referral stopped asking anyone to act (declined, completed or
-//! closed; for a completion, the day of the service that met the need), so that a past day's open
-//! referrals can be counted. Indicator `REFERRALS_OVERDUE`: of the referrals open on the reference
-//! day, those past their due day. Existing answers take the day of their last step (Mongolia's
-//! date, UTC+8).
+//! The days things ended, so that what was open on a past day can be counted:
+//! `referral.ended_on`, the day a referral stopped asking anyone to act (declined, completed or
+//! closed; for a completion, the day of the service that met the need), and
+//! `protection_case_step.on_day`, the day of a case's step (a case closed and reopened was not
+//! open in between). Existing rows take the day of their (last) step: Mongolia's date, UTC+8.
+//! Indicator `REFERRALS_OVERDUE`: of the referrals open on the reference day, those past their
+//! due day.
 
 use crate::reference::reference_id;
 use crate::rows::{add_columns, drop_columns, insert};
@@ -14,7 +16,7 @@ pub struct Migration;
 
 impl MigrationName for Migration {
     fn name(&self) -> &str {
-        "m20261219_000001_referral_ends"
+        "m20261219_000001_end_days"
     }
 }
 
@@ -49,6 +51,33 @@ impl MigrationTrait for Migration {
                 Query::update().table("referral").value("ended_on", day).and_where(Expr::col("id").eq(r.id)).to_owned();
             manager.exec_stmt(update).await?;
         }
+        add_columns(manager, "protection_case_step", vec![date_null("on_day")]).await?;
+        #[derive(FromQueryResult)]
+        struct Step {
+            id: uuid::Uuid,
+            at: chrono::DateTime<chrono::Utc>,
+        }
+        let steps = Query::select().columns(["id", "at"]).from("protection_case_step").to_owned();
+        for s in Step::find_by_statement(db.get_database_backend().build(&steps)).all(db).await? {
+            let day = (s.at + chrono::Duration::hours(8)).date_naive();
+            let update = Query::update()
+                .table("protection_case_step")
+                .value("on_day", day)
+                .and_where(Expr::col("id").eq(s.id))
+                .to_owned();
+            manager.exec_stmt(update).await?;
+        }
+        manager
+            .create_index(
+                Index::create()
+                    .name("protection_case_step_closings")
+                    .table("protection_case_step")
+                    .col("case_id")
+                    .col("step")
+                    .col("on_day")
+                    .to_owned(),
+            )
+            .await?;
         insert(
             manager,
             "indicator",
@@ -107,6 +136,10 @@ impl MigrationTrait for Migration {
                 Query::delete().from_table("indicator").and_where(Expr::col("code").eq("REFERRALS_OVERDUE")).to_owned(),
             )
             .await?;
+        manager
+            .drop_index(Index::drop().name("protection_case_step_closings").table("protection_case_step").to_owned())
+            .await?;
+        drop_columns(manager, "protection_case_step", &["on_day"]).await?;
         drop_columns(manager, "referral", &["ended_on"]).await
     }
 }
