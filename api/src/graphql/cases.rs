@@ -7,7 +7,7 @@ use super::org_units::OrgUnit;
 use super::people::Person;
 use super::referrals::ReferredPerson;
 use crate::domain::vocab::{CaseCloseReason, CaseStatus, CaseStep, ProtectionConcern, RiskLevel};
-use crate::store::{CaseFilter, CaseUpdate, NewProtectionCase, today};
+use crate::store::{CaseFilter, CaseUpdate, NewProtectionCase, ReferredSubject, today};
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{protection_case, protection_case_action, protection_case_step};
@@ -91,7 +91,8 @@ impl ProtectionCase {
     }
     /// The child's minimum (name, age, sex, household address, unit), wherever the child lives.
     async fn child(&self, ctx: &Context<'_>) -> Result<ReferredPerson> {
-        Ok(ReferredPerson(data(ctx)?.store.case_child(&self.0).await?))
+        let child = one(&data(ctx)?.loaders.child_of_case, self.0.id).await?;
+        Ok(ReferredPerson(child.unwrap_or(ReferredSubject { person: None, household: None })))
     }
     /// The child as any other record: null outside your view scope.
     async fn person(&self, ctx: &Context<'_>) -> Result<Option<Person>> {

@@ -2,7 +2,7 @@
 //! request, under that caller's scope). Each batches keys into one scoped store query.
 
 use crate::error::ApiResult;
-use crate::store::Store;
+use crate::store::{ReferredSubject, Store};
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{
     antigen, antigen_dose, assessment_action, assessment_answer, assessment_indicator, attendance, consent, enrolment,
@@ -96,6 +96,11 @@ pub struct Loaders {
     pub partners_of_project: DataLoader<Batch<(project_partner::Model, partner::Model)>>,
     pub transitions_of_project: DataLoader<Batch<project_transition::Model>>,
     pub steps_of_referral: DataLoader<Batch<referral_step::Model>>,
+    /// A referral's subject as the caller may see it (`Store::referral_subjects`), by referral.
+    pub subject_of_referral: DataLoader<Batch<ReferredSubject>>,
+    pub partner: DataLoader<Batch<partner::Model>>,
+    /// A case's child, by case (`Store::case_children`).
+    pub child_of_case: DataLoader<Batch<ReferredSubject>>,
     pub cases_of_person: DataLoader<Batch<protection_case::Model>>,
     pub actions_of_case: DataLoader<Batch<protection_case_action::Model>>,
     pub steps_of_case: DataLoader<Batch<protection_case_step::Model>>,
@@ -237,6 +242,9 @@ impl Loaders {
                 store,
                 |s, k| async move { Ok(by(s.referral_steps(&k).await?, |m| m.referral_id)) },
             ),
+            subject_of_referral: loader(store, |s, k| async move { s.referral_subjects(&k).await }),
+            partner: loader(store, |s, k| async move { Ok(by(s.partners_by_ids(&k).await?, |m| m.id)) }),
+            child_of_case: loader(store, |s, k| async move { s.case_children(&k).await }),
             cases_of_person: loader(store, |s, k| async move { Ok(by(s.cases_of_people(&k).await?, |m| m.person_id)) }),
             actions_of_case: loader(store, |s, k| async move { Ok(by(s.case_actions(&k).await?, |m| m.case_id)) }),
             steps_of_case: loader(store, |s, k| async move { Ok(by(s.case_steps(&k).await?, |m| m.case_id)) }),

@@ -214,15 +214,16 @@ impl CoreMutation {
     }
 
     /// Records a dose of an antigen (an IMMUNISATION record, or TD_MATERNAL for a pregnant woman)
-    /// given to a person in your capture scope (ADMIN, FIELD_WORKER, PARTNER, PROVIDER); each dose
-    /// number once per person. Retry-safe with a client `id`: sent again with the same content it
+    /// given to a person in your capture scope (ADMIN, FIELD_WORKER, PARTNER, PROVIDER). Every
+    /// dose given is recorded, also one given again (after an invalid dose, or beyond the series):
+    /// the series is evaluated from the dates (`evaluation`). Retry-safe with a client `id`: sent again with the same content it
     /// answers the stored record; with other content it is a CONFLICT that shows the stored one in
     /// `extensions.current`.
     /// Errors: VALIDATION (an unknown antigen or a dose number outside its doses; an unknown
     /// service type, person or unit; for IMMUNISATION a person older than 215 months (17 years 11
     /// months), for TD_MATERNAL a woman without an open pregnancy, on the day), FORBIDDEN (your role, or the person outside your
-    /// capture scope), CONSENT_REQUIRED (their household has no consent in force), CONFLICT (the
-    /// dose is already recorded, or the id is taken).
+    /// capture scope), CONSENT_REQUIRED (their household has no consent in force), CONFLICT (the id
+    /// is taken).
     async fn record_immunisation(
         &self,
         ctx: &Context<'_>,

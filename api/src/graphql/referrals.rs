@@ -84,7 +84,8 @@ impl Referral {
     }
     /// The receiving partner organisation, if any.
     async fn to_partner(&self, ctx: &Context<'_>) -> Result<Option<Partner>> {
-        Ok(data(ctx)?.store.receiving_partner(&self.0).await?.map(Partner))
+        let Some(id) = self.0.to_partner_id else { return Ok(None) };
+        Ok(one(&data(ctx)?.loaders.partner, id).await?.map(Partner))
     }
     /// The receiving facility or provider, as the referrer named it.
     async fn provider(&self) -> Option<&str> {
@@ -114,14 +115,13 @@ impl Referral {
     /// The service record that met the need, when you may see it.
     async fn completed_by(&self, ctx: &Context<'_>) -> Result<Option<ServiceRecord>> {
         let Some(id) = self.0.completed_by_record_id else { return Ok(None) };
-        let found = crate::error::found(data(ctx)?.store.service_record(id).await)?;
-        Ok(found.map(ServiceRecord::from))
+        Ok(one(&data(ctx)?.loaders.record, id).await?.map(ServiceRecord::from))
     }
     /// The referred person or household, as the receiver needs it to act: while the referral is
     /// open, even where the person lives outside your view scope (each such read is in the audit
     /// log); afterwards only within it. Null when you may not see it.
     async fn subject(&self, ctx: &Context<'_>) -> Result<Option<ReferredPerson>> {
-        Ok(data(ctx)?.store.referral_subject(&self.0).await?.map(ReferredPerson))
+        Ok(one(&data(ctx)?.loaders.subject_of_referral, self.0.id).await?.map(ReferredPerson))
     }
     /// The person referred, as any other record: null outside your view scope.
     async fn person(&self, ctx: &Context<'_>) -> Result<Option<Person>> {

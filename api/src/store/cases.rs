@@ -18,6 +18,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Select, Set,
 };
+use std::collections::HashMap;
 use uuid::Uuid;
 
 /// A protection case as the case worker (or a supervisor) opens it.
@@ -211,15 +212,39 @@ impl Store {
             .await?)
     }
 
-    /// The child of a case the caller has read, and the child's household: the minimum a case
-    /// worker needs to find them, even when a transfer took the case out of its view scope.
-    pub async fn case_child(&self, c: &protection_case::Model) -> ApiResult<super::ReferredSubject> {
-        let person = person::Entity::find_by_id(c.person_id).one(self.db()).await?;
-        let household = match person.as_ref().and_then(|p| p.household_id) {
-            Some(h) => household::Entity::find_by_id(h).one(self.db()).await?,
-            None => None,
-        };
-        Ok(super::ReferredSubject { person, household })
+    /// The child of each of these cases (by id, those the caller sees): the minimum to work the
+    /// case wherever the child lives (`ReferredPerson`); the cases' reads are audited where they
+    /// are listed or fetched, not again here.
+    pub async fn case_children(&self, ids: &[Uuid]) -> ApiResult<Vec<(Uuid, super::ReferredSubject)>> {
+        let cases = self
+            .visible_cases(
+                protection_case::Entity::find().filter(protection_case::Column::Id.is_in(ids.iter().copied())),
+            )
+            .all(self.db())
+            .await?;
+        let people: HashMap<Uuid, person::Model> = person::Entity::find()
+            .filter(person::Column::Id.is_in(cases.iter().map(|c| c.person_id)))
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
+        let homes: Vec<Uuid> = people.values().filter_map(|p| p.household_id).collect();
+        let households: HashMap<Uuid, household::Model> = household::Entity::find()
+            .filter(household::Column::Id.is_in(homes))
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|h| (h.id, h))
+            .collect();
+        Ok(cases
+            .iter()
+            .map(|c| {
+                let person = people.get(&c.person_id).cloned();
+                let household = person.as_ref().and_then(|p| p.household_id).and_then(|h| households.get(&h).cloned());
+                (c.id, super::ReferredSubject { person, household })
+            })
+            .collect())
     }
 
     /// How the caller stands to a case (`domain::protection::CaseRole`).

@@ -200,6 +200,9 @@ impl Question {
 /// to completion.
 const TIMED_RULES: [&str; 2] = ["REFERRALS_COMPLETED", "REFERRALS_ON_TIME"];
 
+/// The fewest rows (as published) a protected cell's median is shown over.
+const PROTECTED_MEDIAN_ROWS: i64 = 10;
+
 /// The last day of age WHO's under-5 anthropometry counts: 1,826 / 30.4375 = 59.99 months
 /// (`../shared/who/README.md` §2; WHO's Anthro software).
 const UNDER_FIVE_LAST_DAY: i32 = 1826;
@@ -518,7 +521,11 @@ impl Store {
             None => Protected::Shown(c.denominator),
         };
         match (cell_key::protect(c.numerator, c.numerator_key), denominator) {
-            (Protected::Shown(n), Protected::Shown(d)) => (c.numerator, c.denominator) = (Ord::min(n, d), d),
+            (Protected::Shown(n), Protected::Shown(d)) => {
+                (c.numerator, c.denominator) = (Ord::min(n, d), d);
+                // A median of a few is one row's own value, and a half tells the count is even.
+                c.median_days = c.median_days.filter(|_| c.numerator >= PROTECTED_MEDIAN_ROWS).map(f64::floor);
+            }
             _ => (c.suppressed, c.median_days) = (true, None),
         }
         c

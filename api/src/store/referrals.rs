@@ -12,7 +12,7 @@ use crate::domain::validate;
 use crate::domain::vocab::{
     ReferralCloseReason, ReferralNeed, ReferralStatus, ReferralTrigger, ReferralUrgency, TargetGroup,
 };
-use crate::error::{ApiError, ApiResult, Problems, found};
+use crate::error::{ApiError, ApiResult, Problems};
 use async_graphql::{Enum, InputObject};
 use chrono::{Days, NaiveDate};
 use entity::{assessment_action, household, org_unit, partner, person, referral, referral_step, service_record};
@@ -20,6 +20,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, Query, UpdateStatement};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Select, Set,
 };
+use std::collections::HashMap;
 use uuid::Uuid;
 
 /// A referral as the referring worker sends it.
@@ -175,12 +176,9 @@ impl Store {
         page::fetch(self.pool(), q, referral::Column::Id, req).await
     }
 
-    /// The partner organisation a referral the caller sees was sent to: both sides see its name.
-    pub async fn receiving_partner(&self, r: &referral::Model) -> ApiResult<Option<partner::Model>> {
-        match r.to_partner_id {
-            Some(id) => Ok(partner::Entity::find_by_id(id).one(self.db()).await?),
-            None => Ok(None),
-        }
+    /// Partner organisations by id (reference data: both sides of a referral see its receiver's).
+    pub async fn partners_by_ids(&self, ids: &[Uuid]) -> ApiResult<Vec<partner::Model>> {
+        Ok(partner::Entity::find().filter(partner::Column::Id.is_in(ids.iter().copied())).all(self.db()).await?)
     }
 
     /// The steps of these referrals, oldest first.
@@ -209,52 +207,95 @@ impl Store {
         Ok(sides)
     }
 
-    /// The referred person or household as the caller may see them: as anywhere else when in its
-    /// view scope; otherwise, to the receiver of an open referral only (`sides`), the person and household
-    /// rows for the minimum the `ReferredPerson` type shows (each such read audited); else None.
-    pub async fn referral_subject(&self, r: &referral::Model) -> ApiResult<Option<ReferredSubject>> {
-        if !self.identified() {
-            return Ok(None);
+    /// The referred person or household of each of these referrals (by id, those the caller sees),
+    /// as the caller may see them: as anywhere else when in its view scope; otherwise, to the
+    /// receiver of an open referral only (`sides`), the person and household rows for the minimum
+    /// the `ReferredPerson` type shows (each such read audited); else left out. A page's subjects
+    /// in a few queries, whatever its length.
+    pub async fn referral_subjects(&self, ids: &[Uuid]) -> ApiResult<Vec<(Uuid, ReferredSubject)>> {
+        if !self.identified() || ids.is_empty() {
+            return Ok(Vec::new());
         }
-        let in_view = match (r.person_id, r.household_id) {
-            (Some(p), _) => found(self.person(p).await)?.map(|p| (Some(p), None)),
-            (None, Some(h)) => found(self.household(h).await)?.map(|h| (None, Some(h))),
-            (None, None) => None,
+        let referrals = self
+            .visible_referrals(referral::Entity::find().filter(referral::Column::Id.is_in(ids.iter().copied())))
+            .all(self.db())
+            .await?;
+        let person_ids: Vec<Uuid> = referrals.iter().filter_map(|r| r.person_id).collect();
+        let seen_people: HashMap<Uuid, person::Model> = self
+            .visible_where_in::<person::Entity>(person::Column::Id, &person_ids)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
+        // The household of each subject: the person's (as it is now), or the one referred.
+        let home_of = |r: &referral::Model, people: &HashMap<Uuid, person::Model>| match r.person_id {
+            Some(p) => people.get(&p).and_then(|p| p.household_id),
+            None => r.household_id,
         };
-        if let Some((person, household)) = in_view {
-            let household = match (household, person.as_ref().and_then(|p| p.household_id)) {
-                (Some(h), _) => Some(h),
-                (None, Some(h)) => found(self.household(h).await)?,
-                (None, None) => None,
+        let homes: Vec<Uuid> = referrals.iter().filter_map(|r| home_of(r, &seen_people)).collect();
+        let seen_homes: HashMap<Uuid, household::Model> = self
+            .visible_where_in::<household::Entity>(household::Column::Id, &homes)
+            .await?
+            .into_iter()
+            .map(|h| (h.id, h))
+            .collect();
+        let mut subjects = Vec::new();
+        let mut unseen = Vec::new();
+        for r in referrals {
+            let in_view = match r.person_id {
+                Some(p) => seen_people.contains_key(&p),
+                None => r.household_id.is_some_and(|h| seen_homes.contains_key(&h)),
             };
-            return Ok(Some(ReferredSubject { person, household }));
+            if in_view {
+                let person = r.person_id.and_then(|p| seen_people.get(&p).cloned());
+                let household = home_of(&r, &seen_people).and_then(|h| seen_homes.get(&h).cloned());
+                subjects.push((r.id, ReferredSubject { person, household }));
+            } else if is_open(ReferralStatus::from_db(&r.status)?) && self.sides(&r).await?.contains(&Side::Receiver) {
+                // The receiver who acts on it (capture scope, or the addressed organisation), not
+                // everyone whose view holds the receiving unit.
+                unseen.push(r);
+            }
         }
-        // The receiver who acts on it (capture scope, or the addressed organisation), not everyone
-        // whose view holds the receiving unit.
-        if !is_open(ReferralStatus::from_db(&r.status)?) || !self.sides(r).await?.contains(&Side::Receiver) {
-            return Ok(None);
+        if unseen.is_empty() {
+            return Ok(subjects);
         }
-        let person = match r.person_id {
-            Some(id) => person::Entity::find_by_id(id).one(self.db()).await?,
-            None => None,
-        };
-        let household_id = person.as_ref().and_then(|p| p.household_id).or(r.household_id);
-        let household = match household_id {
-            Some(id) => household::Entity::find_by_id(id).one(self.db()).await?,
-            None => None,
-        };
-        let (entity, id) = match r.person_id {
-            Some(p) => ("person", p),
-            None => ("household", r.household_id.unwrap_or(r.id)),
-        };
-        let detail = Some(format!("referred by referral {}", r.id));
-        self.log_read(self.auditor().entry("READ_REFERRED", entity, Some(id), None, detail)).await?;
-        Ok(Some(ReferredSubject { person, household }))
+        let ids: Vec<Uuid> = unseen.iter().filter_map(|r| r.person_id).collect();
+        let people: HashMap<Uuid, person::Model> = person::Entity::find()
+            .filter(person::Column::Id.is_in(ids))
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
+        let homes: Vec<Uuid> = unseen.iter().filter_map(|r| home_of(r, &people).or(r.household_id)).collect();
+        let households: HashMap<Uuid, household::Model> = household::Entity::find()
+            .filter(household::Column::Id.is_in(homes))
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|h| (h.id, h))
+            .collect();
+        let mut reads = Vec::new();
+        for r in &unseen {
+            let person = r.person_id.and_then(|p| people.get(&p).cloned());
+            let household = home_of(r, &people).or(r.household_id).and_then(|h| households.get(&h).cloned());
+            let (entity, id) = match r.person_id {
+                Some(p) => ("person", p),
+                None => ("household", r.household_id.unwrap_or(r.id)),
+            };
+            let detail = Some(format!("referred by referral {}", r.id));
+            reads.push(self.auditor().entry("READ_REFERRED", entity, Some(id), None, detail));
+            subjects.push((r.id, ReferredSubject { person, household }));
+        }
+        // Together, so the read log commits a page's entries at once.
+        futures_util::future::try_join_all(reads.into_iter().map(|e| self.log_read(e))).await?;
+        Ok(subjects)
     }
 
-    /// A person outside the caller's view scope whom it may serve, with the referral that lets it:
-    /// an open referral of that person it receives (`sides`), for this service type or naming
-    /// none. Only the record is written; the person stays unseen (`referral_subject`).
+    /// A person outside the caller's capture (or view) scope whom it may serve, with the referral
+    /// that lets it: an open referral of that person for this service type that the caller
+    /// receives (`sides`). Only the record is written; the person stays unseen
+    /// (`referral_subjects`). A referral naming a need only is completed with `answerReferral`.
     pub(super) async fn referred_to_caller(
         &self,
         person_id: Uuid,
@@ -266,11 +307,7 @@ impl Store {
         let open = referral::Entity::find()
             .filter(referral::Column::PersonId.eq(person_id))
             .filter(referral::Column::Status.is_in(OPEN))
-            .filter(
-                Condition::any()
-                    .add(referral::Column::ServiceTypeId.eq(service_type_id))
-                    .add(referral::Column::ServiceTypeId.is_null()),
-            )
+            .filter(referral::Column::ServiceTypeId.eq(service_type_id))
             .order_by_asc(referral::Column::SentOn)
             .all(self.db())
             .await?;
@@ -281,6 +318,26 @@ impl Store {
             }
         }
         Ok(None)
+    }
+
+    /// What a record made on a referral must be, checked before anything about the person is: on
+    /// or after the day it was sent, given at a unit of the caller's capture scope (by default the
+    /// receiving unit).
+    pub(super) async fn check_referred_write(
+        &self,
+        r: &referral::Model,
+        date: NaiveDate,
+        place: Option<Uuid>,
+    ) -> ApiResult<()> {
+        let place = match place {
+            Some(u) => self.known_unit(u, "input.orgUnitId").await?,
+            None => self.known_unit(r.to_org_unit_id, "input.orgUnitId").await?,
+        };
+        self.check_capture(&place)?;
+        if date < r.sent_on {
+            return Err(ApiError::invalid("input.date", "is before the referral was sent"));
+        }
+        Ok(())
     }
 
     /// Sends a referral (`sendReferral`): the subject must be in the caller's capture scope with

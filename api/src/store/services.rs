@@ -223,6 +223,8 @@ pub(super) struct Checked {
     pub(super) record: service_record::ActiveModel,
     /// The person served, as read for the checks.
     pub(super) person: Option<person::Model>,
+    /// The referral that lets the caller serve a person outside its scope, if it was needed.
+    pub(super) via: Option<Uuid>,
 }
 
 impl Store {
@@ -307,19 +309,38 @@ impl Store {
                 (household.org_unit_id, None, Some(h))
             }
             (Some(pid), None) => {
-                let who = match self.person(pid).await {
-                    Ok(who) => who,
-                    Err(_) => {
-                        // The receiver of an open referral serves a person it does not see.
-                        let (who, r) = self
-                            .referred_to_caller(pid, st.id)
-                            .await?
-                            .ok_or_else(|| ApiError::invalid("input.personId", "unknown person"))?;
-                        referred = Some(r);
-                        who
-                    }
+                let seen = self.person(pid).await.ok();
+                let writes_for = match &seen {
+                    Some(p) => self
+                        .known_unit(p.org_unit_id, "input.personId")
+                        .await
+                        .is_ok_and(|u| self.principal().capture.covers_path(&u.path)),
+                    None => false,
                 };
-                let pregnancy = self.check_eligible(&st, target, &who, input.date).await?;
+                let who = match (writes_for, seen) {
+                    (true, Some(who)) => who,
+                    // The receiver of an open referral serves a person outside its capture (or
+                    // view) scope: the referral's service, at its own unit, since the referral.
+                    (_, seen) => match self.referred_to_caller(pid, st.id).await? {
+                        Some((who, r)) => {
+                            self.check_referred_write(&r, input.date, input.org_unit_id).await?;
+                            referred = Some(r);
+                            who
+                        }
+                        // In view but not in capture: FORBIDDEN below.
+                        None => seen.ok_or_else(|| ApiError::invalid("input.personId", "unknown person"))?,
+                    },
+                };
+                let eligible = self.check_eligible(&st, target, &who, input.date).await;
+                let pregnancy = match (eligible, &referred) {
+                    // One answer whatever the reason: a refusal must not date the birth, a death
+                    // or a pregnancy of someone the caller does not see.
+                    (Err(ApiError::Validation(_)), Some(_)) => {
+                        let why = format!("{} cannot be given to the referred person on this date", st.code);
+                        return Err(ApiError::invalid("input.date", why));
+                    }
+                    (eligible, _) => eligible?,
+                };
                 let pregnancy_id = match (input.pregnancy_id, pregnancy) {
                     (Some(given), _) => {
                         let preg = self
@@ -363,6 +384,7 @@ impl Store {
         let now = super::now();
         Ok(Checked {
             id,
+            via: referred.map(|r| r.id),
             person: served,
             record: service_record::ActiveModel {
                 id: Set(id),
@@ -427,10 +449,16 @@ impl Store {
     ) -> ApiResult<service_record::Model> {
         // Open referrals for this service are completed by it, in the same write.
         let (id, on) = (*checked.record.id.as_ref(), *checked.record.service_date.as_ref());
-        let done = super::referrals::completed(self.referrals_met_by(&checked.record).await?, id, on);
+        let mut met = self.referrals_met_by(&checked.record).await?;
+        if let Some(via) = checked.via {
+            // A receiver serving someone it does not see answers its own referral, not others'.
+            met.retain(|r| r.id == via);
+        }
+        let done = super::referrals::completed(met, id, on);
         let mut rows = vec![NewRow::ServiceRecord(checked.record.clone())];
         rows.extend(details);
         let user = self.principal().user_id;
+        let via = checked.via;
         rows.extend(
             done.iter().map(|(before, _)| NewRow::ReferralStep(super::referrals::completion_step(before, user))),
         );
@@ -440,6 +468,10 @@ impl Store {
                 rows,
                 |w| {
                     w.note("CREATE", "service_record", saved.id, diff(None, Some(&saved)), detail);
+                    if let Some(via) = via {
+                        let why = format!("for a person outside the writer's scope, on referral {via}");
+                        w.note("ON_REFERRAL", "service_record", saved.id, None, Some(why));
+                    }
                     for (before, after) in &done {
                         w.record("TRANSITION", "referral", before.id, Some(before), Some(after));
                     }

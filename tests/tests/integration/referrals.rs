@@ -394,6 +394,8 @@ async fn the_receiver_records_the_service_for_a_child_it_does_not_see() {
     assert_eq!(back["status"], "COMPLETED");
     assert_eq!((back["completedOn"].clone(), back["endedOn"].clone()), (json!(days_ago(1)), json!(days_ago(1))));
     assert_eq!(back["completedBy"]["id"], given["recordService"]["id"]);
+    let audit = app.ok("{ auditLog(filter: { action: \"ON_REFERRAL\" }) { totalCount } }", json!({})).await;
+    assert_eq!(audit["auditLog"]["totalCount"], 1, "the write names the referral that allowed it");
     // The child stays unseen to the receiver, and the referral no longer lets it write.
     let direct = app.ok_as(&w.receiver, "query($p: UUID!) { person(id: $p) { id } }", json!({ "p": w.child })).await;
     assert!(direct["person"].is_null());
@@ -491,4 +493,111 @@ async fn referral_indicators_are_recounted_by_need_with_their_median_days() {
         assert_eq!(row["suppressed"], true, "cells of 1 to 3 referrals: {seen:#}");
         assert!(row["medianDays"].is_null() && row["numerator"].is_null());
     }
+}
+
+#[tokio::test]
+async fn a_write_on_a_referral_tells_nothing_of_the_person_and_answers_that_referral_only() {
+    let w = world().await;
+    let app = &w.app;
+    let baby = person(app, &w.home, "Бямба", "FEMALE", &months_ago(3)).await;
+    let w = &w;
+    let send = |extra: Value| {
+        let i = referral_of(w, extra);
+        async move { app.ok_as(&w.referrer, SEND, i).await["sendReferral"]["id"].as_str().unwrap().to_string() }
+    };
+    let early = send(json!({ "personId": baby, "sentOn": days_ago(2) })).await;
+    let need_only = send(json!({ "personId": baby, "serviceTypeCode": null, "need": "HEALTH" })).await;
+    let ours = send(json!({ "sentOn": days_ago(3) })).await;
+    let theirs = send(json!({ "toOrgUnitId": unit(app, "11-BGL").await, "sentOn": days_ago(3) })).await;
+    let before = app.count("service_record").await;
+    let refused = |token: &String, vars: Value| {
+        let token = token.clone();
+        async move { app.err_as(Some(&token), RECORD, vars).await }
+    };
+    // Too young, before the referral, somewhere else, or a need only: refused before the person
+    // is looked at, or in words that say nothing of the baby's age.
+    let (code, e) = refused(&w.receiver, json!({ "p": baby, "t": "VITAMIN_A", "d": days_ago(0) })).await;
+    assert_eq!(code, "VALIDATION");
+    assert_eq!(e["extensions"]["fields"][0]["path"], "input.date");
+    assert_eq!(
+        e["extensions"]["fields"][0]["message"],
+        "VITAMIN_A cannot be given to the referred person on this date"
+    );
+    let (code, e) = refused(&w.receiver, json!({ "p": w.child, "t": "VITAMIN_A", "d": days_ago(4) })).await;
+    assert_eq!(
+        (code.as_str(), e["extensions"]["fields"][0]["message"].as_str()),
+        ("VALIDATION", Some("is before the referral was sent"))
+    );
+    let elsewhere = "mutation($p: UUID!, $u: UUID!, $d: NaiveDate!) { recordService(input: { serviceTypeCode: \"VITAMIN_A\", personId: $p, date: $d, orgUnitId: $u }) { id } }";
+    let (code, _) = app
+        .err_as(Some(&w.receiver), elsewhere, json!({ "p": baby, "u": unit(app, "11-BZD").await, "d": days_ago(0) }))
+        .await;
+    assert_eq!(code, "FORBIDDEN", "the place is checked first: no answer about the baby");
+    let (code, e) = refused(&w.receiver, json!({ "p": baby, "t": "VITAMIN_D", "d": days_ago(0) })).await;
+    assert_eq!((code.as_str(), e["extensions"]["fields"][0]["path"].as_str()), ("VALIDATION", Some("input.personId")));
+    assert_eq!(app.count("service_record").await, before);
+
+    // A receiver who sees the child but may not write for it (view, not capture) serves it on
+    // the referral too.
+    app.ok(
+        "mutation($i: CreateUserInput!) { createUser(input: $i) { id } }",
+        json!({ "i": { "email": "viewing@test.mn", "displayName": "V", "password": PASSWORD, "roles": ["PROVIDER"],
+                       "captureUnitIds": [w.chingeltei], "viewUnitIds": [w.chingeltei, unit(app, "11-BZD").await] } }),
+    )
+    .await;
+    let viewing = app.login("viewing@test.mn").await;
+    app.ok_as(&viewing, RECORD, json!({ "p": w.child, "t": "VITAMIN_A", "d": days_ago(0) })).await;
+    // It answers its own referral; the one sent to Bayangol stays open for Bayangol to answer.
+    let status = |id: String| async move {
+        app.ok("query($id: UUID!) { referral(id: $id) { status } }", json!({ "id": id })).await["referral"]["status"]
+            .clone()
+    };
+    assert_eq!(status(ours).await, "COMPLETED");
+    assert_eq!(status(theirs).await, "SENT");
+    assert_eq!((status(early).await, status(need_only.clone()).await), (json!("SENT"), json!("SENT")));
+    // The need only is answered as such.
+    let done = app
+        .ok_as(
+            &w.receiver,
+            ANSWER,
+            json!({ "i": { "id": need_only, "to": "COMPLETED", "note": "Seen at the clinic" } }),
+        )
+        .await;
+    assert_eq!(done["answerReferral"]["status"], "COMPLETED");
+}
+
+#[tokio::test]
+async fn an_analyst_gets_a_median_of_ten_or_more_in_whole_days() {
+    let w = world().await;
+    let app = &w.app;
+    let bzd = unit(app, "11-BZD").await;
+    // Fourteen referrals sent three days ago, seven for vitamin A met by a record yesterday (2
+    // days) and seven for vitamin D met today (3 days): a median of 2.5.
+    for service in ["VITAMIN_A", "VITAMIN_D"].repeat(7) {
+        let i = referral_of(
+            &w,
+            json!({ "serviceTypeCode": service, "toOrgUnitId": bzd, "sentOn": days_ago(3), "dueBy": days_ago(-5) }),
+        );
+        app.ok_as(&w.referrer, SEND, i).await;
+    }
+    for (service, day) in [("VITAMIN_A", 1), ("VITAMIN_D", 0)] {
+        app.ok_as(&w.referrer, RECORD, json!({ "p": w.child, "t": service, "d": days_ago(day) })).await;
+    }
+    let q = "query($u: UUID!) { coverage(indicator: \"REFERRALS_COMPLETED\", orgUnitId: $u, period: \"THIS_YEAR\") { total { numerator medianDays } } }";
+    let exact = app.ok(q, json!({ "u": bzd })).await["coverage"]["total"].clone();
+    if days_ago(3)[..4] != days_ago(0)[..4] {
+        // 1 to 3 January: sent last year.
+        assert_eq!(exact, json!({ "numerator": 0, "medianDays": null }));
+        return;
+    }
+    assert_eq!(exact, json!({ "numerator": 14, "medianDays": 2.5 }));
+    app.ok(
+        "mutation { createUser(input: { email: \"analyst@test.mn\", displayName: \"A\", password: \"demo-password\", roles: [ANALYST] }) { id } }",
+        json!({}),
+    )
+    .await;
+    let analyst = app.login("analyst@test.mn").await;
+    let seen = app.ok_as(&analyst, q, json!({ "u": bzd })).await["coverage"]["total"].clone();
+    assert!(seen["numerator"].as_i64().is_some_and(|n| (11..=17).contains(&n)), "{seen:#}");
+    assert_eq!(seen["medianDays"], 2.0, "floored: a half would tell the count is even");
 }
