@@ -21,7 +21,7 @@ pub struct ProtectionCase(pub protection_case::Model);
 #[Object]
 impl ProtectionCase {
     /// The case's id.
-    async fn id(&self) -> ID {
+    pub(super) async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
     /// The version number (for `expectedVersion`).

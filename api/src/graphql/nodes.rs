@@ -2,10 +2,12 @@
 //! `node(id)` / `nodes(ids)`. An id is the record's own UUID, the same every other field and
 //! argument uses; `Store::node` reads it under the caller's scope and de-identification.
 
+use super::cases::ProtectionCase;
 use super::data;
 use super::family::{CommunityProject, FamilyAssessment};
 use super::org_units::OrgUnit;
 use super::people::{Household, Person, Pregnancy};
+use super::referrals::Referral;
 use super::services::ServiceRecord;
 use crate::error::ApiError;
 use crate::store::NodeRow;
@@ -30,6 +32,8 @@ pub enum Node {
     ServiceRecord(ServiceRecord),
     FamilyAssessment(FamilyAssessment),
     CommunityProject(CommunityProject),
+    Referral(Referral),
+    ProtectionCase(ProtectionCase),
 }
 
 impl From<NodeRow> for Node {
@@ -42,6 +46,8 @@ impl From<NodeRow> for Node {
             NodeRow::ServiceRecord(m) => Self::ServiceRecord(m.into()),
             NodeRow::FamilyAssessment(m) => Self::FamilyAssessment(FamilyAssessment(m)),
             NodeRow::CommunityProject(m) => Self::CommunityProject(CommunityProject(m)),
+            NodeRow::Referral(m) => Self::Referral(Referral(m)),
+            NodeRow::ProtectionCase(m) => Self::ProtectionCase(ProtectionCase(m)),
         }
     }
 }
@@ -52,7 +58,8 @@ pub struct NodeQuery;
 #[Object]
 impl NodeQuery {
     /// The record with this id (an org unit, person, household, pregnancy, service record, family
-    /// assessment or community project), as the by-id field of its type would answer it: null
+    /// assessment, community project, referral or protection case), as the by-id field of its
+    /// type would answer it (a case's read audited): null
     /// when unknown, not a UUID, or outside your view scope. Callers who see data de-identified
     /// (ANALYST, RESEARCHER) get org units only: the pseudonymous ids they are shown resolve to nothing.
     async fn node(

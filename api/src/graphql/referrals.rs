@@ -24,7 +24,7 @@ pub struct Referral(pub referral::Model);
 #[Object]
 impl Referral {
     /// The referral's id.
-    async fn id(&self) -> ID {
+    pub(super) async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
     /// The version number (for `expectedVersion`).

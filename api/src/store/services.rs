@@ -232,6 +232,21 @@ impl Store {
         self.visible_by_id::<service_record::Entity>(id, "service record").await
     }
 
+    /// A service record the caller sees, or one it wrote itself outside its scope (on a
+    /// referral): a retry of that write is answered as any other (NOT_FOUND otherwise).
+    pub(crate) async fn own_service_record(&self, id: Uuid) -> ApiResult<service_record::Model> {
+        match self.service_record(id).await {
+            Err(ApiError::NotFound { .. }) => {
+                let me = self.principal().user_id;
+                match service_record::Entity::find_by_id(id).one(self.db()).await? {
+                    Some(r) if me.is_some() && r.recorded_by == me => Ok(r),
+                    _ => Err(ApiError::not_found("service record")),
+                }
+            }
+            other => other,
+        }
+    }
+
     /// Every service type, active or not: records keep the type they were given with.
     pub async fn all_service_types(&self) -> ApiResult<Vec<service_type::Model>> {
         Ok(service_type::Entity::find().all(self.db()).await?)

@@ -645,7 +645,7 @@ impl Store {
             SyncKind::ProtectionCase | SyncKind::ProtectionCaseChange => {
                 self.protection_case(id).await.map(SyncedRow::ProtectionCase)
             }
-            _ => self.service_record(id).await.map(SyncedRow::ServiceRecord),
+            _ => self.own_service_record(id).await.map(SyncedRow::ServiceRecord),
         };
         match found {
             Ok(row) => Ok(Some(row)),
@@ -1163,7 +1163,7 @@ impl Store {
         let kind = payload.kind();
         let given = payload.record().and_then(|r| r.id);
         same_id(given, id, "input.id")?;
-        let known = self.known::<service_record::Entity, _, _>(kind, id, self.service_record(id)).await?;
+        let known = self.known::<service_record::Entity, _, _>(kind, id, self.own_service_record(id)).await?;
         let Some(current) = known else {
             let saved = match payload {
                 SyncPayload::ServiceRecord(mut r) => {

@@ -176,6 +176,19 @@ async fn a_case_is_seen_only_by_its_case_worker_the_supervisor_and_administrator
         )
         .await;
     assert_eq!(audit["auditLog"]["totalCount"], 10, "{audit:#}");
+
+    // Relay's node(id) answers as protectionCase(id) does, audited; null (not an error) for
+    // everyone else, as for any record out of reach.
+    let node = "query($id: ID!) { node(id: $id) { id ... on ProtectionCase { summary } } }";
+    let seen = app.ok_as(&w.worker.1, node, json!({ "id": id })).await;
+    assert_eq!(seen["node"]["summary"], "Bruises seen at the home visit");
+    for token in w.outsiders.iter().map(|o| &o.1).chain([&w.colleague.1]) {
+        assert!(app.ok_as(token, node, json!({ "id": id })).await["node"].is_null());
+    }
+    let audit = app
+        .ok("{ auditLog(filter: { entity: \"protection_case\", action: \"READ\" }) { totalCount } }", json!({}))
+        .await;
+    assert_eq!(audit["auditLog"]["totalCount"], 11);
 }
 
 #[tokio::test]

@@ -181,6 +181,12 @@ async fn a_referral_is_seen_by_its_two_sides_only() {
     let analyst = app.login("analyst@test.mn").await;
     let (code, _) = app.err_as(Some(&analyst), "{ referrals { totalCount } }", json!({})).await;
     assert_eq!(code, "FORBIDDEN", "analysts get counts, not referrals");
+    // Relay's node(id): the referral for its sides, null for anyone else.
+    let node = "query($id: ID!) { node(id: $id) { ... on Referral { status } } }";
+    assert_eq!(app.ok_as(&w.referrer, node, json!({ "id": id })).await["node"]["status"], "SENT");
+    for token in [&w.neighbour, &analyst] {
+        assert!(app.ok_as(token, node, json!({ "id": id })).await["node"].is_null());
+    }
 
     // Declined, with the reason; the referrer reads the reason back, the receiver loses the child.
     let declined = app
@@ -386,8 +392,18 @@ async fn the_receiver_records_the_service_for_a_child_it_does_not_see() {
         );
     }
     assert_eq!(records().await, before);
-    // The receiver records the dose, at its own unit; the record completes the referral.
-    let given = app.ok_as(&w.receiver, RECORD, json!({ "p": w.child, "t": "VITAMIN_A", "d": days_ago(1) })).await;
+    // The receiver records the dose, at its own unit; the record completes the referral. Sent
+    // again (a retry after a lost answer) it is the same record, by mutation or by syncPush.
+    let with_id = "mutation($id: UUID!, $p: UUID!, $d: NaiveDate!) { recordService(input: { id: $id, serviceTypeCode: \"VITAMIN_A\", personId: $p, date: $d }) { id orgUnit { code } } }";
+    let rid = "0193a1c2-0000-7000-8000-00000000a001";
+    let vars = json!({ "id": rid, "p": w.child, "d": days_ago(1) });
+    let given = app.ok_as(&w.receiver, with_id, vars.clone()).await;
+    assert_eq!(app.ok_as(&w.receiver, with_id, vars).await, given, "a retry answers the stored record");
+    let push = "mutation($i: [SyncItemInput!]!) { syncPush(items: $i) { summary { created unchanged rejected } } }";
+    let item = json!([{ "id": rid, "payload": { "serviceRecord": {
+        "id": rid, "serviceTypeCode": "VITAMIN_A", "personId": w.child, "date": days_ago(1) } } }]);
+    let pushed = app.ok_as(&w.receiver, push, json!({ "i": item })).await;
+    assert_eq!(pushed["syncPush"]["summary"], json!({ "created": 0, "unchanged": 1, "rejected": 0 }));
     assert_eq!(given["recordService"]["orgUnit"]["code"], "11-CHD");
     let q = "query($id: UUID!) { referral(id: $id) { status completedOn endedOn completedBy { id } } }";
     let back = app.ok_as(&w.referrer, q, json!({ "id": id })).await["referral"].clone();
