@@ -194,17 +194,28 @@ impl Store {
     /// the sending unit, the receiver's where it holds the receiving unit (or the caller works for
     /// the receiving partner organisation); administrators both.
     async fn sides(&self, r: &referral::Model) -> ApiResult<Vec<Side>> {
+        let units = self.units_of(std::slice::from_ref(r)).await?;
+        Ok(self.sides_in(r, &units))
+    }
+
+    /// The sending and receiving units of these referrals, in one query.
+    async fn units_of(&self, referrals: &[referral::Model]) -> ApiResult<HashMap<Uuid, org_unit::Model>> {
+        let ids: Vec<Uuid> = referrals.iter().flat_map(|r| [r.from_org_unit_id, r.to_org_unit_id]).collect();
+        Ok(self.org_units_by_ids(&ids).await?.into_iter().map(|u| (u.id, u)).collect())
+    }
+
+    /// `sides`, with the referral's units at hand (`units_of`).
+    fn sides_in(&self, r: &referral::Model, units: &HashMap<Uuid, org_unit::Model>) -> Vec<Side> {
         let p = self.principal();
-        let path = |id| async move { Ok::<_, ApiError>(self.org_unit(id).await?.map(|u| u.path)) };
-        let covers = |path: Option<String>| path.is_some_and(|path| p.capture.covers_path(&path));
+        let covers = |id: Uuid| units.get(&id).is_some_and(|u| p.capture.covers_path(&u.path));
         let mut sides = Vec::new();
-        if covers(path(r.from_org_unit_id).await?) {
+        if covers(r.from_org_unit_id) {
             sides.push(Side::Referrer);
         }
-        if covers(path(r.to_org_unit_id).await?) || (r.to_partner_id.is_some() && p.partner_id == r.to_partner_id) {
+        if covers(r.to_org_unit_id) || (r.to_partner_id.is_some() && p.partner_id == r.to_partner_id) {
             sides.push(Side::Receiver);
         }
-        Ok(sides)
+        sides
     }
 
     /// The referred person or household of each of these referrals (by id, those the caller sees),
@@ -240,7 +251,7 @@ impl Store {
             .map(|h| (h.id, h))
             .collect();
         let mut subjects = Vec::new();
-        let mut unseen = Vec::new();
+        let mut open_unseen = Vec::new();
         for r in referrals {
             let in_view = match r.person_id {
                 Some(p) => seen_people.contains_key(&p),
@@ -250,12 +261,15 @@ impl Store {
                 let person = r.person_id.and_then(|p| seen_people.get(&p).cloned());
                 let household = home_of(&r, &seen_people).and_then(|h| seen_homes.get(&h).cloned());
                 subjects.push((r.id, ReferredSubject { person, household }));
-            } else if is_open(ReferralStatus::from_db(&r.status)?) && self.sides(&r).await?.contains(&Side::Receiver) {
-                // The receiver who acts on it (capture scope, or the addressed organisation), not
-                // everyone whose view holds the receiving unit.
-                unseen.push(r);
+            } else if is_open(ReferralStatus::from_db(&r.status)?) {
+                open_unseen.push(r);
             }
         }
+        // The receiver who acts on it (capture scope, or the addressed organisation), not everyone
+        // whose view holds the receiving unit.
+        let units = if open_unseen.is_empty() { HashMap::new() } else { self.units_of(&open_unseen).await? };
+        let unseen: Vec<referral::Model> =
+            open_unseen.into_iter().filter(|r| self.sides_in(r, &units).contains(&Side::Receiver)).collect();
         if unseen.is_empty() {
             return Ok(subjects);
         }
@@ -301,23 +315,46 @@ impl Store {
         person_id: Uuid,
         service_type_id: Uuid,
     ) -> ApiResult<Option<(person::Model, referral::Model)>> {
+        let theirs = Condition::all().add(referral::Column::PersonId.eq(person_id));
+        let Some(r) = self.referral_to_caller(theirs, service_type_id).await? else {
+            return Ok(None);
+        };
+        Ok(person::Entity::find_by_id(person_id).one(self.db()).await?.map(|who| (who, r)))
+    }
+
+    /// `referred_to_caller` for a household referred as a whole (WASH, social welfare).
+    pub(super) async fn referred_household_to_caller(
+        &self,
+        household_id: Uuid,
+        service_type_id: Uuid,
+    ) -> ApiResult<Option<(household::Model, referral::Model)>> {
+        let theirs = Condition::all()
+            .add(referral::Column::HouseholdId.eq(household_id))
+            .add(referral::Column::PersonId.is_null());
+        let Some(r) = self.referral_to_caller(theirs, service_type_id).await? else {
+            return Ok(None);
+        };
+        Ok(household::Entity::find_by_id(household_id).one(self.db()).await?.map(|home| (home, r)))
+    }
+
+    /// The earliest open referral of `subject` for this service type that the caller receives.
+    async fn referral_to_caller(
+        &self,
+        subject: Condition,
+        service_type_id: Uuid,
+    ) -> ApiResult<Option<referral::Model>> {
         if !self.identified() {
             return Ok(None);
         }
         let open = referral::Entity::find()
-            .filter(referral::Column::PersonId.eq(person_id))
+            .filter(subject)
             .filter(referral::Column::Status.is_in(OPEN))
             .filter(referral::Column::ServiceTypeId.eq(service_type_id))
             .order_by_asc(referral::Column::SentOn)
             .all(self.db())
             .await?;
-        for r in open {
-            if self.sides(&r).await?.contains(&Side::Receiver) {
-                let Some(who) = person::Entity::find_by_id(person_id).one(self.db()).await? else { break };
-                return Ok(Some((who, r)));
-            }
-        }
-        Ok(None)
+        let units = self.units_of(&open).await?;
+        Ok(open.into_iter().find(|r| self.sides_in(r, &units).contains(&Side::Receiver)))
     }
 
     /// What a record made on a referral must be, checked before anything about the person is: on

@@ -319,8 +319,26 @@ impl Store {
                 if target != TargetGroup::Household {
                     return Err(ApiError::invalid("input.householdId", format!("{} is given to a person", st.code)));
                 }
-                let household =
-                    self.household(h).await.map_err(|_| ApiError::invalid("input.householdId", "unknown household"))?;
+                let seen = self.household(h).await.ok();
+                let writes_for = match &seen {
+                    Some(home) => self
+                        .known_unit(home.org_unit_id, "input.householdId")
+                        .await
+                        .is_ok_and(|u| self.principal().capture.covers_path(&u.path)),
+                    None => false,
+                };
+                let household = match (writes_for, seen) {
+                    (true, Some(home)) => home,
+                    // A household referred as a whole, served by the receiver as a person is.
+                    (_, seen) => match self.referred_household_to_caller(h, st.id).await? {
+                        Some((home, r)) => {
+                            self.check_referred_write(&r, input.date, input.org_unit_id).await?;
+                            referred = Some(r);
+                            home
+                        }
+                        None => seen.ok_or_else(|| ApiError::invalid("input.householdId", "unknown household"))?,
+                    },
+                };
                 (household.org_unit_id, None, Some(h))
             }
             (Some(pid), None) => {

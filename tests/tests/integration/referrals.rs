@@ -617,3 +617,33 @@ async fn an_analyst_gets_a_median_of_ten_or_more_in_whole_days() {
     assert!(seen["numerator"].as_i64().is_some_and(|n| (11..=17).contains(&n)), "{seen:#}");
     assert_eq!(seen["medianDays"], 2.0, "floored: a half would tell the count is even");
 }
+
+#[tokio::test]
+async fn a_household_referred_as_a_whole_is_served_by_the_receiver() {
+    let w = world().await;
+    let app = &w.app;
+    let i = json!({ "i": { "householdId": w.home, "need": "WASH", "serviceTypeCode": "HOUSEHOLD_SANITATION",
+        "toOrgUnitId": w.chingeltei, "reason": "No latrine", "sentOn": days_ago(2) } });
+    let id = app.ok_as(&w.referrer, SEND, i).await["sendReferral"]["id"].as_str().unwrap().to_string();
+    let seen = app.ok_as(&w.receiver, SEEN, json!({ "id": id })).await["referral"].clone();
+    assert_eq!(seen["subject"]["householdAddress"], "Khoroo 4, building 12", "{seen:#}");
+    let record = "mutation($h: UUID!, $t: String!, $d: NaiveDate!) { recordService(input: { serviceTypeCode: $t, householdId: $h, date: $d }) { id orgUnit { code } } }";
+    // Another household service, or before the referral: refused.
+    let (code, e) =
+        app.err_as(Some(&w.receiver), record, json!({ "h": w.home, "t": "HOUSEHOLD_WATER", "d": days_ago(0) })).await;
+    assert_eq!(
+        (code.as_str(), e["extensions"]["fields"][0]["path"].as_str()),
+        ("VALIDATION", Some("input.householdId"))
+    );
+    let (code, _) = app
+        .err_as(Some(&w.receiver), record, json!({ "h": w.home, "t": "HOUSEHOLD_SANITATION", "d": days_ago(3) }))
+        .await;
+    assert_eq!(code, "VALIDATION");
+    let done =
+        app.ok_as(&w.receiver, record, json!({ "h": w.home, "t": "HOUSEHOLD_SANITATION", "d": days_ago(0) })).await;
+    assert_eq!(done["recordService"]["orgUnit"]["code"], "11-CHD");
+    let back = app.ok_as(&w.referrer, SEEN, json!({ "id": id })).await["referral"].clone();
+    assert_eq!(back["status"], "COMPLETED");
+    let hh = app.ok_as(&w.receiver, "query($h: UUID!) { household(id: $h) { id } }", json!({ "h": w.home })).await;
+    assert!(hh["household"].is_null(), "the household stays unseen");
+}
