@@ -380,7 +380,7 @@ pub fn projects_condition(p: &Principal) -> Option<Condition> {
 /// The referrals a caller sees (None: all): those sent from or to a unit of its view scope, and
 /// those sent to the partner organisation it works for. The referrer keeps seeing what became of
 /// a referral; the receiver sees it wherever the person lives (the subject's minimum:
-/// `Store::referral_subject`).
+/// `Store::referral_subjects`).
 pub fn referrals_condition(p: &Principal) -> Option<Condition> {
     let from = p.view.units_condition(referral::Column::FromOrgUnitId)?;
     let to = p.view.units_condition(referral::Column::ToOrgUnitId)?;

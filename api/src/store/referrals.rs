@@ -2,7 +2,7 @@
 //! receiving unit for a need; the receiver accepts, declines, completes (with the service record
 //! that met the need) or closes it, and the referrer sees the answer. Each step is versioned,
 //! audited and kept in `referral_step`. Who sees a referral, and the minimum of its subject the
-//! receiver sees, is decided in `access::referrals_condition` and `Store::referral_subject`.
+//! receiver sees, is decided in `access::referrals_condition` and `Store::referral_subjects`.
 
 use super::page::{self, Page, PageRequest};
 use super::{Store, today};
