@@ -78,8 +78,9 @@ impl DueListEntry {
     }
     /// The person's open referrals sent from or received by the list's unit (its subtree) and
     /// due by the end of the round (overdue once past `dueBy`), earliest due first; empty when
-    /// `kinds` leaves REFERRAL out. A referral's subject the caller does not see in full (a
-    /// receiver outside its view scope, a household) is not on the list: see `referrals`.
+    /// `kinds` leaves REFERRAL out. A referral whose subject the caller does not see (a receiver
+    /// outside its view scope) or of a household is not on the list: the `referrals` query with
+    /// `overdueOn` lists those.
     async fn referrals(&self) -> Vec<Referral> {
         self.entry.referrals.iter().cloned().map(Referral).collect()
     }

@@ -13,12 +13,11 @@ use crate::domain::{age, validate};
 use crate::error::{ApiError, ApiResult, Problems};
 use async_graphql::InputObject;
 use chrono::{Days, NaiveDate};
-use entity::{household, org_unit, person, protection_case, protection_case_action, protection_case_step};
+use entity::{org_unit, protection_case, protection_case_action, protection_case_step};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Select, Set,
 };
-use std::collections::HashMap;
 use uuid::Uuid;
 
 /// A protection case as the case worker (or a supervisor) opens it.
@@ -222,21 +221,7 @@ impl Store {
             )
             .all(self.db())
             .await?;
-        let people: HashMap<Uuid, person::Model> = person::Entity::find()
-            .filter(person::Column::Id.is_in(cases.iter().map(|c| c.person_id)))
-            .all(self.db())
-            .await?
-            .into_iter()
-            .map(|p| (p.id, p))
-            .collect();
-        let homes: Vec<Uuid> = people.values().filter_map(|p| p.household_id).collect();
-        let households: HashMap<Uuid, household::Model> = household::Entity::find()
-            .filter(household::Column::Id.is_in(homes))
-            .all(self.db())
-            .await?
-            .into_iter()
-            .map(|h| (h.id, h))
-            .collect();
+        let (people, households) = self.minimum_rows(cases.iter().map(|c| c.person_id).collect(), vec![]).await?;
         Ok(cases
             .iter()
             .map(|c| {

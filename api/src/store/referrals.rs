@@ -273,22 +273,12 @@ impl Store {
         if unseen.is_empty() {
             return Ok(subjects);
         }
-        let ids: Vec<Uuid> = unseen.iter().filter_map(|r| r.person_id).collect();
-        let people: HashMap<Uuid, person::Model> = person::Entity::find()
-            .filter(person::Column::Id.is_in(ids))
-            .all(self.db())
-            .await?
-            .into_iter()
-            .map(|p| (p.id, p))
-            .collect();
-        let homes: Vec<Uuid> = unseen.iter().filter_map(|r| home_of(r, &people).or(r.household_id)).collect();
-        let households: HashMap<Uuid, household::Model> = household::Entity::find()
-            .filter(household::Column::Id.is_in(homes))
-            .all(self.db())
-            .await?
-            .into_iter()
-            .map(|h| (h.id, h))
-            .collect();
+        let (people, households) = self
+            .minimum_rows(
+                unseen.iter().filter_map(|r| r.person_id).collect(),
+                unseen.iter().filter_map(|r| r.household_id).collect(),
+            )
+            .await?;
         let mut reads = Vec::new();
         for r in &unseen {
             let person = r.person_id.and_then(|p| people.get(&p).cloned());
@@ -304,6 +294,34 @@ impl Store {
         // Together, so the read log commits a page's entries at once.
         futures_util::future::try_join_all(reads.into_iter().map(|e| self.log_read(e))).await?;
         Ok(subjects)
+    }
+
+    /// People and their households by id, read outside any scope: the rows of the minimum
+    /// (`ReferredPerson`) that a referral's receiver or a case's workers see wherever the child
+    /// lives, for the callers that decided they may (`referral_subjects`, `case_children`).
+    /// `households` adds households of their own (referred as a whole, or as when sent).
+    #[allow(clippy::type_complexity)]
+    pub(super) async fn minimum_rows(
+        &self,
+        people: Vec<Uuid>,
+        households: Vec<Uuid>,
+    ) -> ApiResult<(HashMap<Uuid, person::Model>, HashMap<Uuid, household::Model>)> {
+        let people: HashMap<Uuid, person::Model> = person::Entity::find()
+            .filter(person::Column::Id.is_in(people))
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
+        let homes = people.values().filter_map(|p| p.household_id).chain(households);
+        let households: HashMap<Uuid, household::Model> = household::Entity::find()
+            .filter(household::Column::Id.is_in(homes))
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|h| (h.id, h))
+            .collect();
+        Ok((people, households))
     }
 
     /// A person outside the caller's capture (or view) scope whom it may serve, with the referral

@@ -13,7 +13,9 @@ use crate::error::{ApiError, ApiResult, Problems};
 use async_graphql::InputObject;
 use chrono::NaiveDate;
 use entity::read::Read;
-use entity::{antigen, attendance, enrolment, growth_measurement, immunisation, person, service_record, service_type};
+use entity::{
+    antigen, attendance, enrolment, growth_measurement, immunisation, person, referral, service_record, service_type,
+};
 use sea_orm::sea_query::UpdateStatement;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set,
@@ -307,7 +309,7 @@ impl Store {
         p.into_result()?;
         let target = TargetGroup::from_db(&st.target_group)?;
         let mut served = None;
-        let mut referred = None;
+        let referred;
         let (subject_unit, pregnancy_id, subject_household) = match (input.person_id, input.household_id) {
             (Some(_), Some(_)) => {
                 return Err(ApiError::invalid("input.householdId", "give a person or a household, not both"));
@@ -319,51 +321,29 @@ impl Store {
                 if target != TargetGroup::Household {
                     return Err(ApiError::invalid("input.householdId", format!("{} is given to a person", st.code)));
                 }
-                let seen = self.household(h).await.ok();
-                let writes_for = match &seen {
-                    Some(home) => self
-                        .known_unit(home.org_unit_id, "input.householdId")
-                        .await
-                        .is_ok_and(|u| self.principal().capture.covers_path(&u.path)),
-                    None => false,
-                };
-                let household = match (writes_for, seen) {
-                    (true, Some(home)) => home,
-                    // A household referred as a whole, served by the receiver as a person is.
-                    (_, seen) => match self.referred_household_to_caller(h, st.id).await? {
-                        Some((home, r)) => {
-                            self.check_referred_write(&r, input.date, input.org_unit_id).await?;
-                            referred = Some(r);
-                            home
-                        }
-                        None => seen.ok_or_else(|| ApiError::invalid("input.householdId", "unknown household"))?,
-                    },
-                };
+                let (household, on_referral) = self
+                    .subject_to_serve(
+                        self.household(h).await.ok(),
+                        |home| home.org_unit_id,
+                        self.referred_household_to_caller(h, st.id),
+                        &input,
+                        ApiError::invalid("input.householdId", "unknown household"),
+                    )
+                    .await?;
+                referred = on_referral;
                 (household.org_unit_id, None, Some(h))
             }
             (Some(pid), None) => {
-                let seen = self.person(pid).await.ok();
-                let writes_for = match &seen {
-                    Some(p) => self
-                        .known_unit(p.org_unit_id, "input.personId")
-                        .await
-                        .is_ok_and(|u| self.principal().capture.covers_path(&u.path)),
-                    None => false,
-                };
-                let who = match (writes_for, seen) {
-                    (true, Some(who)) => who,
-                    // The receiver of an open referral serves a person outside its capture (or
-                    // view) scope: the referral's service, at its own unit, since the referral.
-                    (_, seen) => match self.referred_to_caller(pid, st.id).await? {
-                        Some((who, r)) => {
-                            self.check_referred_write(&r, input.date, input.org_unit_id).await?;
-                            referred = Some(r);
-                            who
-                        }
-                        // In view but not in capture: FORBIDDEN below.
-                        None => seen.ok_or_else(|| ApiError::invalid("input.personId", "unknown person"))?,
-                    },
-                };
+                let (who, on_referral) = self
+                    .subject_to_serve(
+                        self.person(pid).await.ok(),
+                        |who| who.org_unit_id,
+                        self.referred_to_caller(pid, st.id),
+                        &input,
+                        ApiError::invalid("input.personId", "unknown person"),
+                    )
+                    .await?;
+                referred = on_referral;
                 let eligible = self.check_eligible(&st, target, &who, input.date).await;
                 let pregnancy = match (eligible, &referred) {
                     // One answer whatever the reason: a refusal must not date the birth, a death
@@ -397,11 +377,9 @@ impl Store {
             (None, Some(r)) => self.known_unit(r.to_org_unit_id, "input.personId").await?,
             (None, None) => self.known_unit(subject_unit, "input.personId").await?,
         };
-        if referred.is_some() {
-            // Served on a referral: where it was given must be the receiver's.
-            self.check_capture(&delivered_at)?;
-        } else {
-            // Capture scope is about whose data is written: the subject's unit must be in it.
+        if referred.is_none() {
+            // Capture scope is about whose data is written: the subject's unit must be in it (on a
+            // referral, the place was checked instead: `check_referred_write`).
             let subject = self.known_unit(subject_unit, "input.personId").await?;
             self.check_capture(&subject)?;
         }
@@ -436,6 +414,38 @@ impl Store {
                 change_seq: Set(0),
             },
         })
+    }
+
+    /// The subject of a record (a person or a household) as the caller may serve it: the one it
+    /// sees (`seen`) when its capture scope holds the subject's unit; else one that an open
+    /// referral it receives lets it serve (`on_referral`), with that referral, whose limits are
+    /// checked before anything else (`check_referred_write`); else the one it sees (refused by
+    /// the capture check that follows), or `unknown`.
+    async fn subject_to_serve<T>(
+        &self,
+        seen: Option<T>,
+        unit_of: impl Fn(&T) -> Uuid,
+        on_referral: impl std::future::Future<Output = ApiResult<Option<(T, referral::Model)>>>,
+        input: &NewServiceRecord,
+        unknown: ApiError,
+    ) -> ApiResult<(T, Option<referral::Model>)> {
+        let writes_for = match &seen {
+            Some(subject) => self
+                .known_unit(unit_of(subject), "input.personId")
+                .await
+                .is_ok_and(|u| self.principal().capture.covers_path(&u.path)),
+            None => false,
+        };
+        match (writes_for, seen) {
+            (true, Some(subject)) => Ok((subject, None)),
+            (_, seen) => match on_referral.await? {
+                Some((subject, r)) => {
+                    self.check_referred_write(&r, input.date, input.org_unit_id).await?;
+                    Ok((subject, Some(r)))
+                }
+                None => Ok((seen.ok_or(unknown)?, None)),
+            },
+        }
     }
 
     /// Refuses a service the person cannot receive on `date`; returns her open pregnancy, if any.
