@@ -163,6 +163,10 @@ async fn open(config: &Config, url: &str, lazy: bool) -> anyhow::Result<Database
                 .foreign_keys(true)
                 .busy_timeout(busy_timeout)
         });
+    // With metrics served, every checkout's wait comes as an event that `telemetry::pool_waits`
+    // turns into a histogram.
+    let waits = if config.metrics_token.is_some() { log::LevelFilter::Trace } else { log::LevelFilter::Off };
+    opts.map_sqlx_sqlite_pool_opts(move |pool| pool.acquire_time_level(waits));
     if url.starts_with("postgres") {
         opts.statement_timeout(config.request_timeout());
         // PostgreSQL's JIT compiles a national coverage query for 100-150 ms, often longer than
@@ -171,7 +175,7 @@ async fn open(config: &Config, url: &str, lazy: bool) -> anyhow::Result<Database
         opts.map_sqlx_postgres_opts(|o: PgConnectOptions| o.options([("jit", "off")]));
         let port = url.parse::<PgConnectOptions>().map(|o| o.get_port()).unwrap_or(5432);
         opts.map_sqlx_postgres_pool_opts(move |pool| {
-            pool.after_connect(move |_, _| {
+            pool.acquire_time_level(waits).after_connect(move |_, _| {
                 Box::pin(async move {
                     nodelay_to(port);
                     Ok(())

@@ -169,6 +169,9 @@ impl From<sea_orm::DbErr> for ApiError {
     fn from(e: sea_orm::DbErr) -> Self {
         use sea_orm::SqlErr;
         if database_away(&e) {
+            if pool_timed_out(&e) {
+                metrics::counter!("cbss_db_pool_timeouts_total").increment(1);
+            }
             tracing::warn!(error = %e, "the database is not available");
             return Self::Unavailable(e);
         }
@@ -193,6 +196,20 @@ impl From<sea_orm::DbErr> for ApiError {
             }
             None => Self::Internal(e.into()),
         }
+    }
+}
+
+/// Whether no pooled connection came within the acquire timeout (the pool is too small for the
+/// load, or the database too slow to give connections back).
+fn pool_timed_out(e: &sea_orm::DbErr) -> bool {
+    use sea_orm::sqlx::Error as Sqlx;
+    use sea_orm::{ConnAcquireErr, DbErr, RuntimeErr};
+    match e {
+        DbErr::ConnectionAcquire(ConnAcquireErr::Timeout) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(s)) | DbErr::Query(RuntimeErr::SqlxError(s)) => {
+            matches!(**s, Sqlx::PoolTimedOut)
+        }
+        _ => false,
     }
 }
 

@@ -37,12 +37,14 @@ pub fn init_logs(format: LogFormat, filter: &str, otlp: Option<&str>) -> anyhow:
     use tracing_subscriber::Layer;
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
-    let filter = EnvFilter::try_new(filter)?;
     let lines = match format {
         LogFormat::Text => tracing_subscriber::fmt::layer().boxed(),
         LogFormat::Json => json_layer(std::io::stdout).boxed(),
     };
-    let registry = tracing_subscriber::registry().with(filter).with(lines);
+    // Each output has its own filter, so that `pool_waits` hears sqlx's events whatever
+    // `CBSS_LOG` lets through.
+    let registry =
+        tracing_subscriber::registry().with(lines.with_filter(EnvFilter::try_new(filter)?)).with(pool_waits());
     match otlp.filter(|e| !e.is_empty()) {
         None => {
             registry.try_init()?;
@@ -51,7 +53,7 @@ pub fn init_logs(format: LogFormat, filter: &str, otlp: Option<&str>) -> anyhow:
         #[cfg(feature = "otlp")]
         Some(endpoint) => {
             let (layer, provider) = otlp_layer(endpoint)?;
-            registry.with(layer).try_init()?;
+            registry.with(layer.with_filter(EnvFilter::try_new(filter)?)).try_init()?;
             Ok(Tracing { provider: Some(provider) })
         }
         #[cfg(not(feature = "otlp"))]
@@ -100,7 +102,7 @@ where
     Ok((layer, provider))
 }
 
-/// The JSON logger, writing to `writer` (tests give it a buffer).
+/// The JSON logger, writing to `writer` (tests give it a buffer), with `pool_waits`.
 pub fn json_logs<W>(
     filter: EnvFilter,
     writer: W,
@@ -108,8 +110,45 @@ pub fn json_logs<W>(
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
+    use tracing_subscriber::Layer;
     use tracing_subscriber::layer::SubscriberExt;
-    tracing_subscriber::registry().with(filter).with(json_layer(writer))
+    tracing_subscriber::registry().with(json_layer(writer).with_filter(filter)).with(pool_waits())
+}
+
+/// The target of sqlx's event on every connection checkout, which carries `acquired_after_secs`
+/// (`db::open` asks sqlx for it, at TRACE, when metrics are served).
+const POOL_ACQUIRE: &str = "sqlx::pool::acquire";
+
+/// A layer turning sqlx's checkout events into `cbss_db_pool_wait_seconds`: how long each
+/// statement or transaction waited for a pooled connection. sqlx counts no waiters, but the
+/// sum of their waits over time is their mean number (README).
+pub fn pool_waits<S>() -> impl tracing_subscriber::Layer<S> + Send + Sync + 'static
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    use tracing_subscriber::Layer;
+    PoolWaits.with_filter(tracing_subscriber::filter::Targets::new().with_target(POOL_ACQUIRE, tracing::Level::TRACE))
+}
+
+struct PoolWaits;
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for PoolWaits {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        struct Waited(Option<f64>);
+        impl tracing::field::Visit for Waited {
+            fn record_f64(&mut self, field: &tracing::field::Field, value: f64) {
+                if field.name() == "acquired_after_secs" {
+                    self.0 = Some(value);
+                }
+            }
+            fn record_debug(&mut self, _: &tracing::field::Field, _: &dyn std::fmt::Debug) {}
+        }
+        let mut waited = Waited(None);
+        event.record(&mut waited);
+        if let Some(secs) = waited.0 {
+            metrics::histogram!("cbss_db_pool_wait_seconds").record(secs);
+        }
+    }
 }
 
 /// One JSON object a line, the event's fields at the top, with the request's span.
@@ -287,6 +326,15 @@ fn describe() {
     describe_histogram!("cbss_db_statement_duration_seconds", metrics::Unit::Seconds, "Time of one SQL statement");
     describe_gauge!("cbss_db_pool_connections", "Database connections of the pool, by state (in_use, idle)");
     describe_gauge!("cbss_db_pool_max_connections", "The pool's size limit (CBSS_DB_MAX_CONNECTIONS)");
+    describe_histogram!(
+        "cbss_db_pool_wait_seconds",
+        metrics::Unit::Seconds,
+        "How long a statement or transaction waited for a pooled connection (its sum's rate is the mean number waiting)"
+    );
+    describe_counter!(
+        "cbss_db_pool_timeouts_total",
+        "Checkouts that found no connection within CBSS_DB_ACQUIRE_TIMEOUT_MS (answered UNAVAILABLE)"
+    );
     describe_gauge!("cbss_admission_running", "GraphQL requests executing now");
     describe_gauge!("cbss_admission_waiting", "GraphQL requests queued at the admission gate");
     describe_counter!("cbss_sync_items_total", "syncPush items by result (CREATED, UNCHANGED, UPDATED, ...)");

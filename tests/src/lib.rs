@@ -181,6 +181,12 @@ impl TestApp {
         }
     }
 
+    /// A pool of the test's own on this app's database, beside the app's: to hold a lock while the
+    /// app's pool is used up.
+    pub async fn outside_pool(&self) -> sea_orm::DatabaseConnection {
+        sea_orm::Database::connect(self.url.clone()).await.expect("connect to the test database")
+    }
+
     /// Loads the demo data set (small) into this app's database.
     pub async fn seed_demo(&self, people: usize) {
         cbss::seed::demo(&self.db, people, PASSWORD).await.expect("seed demo data");

@@ -53,6 +53,8 @@ fn value(s: &Scrape, metric: &str, labels: &[(&str, &str)]) -> Option<f64> {
 
 #[tokio::test]
 async fn metrics_are_served_to_the_scraper_in_prometheus_text_format() {
+    // The process's logger carries the layer that hears sqlx's checkouts.
+    observed();
     let app = TestApp::spawn_with(|c| c.metrics_token = Some(TOKEN.into())).await;
     // Only for the scraper's token.
     for token in [None, Some("not the token")] {
@@ -63,6 +65,7 @@ async fn metrics_are_served_to_the_scraper_in_prometheus_text_format() {
     }
     let before = parsed(&app).await;
     let statements_before = value(&before, "cbss_db_statements_total", &[("outcome", "ok")]).unwrap_or(0.0);
+    let checkouts_before = value(&before, "cbss_db_pool_wait_seconds", &[]).unwrap_or(0.0);
 
     app.ok("query TelemetryStages { lifeStages { code } }", json!({})).await;
     app.ok("query TelemetryStages { lifeStages { code } }", json!({})).await;
@@ -101,6 +104,8 @@ async fn metrics_are_served_to_the_scraper_in_prometheus_text_format() {
     assert!(timed >= Some(2.0), "the histogram's +Inf bucket counts both: {timed:?}");
     assert!(value(&after, "cbss_db_statements_total", &[("outcome", "ok")]).unwrap() > statements_before);
     assert!(value(&after, "cbss_db_statement_duration_seconds", &[]).unwrap() > 0.0);
+    let checkouts = value(&after, "cbss_db_pool_wait_seconds", &[]).unwrap_or(0.0);
+    assert!(checkouts > checkouts_before, "every checkout's wait is counted: {checkouts_before} → {checkouts}");
     assert!(value(&after, "cbss_logins_total", &[("outcome", "failure")]) >= Some(1.0));
     assert!(value(&after, "cbss_logins_total", &[("outcome", "success")]) >= Some(1.0));
     assert!(value(&after, "cbss_sync_items_total", &[("result", "CREATED")]) >= Some(1.0));
@@ -119,6 +124,75 @@ async fn metrics_are_served_to_the_scraper_in_prometheus_text_format() {
     }
     assert!(value(&after, "cbss_db_pool_connections", &[]).unwrap() >= 1.0, "the pool holds a connection");
     assert!(after.docs.contains_key("cbss_requests_total"), "every family has its HELP line");
+}
+
+/// A pool too small for its load shows in the metrics: the time statements waited for a
+/// connection, and the checkouts that gave up (answered UNAVAILABLE). The one connection of the
+/// app's pool left for requests (the other listens for other instances' news) is held by an
+/// edit waiting on a row another connection locks.
+#[tokio::test]
+async fn waits_for_a_pooled_connection_and_checkouts_that_give_up_are_measured() {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
+    use std::time::{Duration, Instant};
+    if cbss_tests::backend() != "postgres" {
+        eprintln!("skipped on SQLite: a write waits for its turn without a connection, so nothing holds one");
+        return;
+    }
+    observed();
+    let app = TestApp::spawn_with(|c| {
+        c.metrics_token = Some(TOKEN.into());
+        c.db_max_connections = 2;
+        c.db_acquire_timeout_ms = 1000;
+    })
+    .await;
+    let u = unit(&app, "11-BZD").await;
+    let held = crate::fixtures::household(&app, &u).await;
+    let before = parsed(&app).await;
+    let waited_before = value(&before, "cbss_db_pool_wait_seconds_sum", &[]).unwrap_or(0.0);
+    let timeouts_before = value(&before, "cbss_db_pool_timeouts_total", &[]).unwrap_or(0.0);
+
+    let outside = app.outside_pool().await;
+    let holder = outside.begin().await.unwrap();
+    let hold = format!("SELECT id FROM household WHERE id = '{held}' FOR UPDATE");
+    holder.execute_raw(Statement::from_string(DbBackend::Postgres, hold)).await.unwrap();
+    let edit = app.gql(
+        "mutation HeldEdit($i: UpdateHouseholdInput!) { updateHousehold(input: $i) { id } }",
+        json!({ "i": { "id": held, "expectedVersion": 1, "address": "Баг 3, гудамж 7" } }),
+    );
+    let read = "query PoolWaiter($u: UUID!) { households(filter: { orgUnitId: $u }, first: 1) { totalCount } }";
+    let meanwhile = async {
+        let locked = "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = current_database() \
+                      AND wait_event_type = 'Lock' AND query LIKE 'UPDATE%household%'";
+        let started = Instant::now();
+        loop {
+            let row = outside.query_one_raw(Statement::from_string(DbBackend::Postgres, locked)).await.unwrap();
+            if row.unwrap().try_get::<i64>("", "n").unwrap() > 0 {
+                break;
+            }
+            assert!(started.elapsed() < Duration::from_secs(30), "the edit never reached the held row");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        // The pool's one connection waits on the row: a read gives up after the acquire timeout…
+        let gave_up = app.gql(read, json!({ "u": u })).await;
+        // …and the next one gets the connection once the row is let go, 0.5 s after it asked.
+        let waiter = app.gql(read, json!({ "u": u }));
+        let release = async {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            holder.commit().await.unwrap();
+        };
+        let (served, _) = tokio::join!(waiter, release);
+        (gave_up, served)
+    };
+    let (edited, (gave_up, served)) = tokio::join!(edit, meanwhile);
+    assert!(edited["errors"].is_null(), "{edited:#}");
+    assert_eq!(gave_up["errors"][0]["extensions"]["code"], "UNAVAILABLE", "{gave_up:#}");
+    assert!(served["errors"].is_null(), "{served:#}");
+
+    let after = parsed(&app).await;
+    let waited = value(&after, "cbss_db_pool_wait_seconds_sum", &[]).unwrap_or(0.0) - waited_before;
+    assert!(waited >= 0.4, "the second read's wait is in the sum: {waited}");
+    let timeouts = value(&after, "cbss_db_pool_timeouts_total", &[]).unwrap_or(0.0) - timeouts_before;
+    assert!(timeouts >= 1.0, "the read that gave up is counted: {timeouts}");
 }
 
 #[tokio::test]
