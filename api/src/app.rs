@@ -4,6 +4,7 @@
 
 use crate::access::Principal;
 use crate::admission::Gate;
+use crate::auth::caller::caller_for_token;
 use crate::auth::{Keys, PrincipalCache};
 use crate::config::Config;
 use crate::db::{self, StatementCounter};
@@ -12,7 +13,7 @@ use crate::graphql::limits::{Introspection, refusal};
 use crate::graphql::persisted::{Persisted, PersistedQueries};
 use crate::graphql::{self, RequestData};
 use crate::replica::Replica;
-use crate::store::{ReadLog, Store, users};
+use crate::store::{ReadLog, Store};
 use crate::transport::{self, MediaType, Refusal};
 use async_graphql::parser::types::OperationType;
 use axum::extract::{ConnectInfo, Request, State};
@@ -223,7 +224,7 @@ async fn graphql_answer(state: AppState, request: Request, operation: &mut Optio
     }
     // A presented token must be valid; without one, only login and refreshToken answer.
     let (principal, session) = match bearer {
-        Some(token) => match users::caller_for_token(&state.db, &state.keys, &state.principals, &token).await {
+        Some(token) => match caller_for_token(&state.db, &state.keys, &state.principals, &token).await {
             Ok((p, session)) => (p, Some(session)),
             Err(e) => {
                 return transport::request_error(

@@ -6,16 +6,17 @@
 //! its status, one after it cuts the download short.
 
 use crate::app::AppState;
+use crate::auth::caller::caller_for_token;
 use crate::disclosure;
 use crate::domain::vocab::{
     AggregateDimension, AggregateEntity, CoverageDimension, DenominatorSource, Measure, OrgUnitLevel,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::replica::Freshness;
+use crate::store::Store;
 use crate::store::aggregate::{AggregateCell, AggregateFilter, AggregateQuestion};
 use crate::store::filters::{HouseholdWhere, PersonWhere};
 use crate::store::{HouseholdFilter, Page, PageRequest, PersonFilter};
-use crate::store::{Store, users};
 use async_graphql::{InputType, Value};
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
@@ -50,7 +51,7 @@ fn level_param(text: Option<&str>) -> ApiResult<Option<OrgUnitLevel>> {
 /// The caller of a plain HTTP request, from its bearer token.
 async fn store_for(state: &AppState, headers: &HeaderMap) -> ApiResult<Store> {
     let token = crate::app::bearer_token(headers).ok_or(ApiError::Unauthenticated)?;
-    let (principal, session) = users::caller_for_token(&state.db, &state.keys, &state.principals, &token).await?;
+    let (principal, session) = caller_for_token(&state.db, &state.keys, &state.principals, &token).await?;
     Ok(state.store(principal).with_session(session))
 }
 
@@ -199,6 +200,7 @@ async fn aggregate_rows(state: &AppState, headers: &HeaderMap, q: AggregateParam
         level: level_param(q.org_unit_level.as_deref())?,
         measures,
         as_of: q.as_of,
+        total: true,
     };
     let agg = store.aggregate(question).await?;
     let ids: Vec<Uuid> = agg.rows.iter().filter_map(|r| r.org_unit_id).collect();
@@ -225,7 +227,7 @@ async fn aggregate_rows(state: &AppState, headers: &HeaderMap, q: AggregateParam
     head.extend(agg.measures.iter().map(|m| m.as_str().to_ascii_lowercase()));
     head.push("suppressed".into());
     body.extend_from_slice(&csv_line(&head)?);
-    let total = std::iter::once((&agg.total, Some(&agg.org_unit), "total"));
+    let total = agg.total.iter().map(|t| (t, Some(&agg.org_unit), "total"));
     let rows =
         agg.rows.iter().map(|r| (r, r.org_unit_id.and_then(|id| units.get(&id)).or(Some(&agg.org_unit)), "group"));
     for (cell, unit, kind) in rows.chain(total) {
@@ -488,7 +490,7 @@ async fn coverage_rows(state: &AppState, headers: &HeaderMap, q: CoverageParams)
     };
     let group_by = group_by_list(&q.group_by, CoverageDimension::parse)?;
     let level = level_param(q.org_unit_level.as_deref())?;
-    let c = store.coverage(&q.indicator, q.org_unit_id, &q.period, group_by, level, source).await?;
+    let c = store.coverage(&q.indicator, q.org_unit_id, &q.period, group_by, level, source, true).await?;
     let ids: Vec<Uuid> = c.rows.iter().filter_map(|r| r.org_unit_id).collect();
     let units: HashMap<Uuid, entity::org_unit::Model> =
         store.org_units_by_ids(&ids).await?.into_iter().map(|u| (u.id, u)).collect();
@@ -513,7 +515,7 @@ async fn coverage_rows(state: &AppState, headers: &HeaderMap, q: CoverageParams)
     ])?
     .to_vec();
     let factor = c.indicator.factor as f64;
-    let total = std::iter::once((&c.total, Some(&c.org_unit), "total"));
+    let total = c.total.iter().map(|t| (t, Some(&c.org_unit), "total"));
     let rows = c.rows.iter().map(|r| (r, r.org_unit_id.and_then(|id| units.get(&id)).or(Some(&c.org_unit)), "group"));
     for (cell, unit, kind) in rows.chain(total) {
         let shown = |n: i64| if cell.suppressed { String::new() } else { n.to_string() };

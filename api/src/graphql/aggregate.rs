@@ -4,6 +4,7 @@ use super::data;
 use super::loaders::one;
 use super::org_units::OrgUnit;
 use crate::domain::vocab::{AggregateDimension, AggregateEntity, Measure, OrgUnitLevel, Settlement, Sex};
+use crate::error::ApiError;
 use crate::store::aggregate::{Aggregate as StoreAggregate, AggregateCell, AggregateFilter, AggregateQuestion};
 use async_graphql::{Context, Object, Result};
 use chrono::NaiveDate;
@@ -121,8 +122,10 @@ impl Aggregate {
         self.0.rows.iter().cloned().map(AggregateRow).collect()
     }
     /// Counted over everything (distinct people and means are not sums of the rows).
-    async fn total(&self) -> AggregateRow {
-        AggregateRow(self.0.total.clone())
+    async fn total(&self) -> Result<AggregateRow> {
+        // Counted whenever the selection holds `total` (`Query::aggregate`'s look-ahead).
+        let total = self.0.total.clone().ok_or_else(|| ApiError::Internal(anyhow::anyhow!("total not counted")))?;
+        Ok(AggregateRow(total))
     }
 }
 
@@ -168,6 +171,7 @@ impl AggregateQuery {
             level: org_unit_level,
             measures,
             as_of,
+            total: ctx.look_ahead().field("total").exists(),
         };
         Ok(Aggregate(data(ctx)?.store.analytics().await.aggregate(q).await?))
     }

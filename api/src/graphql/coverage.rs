@@ -5,6 +5,7 @@ use super::family::PeriodRange;
 use super::loaders::one;
 use super::org_units::OrgUnit;
 use crate::domain::vocab::{CoverageDimension, DenominatorSource, OrgUnitLevel, ReferralNeed, Settlement, Sex};
+use crate::error::ApiError;
 use crate::store::coverage::{Coverage as StoreCoverage, CoverageCell};
 use async_graphql::{Context, Object, Result, SimpleObject};
 use chrono::NaiveDate;
@@ -193,8 +194,10 @@ impl Coverage {
         self.0.rows.iter().map(|c| CoverageRow { cell: c.clone(), factor }).collect()
     }
     /// The whole unit and period.
-    async fn total(&self) -> CoverageRow {
-        CoverageRow { cell: self.0.total.clone(), factor: self.0.indicator.factor }
+    async fn total(&self) -> Result<CoverageRow> {
+        // Counted whenever the selection holds `total` (`Query::coverage`'s look-ahead).
+        let cell = self.0.total.clone().ok_or_else(|| ApiError::Internal(anyhow::anyhow!("total not counted")))?;
+        Ok(CoverageRow { cell, factor: self.0.indicator.factor })
     }
 }
 
@@ -241,7 +244,9 @@ impl CoverageQuery {
         denominator: DenominatorSource,
     ) -> Result<Coverage> {
         let store = data(ctx)?.store.analytics().await;
-        Ok(Coverage(store.coverage(&indicator, org_unit_id, &period, group_by, org_unit_level, denominator).await?))
+        let total = ctx.look_ahead().field("total").exists();
+        let c = store.coverage(&indicator, org_unit_id, &period, group_by, org_unit_level, denominator, total).await?;
+        Ok(Coverage(c))
     }
 }
 

@@ -73,7 +73,8 @@ pub struct Aggregate {
     pub group_by: Vec<Dim>,
     pub measures: Vec<Measure>,
     pub rows: Vec<AggregateCell>,
-    pub total: AggregateCell,
+    /// The total, when it was asked for (`AggregateQuestion::total`).
+    pub total: Option<AggregateCell>,
 }
 
 fn a(name: &str) -> Alias {
@@ -90,6 +91,9 @@ pub struct AggregateQuestion {
     pub level: Option<OrgUnitLevel>,
     pub measures: Vec<Measure>,
     pub as_of: Option<NaiveDate>,
+    /// Whether the total is wanted: grouped, it takes a statement of its own, so it is counted
+    /// only when the caller selects it.
+    pub total: bool,
 }
 
 impl Store {
@@ -112,20 +116,31 @@ impl Store {
             }
         }
         check(q.entity, &group_by, &measures, &q.filter)?;
-        let rows = self.aggregate_rows(q.entity, &unit, q.level, &q.filter, &group_by, &measures, as_of).await?;
+        let backend = self.db().get_database_backend();
+        let (entity, filter) = (q.entity, &q.filter);
+        let stmt = self.aggregate_query(entity, &unit, q.level, filter, &group_by, &measures, as_of, backend).await?;
+        // Distinct counts and means do not add up across rows: a grouped total is counted as such.
+        let total_stmt = match q.total && !group_by.is_empty() {
+            true => Some(self.aggregate_query(entity, &unit, None, filter, &[], &measures, as_of, backend).await?),
+            false => None,
+        };
+        let session = self.analytical().await?;
+        let rows = self.aggregate_cells(&session.query(&stmt).await?, entity, &group_by, &measures)?;
         if rows.len() > MAX_GROUPS {
             return Err(ApiError::invalid(
                 "groupBy",
                 format!("more than {MAX_GROUPS} rows: group by fewer dimensions"),
             ));
         }
-        let total = if group_by.is_empty() {
-            rows.first().cloned().unwrap_or_default()
-        } else {
-            // Distinct counts and means do not add up across rows: the total is counted as such.
-            let all = self.aggregate_rows(q.entity, &unit, None, &q.filter, &[], &measures, as_of).await?;
-            all.into_iter().next().unwrap_or_default()
+        let total = match (&total_stmt, q.total) {
+            (Some(stmt), _) => {
+                let all = self.aggregate_cells(&session.query(stmt).await?, entity, &[], &measures)?;
+                Some(all.into_iter().next().unwrap_or_default())
+            }
+            (None, true) => Some(rows.first().cloned().unwrap_or_default()),
+            (None, false) => None,
         };
+        session.finish().await?;
         let mut rows = if group_by.is_empty() { Vec::new() } else { rows };
         if !self.identified() {
             // A row of 1 to 4 records is left out, as a row of none is: listed as suppressed, it
@@ -136,25 +151,16 @@ impl Store {
         Ok(Aggregate { entity: q.entity, org_unit: unit, as_of, group_by, measures, rows, total })
     }
 
-    #[allow(clippy::too_many_arguments)]
-    async fn aggregate_rows(
+    /// The cells of an aggregate's rows, in the order they are shown.
+    fn aggregate_cells(
         &self,
+        found: &[sea_orm::QueryResult],
         entity: Entity,
-        unit: &org_unit::Model,
-        level: Option<OrgUnitLevel>,
-        filter: &AggregateFilter,
         group_by: &[Dim],
         measures: &[Measure],
-        as_of: NaiveDate,
     ) -> ApiResult<Vec<AggregateCell>> {
-        let backend = self.db().get_database_backend();
-        let stmt = self.aggregate_query(entity, unit, level, filter, group_by, measures, as_of, backend).await?;
-        let mut rows: Vec<AggregateCell> = self
-            .query_analytical(&stmt)
-            .await?
-            .iter()
-            .map(|r| self.aggregate_cell(r, entity, group_by, measures))
-            .collect::<ApiResult<_>>()?;
+        let mut rows: Vec<AggregateCell> =
+            found.iter().map(|r| self.aggregate_cell(r, entity, group_by, measures)).collect::<ApiResult<_>>()?;
         rows.sort_by(|x, y| {
             let band = |c: &AggregateCell| c.age_band.and_then(|l| age_band::BANDS.iter().position(|b| b.label == l));
             (

@@ -521,7 +521,7 @@ impl Store {
                 };
                 if let Some(unit) = left {
                     let why = if kind == CaseStep::AcceptTransfer { "TRANSFERRED" } else { "REJECTED" };
-                    super::sync::tombstone(txn, super::sync::CASE_TOMBSTONE, row.id, unit, w.seq, why).await?;
+                    super::write::tombstone(txn, super::write::CASE_TOMBSTONE, row.id, unit, w.seq, why).await?;
                 }
                 let changes = super::audit::diff(Some(&current), Some(&row));
                 let detail = match &note {

@@ -8,7 +8,7 @@
 //! the numerator: `COUNT(*)` and `SUM(CASE WHEN numerator THEN 1 ELSE 0 END)`.
 
 use super::dimensions::{age_band_of_days, age_band_on, child_unit, days_between, record_key};
-use super::{Store, today};
+use super::{Analytical, Store, today};
 use crate::access::Action;
 use crate::domain::age;
 use crate::domain::age_band;
@@ -105,7 +105,8 @@ pub struct Coverage {
     pub group_by: Vec<CoverageDimension>,
     pub denominator_source: DenominatorSource,
     pub rows: Vec<CoverageCell>,
-    pub total: CoverageCell,
+    /// The whole unit and period, when asked for (see `coverage`).
+    pub total: Option<CoverageCell>,
 }
 
 /// The numerator's hits of a de-identified caller's cell are summed packed with their record
@@ -216,7 +217,9 @@ impl Store {
         Ok(indicator::Entity::find().order_by_asc(indicator::Column::SortOrder).all(self.db()).await?)
     }
 
-    /// Coverage of `code` under `unit_id` in `period`, grouped by `group_by`.
+    /// Coverage of `code` under `unit_id` in `period`, grouped by `group_by`; with its total
+    /// when `total` (a total the rows do not add up to takes statements of its own).
+    #[allow(clippy::too_many_arguments)]
     pub async fn coverage(
         &self,
         code: &str,
@@ -225,35 +228,56 @@ impl Store {
         group_by: Vec<CoverageDimension>,
         level: Option<OrgUnitLevel>,
         denominator: DenominatorSource,
+        total: bool,
     ) -> ApiResult<Coverage> {
         let unit = self.known_unit(unit_id, "orgUnitId").await?;
         let q = self.question(code, unit, period, group_by, level, denominator).await?;
+        let by_period = q.by(CoverageDimension::Month) || q.by(CoverageDimension::Quarter);
+        // Months of a stock indicator do not add up, an estimate is for the whole unit, and
+        // medians do not add up either: such a total is counted on its own.
+        let total_apart = by_period || q.denominator == DenominatorSource::Population || q.timed();
+        let whole = (total && total_apart).then(|| (None, q.period.clone(), q.reference, Vec::new()));
+        let mut parts: Vec<(Option<String>, Period, NaiveDate, Vec<CoverageDimension>)> = q
+            .periods()
+            .into_iter()
+            .map(|(label, sub)| {
+                let reference = self.reference_day(Some(Ord::min(sub.to, today())));
+                (label, sub, reference, q.group_by.clone())
+            })
+            .chain(whole)
+            .collect();
+        // Every period's registry counts (and the total's) in one session; estimates after it.
+        let mut counted = Vec::with_capacity(parts.len());
+        let session = self.analytical().await?;
+        for (_, sub, reference, group_by) in &parts {
+            counted.push(self.registry_cells(&session, &q, sub, *reference, group_by).await?);
+        }
+        session.finish().await?;
+        let whole = if total && total_apart { parts.pop().zip(counted.pop()) } else { None };
         let mut rows = Vec::new();
-        for (label, sub) in q.periods() {
-            let reference = self.reference_day(Some(Ord::min(sub.to, today())));
-            rows.extend(self.cells(&q, &sub, reference, &q.group_by, label).await?);
+        for ((label, _, reference, group_by), cells) in parts.into_iter().zip(counted) {
+            rows.extend(self.over_denominator(&q, reference, &group_by, cells, label).await?);
         }
         rows.sort_by_key(CoverageCell::key);
-        let by_period = q.by(CoverageDimension::Month) || q.by(CoverageDimension::Quarter);
-        let total = if by_period || q.denominator == DenominatorSource::Population || q.timed() {
-            // Months of a stock indicator do not add up, an estimate is for the whole unit, and
-            // medians do not add up either.
-            let whole = self.cells(&q, &q.period, q.reference, &[], None).await?;
-            whole.into_iter().next().unwrap_or_else(CoverageCell::empty)
+        let total = if !total {
+            None
+        } else if let Some(((_, _, reference, group_by), cells)) = whole {
+            let cells = self.over_denominator(&q, reference, &group_by, cells, None).await?;
+            Some(cells.into_iter().next().unwrap_or_else(CoverageCell::empty))
         } else {
             // The rows' true counts and keys add up to the total's, which is then perturbed on
             // its own.
-            rows.iter().fold(CoverageCell::empty(), |mut t, c| {
+            Some(rows.iter().fold(CoverageCell::empty(), |mut t, c| {
                 t.numerator += c.numerator;
                 t.denominator += c.denominator;
                 t.numerator_key += c.numerator_key;
                 t.denominator_key = t.denominator_key.zip(c.denominator_key).map(|(a, b)| a + b);
                 t
-            })
+            }))
         };
         let protected = self.protected(&q.indicator);
         let rows = rows.into_iter().map(|c| self.published(c, protected)).collect();
-        let total = self.published(total, protected);
+        let total = total.map(|t| self.published(t, protected));
         Ok(Coverage {
             indicator: q.indicator,
             org_unit: q.unit,
@@ -381,14 +405,14 @@ impl Store {
         Ok(q)
     }
 
-    /// The cells of one period: registry counts, over population estimates when asked.
-    async fn cells(
+    /// The registry counts of one period, in an analytical session.
+    async fn registry_cells(
         &self,
+        session: &Analytical<'_>,
         q: &Question,
         period: &Period,
         reference: NaiveDate,
         group_by: &[CoverageDimension],
-        label: Option<String>,
     ) -> ApiResult<Vec<CoverageCell>> {
         let backend = self.db().get_database_backend();
         let stmt = self.coverage_query(self.source(q, period, reference, backend)?, q, group_by, Measure::Counts);
@@ -397,16 +421,15 @@ impl Store {
         if q.timed() {
             let stmt =
                 self.coverage_query(self.source(q, period, reference, backend)?, q, group_by, Measure::Durations);
-            for r in self.query_analytical(&stmt).await? {
+            for r in session.query(&stmt).await? {
                 let days: Option<i64> = r.try_get("", "duration")?;
                 durations.entry(group_key(&r, group_by)?).or_default().extend(days);
             }
         }
         let mut rows = Vec::new();
-        for r in self.query_analytical(&stmt).await? {
+        for r in session.query(&stmt).await? {
             let mut c = CoverageCell::empty();
             c.median_days = durations.get_mut(&group_key(&r, group_by)?).and_then(|d| median(d));
-            c.period = label.clone();
             if by(CoverageDimension::OrgUnit) {
                 c.org_unit_id = r.try_get::<Option<Uuid>>("", "group_unit")?;
             }
@@ -443,10 +466,25 @@ impl Store {
             }
             rows.push(c);
         }
-        if q.denominator == DenominatorSource::Population {
-            return self.over_population(q, reference, group_by, rows, label).await;
-        }
         Ok(rows)
+    }
+
+    /// A period's cells, labelled: its registry counts, over population estimates when asked.
+    async fn over_denominator(
+        &self,
+        q: &Question,
+        reference: NaiveDate,
+        group_by: &[CoverageDimension],
+        mut registry: Vec<CoverageCell>,
+        label: Option<String>,
+    ) -> ApiResult<Vec<CoverageCell>> {
+        if q.denominator == DenominatorSource::Population {
+            return self.over_population(q, reference, group_by, registry, label).await;
+        }
+        for c in &mut registry {
+            c.period = label.clone();
+        }
+        Ok(registry)
     }
 
     /// The registry numerators over population estimates: a row per child unit, sex and band

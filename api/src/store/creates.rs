@@ -14,7 +14,7 @@
 
 use super::Store;
 use super::consent::NewConsent;
-use super::sync::{SyncKind, SyncPayload, SyncStatus, SyncedRow};
+use super::sync::{RecordKind, SyncPayload, SyncStatus, SyncedRow};
 use crate::access::Action;
 use crate::error::{ApiError, ApiResult};
 use entity::consent;
@@ -45,15 +45,13 @@ impl Creation {
     fn action(&self) -> Action {
         match self {
             Self::Consent(_) => Action::RegisterPeople,
-            Self::Record(p) => match p.kind() {
-                SyncKind::Household | SyncKind::Person | SyncKind::Pregnancy | SyncKind::PregnancyOutcome => {
-                    Action::RegisterPeople
-                }
-                SyncKind::FamilyAssessment => Action::AssessFamilies,
-                SyncKind::CommunityProject | SyncKind::ProjectReport => Action::ManageProjects,
-                SyncKind::Referral | SyncKind::ReferralAnswer => Action::Refer,
-                SyncKind::ProtectionCase | SyncKind::ProtectionCaseChange => Action::ManageCases,
-                _ => Action::RecordServices,
+            Self::Record(p) => match p.kind().record() {
+                RecordKind::Household | RecordKind::Person | RecordKind::Pregnancy => Action::RegisterPeople,
+                RecordKind::ServiceRecord => Action::RecordServices,
+                RecordKind::FamilyAssessment => Action::AssessFamilies,
+                RecordKind::CommunityProject | RecordKind::ProjectReport => Action::ManageProjects,
+                RecordKind::Referral => Action::Refer,
+                RecordKind::ProtectionCase => Action::ManageCases,
             },
         }
     }
@@ -117,35 +115,7 @@ impl Store {
     async fn create_new(&self, new: Creation) -> ApiResult<SyncedRow> {
         Ok(match new {
             Creation::Consent(c) => SyncedRow::Consent(self.record_consent(c).await?),
-            Creation::Record(payload) => match payload {
-                SyncPayload::Household(i) => SyncedRow::Household(self.create_household(i).await?),
-                SyncPayload::Person(i) => SyncedRow::Person(self.register_person(i).await?),
-                SyncPayload::Pregnancy(i) => SyncedRow::Pregnancy(self.register_pregnancy(i).await?),
-                SyncPayload::ServiceRecord(i) => SyncedRow::ServiceRecord(self.record_service(i).await?),
-                SyncPayload::GrowthMeasurement(i) => SyncedRow::ServiceRecord(self.record_growth_measurement(i).await?),
-                SyncPayload::Immunisation(i) => SyncedRow::ServiceRecord(self.record_immunisation(i).await?),
-                SyncPayload::MilestoneCheck(i) => SyncedRow::ServiceRecord(self.record_milestone_check(i).await?),
-                SyncPayload::Enrolment(i) => SyncedRow::ServiceRecord(self.record_enrolment(i).await?),
-                SyncPayload::HivKnowledge(i) => SyncedRow::ServiceRecord(self.record_hiv_knowledge(i).await?),
-                SyncPayload::Attendance(i) => SyncedRow::ServiceRecord(self.record_attendance(i).await?),
-                SyncPayload::FamilyAssessment(i) => {
-                    SyncedRow::FamilyAssessment(self.record_family_assessment(i).await?)
-                }
-                SyncPayload::CommunityProject(i) => {
-                    SyncedRow::CommunityProject(self.propose_community_project(i).await?)
-                }
-                SyncPayload::ProjectReport(i) => SyncedRow::ProjectReport(self.report_community_project(i).await?),
-                SyncPayload::Referral(i) => SyncedRow::Referral(self.send_referral(i).await?),
-                SyncPayload::ProtectionCase(i) => SyncedRow::ProtectionCase(self.open_protection_case(i).await?),
-                SyncPayload::PregnancyOutcome(_)
-                | SyncPayload::EnrolmentEnd(_)
-                | SyncPayload::ReferralAnswer(_)
-                | SyncPayload::ProtectionCaseChange(_) => {
-                    return Err(ApiError::Internal(anyhow::anyhow!(
-                        "an outcome or an enrolment's end is not a create"
-                    )));
-                }
-            },
+            Creation::Record(payload) => payload.create(self).await?,
         })
     }
 

@@ -332,28 +332,25 @@ impl Store {
         row.map(|r| r.0).ok_or(ApiError::not_found(entity))
     }
 
-    /// Runs an analytical statement (coverage, aggregate) planned for the values it carries.
-    /// PostgreSQL turns a prepared statement to a generic plan after five runs when that plan
-    /// looks no dearer; for these statements the right plan depends on the unit and the dates
-    /// asked, and a generic plan took a region's coverage by aimag from 0.2 s to 1.7–1.9 s.
-    /// A larger `work_mem` lets PostgreSQL keep hashing a numerator's set of people (358 k open
-    /// school enrolments at 1 M people, ~14 MB) when its estimate of that set is right: in the
-    /// default 4 MB it may not hash it and probes the set once per person instead (past 20 s).
-    /// `SET LOCAL` keeps both settings to this one read-only transaction.
-    pub(crate) async fn query_analytical(
-        &self,
-        stmt: &sea_orm::sea_query::SelectStatement,
-    ) -> ApiResult<Vec<sea_orm::QueryResult>> {
+    /// Opens the session an analytical answer (coverage, aggregate) runs its statements in: on
+    /// PostgreSQL one read-only transaction whose settings are set once. Statements are planned
+    /// for the values they carry: PostgreSQL turns a prepared statement to a generic plan after
+    /// five runs when that plan looks no dearer, and for these statements the right plan depends
+    /// on the unit and the dates asked (a generic plan took a region's coverage by aimag from
+    /// 0.2 s to 1.7–1.9 s). A larger `work_mem` lets PostgreSQL keep hashing a numerator's set of
+    /// people (358 k open school enrolments at 1 M people, ~14 MB) when its estimate of that set
+    /// is right: in the default 4 MB it may not hash it and probes the set once per person
+    /// instead (past 20 s). The session holds a connection: build every statement, and read
+    /// anything else, before opening it, so that a request never waits for a second one.
+    pub(crate) async fn analytical(&self) -> ApiResult<Analytical<'_>> {
         use sea_orm::{AccessMode, ConnectionTrait, DbBackend, TransactionTrait};
         let on_pool = matches!(*self.exec, write::Exec::Pool(_));
         if !on_pool || self.db().get_database_backend() != DbBackend::Postgres {
-            return Ok(self.db().query_all(stmt).await?);
+            return Ok(Analytical { store: self, txn: None });
         }
         let txn = self.pool().begin_with_config(None, Some(AccessMode::ReadOnly)).await?;
         txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL work_mem = '64MB'").await?;
-        let rows = txn.query_all(stmt).await?;
-        txn.commit().await?;
-        Ok(rows)
+        Ok(Analytical { store: self, txn: Some(txn) })
     }
 
     /// Whether the database answers (readiness).
@@ -386,4 +383,32 @@ where
     C: ConnectionTrait,
 {
     Ok(Read::models(select.into_model().all(db).await?))
+}
+
+/// The statements of one analytical answer (`Store::analytical`).
+pub(crate) struct Analytical<'a> {
+    store: &'a Store,
+    txn: Option<sea_orm::DatabaseTransaction>,
+}
+
+impl Analytical<'_> {
+    pub(crate) async fn query(
+        &self,
+        stmt: &sea_orm::sea_query::SelectStatement,
+    ) -> ApiResult<Vec<sea_orm::QueryResult>> {
+        use sea_orm::ConnectionTrait;
+        Ok(match &self.txn {
+            Some(txn) => txn.query_all(stmt).await?,
+            None => self.store.db().query_all(stmt).await?,
+        })
+    }
+
+    /// Ends the session (a read-only transaction: nothing to keep, but a commit frees the
+    /// connection at once).
+    pub(crate) async fn finish(self) -> ApiResult<()> {
+        if let Some(txn) = self.txn {
+            txn.commit().await?;
+        }
+        Ok(())
+    }
 }

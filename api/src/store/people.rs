@@ -553,7 +553,7 @@ impl Store {
                     }
                     if action == "ERASE" {
                         // Devices holding the person must drop their identifiable copy.
-                        super::sync::tombstone(txn, "person", saved.id, saved.org_unit_id, w.seq, "ERASED").await?;
+                        super::write::tombstone(txn, "person", saved.id, saved.org_unit_id, w.seq, "ERASED").await?;
                         // Referrals' free text may name the person too.
                         super::referrals::erase_texts(txn, saved.id, w.seq).await?;
                         super::cases::erase_texts(txn, saved.id, w.seq).await?;

@@ -735,3 +735,31 @@ impl Store {
         self.batch().map(|b| f(&mut b.cache.lock().expect("batch cache")))
     }
 }
+
+/// The tombstone of a protection case a transfer took away from a unit: the devices there drop
+/// it (pulled only by those who work on cases).
+pub(crate) const CASE_TOMBSTONE: &str = "protection_case";
+
+/// Leaves a tombstone for a record devices must drop (erased or deleted).
+pub(crate) async fn tombstone<C: ConnectionTrait>(
+    conn: &C,
+    entity: &str,
+    id: Uuid,
+    unit: Uuid,
+    seq: i64,
+    reason: &str,
+) -> ApiResult<()> {
+    use sea_orm::{ActiveModelTrait, Set};
+    entity::tombstone::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        entity: Set(entity.into()),
+        entity_id: Set(id),
+        org_unit_id: Set(unit),
+        change_seq: Set(seq),
+        deleted_at: Set(chrono::Utc::now()),
+        reason: Set(reason.into()),
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}

@@ -122,3 +122,51 @@ async fn the_planned_people_page_answers_as_the_executor_does() {
         }
     }
 }
+
+const GROUPED: &str = "query Grouped($u: UUID!) { aggregate(entity: PEOPLE, orgUnitId: $u, groupBy: [SEX]) {
+    rows { sex count } } }";
+const GROUPED_WITH_TOTAL: &str = "query GroupedWithTotal($u: UUID!) { aggregate(entity: PEOPLE, orgUnitId: $u,
+    groupBy: [SEX]) { rows { sex count } ...Totals } }
+    fragment Totals on Aggregate { total { count } }";
+
+/// A grouped aggregate's total takes a statement of its own (distinct counts and means do not
+/// add up over rows), so it is counted only when selected — here through a named fragment, as
+/// Relay and Apollo clients send it.
+#[tokio::test]
+async fn an_aggregate_counts_its_total_only_when_it_is_selected() {
+    let app = TestApp::spawn().await;
+    app.seed_demo(200).await;
+    let vars = json!({ "u": crate::fixtures::unit(&app, "MN").await });
+    let run = |query: &'static str| {
+        let vars = vars.clone();
+        let app = &app;
+        async move {
+            let before = app.statements.get();
+            let d = app.ok(query, vars).await;
+            (d["aggregate"].clone(), app.statements.get() - before)
+        }
+    };
+    run(GROUPED).await; // the caller's principal, cached for what follows
+    let (without, few) = run(GROUPED).await;
+    let (with, more) = run(GROUPED_WITH_TOTAL).await;
+    assert_eq!(without["rows"], with["rows"]);
+    assert!(without.get("total").is_none());
+    let sum: i64 = with["rows"].as_array().unwrap().iter().map(|r| r["count"].as_i64().unwrap()).sum();
+    assert_eq!(with["total"]["count"].as_i64(), Some(sum), "{with:#}");
+    println!("aggregate by sex on {}: {few} statements without its total, {more} with", cbss_tests::backend());
+    assert!(few < more, "the total's statement runs only when selected: {few} without, {more} with");
+
+    // So does a coverage total the rows do not add up to (months of a year).
+    let (without, few) = run(BY_MONTH).await;
+    let (with, more) = run(BY_MONTH_WITH_TOTAL).await;
+    assert_eq!(without["rows"], with["rows"]);
+    assert!(with["total"]["denominator"].as_i64().is_some_and(|d| d > 0), "{with:#}");
+    println!("coverage by month on {}: {few} statements without its total, {more} with", cbss_tests::backend());
+    assert!(few < more, "the coverage total runs only when selected: {few} without, {more} with");
+}
+
+const BY_MONTH: &str = "query ByMonth($u: UUID!) { aggregate: coverage(indicator: \"VITAMIN_A\", orgUnitId: $u,
+    period: \"LAST_12_MONTHS\", groupBy: [MONTH]) { rows { period numerator denominator } } }";
+const BY_MONTH_WITH_TOTAL: &str = "query ByMonthWithTotal($u: UUID!) { aggregate: coverage(indicator: \"VITAMIN_A\",
+    orgUnitId: $u, period: \"LAST_12_MONTHS\", groupBy: [MONTH]) { rows { period numerator denominator }
+    ... on Coverage { total { numerator denominator } } } }";
