@@ -215,13 +215,16 @@ struct Observed {
 fn observed() -> &'static Observed {
     static OBSERVED: OnceLock<Observed> = OnceLock::new();
     OBSERVED.get_or_init(|| {
+        use tracing_subscriber::Layer;
         use tracing_subscriber::layer::SubscriberExt;
         let log = Arc::new(Mutex::new(Vec::new()));
         let sink = log.clone();
         let filter = cbss::telemetry::EnvFilter::new("warn,cbss=info");
         let (addr, spans) = collector();
         let (layer, exporter) = cbss::telemetry::otlp_layer(&format!("http://{addr}")).expect("an OTLP exporter");
-        let logger = cbss::telemetry::json_logs(filter, move || Sink(sink.clone())).with(layer);
+        // Each output filters on its own (as `init_logs` sets them up).
+        let traced = cbss::telemetry::EnvFilter::new("warn,cbss=info");
+        let logger = cbss::telemetry::json_logs(filter, move || Sink(sink.clone())).with(layer.with_filter(traced));
         tracing::subscriber::set_global_default(logger).expect("the only logger of the test binary");
         Observed { log, spans, exporter }
     })
