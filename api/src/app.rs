@@ -113,7 +113,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
 
 pub fn router(state: AppState, config: &Config) -> Router {
     let scrape = crate::telemetry::Scrape {
-        token: config.metrics_token.as_deref().filter(|t| !t.is_empty()).map(Arc::from),
+        token: config.metrics_token().map(Arc::from),
         db: state.db.clone(),
         max_connections: config.db_max_connections,
         gate: state.gate.clone(),

@@ -197,8 +197,9 @@ pub fn run() -> anyhow::Result<()> {
         },
         _ => {}
     }
-    let _tracing =
-        crate::telemetry::init_logs(cli.config.log_format, &cli.config.log, cli.config.otlp_endpoint.as_deref())?;
+    let (format, otlp, metrics) =
+        (cli.config.log_format, cli.config.otlp_endpoint.as_deref(), cli.config.metrics_token().is_some());
+    let _tracing = crate::telemetry::init_logs(format, &cli.config.log, otlp, metrics)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let config = cli.config;

@@ -98,6 +98,11 @@ pub struct Config {
 }
 
 impl Config {
+    /// The scraper's token, when metrics are served (an empty setting serves none).
+    pub fn metrics_token(&self) -> Option<&str> {
+        self.metrics_token.as_deref().filter(|t| !t.is_empty())
+    }
+
     pub fn request_timeout(&self) -> Duration {
         Duration::from_secs(self.request_timeout_secs)
     }

@@ -163,9 +163,12 @@ async fn open(config: &Config, url: &str, lazy: bool) -> anyhow::Result<Database
                 .foreign_keys(true)
                 .busy_timeout(busy_timeout)
         });
-    // With metrics served, every checkout's wait comes as an event that `telemetry::pool_waits`
-    // turns into a histogram.
-    let waits = if config.metrics_token.is_some() { log::LevelFilter::Trace } else { log::LevelFilter::Off };
+    // With metrics served, every checkout's wait on the primary's pool comes as an event that
+    // `telemetry::pool_waits` turns into a histogram (the replica's pool is `lazy`).
+    let waits = match config.metrics_token().is_some() && !lazy {
+        true => log::LevelFilter::Trace,
+        false => log::LevelFilter::Off,
+    };
     opts.map_sqlx_sqlite_pool_opts(move |pool| pool.acquire_time_level(waits));
     if url.starts_with("postgres") {
         opts.statement_timeout(config.request_timeout());

@@ -31,9 +31,9 @@ pub enum LogFormat {
     Json,
 }
 
-/// Installs the process's logger, and with `otlp` (a collector's OTLP/HTTP address) the export
-/// of every span to it. Keep the answer until the process ends: dropped, it sends what it holds.
-pub fn init_logs(format: LogFormat, filter: &str, otlp: Option<&str>) -> anyhow::Result<Tracing> {
+/// Installs the process's logger, with `otlp` (a collector's OTLP/HTTP address) the export of
+/// every span to it, and with `metrics` the layer that times pool checkouts (`pool_waits`). Keep the answer until the process ends: dropped, it sends what it holds.
+pub fn init_logs(format: LogFormat, filter: &str, otlp: Option<&str>, metrics: bool) -> anyhow::Result<Tracing> {
     use tracing_subscriber::Layer;
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
@@ -41,10 +41,11 @@ pub fn init_logs(format: LogFormat, filter: &str, otlp: Option<&str>) -> anyhow:
         LogFormat::Text => tracing_subscriber::fmt::layer().boxed(),
         LogFormat::Json => json_layer(std::io::stdout).boxed(),
     };
-    // Each output has its own filter, so that `pool_waits` hears sqlx's events whatever
-    // `CBSS_LOG` lets through.
-    let registry =
-        tracing_subscriber::registry().with(lines.with_filter(EnvFilter::try_new(filter)?)).with(pool_waits());
+    // Each output has its own filter, so that `pool_waits` (with metrics served) hears sqlx's
+    // events whatever `CBSS_LOG` lets through.
+    let registry = tracing_subscriber::registry()
+        .with(lines.with_filter(EnvFilter::try_new(filter)?))
+        .with(metrics.then(pool_waits));
     match otlp.filter(|e| !e.is_empty()) {
         None => {
             registry.try_init()?;

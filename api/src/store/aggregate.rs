@@ -116,6 +116,11 @@ impl Store {
             }
         }
         check(q.entity, &group_by, &measures, &q.filter)?;
+        if group_by.is_empty() && !q.total {
+            // Neither rows nor a total asked for: nothing to count.
+            let rows = Vec::new();
+            return Ok(Aggregate { entity: q.entity, org_unit: unit, as_of, group_by, measures, rows, total: None });
+        }
         let backend = self.db().get_database_backend();
         let (entity, filter) = (q.entity, &q.filter);
         let stmt = self.aggregate_query(entity, &unit, q.level, filter, &group_by, &measures, as_of, backend).await?;
