@@ -121,7 +121,8 @@ impl Aggregate {
     async fn rows(&self) -> Vec<AggregateRow> {
         self.0.rows.iter().cloned().map(AggregateRow).collect()
     }
-    /// Counted over everything (distinct people and means are not sums of the rows).
+    /// Counted over everything (distinct people and means are not sums of the rows). Grouped,
+    /// it takes a query of its own, run only when `total` is selected.
     async fn total(&self) -> Result<AggregateRow> {
         // Counted whenever the selection holds `total` (`Query::aggregate`'s look-ahead).
         let total = self.0.total.clone().ok_or_else(|| ApiError::Internal(anyhow::anyhow!("total not counted")))?;

@@ -193,7 +193,9 @@ impl Coverage {
         let factor = self.0.indicator.factor;
         self.0.rows.iter().map(|c| CoverageRow { cell: c.clone(), factor }).collect()
     }
-    /// The whole unit and period.
+    /// The whole unit and period. Where the rows do not add up to it (months or quarters,
+    /// population estimates, medians) it takes queries of its own, run only when `total` is
+    /// selected.
     async fn total(&self) -> Result<CoverageRow> {
         // Counted whenever the selection holds `total` (`Query::coverage`'s look-ahead).
         let cell = self.0.total.clone().ok_or_else(|| ApiError::Internal(anyhow::anyhow!("total not counted")))?;
