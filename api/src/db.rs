@@ -165,10 +165,7 @@ async fn open(config: &Config, url: &str, lazy: bool) -> anyhow::Result<Database
         });
     // With metrics served, every checkout's wait on the primary's pool comes as an event that
     // `telemetry::pool_waits` turns into a histogram (the replica's pool is `lazy`).
-    let waits = match config.metrics_token().is_some() && !lazy {
-        true => log::LevelFilter::Trace,
-        false => log::LevelFilter::Off,
-    };
+    let waits = if config.metrics_token().is_some() && !lazy { log::LevelFilter::Trace } else { log::LevelFilter::Off };
     opts.map_sqlx_sqlite_pool_opts(move |pool| pool.acquire_time_level(waits));
     if url.starts_with("postgres") {
         opts.statement_timeout(config.request_timeout());

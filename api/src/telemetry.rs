@@ -32,7 +32,8 @@ pub enum LogFormat {
 }
 
 /// Installs the process's logger, with `otlp` (a collector's OTLP/HTTP address) the export of
-/// every span to it, and with `metrics` the layer that times pool checkouts (`pool_waits`). Keep the answer until the process ends: dropped, it sends what it holds.
+/// every span to it, and with `metrics` the layer that times pool checkouts (`pool_waits`).
+/// Keep the answer until the process ends: dropped, it sends what it holds.
 pub fn init_logs(format: LogFormat, filter: &str, otlp: Option<&str>, metrics: bool) -> anyhow::Result<Tracing> {
     use tracing_subscriber::Layer;
     use tracing_subscriber::layer::SubscriberExt;

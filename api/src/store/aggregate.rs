@@ -125,9 +125,10 @@ impl Store {
         let (entity, filter) = (q.entity, &q.filter);
         let stmt = self.aggregate_query(entity, &unit, q.level, filter, &group_by, &measures, as_of, backend).await?;
         // Distinct counts and means do not add up across rows: a grouped total is counted as such.
-        let total_stmt = match q.total && !group_by.is_empty() {
-            true => Some(self.aggregate_query(entity, &unit, None, filter, &[], &measures, as_of, backend).await?),
-            false => None,
+        let total_stmt = if q.total && !group_by.is_empty() {
+            Some(self.aggregate_query(entity, &unit, None, filter, &[], &measures, as_of, backend).await?)
+        } else {
+            None
         };
         let session = self.analytical().await?;
         let rows = self.aggregate_cells(&session.query(&stmt).await?, entity, &group_by, &measures)?;
@@ -137,13 +138,13 @@ impl Store {
                 format!("more than {MAX_GROUPS} rows: group by fewer dimensions"),
             ));
         }
-        let total = match (&total_stmt, q.total) {
-            (Some(stmt), _) => {
+        let total = match &total_stmt {
+            Some(stmt) => {
                 let all = self.aggregate_cells(&session.query(stmt).await?, entity, &[], &measures)?;
                 Some(all.into_iter().next().unwrap_or_default())
             }
-            (None, true) => Some(rows.first().cloned().unwrap_or_default()),
-            (None, false) => None,
+            // Ungrouped (the early return above leaves only a wanted total here): the one row.
+            None => q.total.then(|| rows.first().cloned().unwrap_or_default()),
         };
         session.finish().await?;
         let mut rows = if group_by.is_empty() { Vec::new() } else { rows };

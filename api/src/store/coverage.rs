@@ -236,33 +236,35 @@ impl Store {
         // Months of a stock indicator do not add up, an estimate is for the whole unit, and
         // medians do not add up either: such a total is counted on its own.
         let total_apart = by_period || q.denominator == DenominatorSource::Population || q.timed();
-        let whole = (total && total_apart).then(|| (None, q.period.clone(), q.reference, Vec::new()));
-        let mut parts: Vec<(Option<String>, Period, NaiveDate, Vec<CoverageDimension>)> = q
+        let periods: Vec<(Option<String>, Period, NaiveDate)> = q
             .periods()
             .into_iter()
             .map(|(label, sub)| {
                 let reference = self.reference_day(Some(Ord::min(sub.to, today())));
-                (label, sub, reference, q.group_by.clone())
+                (label, sub, reference)
             })
-            .chain(whole)
             .collect();
-        // Every period's registry counts (and the total's) in one session; estimates after it.
-        let mut counted = Vec::with_capacity(parts.len());
+        // Every period's registry counts, and the total's, in one session; estimates after it.
         let session = self.analytical().await?;
-        for (_, sub, reference, group_by) in &parts {
-            counted.push(self.registry_cells(&session, &q, sub, *reference, group_by).await?);
+        let mut counted = Vec::with_capacity(periods.len());
+        for (_, sub, reference) in &periods {
+            counted.push(self.registry_cells(&session, &q, sub, *reference, &q.group_by).await?);
         }
+        let whole = if total && total_apart {
+            Some(self.registry_cells(&session, &q, &q.period, q.reference, &[]).await?)
+        } else {
+            None
+        };
         session.finish().await?;
-        let whole = if total && total_apart { parts.pop().zip(counted.pop()) } else { None };
         let mut rows = Vec::new();
-        for ((label, _, reference, group_by), cells) in parts.into_iter().zip(counted) {
-            rows.extend(self.over_denominator(&q, reference, &group_by, cells, label).await?);
+        for ((label, _, reference), cells) in periods.into_iter().zip(counted) {
+            rows.extend(self.over_denominator(&q, reference, &q.group_by, cells, label).await?);
         }
         rows.sort_by_key(CoverageCell::key);
         let total = if !total {
             None
-        } else if let Some(((_, _, reference, group_by), cells)) = whole {
-            let cells = self.over_denominator(&q, reference, &group_by, cells, None).await?;
+        } else if let Some(cells) = whole {
+            let cells = self.over_denominator(&q, q.reference, &[], cells, None).await?;
             Some(cells.into_iter().next().unwrap_or_else(CoverageCell::empty))
         } else {
             // The rows' true counts and keys add up to the total's, which is then perturbed on
