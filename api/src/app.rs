@@ -13,6 +13,7 @@ use crate::graphql::limits::{Introspection, refusal};
 use crate::graphql::persisted::{Persisted, PersistedQueries};
 use crate::graphql::{self, RequestData};
 use crate::replica::Replica;
+use crate::store::rollup::Rollups;
 use crate::store::{ReadLog, Store};
 use crate::transport::{self, MediaType, Refusal};
 use async_graphql::parser::types::OperationType;
@@ -52,6 +53,8 @@ pub struct AppState {
     pub trusted_proxies: Arc<[transport::Proxy]>,
     /// The replica analytics read from (`replica`), when `DATABASE_REPLICA_URL` is set.
     pub replica: Option<Arc<Replica>>,
+    /// The roll-ups aggregates read (`store::rollup`), unless `CBSS_ROLLUPS=false`.
+    pub rollups: Option<Arc<Rollups>>,
     pub production: bool,
 }
 
@@ -62,6 +65,7 @@ impl AppState {
             .with_principals(self.principals.clone())
             .with_read_log(self.reads.clone())
             .with_replica(self.replica.clone())
+            .with_rollups(self.rollups.clone())
     }
 }
 
@@ -106,6 +110,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         max_body_bytes: config.max_body_bytes,
         trusted_proxies: config.trusted_proxies.clone().into(),
         replica,
+        rollups: config.rollups.then(|| Rollups::start(db.clone())),
         production: config.is_production(),
     };
     Ok(App { router: router(state, config), db, keys, statements })
@@ -282,11 +287,26 @@ async fn graphql_answer(state: AppState, request: Request, operation: &mut Optio
     let req = req.data(RequestData::new(store, client_ip, state.reference.clone()));
     let mut response = to_the_end(async move { schema.execute(req).await }).await;
     graphql::coercion::explain(&mut response.errors, &doc, &variables, operation.as_deref());
-    if let Some(fresh) = answered.freshness() {
-        let value = async_graphql::Value::from_json(fresh.to_json()).unwrap_or_default();
+    if let Some(fresh) = freshness(&answered) {
+        let value = async_graphql::Value::from_json(fresh).unwrap_or_default();
         response.extensions.insert("freshness".into(), value);
     }
     transport::respond(response, media)
+}
+
+/// How fresh an answer is, when part of it was read from the replica or a roll-up: the
+/// replica's freshness (or the primary's), with the roll-up last read.
+fn freshness(answered: &Store) -> Option<serde_json::Value> {
+    let rollup = answered.rollups_used().pop();
+    let mut fresh = match answered.freshness() {
+        Some(replica) => replica.to_json(),
+        None if rollup.is_some() => serde_json::json!({ "source": "PRIMARY" }),
+        None => return None,
+    };
+    if let Some(r) = rollup {
+        fresh["rollup"] = r.to_json();
+    }
+    Some(fresh)
 }
 
 /// Ready when the database answers a ping within a second: a load balancer asking is told at

@@ -75,6 +75,10 @@ pub struct Config {
     /// Most items one `syncPush` batch may carry.
     #[arg(long, env = "CBSS_SYNC_MAX_ITEMS", default_value_t = 1000, global = true)]
     pub sync_max_items: usize,
+    /// Whether aggregates of people read the roll-ups (`store::rollup`) where they answer the
+    /// question: the same counts, without reading every row. `false` counts the rows every time.
+    #[arg(long, env = "CBSS_ROLLUPS", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub rollups: bool,
     /// `production` refuses to start without CBSS_JWT_SECRET, and turns off introspection and
     /// field suggestions; `development` is the default. Any other value refuses to start: a typo
     /// (`prod`) must not silently run a production server in development mode.
@@ -158,6 +162,7 @@ impl Config {
             request_timeout_secs: 30,
             max_body_bytes: 4 * 1024 * 1024,
             sync_max_items: 1000,
+            rollups: true,
             env: Env::Development,
             jwt_secret: Some("test secret, not for production use!!".into()),
             cors_origins: vec![],

@@ -165,7 +165,14 @@ impl TestApp {
     /// A second server on this app's database, with the same keys and caches of its own: another
     /// instance behind the same load balancer. Its `admin_token` is this app's.
     pub async fn another_instance(&self) -> TestApp {
-        let (app, addr) = Self::serve(&cbss::config::Config::for_database(self.url.clone())).await;
+        self.another_instance_with(|_| {}).await
+    }
+
+    /// Like `another_instance`, with its configuration adjusted first.
+    pub async fn another_instance_with(&self, adjust: impl FnOnce(&mut cbss::config::Config)) -> TestApp {
+        let mut config = cbss::config::Config::for_database(self.url.clone());
+        adjust(&mut config);
+        let (app, addr) = Self::serve(&config).await;
         TestApp {
             base: format!("http://{addr}"),
             admin_token: self.admin_token.clone(),

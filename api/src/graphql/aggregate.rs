@@ -140,6 +140,8 @@ impl AggregateQuery {
     /// vitamin A in the last 6 months, by soum:
     /// `aggregate(entity: PEOPLE, orgUnitId: …, filter: { person: { ageMonths: { gte: 6, lte: 59 },
     /// not: { received: { services: ["VITAMIN_A"], withinDays: 183 } } } }, groupBy: [ORG_UNIT])`.
+    /// Without a filter, people and service records are counted from roll-ups kept current on
+    /// every write (the same counts; `extensions.freshness.rollup` says so).
     /// Errors: UNAUTHENTICATED, VALIDATION (an unknown unit; a dimension, measure or filter that
     /// does not fit the entity; more than 10,000 rows), FORBIDDEN (a name or address condition
     /// from a caller who sees data de-identified).

@@ -8,6 +8,7 @@ use super::dimensions::{
     Calendar, age_band_of_days, age_band_on, child_unit, days_between, distinct_record_key_sum, period_of, record_key,
 };
 use super::filters::{HouseholdWhere, MeasurementWhere, NamesUnits, PersonWhere, ServiceRecordWhere, ids_where};
+use super::rollup::{self, Rollup};
 use crate::domain::age_band;
 use crate::domain::cell_key::{self, Protected};
 use crate::domain::vocab::{
@@ -81,6 +82,18 @@ fn a(name: &str) -> Alias {
     Alias::new(name)
 }
 
+/// What one statement of an aggregate counts, and where: the rows, or a roll-up's day.
+#[derive(Clone, Copy)]
+struct Counted<'a> {
+    entity: Entity,
+    unit: &'a org_unit::Model,
+    filter: &'a AggregateFilter,
+    measures: &'a [Measure],
+    as_of: NaiveDate,
+    /// The roll-up counted instead of the records (`rollup`), its rows on `as_of`.
+    rollup: Option<Rollup>,
+}
+
 /// A checked aggregate question.
 pub struct AggregateQuestion {
     pub entity: Entity,
@@ -123,10 +136,16 @@ impl Store {
         }
         let backend = self.db().get_database_backend();
         let (entity, filter) = (q.entity, &q.filter);
-        let stmt = self.aggregate_query(entity, &unit, q.level, filter, &group_by, &measures, as_of, backend).await?;
+        let filtered = filter.person.is_some()
+            || filter.household.is_some()
+            || filter.service_record.is_some()
+            || filter.growth_measurement.is_some();
+        let rollup = self.rollup_for(entity, &group_by, &measures, filtered, as_of).await?.map(|r| r.rollup);
+        let question = Counted { entity, unit: &unit, filter, measures: &measures, as_of, rollup };
+        let stmt = self.aggregate_query(&question, q.level, &group_by, backend).await?;
         // Distinct counts and means do not add up across rows: a grouped total is counted as such.
         let total_stmt = if q.total && !group_by.is_empty() {
-            Some(self.aggregate_query(entity, &unit, None, filter, &[], &measures, as_of, backend).await?)
+            Some(self.aggregate_query(&question, None, &[], backend).await?)
         } else {
             None
         };
@@ -258,18 +277,16 @@ impl Store {
         Ok(c)
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// The statement counting `c` grouped by `group_by`: over the rows, or over the roll-up of
+    /// `c.rollup`'s day (the same counts, `rollup`).
     async fn aggregate_query(
         &self,
-        entity: Entity,
-        unit: &org_unit::Model,
+        c: &Counted<'_>,
         level: Option<OrgUnitLevel>,
-        filter: &AggregateFilter,
         group_by: &[Dim],
-        measures: &[Measure],
-        as_of: NaiveDate,
         backend: DbBackend,
     ) -> ApiResult<SelectStatement> {
+        let Counted { entity, unit, filter, measures, as_of, rollup } = *c;
         let mut ids = Vec::new();
         if let Some(w) = &filter.person {
             w.unit_ids(&mut ids);
@@ -282,37 +299,55 @@ impl Store {
         }
         let mut cx = self.compiler(ids, as_of, "filter").await?;
         let (p, h, r, m) = (a("p"), a("h"), a("r"), a("m"));
+        // A roll-up's rows stand in for the records they count, under the records' alias and
+        // with the person's columns beside the record's.
+        let rolled = rollup.map(|r| match r {
+            Rollup::People => "p",
+            Rollup::Services => "r",
+        });
+        let person_at = a(rolled.unwrap_or("p"));
         let mut q = Query::select();
         // FROM, the row's unit, and where the person and household columns are.
         let row_unit = match entity {
             Entity::People => {
-                q.from_as(person::Entity, p.clone());
+                // The roll-up's rows carry the person columns counted, under the same names.
+                match rollup {
+                    Some(kept) => q.from_subquery(kept.rows(backend, as_of), p.clone()),
+                    None => q.from_as(person::Entity, p.clone()),
+                };
                 Expr::col((p.clone(), person::Column::OrgUnitId))
             }
             Entity::Households => {
                 q.from_as(household::Entity, h.clone());
                 Expr::col((h.clone(), household::Column::OrgUnitId))
             }
-            Entity::ServiceRecords | Entity::GrowthMeasurements => {
-                if entity == Entity::GrowthMeasurements {
-                    q.from_as(growth_measurement::Entity, m.clone()).join_as(
-                        JoinType::InnerJoin,
-                        service_record::Entity,
-                        r.clone(),
-                        Expr::col((r.clone(), service_record::Column::Id))
-                            .equals((m.clone(), growth_measurement::Column::ServiceRecordId)),
-                    );
-                } else {
-                    q.from_as(service_record::Entity, r.clone());
+            Entity::ServiceRecords | Entity::GrowthMeasurements => match rollup {
+                Some(kept) => {
+                    q.from_subquery(kept.rows(backend, as_of), r.clone());
+                    Expr::col((r.clone(), a("org_unit_id")))
                 }
-                q.join_as(
-                    JoinType::InnerJoin,
-                    person::Entity,
-                    p.clone(),
-                    Expr::col((p.clone(), person::Column::Id)).equals((r.clone(), service_record::Column::PersonId)),
-                );
-                Expr::col((p.clone(), person::Column::OrgUnitId))
-            }
+                None => {
+                    if entity == Entity::GrowthMeasurements {
+                        q.from_as(growth_measurement::Entity, m.clone()).join_as(
+                            JoinType::InnerJoin,
+                            service_record::Entity,
+                            r.clone(),
+                            Expr::col((r.clone(), service_record::Column::Id))
+                                .equals((m.clone(), growth_measurement::Column::ServiceRecordId)),
+                        );
+                    } else {
+                        q.from_as(service_record::Entity, r.clone());
+                    }
+                    q.join_as(
+                        JoinType::InnerJoin,
+                        person::Entity,
+                        p.clone(),
+                        Expr::col((p.clone(), person::Column::Id))
+                            .equals((r.clone(), service_record::Column::PersonId)),
+                    );
+                    Expr::col((p.clone(), person::Column::OrgUnitId))
+                }
+            },
         };
         let u = self.place(&mut q, row_unit, unit);
         // Filters.
@@ -362,9 +397,10 @@ impl Store {
                     let child = child_unit(&mut q, &u, unit, level);
                     group(&mut q, child, "group_unit");
                 }
-                Dim::Sex => group(&mut q, Expr::col((p.clone(), person::Column::Sex)), "group_sex"),
+                Dim::Sex => group(&mut q, Expr::col((person_at.clone(), person::Column::Sex)), "group_sex"),
                 Dim::AgeBand => {
                     let band = match entity {
+                        _ if rollup.is_some() => Expr::col((person_at.clone(), a("age_band"))),
                         Entity::People => age_band_on("p.birth_date", as_of),
                         Entity::ServiceRecords => {
                             age_band_of_days(days_between(backend, "r.service_date", "p.birth_date"))
@@ -383,6 +419,7 @@ impl Store {
                         _ => Calendar::Year,
                     };
                     let date = match entity {
+                        _ if rollup == Some(Rollup::Services) => "r.service_month",
                         Entity::People => "p.birth_date",
                         Entity::Households => "h.registered_on",
                         _ => "r.service_date",
@@ -404,14 +441,26 @@ impl Store {
             }
         }
         // Measures; the row count always, and for de-identified callers the cell key.
-        q.expr_as(Expr::col(Asterisk).count(), a("m_count"));
+        let rows = || match rolled {
+            Some(at) => rollup::sum_of(at, "n"),
+            None => Expr::col(Asterisk).count(),
+        };
+        q.expr_as(rows(), a("m_count"));
+        if let Some(at) = rolled.filter(|_| !group_by.is_empty()) {
+            // A cell whose records all left since the build is no row, as with the records.
+            q.and_having(Expr::cust(format!("SUM({at}.n) > 0")));
+        }
         if !self.identified() {
             let id = match entity {
                 Entity::People => "p.id",
                 Entity::Households => "h.id",
                 Entity::ServiceRecords | Entity::GrowthMeasurements => "r.id",
             };
-            q.expr_as(Func::sum(record_key(backend, id)), a("m_key"));
+            let key = match rolled {
+                Some(at) => rollup::sum_of(at, "key_sum"),
+                None => Func::sum(record_key(backend, id)).into(),
+            };
+            q.expr_as(key, a("m_key"));
             // A distinct count is perturbed with the key of the records it counts, not of the
             // rows they were reached through: one set of households reached through different
             // people must answer the same, or averaging the answers undoes the noise.
@@ -429,7 +478,7 @@ impl Store {
                 Measure::Count => {}
                 Measure::People => {
                     let e = if entity == Entity::People {
-                        Expr::col(Asterisk).count()
+                        rows()
                     } else {
                         Expr::col((p.clone(), person::Column::Id)).count_distinct()
                     };

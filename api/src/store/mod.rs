@@ -27,6 +27,7 @@ mod population;
 mod pregnancies;
 mod projects;
 mod referrals;
+pub mod rollup;
 pub mod schedule;
 mod services;
 pub mod sync;
@@ -91,6 +92,10 @@ pub struct Store {
     /// Whether this request's analytics read from the replica, decided once (on first use) for
     /// all of them: its pool and how fresh it is.
     route: Arc<tokio::sync::OnceCell<Option<(DatabaseConnection, Freshness)>>>,
+    /// The server's roll-ups (`rollup`), which answers may read instead of the rows.
+    rollups: Option<Arc<rollup::Rollups>>,
+    /// The roll-ups this request's answers read (`extensions.freshness.rollup`).
+    rollups_used: Arc<std::sync::Mutex<Vec<rollup::RollupUse>>>,
 }
 
 impl Store {
@@ -113,7 +118,15 @@ impl Store {
             replica: None,
             on_replica: false,
             route: Arc::default(),
+            rollups: None,
+            rollups_used: Arc::default(),
         }
+    }
+
+    /// Lets aggregates read these roll-ups where they answer the question (`rollup`).
+    pub fn with_rollups(mut self, rollups: Option<Arc<rollup::Rollups>>) -> Self {
+        self.rollups = rollups;
+        self
     }
 
     /// Lets analytics read from this replica while it keeps up (`Store::analytics`).

@@ -655,6 +655,8 @@ impl Store {
             replica: self.replica.clone(),
             on_replica: false,
             route: self.route.clone(),
+            rollups: self.rollups.clone(),
+            rollups_used: self.rollups_used.clone(),
         })
     }
 

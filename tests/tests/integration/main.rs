@@ -28,6 +28,7 @@ mod referrals;
 mod replica;
 mod retries;
 mod roles;
+mod rollups;
 mod services;
 mod sync;
 mod telemetry;
