@@ -11,6 +11,13 @@ local kinds = {
   page = { ids = "unit.txt", query = [[query($id: UUID!) { people(filter: {orgUnitId: $id}, first: 50) { edges { node { id givenName familyName birthDate household { id address } serviceRecords { date serviceType { code } } } } } }]] },
   -- vitamin A coverage in an aimag, by soum
   coverage = { ids = "aimag.txt", query = [[query($id: UUID!) { coverage(indicator: \"VITAMIN_A\", orgUnitId: $id, period: \"LAST_12_MONTHS\", groupBy: [ORG_UNIT]) { total { numerator denominator value } rows { numerator } } }]] },
+  -- bench/rollups.sh, written as Relay/Apollo clients send them (named operations and fragments):
+  -- people per soum in an aimag (the issue's query c)
+  soums = { ids = "aimag.txt", query = [[query PeoplePerSoum($id: UUID!) { aggregate(entity: PEOPLE, orgUnitId: $id, groupBy: [ORG_UNIT]) { ...Counts } } fragment Counts on Aggregate { __typename rows { orgUnit { id nameEn } count } }]] },
+  -- people of the country by aimag, sex and age band
+  national = { ids = "country.txt", query = [[query PeopleByAimag($id: UUID!) { aggregate(entity: PEOPLE, orgUnitId: $id, orgUnitLevel: AIMAG, groupBy: [ORG_UNIT, SEX, AGE_BAND]) { ...Counts } } fragment Counts on Aggregate { __typename rows { orgUnit { id } sex ageBand count } total { count } }]] },
+  -- service records of the country by aimag, type and year
+  services = { ids = "country.txt", query = [[query ServicesByAimag($id: UUID!) { aggregate(entity: SERVICE_RECORDS, orgUnitId: $id, orgUnitLevel: AIMAG, groupBy: [ORG_UNIT, SERVICE_TYPE, YEAR]) { ...Counts } } fragment Counts on Aggregate { __typename rows { orgUnit { id } serviceType period count } }]] },
 }
 
 local threads = {}

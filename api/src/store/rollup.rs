@@ -242,8 +242,10 @@ pub struct RollupUse {
     pub day: Option<NaiveDate>,
     /// When the changes were last folded in.
     pub built_at: DateTime<Utc>,
-    /// Rows of changes made since, which the answer added itself.
-    pub changes_since_build: i64,
+    /// Rows of changes made since, which the answer added itself: shown only to callers who
+    /// see every unit identified (the count covers the whole country: elsewhere it would tell
+    /// of writes outside the caller's view).
+    pub changes_since_build: Option<i64>,
 }
 
 impl RollupUse {
@@ -410,15 +412,17 @@ impl Store {
             }
             return Ok(None);
         };
+        let pending: i64 = row.try_get("", "pending")?;
+        if pending > FOLD_AT {
+            rollups.refresh();
+        }
+        let everywhere = self.identified() && matches!(self.principal().view, crate::access::Scope::Everywhere);
         let used = RollupUse {
             rollup,
             day: rollup.by_day().then_some(day),
             built_at: row.try_get("", "built_at")?,
-            changes_since_build: row.try_get("", "pending")?,
+            changes_since_build: everywhere.then_some(pending),
         };
-        if used.changes_since_build > FOLD_AT {
-            rollups.refresh();
-        }
         self.rollups_used.lock().expect("roll-up notes").push(used.clone());
         Ok(Some(used))
     }

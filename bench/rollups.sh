@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Issue 31, roll-ups: aggregates as clients send them (named operations, fragments, variables)
+# against the release server on cbss_bench (1,000,000 people), first with roll-ups
+# (CBSS_ROLLUPS=true, after the start's build), then counting the records (CBSS_ROLLUPS=false),
+# in one run on one database; then the SQL alone of people per soum through pgbench, at the same
+# connections. wrk, the server and PostgreSQL share this machine's cores.
+# Usage: bench/rollups.sh [DURATION] [CLIENTS]   (seconds and connections; 20 and 32 by default)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION="${1:-20}"
+CLIENTS="${2:-32}"
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
+source bench/common.sh
+ensure_seeded
+dir=$(mktemp -d)
+trap 'stop_server; rm -rf "$dir"' EXIT
+psql "$DB" -Atc "select id from org_unit where level = 'AIMAG'" >"$dir/aimag.txt"
+psql "$DB" -Atc "select id from org_unit where level = 'COUNTRY'" >"$dir/country.txt"
+export BENCH_IDS="$dir" BENCH_TOKEN
+
+run() {
+  BENCH_MIX=$2 wrk -t2 -c"$CLIENTS" -d"${DURATION}s" --latency -s bench/wrk/cbss.lua \
+    "http://127.0.0.1:$PORT/graphql" >"$dir/wrk.txt"
+  check_server
+  cp "$dir/wrk.txt" "/tmp/cbss-rollups-$1.txt"
+  read -r rps p50 p99 n bad errors < <(sed -n 's/^cbss: \([0-9]\)/\1/p' "$dir/wrk.txt")
+  printf '%-40s %8s %8s %8s %9s %7s %7s\n' "$1" "$rps" "$p50" "$p99" "$n" "$bad" "$errors"
+  grep '^cbss: first error' "$dir/wrk.txt" || true
+}
+# The answer's extensions.freshness (roll-up or not) and how long one answer takes, alone.
+once() {
+  local body="{\"query\":\"query(\$id: UUID!) { aggregate(entity: PEOPLE, orgUnitId: \$id, orgUnitLevel: AIMAG, groupBy: [ORG_UNIT, SEX, AGE_BAND]) { rows { count } } }\",\"variables\":{\"id\":\"$(cat "$dir/country.txt")\"}}"
+  TOKEN=$BENCH_TOKEN gql "$body" | python3 -c 'import sys, json; print("extensions:", json.dumps(json.load(sys.stdin).get("extensions")))'
+}
+
+for rollups in true false; do
+  echo "== CBSS_ROLLUPS=$rollups"
+  CBSS_ROLLUPS=$rollups CBSS_LOG=warn,cbss::store::rollup=info start_server 2>"$dir/server.log"
+  BENCH_TOKEN=$(login)
+  if [ "$rollups" = true ]; then
+    # The build the server starts with (counted afresh when the days differ), then one answer.
+    for _ in $(seq 1 600); do grep -q "roll-ups brought up to date" "$dir/server.log" && break; sleep 0.5; done
+    sed -n 's/.*roll-ups brought up to date.*ms=\([0-9]*\).*/build at start: \1 ms/p' "$dir/server.log"
+  fi
+  once
+  printf '%-40s %8s %8s %8s %9s %7s %7s\n' load req/s 'p50 ms' 'p99 ms' answers non-200 errors
+  # A few seconds first: the pool's connections and prepared statements are then in place.
+  BENCH_MIX=soums:1 wrk -t2 -c"$CLIENTS" -d3s -s bench/wrk/cbss.lua "http://127.0.0.1:$PORT/graphql" >/dev/null
+  run "people-per-soum-of-an-aimag rollups=$rollups" soums:1
+  run "people-by-aimag-sex-band rollups=$rollups" national:1
+  run "services-by-aimag-type-year rollups=$rollups" services:1
+  stop_server
+done
+
+echo "== the SQL alone: people per soum of an aimag, as the records are counted (pgbench -c $CLIENTS)"
+psql "$DB" -qc "SET client_min_messages = warning" -c "CREATE SCHEMA IF NOT EXISTS bench" \
+  -c "CREATE TABLE IF NOT EXISTS bench.aimags AS SELECT row_number() OVER (ORDER BY id)::int AS n, id, path FROM org_unit WHERE level = 'AIMAG'"
+cat >"$dir/soums.sql" <<SQL
+\set n random(1, $(psql "$DB" -Atc "select count(*) from bench.aimags"))
+SELECT id AS aimag, path AS lo, left(path, -1) || '0' AS hi FROM bench.aimags WHERE n = :n \gset
+SELECT c.id, count(*) FROM person p JOIN org_unit u ON u.id = p.org_unit_id
+  JOIN org_unit c ON c.parent_id = :'aimag' AND u.path >= c.path AND u.path < left(c.path, -1) || '0'
+  WHERE u.path >= :'lo' AND u.path < :'hi' GROUP BY c.id;
+SQL
+pgbench -n -M prepared -f "$dir/soums.sql" -c "$CLIENTS" -j 2 -T "$DURATION" "$DB" | grep -E '^(latency average|tps)'
