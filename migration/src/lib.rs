@@ -44,6 +44,7 @@ mod m20261217_000001_protection_cases;
 mod m20261218_000001_case_indicators;
 mod m20261219_000001_end_days;
 mod m20261220_000001_rollups;
+mod m20261220_000002_immunisation_person_doses;
 pub mod reference;
 mod rows;
 
@@ -93,6 +94,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261218_000001_case_indicators::Migration),
             Box::new(m20261219_000001_end_days::Migration),
             Box::new(m20261220_000001_rollups::Migration),
+            Box::new(m20261220_000002_immunisation_person_doses::Migration),
         ]
     }
 }
