@@ -53,8 +53,9 @@ pub struct AppState {
     pub trusted_proxies: Arc<[transport::Proxy]>,
     /// The replica analytics read from (`replica`), when `DATABASE_REPLICA_URL` is set.
     pub replica: Option<Arc<Replica>>,
-    /// The roll-ups aggregates read (`store::rollup`), unless `CBSS_ROLLUPS=false`.
-    pub rollups: Option<Arc<Rollups>>,
+    /// The roll-ups (`store::rollup`): kept by the server, read by aggregates unless
+    /// `CBSS_ROLLUPS=false`.
+    pub rollups: Arc<Rollups>,
     pub production: bool,
 }
 
@@ -65,7 +66,7 @@ impl AppState {
             .with_principals(self.principals.clone())
             .with_read_log(self.reads.clone())
             .with_replica(self.replica.clone())
-            .with_rollups(self.rollups.clone())
+            .with_rollups(self.rollups.for_answers())
     }
 }
 
@@ -110,7 +111,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         max_body_bytes: config.max_body_bytes,
         trusted_proxies: config.trusted_proxies.clone().into(),
         replica,
-        rollups: config.rollups.then(|| Rollups::start(db.clone())),
+        rollups: Rollups::start(db.clone(), config.rollups),
         production: config.is_production(),
     };
     Ok(App { router: router(state, config), db, keys, statements })

@@ -75,8 +75,9 @@ pub struct Config {
     /// Most items one `syncPush` batch may carry.
     #[arg(long, env = "CBSS_SYNC_MAX_ITEMS", default_value_t = 1000, global = true)]
     pub sync_max_items: usize,
-    /// Whether aggregates of people read the roll-ups (`store::rollup`) where they answer the
-    /// question: the same counts, without reading every row. `false` counts the rows every time.
+    /// Whether aggregates read the roll-ups (`store::rollup`) where they answer the question:
+    /// the same counts, without reading every row. `false` counts the rows every time (the
+    /// roll-ups are still kept).
     #[arg(long, env = "CBSS_ROLLUPS", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub rollups: bool,
     /// `production` refuses to start without CBSS_JWT_SECRET, and turns off introspection and

@@ -10,7 +10,8 @@
 //!
 //! A build (`build`) counts the roll-up's days afresh and clears the deltas, in one transaction
 //! that sees one snapshot (a delta committed meanwhile stays, with its change). It runs at start,
-//! when an answer finds its day not built, and when the deltas pile up past `FOLD_AT`.
+//! every `FOLD_EVERY`, when an answer finds its day not built, and when the deltas pile up past
+//! `FOLD_AT`.
 
 use super::Store;
 use super::dimensions::{age_band_of_days, age_band_on, days_between, record_key};
@@ -259,18 +260,43 @@ impl RollupUse {
     }
 }
 
+/// How often the server folds the waiting changes in whatever answers ask: so that they do not
+/// pile up where nobody asks (or `CBSS_ROLLUPS=false`), and a new day is counted soon after
+/// midnight.
+const FOLD_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// The server's roll-ups: built one build at a time, on the primary.
 pub struct Rollups {
     db: DatabaseConnection,
     building: AtomicBool,
+    /// Whether answers read them (`CBSS_ROLLUPS`); the triggers write changes either way.
+    read: bool,
 }
 
 impl Rollups {
-    /// The roll-ups of `db`, with a first build started.
-    pub fn start(db: DatabaseConnection) -> Arc<Self> {
-        let rollups = Arc::new(Self { db, building: AtomicBool::new(false) });
-        rollups.refresh();
+    /// The roll-ups of `db`, folded every `FOLD_EVERY` while they are in use; read by answers,
+    /// and then built at once, when `read`.
+    pub fn start(db: DatabaseConnection, read: bool) -> Arc<Self> {
+        let rollups = Arc::new(Self { db, building: AtomicBool::new(false), read });
+        if read {
+            rollups.refresh();
+        }
+        let weak = Arc::downgrade(&rollups);
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + FOLD_EVERY, FOLD_EVERY);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                let Some(rollups) = weak.upgrade() else { return };
+                rollups.refresh();
+            }
+        });
         rollups
+    }
+
+    /// These roll-ups, for answers to read, unless `CBSS_ROLLUPS=false`.
+    pub fn for_answers(self: &Arc<Self>) -> Option<Arc<Self>> {
+        self.read.then(|| self.clone())
     }
 
     /// Starts a build unless one is running.
