@@ -82,3 +82,24 @@ page_units() {
     -c "CREATE UNIQUE INDEX IF NOT EXISTS pages_n ON bench.pages (n)" \
     -c "ANALYZE bench.pages"
 }
+
+# wrk against our server: BENCH_MIX=$2 (kinds of bench/wrk/cbss.lua) for $DURATION seconds at
+# $CLIENTS connections, from the id lists in $BENCH_IDS; prints a row of `wrk_header`'s table
+# labelled $1, and keeps wrk's own report in /tmp/cbss-wrk-<label>.txt.
+wrk_header() {
+  printf '%-44s %8s %8s %8s %9s %7s %7s\n' load req/s 'p50 ms' 'p99 ms' answers non-200 errors
+}
+wrk_row() {
+  local out="/tmp/cbss-wrk-${1// /-}.txt"
+  BENCH_MIX=$2 wrk -t2 -c"$CLIENTS" -d"${DURATION}s" --latency -s bench/wrk/cbss.lua \
+    "http://127.0.0.1:$PORT/graphql" >"$out"
+  check_server
+  read -r rps p50 p99 n bad errors < <(sed -n 's/^cbss: \([0-9]\)/\1/p' "$out")
+  printf '%-44s %8s %8s %8s %9s %7s %7s\n' "$1" "$rps" "$p50" "$p99" "$n" "$bad" "$errors"
+  grep '^cbss: first error' "$out" || true
+}
+# A few seconds of BENCH_MIX=$1 first: the pool's connections, their prepared statements and
+# the caches are then in place before anything is measured.
+wrk_warm() {
+  BENCH_MIX=$1 wrk -t2 -c"$CLIENTS" -d"${2:-3}s" -s bench/wrk/cbss.lua "http://127.0.0.1:$PORT/graphql" >/dev/null
+}

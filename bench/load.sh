@@ -27,24 +27,12 @@ export BENCH_IDS="$dir" BENCH_TOKEN
 BENCH_TOKEN=$(login)
 echo "wrk -t2 -c$CLIENTS -d${DURATION}s against $(nproc) cores shared with the server and PostgreSQL"
 echo "targets: person by id > 6,000 req/s; page of 50 nested > 1,000 req/s"
-printf '%-36s %8s %8s %8s %9s %7s %7s\n' load req/s 'p50 ms' 'p99 ms' answers non-200 errors
-run() {
-  BENCH_MIX=$2 wrk -t2 -c"$CLIENTS" -d"${DURATION}s" --latency -s bench/wrk/cbss.lua \
-    "http://127.0.0.1:$PORT/graphql" >"$dir/wrk.txt"
-  check_server
-  # wrk's own report stays readable in the log when something looks off
-  cp "$dir/wrk.txt" "/tmp/cbss-load-$1.txt"
-  read -r rps p50 p99 n bad errors < <(sed -n 's/^cbss: \([0-9]\)/\1/p' "$dir/wrk.txt")
-  printf '%-36s %8s %8s %8s %9s %7s %7s\n' "$1" "$rps" "$p50" "$p99" "$n" "$bad" "$errors"
-  grep '^cbss: first error' "$dir/wrk.txt" || true
-}
-# A few seconds of the mix first: the pool's connections, their prepared statements and the
-# caches are then in place before anything is measured.
-BENCH_MIX=person:80,page:15,coverage:5 wrk -t2 -c"$CLIENTS" -d5s -s bench/wrk/cbss.lua "http://127.0.0.1:$PORT/graphql" >/dev/null
-run person-by-id person:1
-run people-page-50-nested page:1
-run coverage-vitamin-a-aimag coverage:1
-run mix-80-person-15-page-5-coverage person:80,page:15,coverage:5
+wrk_header
+wrk_warm person:80,page:15,coverage:5 5
+wrk_row person-by-id person:1
+wrk_row people-page-50-nested page:1
+wrk_row coverage-vitamin-a-aimag coverage:1
+wrk_row mix-80-person-15-page-5-coverage person:80,page:15,coverage:5
 stop_server
 
 echo

@@ -18,15 +18,6 @@ psql "$DB" -Atc "select id from org_unit where level = 'AIMAG'" >"$dir/aimag.txt
 psql "$DB" -Atc "select id from org_unit where level = 'COUNTRY'" >"$dir/country.txt"
 export BENCH_IDS="$dir" BENCH_TOKEN
 
-run() {
-  BENCH_MIX=$2 wrk -t2 -c"$CLIENTS" -d"${DURATION}s" --latency -s bench/wrk/cbss.lua \
-    "http://127.0.0.1:$PORT/graphql" >"$dir/wrk.txt"
-  check_server
-  cp "$dir/wrk.txt" "/tmp/cbss-rollups-$1.txt"
-  read -r rps p50 p99 n bad errors < <(sed -n 's/^cbss: \([0-9]\)/\1/p' "$dir/wrk.txt")
-  printf '%-40s %8s %8s %8s %9s %7s %7s\n' "$1" "$rps" "$p50" "$p99" "$n" "$bad" "$errors"
-  grep '^cbss: first error' "$dir/wrk.txt" || true
-}
 # The answer's extensions.freshness (roll-up or not) and how long one answer takes, alone.
 once() {
   local body="{\"query\":\"query(\$id: UUID!) { aggregate(entity: PEOPLE, orgUnitId: \$id, orgUnitLevel: AIMAG, groupBy: [ORG_UNIT, SEX, AGE_BAND]) { rows { count } } }\",\"variables\":{\"id\":\"$(cat "$dir/country.txt")\"}}"
@@ -43,12 +34,11 @@ for rollups in true false; do
     for _ in $(seq 1 240); do once | grep -q '"rollup"' && break; sleep 0.5; done
   fi
   once
-  printf '%-40s %8s %8s %8s %9s %7s %7s\n' load req/s 'p50 ms' 'p99 ms' answers non-200 errors
-  # A few seconds first: the pool's connections and prepared statements are then in place.
-  BENCH_MIX=soums:1 wrk -t2 -c"$CLIENTS" -d3s -s bench/wrk/cbss.lua "http://127.0.0.1:$PORT/graphql" >/dev/null
-  run "people-per-soum-of-an-aimag rollups=$rollups" soums:1
-  run "people-by-aimag-sex-band rollups=$rollups" national:1
-  run "services-by-aimag-type-year rollups=$rollups" services:1
+  wrk_header
+  wrk_warm soums:1
+  wrk_row "people-per-soum-of-an-aimag rollups=$rollups" soums:1
+  wrk_row "people-by-aimag-sex-band rollups=$rollups" national:1
+  wrk_row "services-by-aimag-type-year rollups=$rollups" services:1
   stop_server
 done
 

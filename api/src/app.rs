@@ -11,6 +11,7 @@ use crate::db::{self, StatementCounter};
 use crate::graphql::documents::Documents;
 use crate::graphql::limits::{Introspection, refusal};
 use crate::graphql::persisted::{Persisted, PersistedQueries};
+use crate::graphql::plan::Planning;
 use crate::graphql::{self, RequestData};
 use crate::replica::Replica;
 use crate::store::rollup::Rollups;
@@ -77,6 +78,8 @@ pub struct App {
     pub keys: Arc<Keys>,
     /// SQL statements run so far on this app's connection.
     pub statements: StatementCounter,
+    /// Pages answered from their plan so far (`graphql::plan`).
+    pub planned: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Connects, migrates and builds the router (no demo data: that is `seed`'s business).
@@ -98,9 +101,11 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         }
         None => None,
     };
+    let sync = graphql::SyncSettings { max_items: config.sync_max_items };
+    let planning = Planning::new(config.planner);
     let state = AppState {
         db: db.clone(),
-        schema: graphql::schema_for(config.is_production(), graphql::SyncSettings { max_items: config.sync_max_items }),
+        schema: graphql::schema_for(config.is_production(), sync, planning.clone()),
         keys: keys.clone(),
         principals,
         gate: Gate::new(config.concurrency()),
@@ -114,7 +119,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         rollups: Rollups::start(db.clone(), config.rollups),
         production: config.is_production(),
     };
-    Ok(App { router: router(state, config), db, keys, statements })
+    Ok(App { router: router(state, config), db, keys, statements, planned: planning.answered })
 }
 
 pub fn router(state: AppState, config: &Config) -> Router {
@@ -248,6 +253,7 @@ async fn graphql_answer(state: AppState, request: Request, operation: &mut Optio
         Ok(doc) => doc,
         Err(e) => return transport::request_error(e, media),
     };
+    transport::with_variable_defaults(&mut req);
     *operation = transport::operation_name(&mut req);
     if let Some(name) = operation {
         tracing::Span::current().record("operation", name.as_str());

@@ -80,6 +80,10 @@ pub struct Config {
     /// roll-ups are still kept).
     #[arg(long, env = "CBSS_ROLLUPS", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub rollups: bool,
+    /// Whether pages of people are answered from a plan of their selection (`graphql::plan`):
+    /// the same answers, without the executor's work per field. `false` executes every field.
+    #[arg(long, env = "CBSS_PLANNER", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub planner: bool,
     /// `production` refuses to start without CBSS_JWT_SECRET, and turns off introspection and
     /// field suggestions; `development` is the default. Any other value refuses to start: a typo
     /// (`prod`) must not silently run a production server in development mode.
@@ -164,6 +168,7 @@ impl Config {
             max_body_bytes: 4 * 1024 * 1024,
             sync_max_items: 1000,
             rollups: true,
+            planner: true,
             env: Env::Development,
             jwt_secret: Some("test secret, not for production use!!".into()),
             cors_origins: vec![],

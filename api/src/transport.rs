@@ -4,7 +4,8 @@
 //! with an `extensions.code`.
 
 use async_graphql::ServerError;
-use async_graphql::parser::types::OperationType;
+use async_graphql::parser::types::{ExecutableDocument, OperationDefinition, OperationType};
+use async_graphql::{Name, Positioned};
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -226,19 +227,38 @@ fn from_json(value: serde_json::Value) -> Result<async_graphql::Request, Refusal
 /// unambiguously. A name the document does not define is no operation.
 fn operation(request: &mut async_graphql::Request) -> Option<(Option<String>, OperationType)> {
     let asked = request.operation_name.clone();
-    let doc = request.parsed_query().ok()?;
+    let (name, op) = chosen(request.parsed_query().ok()?, asked.as_deref())?;
+    Some((name.map(|n| n.to_string()), op.node.ty))
+}
+
+/// The operation of `doc` a request runs: the one it names, or the only one.
+fn chosen<'d>(
+    doc: &'d ExecutableDocument,
+    asked: Option<&str>,
+) -> Option<(Option<&'d Name>, &'d Positioned<OperationDefinition>)> {
     let mut ops = doc.operations.iter();
-    let (name, op) = match asked {
-        Some(asked) => ops.find(|(n, _)| n.is_some_and(|n| n.as_str() == asked))?,
+    match asked {
+        Some(asked) => ops.find(|(n, _)| n.is_some_and(|n| n.as_str() == asked)),
         None => {
             let only = ops.next()?;
-            if ops.next().is_some() {
-                return None;
-            }
-            only
+            ops.next().is_none().then_some(only)
         }
-    };
-    Some((name.map(|n| n.to_string()), op.node.ty))
+    }
+}
+
+/// Gives every variable the request leaves out its default, as the specification's
+/// CoerceVariableValues does. async-graphql reads defaults for arguments, but applies `@skip` and
+/// `@include` before executing from the variables sent only: `@include(if: $all)` with
+/// `$all: Boolean = true` left out dropped the field.
+pub fn with_variable_defaults(request: &mut async_graphql::Request) {
+    let asked = request.operation_name.clone();
+    let Some((_, op)) = request.parsed_query().ok().and_then(|doc| chosen(doc, asked.as_deref())) else { return };
+    let defaults: Vec<_> = (op.node.variable_definitions.iter())
+        .filter_map(|v| Some((v.node.name.node.clone(), v.node.default_value.as_ref()?.node.clone())))
+        .collect();
+    for (name, value) in defaults {
+        request.variables.entry(name).or_insert(value);
+    }
 }
 
 /// The name of the operation a request will run, as its document spells it: a metric label and

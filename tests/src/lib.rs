@@ -22,6 +22,8 @@ pub struct TestApp {
     pub keys: std::sync::Arc<cbss::auth::Keys>,
     pub client: reqwest::Client,
     pub statements: cbss::db::StatementCounter,
+    /// Pages of people this app answered from their plan (`cbss::graphql::plan`).
+    pub planned: std::sync::Arc<std::sync::atomic::AtomicU64>,
     pub db: sea_orm::DatabaseConnection,
     /// The database's URL, for another instance on the same database (`another_instance`).
     url: String,
@@ -140,6 +142,7 @@ impl TestApp {
             // asks for an encoding with a header of its own); `exports` builds decoding clients.
             client: reqwest::Client::builder().no_gzip().no_brotli().no_deflate().build().expect("client"),
             statements: app.statements,
+            planned: app.planned,
             db: app.db,
             url,
             replica_url,
@@ -179,6 +182,7 @@ impl TestApp {
             keys: app.keys.clone(),
             client: reqwest::Client::new(),
             statements: app.statements,
+            planned: app.planned,
             db: app.db,
             url: self.url.clone(),
             replica_url: None,

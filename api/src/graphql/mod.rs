@@ -16,8 +16,8 @@ mod mutation;
 pub mod nodes;
 mod org_units;
 mod people;
-pub mod people_page;
 pub mod persisted;
+pub mod plan;
 mod query;
 mod referrals;
 mod schedule;
@@ -49,12 +49,13 @@ pub const MAX_ALIASES: usize = 30;
 pub const MAX_DIRECTIVES: usize = 10;
 
 /// The schema; in production field suggestions are off (they help probing a schema).
-pub fn schema_for(production: bool, sync: SyncSettings) -> Schemas {
+pub fn schema_for(production: bool, sync: SyncSettings, planning: plan::Planning) -> Schemas {
     let build = |guarded: bool| {
         // Depth is limited by `limits::check` (introspection counted apart), not here.
         let mut builder =
             connection::describe_made_types(Schema::build(Query::default(), Mutation::default(), EmptySubscription))
                 .data(sync)
+                .data(planning.clone())
                 .limit_complexity(MAX_COMPLEXITY)
                 .limit_directives(MAX_DIRECTIVES);
         if guarded {
@@ -84,7 +85,7 @@ impl Schemas {
 
 /// The schema as `cbss schema` prints it.
 pub fn schema() -> CbssSchema {
-    schema_for(false, SyncSettings { max_items: 1000 }).deidentified
+    schema_for(false, SyncSettings { max_items: 1000 }, plan::Planning::new(true)).deidentified
 }
 
 /// The schema's SDL, as checked in as `schema.graphql`: with `@specifiedBy` on the scalars that

@@ -8,16 +8,17 @@ use super::schedule::DueService;
 use super::services::{GrowthMeasurement, Immunisation, LifeStage, ServiceRecord};
 use super::{data, node_id};
 use crate::domain::pregnancy as pregnancy_rules;
+use crate::domain::pregnancy::FollowUp;
 use crate::domain::vocab::{
     BirthAttendant, DeliveryPlace, Disability, Dwelling, GrowthIndicator, MigrantStatus, PregnancyOutcome,
     PregnancyStatus, RelationToHead, Sex,
 };
 use crate::domain::{age, life_stage};
 use crate::store::schedule::RecordFact;
-use crate::store::{growth, milestone_progress, today};
+use crate::store::{LifeStageRules, Store, growth, milestone_progress, today};
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{household, person, pregnancy};
+use entity::{household, life_stage as life_stage_row, person, pregnancy};
 
 pub struct Household(pub household::Model);
 
@@ -172,16 +173,9 @@ impl Person {
         let d = data(ctx)?;
         let on = d.store.reference_day(as_of);
         let pregnancies = many(&d.loaders.pregnancies_of_mother, self.0.id).await?;
-        let pregnancies = d.store.derived(&pregnancies);
         let follow_up = d.schedule().await?.follow_up;
-        let open = pregnancies
-            .iter()
-            .any(|p| pregnancy_rules::is_open(p.expected_delivery_date, p.outcome_date, on, follow_up));
         let stages = d.life_stages().await?;
-        let rules: Vec<life_stage::StageRule> = stages.iter().map(|(r, _)| r.clone()).collect();
-        let person = d.store.derived_row(&self.0);
-        let code = life_stage::stage_on(&rules, person.birth_date, on, open).map(|r| r.code.clone());
-        Ok(code.and_then(|c| stages.iter().find(|(r, _)| r.code == c)).map(|(_, m)| LifeStage(m.clone())))
+        Ok(life_stage_of(&d.store, stages, follow_up, &self.0, &pregnancies, on).map(|m| LifeStage(m.clone())))
     }
     /// How they are related to the head of their household; null when not recorded.
     async fn relation_to_head(&self) -> Result<Option<RelationToHead>> {
@@ -413,4 +407,22 @@ impl Pregnancy {
     async fn version(&self) -> i32 {
         self.0.version
     }
+}
+
+/// A person's life stage on `on`, from their birth date and their pregnancies as the caller sees
+/// them (coarsened for de-identified callers): the `lifeStage` field's rule, for the resolver and
+/// for planned pages.
+pub(super) fn life_stage_of<'r>(
+    store: &Store,
+    stages: &'r LifeStageRules,
+    follow_up: FollowUp,
+    person: &person::Model,
+    pregnancies: &[pregnancy::Model],
+    on: NaiveDate,
+) -> Option<&'r life_stage_row::Model> {
+    let open = (store.derived(pregnancies).iter())
+        .any(|p| pregnancy_rules::is_open(p.expected_delivery_date, p.outcome_date, on, follow_up));
+    let rules: Vec<life_stage::StageRule> = stages.iter().map(|(r, _)| r.clone()).collect();
+    let code = &life_stage::stage_on(&rules, store.derived_row(person).birth_date, on, open)?.code;
+    stages.iter().find(|(r, _)| &r.code == code).map(|(_, m)| m)
 }

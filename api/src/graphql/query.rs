@@ -6,7 +6,7 @@ use super::growth::{GrowthQuestion, GrowthZScores};
 use super::milestones::Milestone;
 use super::org_units::{OrgUnit, OrgUnitGroup};
 use super::people::{Household, Person};
-use super::people_page::PeoplePage;
+use super::plan::PeoplePage;
 use super::schedule::{DueListEntry, ScheduleRule};
 use super::services::{Antigen, LifeStage, ServiceType};
 use crate::domain::vocab::{DueKind, OrgUnitLevel, Sector};

@@ -85,6 +85,22 @@ async fn introspection_is_bounded_by_its_lists_and_data_by_depth() {
     assert_eq!(code(&body), "QUERY_TOO_DEEP", "{body:#}");
 }
 
+/// A variable left out takes its default, in `@skip` and `@include` as in arguments (the
+/// specification's CoerceVariableValues); async-graphql alone skipped such fields.
+#[tokio::test]
+async fn directives_read_the_defaults_of_variables_left_out() {
+    let app = TestApp::spawn().await;
+    let q = "query Me($show: Boolean = true, $hide: Boolean = true, $also: Boolean = false) {
+        me @include(if: $show) { email roles @skip(if: $hide) }
+        again: me @include(if: $also) { email } }";
+    let d = app.ok(q, json!({})).await;
+    assert_eq!(d, json!({ "me": { "email": "admin@test.mn" } }));
+    // What is sent wins over the default.
+    let d = app.ok(q, json!({ "hide": false, "also": true })).await;
+    assert_eq!(d["me"]["roles"], json!(["ADMIN"]), "{d}");
+    assert_eq!(d["again"]["email"], "admin@test.mn");
+}
+
 #[tokio::test]
 async fn get_runs_queries_never_mutations_and_browsers_get_graphiql() {
     let app = TestApp::spawn().await;
