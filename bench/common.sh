@@ -103,3 +103,25 @@ wrk_row() {
 wrk_warm() {
   BENCH_MIX=$1 wrk -t2 -c"$CLIENTS" -d"${2:-3}s" -s bench/wrk/cbss.lua "http://127.0.0.1:$PORT/graphql" >/dev/null
 }
+
+# The start of a wrk script: wrk is there, cbss_bench is seeded, and $dir is a scratch directory
+# (for id lists) removed, with the server stopped, at exit.
+wrk_setup() {
+  command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
+  ensure_seeded
+  dir=$(mktemp -d)
+  trap 'stop_server; rm -rf "$dir"' EXIT
+  write_ids
+}
+
+# The ids bench/wrk/cbss.lua picks from, in $dir: a few thousand people (bench.person_ids), the
+# soums and khoroos of pgbench.sh's pages of 50 (bench.pages), every aimag, the country.
+write_ids() {
+  person_ids
+  page_units
+  psql "$DB" -Atc "select id from bench.person_ids order by n" >"$dir/person.txt"
+  psql "$DB" -Atc "select unit_id from bench.pages order by n" >"$dir/unit.txt"
+  psql "$DB" -Atc "select id from org_unit where level = 'AIMAG'" >"$dir/aimag.txt"
+  psql "$DB" -Atc "select id from org_unit where level = 'COUNTRY'" >"$dir/country.txt"
+  export BENCH_IDS="$dir"
+}

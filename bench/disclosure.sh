@@ -11,15 +11,9 @@ cd "$(dirname "$0")/.."
 RUNS="${1:-5}"
 DURATION="${2:-20}"
 CLIENTS="${3:-32}"
-command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
 source bench/common.sh
-ensure_seeded
-dir=$(mktemp -d)
-trap 'stop_server; rm -rf "$dir"' EXIT
+wrk_setup
 
-# The soums and khoroos of load.sh's pages of 50 (bench.pages), for wrk.
-page_units
-psql "$DB" -Atc "select unit_id from bench.pages order by n" >"$dir/unit.txt"
 u85=$(psql "$DB" -Atc "select id from org_unit where code = '85'")
 mn=$(psql "$DB" -Atc "select id from org_unit where code = 'MN'")
 

@@ -7,19 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${1:-30}"
 CLIENTS="${2:-32}"
-command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
 source bench/common.sh
-ensure_seeded
-dir=$(mktemp -d)
-trap 'stop_server; rm -rf "$dir"' EXIT
+wrk_setup
 
-# The ids bench/wrk/cbss.lua picks from: a few thousand people, the soums and khoroos of
-# pgbench.sh's pages of 50 (bench.pages), every aimag.
-person_ids
-page_units
-psql "$DB" -Atc "select id from bench.person_ids order by n" >"$dir/person.txt"
-psql "$DB" -Atc "select unit_id from bench.pages order by n" >"$dir/unit.txt"
-psql "$DB" -Atc "select id from org_unit where level = 'AIMAG'" >"$dir/aimag.txt"
 echo "ids: $(wc -l <"$dir/person.txt") people, $(wc -l <"$dir/unit.txt") soums/khoroos, $(wc -l <"$dir/aimag.txt") aimags"
 
 start_server

@@ -9,14 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${1:-20}"
 CLIENTS="${2:-32}"
-command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
 source bench/common.sh
-ensure_seeded
-dir=$(mktemp -d)
-trap 'stop_server; rm -rf "$dir"' EXIT
-psql "$DB" -Atc "select id from org_unit where level = 'AIMAG'" >"$dir/aimag.txt"
-psql "$DB" -Atc "select id from org_unit where level = 'COUNTRY'" >"$dir/country.txt"
-export BENCH_IDS="$dir" BENCH_TOKEN
+wrk_setup
+export BENCH_TOKEN
 
 # The answer's extensions.freshness (roll-up or not) and how long one answer takes, alone.
 once() {

@@ -11,7 +11,10 @@ local kinds = {
   page = { ids = "unit.txt", query = [[query($id: UUID!) { people(filter: {orgUnitId: $id}, first: 50) { edges { node { id givenName familyName birthDate household { id address } serviceRecords { date serviceType { code } } } } } }]] },
   -- vitamin A coverage in an aimag, by soum
   coverage = { ids = "aimag.txt", query = [[query($id: UUID!) { coverage(indicator: \"VITAMIN_A\", orgUnitId: $id, period: \"LAST_12_MONTHS\", groupBy: [ORG_UNIT]) { total { numerator denominator value } rows { numerator } } }]] },
-  -- bench/pages.sh: the page of 50 as Relay/Apollo clients send it (named operation and fragments,
+  -- bench/planner.sh: a person and their service records as Relay/Apollo clients send it (the
+  -- issue-31 target a)
+  personrecords = { ids = "person.txt", query = [[query PersonCard($id: UUID!) { person(id: $id) { ...PersonCard } } fragment PersonCard on Person { __typename id givenName familyName sex birthDate serviceRecords { ...RecordRow } } fragment RecordRow on ServiceRecord { __typename id date serviceType { __typename code } }]] },
+  -- the page of 50 as Relay/Apollo clients send it (named operation and fragments,
   -- a variable with a default, __typename everywhere), and the same page with each person's unit
   -- and life stage (the issue-31 target b)
   pagefrag = { ids = "unit.txt", query = [[query PeoplePage($id: UUID!, $first: Int = 50) { people(filter: {orgUnitId: $id}, first: $first) { ...PeopleList } } fragment PeopleList on PersonConnection { __typename edges { __typename node { ...PersonRow } } pageInfo { __typename hasNextPage endCursor } } fragment PersonRow on Person { __typename id givenName familyName birthDate household { ...HouseholdRow } serviceRecords { ...RecordRow } } fragment HouseholdRow on Household { __typename id address } fragment RecordRow on ServiceRecord { __typename date serviceType { __typename code } }]] },

@@ -1,4 +1,4 @@
-//! Pages of people answered from a plan of their selection.
+//! Pages and records of people and households answered from a plan of their selection.
 //!
 //! async-graphql resolves every field of every object as a boxed future of its own, and a page of
 //! 50 people with their households and service records is ~1,100 fields: half the server's CPU
@@ -6,43 +6,47 @@
 //! module reads the selection as the executor would — named and inline fragments (with type
 //! conditions, interfaces included), aliases, repeated keys merged, `__typename`; async-graphql
 //! has applied and removed `@skip` and `@include` by then — and, when every field it selects is
-//! one listed here, reads each relation in one batch through the same loaders' scoped store calls
-//! and writes the answer itself. Any other selection (a field with arguments, another directive,
-//! a field not listed) goes through the executor. `tests/` runs fragment-shaped queries of every
-//! field listed here on a server with the plan and one without, for every kind of caller; a
-//! field resolver changed without this module fails it.
+//! one listed here, reads it level by level, each relation of a level in one batch through the
+//! same loaders' scoped store calls (no batching timer: the parents are known), and writes the
+//! answer itself. Any other selection (a field with arguments, another directive, a field not
+//! listed) goes through the executor. `tests/` runs queries selecting every field listed here,
+//! written as clients write them, on a server with the plan and on one without
+//! (`CBSS_PLANNER=false`), for every kind of caller; a resolver changed alone fails it.
 //!
 //! An error on the planned path (a failed statement, an unknown value in the database) sends the
-//! page through the executor, which reports it on the field it belongs to.
+//! answer through the executor, which reports it on the field it belongs to.
 
 use super::RequestData;
-use super::connection::Conn;
+use super::connection::{Conn, Total};
 use super::org_units::OrgUnit;
 use super::people::{Household, Person, life_stage_of};
 use super::services::{LifeStage, ServiceRecord, ServiceType};
 use crate::disclosure;
 use crate::domain::age;
+use crate::domain::pregnancy::FollowUp;
 use crate::domain::vocab::{
     DetailKind, Disability, Dwelling, MigrantStatus, OrgUnitLevel, RelationToHead, Sector, Settlement, Sex, TargetGroup,
 };
 use crate::error::{ApiError, ApiResult};
-use crate::store::Store;
+use crate::store::{LifeStageRules, Store};
 use async_graphql::connection::{Edge, EmptyFields, PageInfo};
 use async_graphql::dataloader::Loader;
+use async_graphql::futures_util::future::BoxFuture;
 use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{Field, FragmentDefinition, Selection, SelectionSet};
 use async_graphql::registry::Registry;
 use async_graphql::resolver_utils::{EnumType, enum_value};
 use async_graphql::{ContextSelectionSet, ID, Name, OutputType, Positioned, ScalarType, ServerResult, Value};
+use chrono::NaiveDate;
 use entity::service_record::Brief;
-use entity::{household, life_stage, org_unit, person, service_type};
+use entity::{household, life_stage, org_unit, person, pregnancy, service_type};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use uuid::Uuid;
 
-/// Whether pages are answered from their plan (`CBSS_PLANNER`), and how many were: schema data.
+/// Whether answers are planned (`CBSS_PLANNER`), and how many were: schema data.
 #[derive(Clone)]
 pub struct Planning {
     pub enabled: bool,
@@ -111,8 +115,10 @@ pub const EDGE_FIELDS: &[&str] = &["cursor"];
 /// The object types the plan knows.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Ty {
-    Connection,
-    Edge,
+    PersonConnection,
+    PersonEdge,
+    HouseholdConnection,
+    HouseholdEdge,
     PageInfo,
     Person,
     Household,
@@ -122,15 +128,29 @@ pub enum Ty {
     LifeStage,
 }
 
-/// The connection's edge type.
-type PersonEdge = Edge<String, Person, EmptyFields>;
-
 impl Ty {
+    /// Every type the plan knows.
+    pub const ALL: [Ty; 11] = [
+        Ty::PersonConnection,
+        Ty::PersonEdge,
+        Ty::HouseholdConnection,
+        Ty::HouseholdEdge,
+        Ty::PageInfo,
+        Ty::Person,
+        Ty::Household,
+        Ty::ServiceRecord,
+        Ty::ServiceType,
+        Ty::OrgUnit,
+        Ty::LifeStage,
+    ];
+
     /// The type's name in the schema, from the type itself.
     pub fn name(self) -> Cow<'static, str> {
         match self {
-            Ty::Connection => Conn::<Person>::type_name(),
-            Ty::Edge => PersonEdge::type_name(),
+            Ty::PersonConnection => Conn::<Person>::type_name(),
+            Ty::PersonEdge => Edge::<String, Person, EmptyFields>::type_name(),
+            Ty::HouseholdConnection => Conn::<Household>::type_name(),
+            Ty::HouseholdEdge => Edge::<String, Household, EmptyFields>::type_name(),
             Ty::PageInfo => PageInfo::type_name(),
             Ty::Person => Person::type_name(),
             Ty::Household => Household::type_name(),
@@ -143,8 +163,8 @@ impl Ty {
 
     pub fn plain_fields(self) -> &'static [&'static str] {
         match self {
-            Ty::Connection => CONNECTION_FIELDS,
-            Ty::Edge => EDGE_FIELDS,
+            Ty::PersonConnection | Ty::HouseholdConnection => CONNECTION_FIELDS,
+            Ty::PersonEdge | Ty::HouseholdEdge => EDGE_FIELDS,
             Ty::PageInfo => PAGE_INFO_FIELDS,
             Ty::Person => PERSON_FIELDS,
             Ty::Household => HOUSEHOLD_FIELDS,
@@ -158,15 +178,21 @@ impl Ty {
     /// The object fields the plan follows, with their types.
     pub fn object_fields(self) -> &'static [(&'static str, Ty)] {
         match self {
-            Ty::Connection => &[("edges", Ty::Edge), ("nodes", Ty::Person), ("pageInfo", Ty::PageInfo)],
-            Ty::Edge => &[("node", Ty::Person)],
+            Ty::PersonConnection => &[("edges", Ty::PersonEdge), ("nodes", Ty::Person), ("pageInfo", Ty::PageInfo)],
+            Ty::PersonEdge => &[("node", Ty::Person)],
+            Ty::HouseholdConnection => {
+                &[("edges", Ty::HouseholdEdge), ("nodes", Ty::Household), ("pageInfo", Ty::PageInfo)]
+            }
+            Ty::HouseholdEdge => &[("node", Ty::Household)],
             Ty::Person => &[
                 ("household", Ty::Household),
                 ("serviceRecords", Ty::ServiceRecord),
                 ("orgUnit", Ty::OrgUnit),
                 ("lifeStage", Ty::LifeStage),
             ],
-            Ty::Household => &[("orgUnit", Ty::OrgUnit)],
+            Ty::Household => {
+                &[("orgUnit", Ty::OrgUnit), ("members", Ty::Person), ("serviceRecords", Ty::ServiceRecord)]
+            }
             Ty::ServiceRecord => &[("serviceType", Ty::ServiceType)],
             Ty::PageInfo | Ty::ServiceType | Ty::OrgUnit | Ty::LifeStage => &[],
         }
@@ -179,7 +205,7 @@ impl Ty {
 
 /// One selected field: the key it answers under, its name, and the plan of its selection.
 #[derive(Debug)]
-struct Sel<'a> {
+pub struct Sel<'a> {
     key: &'a Name,
     name: &'a str,
     sub: Vec<Sel<'a>>,
@@ -266,7 +292,7 @@ impl<'a> Planner<'a> {
     }
 }
 
-/// Whether a `ty` anywhere in the plan selects `name`.
+/// Whether a `on` anywhere in a plan of a `ty` selects `name`.
 fn selects_on(sels: &[Sel<'_>], ty: Ty, on: Ty, name: &str) -> bool {
     sels.iter().any(|s| {
         let sub = ty.object_field(s.name);
@@ -274,146 +300,304 @@ fn selects_on(sels: &[Sel<'_>], ty: Ty, on: Ty, name: &str) -> bool {
     })
 }
 
-/// A page of people, typed as the `PersonConnection` it is in the schema.
-pub struct PeoplePage(pub Conn<Person>);
+/// A root field's value that the plan can answer: a page or a record of people or households.
+pub trait Root: Send + Sync {
+    /// What the executor answers instead (the same schema type).
+    type Executed: OutputType;
+    const TY: Ty;
+    fn executed(&self) -> &Self::Executed;
+    /// The rows of the plan's first level.
+    fn level(&self) -> Level;
+    /// The page's total, for a connection.
+    fn total(&self) -> Option<&Total> {
+        None
+    }
+    fn render(&self, r: &Render<'_>, sels: &[Sel<'_>], total: Option<Option<i64>>) -> Answer;
+}
 
-impl OutputType for PeoplePage {
+impl Root for Conn<Person> {
+    type Executed = Self;
+    const TY: Ty = Ty::PersonConnection;
+    fn executed(&self) -> &Self {
+        self
+    }
+    fn level(&self) -> Level {
+        Level { people: self.edges.iter().map(|e| PersonKeys::of(&e.node.0)).collect(), households: Vec::new() }
+    }
+    fn total(&self) -> Option<&Total> {
+        Some(&self.additional_fields)
+    }
+    fn render(&self, r: &Render<'_>, sels: &[Sel<'_>], total: Option<Option<i64>>) -> Answer {
+        r.connection((Ty::PersonConnection, Ty::PersonEdge), self, sels, total, |p, s| r.person(&p.0, s))
+    }
+}
+
+impl Root for Conn<Household> {
+    type Executed = Self;
+    const TY: Ty = Ty::HouseholdConnection;
+    fn executed(&self) -> &Self {
+        self
+    }
+    fn level(&self) -> Level {
+        Level { people: Vec::new(), households: self.edges.iter().map(|e| HouseholdKeys::of(&e.node.0)).collect() }
+    }
+    fn total(&self) -> Option<&Total> {
+        Some(&self.additional_fields)
+    }
+    fn render(&self, r: &Render<'_>, sels: &[Sel<'_>], total: Option<Option<i64>>) -> Answer {
+        r.connection((Ty::HouseholdConnection, Ty::HouseholdEdge), self, sels, total, |h, s| r.household(&h.0, s))
+    }
+}
+
+impl Root for Person {
+    type Executed = Self;
+    const TY: Ty = Ty::Person;
+    fn executed(&self) -> &Self {
+        self
+    }
+    fn level(&self) -> Level {
+        Level { people: vec![PersonKeys::of(&self.0)], households: Vec::new() }
+    }
+    fn render(&self, r: &Render<'_>, sels: &[Sel<'_>], _: Option<Option<i64>>) -> Answer {
+        r.person(&self.0, sels)
+    }
+}
+
+impl Root for Household {
+    type Executed = Self;
+    const TY: Ty = Ty::Household;
+    fn executed(&self) -> &Self {
+        self
+    }
+    fn level(&self) -> Level {
+        Level { people: Vec::new(), households: vec![HouseholdKeys::of(&self.0)] }
+    }
+    fn render(&self, r: &Render<'_>, sels: &[Sel<'_>], _: Option<Option<i64>>) -> Answer {
+        r.household(&self.0, sels)
+    }
+}
+
+/// A root field's value, answered from its plan when the selection allows and by the executor
+/// otherwise; typed as the value is in the schema.
+pub struct Planned<T>(pub T);
+
+impl<T: Root> OutputType for Planned<T> {
     fn type_name() -> Cow<'static, str> {
-        Conn::<Person>::type_name()
+        T::Executed::type_name()
     }
 
     fn create_type_info(registry: &mut Registry) -> String {
-        Conn::<Person>::create_type_info(registry)
+        T::Executed::create_type_info(registry)
     }
 
     async fn resolve(&self, ctx: &ContextSelectionSet<'_>, field: &Positioned<Field>) -> ServerResult<Value> {
         let planning = ctx.data_opt::<Planning>().filter(|p| p.enabled);
         let planner = Planner { fragments: &ctx.query_env.fragments, registry: &ctx.schema_env.registry };
-        if let Some((planning, sels)) = planning.zip(planner.plan(&field.node.selection_set.node, Ty::Connection)) {
-            // The `people` resolver checked the caller before it made this page.
-            match self.answer(ctx.data_unchecked::<RequestData>(), &sels).await {
+        if let Some((planning, sels)) = planning.zip(planner.plan(&field.node.selection_set.node, T::TY)) {
+            // The root field's resolver checked the caller before it made this value.
+            match answer(&self.0, ctx.data_unchecked::<RequestData>(), &sels).await {
                 Ok(value) => {
                     planning.answered.fetch_add(1, Ordering::Relaxed);
                     return Ok(value);
                 }
                 // The executor reports the error on the nested field it belongs to, and keeps
-                // the rest of the page where the field is nullable.
+                // the rest of the answer where the field is nullable.
                 // A field the caller may not read is refused there too, on its own path.
                 Err(e) if e.extensions.as_ref().and_then(|x| x.get("code")) == Some(&Value::from("FORBIDDEN")) => {}
-                Err(e) => tracing::warn!(error = e.message, "a planned people page failed; executing it"),
+                Err(e) => tracing::warn!(error = e.message, "a planned answer failed; executing it"),
             }
         }
-        self.0.resolve(ctx, field).await
+        self.0.executed().resolve(ctx, field).await
     }
-}
-
-/// What the planned answer reads besides the page, each only when the plan selects it.
-struct Read<'a> {
-    store: &'a Store,
-    households: HashMap<Uuid, Arc<Vec<household::Model>>>,
-    records: HashMap<Uuid, Arc<Vec<Brief>>>,
-    units: HashMap<Uuid, Arc<Vec<org_unit::Model>>>,
-    /// Each person's life stage today.
-    stages: HashMap<Uuid, &'a life_stage::Model>,
-    /// The service catalogue.
-    types: Option<&'a HashMap<Uuid, Arc<service_type::Model>>>,
 }
 
 type Answer = async_graphql::Result<Value>;
 
-/// The distinct keys of `ids`, as one loader batch takes them.
-fn keys(ids: impl Iterator<Item = Uuid>) -> Vec<Uuid> {
-    let mut ids: Vec<Uuid> = ids.collect();
+async fn answer<T: Root>(root: &T, d: &RequestData, sels: &[Sel<'_>]) -> Answer {
+    let mut read = Read::default();
+    fetch(d, &mut read, T::TY, sels, root.level()).await?;
+    let total = match root.total().filter(|_| sels.iter().any(|s| s.name == "totalCount")) {
+        Some(total) => Some(total.count().await?),
+        None => None,
+    };
+    let types = match selects_on(sels, T::TY, Ty::ServiceRecord, "serviceType") {
+        true => Some(d.service_types().await?),
+        false => None,
+    };
+    let stages = match selects_on(sels, T::TY, Ty::Person, "lifeStage") {
+        true => Some((d.life_stages().await?, d.schedule().await?.follow_up)),
+        false => None,
+    };
+    let r = Render { store: &d.store, read: &read, types, stages, today: d.store.reference_day(None) };
+    root.render(&r, sels, total)
+}
+
+/// What the plan reads of a person to read its relations.
+#[derive(Clone, Copy)]
+struct PersonKeys {
+    id: Uuid,
+    household: Option<Uuid>,
+    unit: Uuid,
+}
+
+impl PersonKeys {
+    fn of(p: &person::Model) -> Self {
+        Self { id: p.id, household: p.household_id, unit: p.org_unit_id }
+    }
+}
+
+#[derive(Clone, Copy)]
+struct HouseholdKeys {
+    id: Uuid,
+    unit: Uuid,
+}
+
+impl HouseholdKeys {
+    fn of(h: &household::Model) -> Self {
+        Self { id: h.id, unit: h.org_unit_id }
+    }
+}
+
+/// The rows of one level of a plan, whose relations the next level reads.
+#[derive(Clone, Default)]
+pub struct Level {
+    people: Vec<PersonKeys>,
+    households: Vec<HouseholdKeys>,
+}
+
+type Rows<M> = HashMap<Uuid, Arc<Vec<M>>>;
+
+/// The rows a plan read, by the key its loader groups them by.
+#[derive(Default)]
+pub struct Read {
+    /// By id.
+    households: Rows<household::Model>,
+    /// By household.
+    members: Rows<person::Model>,
+    /// By person.
+    person_records: Rows<Brief>,
+    /// By household.
+    household_records: Rows<Brief>,
+    /// By id.
+    units: Rows<org_unit::Model>,
+    /// By mother.
+    pregnancies: Rows<pregnancy::Model>,
+}
+
+/// The keys among `ids` that `rows` has not read yet, once each.
+fn unread<M>(rows: &Rows<M>, wanted: bool, ids: impl Iterator<Item = Uuid>) -> Vec<Uuid> {
+    if !wanted {
+        return Vec::new();
+    }
+    let mut ids: Vec<Uuid> = ids.filter(|id| !rows.contains_key(id)).collect();
     ids.sort_unstable();
     ids.dedup();
     ids
 }
 
-/// Loads `ids` through `loader` when `wanted` (the same batch its resolver's loader makes).
-async fn batch<L: Loader<Uuid>>(loader: &L, wanted: bool, ids: Vec<Uuid>) -> Result<HashMap<Uuid, L::Value>, L::Error> {
-    if !wanted || ids.is_empty() {
+/// Reads `ids` through `loader` (the batch its resolver's DataLoader makes), an empty list for a
+/// key without rows, so that it is not asked again.
+async fn batch<M: Clone + Send + Sync + 'static>(
+    loader: &async_graphql::dataloader::DataLoader<super::loaders::Batch<M>>,
+    ids: Vec<Uuid>,
+) -> async_graphql::Result<Rows<M>> {
+    if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    loader.load(&ids).await
+    let mut rows = loader.loader().load(&ids).await?;
+    for id in ids {
+        rows.entry(id).or_default();
+    }
+    Ok(rows)
 }
 
-impl PeoplePage {
-    async fn answer(&self, d: &RequestData, sels: &[Sel<'_>]) -> Answer {
-        let conn = &self.0;
-        let people = || conn.edges.iter().map(|e| &e.node.0);
-        let on = |ty, name| selects_on(sels, Ty::Connection, ty, name);
-        let households = batch(
-            d.loaders.household.loader(),
-            on(Ty::Person, "household"),
-            keys(people().filter_map(|p| p.household_id)),
-        );
-        let records = batch(d.loaders.brief_records_of_person.loader(), on(Ty::Person, "serviceRecords"), {
-            people().map(|p| p.id).collect()
-        });
-        let pregnancies = batch(d.loaders.pregnancies_of_mother.loader(), on(Ty::Person, "lifeStage"), {
-            people().map(|p| p.id).collect()
-        });
-        let (households, records, pregnancies) = tokio::try_join!(households, records, pregnancies)?;
-        // Units of the people, and of their households once those are read.
-        let unit_ids = keys((people().map(|p| p.org_unit_id).filter(|_| on(Ty::Person, "orgUnit"))).chain(
-            households.values().flat_map(|h| h.iter().map(|h| h.org_unit_id)).filter(|_| on(Ty::Household, "orgUnit")),
-        ));
-        let units = batch(d.loaders.org_unit.loader(), true, unit_ids).await?;
-        let total = match sels.iter().any(|s| s.name == "totalCount") {
-            true => Some(conn.additional_fields.count().await?),
-            false => None,
-        };
-        let types = match on(Ty::ServiceRecord, "serviceType") {
-            true => Some(d.service_types().await?),
-            false => None,
-        };
-        let mut stages = HashMap::new();
-        if on(Ty::Person, "lifeStage") {
-            let (rules, follow_up) = (d.life_stages().await?, d.schedule().await?.follow_up);
-            let today = d.store.reference_day(None);
-            for p in people() {
-                let theirs = pregnancies.get(&p.id).map_or(&[][..], |v| v.as_slice());
-                if let Some(stage) = life_stage_of(&d.store, rules, follow_up, p, theirs, today) {
-                    stages.insert(p.id, stage);
+/// Reads the relations a plan of a `ty` selects for the rows of `level`, level by level: each
+/// relation of a level in one batch, and the levels below from the rows read.
+fn fetch<'a>(
+    d: &'a RequestData,
+    read: &'a mut Read,
+    ty: Ty,
+    sels: &'a [Sel<'a>],
+    level: Level,
+) -> BoxFuture<'a, async_graphql::Result<()>> {
+    Box::pin(async move {
+        let wants = |name: &str| sels.iter().any(|s| s.name == name);
+        let loaders = &d.loaders;
+        match ty {
+            Ty::PersonConnection | Ty::PersonEdge | Ty::HouseholdConnection | Ty::HouseholdEdge => {
+                for s in sels {
+                    if let Some(t) = ty.object_field(s.name) {
+                        fetch(d, read, t, &s.sub, level.clone()).await?;
+                    }
                 }
             }
-        }
-        let read = Read { store: &d.store, households, records, units, stages, types };
-        read.object(Ty::Connection, sels, |s| {
-            Ok(match s.name {
-                "__typename" => typename(Ty::Connection),
-                "edges" => list(conn.edges.iter(), |e| {
-                    read.object(Ty::Edge, &s.sub, |f| {
-                        Ok(match f.name {
-                            "__typename" => typename(Ty::Edge),
-                            "cursor" => Value::String(e.cursor.clone()),
-                            "node" => read.person(&e.node.0, &f.sub)?,
-                            _ => return Err(unplanned(f)),
-                        })
-                    })
-                })?,
-                "nodes" => list(people(), |p| read.person(p, &s.sub))?,
-                "pageInfo" => {
-                    let cursor = |e: Option<&PersonEdge>| e.map(|e| e.cursor.clone());
-                    read.object(Ty::PageInfo, &s.sub, |f| {
-                        Ok(match f.name {
-                            "__typename" => typename(Ty::PageInfo),
-                            "hasPreviousPage" => Value::Boolean(conn.has_previous_page),
-                            "hasNextPage" => Value::Boolean(conn.has_next_page),
-                            "startCursor" => opt(cursor(conn.edges.first())),
-                            "endCursor" => opt(cursor(conn.edges.last())),
-                            _ => return Err(unplanned(f)),
-                        })
-                    })?
+            Ty::Person => {
+                let people = &level.people;
+                let (households, records, units, pregnancies) = tokio::try_join!(
+                    batch(
+                        &loaders.household,
+                        unread(&read.households, wants("household"), people.iter().filter_map(|p| p.household))
+                    ),
+                    batch(
+                        &loaders.brief_records_of_person,
+                        unread(&read.person_records, wants("serviceRecords"), people.iter().map(|p| p.id))
+                    ),
+                    batch(&loaders.org_unit, unread(&read.units, wants("orgUnit"), people.iter().map(|p| p.unit))),
+                    batch(
+                        &loaders.pregnancies_of_mother,
+                        unread(&read.pregnancies, wants("lifeStage"), people.iter().map(|p| p.id))
+                    ),
+                )?;
+                read.households.extend(households);
+                read.person_records.extend(records);
+                read.units.extend(units);
+                read.pregnancies.extend(pregnancies);
+                for s in sels.iter().filter(|s| s.name == "household") {
+                    let households = (people.iter().filter_map(|p| read.households.get(&p.household?)?.last()))
+                        .map(HouseholdKeys::of)
+                        .collect();
+                    fetch(d, read, Ty::Household, &s.sub, Level { households, people: Vec::new() }).await?;
                 }
-                "totalCount" => opt(total.flatten()),
-                _ => return Err(unplanned(s)),
-            })
-        })
-    }
+            }
+            Ty::Household => {
+                let households = &level.households;
+                let (members, records, units) = tokio::try_join!(
+                    batch(&loaders.members, unread(&read.members, wants("members"), households.iter().map(|h| h.id))),
+                    batch(
+                        &loaders.brief_records_of_household,
+                        unread(&read.household_records, wants("serviceRecords"), households.iter().map(|h| h.id))
+                    ),
+                    batch(&loaders.org_unit, unread(&read.units, wants("orgUnit"), households.iter().map(|h| h.unit))),
+                )?;
+                read.members.extend(members);
+                read.household_records.extend(records);
+                read.units.extend(units);
+                for s in sels.iter().filter(|s| s.name == "members") {
+                    let people = (households.iter().filter_map(|h| read.members.get(&h.id)))
+                        .flat_map(|m| m.iter().map(PersonKeys::of))
+                        .collect();
+                    fetch(d, read, Ty::Person, &s.sub, Level { people, households: Vec::new() }).await?;
+                }
+            }
+            // Service types and life stages are reference data, read once per process.
+            Ty::PageInfo | Ty::ServiceRecord | Ty::ServiceType | Ty::OrgUnit | Ty::LifeStage => {}
+        }
+        Ok(())
+    })
 }
 
-impl Read<'_> {
+/// Writes a planned answer from what its plan read.
+pub struct Render<'a> {
+    store: &'a Store,
+    read: &'a Read,
+    /// The service catalogue, when the plan selects a record's type.
+    types: Option<&'a HashMap<Uuid, Arc<service_type::Model>>>,
+    /// The life-stage rules, when the plan selects a person's stage.
+    stages: Option<(&'a LifeStageRules, FollowUp)>,
+    today: NaiveDate,
+}
+
+impl Render<'_> {
     /// An object of the selected fields of type `ty`, each as `disclosure` shows it to the
     /// caller (the executor's `disclosure::Guard` does the same field by field).
     fn object(&self, ty: Ty, sels: &[Sel<'_>], mut value: impl FnMut(&Sel<'_>) -> Answer) -> Answer {
@@ -434,12 +618,59 @@ impl Read<'_> {
         })
     }
 
+    /// A page of `N`, with its edges, nodes, page info and total.
+    fn connection<N: OutputType>(
+        &self,
+        (ty, edge): (Ty, Ty),
+        conn: &Conn<N>,
+        sels: &[Sel<'_>],
+        total: Option<Option<i64>>,
+        node: impl Fn(&N, &[Sel<'_>]) -> Answer,
+    ) -> Answer {
+        self.object(ty, sels, |s| {
+            Ok(match s.name {
+                "__typename" => typename(ty),
+                "edges" => list(conn.edges.iter(), |e| {
+                    self.object(edge, &s.sub, |f| {
+                        Ok(match f.name {
+                            "__typename" => typename(edge),
+                            "cursor" => Value::String(e.cursor.clone()),
+                            "node" => node(&e.node, &f.sub)?,
+                            _ => return Err(unplanned(f)),
+                        })
+                    })
+                })?,
+                "nodes" => list(conn.edges.iter(), |e| node(&e.node, &s.sub))?,
+                "pageInfo" => {
+                    let cursor = |e: Option<&Edge<String, N, EmptyFields>>| e.map(|e| e.cursor.clone());
+                    self.object(Ty::PageInfo, &s.sub, |f| {
+                        Ok(match f.name {
+                            "__typename" => typename(Ty::PageInfo),
+                            "hasPreviousPage" => Value::Boolean(conn.has_previous_page),
+                            "hasNextPage" => Value::Boolean(conn.has_next_page),
+                            "startCursor" => opt(cursor(conn.edges.first())),
+                            "endCursor" => opt(cursor(conn.edges.last())),
+                            _ => return Err(unplanned(f)),
+                        })
+                    })?
+                }
+                "totalCount" => opt(total.flatten()),
+                _ => return Err(unplanned(s)),
+            })
+        })
+    }
+
     /// As the loader's `one`: the last row of the key, null when out of scope.
     fn unit(&self, id: Uuid, sels: &[Sel<'_>]) -> Answer {
-        match self.units.get(&id).and_then(|u| u.last()) {
+        match self.read.units.get(&id).and_then(|u| u.last()) {
             Some(u) => self.org_unit(u, sels),
             None => Ok(Value::Null),
         }
+    }
+
+    /// Service records, as the loader's `many`.
+    fn records(&self, rows: Option<&Arc<Vec<Brief>>>, sels: &[Sel<'_>]) -> Answer {
+        list(rows.into_iter().flat_map(|r| r.iter()), |r| self.record(r, sels))
     }
 
     fn person(&self, p: &person::Model, sels: &[Sel<'_>]) -> Answer {
@@ -462,16 +693,13 @@ impl Read<'_> {
                 "version" => scalar(p.version),
                 "createdAt" => scalar(p.created_at),
                 "updatedAt" => scalar(p.updated_at),
-                "household" => match p.household_id.and_then(|h| self.households.get(&h)?.last()) {
+                "household" => match p.household_id.and_then(|h| self.read.households.get(&h)?.last()) {
                     Some(h) => self.household(h, &s.sub)?,
                     None => Value::Null,
                 },
-                "serviceRecords" => match self.records.get(&p.id) {
-                    Some(rows) => list(rows.iter(), |r| self.record(r, &s.sub))?,
-                    None => Value::List(Vec::new()),
-                },
+                "serviceRecords" => self.records(self.read.person_records.get(&p.id), &s.sub)?,
                 "orgUnit" => self.unit(p.org_unit_id, &s.sub)?,
-                "lifeStage" => match self.stages.get(&p.id) {
+                "lifeStage" => match self.life_stage_of(p) {
                     Some(stage) => self.life_stage(stage, &s.sub)?,
                     None => Value::Null,
                 },
@@ -495,6 +723,10 @@ impl Read<'_> {
                 "createdAt" => scalar(h.created_at),
                 "updatedAt" => scalar(h.updated_at),
                 "orgUnit" => self.unit(h.org_unit_id, &s.sub)?,
+                "members" => {
+                    list(self.read.members.get(&h.id).into_iter().flat_map(|m| m.iter()), |p| self.person(p, &s.sub))?
+                }
+                "serviceRecords" => self.records(self.read.household_records.get(&h.id), &s.sub)?,
                 _ => return Err(unplanned(s)),
             })
         })
@@ -533,6 +765,13 @@ impl Read<'_> {
                 _ => return Err(unplanned(s)),
             })
         })
+    }
+
+    /// The `lifeStage` field's rule, on today.
+    fn life_stage_of(&self, p: &person::Model) -> Option<&life_stage::Model> {
+        let (rules, follow_up) = self.stages?;
+        let pregnancies = self.read.pregnancies.get(&p.id).map_or(&[][..], |v| v.as_slice());
+        life_stage_of(self.store, rules, follow_up, p, pregnancies, self.today)
     }
 
     fn life_stage(&self, l: &life_stage::Model, sels: &[Sel<'_>]) -> Answer {
@@ -604,48 +843,63 @@ fn typename(ty: Ty) -> Value {
     Value::String(ty.name().into_owned())
 }
 
-/// A field `plan` let through and the answer does not know: a bug in this module.
+/// A field the planner let through and the answer does not know: a bug in this module.
 fn unplanned(s: &Sel<'_>) -> async_graphql::Error {
-    ApiError::Internal(anyhow::anyhow!("the people page plan has no answer for {:?}", s.name)).into()
+    ApiError::Internal(anyhow::anyhow!("the plan has no answer for {:?}", s.name)).into()
 }
 
-/// Every field the plan answers on a `ty`, nested; as a named fragment per type when `named`.
-fn every(ty: Ty, named: bool) -> String {
+/// A selection of every field the plan answers on a `ty`, nested without coming back to a type
+/// on its path (a household's members are people, whose household is not followed again); as a
+/// named fragment per place, one spread per level, when `fragments` collects them.
+fn every(ty: Ty, path: &mut Vec<Ty>, fragments: &mut Option<Vec<String>>) -> String {
+    path.push(ty);
     let mut out = format!("__typename {}", ty.plain_fields().join(" "));
     for (field, t) in ty.object_fields() {
-        let inner = if named { format!("...{}Fields", t.name()) } else { every(*t, false) };
-        out.push_str(&format!(" {field} {{ {inner} }}"));
+        if !path.contains(t) {
+            out.push_str(&format!(" {field} {{ {} }}", every(*t, path, fragments)));
+        }
     }
-    out
+    path.pop();
+    match fragments {
+        Some(list) => {
+            let name = format!("{}Fields{}", ty.name(), list.len());
+            list.push(format!("fragment {name} on {} {{ {out} }}", ty.name()));
+            format!("...{name}")
+        }
+        None => out,
+    }
 }
 
-/// Queries of the `people` page selecting every field the plan answers, written as clients write
-/// them: plain; Relay-style, a named fragment per type with an operation name and a variable;
-/// inline fragments on the type and on an interface, aliases, repeated keys, `@skip` and
-/// `@include`. `args` are the page's arguments. Tests run each with the plan and without.
-pub fn planned_queries(args: &str) -> Vec<String> {
-    use Ty::*;
-    let plain = format!("{{ people{args} {{ {} }} }}", every(Connection, false));
-    let fragments: String =
-        [Connection, Edge, PageInfo, Person, Household, ServiceRecord, ServiceType, OrgUnit, LifeStage]
-            .iter()
-            .map(|t| format!("fragment {0}Fields on {0} {{ {1} }}\n", t.name(), every(*t, true)))
-            .collect();
+/// Queries of a root field (`field`, with its arguments; `$id` is a `UUID!` variable) of type
+/// `ty` selecting every field the plan answers, written as clients write them: plain;
+/// Relay-style, a named fragment per place with an operation name and a variable with a
+/// default; and for pages of people, inline fragments on the type and on an interface,
+/// aliases, repeated keys, `@skip` and `@include`. Tests run each with the plan and without.
+pub fn planned_queries(field: &str, ty: Ty) -> Vec<String> {
+    let id = if field.contains("$id") { ", $id: UUID!" } else { "" };
+    let vars = if id.is_empty() { String::new() } else { format!("({})", &id[2..]) };
+    let plain = format!("query Plain{vars} {{ {field} {{ {} }} }}", every(ty, &mut Vec::new(), &mut None));
+    let mut fragments = Some(Vec::new());
+    let root = every(ty, &mut Vec::new(), &mut fragments);
     let relay = format!(
-        "query PeopleList($stage: Boolean = true) {{ people{args} {{ ...PersonConnectionFields }} }}\n{fragments}"
+        "query Relay($stage: Boolean = true{id}) {{ {field} {{ {root} }} }}\n{}",
+        fragments.unwrap_or_default().join("\n")
     )
     .replace("lifeStage {", "lifeStage @include(if: $stage) {");
-    let mixed = format!(
-        "query Mixed($hide: Boolean = true) {{ people{args} {{ ... on PersonConnection {{ totalCount }} \
-         edges {{ ... {{ cursor }} node {{ ... on Node {{ id }} ...Names hh: household {{ id }} \
-         household {{ address }} household {{ orgUnit {{ code }} dwelling }} stage: lifeStage {{ code }} \
-         lifeStage {{ nameEn }} ageMonths(asOf: \"2020-01-01\") @skip(if: $hide) \
-         serviceRecords {{ __typename }} serviceRecords {{ ... on ServiceRecord {{ date serviceType {{ code }} }} }} \
-         orgUnit {{ ...Unit }} }} }} nodes {{ id id sex }} }} }}\n\
-         fragment Names on Person {{ givenName familyName birthDate id }}\n\
-         fragment Unit on OrgUnit {{ code level ... on OrgUnit {{ nameEn }} }}"
-    );
-    vec![plain, relay, mixed]
+    let mut queries = vec![plain, relay];
+    if ty == Ty::PersonConnection {
+        queries.push(format!(
+            "query Mixed($hide: Boolean = true) {{ {field} {{ ... on PersonConnection {{ totalCount }} \
+             edges {{ ... {{ cursor }} node {{ ... on Node {{ id }} ...Names hh: household {{ id }} \
+             household {{ address }} household {{ orgUnit {{ code }} dwelling members {{ id }} }} \
+             stage: lifeStage {{ code }} lifeStage {{ nameEn }} ageMonths(asOf: \"2020-01-01\") @skip(if: $hide) \
+             serviceRecords {{ __typename }} serviceRecords {{ ... on ServiceRecord {{ date serviceType {{ code }} }} }} \
+             orgUnit {{ ...Unit }} }} }} nodes {{ id id sex }} }} }}\n\
+             fragment Names on Person {{ givenName familyName birthDate id }}\n\
+             fragment Unit on OrgUnit {{ code level ... on OrgUnit {{ nameEn }} }}"
+        ));
+    }
+    queries
 }
 
 #[cfg(test)]
@@ -666,18 +920,35 @@ mod tests {
         let mut registry = Registry::default();
         <super::super::Query as OutputType>::create_type_info(&mut registry);
         let planner = Planner { fragments: &doc.fragments, registry: &registry };
-        planner.plan(&people.node.selection_set.node, Ty::Connection).map(|sels| sels.len())
+        let ty = match people.node.name.node.as_str() {
+            "people" => Ty::PersonConnection,
+            "households" => Ty::HouseholdConnection,
+            "person" => Ty::Person,
+            _ => Ty::Household,
+        };
+        planner.plan(&people.node.selection_set.node, ty).map(|sels| sels.len())
     }
 
     #[test]
     fn plans_every_listed_field_however_the_client_writes_it() {
-        let [plain, relay, mixed] = &planned_queries("(first: 10)")[..] else { panic!("three") };
+        let [plain, relay, mixed] = &planned_queries("people(first: 10)", Ty::PersonConnection)[..] else {
+            panic!("three")
+        };
         assert_eq!(plan_of(plain), Some(5), "{plain}");
         // (At run time `@include` and `@skip` are gone: async-graphql applied them.)
         let run = |q: &str| q.replace(" @include(if: $stage)", "").replace(" @skip(if: $hide)", "");
         assert_eq!(plan_of(&run(relay)), Some(5), "{relay}");
         let mixed = run(mixed).replace("ageMonths(asOf: \"2020-01-01\")", "");
         assert_eq!(plan_of(&mixed), Some(3), "{mixed}");
+        for (field, ty, keys) in [
+            ("households(first: 3)", Ty::HouseholdConnection, 5),
+            ("person(id: $id)", Ty::Person, 21),
+            ("household(id: $id)", Ty::Household, 14),
+        ] {
+            for q in planned_queries(field, ty) {
+                assert_eq!(plan_of(&run(&q)), Some(keys), "{q}");
+            }
+        }
         let bench = "query($id: UUID!) { people(filter: {orgUnitId: $id}, first: 50) { edges { node { id givenName \
                      familyName birthDate household { id address } serviceRecords { date serviceType { code } } } } } }";
         assert_eq!(plan_of(bench), Some(1));
@@ -698,7 +969,7 @@ mod tests {
         let Selection::Field(people) = &op.node.selection_set.node.items[0].node else { panic!("a field") };
         let registry = Registry::default();
         let planner = Planner { fragments: &doc.fragments, registry: &registry };
-        let sels = planner.plan(&people.node.selection_set.node, Ty::Connection).unwrap();
+        let sels = planner.plan(&people.node.selection_set.node, Ty::PersonConnection).unwrap();
         let node = &sels[0].sub;
         assert_eq!(node.iter().map(|s| s.name).collect::<Vec<_>>(), ["id", "household"]);
         assert_eq!(node[1].sub.iter().map(|s| s.name).collect::<Vec<_>>(), ["id", "address"]);
@@ -712,7 +983,8 @@ mod tests {
             "{ people { edges { node { ageMonths(asOf: \"2026-01-01\") } } } }",
             "{ people { edges { node { lifeStage(asOf: \"2026-01-01\") { code } } } } }",
             "{ people { edges { node { serviceRecords { note } } } } }",
-            "{ people { edges { node { household { members { id } } } } } }",
+            "{ people { edges { node { household { members { phone(x: 1) } } } } } }",
+            "{ households { nodes { consents { id } } } }",
             "{ people { edges { node { orgUnit { parent { id } } } } } }",
             "{ people { edges { node { id: givenName id } } } }",
         ] {

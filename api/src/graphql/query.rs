@@ -6,7 +6,7 @@ use super::growth::{GrowthQuestion, GrowthZScores};
 use super::milestones::Milestone;
 use super::org_units::{OrgUnit, OrgUnitGroup};
 use super::people::{Household, Person};
-use super::plan::PeoplePage;
+use super::plan::Planned;
 use super::schedule::{DueListEntry, ScheduleRule};
 use super::services::{Antigen, LifeStage, ServiceType};
 use crate::domain::vocab::{DueKind, OrgUnitLevel, Sector};
@@ -102,22 +102,22 @@ impl CoreQuery {
             desc = "The `endCursor` of the previous page (or an edge's `cursor`); leave out for the first page."
         )]
         after: Option<String>,
-    ) -> Result<Conn<Household>> {
+    ) -> Result<Planned<Conn<Household>>> {
         let store = &data(ctx)?.store;
         let filter = filter.unwrap_or_default();
-        match order_by {
+        Ok(Planned(match order_by {
             Some(order) => {
                 let req = SortedPageRequest::new(first, after, store.keys())?;
                 let page = store.households_ordered(filter, cond, order, &req).await?;
                 let o = order.order();
-                Ok(connection_by(page, |m| encode_sorted_cursor(store.keys(), &(o.key_of)(m), m.id), Household))
+                connection_by(page, |m| encode_sorted_cursor(store.keys(), &(o.key_of)(m), m.id), Household)
             }
             None => {
                 let req = store.page_request(first, after)?;
                 let page = store.households(filter, cond, &req).await?;
-                Ok(connection(store, page, |m| m.id, Household))
+                connection(store, page, |m| m.id, Household)
             }
-        }
+        }))
     }
 
     /// A household by id; null when it is unknown or outside your view scope, and always for
@@ -126,8 +126,8 @@ impl CoreQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The household's id.")] id: Uuid,
-    ) -> Result<Option<Household>> {
-        Ok(found(data(ctx)?.store.read_household(id).await)?.map(Household))
+    ) -> Result<Option<Planned<Household>>> {
+        Ok(found(data(ctx)?.store.read_household(id).await)?.map(|m| Planned(Household(m))))
     }
 
     /// People in your view scope: `filter` for the common questions, `where` for any combination
@@ -154,7 +154,7 @@ impl CoreQuery {
             desc = "The `endCursor` of the previous page (or an edge's `cursor`); leave out for the first page."
         )]
         after: Option<String>,
-    ) -> Result<PeoplePage> {
+    ) -> Result<Planned<Conn<Person>>> {
         let store = &data(ctx)?.store;
         let filter = filter.unwrap_or_default();
         let conn = match order_by {
@@ -170,7 +170,7 @@ impl CoreQuery {
                 connection(store, page, |m| m.id, Person)
             }
         };
-        Ok(PeoplePage(conn))
+        Ok(Planned(conn))
     }
 
     /// A person by id; null when unknown or outside your view scope, and always for callers who
@@ -179,8 +179,8 @@ impl CoreQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The person's id.")] id: Uuid,
-    ) -> Result<Option<Person>> {
-        Ok(found(data(ctx)?.store.read_person(id).await)?.map(Person))
+    ) -> Result<Option<Planned<Person>>> {
+        Ok(found(data(ctx)?.store.read_person(id).await)?.map(|m| Planned(Person(m))))
     }
 
     /// The service catalogue (active types, by code), optionally for one life stage or sector.

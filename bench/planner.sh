@@ -1,23 +1,20 @@
 #!/usr/bin/env bash
-# Issue 31, target b: the page of 50 people with households and service records, as the bench
-# has always sent it (plain), as Relay/Apollo clients send it (named fragments, `__typename`, a
-# variable with a default), and the latter with each person's unit and life stage; first
+# Issue 31, targets a and b: a person by id with their service records as Relay/Apollo clients
+# send it (named fragments, `__typename`); the page of 50 people with households and service
+# records, as the bench has always sent it (plain), as Relay/Apollo clients send it (named
+# fragments, `__typename`, a variable with a default), and the latter with each person's unit
+# and life stage; first
 # answered from a plan of the selection (CBSS_PLANNER=true), then field by field by the
 # executor (CBSS_PLANNER=false), in one run on one database (cbss_bench, 1,000,000 people).
 # wrk, the server and PostgreSQL share this machine's cores.
-# Usage: bench/pages.sh [DURATION] [CLIENTS]   (seconds and connections; 20 and 32 by default)
+# Usage: bench/planner.sh [DURATION] [CLIENTS]   (seconds and connections; 20 and 32 by default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${1:-20}"
 CLIENTS="${2:-32}"
-command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
 source bench/common.sh
-ensure_seeded
-dir=$(mktemp -d)
-trap 'stop_server; rm -rf "$dir"' EXIT
-page_units
-psql "$DB" -Atc "select unit_id from bench.pages order by n" >"$dir/unit.txt"
-export BENCH_IDS="$dir" BENCH_TOKEN
+wrk_setup
+export BENCH_TOKEN
 
 for planner in true false; do
   echo "== CBSS_PLANNER=$planner"
@@ -25,6 +22,7 @@ for planner in true false; do
   BENCH_TOKEN=$(login)
   wrk_header
   wrk_warm page:1
+  wrk_row "person-with-records planner=$planner" personrecords:1
   wrk_row "page-plain planner=$planner" page:1
   wrk_row "page-fragments planner=$planner" pagefrag:1
   wrk_row "page-fragments-unit-stage planner=$planner" pagewide:1
