@@ -304,7 +304,7 @@ async fn graphql_answer(state: AppState, request: Request, operation: &mut Optio
 /// How fresh an answer is, when part of it was read from the replica or a roll-up: the
 /// replica's freshness (or the primary's), with the roll-up last read.
 fn freshness(answered: &Store) -> Option<serde_json::Value> {
-    let rollup = answered.rollups_used().pop();
+    let rollup = answered.rollup_used();
     let mut fresh = match answered.freshness() {
         Some(replica) => replica.to_json(),
         None if rollup.is_some() => serde_json::json!({ "source": "PRIMARY" }),

@@ -85,14 +85,19 @@ impl StageRule {
 
 /// The stage of a person on `on`: an open pregnancy comes first (maternal health follows the
 /// woman, whatever her age), then the age stages in their order. None for adults, and before birth.
-pub fn stage_on(rules: &[StageRule], birth: NaiveDate, on: NaiveDate, open_pregnancy: bool) -> Option<&StageRule> {
-    if let Some(r) = rules.iter().find(|r| open_pregnancy && r.criterion == Criterion::OpenPregnancy) {
+pub fn stage_on<'r>(
+    rules: impl IntoIterator<Item = &'r StageRule>,
+    birth: NaiveDate,
+    on: NaiveDate,
+    open_pregnancy: bool,
+) -> Option<&'r StageRule> {
+    let mut ordered: Vec<&StageRule> = rules.into_iter().collect();
+    if let Some(r) = ordered.iter().find(|r| open_pregnancy && r.criterion == Criterion::OpenPregnancy) {
         return Some(r);
     }
     if on < birth {
         return None;
     }
-    let mut ordered: Vec<&StageRule> = rules.iter().collect();
     ordered.sort_by_key(|r| r.sort_order);
     ordered.into_iter().find(|r| r.age_matches(birth, on))
 }

@@ -422,7 +422,6 @@ pub(super) fn life_stage_of<'r>(
 ) -> Option<&'r life_stage_row::Model> {
     let open = (store.derived(pregnancies).iter())
         .any(|p| pregnancy_rules::is_open(p.expected_delivery_date, p.outcome_date, on, follow_up));
-    let rules: Vec<life_stage::StageRule> = stages.iter().map(|(r, _)| r.clone()).collect();
-    let code = &life_stage::stage_on(&rules, store.derived_row(person).birth_date, on, open)?.code;
-    stages.iter().find(|(r, _)| &r.code == code).map(|(_, m)| m)
+    let rule = life_stage::stage_on(stages.iter().map(|(r, _)| r), store.derived_row(person).birth_date, on, open)?;
+    stages.iter().find(|(r, _)| std::ptr::eq(r, rule)).map(|(_, m)| m)
 }

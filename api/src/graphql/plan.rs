@@ -393,9 +393,11 @@ impl<T: Root> OutputType for Planned<T> {
     async fn resolve(&self, ctx: &ContextSelectionSet<'_>, field: &Positioned<Field>) -> ServerResult<Value> {
         let planning = ctx.data_opt::<Planning>().filter(|p| p.enabled);
         let planner = Planner { fragments: &ctx.query_env.fragments, registry: &ctx.schema_env.registry };
-        if let Some((planning, sels)) = planning.zip(planner.plan(&field.node.selection_set.node, T::TY)) {
+        let d = ctx.data_unchecked::<RequestData>();
+        let plan = planner.plan(&field.node.selection_set.node, T::TY).filter(|sels| readable(&d.store, T::TY, sels));
+        if let Some((planning, sels)) = planning.zip(plan) {
             // The root field's resolver checked the caller before it made this value.
-            match answer(&self.0, ctx.data_unchecked::<RequestData>(), &sels).await {
+            match answer(&self.0, d, &sels).await {
                 Ok(value) => {
                     planning.answered.fetch_add(1, Ordering::Relaxed);
                     return Ok(value);
@@ -412,6 +414,19 @@ impl<T: Root> OutputType for Planned<T> {
 }
 
 type Answer = async_graphql::Result<Value>;
+
+/// Whether the caller may read every field of a plan of a `ty`: a field refused to them is the
+/// executor's to report, on its own path, before anything is read for it.
+fn readable(store: &Store, ty: Ty, sels: &[Sel<'_>]) -> bool {
+    store.identified()
+        || sels.iter().all(|s| {
+            let class = disclosure::output(&ty.name(), s.name).unwrap_or(disclosure::Out::Withheld);
+            let sub = ty.object_field(s.name);
+            s.name.starts_with("__")
+                || (disclosure::readable(store.reader(), class).is_ok()
+                    && sub.is_none_or(|t| readable(store, t, &s.sub)))
+        })
+}
 
 async fn answer<T: Root>(root: &T, d: &RequestData, sels: &[Sel<'_>]) -> Answer {
     let mut read = Read::default();

@@ -46,6 +46,14 @@ pub struct AggregateFilter {
     pub growth_measurement: Option<MeasurementWhere>,
 }
 
+impl AggregateFilter {
+    /// Whether it sets no condition (a roll-up can answer only such questions).
+    pub fn is_empty(&self) -> bool {
+        let Self { person, household, service_record, growth_measurement } = self;
+        person.is_none() && household.is_none() && service_record.is_none() && growth_measurement.is_none()
+    }
+}
+
 /// One row of an aggregate; a dimension not grouped by, or a measure not asked for, is None.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AggregateCell {
@@ -136,11 +144,7 @@ impl Store {
         }
         let backend = self.db().get_database_backend();
         let (entity, filter) = (q.entity, &q.filter);
-        let filtered = filter.person.is_some()
-            || filter.household.is_some()
-            || filter.service_record.is_some()
-            || filter.growth_measurement.is_some();
-        let rollup = self.rollup_for(entity, &group_by, &measures, filtered, as_of).await?.map(|r| r.rollup);
+        let rollup = self.rollup_for(entity, &group_by, &measures, !filter.is_empty(), as_of).await?.map(|r| r.rollup);
         let question = Counted { entity, unit: &unit, filter, measures: &measures, as_of, rollup };
         let stmt = self.aggregate_query(&question, q.level, &group_by, backend).await?;
         // Distinct counts and means do not add up across rows: a grouped total is counted as such.

@@ -94,8 +94,8 @@ pub struct Store {
     route: Arc<tokio::sync::OnceCell<Option<(DatabaseConnection, Freshness)>>>,
     /// The server's roll-ups (`rollup`), which answers may read instead of the rows.
     rollups: Option<Arc<rollup::Rollups>>,
-    /// The roll-ups this request's answers read (`extensions.freshness.rollup`).
-    rollups_used: Arc<std::sync::Mutex<Vec<rollup::RollupUse>>>,
+    /// The roll-up this request's answers read last (`extensions.freshness.rollup`).
+    rollup_used: Arc<std::sync::Mutex<Option<rollup::RollupUse>>>,
 }
 
 impl Store {
@@ -119,7 +119,7 @@ impl Store {
             on_replica: false,
             route: Arc::default(),
             rollups: None,
-            rollups_used: Arc::default(),
+            rollup_used: Arc::default(),
         }
     }
 

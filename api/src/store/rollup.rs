@@ -457,13 +457,13 @@ impl Store {
             built_at: row.try_get("", "built_at")?,
             changes_since_build: everywhere.then_some(pending),
         };
-        self.rollups_used.lock().expect("roll-up notes").push(used.clone());
+        *self.rollup_used.lock().expect("roll-up note") = Some(used.clone());
         Ok(Some(used))
     }
 
-    /// The roll-ups this request's answers read.
-    pub fn rollups_used(&self) -> Vec<RollupUse> {
-        self.rollups_used.lock().expect("roll-up notes").clone()
+    /// The roll-up this request's answers read last (the one its freshness tells).
+    pub fn rollup_used(&self) -> Option<RollupUse> {
+        self.rollup_used.lock().expect("roll-up note").clone()
     }
 }
 

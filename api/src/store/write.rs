@@ -656,7 +656,7 @@ impl Store {
             on_replica: false,
             route: self.route.clone(),
             rollups: self.rollups.clone(),
-            rollups_used: self.rollups_used.clone(),
+            rollup_used: self.rollup_used.clone(),
         })
     }
 
