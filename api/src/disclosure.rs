@@ -1224,6 +1224,11 @@ pub fn output(type_name: &str, field: &str) -> Option<Out> {
     class
 }
 
+/// The class a field is shown by; a field without one is withheld (the schema test names it).
+pub fn class_of(type_name: &str, field: &str) -> Out {
+    output(type_name, field).unwrap_or(Withheld)
+}
+
 /// The class of an input field, an argument (`Type.field`) or a sort key.
 pub fn input(type_name: &str, field: &str) -> Option<In> {
     if WRITE_INPUTS.contains(&type_name) || type_name.starts_with("Mutation.") {
@@ -1518,8 +1523,7 @@ impl Extension for GuardOf {
         {
             return next.run(ctx, info).await;
         }
-        // A field without a class is withheld: the schema test names it.
-        let class = output(info.parent_type, info.name).unwrap_or(Withheld);
+        let class = class_of(info.parent_type, info.name);
         if let Err(e) = readable(reader, class) {
             // Field names never start with a digit: a number is a list index.
             let path = (info.path_node.to_string_vec().into_iter())

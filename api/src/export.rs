@@ -378,7 +378,7 @@ fn cells<const N: usize>(store: &Store, columns: &[Column], values: [Value; N]) 
             let v = if store.identified() {
                 v
             } else {
-                let class = disclosure::output(ty, field).unwrap_or(disclosure::Out::Withheld);
+                let class = disclosure::class_of(ty, field);
                 disclosure::shown(class, v, |id| store.public_id(id))
             };
             match v {

@@ -129,21 +129,6 @@ pub enum Ty {
 }
 
 impl Ty {
-    /// Every type the plan knows.
-    pub const ALL: [Ty; 11] = [
-        Ty::PersonConnection,
-        Ty::PersonEdge,
-        Ty::HouseholdConnection,
-        Ty::HouseholdEdge,
-        Ty::PageInfo,
-        Ty::Person,
-        Ty::Household,
-        Ty::ServiceRecord,
-        Ty::ServiceType,
-        Ty::OrgUnit,
-        Ty::LifeStage,
-    ];
-
     /// The type's name in the schema, from the type itself.
     pub fn name(self) -> Cow<'static, str> {
         match self {
@@ -420,7 +405,7 @@ type Answer = async_graphql::Result<Value>;
 fn readable(store: &Store, ty: Ty, sels: &[Sel<'_>]) -> bool {
     store.identified()
         || sels.iter().all(|s| {
-            let class = disclosure::output(&ty.name(), s.name).unwrap_or(disclosure::Out::Withheld);
+            let class = disclosure::class_of(&ty.name(), s.name);
             let sub = ty.object_field(s.name);
             s.name.starts_with("__")
                 || (disclosure::readable(store.reader(), class).is_ok()
@@ -624,7 +609,7 @@ impl Render<'_> {
             if s.name.starts_with("__") {
                 return value(s);
             }
-            let class = disclosure::output(&name, s.name).unwrap_or(disclosure::Out::Withheld);
+            let class = disclosure::class_of(&name, s.name);
             disclosure::readable(self.store.reader(), class)?;
             if class.withheld() {
                 return Ok(Value::Null);
