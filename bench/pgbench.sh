@@ -29,16 +29,16 @@ SQL
 # A page of 50 is the server's three statements, as it sends them (its IN lists are what
 # PostgreSQL turns into = ANY): the people of the unit's subtree by id (a page from each unit,
 # page::fetch_in_subtree, which writes the page size into the statement), then their households
-# and their service records, brief (service_record::Brief: load.sh's page asks for no field
-# of a record that needs the rest; the service catalogue is read once per process). One more
+# and their service records, of the columns load.sh's page selects (the planner's projection,
+# graphql/plan.rs; the service catalogue is read once per process). One more
 # primary-key probe first (bench.pages) hands the statements what the earlier ones returned to
 # the server.
 cat >"$dir/page.sql" <<SQL
 \set n random(1, $(psql "$DB" -Atc "select count(*) from bench.pages"))
 SELECT lo, hi, pids, hids FROM bench.pages WHERE n = :n \gset
 SELECT p.* FROM org_unit u JOIN LATERAL (SELECT * FROM person p WHERE p.org_unit_id = u.id ORDER BY p.id LIMIT 51) p ON TRUE WHERE u.path >= :lo AND u.path < :hi ORDER BY p.id LIMIT 51;
-SELECT h.* FROM household h WHERE h.id = ANY (:hids::uuid[]);
-SELECT r.id, r.service_type_id, r.person_id, r.household_id, r.pregnancy_id, r.service_date, r.org_unit_id, r.version FROM service_record r WHERE r.person_id = ANY (:pids::uuid[]) ORDER BY r.service_date DESC;
+SELECT h.id, h.org_unit_id, h.address FROM household h WHERE h.id = ANY (:hids::uuid[]);
+SELECT r.id, r.service_date, r.service_type_id, r.person_id FROM service_record r WHERE r.person_id = ANY (:pids::uuid[]) ORDER BY r.service_date DESC;
 SQL
 declare -A what=([person]="person by id" [audited]="person by id, then its audit entry" [page]="a page of 50 people: its 3 statements")
 for script in person audited page; do

@@ -10,7 +10,7 @@
 
 use sea_orm::sqlx::postgres::{PgColumn, PgRow};
 use sea_orm::sqlx::{Column, Decode, Postgres, Row, Type};
-use sea_orm::{DbErr, FromQueryResult, QueryResult};
+use sea_orm::{DbErr, FromQueryResult, QueryResult, RuntimeErr, TryGetError, TryGetable};
 
 /// A model's own reader of PostgreSQL rows, when it has one (`by_position!`); the default
 /// leaves the row to sea-orm.
@@ -56,10 +56,17 @@ where
     if columns.get(position).is_some_and(|c| c.name() == name) { row.try_get(position) } else { row.try_get(name) }
 }
 
-/// `FromPgRow` for models read by column position. The struct literal it builds must name
-/// every field, so a column added to the model and not here does not compile.
+/// `FromPgRow` for models read by column position, and `Projected` for reading them from
+/// projections. The struct literals they build name every field, so a column added to the model
+/// and not here does not compile.
 macro_rules! by_position {
     ($($model:ident :: $ty:ident { $($field:ident),* $(,)? })*) => {$(
+        impl $crate::read::Projected for $crate::$model::$ty {
+            fn from_projection(res: &QueryResult) -> Result<Self, DbErr> {
+                Ok(Self { $($field: projected_column(res, stringify!($field))?),* })
+            }
+        }
+
         impl $crate::read::FromPgRow for $crate::$model::$ty {
             fn from_pg_row(row: &sea_orm::sqlx::postgres::PgRow) -> Option<Result<Self, sea_orm::sqlx::Error>> {
                 use sea_orm::sqlx::Row;
@@ -96,8 +103,36 @@ by_position! {
         id, service_type_id, person_id, household_id, pregnancy_id, service_date, org_unit_id,
         provider, recorded_by, note, created_at, updated_at, version, change_seq,
     }
-    service_record::Brief {
-        id, service_type_id, person_id, household_id, pregnancy_id, service_date, org_unit_id, version,
+}
+
+/// A model read from a projection: a row holding only the columns an answer selected. The
+/// columns it lacks take their type's default, so use it only where nothing reads them (the
+/// query planner selects the columns its selected fields declare, `graphql::plan`).
+pub struct Projection<M>(pub M);
+
+/// `FromQueryResult` for rows of some of a model's columns (`projected!`).
+pub trait Projected: Sized {
+    fn from_projection(res: &QueryResult) -> Result<Self, DbErr>;
+}
+
+impl<M: Projected> FromQueryResult for Projection<M> {
+    fn from_query_result(res: &QueryResult, pre: &str) -> Result<Self, DbErr> {
+        debug_assert!(pre.is_empty(), "projections are read unprefixed");
+        M::from_projection(res).map(Projection)
+    }
+}
+
+/// The value of column `name`, or the type's default when the row does not hold the column.
+#[doc(hidden)]
+pub fn projected_column<T: TryGetable + Default>(res: &QueryResult, name: &str) -> Result<T, DbErr> {
+    match T::try_get(res, "", name) {
+        Ok(v) => Ok(v),
+        Err(TryGetError::DbErr(DbErr::Query(RuntimeErr::SqlxError(e))))
+            if matches!(*e, sea_orm::sqlx::Error::ColumnNotFound(_)) =>
+        {
+            Ok(T::default())
+        }
+        Err(e) => Err(e.into()),
     }
 }
 

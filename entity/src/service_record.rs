@@ -25,35 +25,6 @@ pub struct Model {
     pub change_seq: i64,
 }
 
-/// A record without its free text and bookkeeping (provider, recorder, note, timestamps):
-/// what lists of records nested in a page usually show. Narrower rows cost PostgreSQL and the
-/// server less; the GraphQL layer reads these only when no field needs the rest.
-#[derive(Clone, Debug, PartialEq, sea_orm::FromQueryResult)]
-pub struct Brief {
-    pub id: Uuid,
-    pub service_type_id: Uuid,
-    pub person_id: Option<Uuid>,
-    pub household_id: Option<Uuid>,
-    pub pregnancy_id: Option<Uuid>,
-    pub service_date: Date,
-    pub org_unit_id: Uuid,
-    pub version: i32,
-}
-
-impl Brief {
-    /// The columns of a `Brief`, in its fields' order (read by position on PostgreSQL).
-    pub const COLUMNS: [Column; 8] = [
-        Column::Id,
-        Column::ServiceTypeId,
-        Column::PersonId,
-        Column::HouseholdId,
-        Column::PregnancyId,
-        Column::ServiceDate,
-        Column::OrgUnitId,
-        Column::Version,
-    ];
-}
-
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 

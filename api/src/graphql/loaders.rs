@@ -68,9 +68,6 @@ pub struct Loaders {
     pub children_of_pregnancy: DataLoader<Batch<Uuid>>,
     pub records_of_person: DataLoader<Batch<service_record::Model>>,
     pub records_of_household: DataLoader<Batch<service_record::Model>>,
-    /// The same lists, brief (`ServiceRecord::list` picks one of the two).
-    pub brief_records_of_person: DataLoader<Batch<service_record::Brief>>,
-    pub brief_records_of_household: DataLoader<Batch<service_record::Brief>>,
     pub record: DataLoader<Batch<service_record::Model>>,
     pub growth_of_person: DataLoader<Batch<growth_measurement::Model>>,
     pub growth_of_record: DataLoader<Batch<growth_measurement::Model>>,
@@ -138,16 +135,8 @@ impl Loaders {
                 let rows = s.service_records_of(service_record::Column::PersonId, &k).await?;
                 Ok(rows.into_iter().filter_map(|m| Some((m.person_id?, m))).collect())
             }),
-            brief_records_of_person: loader(store, |s, k| async move {
-                let rows = s.brief_service_records(service_record::Column::PersonId, &k).await?;
-                Ok(rows.into_iter().filter_map(|m| Some((m.person_id?, m))).collect())
-            }),
             records_of_household: loader(store, |s, k| async move {
                 let rows = s.service_records_of(service_record::Column::HouseholdId, &k).await?;
-                Ok(rows.into_iter().filter_map(|m| Some((m.household_id?, m))).collect())
-            }),
-            brief_records_of_household: loader(store, |s, k| async move {
-                let rows = s.brief_service_records(service_record::Column::HouseholdId, &k).await?;
                 Ok(rows.into_iter().filter_map(|m| Some((m.household_id?, m))).collect())
             }),
             record: loader(store, |s, k| async move {

@@ -77,7 +77,7 @@ impl Household {
     #[graphql(complexity = "super::NESTED_LIST_WEIGHT * child_complexity")]
     async fn service_records(&self, ctx: &Context<'_>) -> Result<Vec<ServiceRecord>> {
         let loaders = &data(ctx)?.loaders;
-        ServiceRecord::list(ctx, &loaders.records_of_household, &loaders.brief_records_of_household, self.0.id).await
+        ServiceRecord::list(&loaders.records_of_household, self.0.id).await
     }
     /// Family assessment visits, newest first: the household's progress.
     async fn assessments(&self, ctx: &Context<'_>) -> Result<Vec<super::family::FamilyAssessment>> {
@@ -219,7 +219,7 @@ impl Person {
     #[graphql(complexity = "super::NESTED_LIST_WEIGHT * child_complexity")]
     async fn service_records(&self, ctx: &Context<'_>) -> Result<Vec<ServiceRecord>> {
         let loaders = &data(ctx)?.loaders;
-        ServiceRecord::list(ctx, &loaders.records_of_person, &loaders.brief_records_of_person, self.0.id).await
+        ServiceRecord::list(&loaders.records_of_person, self.0.id).await
     }
     /// Their growth measurements, with the z-scores stored with each.
     #[graphql(complexity = "super::NESTED_LIST_WEIGHT * child_complexity")]
@@ -399,8 +399,7 @@ impl Pregnancy {
     #[graphql(complexity = "super::NESTED_LIST_WEIGHT * child_complexity")]
     async fn service_records(&self, ctx: &Context<'_>) -> Result<Vec<ServiceRecord>> {
         let loaders = &data(ctx)?.loaders;
-        let (whole, brief) = (&loaders.records_of_person, &loaders.brief_records_of_person);
-        ServiceRecord::list_where(ctx, whole, brief, self.0.mother_id, |p| p == Some(self.0.id)).await
+        ServiceRecord::list_where(&loaders.records_of_person, self.0.mother_id, |p| p == Some(self.0.id)).await
     }
     /// The row's version, raised by one on every change: send it back as `expectedVersion` (or a
     /// sync item's `baseVersion`).

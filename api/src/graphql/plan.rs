@@ -6,9 +6,10 @@
 //! module reads the selection as the executor would — named and inline fragments (with type
 //! conditions, interfaces included), aliases, repeated keys merged, `__typename`; async-graphql
 //! has applied and removed `@skip` and `@include` by then — and, when every field it selects is
-//! one listed here, reads it level by level, each relation of a level in one batch through the
-//! same loaders' scoped store calls (no batching timer: the parents are known), and writes the
-//! answer itself. Any other selection (a field with arguments, another directive, a field not
+//! one listed here, reads it level by level, each relation of a level in one statement in the
+//! caller's scope as its loader reads it (no batching timer: the parents are known), of the
+//! columns the selected fields declare (`*_COLUMNS`) where the plan reads the rows itself, and
+//! writes the answer itself. Any other selection (a field with arguments, another directive, a field not
 //! listed) goes through the executor. `tests/` runs queries selecting every field listed here,
 //! written as clients write them, on a server with the plan and on one without
 //! (`CBSS_PLANNER=false`), for every kind of caller; a resolver changed alone fails it.
@@ -38,8 +39,8 @@ use async_graphql::registry::Registry;
 use async_graphql::resolver_utils::{EnumType, enum_value};
 use async_graphql::{ContextSelectionSet, ID, Name, OutputType, Positioned, ScalarType, ServerResult, Value};
 use chrono::NaiveDate;
-use entity::service_record::Brief;
-use entity::{household, life_stage, org_unit, person, pregnancy, service_type};
+use entity::{household, life_stage, org_unit, person, pregnancy, service_record, service_type};
+use sea_orm::{EntityTrait, IdenStatic};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -90,7 +91,67 @@ pub const HOUSEHOLD_FIELDS: &[&str] = &[
     "createdAt",
     "updatedAt",
 ];
-pub const SERVICE_RECORD_FIELDS: &[&str] = &["id", "date", "version"];
+pub const SERVICE_RECORD_FIELDS: &[&str] = &["id", "date", "provider", "recordedBy", "note", "version", "createdAt"];
+
+/// The columns each field the plan answers reads, for the rows it reads itself (the first
+/// level's rows are the root field's, read whole): a plan reads rows with the columns its
+/// selections need and no others.
+const PERSON_COLUMNS: &[(&str, &[person::Column])] = {
+    use person::Column::*;
+    &[
+        ("id", &[Id]),
+        ("givenName", &[GivenName]),
+        ("familyName", &[FamilyName]),
+        ("sex", &[Sex]),
+        ("birthDate", &[BirthDate]),
+        ("birthMonth", &[BirthDate]),
+        ("birthDateEstimated", &[BirthDateEstimated]),
+        ("ageMonths", &[BirthDate]),
+        ("relationToHead", &[RelationToHead]),
+        ("registryNumber", &[RegistryNumber]),
+        ("phone", &[Phone]),
+        ("disability", &[Disability]),
+        ("dateOfDeath", &[DateOfDeath]),
+        ("version", &[Version]),
+        ("createdAt", &[CreatedAt]),
+        ("updatedAt", &[UpdatedAt]),
+        ("household", &[HouseholdId]),
+        ("serviceRecords", &[Id]),
+        ("orgUnit", &[OrgUnitId]),
+        ("lifeStage", &[Id, BirthDate]),
+    ]
+};
+const HOUSEHOLD_COLUMNS: &[(&str, &[household::Column])] = {
+    use household::Column::*;
+    &[
+        ("id", &[Id]),
+        ("address", &[Address]),
+        ("description", &[Description]),
+        ("dwelling", &[Dwelling]),
+        ("isHerder", &[IsHerder]),
+        ("migrantStatus", &[MigrantStatus]),
+        ("registeredOn", &[RegisteredOn]),
+        ("version", &[Version]),
+        ("createdAt", &[CreatedAt]),
+        ("updatedAt", &[UpdatedAt]),
+        ("orgUnit", &[OrgUnitId]),
+        ("members", &[Id]),
+        ("serviceRecords", &[Id]),
+    ]
+};
+const SERVICE_RECORD_COLUMNS: &[(&str, &[service_record::Column])] = {
+    use service_record::Column::*;
+    &[
+        ("id", &[Id]),
+        ("date", &[ServiceDate]),
+        ("provider", &[Provider]),
+        ("recordedBy", &[RecordedBy]),
+        ("note", &[Note]),
+        ("version", &[Version]),
+        ("createdAt", &[CreatedAt]),
+        ("serviceType", &[ServiceTypeId]),
+    ]
+};
 pub const SERVICE_TYPE_FIELDS: &[&str] = &[
     "id",
     "code",
@@ -285,6 +346,56 @@ fn selects_on(sels: &[Sel<'_>], ty: Ty, on: Ty, name: &str) -> bool {
     })
 }
 
+/// The columns the selections on `on` anywhere in a plan of a `ty` read, added to `columns`:
+/// rows of a key are read once per answer, for every place that selects them. `None` when a
+/// selected field declares no columns.
+fn columns_on<C: IdenStatic + Copy>(
+    sels: &[Sel<'_>],
+    ty: Ty,
+    on: Ty,
+    table: &[(&str, &[C])],
+    columns: &mut Vec<C>,
+) -> Option<()> {
+    for s in sels {
+        if ty == on && !s.name.starts_with("__") {
+            let (_, of) = table.iter().find(|(f, _)| *f == s.name)?;
+            for c in *of {
+                if !columns.iter().any(|k| k.as_str() == c.as_str()) {
+                    columns.push(*c);
+                }
+            }
+        }
+        if let Some(t) = ty.object_field(s.name) {
+            columns_on(&s.sub, t, on, table, columns)?;
+        }
+    }
+    Some(())
+}
+
+/// The columns a plan reads of the rows it reads itself.
+#[derive(Default)]
+struct Columns {
+    people: Vec<person::Column>,
+    households: Vec<household::Column>,
+    records: Vec<service_record::Column>,
+}
+
+impl Columns {
+    /// The keys the plan reads relations by, and what `sels` of a `ty` select.
+    fn of(sels: &[Sel<'_>], ty: Ty) -> Option<Self> {
+        use {household::Column as H, person::Column as P};
+        let mut c = Columns {
+            people: vec![P::Id, P::HouseholdId, P::OrgUnitId],
+            households: vec![H::Id, H::OrgUnitId],
+            records: vec![service_record::Column::Id],
+        };
+        columns_on(sels, ty, Ty::Person, PERSON_COLUMNS, &mut c.people)?;
+        columns_on(sels, ty, Ty::Household, HOUSEHOLD_COLUMNS, &mut c.households)?;
+        columns_on(sels, ty, Ty::ServiceRecord, SERVICE_RECORD_COLUMNS, &mut c.records)?;
+        Some(c)
+    }
+}
+
 /// A root field's value that the plan can answer: a page or a record of people or households.
 pub trait Root: Send + Sync {
     /// What the executor answers instead (the same schema type).
@@ -414,7 +525,9 @@ fn readable(store: &Store, ty: Ty, sels: &[Sel<'_>]) -> bool {
 }
 
 async fn answer<T: Root>(root: &T, d: &RequestData, sels: &[Sel<'_>]) -> Answer {
-    let mut read = Read::default();
+    let columns = Columns::of(sels, T::TY)
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("a planned field declares no columns")))?;
+    let mut read = Read { columns, ..Read::default() };
     fetch(d, &mut read, T::TY, sels, root.level()).await?;
     let total = match root.total().filter(|_| sels.iter().any(|s| s.name == "totalCount")) {
         Some(total) => Some(total.count().await?),
@@ -474,10 +587,12 @@ pub struct Read {
     households: Rows<household::Model>,
     /// By household.
     members: Rows<person::Model>,
+    /// The columns rows are read with.
+    columns: Columns,
     /// By person.
-    person_records: Rows<Brief>,
+    person_records: Rows<service_record::Model>,
     /// By household.
-    household_records: Rows<Brief>,
+    household_records: Rows<service_record::Model>,
     /// By id.
     units: Rows<org_unit::Model>,
     /// By mother.
@@ -511,6 +626,53 @@ async fn batch<M: Clone + Send + Sync + 'static>(
     Ok(rows)
 }
 
+/// Groups the rows read for `ids` by `key`, with an empty list for a key without rows (so that
+/// it is not read again).
+fn grouped<M>(ids: Vec<Uuid>, rows: Vec<M>, key: impl Fn(&M) -> Option<Uuid>) -> Rows<M> {
+    let mut grouped: HashMap<Uuid, Vec<M>> = ids.into_iter().map(|id| (id, Vec::new())).collect();
+    for r in rows {
+        if let Some(list) = key(&r).and_then(|k| grouped.get_mut(&k)) {
+            list.push(r);
+        }
+    }
+    grouped.into_iter().map(|(k, v)| (k, Arc::new(v))).collect()
+}
+
+/// A column that rows are read by, and how to read it from a row.
+type KeyColumn<E> = (<E as EntityTrait>::Column, fn(&<E as EntityTrait>::Model) -> Option<Uuid>);
+
+/// Reads rows of `E` whose `column` is one of `ids`, in the caller's scope as the loaders read
+/// them, of `columns` only; grouped by `key`.
+async fn projected<E: crate::access::Scoped>(
+    store: &Store,
+    (column, key): KeyColumn<E>,
+    columns: &[E::Column],
+    ids: Vec<Uuid>,
+) -> async_graphql::Result<Rows<E::Model>>
+where
+    E::Model: entity::read::Projected + Send + Sync,
+{
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = store.projected_where_in::<E>(column, &ids, columns).await?;
+    Ok(grouped(ids, rows, key))
+}
+
+/// A person's or a household's service records, as `projected`, newest first.
+async fn records(
+    store: &Store,
+    (column, key): KeyColumn<service_record::Entity>,
+    columns: &[service_record::Column],
+    ids: Vec<Uuid>,
+) -> async_graphql::Result<Rows<service_record::Model>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = store.projected_service_records(column, &ids, columns).await?;
+    Ok(grouped(ids, rows, key))
+}
+
 /// Reads the relations a plan of a `ty` selects for the rows of `level`, level by level: each
 /// relation of a level in one batch, and the levels below from the rows read.
 fn fetch<'a>(
@@ -534,12 +696,16 @@ fn fetch<'a>(
             Ty::Person => {
                 let people = &level.people;
                 let (households, records, units, pregnancies) = tokio::try_join!(
-                    batch(
-                        &loaders.household,
+                    projected::<household::Entity>(
+                        &d.store,
+                        (household::Column::Id, |h| Some(h.id)),
+                        &read.columns.households,
                         unread(&read.households, wants("household"), people.iter().filter_map(|p| p.household))
                     ),
-                    batch(
-                        &loaders.brief_records_of_person,
+                    records(
+                        &d.store,
+                        (service_record::Column::PersonId, |r| r.person_id),
+                        &read.columns.records,
                         unread(&read.person_records, wants("serviceRecords"), people.iter().map(|p| p.id))
                     ),
                     batch(&loaders.org_unit, unread(&read.units, wants("orgUnit"), people.iter().map(|p| p.unit))),
@@ -562,9 +728,16 @@ fn fetch<'a>(
             Ty::Household => {
                 let households = &level.households;
                 let (members, records, units) = tokio::try_join!(
-                    batch(&loaders.members, unread(&read.members, wants("members"), households.iter().map(|h| h.id))),
-                    batch(
-                        &loaders.brief_records_of_household,
+                    projected::<person::Entity>(
+                        &d.store,
+                        (person::Column::HouseholdId, |p| p.household_id),
+                        &read.columns.people,
+                        unread(&read.members, wants("members"), households.iter().map(|h| h.id))
+                    ),
+                    records(
+                        &d.store,
+                        (service_record::Column::HouseholdId, |r| r.household_id),
+                        &read.columns.records,
                         unread(&read.household_records, wants("serviceRecords"), households.iter().map(|h| h.id))
                     ),
                     batch(&loaders.org_unit, unread(&read.units, wants("orgUnit"), households.iter().map(|h| h.unit))),
@@ -669,7 +842,7 @@ impl Render<'_> {
     }
 
     /// Service records, as the loader's `many`.
-    fn records(&self, rows: Option<&Arc<Vec<Brief>>>, sels: &[Sel<'_>]) -> Answer {
+    fn records(&self, rows: Option<&Arc<Vec<service_record::Model>>>, sels: &[Sel<'_>]) -> Answer {
         list(rows.into_iter().flat_map(|r| r.iter()), |r| self.record(r, sels))
     }
 
@@ -732,13 +905,17 @@ impl Render<'_> {
         })
     }
 
-    fn record(&self, r: &Brief, sels: &[Sel<'_>]) -> Answer {
+    fn record(&self, r: &service_record::Model, sels: &[Sel<'_>]) -> Answer {
         self.object(Ty::ServiceRecord, sels, |s| {
             Ok(match s.name {
                 "__typename" => typename(Ty::ServiceRecord),
                 "id" => scalar(r.id),
                 "date" => scalar(r.service_date),
+                "provider" => opt(r.provider.clone()),
+                "recordedBy" => opt(r.recorded_by),
+                "note" => opt(r.note.clone()),
                 "version" => scalar(r.version),
+                "createdAt" => scalar(r.created_at),
                 "serviceType" => match self.types.and_then(|t| t.get(&r.service_type_id)) {
                     Some(t) => self.service_type(t, &s.sub)?,
                     None => Value::Null,
@@ -902,6 +1079,27 @@ pub fn planned_queries(field: &str, ty: Ty) -> Vec<String> {
     queries
 }
 
+/// Queries that select one field alone on each type whose rows a plan reads itself (a
+/// household's members, a person's household, a person's records): each reads only that
+/// field's declared columns, so a declaration that misses a column the field reads answers
+/// differently from the executor.
+pub fn field_alone_queries() -> Vec<String> {
+    let places = [
+        ("households(first: 5) { nodes { members", Ty::Person),
+        ("people(first: 20) { nodes { household", Ty::Household),
+        ("people(first: 20) { nodes { serviceRecords", Ty::ServiceRecord),
+    ];
+    let mut queries = Vec::new();
+    for (place, ty) in places {
+        let fields = ty.plain_fields().iter().map(|f| f.to_string());
+        let objects = ty.object_fields().iter().map(|(f, _)| format!("{f} {{ __typename }}"));
+        for field in fields.chain(objects) {
+            queries.push(format!("query Alone {{ {place} {{ {field} }} }} }} }}"));
+        }
+    }
+    queries
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -982,7 +1180,7 @@ mod tests {
             "{ people { edges { node { ...F @deprecated } } } } fragment F on Person { id }",
             "{ people { edges { node { ageMonths(asOf: \"2026-01-01\") } } } }",
             "{ people { edges { node { lifeStage(asOf: \"2026-01-01\") { code } } } } }",
-            "{ people { edges { node { serviceRecords { note } } } } }",
+            "{ people { edges { node { serviceRecords { immunisation { doseNumber } } } } } }",
             "{ people { edges { node { household { members { phone(x: 1) } } } } } }",
             "{ households { nodes { consents { id } } } }",
             "{ people { edges { node { orgUnit { parent { id } } } } } }",

@@ -12,7 +12,6 @@ use crate::domain::vocab::{
     DetailKind, DoseEvaluation, EnrolmentEndReason, GrowthReference, KnowledgeAnswer, MeasurementPosition, Sector,
     TargetGroup,
 };
-use crate::error::ApiError;
 use crate::store::growth::stored;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, ID, Object, Result};
@@ -161,79 +160,29 @@ impl Antigen {
     }
 }
 
-/// A service record, read whole or, for nested lists whose selection allows it, brief
-/// (`service_record::Brief`: without provider, recorder, note and timestamps).
-pub struct ServiceRecord {
-    row: service_record::Brief,
-    /// The columns a brief read leaves out; `None` for a brief row.
-    rest: Option<Rest>,
-}
-
-struct Rest {
-    provider: Option<String>,
-    recorded_by: Option<Uuid>,
-    note: Option<String>,
-    created_at: DateTime<Utc>,
-}
+pub struct ServiceRecord(pub service_record::Model);
 
 impl From<service_record::Model> for ServiceRecord {
     fn from(m: service_record::Model) -> Self {
-        let row = service_record::Brief {
-            id: m.id,
-            service_type_id: m.service_type_id,
-            person_id: m.person_id,
-            household_id: m.household_id,
-            pregnancy_id: m.pregnancy_id,
-            service_date: m.service_date,
-            org_unit_id: m.org_unit_id,
-            version: m.version,
-        };
-        let rest = Rest { provider: m.provider, recorded_by: m.recorded_by, note: m.note, created_at: m.created_at };
-        Self { row, rest: Some(rest) }
+        Self(m)
     }
 }
 
 impl ServiceRecord {
-    /// The fields a brief row cannot answer. A new field that reads a column `Brief` lacks
-    /// belongs here, and reads it through `rest()`.
-    const NOT_BRIEF: [&str; 4] = ["provider", "recordedBy", "note", "createdAt"];
-
-    /// The records of `key` for the list field being resolved: brief when it selects none of
-    /// `NOT_BRIEF` (in fragments too; a field under `@skip` counts as selected, which errs on
-    /// the whole row).
-    pub(super) async fn list(
-        ctx: &Context<'_>,
-        whole: &DataLoader<Batch<service_record::Model>>,
-        brief: &DataLoader<Batch<service_record::Brief>>,
-        key: Uuid,
-    ) -> Result<Vec<Self>> {
-        Self::list_where(ctx, whole, brief, key, |_| true).await
+    /// The records of `key` for the list field being resolved.
+    pub(super) async fn list(whole: &DataLoader<Batch<service_record::Model>>, key: Uuid) -> Result<Vec<Self>> {
+        Self::list_where(whole, key, |_| true).await
     }
 
     /// `list`, keeping the records whose pregnancy `keep` accepts (a pregnancy's records are
     /// its mother's that name it).
     pub(super) async fn list_where(
-        ctx: &Context<'_>,
         whole: &DataLoader<Batch<service_record::Model>>,
-        brief: &DataLoader<Batch<service_record::Brief>>,
         key: Uuid,
         keep: impl Fn(Option<Uuid>) -> bool,
     ) -> Result<Vec<Self>> {
-        let look = ctx.look_ahead();
-        if Self::NOT_BRIEF.iter().any(|f| look.field(f).exists()) {
-            let rows = many(whole, key).await?;
-            return Ok(rows.into_iter().filter(|r| keep(r.pregnancy_id)).map(Self::from).collect());
-        }
-        let rows = many(brief, key).await?;
-        Ok(rows.into_iter().filter(|r| keep(r.pregnancy_id)).map(|row| Self { row, rest: None }).collect())
-    }
-
-    /// What a brief read leaves out, for a field in `NOT_BRIEF`: a brief row there is a bug,
-    /// answered as one rather than with an empty value.
-    fn rest(&self) -> Result<&Rest> {
-        self.rest.as_ref().ok_or_else(|| {
-            ApiError::Internal(anyhow::anyhow!("a brief service record was asked for a field it lacks")).into()
-        })
+        let rows = many(whole, key).await?;
+        Ok(rows.iter().filter(|r| keep(r.pregnancy_id)).cloned().map(Self).collect())
     }
 }
 
@@ -244,15 +193,15 @@ impl ServiceRecord {
 impl ServiceRecord {
     /// The record's id; a stable pseudonym for callers who see data de-identified.
     pub(super) async fn id(&self) -> Result<ID> {
-        node_id(self.row.id)
+        node_id(self.0.id)
     }
     /// What was given.
     async fn service_type(&self, ctx: &Context<'_>) -> Result<Option<ServiceType>> {
-        Ok(data(ctx)?.service_type(self.row.service_type_id).await?.map(ServiceType))
+        Ok(data(ctx)?.service_type(self.0.service_type_id).await?.map(ServiceType))
     }
     /// The person served; null for a household service.
     async fn person(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
-        let Some(p) = self.row.person_id else {
+        let Some(p) = self.0.person_id else {
             return Ok(None);
         };
         Ok(one(&data(ctx)?.loaders.person, p).await?.map(Person))
@@ -260,62 +209,62 @@ impl ServiceRecord {
     /// The household served, for household services (water, sanitation, garden); null for a
     /// person's.
     async fn household(&self, ctx: &Context<'_>) -> Result<Option<Household>> {
-        let Some(h) = self.row.household_id else {
+        let Some(h) = self.0.household_id else {
             return Ok(None);
         };
         Ok(one(&data(ctx)?.loaders.household, h).await?.map(Household))
     }
     /// The pregnancy a maternal service belongs to; null for other services.
     async fn pregnancy(&self, ctx: &Context<'_>) -> Result<Option<Pregnancy>> {
-        let Some(p) = self.row.pregnancy_id else {
+        let Some(p) = self.0.pregnancy_id else {
             return Ok(None);
         };
         Ok(one(&data(ctx)?.loaders.pregnancy, p).await?.map(Pregnancy))
     }
     /// The day it was given (for attendance, the period's last day).
     async fn date(&self) -> NaiveDate {
-        self.row.service_date
+        self.0.service_date
     }
     /// Where the service was delivered.
     async fn org_unit(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
-        Ok(one(&data(ctx)?.loaders.org_unit, self.row.org_unit_id).await?.map(OrgUnit))
+        Ok(one(&data(ctx)?.loaders.org_unit, self.0.org_unit_id).await?.map(OrgUnit))
     }
     /// Who gave it (a facility or a worker), as recorded; null when not given.
-    async fn provider(&self) -> Result<Option<&str>> {
-        Ok(self.rest()?.provider.as_deref())
+    async fn provider(&self) -> Option<&str> {
+        self.0.provider.as_deref()
     }
     /// The user who recorded it.
-    async fn recorded_by(&self) -> Result<Option<Uuid>> {
-        Ok(self.rest()?.recorded_by)
+    async fn recorded_by(&self) -> Option<Uuid> {
+        self.0.recorded_by
     }
     /// A free-text note, as recorded; null when not given.
-    async fn note(&self) -> Result<Option<&str>> {
-        Ok(self.rest()?.note.as_deref())
+    async fn note(&self) -> Option<&str> {
+        self.0.note.as_deref()
     }
     /// The growth measurement, for GROWTH_MONITORING records.
     async fn growth_measurement(&self, ctx: &Context<'_>) -> Result<Option<GrowthMeasurement>> {
-        Ok(one(&data(ctx)?.loaders.growth_of_record, self.row.id).await?.map(GrowthMeasurement))
+        Ok(one(&data(ctx)?.loaders.growth_of_record, self.0.id).await?.map(GrowthMeasurement))
     }
     /// The antigen and dose, for immunisation records.
     async fn immunisation(&self, ctx: &Context<'_>) -> Result<Option<Immunisation>> {
-        Ok(one(&data(ctx)?.loaders.immunisation_of_record, self.row.id).await?.map(Immunisation))
+        Ok(one(&data(ctx)?.loaders.immunisation_of_record, self.0.id).await?.map(Immunisation))
     }
     /// The institution and its end, for enrolment records (kindergarten, school, ...).
     async fn enrolment(&self, ctx: &Context<'_>) -> Result<Option<Enrolment>> {
-        Ok(one(&data(ctx)?.loaders.enrolment_of_record, self.row.id).await?.map(Enrolment))
+        Ok(one(&data(ctx)?.loaders.enrolment_of_record, self.0.id).await?.map(Enrolment))
     }
     /// The five answers, for HIV knowledge assessments.
     async fn hiv_knowledge(&self, ctx: &Context<'_>) -> Result<Option<HivKnowledge>> {
-        Ok(one(&data(ctx)?.loaders.hiv_knowledge_of_record, self.row.id).await?.map(HivKnowledge))
+        Ok(one(&data(ctx)?.loaders.hiv_knowledge_of_record, self.0.id).await?.map(HivKnowledge))
     }
     /// The period and days attended, for attendance records (SCHOOL_ATTENDANCE, ...).
     async fn attendance(&self, ctx: &Context<'_>) -> Result<Option<Attendance>> {
-        Ok(one(&data(ctx)?.loaders.attendance_of_record, self.row.id).await?.map(Attendance))
+        Ok(one(&data(ctx)?.loaders.attendance_of_record, self.0.id).await?.map(Attendance))
     }
     /// The milestones checked, for DEVELOPMENT_CHECK records.
     #[graphql(complexity = "super::NESTED_LIST_WEIGHT * child_complexity")]
     async fn milestone_checks(&self, ctx: &Context<'_>) -> Result<Vec<MilestoneCheck>> {
-        Ok(many(&data(ctx)?.loaders.milestone_checks_of_record, self.row.id)
+        Ok(many(&data(ctx)?.loaders.milestone_checks_of_record, self.0.id)
             .await?
             .into_iter()
             .map(MilestoneCheck)
@@ -325,11 +274,11 @@ impl ServiceRecord {
     /// end, z-scores recomputed for a corrected birth date or sex): send it back as
     /// `expectedVersion`.
     async fn version(&self) -> i32 {
-        self.row.version
+        self.0.version
     }
     /// When it was recorded (UTC).
-    async fn created_at(&self) -> Result<DateTime<Utc>> {
-        Ok(self.rest()?.created_at)
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
     }
 }
 

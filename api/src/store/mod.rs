@@ -64,10 +64,10 @@ use crate::auth::principals::Forget;
 use crate::auth::{Keys, PrincipalCache};
 use crate::error::{ApiError, ApiResult};
 use crate::replica::{Freshness, Replica};
-use entity::read::{FromPgRow, Read};
+use entity::read::{FromPgRow, Projected, Projection, Read};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, ModelTrait, PrimaryKeyTrait, QueryFilter,
-    Select,
+    QuerySelect, Select,
 };
 use std::sync::Arc;
 use uuid::Uuid;
@@ -332,6 +332,22 @@ impl Store {
         E::Model: FromPgRow + Send + Sync,
     {
         Ok(read_all(self.visible(E::find().filter(column.is_in(keys.iter().copied()))), self.db()).await?)
+    }
+
+    /// The same rows, of `columns` only: the rest of each model is its default, for answers that
+    /// read nothing else (`entity::read::Projection`).
+    pub async fn projected_where_in<E: Scoped>(
+        &self,
+        column: E::Column,
+        keys: &[Uuid],
+        columns: &[E::Column],
+    ) -> ApiResult<Vec<E::Model>>
+    where
+        E::Model: Projected + Send + Sync,
+    {
+        let select = self.visible(E::find().filter(column.is_in(keys.iter().copied())));
+        let rows = select.select_only().columns(columns.iter().copied()).into_model::<Projection<E::Model>>();
+        Ok(rows.all(self.db()).await?.into_iter().map(|p| p.0).collect())
     }
 
     /// One visible row by id; out-of-scope rows answer NOT_FOUND, as if they did not exist.

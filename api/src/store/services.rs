@@ -12,7 +12,7 @@ use crate::domain::{school, validate};
 use crate::error::{ApiError, ApiResult, Problems};
 use async_graphql::InputObject;
 use chrono::NaiveDate;
-use entity::read::Read;
+use entity::read::Projection;
 use entity::{
     antigen, attendance, enrolment, growth_measurement, immunisation, person, referral, service_record, service_type,
 };
@@ -273,14 +273,17 @@ impl Store {
         Ok(super::read_all(self.records_where(column, keys), self.db()).await?)
     }
 
-    /// The same, brief: the nested lists of a page when no field needs the rest of a record.
-    pub async fn brief_service_records(
+    /// The same, of `columns` only (with `column` itself): the rest of each model is its
+    /// default, for answers that read nothing else (`entity::read::Projection`).
+    pub async fn projected_service_records(
         &self,
         column: service_record::Column,
         keys: &[Uuid],
-    ) -> ApiResult<Vec<service_record::Brief>> {
-        let select = self.records_where(column, keys).select_only().columns(service_record::Brief::COLUMNS);
-        Ok(Read::models(select.into_model::<Read<service_record::Brief>>().all(self.db()).await?))
+        columns: &[service_record::Column],
+    ) -> ApiResult<Vec<service_record::Model>> {
+        let select = self.records_where(column, keys).select_only().columns(columns.iter().copied()).column(column);
+        let rows = select.into_model::<Projection<service_record::Model>>().all(self.db()).await?;
+        Ok(rows.into_iter().map(|p| p.0).collect())
     }
 
     /// Validates a record of `kind` for its subject and builds the row; nothing is written.
