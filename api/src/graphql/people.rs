@@ -344,13 +344,8 @@ impl Pregnancy {
         ctx: &Context<'_>,
         #[graphql(desc = "The day; default today (Mongolia's date).")] as_of: Option<NaiveDate>,
     ) -> Result<Option<i64>> {
-        let on = as_of.unwrap_or_else(today);
         let follow_up = data(ctx)?.schedule().await?.follow_up;
-        let p = &self.0;
-        if !pregnancy_rules::is_open(p.expected_delivery_date, p.outcome_date, on, follow_up) {
-            return Ok(None);
-        }
-        Ok(Some((on - pregnancy_rules::lmp(p.expected_delivery_date)).num_days().div_euclid(7)))
+        Ok(gestation_weeks(&self.0, as_of.unwrap_or_else(today), follow_up))
     }
     /// Where it stands on `asOf` (default today): OPEN from the last menstrual period,
     /// OUTCOME_DUE from 42 weeks without an outcome (it is then on the due list), OUTCOME_UNKNOWN
@@ -363,10 +358,8 @@ impl Pregnancy {
         #[graphql(desc = "The day; default today (Mongolia's date).")] as_of: Option<NaiveDate>,
     ) -> Result<Option<PregnancyStatus>> {
         let d = data(ctx)?;
-        let on = d.store.reference_day(as_of);
         let follow_up = d.schedule().await?.follow_up;
-        let p = d.store.derived_row(&self.0);
-        Ok(pregnancy_rules::status(p.expected_delivery_date, p.outcome_date, on, follow_up))
+        Ok(pregnancy_status(&d.store, &self.0, d.store.reference_day(as_of), follow_up))
     }
     /// How it ended; null while it is open.
     async fn outcome(&self) -> Result<Option<PregnancyOutcome>> {
@@ -386,7 +379,7 @@ impl Pregnancy {
     }
     /// Whether a doctor, nurse or midwife attended the birth.
     async fn skilled_attendance(&self) -> Option<bool> {
-        self.0.attendant.as_deref().map(|a| a == "DOCTOR" || a == "NURSE_MIDWIFE")
+        skilled_attendance(&self.0)
     }
     /// Children born of this pregnancy.
     #[graphql(complexity = "super::NESTED_LIST_WEIGHT * child_complexity")]
@@ -406,6 +399,29 @@ impl Pregnancy {
     async fn version(&self) -> i32 {
         self.0.version
     }
+}
+
+/// The `gestationWeeks` field's rule: completed weeks on `on` while the pregnancy is open.
+pub(super) fn gestation_weeks(p: &pregnancy::Model, on: NaiveDate, follow_up: FollowUp) -> Option<i64> {
+    pregnancy_rules::is_open(p.expected_delivery_date, p.outcome_date, on, follow_up)
+        .then(|| (on - pregnancy_rules::lmp(p.expected_delivery_date)).num_days().div_euclid(7))
+}
+
+/// The `status` field's rule, on the pregnancy as the caller sees it (coarsened for
+/// de-identified callers).
+pub(super) fn pregnancy_status(
+    store: &Store,
+    p: &pregnancy::Model,
+    on: NaiveDate,
+    follow_up: FollowUp,
+) -> Option<PregnancyStatus> {
+    let p = store.derived_row(p);
+    pregnancy_rules::status(p.expected_delivery_date, p.outcome_date, on, follow_up)
+}
+
+/// The `skilledAttendance` field's rule: a doctor, nurse or midwife attended the birth.
+pub(super) fn skilled_attendance(p: &pregnancy::Model) -> Option<bool> {
+    p.attendant.as_deref().map(|a| a == "DOCTOR" || a == "NURSE_MIDWIFE")
 }
 
 /// A person's life stage on `on`, from their birth date and their pregnancies as the caller sees

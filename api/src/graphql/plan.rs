@@ -20,16 +20,19 @@
 use super::RequestData;
 use super::connection::{Conn, Total};
 use super::org_units::OrgUnit;
-use super::people::{Household, Person, life_stage_of};
+use super::people::{
+    Household, Person, Pregnancy, gestation_weeks, life_stage_of, pregnancy_status, skilled_attendance,
+};
 use super::services::{LifeStage, ServiceRecord, ServiceType};
 use crate::disclosure;
 use crate::domain::age;
 use crate::domain::pregnancy::FollowUp;
 use crate::domain::vocab::{
-    DetailKind, Disability, Dwelling, MigrantStatus, OrgUnitLevel, RelationToHead, Sector, Settlement, Sex, TargetGroup,
+    BirthAttendant, DeliveryPlace, DetailKind, Disability, Dwelling, MigrantStatus, OrgUnitLevel, PregnancyOutcome,
+    RelationToHead, Sector, Settlement, Sex, TargetGroup,
 };
 use crate::error::{ApiError, ApiResult};
-use crate::store::{LifeStageRules, Store};
+use crate::store::{LifeStageRules, Store, today};
 use async_graphql::connection::{Edge, EmptyFields, PageInfo};
 use async_graphql::dataloader::Loader;
 use async_graphql::futures_util::future::BoxFuture;
@@ -119,6 +122,7 @@ const PERSON_COLUMNS: &[(&str, &[person::Column])] = {
         ("serviceRecords", &[Id]),
         ("orgUnit", &[OrgUnitId]),
         ("lifeStage", &[Id, BirthDate]),
+        ("pregnancies", &[Id]),
     ]
 };
 const HOUSEHOLD_COLUMNS: &[(&str, &[household::Column])] = {
@@ -152,6 +156,20 @@ const SERVICE_RECORD_COLUMNS: &[(&str, &[service_record::Column])] = {
         ("serviceType", &[ServiceTypeId]),
     ]
 };
+pub const PREGNANCY_FIELDS: &[&str] = &[
+    "id",
+    "lastMenstrualPeriod",
+    "expectedDeliveryDate",
+    "registeredOn",
+    "gestationWeeks",
+    "status",
+    "outcome",
+    "outcomeDate",
+    "deliveryPlace",
+    "attendant",
+    "skilledAttendance",
+    "version",
+];
 pub const SERVICE_TYPE_FIELDS: &[&str] = &[
     "id",
     "code",
@@ -187,6 +205,7 @@ pub enum Ty {
     ServiceType,
     OrgUnit,
     LifeStage,
+    Pregnancy,
 }
 
 impl Ty {
@@ -204,6 +223,7 @@ impl Ty {
             Ty::ServiceType => ServiceType::type_name(),
             Ty::OrgUnit => OrgUnit::type_name(),
             Ty::LifeStage => LifeStage::type_name(),
+            Ty::Pregnancy => Pregnancy::type_name(),
         }
     }
 
@@ -218,6 +238,7 @@ impl Ty {
             Ty::ServiceType => SERVICE_TYPE_FIELDS,
             Ty::OrgUnit => ORG_UNIT_FIELDS,
             Ty::LifeStage => LIFE_STAGE_FIELDS,
+            Ty::Pregnancy => PREGNANCY_FIELDS,
         }
     }
 
@@ -235,11 +256,13 @@ impl Ty {
                 ("serviceRecords", Ty::ServiceRecord),
                 ("orgUnit", Ty::OrgUnit),
                 ("lifeStage", Ty::LifeStage),
+                ("pregnancies", Ty::Pregnancy),
             ],
             Ty::Household => {
                 &[("orgUnit", Ty::OrgUnit), ("members", Ty::Person), ("serviceRecords", Ty::ServiceRecord)]
             }
             Ty::ServiceRecord => &[("serviceType", Ty::ServiceType)],
+            Ty::Pregnancy => &[("serviceRecords", Ty::ServiceRecord)],
             Ty::PageInfo | Ty::ServiceType | Ty::OrgUnit | Ty::LifeStage => &[],
         }
     }
@@ -392,6 +415,10 @@ impl Columns {
         columns_on(sels, ty, Ty::Person, PERSON_COLUMNS, &mut c.people)?;
         columns_on(sels, ty, Ty::Household, HOUSEHOLD_COLUMNS, &mut c.households)?;
         columns_on(sels, ty, Ty::ServiceRecord, SERVICE_RECORD_COLUMNS, &mut c.records)?;
+        // A pregnancy's records are its mother's that name it.
+        if selects_on(sels, ty, Ty::Pregnancy, "serviceRecords") {
+            c.records.push(service_record::Column::PregnancyId);
+        }
         Some(c)
     }
 }
@@ -418,7 +445,7 @@ impl Root for Conn<Person> {
         self
     }
     fn level(&self) -> Level {
-        Level { people: self.edges.iter().map(|e| PersonKeys::of(&e.node.0)).collect(), households: Vec::new() }
+        Level { people: self.edges.iter().map(|e| PersonKeys::of(&e.node.0)).collect(), ..Level::default() }
     }
     fn total(&self) -> Option<&Total> {
         Some(&self.additional_fields)
@@ -435,7 +462,7 @@ impl Root for Conn<Household> {
         self
     }
     fn level(&self) -> Level {
-        Level { people: Vec::new(), households: self.edges.iter().map(|e| HouseholdKeys::of(&e.node.0)).collect() }
+        Level { households: self.edges.iter().map(|e| HouseholdKeys::of(&e.node.0)).collect(), ..Level::default() }
     }
     fn total(&self) -> Option<&Total> {
         Some(&self.additional_fields)
@@ -452,7 +479,7 @@ impl Root for Person {
         self
     }
     fn level(&self) -> Level {
-        Level { people: vec![PersonKeys::of(&self.0)], households: Vec::new() }
+        Level { people: vec![PersonKeys::of(&self.0)], ..Level::default() }
     }
     fn render(&self, r: &Render<'_>, sels: &[Sel<'_>], _: Option<Option<i64>>) -> Answer {
         r.person(&self.0, sels)
@@ -466,7 +493,7 @@ impl Root for Household {
         self
     }
     fn level(&self) -> Level {
-        Level { people: Vec::new(), households: vec![HouseholdKeys::of(&self.0)] }
+        Level { households: vec![HouseholdKeys::of(&self.0)], ..Level::default() }
     }
     fn render(&self, r: &Render<'_>, sels: &[Sel<'_>], _: Option<Option<i64>>) -> Answer {
         r.household(&self.0, sels)
@@ -537,11 +564,18 @@ async fn answer<T: Root>(root: &T, d: &RequestData, sels: &[Sel<'_>]) -> Answer 
         true => Some(d.service_types().await?),
         false => None,
     };
-    let stages = match selects_on(sels, T::TY, Ty::Person, "lifeStage") {
-        true => Some((d.life_stages().await?, d.schedule().await?.follow_up)),
+    let stage = selects_on(sels, T::TY, Ty::Person, "lifeStage");
+    let stages = match stage {
+        true => Some(d.life_stages().await?),
         false => None,
     };
-    let r = Render { store: &d.store, read: &read, types, stages, today: d.store.reference_day(None) };
+    let dated = ["status", "gestationWeeks"].iter().any(|f| selects_on(sels, T::TY, Ty::Pregnancy, f));
+    let follow_up = match stage || dated {
+        true => Some(d.schedule().await?.follow_up),
+        false => None,
+    };
+    let today = d.store.reference_day(None);
+    let r = Render { store: &d.store, read: &read, types, stages, follow_up, today };
     root.render(&r, sels, total)
 }
 
@@ -576,6 +610,8 @@ impl HouseholdKeys {
 pub struct Level {
     people: Vec<PersonKeys>,
     households: Vec<HouseholdKeys>,
+    /// The mothers of a level of pregnancies.
+    mothers: Vec<Uuid>,
 }
 
 type Rows<M> = HashMap<Uuid, Arc<Vec<M>>>;
@@ -711,7 +747,11 @@ fn fetch<'a>(
                     batch(&loaders.org_unit, unread(&read.units, wants("orgUnit"), people.iter().map(|p| p.unit))),
                     batch(
                         &loaders.pregnancies_of_mother,
-                        unread(&read.pregnancies, wants("lifeStage"), people.iter().map(|p| p.id))
+                        unread(
+                            &read.pregnancies,
+                            wants("lifeStage") || wants("pregnancies"),
+                            people.iter().map(|p| p.id)
+                        )
                     ),
                 )?;
                 read.households.extend(households);
@@ -722,7 +762,11 @@ fn fetch<'a>(
                     let households = (people.iter().filter_map(|p| read.households.get(&p.household?)?.last()))
                         .map(HouseholdKeys::of)
                         .collect();
-                    fetch(d, read, Ty::Household, &s.sub, Level { households, people: Vec::new() }).await?;
+                    fetch(d, read, Ty::Household, &s.sub, Level { households, ..Level::default() }).await?;
+                }
+                for s in sels.iter().filter(|s| s.name == "pregnancies") {
+                    let mothers = people.iter().map(|p| p.id).collect();
+                    fetch(d, read, Ty::Pregnancy, &s.sub, Level { mothers, ..Level::default() }).await?;
                 }
             }
             Ty::Household => {
@@ -749,8 +793,15 @@ fn fetch<'a>(
                     let people = (households.iter().filter_map(|h| read.members.get(&h.id)))
                         .flat_map(|m| m.iter().map(PersonKeys::of))
                         .collect();
-                    fetch(d, read, Ty::Person, &s.sub, Level { people, households: Vec::new() }).await?;
+                    fetch(d, read, Ty::Person, &s.sub, Level { people, ..Level::default() }).await?;
                 }
+            }
+            Ty::Pregnancy => {
+                let ids = unread(&read.person_records, wants("serviceRecords"), level.mothers.iter().copied());
+                let columns = &read.columns.records;
+                let records =
+                    records(&d.store, (service_record::Column::PersonId, |r| r.person_id), columns, ids).await?;
+                read.person_records.extend(records);
             }
             // Service types and life stages are reference data, read once per process.
             Ty::PageInfo | Ty::ServiceRecord | Ty::ServiceType | Ty::OrgUnit | Ty::LifeStage => {}
@@ -766,7 +817,9 @@ pub struct Render<'a> {
     /// The service catalogue, when the plan selects a record's type.
     types: Option<&'a HashMap<Uuid, Arc<service_type::Model>>>,
     /// The life-stage rules, when the plan selects a person's stage.
-    stages: Option<(&'a LifeStageRules, FollowUp)>,
+    stages: Option<&'a LifeStageRules>,
+    /// The pregnancy follow-up margins, when the plan selects a stage or a pregnancy's status.
+    follow_up: Option<FollowUp>,
     today: NaiveDate,
 }
 
@@ -876,6 +929,13 @@ impl Render<'_> {
                     Some(stage) => self.life_stage(stage, &s.sub)?,
                     None => Value::Null,
                 },
+                "pregnancies" => {
+                    // Newest first, as the resolver sorts them (stably).
+                    let mut mine: Vec<_> =
+                        self.read.pregnancies.get(&p.id).into_iter().flat_map(|v| v.iter()).collect();
+                    mine.sort_by_key(|g| std::cmp::Reverse(g.registered_on));
+                    list(mine.into_iter(), |g| self.pregnancy(g, &s.sub))?
+                }
                 _ => return Err(unplanned(s)),
             })
         })
@@ -946,9 +1006,38 @@ impl Render<'_> {
 
     /// The `lifeStage` field's rule, on today.
     fn life_stage_of(&self, p: &person::Model) -> Option<&life_stage::Model> {
-        let (rules, follow_up) = self.stages?;
+        let (rules, follow_up) = self.stages.zip(self.follow_up)?;
         let pregnancies = self.read.pregnancies.get(&p.id).map_or(&[][..], |v| v.as_slice());
         life_stage_of(self.store, rules, follow_up, p, pregnancies, self.today)
+    }
+
+    fn pregnancy(&self, g: &pregnancy::Model, sels: &[Sel<'_>]) -> Answer {
+        self.object(Ty::Pregnancy, sels, |s| {
+            let follow_up = || self.follow_up.ok_or_else(|| unplanned(s));
+            Ok(match s.name {
+                "__typename" => typename(Ty::Pregnancy),
+                "id" => scalar(ID(g.id.to_string())),
+                "lastMenstrualPeriod" => opt(g.last_menstrual_period),
+                "expectedDeliveryDate" => scalar(g.expected_delivery_date),
+                "registeredOn" => scalar(g.registered_on),
+                "gestationWeeks" => opt(gestation_weeks(g, today(), follow_up()?)),
+                "status" => match pregnancy_status(self.store, g, self.today, follow_up()?) {
+                    Some(status) => enum_value(status),
+                    None => Value::Null,
+                },
+                "outcome" => vocab(g.outcome.as_deref(), PregnancyOutcome::from_db)?,
+                "outcomeDate" => opt(g.outcome_date),
+                "deliveryPlace" => vocab(g.delivery_place.as_deref(), DeliveryPlace::from_db)?,
+                "attendant" => vocab(g.attendant.as_deref(), BirthAttendant::from_db)?,
+                "skilledAttendance" => opt(skilled_attendance(g)),
+                "version" => scalar(g.version),
+                "serviceRecords" => {
+                    let mine = self.read.person_records.get(&g.mother_id).into_iter().flat_map(|r| r.iter());
+                    list(mine.filter(|r| r.pregnancy_id == Some(g.id)), |r| self.record(r, &s.sub))?
+                }
+                _ => return Err(unplanned(s)),
+            })
+        })
     }
 
     fn life_stage(&self, l: &life_stage::Model, sels: &[Sel<'_>]) -> Answer {
@@ -1026,14 +1115,18 @@ fn unplanned(s: &Sel<'_>) -> async_graphql::Error {
 }
 
 /// A selection of every field the plan answers on a `ty`, nested without coming back to a type
-/// on its path (a household's members are people, whose household is not followed again); as a
-/// named fragment per place, one spread per level, when `fragments` collects them.
-fn every(ty: Ty, path: &mut Vec<Ty>, fragments: &mut Option<Vec<String>>) -> String {
+/// on its path (a household's members are people, whose household is not followed again) nor
+/// into a third list (a page's people's pregnancies' records weigh 10 × 10 per person against
+/// the complexity limit; the roots by id select them); as a named fragment per place, one
+/// spread per level, when `fragments` collects them.
+fn every(ty: Ty, path: &mut Vec<Ty>, lists: usize, fragments: &mut Option<Vec<String>>) -> String {
+    const LISTS: &[&str] = &["edges", "nodes", "members", "serviceRecords", "pregnancies"];
     path.push(ty);
     let mut out = format!("__typename {}", ty.plain_fields().join(" "));
     for (field, t) in ty.object_fields() {
-        if !path.contains(t) {
-            out.push_str(&format!(" {field} {{ {} }}", every(*t, path, fragments)));
+        let lists = lists + usize::from(LISTS.contains(field));
+        if !path.contains(t) && lists <= 2 {
+            out.push_str(&format!(" {field} {{ {} }}", every(*t, path, lists, fragments)));
         }
     }
     path.pop();
@@ -1055,9 +1148,9 @@ fn every(ty: Ty, path: &mut Vec<Ty>, fragments: &mut Option<Vec<String>>) -> Str
 pub fn planned_queries(field: &str, ty: Ty) -> Vec<String> {
     let id = if field.contains("$id") { ", $id: UUID!" } else { "" };
     let vars = if id.is_empty() { String::new() } else { format!("({})", &id[2..]) };
-    let plain = format!("query Plain{vars} {{ {field} {{ {} }} }}", every(ty, &mut Vec::new(), &mut None));
+    let plain = format!("query Plain{vars} {{ {field} {{ {} }} }}", every(ty, &mut Vec::new(), 0, &mut None));
     let mut fragments = Some(Vec::new());
-    let root = every(ty, &mut Vec::new(), &mut fragments);
+    let root = every(ty, &mut Vec::new(), 0, &mut fragments);
     let relay = format!(
         "query Relay($stage: Boolean = true{id}) {{ {field} {{ {root} }} }}\n{}",
         fragments.unwrap_or_default().join("\n")
@@ -1080,14 +1173,16 @@ pub fn planned_queries(field: &str, ty: Ty) -> Vec<String> {
 }
 
 /// Queries that select one field alone on each type whose rows a plan reads itself (a
-/// household's members, a person's household, a person's records): each reads only that
-/// field's declared columns, so a declaration that misses a column the field reads answers
-/// differently from the executor.
+/// household's members, a person's household, a person's records), and on pregnancies (whose
+/// records are their mother's that name them): each reads only that field's declared columns
+/// and reference data, so a declaration that misses what the field reads answers differently
+/// from the executor.
 pub fn field_alone_queries() -> Vec<String> {
     let places = [
         ("households(first: 5) { nodes { members", Ty::Person),
         ("people(first: 20) { nodes { household", Ty::Household),
         ("people(first: 20) { nodes { serviceRecords", Ty::ServiceRecord),
+        ("people(first: 40) { nodes { pregnancies", Ty::Pregnancy),
     ];
     let mut queries = Vec::new();
     for (place, ty) in places {
@@ -1140,7 +1235,7 @@ mod tests {
         assert_eq!(plan_of(&mixed), Some(3), "{mixed}");
         for (field, ty, keys) in [
             ("households(first: 3)", Ty::HouseholdConnection, 5),
-            ("person(id: $id)", Ty::Person, 21),
+            ("person(id: $id)", Ty::Person, 22),
             ("household(id: $id)", Ty::Household, 14),
         ] {
             for q in planned_queries(field, ty) {

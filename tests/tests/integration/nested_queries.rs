@@ -197,6 +197,11 @@ fn a_page_of_people_holds_every_relation(who: &str, planned: &serde_json::Value)
         let providers = records.clone().any(|r| r["provider"] == "Demo health centre");
         assert_eq!(providers, who != "researcher", "{who}: {planned}");
     }
+    if nodes.clone().any(|n| n.get("pregnancies").is_some()) {
+        let pregnancies = nodes.clone().flat_map(|n| n["pregnancies"].as_array().unwrap());
+        let followed = pregnancies.filter(|g| g["status"].is_string() && g["expectedDeliveryDate"].is_string());
+        assert!(followed.count() > 0, "{who}: pregnancies with a status: {planned}");
+    }
     let named = nodes.clone().any(|n| n["givenName"].is_string() && n["household"]["address"].is_string());
     assert_eq!(named, who != "researcher", "{who} sees names: {planned}");
 }
